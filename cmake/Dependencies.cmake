@@ -1,0 +1,42 @@
+# Every dependency is a Debian 12 package; scripts/install-deps.sh installs them.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+find_package(RocksDB CONFIG REQUIRED)
+find_package(FlatBuffers CONFIG REQUIRED)
+find_package(spdlog CONFIG REQUIRED)
+find_package(nlohmann_json CONFIG REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(Catch2 2 CONFIG REQUIRED)
+# toml++ (libtomlplusplus-dev) is used header-only; see codecs/config.cc.
+pkg_check_modules(LDAP REQUIRED IMPORTED_TARGET ldap lber)
+if(DIRLEDGER_BENCH)
+  find_package(benchmark CONFIG REQUIRED)
+endif()
+find_program(FLATC flatc REQUIRED)
+
+# dirledger_flatbuffers(TARGET schema.fbs ...) compiles schemas with flatc at
+# build time into the binary dir; generated code is never committed.
+function(dirledger_flatbuffers target)
+  set(out_dir ${CMAKE_CURRENT_BINARY_DIR}/generated)
+  set(headers)
+  set(all_schemas)
+  foreach(schema ${ARGN})
+    list(APPEND all_schemas ${CMAKE_CURRENT_SOURCE_DIR}/${schema})
+  endforeach()
+  foreach(schema ${ARGN})
+    get_filename_component(schema_dir ${CMAKE_CURRENT_SOURCE_DIR}/${schema} DIRECTORY)
+    get_filename_component(name ${schema} NAME_WE)
+    set(header ${out_dir}/dirledger/fb/${name}_generated.h)
+    add_custom_command(
+      OUTPUT ${header}
+      COMMAND ${FLATC} --cpp --scoped-enums -I ${schema_dir}
+              -o ${out_dir}/dirledger/fb ${CMAKE_CURRENT_SOURCE_DIR}/${schema}
+      DEPENDS ${all_schemas}
+      COMMENT "flatc ${schema}")
+    list(APPEND headers ${header})
+  endforeach()
+  add_custom_target(${target}_fbs DEPENDS ${headers})
+  add_dependencies(${target} ${target}_fbs)
+  target_include_directories(${target} PUBLIC ${out_dir})
+endfunction()

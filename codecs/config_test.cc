@@ -1,0 +1,162 @@
+#include "codecs/config.h"
+
+#include <catch2/catch.hpp>
+
+namespace dirledger {
+namespace {
+
+const char* kGood = R"(
+data_dir = "./data"
+
+[mail]
+kind = "embedded"
+
+[[connector]]
+name = "corp"
+server_type = "openldap"
+uris = ["ldap://127.0.0.1:3890"]
+bind_dn = "cn=admin,dc=example,dc=com"
+bind_password_file = "bind.pw"
+timeout_s = 4
+direction = "both_ways"
+conflict_resolution = "ldap_wins"
+account_base_dn = "ou=people,%D"
+group_sync = true
+group_base_dn = "ou=groups,%D"
+delete_threshold = "10%"
+
+[[domain]]
+name = "example.com"
+ldap_sync = true
+connector = "corp"
+)";
+
+Result<Config> Parse(const std::string& text) {
+  return ParseConfig(text, "/etc/dirledger/dirledger.toml",
+                     [](const std::string& p) -> Result<std::string> {
+                       if (p == "/etc/dirledger/schema.toml")
+                         return std::string("[account]\n");
+                       return Status::IOError("cannot read " + p);
+                     });
+}
+
+std::string Replace(std::string s, const std::string& from,
+                    const std::string& to) {
+  const auto pos = s.find(from);
+  REQUIRE(pos != std::string::npos);
+  return s.replace(pos, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("a full config parses", "[config]") {
+  auto cfg = Parse(kGood);
+  REQUIRE(cfg.ok());
+  REQUIRE(cfg->connectors.size() == 1);
+  const ConnectorConfig& c = cfg->connectors[0];
+  CHECK(c.direction == Direction::kBothWays);
+  CHECK(c.conflict_resolution == ConflictResolution::kLdapWins);
+  CHECK(c.delete_threshold_percent == 10);
+  CHECK(c.group_sync);
+  CHECK(cfg->FindDomain("EXAMPLE.com")->connector == "corp");
+  CHECK(cfg->Resolve("bind.pw") == "/etc/dirledger/bind.pw");
+}
+
+TEST_CASE("conflict_resolution without both_ways names file, line and key",
+          "[config]") {
+  auto cfg = Parse(Replace(kGood, "direction = \"both_ways\"",
+                           "direction = \"ldap_to_axigen\""));
+  REQUIRE_FALSE(cfg.ok());
+  const std::string& m = cfg.status().message();
+  CHECK(m.find("dirledger.toml:15") != std::string::npos);
+  CHECK(m.find("conflict_resolution") != std::string::npos);
+  CHECK(m.find("both_ways") != std::string::npos);
+}
+
+TEST_CASE("both_ways requires a conflict resolution", "[config]") {
+  auto cfg = Parse(Replace(kGood, "conflict_resolution = \"ldap_wins\"\n", ""));
+  REQUIRE_FALSE(cfg.ok());
+  CHECK(cfg.status().message().find("needs conflict_resolution") !=
+        std::string::npos);
+}
+
+TEST_CASE("bad enum values list what is allowed", "[config]") {
+  auto cfg = Parse(Replace(kGood, "\"openldap\"", "\"novell\""));
+  REQUIRE_FALSE(cfg.ok());
+  CHECK(cfg.status().message().find("allowed: openldap, activedirectory") !=
+        std::string::npos);
+}
+
+TEST_CASE("a domain naming no connector is a config error", "[config]") {
+  auto cfg = Parse(Replace(kGood, "connector = \"corp\"", "connector = \"hr\""));
+  REQUIRE_FALSE(cfg.ok());
+  CHECK(cfg.status().message().find("connector \"hr\" is not defined") !=
+        std::string::npos);
+}
+
+TEST_CASE("passwords in the config are refused with a hint", "[config]") {
+  auto cfg = Parse(Replace(kGood, "bind_password_file = \"bind.pw\"",
+                           "bind_password = \"secret\""));
+  REQUIRE_FALSE(cfg.ok());
+  CHECK(cfg.status().message().find("bind_password_file") != std::string::npos);
+  CHECK(cfg.status().message().find("secret") == std::string::npos);
+}
+
+TEST_CASE("more than five uris is an error", "[config]") {
+  auto cfg = Parse(Replace(
+      kGood, "uris = [\"ldap://127.0.0.1:3890\"]",
+      "uris = [\"ldap://a\", \"ldap://b\", \"ldap://c\", \"ldap://d\", "
+      "\"ldap://e\", \"ldap://f\"]"));
+  REQUIRE_FALSE(cfg.ok());
+  CHECK(cfg.status().message().find("1 to 5") != std::string::npos);
+}
+
+TEST_CASE("group_base_dn without group_sync is an error", "[config]") {
+  auto cfg = Parse(Replace(kGood, "group_sync = true", "group_sync = false"));
+  REQUIRE_FALSE(cfg.ok());
+  CHECK(cfg.status().message().find("group_base_dn is only allowed") !=
+        std::string::npos);
+}
+
+TEST_CASE("TOML syntax errors carry the line", "[config]") {
+  auto cfg = Parse("data_dir = \n");
+  REQUIRE_FALSE(cfg.ok());
+  CHECK(cfg.status().message().find("dirledger.toml:1") != std::string::npos);
+}
+
+TEST_CASE("custom schema files are loaded and stored with the config",
+          "[config]") {
+  auto cfg = Parse(Replace(kGood, "delete_threshold = \"10%\"",
+                           "custom_schema_file = \"schema.toml\""));
+  REQUIRE(cfg.ok());
+  CHECK(cfg->connectors[0].custom_schema_text == "[account]\n");
+  ConfigChange change = MakeConfigChange(*cfg, kGood);
+  REQUIRE(change.files.size() == 1);
+  CHECK(change.sha256.size() == 32);
+  auto again = ConfigFromEvent(change);
+  // kGood itself has no schema file; the event replays what it holds.
+  REQUIRE(again.ok());
+}
+
+TEST_CASE("what-if overrides change connectors and domains", "[config]") {
+  auto cfg = Parse(kGood);
+  REQUIRE(cfg.ok());
+  REQUIRE(ApplyConfigOverride(&*cfg, "conflict_resolution", "axigen_wins").ok());
+  CHECK(cfg->connectors[0].conflict_resolution ==
+        ConflictResolution::kAxigenWins);
+  REQUIRE(ApplyConfigOverride(&*cfg, "corp.direction", "ldap_to_axigen").ok());
+  CHECK(cfg->connectors[0].direction == Direction::kLdapToAxigen);
+  REQUIRE(ApplyConfigOverride(&*cfg, "domain.example.com.ldap_sync", "false").ok());
+  CHECK_FALSE(cfg->domains[0].ldap_sync);
+  CHECK_FALSE(ApplyConfigOverride(&*cfg, "direction", "sideways").ok());
+  CHECK_FALSE(ApplyConfigOverride(&*cfg, "nosuch", "1").ok());
+}
+
+TEST_CASE("expanding variables", "[config]") {
+  CHECK(DomainToDcParts("example.com") == "dc=example,dc=com");
+  CHECK(ExpandVariables("uid=%u,ou=people,%D", "jdoe", "a.example.org") ==
+        "uid=jdoe,ou=people,dc=a,dc=example,dc=org");
+  CHECK(ExpandVariables("%e|%d|%%", "jdoe", "x.com") == "jdoe@x.com|x.com|%");
+}
+
+}  // namespace dirledger

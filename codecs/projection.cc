@@ -1,0 +1,212 @@
+#include "codecs/projection.h"
+
+#include "codecs/fb_util.h"
+#include "dirledger/fb/projection_generated.h"
+
+namespace dirledger {
+namespace {
+
+namespace fb = ::dirledger::fb;
+using namespace ::dirledger::fbutil;  // NOLINT: codec helpers
+
+std::string Finish(FlatBufferBuilder& b) {
+  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()),
+                     b.GetSize());
+}
+
+template <typename T>
+const T* Verified(std::string_view bytes) {
+  flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()),
+                          bytes.size());
+  if (!v.VerifyBuffer<T>(nullptr)) return nullptr;
+  return flatbuffers::GetRoot<T>(bytes.data());
+}
+
+Status Bad(std::string_view what) {
+  return Status::Corruption(std::string(what) +
+                            " record fails FlatBuffers verification");
+}
+
+}  // namespace
+
+std::string_view HoldStatusName(HoldStatus status) {
+  switch (status) {
+    case HoldStatus::kOpen: return "open";
+    case HoldStatus::kApproved: return "approved";
+    case HoldStatus::kRejected: return "rejected";
+  }
+  return "unknown";
+}
+
+std::string EncodeObjectState(const ObjectState& o) {
+  FlatBufferBuilder b(256);
+  auto id = Str(b, o.id), dn = Str(b, o.dn), domain = Str(b, o.domain),
+       connector = Str(b, o.connector), address = Str(b, o.address),
+       source = Str(b, o.source);
+  auto attrs = Attrs(b, o.attrs);
+  b.Finish(fb::CreateObjectStateRecord(
+      b, static_cast<fb::Side>(o.side), static_cast<fb::ObjectKind>(o.kind), id,
+      dn, domain, connector, address, attrs, o.version, source));
+  return Finish(b);
+}
+
+Status DecodeObjectState(std::string_view bytes, ObjectState* out) {
+  const auto* r = Verified<fb::ObjectStateRecord>(bytes);
+  if (!r || !InRange(r->side(), fb::Side::MAX) ||
+      !InRange(r->kind(), fb::ObjectKind::MAX))
+    return Bad("object state");
+  out->side = static_cast<Side>(r->side());
+  out->kind = static_cast<ObjectKind>(r->kind());
+  Assign(&out->id, r->id());
+  Assign(&out->dn, r->dn());
+  Assign(&out->domain, r->domain());
+  Assign(&out->connector, r->connector());
+  Assign(&out->address, r->address());
+  ReadAttrs(&out->attrs, r->attrs());
+  out->version = r->version();
+  Assign(&out->source, r->source());
+  return Status::Ok();
+}
+
+std::string EncodeLinkState(const LinkState& l) {
+  FlatBufferBuilder b(256);
+  auto ldap = Str(b, l.ldap_id), mail = Str(b, l.mail_id),
+       domain = Str(b, l.domain), connector = Str(b, l.connector);
+  auto agreed = Attrs(b, l.agreed);
+  b.Finish(fb::CreateLinkRecord(b, static_cast<fb::ObjectKind>(l.kind), ldap,
+                                mail, domain, connector, agreed, l.version));
+  return Finish(b);
+}
+
+Status DecodeLinkState(std::string_view bytes, LinkState* out) {
+  const auto* r = Verified<fb::LinkRecord>(bytes);
+  if (!r || !InRange(r->kind(), fb::ObjectKind::MAX)) return Bad("link");
+  out->kind = static_cast<ObjectKind>(r->kind());
+  Assign(&out->ldap_id, r->ldap_id());
+  Assign(&out->mail_id, r->mail_id());
+  Assign(&out->domain, r->domain());
+  Assign(&out->connector, r->connector());
+  ReadAttrs(&out->agreed, r->agreed());
+  out->version = r->version();
+  return Status::Ok();
+}
+
+std::string EncodePendingIntent(const PendingIntent& p) {
+  FlatBufferBuilder b(256);
+  auto intent = BuildIntent(b, p.intent);
+  b.Finish(fb::CreatePendingIntentRecord(b, intent, p.decided_seq, p.applied));
+  return Finish(b);
+}
+
+Status DecodePendingIntent(std::string_view bytes, PendingIntent* out) {
+  const auto* r = Verified<fb::PendingIntentRecord>(bytes);
+  if (!r || !r->intent()) return Bad("pending intent");
+  DIRLEDGER_RETURN_IF_ERROR(ReadIntent(r->intent(), "pending intent",
+                                       &out->intent));
+  out->decided_seq = r->decided_seq();
+  out->applied = r->applied();
+  return Status::Ok();
+}
+
+std::string EncodeConflictState(const ConflictState& c) {
+  FlatBufferBuilder b(256);
+  auto ldap = Str(b, c.ldap_id), mail = Str(b, c.mail_id),
+       domain = Str(b, c.domain), connector = Str(b, c.connector);
+  auto fields = Strings(b, c.fields);
+  auto lv = Attrs(b, c.ldap_values), mv = Attrs(b, c.mail_values);
+  b.Finish(fb::CreateConflictRecord(b, static_cast<fb::ObjectKind>(c.kind),
+                                    ldap, mail, domain, connector, fields, lv,
+                                    mv, c.opened_seq));
+  return Finish(b);
+}
+
+Status DecodeConflictState(std::string_view bytes, ConflictState* out) {
+  const auto* r = Verified<fb::ConflictRecord>(bytes);
+  if (!r || !InRange(r->kind(), fb::ObjectKind::MAX)) return Bad("conflict");
+  out->kind = static_cast<ObjectKind>(r->kind());
+  Assign(&out->ldap_id, r->ldap_id());
+  Assign(&out->mail_id, r->mail_id());
+  Assign(&out->domain, r->domain());
+  Assign(&out->connector, r->connector());
+  ReadStrings(&out->fields, r->fields());
+  ReadAttrs(&out->ldap_values, r->ldap_values());
+  ReadAttrs(&out->mail_values, r->mail_values());
+  out->opened_seq = r->opened_seq();
+  return Status::Ok();
+}
+
+std::string EncodeHoldState(const HoldState& h) {
+  FlatBufferBuilder b(256);
+  std::vector<Offset<fb::ObjectRef>> refs;
+  refs.reserve(h.hold.deletes.size());
+  for (const ObjectRef& r : h.hold.deletes) {
+    auto id = Str(b, r.id), dn = Str(b, r.dn), domain = Str(b, r.domain);
+    refs.push_back(fb::CreateObjectRef(b, static_cast<fb::Side>(r.side),
+                                       static_cast<fb::ObjectKind>(r.kind), id,
+                                       dn, domain));
+  }
+  auto rv = b.CreateVector(refs);
+  auto hold_id = Str(b, h.hold.hold_id), source = Str(b, h.hold.source),
+       connector = Str(b, h.hold.connector), reason = Str(b, h.hold.reason);
+  auto hold = fb::CreateDeleteHold(b, hold_id, source, connector, reason, rv,
+                                   h.hold.known);
+  b.Finish(fb::CreateHoldRecord(b, hold, static_cast<fb::HoldStatus>(h.status),
+                                h.seq, h.decided_seq));
+  return Finish(b);
+}
+
+Status DecodeHoldState(std::string_view bytes, HoldState* out) {
+  const auto* r = Verified<fb::HoldRecord>(bytes);
+  if (!r || !r->hold() || !InRange(r->status(), fb::HoldStatus::MAX))
+    return Bad("hold");
+  const auto* h = r->hold();
+  Assign(&out->hold.hold_id, h->hold_id());
+  Assign(&out->hold.source, h->source());
+  Assign(&out->hold.connector, h->connector());
+  Assign(&out->hold.reason, h->reason());
+  out->hold.deletes.clear();
+  if (h->deletes()) {
+    for (const auto* d : *h->deletes()) {
+      if (!InRange(d->side(), fb::Side::MAX) ||
+          !InRange(d->kind(), fb::ObjectKind::MAX))
+        return Bad("hold");
+      ObjectRef ref;
+      ref.side = static_cast<Side>(d->side());
+      ref.kind = static_cast<ObjectKind>(d->kind());
+      Assign(&ref.id, d->id());
+      Assign(&ref.dn, d->dn());
+      Assign(&ref.domain, d->domain());
+      out->hold.deletes.push_back(std::move(ref));
+    }
+  }
+  out->hold.known = h->known();
+  out->status = static_cast<HoldStatus>(r->status());
+  out->seq = r->seq();
+  out->decided_seq = r->decided_seq();
+  return Status::Ok();
+}
+
+std::string EncodeDriftState(const DriftState& d) {
+  FlatBufferBuilder b(128);
+  auto ldap = Str(b, d.ldap_id), mail = Str(b, d.mail_id),
+       domain = Str(b, d.domain), connector = Str(b, d.connector);
+  auto fields = Strings(b, d.fields);
+  b.Finish(fb::CreateDriftRecord(b, static_cast<fb::ObjectKind>(d.kind), ldap,
+                                 mail, domain, connector, fields, d.since_seq));
+  return Finish(b);
+}
+
+Status DecodeDriftState(std::string_view bytes, DriftState* out) {
+  const auto* r = Verified<fb::DriftRecord>(bytes);
+  if (!r || !InRange(r->kind(), fb::ObjectKind::MAX)) return Bad("drift");
+  out->kind = static_cast<ObjectKind>(r->kind());
+  Assign(&out->ldap_id, r->ldap_id());
+  Assign(&out->mail_id, r->mail_id());
+  Assign(&out->domain, r->domain());
+  Assign(&out->connector, r->connector());
+  ReadStrings(&out->fields, r->fields());
+  out->since_seq = r->since_seq();
+  return Status::Ok();
+}
+
+}  // namespace dirledger

@@ -1,0 +1,359 @@
+#include "codecs/projection_store.h"
+
+#include <type_traits>
+
+namespace dirledger {
+namespace {
+
+// Key prefixes, docs/event-format.md "Projection".
+constexpr char kObject = 'o';
+constexpr char kDnIndex = 'd';
+constexpr char kAddressIndex = 'a';
+constexpr char kSourceIndex = 's';
+constexpr char kPending = 'p';
+constexpr char kPendingByTarget = 't';
+constexpr char kConflict = 'c';
+constexpr char kHold = 'h';
+constexpr char kDrift = 'r';
+constexpr char kLinkByLdap = 'l';
+constexpr char kLinkByMail = 'm';
+
+char SideByte(Side s) { return static_cast<char>('0' + static_cast<int>(s)); }
+char KindByte(ObjectKind k) { return static_cast<char>('0' + static_cast<int>(k)); }
+
+std::string ObjectKey(Side side, ObjectKind kind, std::string_view id) {
+  std::string k{kObject, SideByte(side), KindByte(kind)};
+  k += id;
+  return k;
+}
+std::string DnKey(Side side, std::string_view dn) {
+  std::string k{kDnIndex, SideByte(side)};
+  k += AsciiLower(dn);
+  return k;
+}
+std::string AddressKey(Side side, ObjectKind kind, std::string_view address) {
+  std::string k{kAddressIndex, SideByte(side), KindByte(kind)};
+  k += AsciiLower(address);
+  return k;
+}
+std::string SourceKey(std::string_view source, Side side, ObjectKind kind,
+                      std::string_view id) {
+  std::string k{kSourceIndex};
+  k += source;
+  k += '\0';
+  k += SideByte(side);
+  k += KindByte(kind);
+  k += id;
+  return k;
+}
+std::string PendingKey(std::uint64_t intent_id) {
+  std::string k{kPending};
+  PutBigEndian64(&k, intent_id);
+  return k;
+}
+std::string PendingTargetPrefix(Side side, ObjectKind kind,
+                                std::string_view id) {
+  std::string k{kPendingByTarget, SideByte(side), KindByte(kind)};
+  k += id;
+  k += '\0';
+  return k;
+}
+std::string KindIdKey(char prefix, ObjectKind kind, std::string_view id) {
+  std::string k{prefix, KindByte(kind)};
+  k += id;
+  return k;
+}
+std::string HoldKey(std::string_view hold_id) {
+  std::string k{kHold};
+  k += hold_id;
+  return k;
+}
+
+}  // namespace
+
+ProjectionStore::ProjectionStore(KvStore* state, KvStore* links)
+    : state_(state), links_(links) {}
+
+void ProjectionStore::Fail(const Status& s) const {
+  if (status_.ok()) status_ = s;
+}
+
+template <typename T>
+std::optional<T> ProjectionStore::Load(
+    const KvStore* kv, const std::string& key,
+    Status (*decode)(std::string_view, T*)) const {
+  std::string value;
+  Status s = kv->Get(key, &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) {
+    Fail(s);
+    return std::nullopt;
+  }
+  T out;
+  s = decode(value, &out);
+  if (!s.ok()) {
+    Fail(s.WithContext("projection key " + key.substr(0, 1) + "/" +
+                       key.substr(1)));
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<ObjectState> ProjectionStore::GetObject(
+    Side side, ObjectKind kind, std::string_view id) const {
+  return Load<ObjectState>(state_, ObjectKey(side, kind, id),
+                           &DecodeObjectState);
+}
+
+std::optional<std::string> ProjectionStore::FindIdByDn(
+    Side side, std::string_view dn) const {
+  std::string id;
+  Status s = state_->Get(DnKey(side, dn), &id);
+  if (s.ok()) return id;
+  if (!s.IsNotFound()) Fail(s);
+  return std::nullopt;
+}
+
+std::optional<std::string> ProjectionStore::FindIdByAddress(
+    Side side, ObjectKind kind, std::string_view address) const {
+  std::string id;
+  Status s = state_->Get(AddressKey(side, kind, address), &id);
+  if (s.ok()) return id;
+  if (!s.IsNotFound()) Fail(s);
+  return std::nullopt;
+}
+
+std::optional<LinkState> ProjectionStore::GetLinkByLdap(
+    ObjectKind kind, std::string_view id) const {
+  return Load<LinkState>(links_, KindIdKey(kLinkByLdap, kind, id),
+                         &DecodeLinkState);
+}
+
+std::optional<LinkState> ProjectionStore::GetLinkByMail(
+    ObjectKind kind, std::string_view id) const {
+  std::string ldap_id;
+  Status s = links_->Get(KindIdKey(kLinkByMail, kind, id), &ldap_id);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) {
+    Fail(s);
+    return std::nullopt;
+  }
+  return GetLinkByLdap(kind, ldap_id);
+}
+
+std::optional<PendingIntent> ProjectionStore::GetPending(
+    std::uint64_t intent_id) const {
+  return Load<PendingIntent>(state_, PendingKey(intent_id),
+                             &DecodePendingIntent);
+}
+
+std::vector<PendingIntent> ProjectionStore::PendingFor(
+    Side side, ObjectKind kind, std::string_view id) const {
+  std::vector<PendingIntent> out;
+  const std::string prefix = PendingTargetPrefix(side, kind, id);
+  Status s = state_->Scan(prefix, [&](std::string_view key, std::string_view) {
+    if (key.size() != prefix.size() + 8) return true;
+    auto p = GetPending(GetBigEndian64(key.substr(prefix.size())));
+    if (p) out.push_back(std::move(*p));
+    return true;
+  });
+  if (!s.ok()) Fail(s);
+  return out;
+}
+
+std::optional<ConflictState> ProjectionStore::GetConflict(
+    ObjectKind kind, std::string_view ldap_id) const {
+  return Load<ConflictState>(state_, KindIdKey(kConflict, kind, ldap_id),
+                             &DecodeConflictState);
+}
+
+std::optional<HoldState> ProjectionStore::GetHold(
+    std::string_view hold_id) const {
+  return Load<HoldState>(state_, HoldKey(hold_id), &DecodeHoldState);
+}
+
+std::optional<DriftState> ProjectionStore::GetDrift(
+    ObjectKind kind, std::string_view ldap_id) const {
+  return Load<DriftState>(state_, KindIdKey(kDrift, kind, ldap_id),
+                          &DecodeDriftState);
+}
+
+Status ProjectionStore::Apply(const StateDelta& delta) {
+  for (const StateMutation& m : delta.mutations)
+    DIRLEDGER_RETURN_IF_ERROR(Apply(m));
+  return status_;
+}
+
+Status ProjectionStore::Apply(const StateMutation& mutation) {
+  return std::visit(
+      [this](const auto& m) -> Status {
+        using M = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<M, PutObject>) {
+          const ObjectState& o = m.object;
+          auto old = GetObject(o.side, o.kind, o.id);
+          if (old) {
+            if (!EqualsIgnoreCase(old->dn, o.dn) && !old->dn.empty())
+              DIRLEDGER_RETURN_IF_ERROR(state_->Delete(DnKey(o.side, old->dn)));
+            if (!EqualsIgnoreCase(old->address, o.address) &&
+                !old->address.empty())
+              DIRLEDGER_RETURN_IF_ERROR(
+                  state_->Delete(AddressKey(o.side, o.kind, old->address)));
+            if (old->source != o.source && !old->source.empty())
+              DIRLEDGER_RETURN_IF_ERROR(state_->Delete(
+                  SourceKey(old->source, o.side, o.kind, o.id)));
+          }
+          if (!o.dn.empty())
+            DIRLEDGER_RETURN_IF_ERROR(state_->Put(DnKey(o.side, o.dn), o.id));
+          if (!o.address.empty())
+            DIRLEDGER_RETURN_IF_ERROR(
+                state_->Put(AddressKey(o.side, o.kind, o.address), o.id));
+          if (!o.source.empty())
+            DIRLEDGER_RETURN_IF_ERROR(
+                state_->Put(SourceKey(o.source, o.side, o.kind, o.id), ""));
+          return state_->Put(ObjectKey(o.side, o.kind, o.id),
+                             EncodeObjectState(o));
+        } else if constexpr (std::is_same_v<M, EraseObject>) {
+          auto old = GetObject(m.side, m.kind, m.id);
+          if (!old) return status_;
+          if (!old->dn.empty()) {
+            // Only drop the DN index if it still points at this object.
+            auto id = FindIdByDn(m.side, old->dn);
+            if (id && *id == m.id)
+              DIRLEDGER_RETURN_IF_ERROR(state_->Delete(DnKey(m.side, old->dn)));
+          }
+          if (!old->address.empty()) {
+            auto id = FindIdByAddress(m.side, m.kind, old->address);
+            if (id && *id == m.id)
+              DIRLEDGER_RETURN_IF_ERROR(
+                  state_->Delete(AddressKey(m.side, m.kind, old->address)));
+          }
+          if (!old->source.empty())
+            DIRLEDGER_RETURN_IF_ERROR(state_->Delete(
+                SourceKey(old->source, m.side, m.kind, m.id)));
+          return state_->Delete(ObjectKey(m.side, m.kind, m.id));
+        } else if constexpr (std::is_same_v<M, PutLink>) {
+          const LinkState& l = m.link;
+          auto old = GetLinkByLdap(l.kind, l.ldap_id);
+          if (old && old->mail_id != l.mail_id)
+            DIRLEDGER_RETURN_IF_ERROR(
+                links_->Delete(KindIdKey(kLinkByMail, l.kind, old->mail_id)));
+          DIRLEDGER_RETURN_IF_ERROR(
+              links_->Put(KindIdKey(kLinkByMail, l.kind, l.mail_id), l.ldap_id));
+          return links_->Put(KindIdKey(kLinkByLdap, l.kind, l.ldap_id),
+                             EncodeLinkState(l));
+        } else if constexpr (std::is_same_v<M, EraseLink>) {
+          DIRLEDGER_RETURN_IF_ERROR(
+              links_->Delete(KindIdKey(kLinkByMail, m.kind, m.mail_id)));
+          return links_->Delete(KindIdKey(kLinkByLdap, m.kind, m.ldap_id));
+        } else if constexpr (std::is_same_v<M, PutPending>) {
+          const Intent& i = m.pending.intent;
+          if (!i.target_id.empty())
+            DIRLEDGER_RETURN_IF_ERROR(state_->Put(
+                PendingTargetPrefix(i.target, i.kind, i.target_id) +
+                    BigEndian64(i.id),
+                ""));
+          return state_->Put(PendingKey(i.id), EncodePendingIntent(m.pending));
+        } else if constexpr (std::is_same_v<M, ErasePending>) {
+          auto old = GetPending(m.intent_id);
+          if (!old) return status_;
+          const Intent& i = old->intent;
+          if (!i.target_id.empty())
+            DIRLEDGER_RETURN_IF_ERROR(state_->Delete(
+                PendingTargetPrefix(i.target, i.kind, i.target_id) +
+                BigEndian64(i.id)));
+          return state_->Delete(PendingKey(m.intent_id));
+        } else if constexpr (std::is_same_v<M, PutConflict>) {
+          return state_->Put(
+              KindIdKey(kConflict, m.conflict.kind, m.conflict.ldap_id),
+              EncodeConflictState(m.conflict));
+        } else if constexpr (std::is_same_v<M, EraseConflict>) {
+          return state_->Delete(KindIdKey(kConflict, m.kind, m.ldap_id));
+        } else if constexpr (std::is_same_v<M, PutHold>) {
+          return state_->Put(HoldKey(m.hold.hold.hold_id),
+                             EncodeHoldState(m.hold));
+        } else if constexpr (std::is_same_v<M, PutDrift>) {
+          return state_->Put(KindIdKey(kDrift, m.drift.kind, m.drift.ldap_id),
+                             EncodeDriftState(m.drift));
+        } else {
+          static_assert(std::is_same_v<M, EraseDrift>);
+          return state_->Delete(KindIdKey(kDrift, m.kind, m.ldap_id));
+        }
+      },
+      mutation);
+}
+
+namespace {
+
+template <typename T>
+Status ScanRecords(const KvStore* kv, const std::string& prefix,
+                   Status (*decode)(std::string_view, T*),
+                   const std::function<bool(const T&)>& fn) {
+  Status err;
+  Status s = kv->Scan(prefix, [&](std::string_view key, std::string_view value) {
+    T rec;
+    Status d = decode(value, &rec);
+    if (!d.ok()) {
+      err = d.WithContext("projection key " + std::string(key.substr(0, 1)) +
+                          "/" + std::string(key.substr(1)));
+      return false;
+    }
+    return fn(rec);
+  });
+  if (!s.ok()) return s;
+  return err;
+}
+
+}  // namespace
+
+Status ProjectionStore::ForEachObject(
+    Side side, const std::function<bool(const ObjectState&)>& fn) const {
+  return ScanRecords<ObjectState>(state_, std::string{kObject, SideByte(side)},
+                                  &DecodeObjectState, fn);
+}
+
+Status ProjectionStore::ForEachObjectOfSource(
+    std::string_view source,
+    const std::function<bool(Side, ObjectKind, std::string_view)>& fn) const {
+  std::string prefix{kSourceIndex};
+  prefix += source;
+  prefix += '\0';
+  return state_->Scan(prefix, [&](std::string_view key, std::string_view) {
+    std::string_view rest = key.substr(prefix.size());
+    if (rest.size() < 2) return true;
+    const Side side = static_cast<Side>(rest[0] - '0');
+    const ObjectKind kind = static_cast<ObjectKind>(rest[1] - '0');
+    return fn(side, kind, rest.substr(2));
+  });
+}
+
+Status ProjectionStore::ForEachLink(
+    const std::function<bool(const LinkState&)>& fn) const {
+  return ScanRecords<LinkState>(links_, std::string{kLinkByLdap},
+                                &DecodeLinkState, fn);
+}
+
+Status ProjectionStore::ForEachPending(
+    const std::function<bool(const PendingIntent&)>& fn) const {
+  return ScanRecords<PendingIntent>(state_, std::string{kPending},
+                                    &DecodePendingIntent, fn);
+}
+
+Status ProjectionStore::ForEachConflict(
+    const std::function<bool(const ConflictState&)>& fn) const {
+  return ScanRecords<ConflictState>(state_, std::string{kConflict},
+                                    &DecodeConflictState, fn);
+}
+
+Status ProjectionStore::ForEachHold(
+    const std::function<bool(const HoldState&)>& fn) const {
+  return ScanRecords<HoldState>(state_, std::string{kHold}, &DecodeHoldState,
+                                fn);
+}
+
+Status ProjectionStore::ForEachDrift(
+    const std::function<bool(const DriftState&)>& fn) const {
+  return ScanRecords<DriftState>(state_, std::string{kDrift},
+                                 &DecodeDriftState, fn);
+}
+
+}  // namespace dirledger

@@ -1,0 +1,83 @@
+// ProjectionStore: the projection (codecs/projection.h) kept in two KvStores,
+// `state` and `links`, with its secondary indexes (DN, mail address, source,
+// pending intents by target). The same code serves the RocksDB column
+// families during intake and the in-memory replay, so both build the same
+// projection byte for byte. Key layout: docs/event-format.md, "Projection".
+//
+// A record that fails verification is never returned as data: lookups return
+// nothing and the first such error is kept in status(), which the caller
+// checks before it commits anything decided from this view.
+//
+// Thread safety: not thread-safe.
+#ifndef DIRLEDGER_CODECS_PROJECTION_STORE_H_
+#define DIRLEDGER_CODECS_PROJECTION_STORE_H_
+
+#include <functional>
+#include <string>
+
+#include "codecs/kv_store.h"
+#include "codecs/projection.h"
+
+namespace dirledger {
+
+class ProjectionStore : public ProjectionView {
+ public:
+  // REQUIRES: both stores outlive this object.
+  ProjectionStore(KvStore* state, KvStore* links);
+
+  std::optional<ObjectState> GetObject(Side side, ObjectKind kind,
+                                       std::string_view id) const override;
+  std::optional<std::string> FindIdByDn(Side side,
+                                        std::string_view dn) const override;
+  std::optional<std::string> FindIdByAddress(
+      Side side, ObjectKind kind, std::string_view address) const override;
+  std::optional<LinkState> GetLinkByLdap(ObjectKind kind,
+                                         std::string_view id) const override;
+  std::optional<LinkState> GetLinkByMail(ObjectKind kind,
+                                         std::string_view id) const override;
+  std::optional<PendingIntent> GetPending(
+      std::uint64_t intent_id) const override;
+  std::vector<PendingIntent> PendingFor(Side side, ObjectKind kind,
+                                        std::string_view id) const override;
+  std::optional<ConflictState> GetConflict(
+      ObjectKind kind, std::string_view ldap_id) const override;
+  std::optional<HoldState> GetHold(std::string_view hold_id) const override;
+  std::optional<DriftState> GetDrift(ObjectKind kind,
+                                     std::string_view ldap_id) const override;
+
+  // Applies every mutation in order, maintaining the indexes.
+  Status Apply(const StateDelta& delta);
+  Status Apply(const StateMutation& mutation);
+
+  // Listings, in key order. The callback returns false to stop.
+  Status ForEachObject(Side side,
+                       const std::function<bool(const ObjectState&)>& fn) const;
+  // Ids of objects a source reported, as (side, kind, id).
+  Status ForEachObjectOfSource(
+      std::string_view source,
+      const std::function<bool(Side, ObjectKind, std::string_view)>& fn) const;
+  Status ForEachLink(const std::function<bool(const LinkState&)>& fn) const;
+  Status ForEachPending(
+      const std::function<bool(const PendingIntent&)>& fn) const;
+  Status ForEachConflict(
+      const std::function<bool(const ConflictState&)>& fn) const;
+  Status ForEachHold(const std::function<bool(const HoldState&)>& fn) const;
+  Status ForEachDrift(const std::function<bool(const DriftState&)>& fn) const;
+
+  // The first verification or storage error seen by a lookup.
+  const Status& status() const { return status_; }
+
+ private:
+  template <typename T>
+  std::optional<T> Load(const KvStore* kv, const std::string& key,
+                        Status (*decode)(std::string_view, T*)) const;
+  void Fail(const Status& s) const;
+
+  KvStore* state_;
+  KvStore* links_;
+  mutable Status status_;
+};
+
+}  // namespace dirledger
+
+#endif  // DIRLEDGER_CODECS_PROJECTION_STORE_H_

@@ -1,0 +1,674 @@
+#include "storage/event_log.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <set>
+
+#include "codecs/event_codec.h"
+#include "codecs/kv_store.h"
+#include "codecs/sha256.h"
+
+namespace dirledger {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kCfNames[] = {"default", "log",   "decisions", "cursors",
+                                    "state",   "links", "by_object", "meta"};
+constexpr const char kMetaFormat[] = "format_version";
+constexpr const char kMetaHead[] = "head";
+
+class RealClock : public Clock {
+ public:
+  std::int64_t NowMicros() override {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsNotFound()) return Status::NotFound(msg);
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsIOError() && s.ToString().find("No space") != std::string::npos)
+    return Status::IOError(msg + " (the disk under the data dir is full; "
+                                 "free space and run again, nothing was "
+                                 "written)");
+  if (s.IsIOError()) return Status::IOError(msg);
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
+  return Status::IOError(msg);
+}
+
+std::string SeqKey(std::uint64_t seq) { return BigEndian64(seq); }
+
+std::string ObjectIndexKey(std::string_view id, std::uint64_t seq) {
+  std::string k = AsciiLower(id);
+  k += '\0';
+  PutBigEndian64(&k, seq);
+  return k;
+}
+
+// A stored log value is the FlatBuffers event followed by the SHA-256 of
+// those bytes. The next event's prev_hash is that same digest.
+struct SplitRecord {
+  std::string_view payload;
+  std::string_view digest;
+};
+
+bool Split(std::string_view value, SplitRecord* out) {
+  if (value.size() < kSha256Size) return false;
+  out->payload = value.substr(0, value.size() - kSha256Size);
+  out->digest = value.substr(value.size() - kSha256Size);
+  return true;
+}
+
+Status CheckedPayload(std::string_view value, std::uint64_t seq,
+                      std::string_view* payload, std::string* digest) {
+  SplitRecord r;
+  if (!Split(value, &r))
+    return Status::Corruption("log record " + std::to_string(seq) +
+                              ": too short to be a record");
+  std::string d = Sha256(r.payload);
+  if (d != r.digest)
+    return Status::Corruption("log record " + std::to_string(seq) +
+                              ": content does not match its SHA-256 "
+                              "(the record was altered or damaged)");
+  *payload = r.payload;
+  if (digest) *digest = std::move(d);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Clock* SystemClock() {
+  static RealClock clock;
+  return &clock;
+}
+
+// ---- KV views over RocksDB ----------------------------------------------
+
+// Committed state, read-only.
+class EventLog::ReadKv : public KvStore {
+ public:
+  ReadKv(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) : db_(db), cf_(cf) {}
+  Status Get(std::string_view key, std::string* value) const override {
+    rocksdb::PinnableSlice v;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_,
+                      rocksdb::Slice(key.data(), key.size()), &v);
+    if (s.IsNotFound()) return Status::NotFound("no key");
+    if (!s.ok()) return FromRocks(s, "projection read");
+    value->assign(v.data(), v.size());
+    return Status::Ok();
+  }
+  Status Put(std::string_view, std::string_view) override {
+    return Status::InvalidArgument("the committed projection is read-only");
+  }
+  Status Delete(std::string_view) override {
+    return Status::InvalidArgument("the committed projection is read-only");
+  }
+  Status Scan(std::string_view prefix, const ScanFn& fn) const override {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), cf_));
+    for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
+         it->Next()) {
+      std::string_view k(it->key().data(), it->key().size());
+      if (k.substr(0, prefix.size()) != prefix) break;
+      if (!fn(k, std::string_view(it->value().data(), it->value().size())))
+        break;
+    }
+    return FromRocks(it->status(), "projection scan");
+  }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+};
+
+// A transaction's view: reads see its own uncommitted writes.
+class LogTransaction::Kv : public KvStore {
+ public:
+  Kv(rocksdb::DB* db, rocksdb::WriteBatchWithIndex* batch,
+     rocksdb::ColumnFamilyHandle* cf)
+      : db_(db), batch_(batch), cf_(cf) {}
+  Status Get(std::string_view key, std::string* value) const override {
+    auto s = batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), cf_,
+                                       rocksdb::Slice(key.data(), key.size()),
+                                       value);
+    if (s.IsNotFound()) return Status::NotFound("no key");
+    return FromRocks(s, "projection read");
+  }
+  Status Put(std::string_view key, std::string_view value) override {
+    return FromRocks(batch_->Put(cf_, rocksdb::Slice(key.data(), key.size()),
+                                 rocksdb::Slice(value.data(), value.size())),
+                     "projection write");
+  }
+  Status Delete(std::string_view key) override {
+    return FromRocks(
+        batch_->Delete(cf_, rocksdb::Slice(key.data(), key.size())),
+        "projection delete");
+  }
+  Status Scan(std::string_view prefix, const ScanFn& fn) const override {
+    std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
+        cf_, db_->NewIterator(rocksdb::ReadOptions(), cf_)));
+    for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
+         it->Next()) {
+      std::string_view k(it->key().data(), it->key().size());
+      if (k.substr(0, prefix.size()) != prefix) break;
+      if (!fn(k, std::string_view(it->value().data(), it->value().size())))
+        break;
+    }
+    return FromRocks(it->status(), "projection scan");
+  }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::WriteBatchWithIndex* batch_;
+  rocksdb::ColumnFamilyHandle* cf_;
+};
+
+// ---- LogTransaction -------------------------------------------------------
+
+LogTransaction::LogTransaction(EventLog* log)
+    : log_(log),
+      batch_(std::make_unique<rocksdb::WriteBatchWithIndex>(
+          rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true)),
+      state_kv_(std::make_unique<Kv>(log->db_.get(), batch_.get(),
+                                     log->state_cf_)),
+      links_kv_(std::make_unique<Kv>(log->db_.get(), batch_.get(),
+                                     log->links_cf_)),
+      projection_(
+          std::make_unique<ProjectionStore>(state_kv_.get(), links_kv_.get())) {
+  std::lock_guard<std::mutex> l(log->mu_);
+  next_seq_ = log->last_seq_ + 1;
+  head_hash_ = log->head_hash_;
+}
+
+LogTransaction::~LogTransaction() {
+  std::lock_guard<std::mutex> l(log_->mu_);
+  log_->in_transaction_ = false;
+}
+
+std::size_t LogTransaction::bytes() const {
+  return batch_->GetWriteBatch()->GetDataSize();
+}
+
+Status LogTransaction::Add(Event* event, const Decision* decision,
+                           const std::vector<std::string>& object_ids) {
+  if (done_) return Status::InvalidArgument("transaction already committed");
+  if (event->seq != next_seq_)
+    return Status::InvalidArgument(
+        "event sequence " + std::to_string(event->seq) + " is not the next (" +
+        std::to_string(next_seq_) + ")");
+  if (decision && decision->seq != event->seq)
+    return Status::InvalidArgument("decision for sequence " +
+                                   std::to_string(decision->seq) +
+                                   " given with event " +
+                                   std::to_string(event->seq));
+  event->time_us = log_->options_.clock->NowMicros();
+  event->prev_hash = head_hash_;
+  thread_local EventEncoder encoder;
+  std::string_view payload = encoder.Encode(*event);
+  std::string value(payload);
+  std::string digest = Sha256(payload);
+  value += digest;
+  const std::string key = SeqKey(event->seq);
+  DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+      batch_->Put(log_->log_cf_, key, value), "log write"));
+  if (decision) {
+    thread_local DecisionEncoder dec_encoder;
+    std::string_view d = dec_encoder.Encode(*decision);
+    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+        batch_->Put(log_->decisions_cf_, key, rocksdb::Slice(d.data(), d.size())),
+        "decision write"));
+  }
+  // Index every id the event and decision concern, once each.
+  std::vector<std::string_view> ids;
+  for (const std::string& id : object_ids) ids.push_back(id);
+  if (decision)
+    for (const std::string& id : decision->object_ids) ids.push_back(id);
+  if (const auto* c = std::get_if<ObservedChange>(&event->body)) {
+    ids.push_back(c->id);
+    ids.push_back(c->dn);
+  }
+  std::sort(ids.begin(), ids.end(), [](std::string_view a, std::string_view b) {
+    return CompareIgnoreCase(a, b) < 0;
+  });
+  std::string_view prev;
+  bool first = true;
+  for (std::string_view id : ids) {
+    if (id.empty() || (!first && EqualsIgnoreCase(prev, id))) continue;
+    first = false;
+    prev = id;
+    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+        batch_->Put(log_->by_object_cf_, ObjectIndexKey(id, event->seq), ""),
+        "index write"));
+  }
+  head_hash_ = std::move(digest);
+  ++next_seq_;
+  ++added_;
+  return Status::Ok();
+}
+
+void LogTransaction::PutCursor(std::string_view source,
+                               std::string_view cookie) {
+  batch_->Put(log_->cursors_cf_, rocksdb::Slice(source.data(), source.size()),
+              rocksdb::Slice(cookie.data(), cookie.size()));
+}
+
+Status LogTransaction::Commit() {
+  if (done_) return Status::InvalidArgument("transaction already committed");
+  done_ = true;
+  DIRLEDGER_RETURN_IF_ERROR(projection_->status());
+  std::string head = BigEndian64(next_seq_ - 1);
+  head += head_hash_;
+  batch_->Put(log_->meta_cf_, kMetaHead, head);
+  rocksdb::WriteOptions wo;
+  wo.sync = log_->options_.sync;
+  DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+      log_->db_->Write(wo, batch_->GetWriteBatch()), "log commit"));
+  std::lock_guard<std::mutex> l(log_->mu_);
+  log_->last_seq_ = next_seq_ - 1;
+  log_->head_hash_ = head_hash_;
+  return Status::Ok();
+}
+
+// ---- EventLog -------------------------------------------------------------
+
+EventLog::~EventLog() {
+  projection_.reset();
+  state_read_.reset();
+  links_read_.reset();
+  if (db_) {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+  }
+}
+
+Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
+                                                 const LogOptions& options) {
+  std::unique_ptr<EventLog> log(new EventLog());
+  log->dir_ = dir;
+  log->options_ = options;
+  if (!log->options_.clock) log->options_.clock = SystemClock();
+
+  std::error_code ec;
+  const bool exists = fs::exists(fs::path(dir) / "CURRENT", ec);
+  if (!exists) {
+    if (!options.create_if_missing || options.read_only)
+      return Status::NotFound("no dirledger log in " + dir +
+                              " (run `dirledger run` first, or check "
+                              "data_dir)");
+    fs::create_directories(dir, ec);
+    if (ec)
+      return Status::IOError("cannot create data dir " + dir + ": " +
+                             ec.message());
+    ::chmod(dir.c_str(), 0700);
+  }
+
+  rocksdb::Options db_opts;
+  db_opts.create_if_missing = options.create_if_missing;
+  db_opts.create_missing_column_families = true;
+  db_opts.max_background_jobs = 2;
+  db_opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_opts.keep_log_file_num = 3;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_mb << 20);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions cf_opts;
+  cf_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_opts.compression = rocksdb::kNoCompression;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name : kCfNames) cfs.emplace_back(name, cf_opts);
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  if (options.read_only) {
+    s = rocksdb::DB::OpenForReadOnly(db_opts, dir, cfs, &log->handles_, &raw);
+  } else {
+    s = rocksdb::DB::Open(db_opts, dir, cfs, &log->handles_, &raw);
+  }
+  if (!s.ok()) {
+    const std::string text = s.ToString();
+    if (text.find("lock") != std::string::npos ||
+        text.find("LOCK") != std::string::npos)
+      return Status::Unavailable(
+          "data dir " + dir +
+          " is in use by another dirledger process (its RocksDB LOCK is "
+          "held); stop that process first, or use a read-only command");
+    return FromRocks(s, "opening the log in " + dir);
+  }
+  log->db_.reset(raw);
+  log->log_cf_ = log->handles_[1];
+  log->decisions_cf_ = log->handles_[2];
+  log->cursors_cf_ = log->handles_[3];
+  log->state_cf_ = log->handles_[4];
+  log->links_cf_ = log->handles_[5];
+  log->by_object_cf_ = log->handles_[6];
+  log->meta_cf_ = log->handles_[7];
+  log->state_read_ = std::make_unique<ReadKv>(raw, log->state_cf_);
+  log->links_read_ = std::make_unique<ReadKv>(raw, log->links_cf_);
+  log->projection_ = std::make_unique<ProjectionStore>(log->state_read_.get(),
+                                                       log->links_read_.get());
+  DIRLEDGER_RETURN_IF_ERROR(log->Load());
+  return log;
+}
+
+Status EventLog::Load() {
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaFormat, &v);
+  if (s.IsNotFound()) {
+    if (options_.read_only)
+      return Status::Corruption("log in " + dir_ + " has no format version");
+    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+        db_->Put(rocksdb::WriteOptions(), meta_cf_, kMetaFormat,
+                 std::to_string(kLogFormatVersion)),
+        "writing the format version"));
+  } else if (!s.ok()) {
+    return FromRocks(s, "reading the format version");
+  } else if (v != std::to_string(kLogFormatVersion)) {
+    return Status::InvalidArgument("log in " + dir_ + " has format version " +
+                                   v + "; this dirledger reads version " +
+                                   std::to_string(kLogFormatVersion));
+  }
+  head_hash_.assign(kSha256Size, '\0');
+  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaHead, &v);
+  if (s.ok()) {
+    if (v.size() != 8 + kSha256Size)
+      return Status::Corruption("log head in " + dir_ + " is damaged");
+    last_seq_ = GetBigEndian64(v);
+    head_hash_ = v.substr(8);
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "reading the log head");
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<LogTransaction>> EventLog::Begin() {
+  if (options_.read_only)
+    return Status::InvalidArgument("the log is open read-only");
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (in_transaction_)
+      return Status::InvalidArgument("another log transaction is open");
+    in_transaction_ = true;
+  }
+  return std::unique_ptr<LogTransaction>(new LogTransaction(this));
+}
+
+std::uint64_t EventLog::last_seq() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return last_seq_;
+}
+
+std::string EventLog::head_hash() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return head_hash_;
+}
+
+Status EventLog::ReadRaw(std::uint64_t seq, std::string* out) const {
+  auto s = db_->Get(rocksdb::ReadOptions(), log_cf_, SeqKey(seq), out);
+  if (s.IsNotFound())
+    return Status::NotFound("log record " + std::to_string(seq) +
+                            " does not exist");
+  return FromRocks(s, "reading log record " + std::to_string(seq));
+}
+
+Status EventLog::ReadEvent(std::uint64_t seq, Event* out) const {
+  std::string raw;
+  DIRLEDGER_RETURN_IF_ERROR(ReadRaw(seq, &raw));
+  std::string_view payload;
+  DIRLEDGER_RETURN_IF_ERROR(CheckedPayload(raw, seq, &payload, nullptr));
+  return DecodeEvent(payload, seq, out);
+}
+
+Status EventLog::ReadDecision(std::uint64_t seq, Decision* out) const {
+  std::string raw;
+  auto s = db_->Get(rocksdb::ReadOptions(), decisions_cf_, SeqKey(seq), &raw);
+  if (s.IsNotFound())
+    return Status::NotFound("no decision for " + std::to_string(seq));
+  DIRLEDGER_RETURN_IF_ERROR(FromRocks(s, "reading decision"));
+  return DecodeDecision(raw, seq, out);
+}
+
+Status EventLog::Scan(std::uint64_t from, std::uint64_t to,
+                      const VisitFn& fn) const {
+  if (from == 0) from = 1;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
+  std::unique_ptr<rocksdb::Iterator> dit(db_->NewIterator(ro, decisions_cf_));
+  const std::string start = SeqKey(from);
+  dit->Seek(start);
+  Event event;
+  Decision decision;
+  std::uint64_t expect = from;
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    if (it->key().size() != 8)
+      return Status::Corruption("log key of " +
+                                std::to_string(it->key().size()) + " bytes");
+    const std::uint64_t seq = GetBigEndian64(
+        std::string_view(it->key().data(), it->key().size()));
+    if (seq > to) break;
+    if (seq != expect)
+      return Status::Corruption("log record " + std::to_string(expect) +
+                                " is missing (next is " + std::to_string(seq) +
+                                ")");
+    ++expect;
+    std::string_view payload;
+    DIRLEDGER_RETURN_IF_ERROR(CheckedPayload(
+        std::string_view(it->value().data(), it->value().size()), seq, &payload,
+        nullptr));
+    DIRLEDGER_RETURN_IF_ERROR(DecodeEvent(payload, seq, &event));
+    const Decision* dp = nullptr;
+    while (dit->Valid() &&
+           std::string_view(dit->key().data(), dit->key().size()) <
+               std::string_view(it->key().data(), it->key().size()))
+      dit->Next();
+    if (dit->Valid() && dit->key() == it->key()) {
+      DIRLEDGER_RETURN_IF_ERROR(DecodeDecision(
+          std::string_view(dit->value().data(), dit->value().size()), seq,
+          &decision));
+      dp = &decision;
+    }
+    if (!fn(event, dp)) return Status::Ok();
+  }
+  DIRLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "scanning the log"));
+  return FromRocks(dit->status(), "scanning decisions");
+}
+
+Status EventLog::SeqsForObject(std::string_view id,
+                               std::vector<std::uint64_t>* out) const {
+  std::string prefix = AsciiLower(id);
+  prefix += '\0';
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), by_object_cf_));
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    std::string_view k(it->key().data(), it->key().size());
+    if (k.size() != prefix.size() + 8 ||
+        k.substr(0, prefix.size()) != prefix)
+      break;
+    out->push_back(GetBigEndian64(k.substr(prefix.size())));
+  }
+  return FromRocks(it->status(), "scanning the object index");
+}
+
+Status EventLog::GetCursor(std::string_view source, std::string* cookie) const {
+  auto s = db_->Get(rocksdb::ReadOptions(), cursors_cf_,
+                    rocksdb::Slice(source.data(), source.size()), cookie);
+  if (s.IsNotFound())
+    return Status::NotFound("no cursor for " + std::string(source));
+  return FromRocks(s, "reading cursor");
+}
+
+Status EventLog::ForEachCursor(
+    const std::function<void(std::string_view, std::string_view)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), cursors_cf_));
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    fn(std::string_view(it->key().data(), it->key().size()),
+       std::string_view(it->value().data(), it->value().size()));
+  return FromRocks(it->status(), "scanning cursors");
+}
+
+Status EventLog::VerifyChain(
+    ChainReport* report, const std::function<void(std::uint64_t)>& progress) const {
+  *report = ChainReport{};
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.verify_checksums = true;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
+  std::string prev_digest(kSha256Size, '\0');
+  std::uint64_t expect = 1;
+  auto bad = [&](std::uint64_t seq, std::string msg) {
+    report->first_bad_seq = seq;
+    return Status::Corruption(std::move(msg));
+  };
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 8)
+      return bad(expect, "log record " + std::to_string(expect) +
+                             ": a key of " + std::to_string(it->key().size()) +
+                             " bytes was inserted");
+    const std::uint64_t seq = GetBigEndian64(
+        std::string_view(it->key().data(), it->key().size()));
+    if (seq != expect)
+      return bad(expect, seq > expect
+                             ? "log record " + std::to_string(expect) +
+                                   " is missing (next is " +
+                                   std::to_string(seq) + ")"
+                             : "log record " + std::to_string(seq) +
+                                   " is out of order");
+    std::string_view payload;
+    std::string digest;
+    Status s = CheckedPayload(
+        std::string_view(it->value().data(), it->value().size()), seq,
+        &payload, &digest);
+    if (!s.ok()) return bad(seq, s.message());
+    Event event;
+    s = DecodeEvent(payload, seq, &event);
+    if (!s.ok()) return bad(seq, s.message());
+    if (event.prev_hash != prev_digest)
+      return bad(seq > 1 ? seq - 1 : seq,
+                 "the hash chain breaks between log records " +
+                     std::to_string(seq - 1) + " and " + std::to_string(seq) +
+                     ": record " + std::to_string(seq) +
+                     " does not hold the SHA-256 of its predecessor (one of "
+                     "them was replaced)");
+    prev_digest = std::move(digest);
+    ++report->records;
+    if (progress && seq % 100000 == 0) progress(seq);
+    ++expect;
+  }
+  if (!it->status().ok())
+    return bad(expect, FromRocks(it->status(), "scanning the log").message());
+  std::uint64_t head_seq;
+  std::string head_hash;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    head_seq = last_seq_;
+    head_hash = head_hash_;
+  }
+  if (head_seq != expect - 1)
+    return bad(std::min(head_seq, expect - 1) + 1,
+               "the log head says the last record is " +
+                   std::to_string(head_seq) + " but the log ends at " +
+                   std::to_string(expect - 1) +
+                   (head_seq > expect - 1 ? " (records were removed)"
+                                          : " (records were added)"));
+  if (head_hash != prev_digest)
+    return bad(expect - 1, "log record " + std::to_string(expect - 1) +
+                               " does not match the log head's SHA-256 (the "
+                               "last record was replaced)");
+  report->head_hash = HexEncode(prev_digest);
+  return Status::Ok();
+}
+
+Status EventLog::Checkpoint(const std::string& backup_dir) const {
+  std::error_code ec;
+  if (fs::exists(backup_dir, ec))
+    return Status::InvalidArgument("backup dir " + backup_dir +
+                                   " already exists; give a new path");
+  rocksdb::Checkpoint* cp = nullptr;
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(rocksdb::Checkpoint::Create(db_.get(), &cp), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> holder(cp);
+  DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+      cp->CreateCheckpoint(backup_dir, /*log_size_for_flush=*/0),
+      "checkpoint into " + backup_dir));
+  ::chmod(backup_dir.c_str(), 0700);
+  return Status::Ok();
+}
+
+Status EventLog::Restore(const std::string& backup_dir,
+                         const std::string& data_dir) {
+  std::error_code ec;
+  if (!fs::exists(fs::path(backup_dir) / "CURRENT", ec))
+    return Status::InvalidArgument(backup_dir +
+                                   " is not a dirledger log backup");
+  // Open the backup read-only first: refuse a damaged backup before touching
+  // the data dir.
+  {
+    LogOptions ro;
+    ro.read_only = true;
+    auto opened = EventLog::Open(backup_dir, ro);
+    if (!opened.ok())
+      return opened.status().WithContext("backup " + backup_dir);
+  }
+  const fs::path target(data_dir);
+  const fs::path staging = target.string() + ".restoring";
+  fs::remove_all(staging, ec);
+  fs::copy(backup_dir, staging, fs::copy_options::recursive, ec);
+  if (ec)
+    return Status::IOError("copying " + backup_dir + " to " +
+                           staging.string() + ": " + ec.message());
+  const fs::path old = target.string() + ".replaced";
+  fs::remove_all(old, ec);
+  if (fs::exists(target)) {
+    fs::rename(target, old, ec);
+    if (ec)
+      return Status::IOError("moving " + data_dir + " aside: " + ec.message());
+  }
+  fs::rename(staging, target, ec);
+  if (ec)
+    return Status::IOError("moving the restored log into " + data_dir + ": " +
+                           ec.message());
+  fs::remove_all(old, ec);
+  ::chmod(data_dir.c_str(), 0700);
+  return Status::Ok();
+}
+
+Status EventLog::ClearProjection() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (in_transaction_)
+      return Status::InvalidArgument("a log transaction is open");
+  }
+  rocksdb::WriteBatch batch;
+  for (auto* cf : {state_cf_, links_cf_}) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), cf));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(cf, it->key());
+    DIRLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "clearing projection"));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return FromRocks(db_->Write(wo, &batch), "clearing projection");
+}
+
+Status EventLog::Flush() {
+  rocksdb::FlushOptions fo;
+  return FromRocks(db_->Flush(fo, handles_), "flush");
+}
+
+}  // namespace dirledger

@@ -1,0 +1,363 @@
+#include "storage/event_log.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <random>
+
+#include "codecs/test_events.h"
+#include "storage/test_util.h"
+
+namespace dirledger {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FixedClock : public Clock {
+ public:
+  std::int64_t NowMicros() override { return now_ += 1000; }
+  std::int64_t now_ = 1'700'000'000'000'000;
+};
+
+std::unique_ptr<EventLog> OpenLog(const std::string& dir, Clock* clock) {
+  LogOptions o;
+  o.clock = clock;
+  o.sync = false;
+  auto log = EventLog::Open(dir, o);
+  REQUIRE(log.ok());
+  return std::move(log).value();
+}
+
+// Appends `n` person changes in one transaction, with a decision each and a
+// cursor advance.
+void AppendPeople(EventLog* log, int first, int n, const std::string& cookie) {
+  auto txn = log->Begin();
+  REQUIRE(txn.ok());
+  for (int i = first; i < first + n; ++i) {
+    Event e;
+    e.seq = (*txn)->NextSeq();
+    e.body = testing::PersonChange(i);
+    Decision d;
+    d.seq = e.seq;
+    d.rule = "test";
+    d.outcome = Outcome::kNoChange;
+    REQUIRE((*txn)->Add(&e, &d).ok());
+  }
+  (*txn)->PutCursor("corp/syncrepl", cookie);
+  REQUIRE((*txn)->Commit().ok());
+}
+
+}  // namespace
+
+TEST_CASE("append, scan, reopen", "[log]") {
+  test::TempDir tmp;
+  FixedClock clock;
+  {
+    auto log = OpenLog(tmp.path(), &clock);
+    AppendPeople(log.get(), 1, 10, "c1");
+    AppendPeople(log.get(), 11, 5, "c2");
+    CHECK(log->last_seq() == 15);
+  }
+  auto log = OpenLog(tmp.path(), &clock);
+  CHECK(log->last_seq() == 15);
+  std::string cookie;
+  REQUIRE(log->GetCursor("corp/syncrepl", &cookie).ok());
+  CHECK(cookie == "c2");
+  std::vector<std::uint64_t> seqs;
+  REQUIRE(log->Scan(3, 6, [&](const Event& e, const Decision* d) {
+                 seqs.push_back(e.seq);
+                 CHECK(d != nullptr);
+                 CHECK(d->seq == e.seq);
+                 return true;
+               })
+              .ok());
+  CHECK(seqs == std::vector<std::uint64_t>{3, 4, 5, 6});
+  Event e;
+  REQUIRE(log->ReadEvent(12, &e).ok());
+  CHECK(std::get<ObservedChange>(e.body).id ==
+        testing::PersonChange(12).id);
+  ChainReport report;
+  REQUIRE(log->VerifyChain(&report).ok());
+  CHECK(report.records == 15);
+  CHECK(report.first_bad_seq == 0);
+}
+
+TEST_CASE("events are indexed by id and DN, case-insensitively", "[log]") {
+  test::TempDir tmp;
+  FixedClock clock;
+  auto log = OpenLog(tmp.path(), &clock);
+  AppendPeople(log.get(), 1, 3, "c");
+  AppendPeople(log.get(), 2, 1, "c");
+  std::vector<std::uint64_t> seqs;
+  REQUIRE(log->SeqsForObject(testing::PersonChange(2).id, &seqs).ok());
+  CHECK(seqs == std::vector<std::uint64_t>{2, 4});
+  seqs.clear();
+  REQUIRE(log->SeqsForObject("UID=user000002,ou=people,dc=example,dc=com", &seqs)
+              .ok());
+  CHECK(seqs.size() == 2);
+}
+
+TEST_CASE("a transaction that is not committed leaves nothing", "[log]") {
+  test::TempDir tmp;
+  FixedClock clock;
+  auto log = OpenLog(tmp.path(), &clock);
+  AppendPeople(log.get(), 1, 2, "c1");
+  {
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    Event e;
+    e.seq = (*txn)->NextSeq();
+    e.body = testing::PersonChange(9);
+    REQUIRE((*txn)->Add(&e, nullptr).ok());
+    (*txn)->PutCursor("corp/syncrepl", "never");
+  }
+  CHECK(log->last_seq() == 2);
+  std::string cookie;
+  REQUIRE(log->GetCursor("corp/syncrepl", &cookie).ok());
+  CHECK(cookie == "c1");
+  AppendPeople(log.get(), 3, 1, "c3");
+  CHECK(log->last_seq() == 3);
+}
+
+TEST_CASE("sequences must be dense", "[log]") {
+  test::TempDir tmp;
+  FixedClock clock;
+  auto log = OpenLog(tmp.path(), &clock);
+  auto txn = log->Begin();
+  REQUIRE(txn.ok());
+  Event e;
+  e.seq = 5;
+  e.body = CursorAdvance{"s", "c"};
+  CHECK_FALSE((*txn)->Add(&e, nullptr).ok());
+  CHECK_FALSE(log->Begin().ok());  // one writer at a time
+}
+
+TEST_CASE("events and cursor survive a kill in one piece", "[log][crash]") {
+  // A child process appends batches (events + cursor in one WriteBatch) and
+  // is killed with SIGKILL mid-stream. After reopening, the cursor must name
+  // the last batch whose events are all present, and no batch is partial.
+  test::TempDir tmp;
+  for (int round = 0; round < 5; ++round) {
+    const std::string dir = tmp.path() + "/r" + std::to_string(round);
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      LogOptions o;
+      o.sync = false;
+      auto log = EventLog::Open(dir, o);
+      if (!log.ok()) _exit(3);
+      for (int b = 0;; ++b) {
+        auto txn = (*log)->Begin();
+        if (!txn.ok()) _exit(4);
+        for (int i = 0; i < 50; ++i) {
+          Event e;
+          e.seq = (*txn)->NextSeq();
+          e.body = testing::PersonChange(b * 50 + i);
+          if (!(*txn)->Add(&e, nullptr).ok()) _exit(5);
+        }
+        (*txn)->PutCursor("src", std::to_string(b));
+        if (!(*txn)->Commit().ok()) _exit(6);
+      }
+    }
+    usleep(20000 + round * 15000);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFSIGNALED(status));
+    LogOptions o;
+    auto log = EventLog::Open(dir, o);
+    REQUIRE(log.ok());
+    std::string cookie;
+    if ((*log)->last_seq() == 0) continue;
+    REQUIRE((*log)->GetCursor("src", &cookie).ok());
+    const std::uint64_t batches = std::stoull(cookie) + 1;
+    CHECK((*log)->last_seq() == batches * 50);
+    ChainReport report;
+    CHECK((*log)->VerifyChain(&report).ok());
+  }
+}
+
+TEST_CASE("a flipped byte anywhere in a record is found, naming it",
+          "[log][tamper]") {
+  test::TempDir tmp;
+  FixedClock clock;
+  {
+    auto log = OpenLog(tmp.path(), &clock);
+    AppendPeople(log.get(), 1, 20, "c");
+  }
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 40; ++trial) {
+    const std::uint64_t victim = 1 + rng() % 20;
+    std::string raw;
+    {
+      auto log = OpenLog(tmp.path(), &clock);
+      REQUIRE(log->ReadRaw(victim, &raw).ok());
+    }
+    std::string flipped = raw;
+    const size_t pos = rng() % flipped.size();
+    flipped[pos] = static_cast<char>(flipped[pos] ^ (1 + rng() % 255));
+    REQUIRE(test::OverwriteLogRecord(tmp.path(), victim, flipped).ok());
+    {
+      auto log = OpenLog(tmp.path(), &clock);
+      ChainReport report;
+      Status s = log->VerifyChain(&report);
+      CHECK(s.IsCorruption());
+      CHECK(report.first_bad_seq == victim);
+      Event e;
+      CHECK_FALSE(log->ReadEvent(victim, &e).ok());
+    }
+    REQUIRE(test::OverwriteLogRecord(tmp.path(), victim, raw).ok());
+  }
+  auto log = OpenLog(tmp.path(), &clock);
+  ChainReport report;
+  CHECK(log->VerifyChain(&report).ok());
+}
+
+TEST_CASE("removed, reordered and inserted records are found", "[log][tamper]") {
+  FixedClock clock;
+  SECTION("removed in the middle") {
+    test::TempDir tmp;
+    { auto log = OpenLog(tmp.path(), &clock); AppendPeople(log.get(), 1, 10, "c"); }
+    REQUIRE(test::DeleteLogRecord(tmp.path(), 4).ok());
+    auto log = OpenLog(tmp.path(), &clock);
+    ChainReport r;
+    CHECK(log->VerifyChain(&r).IsCorruption());
+    CHECK(r.first_bad_seq == 4);
+  }
+  SECTION("removed at the end") {
+    test::TempDir tmp;
+    { auto log = OpenLog(tmp.path(), &clock); AppendPeople(log.get(), 1, 10, "c"); }
+    REQUIRE(test::DeleteLogRecord(tmp.path(), 10).ok());
+    auto log = OpenLog(tmp.path(), &clock);
+    ChainReport r;
+    CHECK(log->VerifyChain(&r).IsCorruption());
+    CHECK(r.first_bad_seq == 10);
+  }
+  SECTION("two records swapped") {
+    test::TempDir tmp;
+    { auto log = OpenLog(tmp.path(), &clock); AppendPeople(log.get(), 1, 10, "c"); }
+    std::string a, b;
+    {
+      auto log = OpenLog(tmp.path(), &clock);
+      REQUIRE(log->ReadRaw(3, &a).ok());
+      REQUIRE(log->ReadRaw(4, &b).ok());
+    }
+    REQUIRE(test::OverwriteLogRecord(tmp.path(), 3, b).ok());
+    REQUIRE(test::OverwriteLogRecord(tmp.path(), 4, a).ok());
+    auto log = OpenLog(tmp.path(), &clock);
+    ChainReport r;
+    CHECK(log->VerifyChain(&r).IsCorruption());
+    CHECK(r.first_bad_seq == 3);
+  }
+  SECTION("a forged record replaces a real one") {
+    test::TempDir tmp;
+    { auto log = OpenLog(tmp.path(), &clock); AppendPeople(log.get(), 1, 10, "c"); }
+    // A well-formed record with a correct own digest but the wrong chain.
+    Event forged;
+    forged.seq = 6;
+    forged.prev_hash = std::string(32, '\1');
+    forged.body = testing::PersonChange(600);
+    std::string bytes = test::StoredRecord(forged);
+    REQUIRE(test::OverwriteLogRecord(tmp.path(), 6, bytes).ok());
+    auto log = OpenLog(tmp.path(), &clock);
+    ChainReport r;
+    CHECK(log->VerifyChain(&r).IsCorruption());
+    CHECK((r.first_bad_seq == 5 || r.first_bad_seq == 6));
+  }
+  SECTION("a record appended behind the head's back") {
+    test::TempDir tmp;
+    { auto log = OpenLog(tmp.path(), &clock); AppendPeople(log.get(), 1, 10, "c"); }
+    std::string raw;
+    { auto log = OpenLog(tmp.path(), &clock); REQUIRE(log->ReadRaw(10, &raw).ok()); }
+    REQUIRE(test::OverwriteLogRecord(tmp.path(), 11, raw).ok());
+    auto log = OpenLog(tmp.path(), &clock);
+    ChainReport r;
+    CHECK(log->VerifyChain(&r).IsCorruption());
+    CHECK(r.first_bad_seq == 11);
+  }
+}
+
+TEST_CASE("a second opener of a data dir is refused clearly", "[log]") {
+  test::TempDir tmp;
+  FixedClock clock;
+  auto log = OpenLog(tmp.path(), &clock);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    auto second = EventLog::Open(tmp.path(), LogOptions{});
+    const bool clear = !second.ok() &&
+                       second.status().message().find("in use by another") !=
+                           std::string::npos;
+    _exit(clear ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  // A read-only opener is fine while the writer holds the dir.
+  LogOptions ro;
+  ro.read_only = true;
+  CHECK(EventLog::Open(tmp.path(), ro).ok());
+}
+
+TEST_CASE("the data dir is private", "[log][security]") {
+  test::TempDir tmp;
+  FixedClock clock;
+  const std::string dir = tmp.path() + "/data";
+  auto log = OpenLog(dir, &clock);
+  struct stat st;
+  REQUIRE(stat(dir.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+}
+
+TEST_CASE("checkpoint backup and restore", "[log][backup]") {
+  test::TempDir tmp;
+  FixedClock clock;
+  const std::string data = tmp.path() + "/data", backup = tmp.path() + "/bk";
+  {
+    auto log = OpenLog(data, &clock);
+    AppendPeople(log.get(), 1, 5, "c5");
+    REQUIRE(log->Checkpoint(backup).ok());
+    CHECK_FALSE(log->Checkpoint(backup).ok());  // never overwrites
+    AppendPeople(log.get(), 6, 5, "c10");
+  }
+  REQUIRE(EventLog::Restore(backup, data).ok());
+  auto log = OpenLog(data, &clock);
+  CHECK(log->last_seq() == 5);
+  std::string cookie;
+  REQUIRE(log->GetCursor("corp/syncrepl", &cookie).ok());
+  CHECK(cookie == "c5");
+  ChainReport r;
+  CHECK(log->VerifyChain(&r).ok());
+  CHECK_FALSE(EventLog::Restore(tmp.path() + "/nothing", data).ok());
+}
+
+TEST_CASE("projection writes commit with the events", "[log]") {
+  test::TempDir tmp;
+  FixedClock clock;
+  auto log = OpenLog(tmp.path(), &clock);
+  {
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    ObjectState o;
+    o.id = "u1";
+    o.dn = "uid=a";
+    REQUIRE((*txn)->projection().Apply(PutObject{o}).ok());
+    // The transaction sees its own write; the log does not yet.
+    CHECK((*txn)->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u1"));
+    CHECK_FALSE(log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u1"));
+    Event e;
+    e.seq = (*txn)->NextSeq();
+    e.body = CursorAdvance{"s", "c"};
+    REQUIRE((*txn)->Add(&e, nullptr).ok());
+    REQUIRE((*txn)->Commit().ok());
+  }
+  CHECK(*log->projection().FindIdByDn(Side::kLdap, "uid=a") == "u1");
+  REQUIRE(log->ClearProjection().ok());
+  CHECK_FALSE(log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u1"));
+}
+
+}  // namespace dirledger
