@@ -1,0 +1,72 @@
+// Source: one side's change feed (syncrepl, DirSync, the mail directory).
+// A source turns what its peer reports into events and hands them, with its
+// new cursor, to a SourceSink, which appends both in one log write. Sources
+// never decide anything; the reconciler does.
+//
+// Thread safety: a Source is driven by one thread at a time. SourceSink
+// methods may be called from that thread.
+#ifndef DIRLEDGER_ENGINE_SOURCE_H_
+#define DIRLEDGER_ENGINE_SOURCE_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codecs/event.h"
+#include "codecs/status.h"
+
+namespace dirledger {
+
+class SourceSink {
+ public:
+  virtual ~SourceSink() = default;
+
+  // Appends `events` and, when given, the source's new cursor, in one log
+  // write, and returns once they are durable (or why not). Events of a
+  // refresh are bracketed by RefreshPhase Begin/End events; deletes inside a
+  // refresh count against the connector's mass-delete guard, and the sink
+  // may defer a cursor until the refresh ends so a held delete is never
+  // skipped by a resumed source.
+  virtual Status Deliver(std::vector<EventBody> events,
+                         const std::optional<std::string>& cookie) = 0;
+
+  // Ends a refresh whose present phase named `present_ids` (stable ids still
+  // present). Every object this source reported before and not named here is
+  // gone: the sink appends deletes for them, or holds them when there are
+  // more than the connector's delete_threshold, and stores `cookie` with
+  // them. `end` is the RefreshPhase End event to append with them.
+  virtual Status EndPresentPhase(std::vector<std::string> present_ids,
+                                 RefreshPhase end,
+                                 const std::optional<std::string>& cookie) = 0;
+
+  // The objects this source reported before (for diffing pollers and full
+  // passes): visits (kind, id, attrs) of every object the log holds for it.
+  virtual Status ForEachKnown(
+      const std::function<bool(ObjectKind, std::string_view id,
+                               const AttrList& attrs)>& fn) = 0;
+
+  // True once the run loop wants sources to stop (SIGTERM): finish the
+  // current batch, then return.
+  virtual bool StopRequested() const = 0;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Stable id, used as the cursor key and in events ("corp/syncrepl").
+  virtual const std::string& id() const = 0;
+  virtual Side side() const = 0;
+  // One pass from `cookie` ("" = from the beginning): a syncrepl refreshOnly
+  // search, one DirSync pass, one mail poll.
+  virtual Status RunOnce(std::string_view cookie, SourceSink* sink) = 0;
+  // Runs until sink->StopRequested(): refreshAndPersist, or polling at the
+  // configured interval, reconnecting with backoff while the peer is
+  // unavailable. Returns OK on stop, or a non-retryable error.
+  virtual Status Run(std::string_view cookie, SourceSink* sink) = 0;
+};
+
+}  // namespace dirledger
+
+#endif  // DIRLEDGER_ENGINE_SOURCE_H_
