@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "codecs/event.h"
+#include "codecs/projection.h"
 #include "codecs/status.h"
 
 namespace dirledger {
@@ -46,6 +47,11 @@ class SourceSink {
   virtual Status ForEachKnown(
       const std::function<bool(ObjectKind, std::string_view id,
                                const AttrList& attrs)>& fn) = 0;
+
+  // What the log knows of the object with stable id `id` on this source's
+  // side (either kind): its kind, DN and domain. For sources that are told
+  // of a delete by id alone (syncrepl deletes carry only the entryUUID).
+  virtual std::optional<ObjectState> LookupKnown(std::string_view id) = 0;
 
   // True once the run loop wants sources to stop (SIGTERM): finish the
   // current batch, then return.
