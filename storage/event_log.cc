@@ -27,6 +27,7 @@ constexpr const char* kCfNames[] = {"default", "log",   "decisions", "cursors",
                                     "state",   "links", "by_object", "meta"};
 constexpr const char kMetaFormat[] = "format_version";
 constexpr const char kMetaHead[] = "head";
+constexpr const char kMetaConfigPrefix[] = "config/";
 
 class RealClock : public Clock {
  public:
@@ -241,6 +242,13 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
   if (const auto* c = std::get_if<ObservedChange>(&event->body)) {
     ids.push_back(c->id);
     ids.push_back(c->dn);
+  }
+  if (const auto* c = std::get_if<ConfigChange>(&event->body)) {
+    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+        batch_->Put(log_->meta_cf_,
+                    std::string(kMetaConfigPrefix) + SeqKey(event->seq),
+                    c->sha256),
+        "config history write"));
   }
   std::sort(ids.begin(), ids.end(), [](std::string_view a, std::string_view b) {
     return CompareIgnoreCase(a, b) < 0;
@@ -510,6 +518,22 @@ Status EventLog::GetCursor(std::string_view source, std::string* cookie) const {
   if (s.IsNotFound())
     return Status::NotFound("no cursor for " + std::string(source));
   return FromRocks(s, "reading cursor");
+}
+
+Status EventLog::ConfigHistory(std::vector<ConfigRecord>* out) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+  const std::string_view prefix(kMetaConfigPrefix);
+  for (it->Seek(kMetaConfigPrefix); it->Valid(); it->Next()) {
+    std::string_view k(it->key().data(), it->key().size());
+    if (k.substr(0, prefix.size()) != prefix) break;
+    if (k.size() != prefix.size() + 8)
+      return Status::Corruption("config history key of " +
+                                std::to_string(k.size()) + " bytes");
+    out->push_back(ConfigRecord{GetBigEndian64(k.substr(prefix.size())),
+                                it->value().ToString()});
+  }
+  return FromRocks(it->status(), "reading config history");
 }
 
 Status EventLog::ForEachCursor(

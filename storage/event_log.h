@@ -148,6 +148,14 @@ class EventLog {
   Status SeqsForObject(std::string_view id, std::vector<std::uint64_t>* out) const;
 
   Status GetCursor(std::string_view source, std::string* cookie) const;
+
+  // The config history kept in `meta`: every ConfigChange event's sequence
+  // and SHA-256, ascending (written with the event, in the same batch).
+  struct ConfigRecord {
+    std::uint64_t seq = 0;
+    std::string sha256;
+  };
+  Status ConfigHistory(std::vector<ConfigRecord>* out) const;
   Status ForEachCursor(
       const std::function<void(std::string_view, std::string_view)>& fn) const;
 
