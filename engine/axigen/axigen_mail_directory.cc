@@ -318,8 +318,10 @@ std::string AxigenMailDirectory::ConnectorFor(std::string_view domain) const {
   return d ? d->connector : "";
 }
 
-Result<AxigenCliClient*> AxigenMailDirectory::Connected(Session* s) {
+Result<AxigenCliClient*> AxigenMailDirectory::Connected(Session* s,
+                                                        bool* fresh) {
   if (s->client && s->client->broken()) s->client.reset();
+  *fresh = !s->client;
   if (!s->client) {
     auto c = AxigenCliClient::Connect(options_.endpoint);
     if (!c.ok()) return c.status();
@@ -330,8 +332,28 @@ Result<AxigenCliClient*> AxigenMailDirectory::Connected(Session* s) {
 
 Result<AxigenSnapshot> AxigenMailDirectory::ReadSnapshot() {
   std::lock_guard<std::mutex> lock(poll_.mu);
-  auto c = Connected(&poll_);
-  if (!c.ok()) return c.status();
+  for (int attempt = 0;; ++attempt) {
+    bool fresh = false;
+    auto c = Connected(&poll_, &fresh);
+    if (!c.ok()) return c.status();
+    const std::uint64_t before = (*c)->replies();
+    auto snap = ReadSnapshotOnce(*c);
+    // A session kept from an earlier pass may have been dropped by the
+    // server while idle (it broke before its first reply): try once more on
+    // a new one.
+    if (snap.ok() || fresh || !(*c)->broken() || (*c)->replies() != before ||
+        attempt > 0) {
+      // A read Axigen refused (a domain it does not have, a busy store) may
+      // succeed later: the poller retries it; a refused login does not.
+      if (!snap.ok()) return snap.status().WithRetryable(true);
+      return snap;
+    }
+  }
+}
+
+Result<AxigenSnapshot> AxigenMailDirectory::ReadSnapshotOnce(
+    AxigenCliClient* c_ptr) {
+  AxigenCliClient** c = &c_ptr;
   AxigenSnapshot snap;
   for (const std::string& domain : Domains()) {
     DIRLEDGER_RETURN_IF_ERROR(EnterDomain(*c, domain));
@@ -382,7 +404,8 @@ Result<std::optional<MailObject>> AxigenMailDirectory::ReadObject(
   auto a = NormalizeAddress(address);
   if (!a.ok()) return a.status();
   std::lock_guard<std::mutex> lock(poll_.mu);
-  auto c = Connected(&poll_);
+  bool fresh = false;
+  auto c = Connected(&poll_, &fresh);
   if (!c.ok()) return c.status();
   DIRLEDGER_RETURN_IF_ERROR(EnterDomain(*c, a->substr(a->find('@') + 1)));
   std::vector<std::string> errors;
@@ -503,12 +526,26 @@ Status AxigenMailDirectory::Run(std::string_view cookie, SourceSink* sink) {
 ApplyResult AxigenMailDirectory::Apply(const Intent& intent) {
   std::lock_guard<std::mutex> lock(apply_.mu);
   ApplyResult result;
-  auto c = Connected(&apply_);
+  bool fresh = false;
+  auto c = Connected(&apply_, &fresh);
   if (!c.ok()) {
     result.status = c.status();
     return result;
   }
+  const std::uint64_t before = (*c)->replies();
   result = ApplyLocked(intent, *c);
+  if (!result.status.ok() && (*c)->broken() && !fresh &&
+      (*c)->replies() == before) {
+    // The kept session was dropped by the server while idle (it broke
+    // before its first reply); nothing was sent that took effect.
+    apply_.client.reset();
+    c = Connected(&apply_, &fresh);
+    if (!c.ok()) {
+      result.status = c.status();
+      return result;
+    }
+    result = ApplyLocked(intent, *c);
+  }
   if ((*c)->broken()) {
     apply_.client.reset();
     if (!result.status.ok() && !result.status.retryable())

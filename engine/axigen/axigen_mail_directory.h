@@ -84,7 +84,10 @@ class AxigenMailDirectory : public MailDirectory {
     std::mutex mu;
     std::unique_ptr<AxigenCliClient> client;
   };
-  Result<AxigenCliClient*> Connected(Session* s);
+  // The session's client, connected and logged in; `*fresh` tells whether
+  // it was connected just now.
+  Result<AxigenCliClient*> Connected(Session* s, bool* fresh);
+  Result<AxigenSnapshot> ReadSnapshotOnce(AxigenCliClient* c);
   Status PollOnce(std::string_view cookie, SourceSink* sink,
                   std::string* new_cookie);
   ApplyResult ApplyLocked(const Intent& intent, AxigenCliClient* c);

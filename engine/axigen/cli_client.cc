@@ -43,6 +43,7 @@ Result<CliReply> AxigenCliClient::ReadReply(bool expect_status,
                                ": " + reply.status().message());
   }
   context_ = reply->context();
+  ++replies_;
   return reply;
 }
 

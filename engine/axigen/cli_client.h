@@ -14,6 +14,7 @@
 #ifndef DIRLEDGER_ENGINE_AXIGEN_CLI_CLIENT_H_
 #define DIRLEDGER_ENGINE_AXIGEN_CLI_CLIENT_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -54,6 +55,9 @@ class AxigenCliClient {
   // The current context ("" root, "domain", "domain-account", ...).
   const std::string& context() const { return context_; }
   bool broken() const { return broken_; }
+  // Replies read so far on this session (tells a session that was dropped
+  // while idle from one dropped in the middle of a sequence).
+  std::uint64_t replies() const { return replies_; }
   const std::string& peer() const { return transport_->peer(); }
 
   // Sends EXIT and closes.
@@ -67,6 +71,7 @@ class AxigenCliClient {
   std::unique_ptr<CliTransport> transport_;
   std::string context_;
   bool broken_ = false;
+  std::uint64_t replies_ = 0;
 };
 
 }  // namespace dirledger

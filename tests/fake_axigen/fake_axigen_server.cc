@@ -196,11 +196,8 @@ class FakeAxigenServer::Session {
 };
 
 bool FakeAxigenServer::Session::Send(const std::string& bytes) {
-  std::chrono::milliseconds delay;
-  {
-    std::lock_guard<std::mutex> lock(server_->mu_);
-    delay = server_->delay_;
-  }
+  // Replies may be sent with the server lock held: the delay is atomic.
+  const std::chrono::milliseconds delay(server_->delay_ms_.load());
   if (delay.count() > 0) std::this_thread::sleep_for(delay);
   std::size_t done = 0;
   while (done < bytes.size()) {
@@ -485,8 +482,10 @@ bool FakeAxigenServer::Session::Command(const std::vector<std::string>& w,
     case Kind::kRoot: {
       if (verb == "list" && object == "domains" && w.size() == 2) {
         std::vector<std::string> names;
-        std::lock_guard<std::mutex> lock(server_->mu_);
-        for (const auto& [n, d] : server_->state_) names.push_back(n);
+        {
+          std::lock_guard<std::mutex> lock(server_->mu_);
+          for (const auto& [n, d] : server_->state_) names.push_back(n);
+        }
         return List("domains", names);
       }
       if (verb == "update" && object == "domain") {
@@ -786,8 +785,7 @@ void FakeAxigenServer::GarbleCommand(const std::string& prefix, int times) {
 }
 
 void FakeAxigenServer::SetReplyDelay(std::chrono::milliseconds delay) {
-  std::lock_guard<std::mutex> lock(mu_);
-  delay_ = delay;
+  delay_ms_ = delay.count();
 }
 
 int FakeAxigenServer::commits() const {

@@ -115,6 +115,7 @@ class FakeAxigenServer {
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<long long> delay_ms_{0};
   std::thread accept_thread_;
 
   mutable std::mutex mu_;  // guards everything below
@@ -129,7 +130,6 @@ class FakeAxigenServer {
     bool garble = false;
   };
   std::vector<CommandFault> command_faults_;
-  std::chrono::milliseconds delay_{0};
   int commits_ = 0;
   int sessions_ = 0;
   std::vector<std::string> commands_;
