@@ -217,5 +217,21 @@ TEST_CASE("commands that could break out of their line are refused",
           std::string::npos);
 }
 
+TEST_CASE("TLS to a listener that does not speak it fails clearly",
+          "[axigen_client]") {
+  Fixture f;
+  AxigenEndpoint e = f.Endpoint();
+  e.transport.tls = true;
+  auto c = AxigenCliClient::Connect(e);
+  REQUIRE_FALSE(c.ok());
+  REQUIRE(c.status().message().find("TLS handshake failed") !=
+          std::string::npos);
+  e.transport.ca_file = "/nonexistent/ca.pem";
+  auto noca = AxigenCliClient::Connect(e);
+  REQUIRE(noca.status().code() == StatusCode::kInvalidArgument);
+  REQUIRE(noca.status().message().find("cannot load CA certificates") !=
+          std::string::npos);
+}
+
 }  // namespace
 }  // namespace dirledger
