@@ -3,6 +3,8 @@
 #include "engine/axigen/axigen_mail_directory.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
 
 #include "engine/embedded_mail/embedded_mail_directory.h"
 #include "tests/fake_axigen/fake_axigen_server.h"
@@ -447,6 +449,47 @@ TEST_CASE("the same intents end in the same objects on embedded and Axigen",
   REQUIRE(snap.ok());
   REQUIRE(snap->objects == from_embedded);
   REQUIRE(from_embedded.size() == 2);
+}
+
+// Hidden (run with "[bench]"): prints how long a poll and applies take
+// against the fake. Measures only; asserts nothing about time.
+TEST_CASE("poll and apply timings", "[.][bench]") {
+  Fixture f;
+  const int n = 1000;
+  f.server.Mutate([&](test::FakeState* s) {
+    auto& d = (*s)["example.com"];
+    for (int i = 0; i < n; ++i) {
+      auto& a = d.accounts["user" + std::to_string(i)];
+      a.contact = {{"firstName", "First" + std::to_string(i)},
+                   {"lastName", "Last"}};
+      a.aliases = {"alias" + std::to_string(i)};
+    }
+  });
+  LogSink sink;
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(f.dir->RunOnce("", &sink).ok());
+  auto t1 = std::chrono::steady_clock::now();
+  REQUIRE(f.dir->RunOnce(sink.cookie, &sink).ok());
+  auto t2 = std::chrono::steady_clock::now();
+  const int m = 200;
+  for (int i = 0; i < m; ++i) {
+    REQUIRE(f.dir
+                ->Apply(MakeIntent(i + 1, IntentOp::kAdd, ObjectKind::kAccount,
+                                   "new" + std::to_string(i) + "@example.com",
+                                   {{"firstName", {"N"}}}))
+                .status.ok());
+  }
+  auto t3 = std::chrono::steady_clock::now();
+  auto ms = [](auto a, auto b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  };
+  std::printf("first poll of %d accounts: %.0f ms (%zu events)\n", n,
+              ms(t0, t1), sink.known.size());
+  std::printf("unchanged poll of %d accounts: %.0f ms\n", n, ms(t1, t2));
+  std::printf(
+      "%d add intents into a domain of %d+ accounts: %.0f ms (%.1f ms "
+      "each)\n",
+      m, n, ms(t2, t3), ms(t2, t3) / m);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "engine/embedded_mail/embedded_mail_directory.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "engine/embedded_mail/mail_admin.h"
@@ -297,6 +299,38 @@ TEST_CASE("password hashes verify and never hold the password",
   REQUIRE(HashPassword("correct horse") != h);  // salted
   REQUIRE_FALSE(VerifyPassword("garbage", "x"));
   REQUIRE_FALSE(VerifyPassword("pbkdf2-sha256$0$00$00", "x"));
+}
+
+// Hidden (run with "[bench]"): prints apply and feed rates. Measures only.
+TEST_CASE("embedded apply and feed timings", "[.][bench]") {
+  test::TempDir tmp;
+  for (bool sync : {false, true}) {
+    EmbeddedMailOptions o;
+    o.sync = sync;
+    o.batch_size = 1000;
+    auto dir = std::move(EmbeddedMailDirectory::Open(
+                             tmp / (sync ? "sync" : "nosync"), Rules(), o))
+                   .value();
+    const int n = sync ? 500 : 5000;
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < n; ++i)
+      REQUIRE(
+          dir->Apply(AddIntent(i + 1, "u" + std::to_string(i) + "@example.com",
+                               {{"firstName", {"F"}}, {"lastName", {"L"}}}))
+              .status.ok());
+    auto t1 = std::chrono::steady_clock::now();
+    RecordingSink sink;
+    REQUIRE(dir->RunOnce("", &sink).ok());
+    auto t2 = std::chrono::steady_clock::now();
+    auto ms = [](auto a, auto b) {
+      return std::chrono::duration<double, std::milli>(b - a).count();
+    };
+    std::printf(
+        "sync=%d: %d applies %.0f ms (%.0f/s); feed of %zu changes "
+        "%.0f ms\n",
+        sync, n, ms(t0, t1), n / ms(t0, t1) * 1000, sink.changes.size(),
+        ms(t1, t2));
+  }
 }
 
 }  // namespace
