@@ -74,9 +74,9 @@ class LogTransaction {
   std::uint64_t NextSeq() const { return next_seq_; }
 
   // Appends an event. REQUIRES: event.seq == NextSeq(). Sets the event's
-  // time and prev_hash. `decision` (may be null) is stored beside it, and the
-  // event is indexed under every id in `object_ids` (and those the decision
-  // names).
+  // time and prev_hash. `decision` (may be null) is stored beside it. The
+  // event is indexed (by_object) under every id in `object_ids` and, for an
+  // observed change, under the object's stable id.
   Status Add(Event* event, const Decision* decision,
              const std::vector<std::string>& object_ids = {});
 
