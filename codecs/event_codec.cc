@@ -146,6 +146,10 @@ std::string SeqLabel(std::uint64_t seq) {
 
 Status DecodeBody(const fb::Event* e, std::uint64_t seq, EventBody* out) {
   const std::string where = SeqLabel(seq);
+  if (e->body_type() != fb::EventBody::NONE && e->body() == nullptr)
+    return Status::Corruption(where + ": event type " +
+                              std::to_string(static_cast<int>(e->body_type())) +
+                              " has no body");
   switch (e->body_type()) {
     case fb::EventBody::ObservedChange: {
       const auto* c = e->body_as_ObservedChange();
