@@ -347,6 +347,7 @@ std::string EncodeDecision(const Decision& decision) {
 }
 
 Status VerifyEventBytes(std::string_view bytes, std::uint64_t seq) {
+  bytes = Aligned(bytes);
   flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()),
                           bytes.size());
   if (!fb::VerifyEventBuffer(v))
@@ -356,6 +357,7 @@ Status VerifyEventBytes(std::string_view bytes, std::uint64_t seq) {
 }
 
 Status VerifyDecisionBytes(std::string_view bytes, std::uint64_t seq) {
+  bytes = Aligned(bytes);
   flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()),
                           bytes.size());
   if (!v.VerifyBuffer<fb::Decision>(nullptr))
@@ -365,6 +367,7 @@ Status VerifyDecisionBytes(std::string_view bytes, std::uint64_t seq) {
 }
 
 Status DecodeEvent(std::string_view bytes, std::uint64_t seq, Event* out) {
+  bytes = Aligned(bytes);
   DIRLEDGER_RETURN_IF_ERROR(VerifyEventBytes(bytes, seq));
   const fb::Event* e = fb::GetEvent(bytes.data());
   if (e->seq() != seq)
@@ -378,6 +381,7 @@ Status DecodeEvent(std::string_view bytes, std::uint64_t seq, Event* out) {
 
 Status DecodeDecision(std::string_view bytes, std::uint64_t seq,
                       Decision* out) {
+  bytes = Aligned(bytes);
   DIRLEDGER_RETURN_IF_ERROR(VerifyDecisionBytes(bytes, seq));
   const auto* d = flatbuffers::GetRoot<fb::Decision>(bytes.data());
   if (d->seq() != seq)
