@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 
 #include "engine/embedded_mail/embedded_mail_directory.h"
 #include "tests/fake_axigen/fake_axigen_server.h"
@@ -30,6 +32,7 @@ class LogSink : public SourceSink {
  public:
   Status Deliver(std::vector<EventBody> events,
                  const std::optional<std::string>& cookie) override {
+    std::lock_guard<std::mutex> lock(mu);
     ++deliveries;
     last.clear();
     for (auto& e : events) {
@@ -53,6 +56,7 @@ class LogSink : public SourceSink {
   }
   Status ForEachKnown(const std::function<bool(ObjectKind, std::string_view,
                                                const AttrList&)>& fn) override {
+    std::lock_guard<std::mutex> lock(mu);
     for (const auto& [id, v] : known)
       if (!fn(v.first, id, v.second)) break;
     return Status::Ok();
@@ -68,6 +72,13 @@ class LogSink : public SourceSink {
     return nullptr;
   }
 
+  // For tests that read while a Run thread delivers.
+  bool Knows(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu);
+    return known.count(id) > 0;
+  }
+
+  std::mutex mu;
   std::map<std::string, std::pair<ObjectKind, AttrList>> known;
   std::vector<ObservedChange> last;
   std::vector<ObjectError> errors;
@@ -400,7 +411,7 @@ TEST_CASE("Run polls until stopped and rides out an outage",
       [](test::FakeState* s) { (*s)["example.com"].accounts["ada"]; });
   Status run_status;
   std::thread runner([&] { run_status = f.dir->Run("", &sink); });
-  for (int i = 0; i < 500 && sink.known.count("ada@example.com") == 0; ++i)
+  for (int i = 0; i < 500 && !sink.Knows("ada@example.com"); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   sink.stop = true;
   runner.join();

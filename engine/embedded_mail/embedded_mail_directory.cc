@@ -432,25 +432,30 @@ Status EmbeddedMailDirectory::ReadChanges(std::uint64_t after, std::size_t max,
   return FromRocks(it->status(), "reading the change feed");
 }
 
-Status EmbeddedMailDirectory::RunOnce(std::string_view cookie,
-                                      SourceSink* sink) {
-  auto after = ParseCookie(cookie);
-  if (!after.ok()) return after.status();
-  std::uint64_t pos = *after;
+Status EmbeddedMailDirectory::DeliverFrom(std::uint64_t* pos,
+                                          SourceSink* sink) {
   const std::size_t batch = BatchSize();
   while (true) {
     std::vector<ObservedChange> changes;
-    std::uint64_t last = pos;
-    DIRLEDGER_RETURN_IF_ERROR(ReadChanges(pos, batch, &changes, &last));
+    std::uint64_t last = *pos;
+    DIRLEDGER_RETURN_IF_ERROR(ReadChanges(*pos, batch, &changes, &last));
     if (changes.empty()) return Status::Ok();
     std::vector<EventBody> events;
     events.reserve(changes.size());
     for (auto& c : changes) events.emplace_back(std::move(c));
     DIRLEDGER_RETURN_IF_ERROR(
         sink->Deliver(std::move(events), std::to_string(last)));
-    pos = last;
+    *pos = last;
     if (sink->StopRequested()) return Status::Ok();
   }
+}
+
+Status EmbeddedMailDirectory::RunOnce(std::string_view cookie,
+                                      SourceSink* sink) {
+  auto after = ParseCookie(cookie);
+  if (!after.ok()) return after.status();
+  std::uint64_t pos = *after;
+  return DeliverFrom(&pos, sink);
 }
 
 Status EmbeddedMailDirectory::Run(std::string_view cookie, SourceSink* sink) {
@@ -460,15 +465,12 @@ Status EmbeddedMailDirectory::Run(std::string_view cookie, SourceSink* sink) {
   const auto slice = std::chrono::milliseconds(50);
   const auto poll = std::chrono::duration<double>(options_.poll_interval_s);
   while (!sink->StopRequested()) {
-    DIRLEDGER_RETURN_IF_ERROR(RunOnce(std::to_string(pos), sink));
-    // RunOnce delivered everything up to the feed's end as it read it.
+    // Delivers up to the end of the feed as it reads it; `pos` is what was
+    // delivered, so a change committed meanwhile is read on the next pass.
+    DIRLEDGER_RETURN_IF_ERROR(DeliverFrom(&pos, sink));
     std::unique_lock<std::mutex> lock(mu_);
-    pos = std::max(pos, last_change_);
-    // Changes committed after the read are picked up on the next pass: the
-    // feed is re-read from the delivered position, never skipped.
-    auto deadline = std::chrono::steady_clock::now() + poll;
-    const std::uint64_t seen = last_change_;
-    while (last_change_ == seen && !sink->StopRequested() &&
+    const auto deadline = std::chrono::steady_clock::now() + poll;
+    while (last_change_ <= pos && !sink->StopRequested() &&
            std::chrono::steady_clock::now() < deadline) {
       changed_.wait_for(lock, slice);
     }

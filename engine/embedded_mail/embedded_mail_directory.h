@@ -120,6 +120,8 @@ class EmbeddedMailDirectory : public MailDirectory {
  private:
   EmbeddedMailDirectory() = default;
   Status Load();
+  // Delivers every change after *pos, advancing *pos to the last delivered.
+  Status DeliverFrom(std::uint64_t* pos, SourceSink* sink);
   Result<std::uint64_t> CommitLocked(const MailWrite& write,
                                      std::uint64_t applied_intent);
   std::string ConnectorFor(std::string_view domain) const;

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include "engine/embedded_mail/mail_admin.h"
@@ -28,6 +29,7 @@ class RecordingSink : public SourceSink {
  public:
   Status Deliver(std::vector<EventBody> events,
                  const std::optional<std::string>& cookie) override {
+    std::lock_guard<std::mutex> lock(mu);
     ++deliveries;
     for (auto& e : events) {
       if (auto* c = std::get_if<ObservedChange>(&e)) changes.push_back(*c);
@@ -48,6 +50,13 @@ class RecordingSink : public SourceSink {
   }
   bool StopRequested() const override { return stop.load(); }
 
+  // For tests that read while a Run thread delivers.
+  std::string Cookie() {
+    std::lock_guard<std::mutex> lock(mu);
+    return cookie;
+  }
+
+  std::mutex mu;
   std::vector<ObservedChange> changes;
   std::string cookie;
   int deliveries = 0;
@@ -272,7 +281,7 @@ TEST_CASE("Run delivers changes as they are written, until stopped",
   REQUIRE(f.dir->Apply(AddIntent(1, "b@example.com", {})).status.ok());
   // Wait (bounded) for both changes; the assertion below does not depend on
   // how long delivery takes.
-  for (int i = 0; i < 400 && sink.cookie != "2"; ++i)
+  for (int i = 0; i < 400 && sink.Cookie() != "2"; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   sink.stop = true;
   runner.join();
