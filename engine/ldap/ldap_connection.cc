@@ -16,7 +16,8 @@ timeval ToTimeval(double s) {
 
 std::string Diagnostic(LDAP* ld) {
   char* msg = nullptr;
-  if (ld && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) == 0 && msg) {
+  if (ld && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) == 0 &&
+      msg) {
     std::string out(msg);
     ldap_memfree(msg);
     return out;
@@ -92,8 +93,8 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
     timeval tv = ToTimeval(options.timeout_s);
     ldap_set_option(c->ld_, LDAP_OPT_NETWORK_TIMEOUT, &tv);
     ldap_set_option(c->ld_, LDAP_OPT_TIMEOUT, &tv);
-    const int require = options.tls_verify ? LDAP_OPT_X_TLS_DEMAND
-                                           : LDAP_OPT_X_TLS_NEVER;
+    const int require =
+        options.tls_verify ? LDAP_OPT_X_TLS_DEMAND : LDAP_OPT_X_TLS_NEVER;
     ldap_set_option(c->ld_, LDAP_OPT_X_TLS_REQUIRE_CERT, &require);
     if (!options.ca_file.empty())
       ldap_set_option(c->ld_, LDAP_OPT_X_TLS_CACERTFILE,
@@ -110,22 +111,29 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
     berval cred;
     cred.bv_val = const_cast<char*>(options.password.reveal().data());
     cred.bv_len = options.password.reveal().size();
-    rc = ldap_sasl_bind_s(c->ld_,
-                          options.bind_dn.empty() ? nullptr
-                                                  : options.bind_dn.c_str(),
-                          LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
+    rc = ldap_sasl_bind_s(
+        c->ld_, options.bind_dn.empty() ? nullptr : options.bind_dn.c_str(),
+        LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
     if (rc != LDAP_SUCCESS) {
-      fail(LdapStatus(rc,
-                      "bind to " + uri + " as \"" + options.bind_dn + "\"",
-                      Diagnostic(c->ld_)));
+      std::string diagnostic = Diagnostic(c->ld_);
+      // libldap reports a failed TLS handshake (an unverifiable server
+      // certificate) as "Can't contact LDAP server", with no useful detail.
+      if (uri.rfind("ldaps://", 0) == 0 &&
+          (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR))
+        diagnostic += std::string(diagnostic.empty() ? "" : "; ") +
+                      "over ldaps:// this is also how a server certificate "
+                      "that does not verify against ca_file or the system "
+                      "CAs shows";
+      fail(LdapStatus(rc, "bind to " + uri + " as \"" + options.bind_dn + "\"",
+                      diagnostic));
       continue;
     }
     return c;
   }
-  Status s(all_unavailable ? StatusCode::kUnavailable
-                           : StatusCode::kInvalidArgument,
-           options.what + ": no LDAP server could be used: " + failures,
-           all_unavailable);
+  Status s(
+      all_unavailable ? StatusCode::kUnavailable : StatusCode::kInvalidArgument,
+      options.what + ": no LDAP server could be used: " + failures,
+      all_unavailable);
   return s;
 }
 
