@@ -148,7 +148,7 @@ TEST_CASE("a full pass takes every account and group in scope, nothing else",
   for (int g = 1; g <= kGroups; ++g) {
     groups += "dn: CN=bgroup" + std::to_string(g) + "," + Groups(dc, "Bulk") +
               "\nobjectClass: group\nsAMAccountName: bgroup" +
-              std::to_string(g) + "\ndescription: group " + std::to_string(g) +
+              std::to_string(g) + "\ndisplayName: Group " + std::to_string(g) +
               "\n";
     for (int m = 0; m < 25; ++m) {
       char cn[32];
@@ -214,7 +214,7 @@ TEST_CASE("a full pass takes every account and group in scope, nothing else",
   const ObjectState g1 = *sink.KnownByDn("CN=bgroup1," + Groups(dc, "Bulk"));
   CHECK(g1.kind == ObjectKind::kGroup);
   CHECK(AttrValues(g1.attrs, "member").size() == 25);
-  CHECK(FirstValue(g1.attrs, "description") == "group 1");
+  CHECK(FirstValue(g1.attrs, "displayName") == "Group 1");
   CHECK_FALSE(sink.KnownByDn("CN=ws1," + People(dc, "Bulk")));
   CHECK_FALSE(sink.KnownByDn("CN=outsider,CN=Users," + dc.base()));
 
@@ -577,6 +577,58 @@ TEST_CASE(
     CHECK(sink.held_deletes() == 1);
     CHECK(sink.known().count(gone) == 1);
   }
+}
+
+TEST_CASE("every attribute of the built-in AD map is a real AD attribute",
+          "[integration][dirsync]") {
+  SambaDc& dc = Dc();
+  MakeOus(dc, "T10");
+  // The DC refuses attributes its schema does not have, so this add proves
+  // the names; the pass proves each one is taken.
+  std::string out;
+  const int rc = dc.Add(
+      "dn: CN=full," + People(dc, "T10") +
+          "\nobjectClass: user\nsAMAccountName: full\n"
+          "userPrincipalName: full@example.test\ngivenName: Fiona\n"
+          "sn: Full\ndisplayName: Fiona Full\ncompany: Example Inc\n"
+          "department: Sales\ntitle: Director\n"
+          "physicalDeliveryOfficeName: Paris 3\n"
+          "telephoneNumber: +33 1 00 00 00 01\nhomePhone: +33 1 00 00 00 02\n"
+          "mobile: +33 6 00 00 00 03\nfacsimileTelephoneNumber: +33 1 00 00 "
+          "00 04\nmail: fiona@example.com\n"
+          "proxyAddresses: SMTP:fiona@example.com\n"
+          "proxyAddresses: smtp:ff@example.com\n\n"
+          "dn: CN=sales," +
+          Groups(dc, "T10") +
+          "\nobjectClass: group\nsAMAccountName: sales\n"
+          "displayName: Sales Team\ndescription: everyone selling\n"
+          "member: CN=full," +
+          People(dc, "T10") + "\n",
+      &out);
+  INFO(out);
+  REQUIRE(rc == 0);
+  DirSyncSource source(Options(dc, "T10"));
+  RecordingSink sink;
+  REQUIRE(source.RunOnce("", &sink).ok());
+  const AttributeMap map = AttributeMap::Default(ServerType::kActiveDirectory);
+  std::optional<ObjectState> user =
+      sink.KnownByDn("CN=full," + People(dc, "T10"));
+  REQUIRE(user);
+  for (const FieldMapping& f : map.account.fields) {
+    INFO(f.field << " <- " << f.attribute);
+    CHECK_FALSE(AttrValues(user->attrs, f.attribute).empty());
+  }
+  CHECK(FirstValue(user->attrs, "sAMAccountName") == "full");
+  CHECK(AttrValues(user->attrs, "proxyAddresses") ==
+        std::vector<std::string>{"SMTP:fiona@example.com",
+                                 "smtp:ff@example.com"});
+  std::optional<ObjectState> group =
+      sink.KnownByDn("CN=sales," + Groups(dc, "T10"));
+  REQUIRE(group);
+  CHECK(FirstValue(group->attrs, "displayName") == "Sales Team");
+  CHECK(AttrValues(group->attrs, "member") ==
+        std::vector<std::string>{"CN=full," + People(dc, "T10")});
+  CHECK(FindAttr(group->attrs, "description") == nullptr);
 }
 
 TEST_CASE("invalid data is an ObjectError and the sync goes on",
