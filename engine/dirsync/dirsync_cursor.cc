@@ -61,7 +61,8 @@ Result<DirSyncCursor> DecodeDirSyncCursor(std::string_view stored) {
 }
 
 std::uint64_t SearchFingerprint(std::string_view base, std::string_view filter,
-                                const std::vector<std::string>& attributes) {
+                                const std::vector<std::string>& attributes,
+                                std::string_view scope) {
   std::vector<std::string> attrs;
   attrs.reserve(attributes.size());
   for (const std::string& a : attributes) attrs.push_back(AsciiLower(a));
@@ -75,6 +76,8 @@ std::uint64_t SearchFingerprint(std::string_view base, std::string_view filter,
     h.Update(std::string_view("\0", 1));
     h.Update(a);
   }
+  h.Update(std::string_view("\0\0", 2));
+  h.Update(scope);
   const std::string digest = h.Finish();
   std::uint64_t out = 0;
   for (int i = 0; i < 8; ++i)

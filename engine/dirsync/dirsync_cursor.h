@@ -5,9 +5,11 @@
 // cookie with what it is valid for:
 //   - the objectGUID of the naming context it was read from: a cookie of
 //     another domain (or another naming context) is never sent;
-//   - a fingerprint of the search (base, filter, requested attributes): an
-//     incremental pass after the attribute map changed would miss the values
-//     of newly mapped attributes, so a changed search starts over.
+//   - a fingerprint of the search (base, filter, requested attributes, the
+//     base DNs of the scope): an incremental pass after the attribute map
+//     changed would miss the values of newly mapped attributes, and one after
+//     the scope changed would never report the objects that left or entered
+//     it, so a changed search starts over.
 // Stored form (docs/active-directory.md): the line
 //   "dirsync1 <naming context GUID> <fingerprint, 16 hex digits>\n"
 // followed by the server's cookie bytes.
@@ -38,10 +40,14 @@ std::string EncodeDirSyncCursor(const DirSyncCursor& cursor);
 // EncodeDirSyncCursor wrote.
 Result<DirSyncCursor> DecodeDirSyncCursor(std::string_view stored);
 
-// A fingerprint of a DirSync search: its base (case-insensitive), its filter
-// and its attribute list (order and case do not matter).
+// A fingerprint of a DirSync search: its base (case-insensitive), its filter,
+// its attribute list (order and case do not matter), and `scope`, the
+// client-side scope (the domains' base DNs): DirSync reports only objects
+// that changed, so objects a narrower scope leaves out would never be
+// reported; a changed scope starts over with a full pass.
 std::uint64_t SearchFingerprint(std::string_view base, std::string_view filter,
-                                const std::vector<std::string>& attributes);
+                                const std::vector<std::string>& attributes,
+                                std::string_view scope = {});
 
 }  // namespace dirledger
 

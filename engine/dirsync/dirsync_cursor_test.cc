@@ -46,6 +46,9 @@ TEST_CASE("the search fingerprint ignores attribute order and case only",
                                {"sn", "givenName", "member", "title"}));
   CHECK(a != SearchFingerprint("DC=other,DC=test", "(f)",
                                {"sn", "givenName", "member"}));
+  CHECK(a != SearchFingerprint("DC=example,DC=test", "(f)",
+                               {"sn", "givenName", "member"},
+                               "example.com\nou=people,dc=example,dc=test\n"));
 }
 
 }  // namespace dirledger

@@ -101,7 +101,10 @@ Status DirSyncSource::Connect() {
       FindNamingContext(conn.get(), mapper_.connector().search_base);
   if (!nc.ok()) return nc.status().WithContext(options_.ldap.what);
   nc_ = std::move(nc).value();
-  fingerprint_ = SearchFingerprint(nc_.dn, filter_, attributes_);
+  std::string scope;
+  for (const DomainScope& d : mapper_.connector().domains)
+    scope += d.domain + "\n" + d.account_base + "\n" + d.group_base + "\n";
+  fingerprint_ = SearchFingerprint(nc_.dn, filter_, attributes_, scope);
   conn_ = std::move(conn);
   return Status::Ok();
 }

@@ -77,7 +77,8 @@ void Apply(SambaDc& dc, const std::string& ldif) {
 DirSyncOptions Options(SambaDc& dc, const std::string& name,
                        const std::string& extra = "",
                        const std::string& bind = "",
-                       const std::string& pwfile = "") {
+                       const std::string& pwfile = "",
+                       const std::string& people = "") {
   const std::string text =
       "batch_size = 100\n"
       "[[connector]]\n"
@@ -93,7 +94,7 @@ DirSyncOptions Options(SambaDc& dc, const std::string& name,
       (pwfile.empty() ? dc.password_file() : pwfile) +
       "\"\n"
       "account_base_dn = \"" +
-      People(dc, name) +
+      (people.empty() ? People(dc, name) : people) +
       "\"\n"
       "group_sync = true\n"
       "group_base_dn = \"" +
@@ -629,6 +630,38 @@ TEST_CASE("every attribute of the built-in AD map is a real AD attribute",
   CHECK(AttrValues(group->attrs, "member") ==
         std::vector<std::string>{"CN=full," + People(dc, "T10")});
   CHECK(FindAttr(group->attrs, "description") == nullptr);
+}
+
+TEST_CASE("a narrower scope starts over: objects it leaves out become deletes",
+          "[integration][dirsync]") {
+  SambaDc& dc = Dc();
+  MakeOus(dc, "T11");
+  const std::string sub = "OU=Sub," + People(dc, "T11");
+  std::string out;
+  REQUIRE(dc.Add(UserLdif(dc, "T11", "t11top") + "dn: " + sub +
+                     "\nobjectClass: organizationalUnit\n\n"
+                     "dn: CN=t11sub," +
+                     sub + "\nobjectClass: user\nsAMAccountName: t11sub\n",
+                 &out) == 0);
+  RecordingSink sink;
+  {
+    DirSyncSource wide(Options(dc, "T11"));
+    REQUIRE(wide.RunOnce("", &sink).ok());
+  }
+  REQUIRE(sink.known().size() == 2);
+  const std::string top = GuidOf(sink, "CN=t11top," + People(dc, "T11"));
+  // Nothing changes on the DC; only the configured account base narrows.
+  DirSyncSource narrow(Options(dc, "T11", "", "", "", sub));
+  sink.ClearDeliveries();
+  REQUIRE(narrow.RunOnce(*sink.cookie(), &sink).ok());
+  CHECK(narrow.last_pass().full);
+  CHECK(narrow.last_pass().full_reason.find("the search changed") !=
+        std::string::npos);
+  CHECK(sink.deliveries().back().present_ids.size() == 1);
+  std::optional<ObservedChange> c = ChangeFor(sink, top);
+  REQUIRE(c);
+  CHECK(c->op == ChangeOp::kDelete);
+  CHECK(sink.known().size() == 1);
 }
 
 TEST_CASE("invalid data is an ObjectError and the sync goes on",
