@@ -738,6 +738,26 @@ TEST_CASE("an account without replication rights syncs with OBJECT_SECURITY",
     CHECK_FALSE(s.retryable());
     CHECK(s.message().find("Insufficient access") != std::string::npos);
   }
+  SECTION("granted \"Replicating Directory Changes\": no OBJECT_SECURITY") {
+    std::string pw;
+    REQUIRE(test::RunCommand("cat '" + dc.password_file() + "'", &pw) == 0);
+    const int granted = test::RunCommand(
+        "samba-tool dsacl set -H " + dc.url() + " --simple-bind-dn='" +
+            dc.admin() + "' --password='" + pw +
+            "' --car=get-changes --action=allow --objectdn='" + dc.base() +
+            "' --trusteedn='CN=" + reader + ",CN=Users," + dc.base() + "' 2>&1",
+        &out);
+    INFO(out);
+    REQUIRE(granted == 0);
+    o.object_security = ObjectSecurity::kNever;
+    DirSyncSource source(o);
+    RecordingSink sink;
+    Status s = source.RunOnce("", &sink);
+    INFO(s.ToString());
+    REQUIRE(s.ok());
+    CHECK_FALSE(source.last_pass().object_security);
+    CHECK(sink.KnownByDn("CN=" + ou + "vis," + People(dc, ou)));
+  }
 }
 
 TEST_CASE("a connector that is not Active Directory is refused",
