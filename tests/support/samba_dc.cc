@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -44,7 +45,13 @@ SambaDc::SambaDc(std::string dir, std::string addr, std::string realm)
   Start();
 }
 
-SambaDc::~SambaDc() { Stop(); }
+SambaDc::~SambaDc() {
+  Stop();
+  if (!std::getenv("DIRLEDGER_KEEP_TEMP")) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
 
 void SambaDc::Start() {
   std::string out;

@@ -2,8 +2,10 @@
 // binary, started by tests/harness/samba.sh in its own directory on one
 // loopback address (other than 127.0.0.1; Samba's LDAP port 389 cannot move)
 // and stopped by its PID when the object goes away. Provisioning takes
-// seconds, so tests share one DC per binary (see Shared()). Also runs
-// ldapadd / ldapmodify / ldapsearch against it, as an administrator would.
+// seconds, so tests share one DC per binary (a function-local static). The
+// directory is removed afterwards unless DIRLEDGER_KEEP_TEMP is set. Also
+// runs ldapadd / ldapmodify / ldapsearch against it, as an administrator
+// would.
 #ifndef DIRLEDGER_TESTS_SUPPORT_SAMBA_DC_H_
 #define DIRLEDGER_TESTS_SUPPORT_SAMBA_DC_H_
 
