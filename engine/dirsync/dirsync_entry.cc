@@ -192,6 +192,17 @@ DirSyncEntryMapper::DirSyncEntryMapper(std::shared_ptr<const RuleSet> rules,
   }
 }
 
+bool DirSyncEntryMapper::UnderSomeBase(std::string_view dn) const {
+  const std::string ndn = NormalizeDn(dn);
+  for (const DomainScope& s : connector_->domains) {
+    if (!s.account_base.empty() && DnIsUnder(ndn, s.account_base)) return true;
+    if (connector_->config.group_sync && !s.group_base.empty() &&
+        DnIsUnder(ndn, s.group_base))
+      return true;
+  }
+  return false;
+}
+
 AttrList DirSyncEntryMapper::Mapped(const AttrList& attrs,
                                     bool keep_empty) const {
   AttrList out;
@@ -266,7 +277,10 @@ EntryDecision DirSyncEntryMapper::Map(
     return d;
   }
   if (!full && !known) {
-    d.action = EntryDecision::Action::kNeedFullImage;
+    // Worth reading whole only if its DN could be in scope: a modified
+    // object elsewhere in the domain (DirSync sees them all) is not.
+    if (UnderSomeBase(entry.dn))
+      d.action = EntryDecision::Action::kNeedFullImage;
     return d;
   }
 

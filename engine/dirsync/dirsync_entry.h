@@ -15,7 +15,8 @@
 // DNs are skipped (or, for an object the log knows, reported deleted: it
 // left the scope). A partial entry is classified on the known image with the
 // changes applied; a partial entry of an object the log does not know (moved
-// into the scope, undeleted) needs the full object read first.
+// into the scope, undeleted) needs the full object read first, when its DN is
+// under a base DN at all.
 //
 // Thread safety: DirSyncEntryMapper is immutable after construction.
 #ifndef DIRLEDGER_ENGINE_DIRSYNC_DIRSYNC_ENTRY_H_
@@ -95,6 +96,8 @@ class DirSyncEntryMapper {
 
  private:
   ObservedChange BaseChange(const DirSyncEntry& entry) const;
+  // Whether `dn` lies under an account or group base DN of the connector.
+  bool UnderSomeBase(std::string_view dn) const;
   // Keeps only mapped attributes, under the map's spelling.
   AttrList Mapped(const AttrList& attrs, bool keep_empty) const;
   std::optional<std::string> Invalid(const Classification& c,

@@ -203,6 +203,9 @@ TEST_CASE("a partial entry of an unknown object needs the whole object",
   e.attrs = {{"name", {"carol"}}};
   CHECK(m.Map(e, false, std::nullopt).action ==
         EntryDecision::Action::kNeedFullImage);
+  // Elsewhere in the domain it cannot be ours: not worth a read.
+  e.dn = "CN=carol,OU=Elsewhere,DC=example,DC=test";
+  CHECK(m.Map(e, false, std::nullopt).action == EntryDecision::Action::kSkip);
 }
 
 TEST_CASE("group membership changes arrive as value adds and deletes",

@@ -203,10 +203,9 @@ Status DirSyncSource::Incremental(const std::string& cookie, SourceSink* sink,
   for (bool first = true;; first = false) {
     DirSyncSearchResult r = Search(server_cookie, on_entry);
     if (!r.status.ok()) {
-      // A refusal of the stored cookie itself (Samba: unavailable critical
-      // extension; Windows: protocol error or unwilling to perform) is not
-      // retryable; the full pass that follows shows whether the cookie was
-      // the cause.
+      // A refusal of the stored cookie itself (Samba answers "unavailable
+      // critical extension") is not retryable; the full pass that follows
+      // shows whether the cookie was the cause.
       if (first && !r.status.retryable() &&
           r.ldap_code != LDAP_INSUFFICIENT_ACCESS) {
         *rejected = true;
