@@ -145,6 +145,21 @@ DirSyncSearchResult DirSyncSource::Search(
 }
 
 Status DirSyncSource::Pass(std::string_view stored, SourceSink* sink) {
+  const bool reused = conn_ != nullptr;
+  Status s = PassOnce(stored, sink);
+  // DCs close idle connections (Windows after MaxConnIdleTime, 15 minutes by
+  // default) and restart: a kept connection may be dead by the next poll.
+  // Reconnect at once, if nothing was delivered yet.
+  if (!s.ok() && s.code() == StatusCode::kUnavailable && reused &&
+      !report_.delivered) {
+    spdlog::info("{}: {}; reconnecting", options_.source_id, s.message());
+    conn_.reset();
+    s = PassOnce(stored, sink);
+  }
+  return s;
+}
+
+Status DirSyncSource::PassOnce(std::string_view stored, SourceSink* sink) {
   report_ = DirSyncPassReport();
   report_.cursor = std::string(stored);
   DIRLEDGER_RETURN_IF_ERROR(Connect());

@@ -110,7 +110,9 @@ class DirSyncSource : public Source {
 
  private:
   Status Connect();
+  // A pass; once more on a fresh connection if the kept one was dead.
   Status Pass(std::string_view stored, SourceSink* sink);
+  Status PassOnce(std::string_view stored, SourceSink* sink);
   // *rejected: the server refused `cookie` itself (a full pass follows).
   Status Incremental(const std::string& cookie, SourceSink* sink,
                      bool* rejected, std::string* why);

@@ -395,10 +395,8 @@ TEST_CASE("a restarted source resumes from the stored cookie",
   REQUIRE(dc.Add(UserLdif(dc, "T4", "kim") + UserLdif(dc, "T4", "lee"), &out) ==
           0);
   RecordingSink sink;
-  {
-    DirSyncSource first(Options(dc, "T4"));
-    REQUIRE(first.RunOnce("", &sink).ok());
-  }
+  DirSyncSource first(Options(dc, "T4"));
+  REQUIRE(first.RunOnce("", &sink).ok());
   REQUIRE(sink.known().size() == 2);
   const std::string stored = *sink.cookie();
   Apply(dc, "dn: CN=kim," + People(dc, "T4") +
@@ -414,6 +412,18 @@ TEST_CASE("a restarted source resumes from the stored cookie",
   REQUIRE(changes.size() == 1);
   CHECK(changes[0].dn == "CN=kim," + People(dc, "T4"));
   CHECK(changes[0].attrs == AttrList{{"title", {"Boss"}}});
+
+  // The first source kept its connection, which the restart closed: it
+  // reconnects by itself and goes on from the newer cursor.
+  Apply(dc, "dn: CN=lee," + People(dc, "T4") +
+                "\nchangetype: modify\nreplace: title\ntitle: Deputy\n");
+  sink.ClearDeliveries();
+  Status s = first.RunOnce(*sink.cookie(), &sink);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  CHECK_FALSE(first.last_pass().full);
+  REQUIRE(sink.Changes().size() == 1);
+  CHECK(sink.Changes()[0].dn == "CN=lee," + People(dc, "T4"));
 }
 
 TEST_CASE("Run polls, and reconnects with backoff while the DC is down",
