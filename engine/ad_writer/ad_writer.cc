@@ -270,6 +270,18 @@ std::optional<Status> AdWriter::CheckExpect(const Intent& intent,
 }
 
 ApplyResult AdWriter::Apply(const Intent& intent) {
+  const bool reused = conn_ != nullptr;
+  ApplyResult r = ApplyOnce(intent);
+  // A kept connection the DC closed (idle timeout, restart): every step
+  // re-reads the object first, so applying again on a fresh one is safe.
+  if (!r.status.ok() && r.status.code() == StatusCode::kUnavailable && reused) {
+    conn_.reset();
+    r = ApplyOnce(intent);
+  }
+  return r;
+}
+
+ApplyResult AdWriter::ApplyOnce(const Intent& intent) {
   if (intent.target != Side::kLdap)
     return Fail(
         Status::InvalidArgument(Describe(intent) + ": targets the mail side"));

@@ -62,6 +62,7 @@ class AdWriter : public Applier {
 
  private:
   struct Current;
+  ApplyResult ApplyOnce(const Intent& intent);
   Status Connect();
   bool Encrypted() const;
   // The object the intent targets: by objectGUID, else by DN.

@@ -249,6 +249,20 @@ TEST_CASE("groups: create with members, membership by values, idempotent",
   CHECK(Usn(gid) == usn);
 }
 
+TEST_CASE("a writer whose connection the DC closed reconnects by itself",
+          "[integration][adwriter]") {
+  AdWriter w(Ldaps());
+  ApplyResult r = w.Apply(CreateUser("rc1"));
+  REQUIRE(r.status.ok());
+  const std::string id = r.assigned_id;
+  Dc().Stop();
+  Dc().Start();
+  r = w.Apply(Modify(id, {{"title", {"After restart"}}}));
+  INFO(r.status.ToString());
+  REQUIRE(r.status.ok());
+  CHECK(Show(id).find("title: After restart") != std::string::npos);
+}
+
 TEST_CASE(
     "a prior value other than expected is a Conflict naming the attribute",
     "[integration][adwriter]") {
