@@ -68,7 +68,9 @@ ObjectMap AdGroup() {
   m.object_classes = {"group"};
   m.name_attribute = "sAMAccountName";
   m.members_attribute = "member";
-  m.fields = {{"displayName", "description"}};
+  // AD groups have their own displayName (the address-book name);
+  // description is free text.
+  m.fields = {{"displayName", "displayName"}};
   return m;
 }
 
