@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 #include <sys/stat.h>
 
@@ -144,6 +145,45 @@ EmbeddedMailDirectory::~EmbeddedMailDirectory() {
 
 std::string EmbeddedMailDirectory::DirFor(const Config& config) {
   return (fs::path(config.Resolve(config.data_dir)) / "mail").string();
+}
+
+Status EmbeddedMailDirectory::Checkpoint(const std::string& backup_dir) const {
+  std::error_code ec;
+  if (fs::exists(backup_dir, ec))
+    return Status::InvalidArgument("backup dir " + backup_dir +
+                                   " already exists; give a new path");
+  rocksdb::Checkpoint* cp = nullptr;
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(rocksdb::Checkpoint::Create(db_.get(), &cp), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> holder(cp);
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(cp->CreateCheckpoint(backup_dir, 0), "checkpoint of " + dir_));
+  ::chmod(backup_dir.c_str(), 0700);
+  return Status::Ok();
+}
+
+Status EmbeddedMailDirectory::Restore(const std::string& backup_dir,
+                                      const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(fs::path(backup_dir) / "CURRENT", ec))
+    return Status::InvalidArgument(backup_dir +
+                                   " is not a mail directory backup");
+  const std::string staging = dir + ".restoring";
+  fs::remove_all(staging, ec);
+  fs::copy(backup_dir, staging, fs::copy_options::recursive, ec);
+  if (ec)
+    return Status::IOError("copying " + backup_dir + ": " + ec.message());
+  const std::string old = dir + ".replaced";
+  fs::remove_all(old, ec);
+  if (fs::exists(dir)) {
+    fs::rename(dir, old, ec);
+    if (ec) return Status::IOError("moving " + dir + " aside: " + ec.message());
+  }
+  fs::rename(staging, dir, ec);
+  if (ec) return Status::IOError("restoring " + dir + ": " + ec.message());
+  fs::remove_all(old, ec);
+  ::chmod(dir.c_str(), 0700);
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(

@@ -117,6 +117,12 @@ class EmbeddedMailDirectory : public MailDirectory {
 
   const std::string& dir() const { return dir_; }
 
+  // A RocksDB checkpoint of the directory into `backup_dir` (must not
+  // exist), for `dirledger backup` and the automatic backups of `run`.
+  Status Checkpoint(const std::string& backup_dir) const;
+  // Replaces the directory in `dir` with a checkpoint. REQUIRES: not open.
+  static Status Restore(const std::string& backup_dir, const std::string& dir);
+
  private:
   EmbeddedMailDirectory() = default;
   Status Load();

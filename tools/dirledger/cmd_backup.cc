@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "engine/embedded_mail/embedded_mail_directory.h"
+#include "engine/wiring/connectors.h"
 #include "tools/dirledger/commands.h"
 
 namespace dirledger::cli {
@@ -23,7 +25,17 @@ int RunBackup(CliContext& ctx, const std::string& dir) {
   Status s = log->Checkpoint(dir + "/log");
   if (!s.ok()) return ctx.Fail(s);
   std::cout << "backup: log (" << log->last_seq() << " records) saved to "
-            << dir << "\n";
+            << dir << "/log\n";
+  const Config* cfg = ctx.config();
+  if (cfg->mail.kind == MailKind::kEmbedded) {
+    auto rules = RuleSet::Compile(*cfg);
+    if (!rules.ok()) return ctx.Fail(rules.status());
+    auto mail = OpenEmbeddedMail(*rules);
+    if (!mail.ok()) return ctx.Fail(mail.status());
+    s = (*mail)->Checkpoint(dir + "/mail");
+    if (!s.ok()) return ctx.Fail(s);
+    std::cout << "backup: embedded mail directory saved to " << dir << "/mail\n";
+  }
   return kExitOk;
 }
 
@@ -38,6 +50,12 @@ int RunRestore(CliContext& ctx, const std::string& dir, bool yes) {
   }
   Status s = EventLog::Restore(dir + "/log", data);
   if (!s.ok()) return ctx.Fail(s);
+  const Config* cfg = ctx.config();
+  if (cfg->mail.kind == MailKind::kEmbedded && fs::exists(dir + "/mail")) {
+    s = EmbeddedMailDirectory::Restore(dir + "/mail", EmbeddedMailDirectory::DirFor(*cfg));
+    if (!s.ok()) return ctx.Fail(s);
+    std::cout << "restore: embedded mail directory restored\n";
+  }
   std::cout << "restore: " << data << " restored from " << dir << "\n";
   return kExitOk;
 }

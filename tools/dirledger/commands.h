@@ -37,6 +37,25 @@ struct VerifyOptions {
 };
 int RunVerify(CliContext& ctx, const VerifyOptions& o);
 
+struct RunOptions {
+  bool once = false;
+  bool dry_run = false;
+  bool json = false;   // --dry-run: intents as JSON Lines
+  bool quiet = false;
+};
+int RunRun(CliContext& ctx, const RunOptions& o);
+
+struct MailOptions {
+  std::string action;  // list, show, add, set, remove
+  std::string address;
+  std::vector<std::string> edits;  // FIELD=VALUE, FIELD+=VALUE, FIELD-=VALUE
+  std::string domain;
+  std::string password_file;
+  std::string password_env;
+  bool json = false;
+};
+int RunMail(CliContext& ctx, const MailOptions& o);
+
 int RunBackup(CliContext& ctx, const std::string& dir);
 int RunRestore(CliContext& ctx, const std::string& dir, bool yes);
 

@@ -31,6 +31,17 @@ int main(int argc, char** argv) {
   std::string config = "./dirledger.toml";
   app.add_option("--config", config, "config file")->capture_default_str();
 
+  RunOptions run_o;
+  auto* run = app.add_subcommand(
+      "run", "sync: take changes from every source, decide, apply; runs until "
+             "SIGTERM unless --once");
+  run->add_flag("--once", run_o.once,
+                "one pass of every source, apply the writes, exit");
+  run->add_flag("--dry-run", run_o.dry_run,
+                "decide and print the writes; write nothing, move no cursor");
+  run->add_flag("--json", run_o.json, "with --dry-run: intents as JSON Lines");
+  run->add_flag("--quiet", run_o.quiet, "print only errors");
+
   StatusOptions status_o;
   auto* status = app.add_subcommand(
       "status", "sources, cursors, held deletes, open conflicts, drift, "
@@ -73,6 +84,41 @@ int main(int argc, char** argv) {
   restore->add_option("DIR", restore_dir, "a directory made by `backup`")->required();
   restore->add_flag("--yes", restore_yes, "really replace it");
 
+  MailOptions mail_o;
+  auto* mail = app.add_subcommand(
+      "mail", "administer the embedded mail directory (list, show, add, set, "
+              "remove)");
+  mail->require_subcommand(1);
+  auto* mail_list = mail->add_subcommand("list", "accounts and groups");
+  mail_list->add_option("--domain", mail_o.domain, "only this domain");
+  mail_list->add_flag("--json", mail_o.json, "JSON Lines output");
+  auto* mail_show = mail->add_subcommand("show", "one account or group");
+  mail_show->add_option("ADDRESS", mail_o.address, "name@domain")->required();
+  mail_show->add_flag("--json", mail_o.json, "JSON output");
+  auto* mail_add = mail->add_subcommand(
+      "add", "create an account (or a group with kind=group)");
+  mail_add->add_option("ADDRESS", mail_o.address, "name@domain")->required();
+  mail_add->add_option("FIELD=VALUE", mail_o.edits,
+                       "fields: firstName=Ada, aliases=a@x, aliases+=b@x, "
+                       "kind=group, members=...");
+  mail_add->add_option("--password-file", mail_o.password_file,
+                       "read the account's password from this file");
+  mail_add->add_option("--password-env", mail_o.password_env,
+                       "read the account's password from this variable");
+  mail_add->add_flag("--json", mail_o.json, "JSON output");
+  auto* mail_set = mail->add_subcommand("set", "change fields");
+  mail_set->add_option("ADDRESS", mail_o.address, "name@domain")->required();
+  mail_set->add_option("FIELD=VALUE", mail_o.edits,
+                       "FIELD=VALUE sets (empty clears), FIELD+=VALUE adds, "
+                       "FIELD-=VALUE removes a value");
+  mail_set->add_option("--password-file", mail_o.password_file,
+                       "new password from this file");
+  mail_set->add_option("--password-env", mail_o.password_env,
+                       "new password from this variable");
+  mail_set->add_flag("--json", mail_o.json, "JSON output");
+  auto* mail_remove = mail->add_subcommand("remove", "delete an account or group");
+  mail_remove->add_option("ADDRESS", mail_o.address, "name@domain")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -80,6 +126,11 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
   CliContext ctx(config);
+  if (*run) return RunRun(ctx, run_o);
+  if (*mail) {
+    for (auto* sub : mail->get_subcommands()) mail_o.action = sub->get_name();
+    return RunMail(ctx, mail_o);
+  }
   if (*status) return RunStatus(ctx, status_o);
   if (*log) return RunLog(ctx, log_o);
   if (*explain) return RunExplain(ctx, explain_o);
