@@ -1,7 +1,14 @@
 #include "engine/ldap/ldap_connection.h"
 
+#include <arpa/inet.h>
 #include <ldap.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cmath>
 
 namespace dirledger {
@@ -16,12 +23,50 @@ timeval ToTimeval(double s) {
 
 std::string Diagnostic(LDAP* ld) {
   char* msg = nullptr;
-  if (ld && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) == 0 && msg) {
+  if (ld && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) == 0 &&
+      msg) {
     std::string out(msg);
     ldap_memfree(msg);
     return out;
   }
   return {};
+}
+
+// Whether a TCP connection to the host and port of `uri` can be opened
+// within `timeout_s`: tells a failed TLS handshake from a server that is not
+// there at all.
+bool TcpReachable(const std::string& uri, double timeout_s) {
+  LDAPURLDesc* url = nullptr;
+  if (ldap_url_parse(uri.c_str(), &url) != LDAP_URL_SUCCESS) return false;
+  const std::string host = url->lud_host ? url->lud_host : "localhost";
+  const int port = url->lud_port
+                       ? url->lud_port
+                       : (std::string(url->lud_scheme) == "ldaps" ? 636 : 389);
+  ldap_free_urldesc(url);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) !=
+      0)
+    return false;
+  bool ok = false;
+  for (addrinfo* a = res; a && !ok; a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK, 0);
+    if (fd < 0) continue;
+    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      ok = true;
+    } else if (errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      if (poll(&p, 1, static_cast<int>(timeout_s * 1000)) == 1) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        ok = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+      }
+    }
+    close(fd);
+  }
+  freeaddrinfo(res);
+  return ok;
 }
 
 }  // namespace
@@ -74,6 +119,25 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
     std::unique_ptr<LdapConnection> c(new LdapConnection());
     c->uri_ = uri;
     c->options_ = options;
+    const bool tls = options.start_tls || uri.rfind("ldaps://", 0) == 0;
+    // libldap reports a refused certificate as "Can't contact LDAP server" or
+    // "Connect error"; say what it most likely is.
+    const auto started = std::chrono::steady_clock::now();
+    auto tls_hint = [&](int rc) -> std::string {
+      if (!tls || (rc != LDAP_SERVER_DOWN && rc != LDAP_CONNECT_ERROR))
+        return {};
+      const std::chrono::duration<double> took =
+          std::chrono::steady_clock::now() - started;
+      if (took.count() >= options.timeout_s * 0.9)
+        return "no reply within " + std::to_string(options.timeout_s) +
+               " s (timeout_s)";
+      if (!TcpReachable(uri, options.timeout_s)) return {};
+      return "TLS handshake failed: the server certificate is not trusted "
+             "by " +
+             (options.ca_file.empty() ? std::string("the system CAs")
+                                      : "ca_file \"" + options.ca_file + "\"") +
+             ", or does not name the host";
+    };
     auto fail = [&](Status s) {
       if (s.code() != StatusCode::kUnavailable &&
           s.code() != StatusCode::kTimeout)
@@ -92,8 +156,14 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
     timeval tv = ToTimeval(options.timeout_s);
     ldap_set_option(c->ld_, LDAP_OPT_NETWORK_TIMEOUT, &tv);
     ldap_set_option(c->ld_, LDAP_OPT_TIMEOUT, &tv);
-    const int require = options.tls_verify ? LDAP_OPT_X_TLS_DEMAND
-                                           : LDAP_OPT_X_TLS_NEVER;
+    // Notice a peer that vanished without closing the connection (a long
+    // syncrepl persist phase is otherwise silent).
+    const int idle = 60, probes = 3, interval = 10;
+    ldap_set_option(c->ld_, LDAP_OPT_X_KEEPALIVE_IDLE, &idle);
+    ldap_set_option(c->ld_, LDAP_OPT_X_KEEPALIVE_PROBES, &probes);
+    ldap_set_option(c->ld_, LDAP_OPT_X_KEEPALIVE_INTERVAL, &interval);
+    const int require =
+        options.tls_verify ? LDAP_OPT_X_TLS_DEMAND : LDAP_OPT_X_TLS_NEVER;
     ldap_set_option(c->ld_, LDAP_OPT_X_TLS_REQUIRE_CERT, &require);
     if (!options.ca_file.empty())
       ldap_set_option(c->ld_, LDAP_OPT_X_TLS_CACERTFILE,
@@ -103,29 +173,30 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
     if (options.start_tls && uri.rfind("ldaps://", 0) != 0) {
       rc = ldap_start_tls_s(c->ld_, nullptr, nullptr);
       if (rc != LDAP_SUCCESS) {
-        fail(LdapStatus(rc, "StartTLS with " + uri, Diagnostic(c->ld_)));
+        std::string hint = tls_hint(rc);
+        fail(LdapStatus(rc, "StartTLS with " + uri,
+                        hint.empty() ? Diagnostic(c->ld_) : hint));
         continue;
       }
     }
     berval cred;
     cred.bv_val = const_cast<char*>(options.password.reveal().data());
     cred.bv_len = options.password.reveal().size();
-    rc = ldap_sasl_bind_s(c->ld_,
-                          options.bind_dn.empty() ? nullptr
-                                                  : options.bind_dn.c_str(),
-                          LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
+    rc = ldap_sasl_bind_s(
+        c->ld_, options.bind_dn.empty() ? nullptr : options.bind_dn.c_str(),
+        LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
     if (rc != LDAP_SUCCESS) {
-      fail(LdapStatus(rc,
-                      "bind to " + uri + " as \"" + options.bind_dn + "\"",
-                      Diagnostic(c->ld_)));
+      std::string hint = tls_hint(rc);
+      fail(LdapStatus(rc, "bind to " + uri + " as \"" + options.bind_dn + "\"",
+                      hint.empty() ? Diagnostic(c->ld_) : hint));
       continue;
     }
     return c;
   }
-  Status s(all_unavailable ? StatusCode::kUnavailable
-                           : StatusCode::kInvalidArgument,
-           options.what + ": no LDAP server could be used: " + failures,
-           all_unavailable);
+  Status s(
+      all_unavailable ? StatusCode::kUnavailable : StatusCode::kInvalidArgument,
+      options.what + ": no LDAP server could be used: " + failures,
+      all_unavailable);
   return s;
 }
 
