@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 namespace dirledger {
 namespace {
@@ -19,6 +20,12 @@ timeval ToTimeval(double s) {
   tv.tv_sec = static_cast<time_t>(std::floor(s));
   tv.tv_usec = static_cast<suseconds_t>((s - std::floor(s)) * 1e6);
   return tv;
+}
+
+std::string Seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", s);
+  return buf;
 }
 
 std::string Diagnostic(LDAP* ld) {
@@ -129,7 +136,7 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
       const std::chrono::duration<double> took =
           std::chrono::steady_clock::now() - started;
       if (took.count() >= options.timeout_s * 0.9)
-        return "no reply within " + std::to_string(options.timeout_s) +
+        return "no reply within " + Seconds(options.timeout_s) +
                " s (timeout_s)";
       if (!TcpReachable(uri, options.timeout_s)) return {};
       return "TLS handshake failed: the server certificate is not trusted "
@@ -187,6 +194,9 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
         LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
     if (rc != LDAP_SUCCESS) {
       std::string hint = tls_hint(rc);
+      if (hint.empty() && rc == LDAP_TIMEOUT)
+        hint =
+            "no reply within " + Seconds(options.timeout_s) + " s (timeout_s)";
       fail(LdapStatus(rc, "bind to " + uri + " as \"" + options.bind_dn + "\"",
                       hint.empty() ? Diagnostic(c->ld_) : hint));
       continue;

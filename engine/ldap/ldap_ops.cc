@@ -3,6 +3,7 @@
 #include <ldap.h>
 
 #include <cmath>
+#include <cstdio>
 #include <memory>
 
 namespace dirledger {
@@ -86,8 +87,9 @@ Result<std::unique_ptr<LDAPMessage, MsgFree>> Await(LdapConnection& conn,
   const int rc = ldap_result(ld, msgid, LDAP_MSG_ALL, &tv, &res);
   if (rc == 0) {
     ldap_abandon_ext(ld, msgid, nullptr, nullptr);
-    return Status::Timeout(what + ": no reply within " +
-                           std::to_string(conn.options().timeout_s) +
+    char secs[32];
+    std::snprintf(secs, sizeof(secs), "%g", conn.options().timeout_s);
+    return Status::Timeout(what + ": no reply within " + secs +
                            " s (timeout_s); abandoned");
   }
   if (rc < 0) {
