@@ -48,4 +48,14 @@ TEST_CASE("a DN splits into its first RDN and parent", "[ldap]") {
         std::pair<std::string, std::string>{"dc=x", ""});
 }
 
+TEST_CASE("RDN values are unescaped", "[ldap]") {
+  auto rdn = RdnAttributes("cn=Smith\\, John+uid=js,ou=people,dc=x");
+  REQUIRE(rdn.ok());
+  REQUIRE(rdn->size() == 2);
+  CHECK((*rdn)[0].name == "cn");
+  CHECK((*rdn)[0].values[0] == "Smith, John");
+  CHECK((*rdn)[1].values[0] == "js");
+  CHECK_FALSE(RdnAttributes("not a dn").ok());
+}
+
 }  // namespace dirledger

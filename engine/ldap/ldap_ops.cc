@@ -180,6 +180,22 @@ std::pair<std::string, std::string> SplitFirstRdn(std::string_view dn) {
   return {std::string(dn), ""};
 }
 
+Result<AttrList> RdnAttributes(const std::string& dn) {
+  LDAPDN parsed = nullptr;
+  if (ldap_str2dn(dn.c_str(), &parsed, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS ||
+      !parsed || !parsed[0])
+    return Status::InvalidArgument("\"" + dn + "\" is not a valid DN");
+  AttrList out;
+  for (LDAPAVA** ava = parsed[0]; *ava; ++ava) {
+    Attribute a;
+    a.name.assign((*ava)->la_attr.bv_val, (*ava)->la_attr.bv_len);
+    a.values.emplace_back((*ava)->la_value.bv_val, (*ava)->la_value.bv_len);
+    out.push_back(std::move(a));
+  }
+  ldap_dnfree(parsed);
+  return out;
+}
+
 Result<WriteReply> AddEntry(LdapConnection& conn, const std::string& dn,
                             LdapModList& mods, const WriteControls& controls) {
   const std::string what = Describe("add", dn, conn);

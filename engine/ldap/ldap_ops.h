@@ -60,6 +60,11 @@ Result<std::vector<LdapEntry>> SearchEntries(
 // honouring escaped commas. A DN with one RDN has parent "".
 std::pair<std::string, std::string> SplitFirstRdn(std::string_view dn);
 
+// The attribute values the first RDN of `dn` names, unescaped
+// ("cn=Smith\, John+uid=js,..." -> cn "Smith, John", uid "js"). An error
+// when `dn` is not a valid DN.
+Result<AttrList> RdnAttributes(const std::string& dn);
+
 }  // namespace dirledger
 
 #endif  // DIRLEDGER_ENGINE_LDAP_LDAP_OPS_H_
