@@ -1,10 +1,8 @@
 #include "engine/syncrepl/sync_session.h"
 
 #include <ldap.h>
-#include <poll.h>
 
-#include <chrono>
-#include <cmath>
+#include <algorithm>
 #include <cstring>
 
 namespace dirledger {
@@ -138,7 +136,7 @@ SyncSession::SyncSession(LdapConnection* conn, SyncHandler* handler)
   ldap_sync_initialize(&state_->ls);
   state_->ls.ls_ld = conn_->handle();
   state_->ls.ls_private = this;
-  state_->ls.ls_timeout = 0;  // ldap_sync_poll() never blocks; Poll() waits
+  state_->ls.ls_timeout = -1;  // ldap_result() waits the API timeout
   state_->ls.ls_search_entry = &Callbacks::Entry;
   state_->ls.ls_search_reference = &Callbacks::Reference;
   state_->ls.ls_intermediate = &Callbacks::Intermediate;
@@ -209,15 +207,45 @@ void SyncSession::Abandon() {
   state_->running = false;
 }
 
+namespace {
+
+// Sets the handle's API timeout (what ldap_result() waits when given none)
+// for the duration of a poll, and puts the connection's back afterwards.
+class ApiTimeout {
+ public:
+  ApiTimeout(LDAP* ld, double restore_s) : ld_(ld), restore_s_(restore_s) {}
+  ~ApiTimeout() { Set(restore_s_); }
+  void Set(double s) {
+    timeval tv;
+    tv.tv_sec = static_cast<time_t>(s);
+    tv.tv_usec =
+        static_cast<suseconds_t>((s - static_cast<double>(tv.tv_sec)) * 1e6);
+    ldap_set_option(ld_, LDAP_OPT_TIMEOUT, &tv);
+  }
+
+ private:
+  LDAP* ld_;
+  double restore_s_;
+};
+
+}  // namespace
+
 Result<PollResult> SyncSession::Poll(double wait_s, int max_messages) {
   State& st = *state_;
   PollResult out;
-  using Clock = std::chrono::steady_clock;
-  const auto deadline =
-      Clock::now() + std::chrono::microseconds(static_cast<long>(wait_s * 1e6));
   const std::string what =
       "sync search of \"" + st.base + "\" on " + conn_->uri();
+  // ldap_sync_poll() waits in ldap_result() for the handle's API timeout
+  // (ls_timeout is -1): up to `wait_s` for the first message, 1 ms for each
+  // further one already on its way. Never zero: with a zero timeout,
+  // ldap_result() may read a message into its queue and still report that
+  // nothing came, and the message would wait for the next poll.
+  constexpr double kDrainS = 0.001;
+  ApiTimeout timeout(conn_->handle(), conn_->options().timeout_s);
+  bool first = true;
   while (!st.ended && out.messages < max_messages) {
+    timeout.Set(first ? std::max(wait_s, kDrainS) : kDrainS);
+    first = false;
     const long before = st.callbacks;
     const int rc = ldap_sync_poll(&st.ls);
     if (!st.error.ok()) {
@@ -259,24 +287,8 @@ Result<PollResult> SyncSession::Poll(double wait_s, int max_messages) {
       }
       continue;
     }
-    if (handled) {
-      ++out.messages;
-      continue;
-    }
-    // Nothing waiting. Return what was handled, or wait for the socket.
-    if (out.messages > 0) break;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - Clock::now());
-    if (left.count() <= 0) break;
-    int fd = -1;
-    if (ldap_get_option(conn_->handle(), LDAP_OPT_DESC, &fd) !=
-            LDAP_OPT_SUCCESS ||
-        fd < 0) {
-      st.running = false;
-      return Status::Unavailable("connection lost during the " + what);
-    }
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) == 0) break;
+    if (!handled) break;  // nothing within the wait
+    ++out.messages;
   }
   out.ended = st.ended;
   out.refresh_required = st.refresh_required;

@@ -10,8 +10,9 @@
 //    loop with no time limit and no way to stop, so a hung server would hang
 //    the source and a stop request would wait for the whole refresh.
 //    Start() sends the same request (sync_protocol.h) and leaves every
-//    message to ldap_sync_poll(), which Poll() calls with no wait, waiting on
-//    the socket itself for at most the time it is given.
+//    message to ldap_sync_poll(), which Poll() calls with a wait it bounds
+//    (the handle's API timeout), so the caller regains control at least
+//    that often.
 //  - Once refreshDone is TRUE, ldap_sync_poll() reports refreshPresent and
 //    refreshDelete alike as LDAP_SYNC_CAPI_DONE; the intermediate callback
 //    decodes the message itself to tell them apart (a present phase means
