@@ -46,6 +46,9 @@ Result<LdapEntry> ReadEntry(LDAP* ld, LDAPMessage* msg,
     const bool binary = std::any_of(
         options.binary_attributes.begin(), options.binary_attributes.end(),
         [&](const std::string& b) { return EqualsIgnoreCase(b, name); });
+    std::size_t count = 0;
+    for (BerVarray v = vals; v && v->bv_val; ++v) ++count;
+    a.values.reserve(count);
     for (BerVarray v = vals; v && v->bv_val; ++v) {
       std::string_view value(v->bv_val, v->bv_len);
       if (entry.problem.empty()) {

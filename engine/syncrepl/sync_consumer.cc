@@ -26,6 +26,8 @@ SyncConsumer::SyncConsumer(LDAP* ld, const EntryMapper* mapper,
                            SyncreplStats* stats)
     : ld_(ld), mapper_(mapper), sink_(sink), options_(options), stats_(stats) {
   if (options_.batch_size == 0) options_.batch_size = 1;
+  pending_.reserve(options_.batch_size + 1);
+  pending_known_.reserve(options_.batch_size + 1);
 }
 
 void SyncConsumer::BeginRefresh(std::string_view cookie) {
@@ -46,23 +48,23 @@ void SyncConsumer::BeginRefresh(std::string_view cookie) {
 
 std::optional<ObjectState> SyncConsumer::LookupKnown(const std::string& id) {
   auto it = pending_known_.find(id);
-  if (it != pending_known_.end()) {
-    if (!it->second.present) return std::nullopt;
-    return it->second.state;
-  }
-  return sink_->LookupKnown(id);
+  if (it == pending_known_.end()) return sink_->LookupKnown(id);
+  const auto& change = std::get<ObservedChange>(pending_[it->second]);
+  if (change.op == ChangeOp::kDelete) return std::nullopt;
+  ObjectState o;
+  o.side = change.side;
+  o.kind = change.kind;
+  o.id = change.id;
+  o.dn = change.dn;
+  o.domain = change.domain;
+  o.connector = change.connector;
+  o.source = change.source;
+  return o;
 }
 
-void SyncConsumer::Remember(const ObservedChange& change) {
-  Known& k = pending_known_[change.id];
-  k.present = change.op != ChangeOp::kDelete;
-  k.state.side = change.side;
-  k.state.kind = change.kind;
-  k.state.id = change.id;
-  k.state.dn = change.dn;
-  k.state.domain = change.domain;
-  k.state.connector = change.connector;
-  k.state.source = change.source;
+void SyncConsumer::QueueChange(ObservedChange change) {
+  pending_known_[change.id] = pending_.size();
+  pending_.push_back(std::move(change));
 }
 
 void SyncConsumer::Queue(EventBody event) {
@@ -75,6 +77,7 @@ Status SyncConsumer::Deliver(const std::optional<std::string>& cookie) {
   const bool had_events = !pending_.empty();
   std::vector<EventBody> events;
   events.swap(pending_);
+  pending_.reserve(options_.batch_size + 1);
   pending_known_.clear();
   ++stats_->batches;
   Status st = sink_->Deliver(std::move(events), cookie);
@@ -99,9 +102,7 @@ Status SyncConsumer::DeleteKnown(const std::string& id) {
     ++stats_->unknown_deletes;
     return Status::Ok();
   }
-  ObservedChange del = mapper_->Delete(*known);
-  Remember(del);
-  Queue(std::move(del));
+  QueueChange(mapper_->Delete(*known));
   ++stats_->deletes;
   return Status::Ok();
 }
@@ -153,8 +154,7 @@ Status SyncConsumer::OnEntry(SyncState state, std::string_view raw_uuid,
           if (refreshing_) present_.insert(id);
           break;
         case MappedEntry::Kind::kChange:
-          Remember(m.change);
-          Queue(std::move(m.change));
+          QueueChange(std::move(m.change));
           ++stats_->changes;
           if (refreshing_) {
             present_.insert(id);

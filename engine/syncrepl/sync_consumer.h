@@ -21,9 +21,9 @@
 #define DIRLEDGER_ENGINE_SYNCREPL_SYNC_CONSUMER_H_
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -92,12 +92,9 @@ class SyncConsumer : public SyncHandler {
   const std::string& delivered_cookie() const { return delivered_cookie_; }
 
  private:
-  struct Known {
-    bool present = false;  // false: deleted in the pending batch
-    ObjectState state;
-  };
   std::optional<ObjectState> LookupKnown(const std::string& id);
-  void Remember(const ObservedChange& change);
+  // Queues a change, remembering it for LookupKnown until it is delivered.
+  void QueueChange(ObservedChange change);
   void Queue(EventBody event);
   Status Deliver(const std::optional<std::string>& cookie);
   Status MaybeDeliver(std::string_view cookie);
@@ -111,8 +108,9 @@ class SyncConsumer : public SyncHandler {
   SyncreplStats* stats_;
 
   std::vector<EventBody> pending_;
-  // Objects changed by pending events, which the sink does not know yet.
-  std::map<std::string, Known> pending_known_;
+  // Objects changed by pending events, which the sink does not know yet:
+  // id -> index of the latest change in pending_.
+  std::unordered_map<std::string, std::size_t> pending_known_;
   std::string delivered_cookie_;
   Status sink_failure_;  // once the sink failed, nothing more is delivered
 

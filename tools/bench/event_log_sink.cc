@@ -1,6 +1,7 @@
 #include "tools/bench/event_log_sink.h"
 
 #include <algorithm>
+#include <chrono>
 #include <unordered_set>
 
 namespace dirledger {
@@ -62,12 +63,18 @@ Status EventLogSink::Append(std::vector<EventBody> events,
 
 Status EventLogSink::Deliver(std::vector<EventBody> events,
                              const std::optional<std::string>& cookie) {
-  return Append(std::move(events), cookie);
+  const auto t = std::chrono::steady_clock::now();
+  Status st = Append(std::move(events), cookie);
+  append_s_ +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
+          .count();
+  return st;
 }
 
 Status EventLogSink::EndPresentPhase(std::vector<std::string> present_ids,
                                      RefreshPhase end,
                                      const std::optional<std::string>& cookie) {
+  const auto t = std::chrono::steady_clock::now();
   std::unordered_set<std::string> present(present_ids.begin(),
                                           present_ids.end());
   std::vector<const ObjectState*> missing;
@@ -105,7 +112,11 @@ Status EventLogSink::EndPresentPhase(std::vector<std::string> present_ids,
     }
   }
   events.push_back(std::move(end));
-  return Append(std::move(events), cookie);
+  Status st = Append(std::move(events), cookie);
+  append_s_ +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
+          .count();
+  return st;
 }
 
 Status EventLogSink::ForEachKnown(

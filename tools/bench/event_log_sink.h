@@ -49,6 +49,8 @@ class EventLogSink : public SourceSink {
 
   std::uint64_t events() const { return events_; }
   std::uint64_t commits() const { return commits_; }
+  // Seconds spent appending to the log (and keeping the known objects).
+  double append_s() const { return append_s_; }
   // Commits that stored a cursor (the first marks the end of a refresh).
   std::uint64_t cursor_commits() const { return cursor_commits_; }
   std::size_t known() const { return known_.size(); }
@@ -66,6 +68,7 @@ class EventLogSink : public SourceSink {
   std::function<void(const ObservedChange&)> observer_;
   std::uint64_t events_ = 0;
   std::uint64_t commits_ = 0;
+  double append_s_ = 0;
   std::atomic<std::uint64_t> cursor_commits_{0};
 };
 

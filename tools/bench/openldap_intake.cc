@@ -47,6 +47,29 @@ long PeakRssKib() {
   return u.ru_maxrss;
 }
 
+// Keeps nothing: what the source costs on its own.
+class NullSink : public SourceSink {
+ public:
+  Status Deliver(std::vector<EventBody> e,
+                 const std::optional<std::string>&) override {
+    events += e.size();
+    return Status::Ok();
+  }
+  Status EndPresentPhase(std::vector<std::string>, RefreshPhase,
+                         const std::optional<std::string>&) override {
+    return Status::Ok();
+  }
+  Status ForEachKnown(const std::function<bool(ObjectKind, std::string_view,
+                                               const AttrList&)>&) override {
+    return Status::Ok();
+  }
+  std::optional<ObjectState> LookupKnown(std::string_view) override {
+    return std::nullopt;
+  }
+  bool StopRequested() const override { return false; }
+  std::uint64_t events = 0;
+};
+
 int Fail(const Status& st) {
   std::cerr << "openldap_intake: " << st.ToString() << "\n";
   return 1;
@@ -139,11 +162,14 @@ int Main(int argc, char** argv) {
   std::string config_path, connector_name = "corp", dn_format, attr = "title";
   int latency = 0;
   bool print_search = false;
+  bool null_sink = false;
   app.add_option("--config", config_path, "dirledger config file")->required();
   app.add_option("--connector", connector_name, "connector name");
   app.add_option("--latency", latency, "persist mode: N timed modifies");
   app.add_option("--dn-format", dn_format, "printf format of modified DNs");
   app.add_option("--attr", attr, "attribute the modifies replace");
+  app.add_flag("--null-sink", null_sink,
+               "deliver into a sink that keeps nothing (the source alone)");
   app.add_flag("--print-search", print_search,
                "print the sync search (base, filter, attributes) and exit");
   CLI11_PARSE(app, argc, argv);
@@ -181,11 +207,21 @@ int Main(int argc, char** argv) {
     return Latency(*config, *connector, source->get(), &sink, cookie, latency,
                    dn_format, attr);
 
+  if (null_sink) {
+    NullSink null;
+    const auto t = Clock::now();
+    Status st = (*source)->RunOnce("", &null);
+    if (!st.ok()) return Fail(st);
+    std::printf("source_only_s=%.2f\nevents=%llu\npeak_rss_kib=%ld\n", Since(t),
+                static_cast<unsigned long long>(null.events), PeakRssKib());
+    return 0;
+  }
   const auto t = Clock::now();
   Status st = (*source)->RunOnce(cookie, &sink);
   const double secs = Since(t);
   if (!st.ok()) return Fail(st);
   const SyncreplStats& s = (*source)->stats();
+  std::printf("log_append_s=%.2f\n", sink.append_s());
   std::printf(
       "intake_s=%.2f\nevents=%llu\ncommits=%llu\nchanges=%llu\n"
       "known_objects=%zu\nlog_last_seq=%llu\npeak_rss_kib=%ld\n",
