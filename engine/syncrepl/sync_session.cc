@@ -236,11 +236,11 @@ Result<PollResult> SyncSession::Poll(double wait_s, int max_messages) {
   const std::string what =
       "sync search of \"" + st.base + "\" on " + conn_->uri();
   // ldap_sync_poll() waits in ldap_result() for the handle's API timeout
-  // (ls_timeout is -1): up to `wait_s` for the first message, 1 ms for each
+  // (ls_timeout is -1): up to `wait_s` for the first message, 0.1 ms for each
   // further one already on its way. Never zero: with a zero timeout,
   // ldap_result() may read a message into its queue and still report that
   // nothing came, and the message would wait for the next poll.
-  constexpr double kDrainS = 0.001;
+  constexpr double kDrainS = 0.0001;
   ApiTimeout timeout(conn_->handle(), conn_->options().timeout_s);
   bool first = true;
   while (!st.ended && out.messages < max_messages) {
