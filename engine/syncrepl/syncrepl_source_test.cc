@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -549,6 +550,19 @@ TEST_CASE(
           std::string::npos);
     CHECK(st.message().find("timeout_s") != std::string::npos);
     CHECK_FALSE(sink.cookie().has_value());
+  }
+  SECTION("the password may come from the environment") {
+    Config c = MakeConfig({slapd.url()}, "");
+    c.connectors[0].bind_password_env = "DIRLEDGER_TEST_BIND_PASSWORD";
+    setenv("DIRLEDGER_TEST_BIND_PASSWORD", "secret", 1);
+    auto source = MakeSource(c, fast);
+    REQUIRE(source->RunOnce("", &sink).ok());
+    unsetenv("DIRLEDGER_TEST_BIND_PASSWORD");
+    CHECK(sink.changes().size() == 30);
+    Status st = source->RunOnce("", &sink);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.message().find("DIRLEDGER_TEST_BIND_PASSWORD is not set") !=
+          std::string::npos);
   }
   SECTION("a wrong password is not retried and not shown") {
     const std::string pw = tmp / "wrong.pw";
