@@ -1,10 +1,18 @@
 #include "engine/ldap/ldap_connection.h"
 
+#include <arpa/inet.h>
 #include <ldap.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <mutex>
+#include <cstdio>
 
 namespace dirledger {
 namespace {
@@ -30,6 +38,12 @@ void IgnoreSigpipe() {
   });
 }
 
+std::string Seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", s);
+  return buf;
+}
+
 std::string Diagnostic(LDAP* ld) {
   char* msg = nullptr;
   if (ld && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) == 0 &&
@@ -39,6 +53,43 @@ std::string Diagnostic(LDAP* ld) {
     return out;
   }
   return {};
+}
+
+// Whether a TCP connection to the host and port of `uri` can be opened
+// within `timeout_s`: tells a failed TLS handshake from a server that is not
+// there at all.
+bool TcpReachable(const std::string& uri, double timeout_s) {
+  LDAPURLDesc* url = nullptr;
+  if (ldap_url_parse(uri.c_str(), &url) != LDAP_URL_SUCCESS) return false;
+  const std::string host = url->lud_host ? url->lud_host : "localhost";
+  const int port = url->lud_port
+                       ? url->lud_port
+                       : (std::string(url->lud_scheme) == "ldaps" ? 636 : 389);
+  ldap_free_urldesc(url);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) !=
+      0)
+    return false;
+  bool ok = false;
+  for (addrinfo* a = res; a && !ok; a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK, 0);
+    if (fd < 0) continue;
+    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      ok = true;
+    } else if (errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      if (poll(&p, 1, static_cast<int>(timeout_s * 1000)) == 1) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        ok = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+      }
+    }
+    close(fd);
+  }
+  freeaddrinfo(res);
+  return ok;
 }
 
 }  // namespace
@@ -92,6 +143,25 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
     std::unique_ptr<LdapConnection> c(new LdapConnection());
     c->uri_ = uri;
     c->options_ = options;
+    const bool tls = options.start_tls || uri.rfind("ldaps://", 0) == 0;
+    // libldap reports a refused certificate as "Can't contact LDAP server" or
+    // "Connect error"; say what it most likely is.
+    const auto started = std::chrono::steady_clock::now();
+    auto tls_hint = [&](int rc) -> std::string {
+      if (!tls || (rc != LDAP_SERVER_DOWN && rc != LDAP_CONNECT_ERROR))
+        return {};
+      const std::chrono::duration<double> took =
+          std::chrono::steady_clock::now() - started;
+      if (took.count() >= options.timeout_s * 0.9)
+        return "no reply within " + Seconds(options.timeout_s) +
+               " s (timeout_s)";
+      if (!TcpReachable(uri, options.timeout_s)) return {};
+      return "TLS handshake failed: the server certificate is not trusted "
+             "by " +
+             (options.ca_file.empty() ? std::string("the system CAs")
+                                      : "ca_file \"" + options.ca_file + "\"") +
+             ", or does not name the host";
+    };
     auto fail = [&](Status s) {
       if (s.code() != StatusCode::kUnavailable &&
           s.code() != StatusCode::kTimeout)
@@ -110,6 +180,12 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
     timeval tv = ToTimeval(options.timeout_s);
     ldap_set_option(c->ld_, LDAP_OPT_NETWORK_TIMEOUT, &tv);
     ldap_set_option(c->ld_, LDAP_OPT_TIMEOUT, &tv);
+    // Notice a peer that vanished without closing the connection (a long
+    // syncrepl persist phase is otherwise silent).
+    const int idle = 60, probes = 3, interval = 10;
+    ldap_set_option(c->ld_, LDAP_OPT_X_KEEPALIVE_IDLE, &idle);
+    ldap_set_option(c->ld_, LDAP_OPT_X_KEEPALIVE_PROBES, &probes);
+    ldap_set_option(c->ld_, LDAP_OPT_X_KEEPALIVE_INTERVAL, &interval);
     const int require =
         options.tls_verify ? LDAP_OPT_X_TLS_DEMAND : LDAP_OPT_X_TLS_NEVER;
     ldap_set_option(c->ld_, LDAP_OPT_X_TLS_REQUIRE_CERT, &require);
@@ -121,7 +197,9 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
     if (options.start_tls && uri.rfind("ldaps://", 0) != 0) {
       rc = ldap_start_tls_s(c->ld_, nullptr, nullptr);
       if (rc != LDAP_SUCCESS) {
-        fail(LdapStatus(rc, "StartTLS with " + uri, Diagnostic(c->ld_)));
+        std::string hint = tls_hint(rc);
+        fail(LdapStatus(rc, "StartTLS with " + uri,
+                        hint.empty() ? Diagnostic(c->ld_) : hint));
         continue;
       }
     }
@@ -132,17 +210,12 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
         c->ld_, options.bind_dn.empty() ? nullptr : options.bind_dn.c_str(),
         LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
     if (rc != LDAP_SUCCESS) {
-      std::string diagnostic = Diagnostic(c->ld_);
-      // libldap reports a failed TLS handshake (an unverifiable server
-      // certificate) as "Can't contact LDAP server", with no useful detail.
-      if (uri.rfind("ldaps://", 0) == 0 &&
-          (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR))
-        diagnostic += std::string(diagnostic.empty() ? "" : "; ") +
-                      "over ldaps:// this is also how a server certificate "
-                      "that does not verify against ca_file or the system "
-                      "CAs shows";
+      std::string hint = tls_hint(rc);
+      if (hint.empty() && rc == LDAP_TIMEOUT)
+        hint =
+            "no reply within " + Seconds(options.timeout_s) + " s (timeout_s)";
       fail(LdapStatus(rc, "bind to " + uri + " as \"" + options.bind_dn + "\"",
-                      diagnostic));
+                      hint.empty() ? Diagnostic(c->ld_) : hint));
       continue;
     }
     return c;

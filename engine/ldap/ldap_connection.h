@@ -23,11 +23,11 @@ struct LdapConnectOptions {
   std::vector<std::string> uris;
   std::string bind_dn;
   Secret password;
-  double timeout_s = 4;       // per operation and for connecting
+  double timeout_s = 4;  // per operation and for connecting
   bool start_tls = false;
-  std::string ca_file;        // "" = system CAs
-  bool tls_verify = true;     // false only when explicitly configured
-  std::string what;           // "connector \"corp\"", for messages
+  std::string ca_file;     // "" = system CAs
+  bool tls_verify = true;  // false only when explicitly configured
+  std::string what;        // "connector \"corp\"", for messages
 };
 
 class LdapConnection {
@@ -57,7 +57,8 @@ class LdapConnection {
 };
 
 // "ldap_result: Can't contact LDAP server (-1)".
-Status LdapStatus(int rc, std::string_view what, std::string_view diagnostic = {});
+Status LdapStatus(int rc, std::string_view what,
+                  std::string_view diagnostic = {});
 
 }  // namespace dirledger
 

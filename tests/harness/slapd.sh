@@ -15,7 +15,9 @@
 # env: SLAPD_LOGLEVEL (default 0), SLAPD_SESSIONLOG (default 100000; 0 = no
 # session log), SLAPD_NOSYNC (default 1: dbnosync, fine for tests),
 # SLAPD_TLS=1 (also listen on ldaps://127.0.0.1:PORT+1 with a test CA in
-# DIR/tls/ca.pem).
+# DIR/tls/ca.pem; StartTLS works on PORT), SLAPD_RELOADHINT=1 (syncprov
+# answers a stale cookie with e-syncRefreshRequired instead of a silent
+# full reload, as RFC 4533 section 3.8 allows).
 set -euo pipefail
 
 BASE="dc=example,dc=com"
@@ -111,6 +113,7 @@ C
     if [[ $role == provider ]]; then
       echo "overlay syncprov"
       echo "syncprov-checkpoint 100 1"
+      [[ ${SLAPD_RELOADHINT:-0} == 1 ]] && echo "syncprov-reloadhint TRUE"
       [[ $sessionlog != 0 ]] && echo "syncprov-sessionlog $sessionlog"
       echo "overlay memberof"
       echo "memberof-refint TRUE"
@@ -128,10 +131,17 @@ C
 }
 
 wait_up() {
-  local url=$1 dir=$2
+  local url=$1 dir=$2 pid=$3
+  # Up means: our slapd is alive and has written its PID file (it does so
+  # after binding its listeners), and the URL answers. A port taken by
+  # another server makes slapd exit, which is caught here.
   for _ in $(seq 1 150); do
-    ldapsearch -x -LLL -H "$url" -b "" -s base namingContexts >/dev/null 2>&1 && return 0
-    if [[ -s $dir/slapd.pid ]] && ! kill -0 "$(cat "$dir/slapd.pid")" 2>/dev/null; then break; fi
+    kill -0 "$pid" 2>/dev/null || break
+    if [[ -s $dir/slapd.pid ]] &&
+      ldapsearch -x -LLL -H "$url" -b "" -s base namingContexts >/dev/null 2>&1 &&
+      kill -0 "$pid" 2>/dev/null; then
+      return 0
+    fi
     sleep 0.1
   done
   echo "slapd.sh: slapd in $dir did not come up; last log lines:" >&2
@@ -178,9 +188,10 @@ L
   fi
   local urls="$url"
   [[ ${SLAPD_TLS:-0} == 1 ]] && urls="$url ldaps://127.0.0.1:$((port + 1))/"
+  rm -f "$dir/slapd.pid"
   setsid "$slapd" -h "$urls" -f "$dir/slapd.conf" -d "${SLAPD_LOGLEVEL:-0}" \
     </dev/null >"$dir/slapd.log" 2>&1 &
-  wait_up "$url" "$dir"
+  wait_up "$url" "$dir" $!
   echo "$url"
 }
 

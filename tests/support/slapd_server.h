@@ -15,21 +15,37 @@ std::string SourceDir();
 // Runs a shell command; returns its exit status, stdout in *out (if given).
 int RunCommand(const std::string& cmd, std::string* out = nullptr);
 
+struct SlapdOptions {
+  int people = 0;            // generated inetOrgPerson entries, slapadd'ed
+  bool tls = false;          // test CA; ldaps:// on port + 1, StartTLS
+  int sessionlog = 100000;   // syncprov-sessionlog size; 0 = none
+  bool reload_hint = false;  // syncprov-reloadhint TRUE
+};
+
 class SlapdServer {
  public:
-  // REQUIRES: `dir` is private to this server. `port` on 127.0.0.1 is free.
-  // `people` > 0 slapadds that many generated inetOrgPerson entries.
+  // REQUIRES: `dir` is private to this server. `port` on 127.0.0.1 is free
+  // (and port + 1 with tls).
   SlapdServer(std::string dir, int port, int people = 0);
+  SlapdServer(std::string dir, int port, const SlapdOptions& options);
   ~SlapdServer();
   SlapdServer(const SlapdServer&) = delete;
   SlapdServer& operator=(const SlapdServer&) = delete;
 
-  void Start();  // (again, after Stop: same data)
+  void Start();  // (again, after Stop: same data; the session log is empty)
   void Stop();
+  // SIGSTOP / SIGCONT by PID: the server accepts TCP connections but never
+  // answers, as a hung server does.
+  void Pause();
+  void Resume();
+  int pid() const;
 
   const std::string& url() const { return url_; }
+  std::string ldaps_url() const;
+  std::string ca_file() const { return dir_ + "/tls/ca.pem"; }
   const std::string& dir() const { return dir_; }
   int port() const { return port_; }
+  SlapdOptions& options() { return options_; }  // takes effect on Start()
   static constexpr const char* kBase = "dc=example,dc=com";
   static constexpr const char* kAdminDn = "cn=admin,dc=example,dc=com";
   std::string password_file() const { return dir_ + "/admin.pw"; }
@@ -39,13 +55,16 @@ class SlapdServer {
   // ldapsearch -LLL output for `filter` under the base.
   std::string Search(const std::string& filter,
                      const std::string& attrs = "") const;
+  // The entryUUID of `dn`, or "" when there is no such entry.
+  std::string EntryUuid(const std::string& dn) const;
 
  private:
   std::string dir_;
   int port_;
-  int people_;
+  SlapdOptions options_;
   std::string url_;
   bool running_ = false;
+  bool paused_ = false;
 };
 
 }  // namespace dirledger::test

@@ -16,8 +16,8 @@ class TempDir {
  public:
   TempDir() {
     const char* base = std::getenv("TMPDIR");
-    std::string templ = std::string(base && *base ? base : "/tmp") +
-                        "/dirledger-test-XXXXXX";
+    std::string templ =
+        std::string(base && *base ? base : "/tmp") + "/dirledger-test-XXXXXX";
     if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
     path_ = templ;
   }
