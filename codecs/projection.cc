@@ -31,12 +31,9 @@ Status Bad(std::string_view what) {
 
 std::string_view HoldStatusName(HoldStatus status) {
   switch (status) {
-    case HoldStatus::kOpen:
-      return "open";
-    case HoldStatus::kApproved:
-      return "approved";
-    case HoldStatus::kRejected:
-      return "rejected";
+    case HoldStatus::kOpen: return "open";
+    case HoldStatus::kApproved: return "approved";
+    case HoldStatus::kRejected: return "rejected";
   }
   return "unknown";
 }
@@ -47,10 +44,10 @@ std::string EncodeObjectState(const ObjectState& o) {
        connector = Str(b, o.connector), address = Str(b, o.address),
        source = Str(b, o.source);
   auto attrs = Attrs(b, o.attrs);
-  b.Finish(fb::CreateObjectStateRecord(b, static_cast<fb::Side>(o.side),
-                                       static_cast<fb::ObjectKind>(o.kind), id,
-                                       dn, domain, connector, address, attrs,
-                                       o.version, source, o.creating_intent));
+  b.Finish(fb::CreateObjectStateRecord(
+      b, static_cast<fb::Side>(o.side), static_cast<fb::ObjectKind>(o.kind), id,
+      dn, domain, connector, address, attrs, o.version, source,
+      o.creating_intent, o.leaving_intent));
   return Finish(b);
 }
 
@@ -70,6 +67,7 @@ Status DecodeObjectState(std::string_view bytes, ObjectState* out) {
   out->version = r->version();
   Assign(&out->source, r->source());
   out->creating_intent = r->creating_intent();
+  out->leaving_intent = r->leaving_intent();
   return Status::Ok();
 }
 
@@ -106,8 +104,8 @@ std::string EncodePendingIntent(const PendingIntent& p) {
 Status DecodePendingIntent(std::string_view bytes, PendingIntent* out) {
   const auto* r = Verified<fb::PendingIntentRecord>(bytes);
   if (!r || !r->intent()) return Bad("pending intent");
-  DIRLEDGER_RETURN_IF_ERROR(
-      ReadIntent(r->intent(), "pending intent", &out->intent));
+  DIRLEDGER_RETURN_IF_ERROR(ReadIntent(r->intent(), "pending intent",
+                                       &out->intent));
   out->decided_seq = r->decided_seq();
   out->applied = r->applied();
   return Status::Ok();

@@ -158,7 +158,8 @@ std::string IntentText(const Intent& i) {
     out += " id=" + (i.target_id.empty() ? std::string("(new)")
                                          : ValueText(i.target_id));
   } else {
-    out += ValueText(i.target_id.empty() ? i.dn : i.target_id);
+    out += ValueText(
+        i.target_id.empty() || i.op == IntentOp::kRename ? i.dn : i.target_id);
   }
   if (!i.new_dn.empty()) out += " to " + ValueText(i.new_dn);
   if (!i.set.empty()) out += " set " + AttrsText(i.set);

@@ -33,6 +33,13 @@ std::string DnIndexKey(Side side, std::string_view dn) {
   return k;
 }
 
+std::string WaitPrefix(Side side, std::string_view member) {
+  std::string k(1, SideByte(side));
+  AppendLower(&k, member);
+  k += '\0';
+  return k;
+}
+
 std::string AddressIndexKey(Side side, ObjectKind kind,
                             std::string_view address) {
   std::string k{SideByte(side), KindByte(kind)};
@@ -159,6 +166,17 @@ const DriftState* InMemoryProjection::FindDrift(
     ObjectKind kind, std::string_view ldap_id) const {
   auto it = drifts_.find(Key(KindByte(kind), ldap_id));
   return it == drifts_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> InMemoryProjection::WaitingFor(
+    Side side, std::string_view key) const {
+  std::vector<std::string> out;
+  if (waits_.empty()) return out;
+  const std::string prefix = WaitPrefix(side, key);
+  for (auto it = waits_.lower_bound(prefix);
+       it != waits_.end() && it->compare(0, prefix.size(), prefix) == 0; ++it)
+    out.push_back(it->substr(prefix.size()));
+  return out;
 }
 
 std::optional<ObjectState> InMemoryProjection::GetObject(
@@ -303,9 +321,13 @@ void InMemoryProjection::Apply(StateMutation&& mutation) {
           std::string key =
               std::string(1, KindByte(m.drift.kind)) + m.drift.ldap_id;
           drifts_[std::move(key)] = std::move(m.drift);
-        } else {
-          static_assert(std::is_same_v<M, EraseDrift>);
+        } else if constexpr (std::is_same_v<M, EraseDrift>) {
           drifts_.erase(std::string(1, KindByte(m.kind)) + m.ldap_id);
+        } else if constexpr (std::is_same_v<M, PutWait>) {
+          waits_.insert(WaitPrefix(m.side, m.key) + m.waiter);
+        } else {
+          static_assert(std::is_same_v<M, EraseWait>);
+          waits_.erase(WaitPrefix(m.side, m.key) + m.waiter);
         }
       },
       std::move(mutation));
@@ -368,6 +390,19 @@ Status InMemoryProjection::ForEachDrift(
   return Status::Ok();
 }
 
+Status InMemoryProjection::ForEachWait(
+    const std::function<bool(Side, std::string_view, std::string_view)>& fn)
+    const {
+  for (const std::string& k : waits_) {
+    const size_t nul = k.find('\0', 1);
+    if (!fn(static_cast<Side>(k[0] - '0'),
+            std::string_view(k).substr(1, nul - 1),
+            std::string_view(k).substr(nul + 1)))
+      break;
+  }
+  return Status::Ok();
+}
+
 Status InMemoryProjection::ExportTo(ProjectionStore* store) const {
   Status s;
   auto put = [&](StateMutation m) {
@@ -384,6 +419,10 @@ Status InMemoryProjection::ExportTo(ProjectionStore* store) const {
       [&](const ConflictState& c) { return put(PutConflict{c}); });
   (void)ForEachHold([&](const HoldState& h) { return put(PutHold{h}); });
   (void)ForEachDrift([&](const DriftState& d) { return put(PutDrift{d}); });
+  (void)ForEachWait(
+      [&](Side side, std::string_view member, std::string_view group) {
+        return put(PutWait{side, std::string(member), std::string(group)});
+      });
   return s;
 }
 

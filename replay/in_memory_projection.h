@@ -59,6 +59,8 @@ class InMemoryProjection : public ProjectionView {
   std::optional<HoldState> GetHold(std::string_view hold_id) const override;
   std::optional<DriftState> GetDrift(ObjectKind kind,
                                      std::string_view ldap_id) const override;
+  std::vector<std::string> WaitingFor(Side side,
+                                      std::string_view key) const override;
 
   // The same lookups without copies; nullptr when absent.
   const ObjectState* FindObject(Side side, ObjectKind kind,
@@ -96,6 +98,9 @@ class InMemoryProjection : public ProjectionView {
       const std::function<bool(const ConflictState&)>& fn) const;
   Status ForEachHold(const std::function<bool(const HoldState&)>& fn) const;
   Status ForEachDrift(const std::function<bool(const DriftState&)>& fn) const;
+  // (side, lower-cased key, waiter id), in order.
+  Status ForEachWait(const std::function<bool(Side, std::string_view,
+                                              std::string_view)>& fn) const;
 
   std::size_t object_count() const { return objects_.size(); }
   std::size_t pending_count() const { return pending_.size(); }
@@ -134,6 +139,8 @@ class InMemoryProjection : public ProjectionView {
   Table<ConflictState> conflicts_;  // kind ldap_id
   Table<HoldState> holds_;          // hold_id
   Table<DriftState> drifts_;        // kind ldap_id
+  // side lower(key) \0 waiter: ProjectionStore's wait keys.
+  std::set<std::string, std::less<>> waits_;
   mutable std::string key_;
 };
 

@@ -52,8 +52,7 @@ void ApplyWritesWhereExpected(const Intent& intent, AttrList* attrs) {
 }
 
 bool WritesVisible(const Intent& intent, const AttrList* attrs) {
-  if (intent.op == IntentOp::kDelete || intent.op == IntentOp::kRename)
-    return attrs == nullptr;
+  if (intent.op == IntentOp::kDelete) return attrs == nullptr;
   if (!attrs) return false;
   for (const Attribute& a : intent.set)
     if (AttrValues(*attrs, a.name) != a.values) return false;
@@ -71,7 +70,8 @@ bool WritesVisible(const Intent& intent, const AttrList* attrs) {
 }
 
 bool ExpectHolds(const Intent& intent, const AttrList* attrs) {
-  if (intent.op == IntentOp::kAdd) return attrs == nullptr;
+  if (intent.op == IntentOp::kAdd || IsMailRename(intent))
+    return attrs == nullptr;
   if (!attrs) return false;
   for (const Attribute& a : intent.expect)
     if (AttrValues(*attrs, a.name) != a.values) return false;

@@ -4,6 +4,11 @@
 // projection when an outcome reports a write done. Tests use it to simulate
 // appliers faithfully.
 //
+// A mail Rename moves an object to a new address: its target_id and new_dn
+// are the new address, its dn the current one. Seen from the new address (the
+// id it is indexed and foreseen under) it behaves like an Add of the renamed
+// object. An LDAP Rename keeps the entry's id and only moves its DN.
+//
 // Semantics: `set` replaces each named attribute (empty values remove it);
 // `add_values` adds values that are not present; `delete_values` removes
 // values. Value matching for add/delete ignores ASCII case (they carry member
@@ -18,6 +23,11 @@
 
 namespace dirledger {
 
+// Whether `intent` renames a mail object (see above).
+inline bool IsMailRename(const Intent& intent) {
+  return intent.op == IntentOp::kRename && intent.target == Side::kMail;
+}
+
 // Applies the writes of `intent` (any op but Delete) to canonical `attrs`.
 void ApplyWrites(const Intent& intent, AttrList* attrs);
 
@@ -27,13 +37,13 @@ void ApplyWrites(const Intent& intent, AttrList* attrs);
 void ApplyWritesWhereExpected(const Intent& intent, AttrList* attrs);
 
 // Whether an object image (nullptr: the object is absent) already shows
-// every write of `intent`: for Delete and Rename, that the object is gone
-// from its id; for Add and Modify, every set value, added and deleted value.
+// every write of `intent`: for Delete, that the object is gone; otherwise
+// that it exists with every set value, added and deleted value.
 bool WritesVisible(const Intent& intent, const AttrList* attrs);
 
 // Whether `intent` can still apply to an object image (nullptr: absent): Add
-// needs the object absent; the others need it present with every `expect`
-// attribute holding exactly the expected values.
+// and mail Rename need the object (at the new address) absent; the others
+// need it present with every `expect` attribute holding the expected values.
 bool ExpectHolds(const Intent& intent, const AttrList* attrs);
 
 // Whether `values` holds `v`, ignoring ASCII case.

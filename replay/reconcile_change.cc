@@ -132,6 +132,10 @@ class ChangeDecider {
     WalkPendings();
     ComputeImages();
     Verdict v = DecideInScope();
+    // A linked entry under a new DN: groups may list it by that DN already.
+    if (s_ == Side::kLdap && next_ && prev_ && linked_after_ &&
+        !EqualsIgnoreCase(prev_->dn, next_->dn))
+      ReleaseMemberWaits(b_, next_->dn, link_.mail_id);
     PutSelf();
     if (!unresolved_.empty()) {
       std::sort(unresolved_.begin(), unresolved_.end());
@@ -190,6 +194,7 @@ class ChangeDecider {
                                   : std::string();
     n.version = b_.seq;
     n.creating_intent = prev_ ? prev_->creating_intent : 0;
+    n.leaving_intent = prev_ ? prev_->leaving_intent : 0;
     if (c_.full_image || !prev_) {
       n.attrs = c_.attrs;
       if (!IsCanonical(n.attrs)) CanonicalizeAttrs(&n.attrs);
@@ -249,9 +254,13 @@ class ChangeDecider {
       const AttrList* seen = next_ ? &next_->attrs : nullptr;
       std::optional<AttrList> running;
       if (next_) running = next_->attrs;
+      // Intents after a pending rename away are for the object that takes
+      // this address next, not for the one observed.
+      const std::uint64_t leaving = Leaving(prev_);
       for (const PendingIntent* p : pending) {
         if (p == origin || (origin && p->intent.id == origin->intent.id))
           continue;
+        if (leaving && p->intent.id > leaving) continue;
         const Intent& i = p->intent;
         const bool visible = WritesVisible(i, seen);
         if (p->applied) {
@@ -262,10 +271,10 @@ class ChangeDecider {
         if (visible && !holds) {
           consumed_.push_back(p);
         } else if (holds) {
-          if (i.op == IntentOp::kDelete || i.op == IntentOp::kRename) {
+          if (i.op == IntentOp::kDelete) {
             running.reset();
           } else {
-            if (!running) running.emplace();
+            if (!running) running = RenamedFrom(i);
             ApplyWrites(i, &*running);
           }
         } else {
@@ -283,15 +292,23 @@ class ChangeDecider {
               });
     for (const PendingIntent* p : consumed_) {
       const Intent& i = p->intent;
-      if (i.op == IntentOp::kDelete || i.op == IntentOp::kRename) {
+      if (i.op == IntentOp::kDelete) {
         prev_exists_ = false;
         eff_prev_.clear();
       } else {
-        if (i.op == IntentOp::kAdd && !prev_exists_) eff_prev_.clear();
+        if (!prev_exists_) eff_prev_ = RenamedFrom(i);
         prev_exists_ = true;
         ApplyWrites(i, &eff_prev_);
       }
     }
+  }
+
+  // What an Add or a mail Rename starts from: nothing, or the attributes of
+  // the object being renamed.
+  AttrList RenamedFrom(const Intent& i) {
+    if (!IsMailRename(i)) return {};
+    const ObjectState* old = b_.state.Object(Side::kMail, i.kind, i.dn);
+    return old ? old->attrs : AttrList{};
   }
 
   void ComputeImages() {
@@ -300,7 +317,13 @@ class ChangeDecider {
       m_prev_ = ImageOfAttrs(s_, eff_prev_, prev_ ? prev_->dn : c_.dn,
                              prev_ ? prev_->address : std::string(), *map_,
                              &b_.state);
-    if (next_) m_next_ = ImageOf(*next_, *map_, &b_.state, &unresolved_);
+    if (next_) {
+      m_next_ = ImageOf(*next_, *map_, &b_.state, &unresolved_);
+      // An LDAP group's members without a mail counterpart yet wait for it.
+      if (s_ == Side::kLdap && kind_ == ObjectKind::kGroup)
+        for (const std::string& dn : unresolved_)
+          b_.Put(PutWait{Side::kLdap, AsciiLower(dn), c_.id});
+    }
     changed_ = DiffFields(m_prev_, m_next_);
     existence_changed_ = prev_exists_ != next_.has_value();
   }
@@ -335,6 +358,22 @@ class ChangeDecider {
 
   Verdict DecideInScope() {
     dir_ = cr_->config.direction;
+    if (s_ == Side::kMail && prev_ && prev_->leaving_intent != 0) {
+      const std::string rename =
+          std::to_string(IntentSeq(prev_->leaving_intent)) + "." +
+          std::to_string(prev_->leaving_intent & 0xffff);
+      if (Leaving(prev_))
+        return Verdict{"rename/pending", Outcome::kNoChange,
+                       Subject() + " " + std::string(ChangeOpName(c_.op)) +
+                           " recorded; intent " + rename +
+                           " is renaming it to another address, which takes "
+                           "its values along"};
+      if (!next_)
+        return Verdict{
+            "echo/rename", Outcome::kEcho,
+            Subject() + " is gone: intent " + rename + " renamed it"};
+      next_->leaving_intent = 0;
+    }
     const LinkState* link = s_ == Side::kLdap
                                 ? b_.state.LinkByLdap(kind_, c_.id)
                                 : b_.state.LinkByMail(kind_, c_.id);
@@ -351,6 +390,10 @@ class ChangeDecider {
   void LoadPartner(const std::string& id) {
     partner_id_ = id;
     partner_ = b_.state.Object(o_, kind_, id);
+    // An object being renamed away is not the partner: what comes after it
+    // at this address is.
+    const std::uint64_t leaving = Leaving(partner_);
+    if (leaving) partner_ = nullptr;
     foreseen_.exists = partner_ != nullptr;
     if (partner_) {
       foreseen_.attrs = partner_->attrs;
@@ -361,16 +404,18 @@ class ChangeDecider {
     b_.state.PendingFor(o_, kind_, id, &pending);
     bool moved = false;
     for (const PendingIntent* p : pending) {
-      if (p->applied) continue;
+      if (p->applied || p->intent.id < leaving) continue;
       const Intent& i = p->intent;
-      if (i.op == IntentOp::kDelete || i.op == IntentOp::kRename) {
+      if (i.op == IntentOp::kDelete) {
         foreseen_.exists = false;
         foreseen_.attrs.clear();
       } else {
-        if (i.op == IntentOp::kAdd) {
+        if (i.op == IntentOp::kAdd || IsMailRename(i)) {
           foreseen_.exists = true;
-          foreseen_.attrs.clear();
-          foreseen_.dn = i.dn;
+          foreseen_.attrs = RenamedFrom(i);
+          foreseen_.dn = IsMailRename(i) ? i.new_dn : i.dn;
+        } else if (i.op == IntentOp::kRename) {
+          foreseen_.dn = i.new_dn;
         }
         if (foreseen_.exists) ApplyWrites(i, &foreseen_.attrs);
       }
@@ -456,6 +501,7 @@ class ChangeDecider {
         b_.Put(EraseConflict{kind_, link_.ldap_id});
       if (b_.state.Drift(kind_, link_.ldap_id))
         b_.Put(EraseDrift{kind_, link_.ldap_id});
+      ReleaseAddressWaits(b_, kind_, link_.mail_id, nullptr, partner_);
       return Verdict{"delete/ignored", Outcome::kIgnoredDelete,
                      Subject() + " deleted; ignore_ldap_deletes keeps " +
                          Partner(partner_id_, "") + ", now unlinked"};
@@ -569,18 +615,13 @@ class ChangeDecider {
       sides.ldap = source.id == c_.id ? &m_next_ : &m_partner_;
       sides.ldap_address = address;
       SettleLink(b_, cr_, link_, true, sides, {}, false);
+      ReleaseMemberWaits(b_, source.dn, address);
       return;
     }
     // A new LDAP entry gets a new id: the old link goes, the mail object
     // remembers the entry being created.
-    std::vector<std::string> dns;
-    for (const std::string& m : V(image, field::kMembers)) {
-      std::string dn = MemberDnOfAddress(m, &b_.state);
-      if (dn.empty())
-        unresolved_.push_back(m);
-      else
-        dns.push_back(std::move(dn));
-    }
+    std::vector<std::string> dns =
+        MemberDns(V(image, field::kMembers), source.id);
     const std::string& address = source.id;
     const size_t at = address.find('@');
     LdapEntry e = NewLdapEntry(*cr_, kind_, address.substr(0, at), domain_name_,
@@ -589,7 +630,9 @@ class ChangeDecider {
     i.set = std::move(e.attrs);
     i.source_id = address;
     b_.Id(i.dn);
+    const std::string dn = i.dn;
     const std::uint64_t id = b_.AddIntent(std::move(i));
+    ReleaseMemberWaits(b_, dn, address);
     b_.Put(EraseLink{kind_, link_.ldap_id, link_.mail_id});
     if (const ConflictState* c = b_.state.Conflict(kind_, link_.ldap_id))
       b_.Put(EraseConflict{c->kind, c->ldap_id});
@@ -605,6 +648,7 @@ class ChangeDecider {
   }
 
   Verdict LinkedUpdate() {
+    linked_after_ = true;
     const bool renamed = s_ == Side::kLdap && !next_->address.empty() &&
                          next_->address != link_.mail_id;
     if (!foreseen_.exists) {
@@ -638,10 +682,16 @@ class ChangeDecider {
     const AttrList& agreed = link_.agreed;
     for (const std::string& f : changed_) {
       if (IsMembers(f)) {
-        // Members merge value by value: never a conflict.
         const auto& now = V(m_next_, f);
         const auto& before = V(m_prev_, f);
         const auto& there = V(m_foreseen_, f);
+        if (dir_ != Direction::kBothWays) {
+          // One way: the other side's members become this side's.
+          to_other.add_members = Minus(now, there);
+          to_other.del_members = Minus(there, now);
+          continue;
+        }
+        // Both ways: members merge value by value, never a conflict.
         for (std::string& m : Minus(Minus(now, before), there))
           to_other.add_members.push_back(std::move(m));
         for (std::string& m : Intersect(Minus(before, now), there))
@@ -671,15 +721,23 @@ class ChangeDecider {
     }
 
     std::vector<std::string> written_other = to_other.Names();
+    // The new address is taken when another live entry's mail object has
+    // it. A mail object there that is linked to nothing, or whose entry is
+    // gone or maps elsewhere now, is on its way out (its rename or delete
+    // is pending and goes first, in intent order).
+    bool taken = false;
     if (renamed) {
       if (b_.state.Object(Side::kMail, kind_, next_->address)) {
-        Settle(false, {}, false);
-        return Verdict{"rename/address-taken", Outcome::kError,
-                       Subject() + " now maps to " + next_->address +
-                           ", which another mail " +
-                           std::string(KindName(kind_)) +
-                           " has; the rename is not made"};
+        const LinkState* holder = b_.state.LinkByMail(kind_, next_->address);
+        if (holder && holder->mail_id == next_->address &&
+            holder->ldap_id != c_.id) {
+          const ObjectState* entry =
+              b_.state.Object(Side::kLdap, kind_, holder->ldap_id);
+          taken = entry && entry->address == next_->address;
+        }
       }
+    }
+    if (renamed && !taken) {
       WriteRename(to_other);
     } else if (!to_other.empty()) {
       WriteTo(o_, partner_id_, foreseen_, to_other);
@@ -691,10 +749,26 @@ class ChangeDecider {
       self.dn = next_->dn;
       WriteTo(s_, c_.id, self, to_self);
     }
-    Settle(renamed, resolves ? std::vector<std::string>{} : conflicts, false);
+    const std::string old_mail_id = partner_id_;
+    Settle(renamed && !taken, resolves ? std::vector<std::string>{} : conflicts,
+           false);
+    if (renamed && !taken)
+      ReleaseAddressWaits(b_, kind_, old_mail_id, nullptr, nullptr);
 
     std::string head = Subject() + " changed " + JoinNames(changed_);
     if (renamed) head = Subject() + " renamed to address " + next_->address;
+    if (taken && conflicts.empty()) {
+      return Verdict{
+          "rename/address-taken",
+          to_other.empty() && to_self.empty() ? Outcome::kNoChange
+                                              : Outcome::kPropagated,
+          head + ", which another mail " + std::string(KindName(kind_)) +
+              " has: the rename is not made" +
+              (written_other.empty()
+                   ? std::string()
+                   : "; " + JoinNames(written_other) + " written to " +
+                         Partner(partner_id_, foreseen_.dn))};
+    }
     if (!conflicts.empty()) {
       b_.d->conflict_fields = conflicts;
       const std::string rule =
@@ -751,6 +825,26 @@ class ChangeDecider {
     return i;
   }
 
+  // The LDAP DNs of member addresses. An address without one is left out;
+  // when `mail_group` is given, that group waits for it (it is added once
+  // its LDAP entry is known: ReleaseMemberWaits).
+  std::vector<std::string> MemberDns(const std::vector<std::string>& addresses,
+                                     const std::string& mail_group) {
+    std::vector<std::string> dns;
+    for (const std::string& a : addresses) {
+      std::string dn = MemberDnOfAddress(a, &b_.state);
+      if (!dn.empty()) {
+        dns.push_back(std::move(dn));
+        continue;
+      }
+      unresolved_.push_back(a);
+      if (!mail_group.empty() && kind_ == ObjectKind::kGroup)
+        b_.Put(PutWait{Side::kMail, AsciiLower(a), mail_group});
+    }
+    CanonicalizeValues(&dns);
+    return dns;
+  }
+
   // Fills the attribute writes of `i` on `target` (its current values
   // `current`) from field writes.
   void FillWrites(Side target, const Foreseen& current, const SideWrites& w,
@@ -773,20 +867,9 @@ class ChangeDecider {
     LdapWrites(w.fields, *map_, current.attrs, own_address, &i->set,
                &i->expect);
     if (map_->members_attribute.empty()) return;
-    auto to_dns = [&](const std::vector<std::string>& addresses) {
-      std::vector<std::string> dns;
-      for (const std::string& a : addresses) {
-        std::string dn = MemberDnOfAddress(a, &b_.state);
-        if (dn.empty())
-          unresolved_.push_back(a);
-        else
-          dns.push_back(std::move(dn));
-      }
-      CanonicalizeValues(&dns);
-      return dns;
-    };
-    std::vector<std::string> adds = to_dns(w.add_members);
-    std::vector<std::string> dels = to_dns(w.del_members);
+    const std::string& mail_group = s_ == Side::kMail ? c_.id : link_.mail_id;
+    std::vector<std::string> adds = MemberDns(w.add_members, mail_group);
+    std::vector<std::string> dels = MemberDns(w.del_members, "");
     // groupOfNames needs a member: the group itself stands in for none.
     AttrList after = current.attrs;
     Intent probe;
@@ -822,19 +905,32 @@ class ChangeDecider {
   // The LDAP entry's address changed: the linked mail object is renamed to
   // follow it (and takes the field writes), and the link moves with it.
   void WriteRename(const SideWrites& w) {
-    Intent i =
-        NewIntent(Side::kMail, IntentOp::kRename, link_.mail_id, link_.mail_id);
+    Intent i = NewIntent(Side::kMail, IntentOp::kRename, next_->address,
+                         link_.mail_id);
     i.new_dn = next_->address;
     FillWrites(Side::kMail, foreseen_, w, next_->address, &i);
     i.expected_version = partner_ ? partner_->version : 0;
-    b_.Id(i.new_dn);
-    b_.AddIntent(std::move(i));
+    b_.Id(i.dn);
+    const std::uint64_t id = b_.AddIntent(std::move(i));
+    if (partner_) {
+      ObjectState leaving = *partner_;
+      leaving.leaving_intent = id;
+      b_.Put(PutObject{std::move(leaving)});
+    }
     link_.mail_id = next_->address;
     b_.d->link_ldap_id = link_.ldap_id;
     b_.d->link_mail_id = link_.mail_id;
   }
 
   // --- Unlinked objects ------------------------------------------------------
+
+  // A mail object whose Rename to another address is still pending: that
+  // intent's id, else 0.
+  std::uint64_t Leaving(const ObjectState* o) {
+    if (!o || o->side != Side::kMail || o->leaving_intent == 0) return 0;
+    const PendingIntent* p = b_.state.Pending(o->leaving_intent);
+    return p && !p->applied ? o->leaving_intent : 0;
+  }
 
   Verdict Unlinked() {
     const std::uint64_t creating = next_   ? next_->creating_intent
@@ -868,12 +964,34 @@ class ChangeDecider {
                                      : b_.state.LinkByLdap(kind_, partner_id);
         if (other && (o_ == Side::kLdap || other->mail_id == partner_id)) {
           b_.Id(partner_id);
-          return Verdict{"link/address-taken", Outcome::kError,
-                         Subject() + " maps to " + next_->address + ", whose " +
-                             Partner(partner_id, p->dn) +
-                             " is linked to another object; not synced"};
+          const std::string& old_self =
+              s_ == Side::kLdap ? other->ldap_id : other->mail_id;
+          if (b_.state.Object(s_, kind_, old_self)) {
+            if (s_ == Side::kLdap)
+              b_.Put(PutWait{Side::kLdap, AddressWaitKey(kind_, next_->address),
+                             c_.id});
+            return Verdict{"link/address-taken", Outcome::kError,
+                           Subject() + " maps to " + next_->address +
+                               ", whose " + Partner(partner_id, p->dn) +
+                               " is linked to another object; it takes the "
+                               "address once that object lets go"};
+          }
+          // The object it was linked to on this side is gone: the link
+          // yields to this one.
+          b_.Id(old_self);
+          b_.Put(EraseLink{kind_, other->ldap_id, other->mail_id});
+          if (b_.state.Conflict(kind_, other->ldap_id))
+            b_.Put(EraseConflict{kind_, other->ldap_id});
+          if (b_.state.Drift(kind_, other->ldap_id))
+            b_.Put(EraseDrift{kind_, other->ldap_id});
         }
-        return FirstMeet(partner_id);
+        LoadPartner(partner_id);
+        // A partner about to be deleted or renamed away is no partner: the
+        // new object is created after it is gone.
+        if (foreseen_.exists && !Leaving(partner_))
+          return FirstMeet(partner_id);
+        partner_ = nullptr;
+        partner_id_.clear();
       }
     }
     if (Unchanged() && !consumed_.empty()) return EchoOrNoChange();
@@ -902,20 +1020,15 @@ class ChangeDecider {
     b_.d->link_ldap_id = c_.id;
     b_.d->link_mail_id = address;
     b_.Id(address);
+    ReleaseMemberWaits(b_, next_->dn, address);
     return Verdict{"create/ldap-to-mail", Outcome::kPropagated,
                    Subject() + " has no mail counterpart; creating mail " +
                        std::string(KindName(kind_)) + " " + address};
   }
 
   Verdict CreateOnLdap() {
-    std::vector<std::string> dns;
-    for (const std::string& m : V(m_next_, field::kMembers)) {
-      std::string dn = MemberDnOfAddress(m, &b_.state);
-      if (dn.empty())
-        unresolved_.push_back(m);
-      else
-        dns.push_back(std::move(dn));
-    }
+    std::vector<std::string> dns =
+        MemberDns(V(m_next_, field::kMembers), c_.id);
     const size_t at = c_.id.find('@');
     LdapEntry e = NewLdapEntry(*cr_, kind_, c_.id.substr(0, at), domain_name_,
                                m_next_, dns);
@@ -924,6 +1037,7 @@ class ChangeDecider {
     b_.Id(i.dn);
     const std::string dn = i.dn;
     next_->creating_intent = b_.AddIntent(std::move(i));
+    ReleaseMemberWaits(b_, dn, c_.id);
     return Verdict{"create/mail-to-ldap", Outcome::kPropagated,
                    Subject() + " has no LDAP counterpart; creating " +
                        Describe(Side::kLdap, kind_, "", dn)};
@@ -977,8 +1091,8 @@ class ChangeDecider {
                        ", which is still being created"};
   }
 
+  // REQUIRES: LoadPartner(partner_id).
   Verdict FirstMeet(const std::string& partner_id) {
-    LoadPartner(partner_id);
     b_.Id(partner_id);
     if (partner_) b_.Id(partner_->dn);
     link_ = LinkState{};
@@ -991,6 +1105,8 @@ class ChangeDecider {
     b_.d->link_ldap_id = link_.ldap_id;
     b_.d->link_mail_id = link_.mail_id;
     if (next_) next_->creating_intent = 0;
+    ReleaseMemberWaits(b_, s_ == Side::kLdap ? next_->dn : partner_->dn,
+                       link_.mail_id);
 
     const AttrList& ldap = s_ == Side::kLdap ? m_next_ : m_partner_;
     const AttrList& mail = s_ == Side::kMail ? m_next_ : m_partner_;
@@ -1093,6 +1209,7 @@ class ChangeDecider {
   std::vector<std::string> unresolved_;
 
   LinkState link_;
+  bool linked_after_ = false;  // the object is linked after this decision
   std::string partner_id_;
   const ObjectState* partner_ = nullptr;
   AttrList m_partner_;

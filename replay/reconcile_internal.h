@@ -96,6 +96,23 @@ void SettleLink(DecisionBuilder& b, const ConnectorRules* connector,
                 LinkState link, bool changed, const LinkSides& sides,
                 const std::vector<std::string>& opened, bool create_drift);
 
+// The LDAP entry `ldap_dn` and the mail object `address` are now known to
+// be counterparts (linked, or one being created for the other): groups that
+// wait for either as a member get it added on the other side.
+void ReleaseMemberWaits(DecisionBuilder& b, std::string_view ldap_dn,
+                        std::string_view address);
+
+// The wait key of an LDAP entry waiting for mail `address` to be free.
+std::string AddressWaitKey(ObjectKind kind, std::string_view address);
+// Mail `address` is let go by its LDAP entry (deleted, renamed away): the
+// first entry waiting for it takes it: it is linked to the address and the
+// mail object is created for it (after this decision's own intents), or,
+// when `mail_after` stays there, takes its values. `old_link` (may be null)
+// is the holder's link, dropped when the address is taken.
+void ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
+                         std::string_view address, const LinkState* old_link,
+                         const ObjectState* mail_after);
+
 // Decides one observed change (also used for deletes released from a hold).
 Verdict DecideChange(DecisionBuilder& b, const ObservedChange& change);
 // Decides a write outcome.

@@ -17,7 +17,8 @@ std::string IntentName(std::uint64_t id) {
 std::string What(const Intent& i) {
   std::string out(IntentOpName(i.op));
   out += " of ";
-  out += Describe(i.target, i.kind, i.target_id.empty() ? i.dn : i.target_id,
+  out += Describe(i.target, i.kind,
+                  i.target_id.empty() || IsMailRename(i) ? i.dn : i.target_id,
                   i.dn);
   if (i.op == IntentOp::kRename) out += " to " + i.new_dn;
   return out;
@@ -51,11 +52,17 @@ void Undo(DecisionBuilder& b, const Intent& i) {
       o.creating_intent = 0;
       b.Put(PutObject{std::move(o)});
     }
-  } else if (i.op == IntentOp::kRename && i.target == Side::kMail) {
-    const LinkState* link = b.state.LinkByMail(i.kind, i.new_dn);
-    if (link && link->mail_id == i.new_dn) {
+  } else if (IsMailRename(i)) {
+    const ObjectState* old = b.state.Object(Side::kMail, i.kind, i.dn);
+    if (old && old->leaving_intent == i.id) {
+      ObjectState o = *old;
+      o.leaving_intent = 0;
+      b.Put(PutObject{std::move(o)});
+    }
+    const LinkState* link = b.state.LinkByMail(i.kind, i.target_id);
+    if (link && link->mail_id == i.target_id) {
       LinkState back = *link;
-      back.mail_id = i.target_id;
+      back.mail_id = i.dn;
       back.version = b.seq;
       b.Put(PutLink{std::move(back)});
     }
@@ -171,6 +178,9 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
           new_link = std::move(l);
           b.d->link_ldap_id = ldap_id;
           b.d->link_mail_id = mail_id;
+          const ObjectState* ldap_obj =
+              i.target == Side::kLdap ? &*after : partner;
+          if (ldap_obj) ReleaseMemberWaits(b, ldap_obj->dn, mail_id);
         }
         if (partner->side == Side::kMail && partner->creating_intent == i.id) {
           ObjectState p = *partner;
@@ -200,18 +210,27 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
       break;
     }
     case IntentOp::kRename: {
+      if (i.target == Side::kMail) {
+        // Seen from the new address (target_id): the object at `dn` moves.
+        if (target) break;  // its echo came first
+        const ObjectState* old = b.state.Object(Side::kMail, i.kind, i.dn);
+        if (!old) break;
+        ObjectState n = *old;
+        b.Put(EraseObject{Side::kMail, i.kind, i.dn});
+        n.id = target_id;
+        n.dn = target_id;
+        n.address = target_id;
+        n.source.clear();
+        n.leaving_intent = 0;
+        ApplyWritesWhereExpected(i, &n.attrs);
+        n.version = b.seq;
+        after = n;
+        b.Put(PutObject{std::move(n)});
+        break;
+      }
       if (!target) break;
       ObjectState n = *target;
-      if (i.target == Side::kMail) {
-        b.Put(EraseObject{i.target, i.kind, target_id});
-        n.id = i.new_dn;
-        n.dn = i.new_dn;
-        n.address = i.new_dn;
-        n.source.clear();
-        target_id = i.new_dn;
-      } else {
-        n.dn = i.new_dn;
-      }
+      n.dn = i.new_dn;
       ApplyWritesWhereExpected(i, &n.attrs);
       n.version = b.seq;
       after = n;

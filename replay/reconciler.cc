@@ -125,6 +125,7 @@ void SettleLink(DecisionBuilder& b, const ConnectorRules* connector,
     b.Put(EraseLink{link.kind, link.ldap_id, link.mail_id});
     if (conflict) b.Put(EraseConflict{link.kind, link.ldap_id});
     if (drift) b.Put(EraseDrift{link.kind, link.ldap_id});
+    ReleaseAddressWaits(b, link.kind, link.mail_id, nullptr, nullptr);
     return;
   }
   static const AttrList kEmpty;

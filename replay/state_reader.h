@@ -67,6 +67,9 @@ class StateReader {
     if (fast_) return fast_->FindHold(hold_id);
     return Keep(&holds_, view_.GetHold(hold_id));
   }
+  std::vector<std::string> WaitingFor(Side side, std::string_view key) {
+    return view_.WaitingFor(side, key);
+  }
   const DriftState* Drift(ObjectKind kind, std::string_view ldap_id) {
     if (fast_) return fast_->FindDrift(kind, ldap_id);
     return Keep(&drifts_, view_.GetDrift(kind, ldap_id));
