@@ -34,14 +34,6 @@ std::vector<std::string> Minus(const std::vector<std::string>& a,
   return out;
 }
 
-std::vector<std::string> Intersect(const std::vector<std::string>& a,
-                                   const std::vector<std::string>& b) {
-  std::vector<std::string> out;
-  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(),
-                        std::back_inserter(out));
-  return out;
-}
-
 bool IsMembers(std::string_view f) {
   return EqualsIgnoreCase(f, field::kMembers);
 }
@@ -257,6 +249,7 @@ class ChangeDecider {
       // Intents after a pending rename away are for the object that takes
       // this address next, not for the one observed.
       const std::uint64_t leaving = Leaving(prev_);
+      bool kept = false;
       for (const PendingIntent* p : pending) {
         if (p == origin || (origin && p->intent.id == origin->intent.id))
           continue;
@@ -271,6 +264,7 @@ class ChangeDecider {
         if (visible && !holds) {
           consumed_.push_back(p);
         } else if (holds) {
+          kept = true;
           if (i.op == IntentOp::kDelete) {
             running.reset();
           } else {
@@ -281,6 +275,9 @@ class ChangeDecider {
           dropped_.push_back(p);
         }
       }
+      // This object as it will be once the intents still pending on it are
+      // applied.
+      if (kept && running) self_foreseen_ = std::move(running);
     }
     // The state before this observation, with the consumed writes in it:
     // what is left to compare is what someone else changed.
@@ -319,6 +316,10 @@ class ChangeDecider {
                              &b_.state);
     if (next_) {
       m_next_ = ImageOf(*next_, *map_, &b_.state, &unresolved_);
+      m_self_foreseen_ = self_foreseen_
+                             ? ImageOfAttrs(s_, *self_foreseen_, next_->dn,
+                                            next_->address, *map_, &b_.state)
+                             : m_next_;
       // An LDAP group's members without a mail counterpart yet wait for it.
       if (s_ == Side::kLdap && kind_ == ObjectKind::kGroup)
         for (const std::string& dn : unresolved_)
@@ -653,54 +654,58 @@ class ChangeDecider {
                          next_->address != link_.mail_id;
     if (!foreseen_.exists) {
       // The linked object is gone from the other side.
-      if (Unchanged()) {
+      if (dir_ == Direction::kBothWays) {
+        // Both ways its delete stands against what this side changed since
+        // they last agreed (a delete that failed is caught up here).
+        std::vector<std::string> modified;
+        for (const std::string& f : DiffFields(m_self_foreseen_, link_.agreed))
+          if (!IsMembers(f)) modified.push_back(f);
+        if (modified.empty() && !renamed) {
+          if (Unchanged() && !consumed_.empty()) {
+            Settle(false, {}, false);
+            return EchoOrNoChange();
+          }
+          Intent i = NewIntent(s_, IntentOp::kDelete, c_.id, next_->dn);
+          i.expect = ExpectOf(s_, next_->attrs, m_next_);
+          i.expected_version = b_.seq;
+          b_.AddIntent(std::move(i));
+          Settle(false, {}, false);
+          return Verdict{"delete/catch-up", Outcome::kPropagated,
+                         Subject() + " has not changed since its linked " +
+                             Partner(partner_id_, "") +
+                             " was deleted; it is deleted too"};
+        }
+        if (modified.empty()) modified.push_back("exists");
+        return DeleteVsModify(o_, modified);
+      }
+      if (Unchanged() && !renamed) {
         Settle(false, {}, false);
         return EchoOrNoChange();
       }
       if (!Propagates(dir_, s_)) return Discard(true, true);
-      if (dir_ == Direction::kBothWays) {
-        std::vector<std::string> modified;
-        for (const std::string& f : changed_)
-          if (!IsMembers(f)) modified.push_back(f);
-        if (modified.empty()) modified.push_back("exists");
-        return DeleteVsModify(o_, modified);
-      }
       Recreate(o_, *next_, m_next_);
       return Verdict{
           "create/" + std::string(FlowRule(s_)), Outcome::kPropagated,
           Subject() + " changed; its linked " + Partner(partner_id_, "") +
               " is missing and is created again"};
     }
-    if (Unchanged() && !renamed) {
-      Settle(false, {}, false);
-      return EchoOrNoChange();
+    if (!Propagates(dir_, s_)) {
+      if (Unchanged() && !renamed) {
+        Settle(false, {}, false);
+        return EchoOrNoChange();
+      }
+      return Discard(true, true);
     }
-    if (!Propagates(dir_, s_)) return Discard(true, true);
 
     SideWrites to_other, to_self;
     std::vector<std::string> conflicts;
     const AttrList& agreed = link_.agreed;
+    const bool both = dir_ == Direction::kBothWays;
     for (const std::string& f : changed_) {
-      if (IsMembers(f)) {
-        const auto& now = V(m_next_, f);
-        const auto& before = V(m_prev_, f);
-        const auto& there = V(m_foreseen_, f);
-        if (dir_ != Direction::kBothWays) {
-          // One way: the other side's members become this side's.
-          to_other.add_members = Minus(now, there);
-          to_other.del_members = Minus(there, now);
-          continue;
-        }
-        // Both ways: members merge value by value, never a conflict.
-        for (std::string& m : Minus(Minus(now, before), there))
-          to_other.add_members.push_back(std::move(m));
-        for (std::string& m : Intersect(Minus(before, now), there))
-          to_other.del_members.push_back(std::move(m));
-        continue;
-      }
+      if (IsMembers(f)) continue;  // below
       const auto& sv = V(m_next_, f);
       if (sv == V(m_foreseen_, f)) continue;
-      if (dir_ == Direction::kBothWays && partner_) {
+      if (both && partner_) {
         const auto& pv = V(m_partner_, f);
         if (pv != V(agreed, f) && pv != sv) {
           conflicts.push_back(f);
@@ -709,15 +714,22 @@ class ChangeDecider {
       }
       to_other.Set(f, sv);
     }
+    CatchUp(&to_other, &to_self, &conflicts);
+    MergeMembers(&to_other, &to_self);
     const ConflictResolution res = cr_->config.conflict_resolution;
     Side winner = Side::kLdap;
     const bool resolves = !conflicts.empty() && Winner(res, &winner);
     for (const std::string& f : conflicts) {
       if (!resolves) break;
       if (winner == s_)
-        to_other.Set(f, V(m_next_, f));
+        to_other.Set(f, V(m_self_foreseen_, f));
       else
-        to_self.Set(f, V(m_partner_, f));
+        to_self.Set(f, V(m_foreseen_, f));
+    }
+    if (Unchanged() && !renamed && to_other.empty() && to_self.empty() &&
+        conflicts.empty()) {
+      Settle(false, {}, false);
+      return EchoOrNoChange();
     }
 
     std::vector<std::string> written_other = to_other.Names();
@@ -807,6 +819,88 @@ class ChangeDecider {
     return Verdict{"change/agrees", Outcome::kNoChange,
                    head + "; " + Partner(partner_id_, foreseen_.dn) +
                        " has these values already"};
+  }
+
+  // --- Catching up ---------------------------------------------------------
+
+  // Fields this change did not touch can still differ: a write that was
+  // refused (a concurrent edit) or failed leaves the sides apart. The side
+  // that still holds the value both last agreed on has not changed it: it
+  // takes the other side's value. Where both moved, it is a conflict.
+  // (Values are taken as they will be once the intents pending on each
+  // side are applied, so a write in flight is not made twice.)
+  void CatchUp(SideWrites* to_other, SideWrites* to_self,
+               std::vector<std::string>* conflicts) {
+    const AttrList& agreed = link_.agreed;
+    const bool both = dir_ == Direction::kBothWays;
+    std::vector<std::string> names;
+    const AttrList* lists[] = {&m_self_foreseen_, &m_foreseen_, &agreed};
+    for (const AttrList* l : lists)
+      for (const Attribute& a : *l) names.push_back(a.name);
+    std::sort(names.begin(), names.end(), [](const auto& a, const auto& b) {
+      return CompareIgnoreCase(a, b) < 0;
+    });
+    names.erase(std::unique(names.begin(), names.end(),
+                            [](const auto& a, const auto& b) {
+                              return EqualsIgnoreCase(a, b);
+                            }),
+                names.end());
+    auto listed = [](const std::vector<std::string>& v, const std::string& f) {
+      for (const std::string& x : v)
+        if (EqualsIgnoreCase(x, f)) return true;
+      return false;
+    };
+    for (const std::string& f : names) {
+      if (IsMembers(f) || listed(changed_, f) || listed(*conflicts, f) ||
+          listed(to_other->Names(), f) || listed(to_self->Names(), f))
+        continue;
+      const auto& sv = V(m_self_foreseen_, f);
+      const auto& ov = V(m_foreseen_, f);
+      const auto& av = V(agreed, f);
+      if (sv == ov) continue;
+      if (ov == av) {
+        to_other->Set(f, sv);  // this side's earlier change never arrived
+        caught_up_.push_back(f);
+      } else if (!both) {
+        continue;  // the other side drifted: direction keeps it
+      } else if (sv == av) {
+        to_self->Set(f, ov);  // the other side's change never arrived here
+        caught_up_.push_back(f);
+      } else {
+        conflicts->push_back(f);
+      }
+    }
+  }
+
+  // Members: one way, the other side's become this side's when they
+  // changed here (or when the other side still has the agreed ones); both
+  // ways, a value-level merge of each side's additions and removals since
+  // the members both last agreed on, never a conflict.
+  void MergeMembers(SideWrites* to_other, SideWrites* to_self) {
+    const std::string f(field::kMembers);
+    const auto& now = V(m_self_foreseen_, f);
+    const auto& there = V(m_foreseen_, f);
+    const auto& base = V(link_.agreed, f);
+    if (now == there) return;
+    if (dir_ != Direction::kBothWays) {
+      bool changed = false;
+      for (const std::string& c : changed_)
+        if (IsMembers(c)) changed = true;
+      if (!changed && there != base) return;  // drift on the other side
+      to_other->add_members = Minus(now, there);
+      to_other->del_members = Minus(there, now);
+      return;
+    }
+    std::vector<std::string> merged = base;
+    for (const auto* side : {&now, &there})
+      for (const std::string& m : Minus(*side, base)) merged.push_back(m);
+    CanonicalizeValues(&merged);
+    merged = Minus(merged, Minus(base, now));
+    merged = Minus(merged, Minus(base, there));
+    to_other->add_members = Minus(merged, there);
+    to_other->del_members = Minus(there, merged);
+    to_self->add_members = Minus(merged, now);
+    to_self->del_members = Minus(now, merged);
   }
 
   // --- Writes ----------------------------------------------------------------
@@ -1202,11 +1296,14 @@ class ChangeDecider {
   std::optional<ObjectState> next_;  // nullopt: deleted
   std::vector<const PendingIntent*> consumed_, dropped_;
   bool prev_exists_ = false;
+  std::optional<AttrList> self_foreseen_;  // set when intents are pending
   AttrList eff_prev_;
   AttrList m_prev_, m_next_;
   std::vector<std::string> changed_;
   bool existence_changed_ = false;
   std::vector<std::string> unresolved_;
+  std::vector<std::string> caught_up_;
+  AttrList m_self_foreseen_;  // this object with the intents pending on it
 
   LinkState link_;
   bool linked_after_ = false;  // the object is linked after this decision

@@ -84,7 +84,7 @@ struct LinkSides {
 };
 
 // Keeps a link's bookkeeping true to the sides after a decision:
-//   - agreed: every field (but members) on which both sides now agree;
+//   - agreed: every field on which both sides now agree;
 //   - conflict: the open conflict keeps (and `opened` adds) only fields on
 //     which the sides still differ ("exists": one side is missing), erased
 //     when none is left;

@@ -138,8 +138,7 @@ void SettleLink(DecisionBuilder& b, const ConnectorRules* connector,
     std::vector<std::string> names;
     for (const AttrList* list :
          {&l, &m, static_cast<const AttrList*>(&link.agreed)})
-      for (const Attribute& a : *list)
-        if (!EqualsIgnoreCase(a.name, field::kMembers)) names.push_back(a.name);
+      for (const Attribute& a : *list) names.push_back(a.name);
     std::sort(names.begin(), names.end(), [](const auto& a, const auto& c) {
       return CompareIgnoreCase(a, c) < 0;
     });

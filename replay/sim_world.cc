@@ -59,9 +59,9 @@ std::string SimWorld::Pick(const std::vector<std::string>& v) {
   return v[static_cast<size_t>(Rand(static_cast<int>(v.size())))];
 }
 
-std::string SimWorld::UnusedUid() {
+std::string SimWorld::UnusedUid(const char* prefix) {
   for (int tries = 0; tries < 20; ++tries) {
-    std::string uid = "u" + std::to_string(Rand(options_.names));
+    std::string uid = prefix + std::to_string(Rand(options_.names));
     bool used = false;
     for (const auto& [id, e] : ldap_)
       if (SameIgnoreCase(std::string(FirstValue(e.attrs, "uid")), uid) ||
@@ -120,7 +120,7 @@ void SimWorld::LdapUserStep() {
     (e.kind == ObjectKind::kAccount ? accounts : groups).push_back(id);
   const int op = Rand(10);
   if (op < 2 || accounts.empty()) {  // create an account
-    const std::string uid = UnusedUid();
+    const std::string uid = UnusedUid("u");
     if (uid.empty()) return;
     const std::string id = "L" + std::to_string(next_ldap_id_++);
     Entry e;
@@ -198,7 +198,9 @@ void SimWorld::LdapUserStep() {
     return;
   }
   if (op == 4 && options_.renames) {  // rename: a new uid
-    const std::string uid = UnusedUid();
+    // Names mail users do not create: a mail account made concurrently
+    // with the new address would make the rename fail (documented).
+    const std::string uid = UnusedUid("r");
     if (uid.empty()) return;
     const std::string old_dn = e.dn;
     e.dn = PersonDn(uid);
@@ -300,7 +302,14 @@ bool SimWorld::EmitLdap() {
   ldap_origin_.erase(id);
   auto e = ldap_.find(id);
   if (e == ldap_.end()) {
+    // Every delete of an entry the log knows is reported (syncrepl reports
+    // each operation; an entry we created is known from its outcome).
     auto k = ldap_known_.find(id);
+    if (k == ldap_known_.end()) {
+      for (ObjectKind kind : {ObjectKind::kAccount, ObjectKind::kGroup})
+        if (auto o = store_.GetObject(Side::kLdap, kind, id))
+          k = ldap_known_.emplace(id, Known{o->dn, kind}).first;
+    }
     if (k == ldap_known_.end()) return true;  // came and went unseen
     c.kind = k->second.kind;
     c.dn = k->second.dn;
@@ -334,7 +343,14 @@ bool SimWorld::EmitMail() {
   mail_origin_.erase(address);
   auto m = mail_.find(address);
   if (m == mail_.end()) {
+    // The poller diffs against every object the log knows on its side,
+    // including those known from our own writes' outcomes.
     auto k = mail_known_.find(address);
+    if (k == mail_known_.end()) {
+      for (ObjectKind kind : {ObjectKind::kAccount, ObjectKind::kGroup})
+        if (store_.GetObject(Side::kMail, kind, address))
+          k = mail_known_.emplace(address, Known{address, kind}).first;
+    }
     if (k == mail_known_.end()) return true;
     c.kind = k->second.kind;
     c.op = ChangeOp::kDelete;
@@ -554,7 +570,17 @@ bool SimWorld::Run() {
         break;
     }
   }
-  // Changes stop: drain every observation and intent.
+  // Changes stop: drain every observation and intent; then a full refresh
+  // of both sides (every object reported again, as a new DirSync cookie or
+  // a full poll does) and drain again. A write refused by a user edit that
+  // was undone before anyone saw it is caught up there.
+  if (!Drain()) return false;
+  for (const auto& [id, e] : ldap_) TouchLdap(id);
+  for (const auto& [address, m] : mail_) mail_dirty_.insert(address);
+  return Drain();
+}
+
+bool SimWorld::Drain() {
   for (int round = 0; round < 10000 && why_.empty(); ++round) {
     bool any = false;
     while (EmitLdap()) any = true;

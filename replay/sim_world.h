@@ -43,7 +43,9 @@ class SimWorld {
   SimWorld(std::uint64_t seed, SimOptions options);
 
   // Random steps, then changes stop and every observation and intent is
-  // drained. Returns false (with why()) when it does not settle.
+  // drained, a full refresh of both sides reports every object again, and
+  // all is drained again. Returns false (with why()) when it does not
+  // settle.
   bool Run();
   const std::string& why() const { return why_; }
 
@@ -90,6 +92,7 @@ class SimWorld {
   };
 
   void Append(EventBody body);
+  bool Drain();
   std::string Pick(const std::vector<std::string>& v);
   int Rand(int n) {
     return static_cast<int>(rng_() % static_cast<unsigned>(n));
@@ -106,7 +109,8 @@ class SimWorld {
   Applied ApplyLdap(const Intent& i, std::string* touched);
   Applied ApplyMail(const Intent& i, std::string* touched);
 
-  std::string UnusedUid();
+  // An uid no entry has: `prefix` and a number below options_.names.
+  std::string UnusedUid(const char* prefix);
   // Deleting an object drops it from every group (refint on LDAP; the mail
   // directory does the same).
   void DropLdapMember(const std::string& dn);
