@@ -128,12 +128,35 @@ std::vector<std::string> DiffFields(const AttrList& a, const AttrList& b) {
   return out;
 }
 
+// Whether the object (side, kind, id) exists once the intents pending on it
+// are applied: a member must have a counterpart that is there to stay.
+bool Alive(StateReader* state, Side side, ObjectKind kind,
+           const std::string& id) {
+  bool alive = state->Object(side, kind, id) != nullptr;
+  std::vector<const PendingIntent*> pending;
+  state->PendingFor(side, kind, id, &pending);
+  for (const PendingIntent* p : pending) {
+    if (p->applied) continue;
+    if (p->intent.op == IntentOp::kDelete) alive = false;
+    if (p->intent.op == IntentOp::kAdd ||
+        (p->intent.op == IntentOp::kRename && side == Side::kMail))
+      alive = true;
+  }
+  return alive;
+}
+
 std::string MemberAddressOfDn(std::string_view dn, StateReader* state) {
-  const std::string* id = state->IdByDn(Side::kLdap, dn);
-  if (!id) return "";
+  const std::string* found = state->IdByDn(Side::kLdap, dn);
+  if (!found) return "";
+  const std::string id = *found;
   for (ObjectKind kind : {ObjectKind::kAccount, ObjectKind::kGroup}) {
-    const LinkState* link = state->LinkByLdap(kind, *id);
-    if (link) return link->mail_id;
+    const LinkState* link = state->LinkByLdap(kind, id);
+    if (!link) continue;
+    const std::string mail_id = link->mail_id;
+    if (!Alive(state, Side::kLdap, kind, id) ||
+        !Alive(state, Side::kMail, kind, mail_id))
+      return "";
+    return mail_id;
   }
   return "";
 }

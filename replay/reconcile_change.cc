@@ -749,25 +749,29 @@ class ChangeDecider {
         }
       }
     }
+    bool wrote_other = false, wrote_self = false;
     if (renamed && !taken) {
       WriteRename(to_other);
     } else if (!to_other.empty()) {
-      WriteTo(o_, partner_id_, foreseen_, to_other);
+      wrote_other = WriteTo(o_, partner_id_, foreseen_, to_other);
     }
     if (!to_self.empty()) {
       Foreseen self;
       self.exists = true;
-      self.attrs = next_->attrs;
+      self.attrs = self_foreseen_ ? *self_foreseen_ : next_->attrs;
       self.dn = next_->dn;
-      WriteTo(s_, c_.id, self, to_self);
+      wrote_self = WriteTo(s_, c_.id, self, to_self);
     }
+    if (!wrote_other) written_other.clear();
     const std::string old_mail_id = partner_id_;
     Settle(renamed && !taken, resolves ? std::vector<std::string>{} : conflicts,
            false);
     if (renamed && !taken)
       ReleaseAddressWaits(b_, kind_, old_mail_id, nullptr, nullptr);
 
-    std::string head = Subject() + " changed " + JoinNames(changed_);
+    std::string head = changed_.empty()
+                           ? Subject() + " " + std::string(ChangeOpName(c_.op))
+                           : Subject() + " changed " + JoinNames(changed_);
     if (renamed) head = Subject() + " renamed to address " + next_->address;
     if (taken && conflicts.empty()) {
       return Verdict{
@@ -812,10 +816,20 @@ class ChangeDecider {
                          (written_other.empty()
                               ? std::string()
                               : " and writing " + JoinNames(written_other))};
-    if (!to_other.empty())
+    const std::string caught =
+        caught_up_.empty() ? std::string()
+                           : "; " + JoinNames(caught_up_) +
+                                 " differed since a write was refused or "
+                                 "failed and are brought in line";
+    if (wrote_other)
       return Verdict{
           "propagate/" + std::string(FlowRule(s_)), Outcome::kPropagated,
-          head + "; written to " + Partner(partner_id_, foreseen_.dn)};
+          head + "; written to " + Partner(partner_id_, foreseen_.dn) + caught};
+    if (wrote_self)
+      return Verdict{"propagate/catch-up", Outcome::kPropagated,
+                     head + "; it takes " + JoinNames(to_self.Names()) +
+                         " from " + Partner(partner_id_, foreseen_.dn) +
+                         caught};
     return Verdict{"change/agrees", Outcome::kNoChange,
                    head + "; " + Partner(partner_id_, foreseen_.dn) +
                        " has these values already"};
@@ -980,7 +994,8 @@ class ChangeDecider {
       i->delete_values.push_back(Attribute{map_->members_attribute, dels});
   }
 
-  void WriteTo(Side target, const std::string& target_id,
+  // Returns whether there was anything to write.
+  bool WriteTo(Side target, const std::string& target_id,
                const Foreseen& current, const SideWrites& w) {
     std::string own_address = target == Side::kMail ? target_id
                               : target == s_        ? next_->address
@@ -992,8 +1007,9 @@ class ChangeDecider {
     const ObjectState* obj = target == s_ ? nullptr : partner_;
     i.expected_version = target == s_ ? b_.seq : obj ? obj->version : 0;
     if (i.set.empty() && i.add_values.empty() && i.delete_values.empty())
-      return;
+      return false;
     b_.AddIntent(std::move(i));
+    return true;
   }
 
   // The LDAP entry's address changed: the linked mail object is renamed to
