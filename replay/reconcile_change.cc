@@ -58,20 +58,6 @@ struct SideWrites {
   }
 };
 
-// The writes that make an object with image `have` match image `want`.
-SideWrites WritesToMatch(const AttrList& want, const AttrList& have) {
-  SideWrites w;
-  for (const std::string& f : DiffFields(want, have)) {
-    if (IsMembers(f)) {
-      w.add_members = Minus(V(want, f), V(have, f));
-      w.del_members = Minus(V(have, f), V(want, f));
-    } else {
-      w.Set(f, V(want, f));
-    }
-  }
-  return w;
-}
-
 // The state of an object with the intents still pending on it applied.
 struct Foreseen {
   bool exists = false;
@@ -678,11 +664,28 @@ class ChangeDecider {
         if (modified.empty()) modified.push_back("exists");
         return DeleteVsModify(o_, modified);
       }
+      if (!Propagates(dir_, s_)) {
+        // One way, the authoritative side's object is gone: its delete
+        // (which failed or was refused) is caught up.
+        if (!consumed_.empty() && Unchanged()) {
+          Settle(false, {}, false);
+          return EchoOrNoChange();
+        }
+        Intent i = NewIntent(s_, IntentOp::kDelete, c_.id, next_->dn);
+        i.expect = ExpectOf(s_, next_->attrs, m_next_);
+        i.expected_version = b_.seq;
+        b_.AddIntent(std::move(i));
+        Settle(false, {}, false);
+        return Verdict{"delete/catch-up", Outcome::kPropagated,
+                       Subject() + " is linked to " + Partner(partner_id_, "") +
+                           ", which is gone; direction " +
+                           std::string(DirectionName(dir_)) +
+                           " deletes it too"};
+      }
       if (Unchanged() && !renamed) {
         Settle(false, {}, false);
         return EchoOrNoChange();
       }
-      if (!Propagates(dir_, s_)) return Discard(true, true);
       Recreate(o_, *next_, m_next_);
       return Verdict{
           "create/" + std::string(FlowRule(s_)), Outcome::kPropagated,
@@ -1158,47 +1161,17 @@ class ChangeDecider {
   Verdict WhileCreating(const PendingIntent& add) {
     b_.Id(add.intent.dn);
     const std::string entry = Describe(Side::kLdap, kind_, "", add.intent.dn);
-    if (!next_) {
-      Intent i = NewIntent(Side::kLdap, IntentOp::kDelete, "", add.intent.dn);
-      b_.AddIntent(std::move(i));
-      return Verdict{"delete/mail-to-ldap", Outcome::kPropagated,
-                     Subject() + " deleted; deleting " + entry +
-                         ", which is still being created"};
-    }
+    if (!next_)
+      return Verdict{"create/pending", Outcome::kNoChange,
+                     Subject() + " deleted while " + entry +
+                         " is being created; the entry is deleted once its "
+                         "add is done"};
     next_->creating_intent = add.intent.id;
-    // The entry as it will be: the add, and the writes earlier changes of
-    // this object made to it (they brought it in line with the image before
-    // this change).
-    Foreseen f;
-    f.exists = true;
-    f.dn = add.intent.dn;
-    f.attrs = add.intent.set;
-    {
-      const AttrList created =
-          ImageOfAttrs(Side::kLdap, f.attrs, f.dn, c_.id, *map_, &b_.state);
-      SideWrites earlier = WritesToMatch(m_prev_, created);
-      if (!earlier.empty()) {
-        std::vector<std::string> keep = unresolved_;
-        Intent probe;
-        FillWrites(Side::kLdap, f, earlier, c_.id, &probe);
-        ApplyWrites(probe, &f.attrs);
-        unresolved_ = std::move(keep);
-      }
-    }
-    const AttrList image =
-        ImageOfAttrs(Side::kLdap, f.attrs, f.dn, c_.id, *map_, &b_.state);
-    SideWrites w = WritesToMatch(m_next_, image);
-    if (w.empty())
-      return Verdict{"change/none", Outcome::kNoChange,
-                     Subject() + " changed nothing " + entry +
-                         " (still being created) does not have"};
-    Intent i = NewIntent(Side::kLdap, IntentOp::kModify, "", add.intent.dn);
-    FillWrites(Side::kLdap, f, w, c_.id, &i);
-    b_.AddIntent(std::move(i));
-    return Verdict{"propagate/mail-to-ldap", Outcome::kPropagated,
-                   Subject() + " changed " + JoinNames(w.Names()) +
-                       "; written to " + entry +
-                       ", which is still being created"};
+    return Verdict{"create/pending", Outcome::kNoChange,
+                   Subject() + " " + std::string(ChangeOpName(c_.op)) +
+                       " recorded while " + entry +
+                       " is being created; what differs is written once "
+                       "its add is done"};
   }
 
   // REQUIRES: LoadPartner(partner_id).

@@ -5,6 +5,7 @@
 
 #include "replay/field_image.h"
 #include "replay/intent_writes.h"
+#include "replay/ldap_entry.h"
 #include "replay/reconcile_internal.h"
 
 namespace dirledger {
@@ -69,6 +70,62 @@ void Undo(DecisionBuilder& b, const Intent& i) {
   }
 }
 
+// The mail object an LDAP entry was created for changed, or went, while the
+// entry was being created: the entry follows it now. Returns what was done
+// ("" when nothing).
+std::string FollowCreated(DecisionBuilder& b, const ConnectorRules& cr,
+                          const ObjectState& entry, const ObjectState* mail,
+                          const std::string& source_id) {
+  const ObjectMap& map = MapFor(cr, entry.kind);
+  Intent i;
+  i.target = Side::kLdap;
+  i.kind = entry.kind;
+  i.target_id = entry.id;
+  i.dn = entry.dn;
+  i.domain = entry.domain;
+  i.connector = entry.connector;
+  i.source_id = source_id;
+  i.expected_version = b.seq;
+  if (!mail) {
+    if (!Propagates(cr.config.direction, Side::kMail)) return "";
+    i.op = IntentOp::kDelete;
+    b.AddIntent(std::move(i));
+    return "; " + source_id + " was deleted meanwhile, so the entry is deleted";
+  }
+  const AttrList want = ImageOf(*mail, map, &b.state);
+  const AttrList have = ImageOf(entry, map, &b.state);
+  AttrList fields;
+  std::vector<std::string> adds, dels;
+  for (const std::string& f : DiffFields(want, have)) {
+    if (EqualsIgnoreCase(f, field::kMembers)) {
+      for (const std::string& m : AttrValues(want, f))
+        if (!HasValueIgnoreCase(AttrValues(have, f), m)) {
+          std::string dn = MemberDnOfAddress(m, &b.state);
+          if (!dn.empty()) adds.push_back(std::move(dn));
+        }
+      for (const std::string& m : AttrValues(have, f))
+        if (!HasValueIgnoreCase(AttrValues(want, f), m)) {
+          std::string dn = MemberDnOfAddress(m, &b.state);
+          if (!dn.empty()) dels.push_back(std::move(dn));
+        }
+      continue;
+    }
+    fields.push_back(Attribute{f, AttrValues(want, f)});
+  }
+  LdapWrites(fields, map, entry.attrs, entry.address, &i.set, &i.expect);
+  if (!adds.empty())
+    i.add_values.push_back(Attribute{map.members_attribute, adds});
+  if (!dels.empty())
+    i.delete_values.push_back(Attribute{map.members_attribute, dels});
+  if (i.set.empty() && adds.empty() && dels.empty()) return "";
+  i.op = IntentOp::kModify;
+  std::vector<std::string> names = DiffFields(want, have);
+  b.AddIntent(std::move(i));
+  return "; " + JoinNames(names) + " changed on " + source_id +
+         " meanwhile and " + (names.size() == 1 ? "is" : "are") +
+         " written to it";
+}
+
 }  // namespace
 
 Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
@@ -123,6 +180,7 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
   std::optional<ObjectState> after;
   if (target) after = *target;
   std::optional<LinkState> new_link;
+  std::string follow;  // what the new entry's creation was followed by
   bool keep_pending = !o.already_applied && !i.target_id.empty();
   bool retarget = false;
 
@@ -186,7 +244,14 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
           ObjectState p = *partner;
           p.creating_intent = 0;
           b.Put(PutObject{std::move(p)});
+          // Changes the mail object had while its entry was created.
+          if (cr && after && new_link)
+            follow = FollowCreated(b, *cr, *after, partner, partner->id);
         }
+      } else if (i.target == Side::kLdap && !i.source_id.empty() && cr &&
+                 after) {
+        // The mail object it was created for is gone.
+        follow = FollowCreated(b, *cr, *after, nullptr, i.source_id);
       }
       // A new LDAP entry's id is known now: its echo can be recognised.
       retarget = i.target_id.empty() && !o.already_applied;
@@ -275,7 +340,8 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
   }
   return Verdict{"outcome/applied", Outcome::kApplied,
                  What(i) + " (" + ref + ") is done" +
-                     (o.already_applied ? " (it was in place already)" : "")};
+                     (o.already_applied ? " (it was in place already)" : "") +
+                     follow};
 }
 
 }  // namespace dirledger

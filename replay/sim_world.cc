@@ -439,25 +439,20 @@ SimWorld::Applied SimWorld::ApplyLdap(const Intent& i, std::string* touched) {
 }
 
 // The mail directory takes only existing accounts and groups of its
-// domains as group members.
-bool SimWorld::MembersExist(const AttrList& attrs) const {
-  for (const std::string& m : AttrValues(attrs, "members"))
-    if (!mail_.count(m)) return false;
+// domains as new group members. (It drops a deleted account from its
+// groups; a renamed one is not followed: the groups' own changes do that.)
+bool SimWorld::MembersExist(const Intent& i) const {
+  for (const AttrList* list : {&i.set, &i.add_values})
+    for (const std::string& m : AttrValues(*list, "members"))
+      if (!mail_.count(m)) return false;
   return true;
 }
 
 SimWorld::Applied SimWorld::ApplyMail(const Intent& i, std::string* touched) {
   Applied r;
-  if (i.kind == ObjectKind::kGroup &&
-      (i.op == IntentOp::kAdd || i.op == IntentOp::kModify)) {
-    AttrList after = i.op == IntentOp::kAdd || !mail_.count(i.target_id)
-                         ? AttrList{}
-                         : mail_[i.target_id].attrs;
-    ApplyWrites(i, &after);
-    if (!MembersExist(after)) {
-      r.message = "group " + i.target_id + ": a member is no account";
-      return r;
-    }
+  if (i.kind == ObjectKind::kGroup && !MembersExist(i)) {
+    r.message = "group " + i.target_id + ": a new member is no account";
+    return r;
   }
   auto m = mail_.find(i.target_id);
   *touched = i.target_id;

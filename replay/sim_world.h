@@ -117,7 +117,7 @@ class SimWorld {
   void TouchLdap(const std::string& id);
   void DropMailMember(const std::string& address);
   std::string FindLdapByDn(const std::string& dn) const;
-  bool MembersExist(const AttrList& attrs) const;
+  bool MembersExist(const Intent& i) const;
 
   SimOptions options_;
   std::mt19937_64 rng_;
