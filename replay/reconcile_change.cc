@@ -331,6 +331,16 @@ class ChangeDecider {
                        " changed no synced field"};
   }
 
+  // Nothing synced changed: an echo, a move to another DN, or no change.
+  Verdict Quiet() const {
+    if (consumed_.empty() && prev_ && next_ && s_ == Side::kLdap &&
+        NormalizeDn(prev_->dn) != NormalizeDn(next_->dn))
+      return Verdict{"rename/dn", Outcome::kNoChange,
+                     Subject() + " moved from " + prev_->dn +
+                         "; its mail address and link stay"};
+    return EchoOrNoChange();
+  }
+
   std::string IntentRef() const {
     std::string out;
     for (const PendingIntent* p : consumed_) {
@@ -695,7 +705,7 @@ class ChangeDecider {
     if (!Propagates(dir_, s_)) {
       if (Unchanged() && !renamed) {
         Settle(false, {}, false);
-        return EchoOrNoChange();
+        return Quiet();
       }
       return Discard(true, true);
     }
@@ -732,7 +742,7 @@ class ChangeDecider {
     if (Unchanged() && !renamed && to_other.empty() && to_self.empty() &&
         conflicts.empty()) {
       Settle(false, {}, false);
-      return EchoOrNoChange();
+      return Quiet();
     }
 
     std::vector<std::string> written_other = to_other.Names();
