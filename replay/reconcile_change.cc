@@ -359,16 +359,16 @@ class ChangeDecider {
       const std::string rename =
           std::to_string(IntentSeq(prev_->leaving_intent)) + "." +
           std::to_string(prev_->leaving_intent & 0xffff);
+      if (!next_)
+        return Verdict{
+            "echo/rename", Outcome::kEcho,
+            Subject() + " is gone: intent " + rename + " renamed it"};
       if (Leaving(prev_))
         return Verdict{"rename/pending", Outcome::kNoChange,
                        Subject() + " " + std::string(ChangeOpName(c_.op)) +
                            " recorded; intent " + rename +
                            " is renaming it to another address, which takes "
                            "its values along"};
-      if (!next_)
-        return Verdict{
-            "echo/rename", Outcome::kEcho,
-            Subject() + " is gone: intent " + rename + " renamed it"};
       next_->leaving_intent = 0;
     }
     const LinkState* link = s_ == Side::kLdap
@@ -511,6 +511,8 @@ class ChangeDecider {
     }
     DeletePartner();
     Settle(false, {}, false);
+    if (s_ == Side::kLdap)
+      ReleaseAddressWaits(b_, kind_, link_.mail_id, &link_, nullptr);
     return Verdict{
         "delete/" + std::string(FlowRule(s_)), Outcome::kPropagated,
         Subject() + " deleted; deleting " + Partner(partner_id_, foreseen_.dn)};

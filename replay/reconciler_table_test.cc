@@ -85,8 +85,8 @@ std::string Intents(const Decision& d) {
   std::string out;
   for (const Intent& i : d.intents) {
     if (!out.empty()) out += "; ";
-    out += std::string(SideName(i.target)) + ":" +
-           std::string(IntentOpName(i.op));
+    out +=
+        std::string(SideName(i.target)) + ":" + std::string(IntentOpName(i.op));
     if (!i.set.empty() && i.op != IntentOp::kAdd) out += " " + AttrsText(i.set);
     if (!i.add_values.empty()) out += " +" + AttrsText(i.add_values);
     if (!i.delete_values.empty()) out += " -" + AttrsText(i.delete_values);
@@ -112,8 +112,8 @@ using Situation = const Decision& (*)(Scenario&, Side);
 
 const Decision& Add(Scenario& s, Side side) {
   if (side == Side::kLdap)
-    return s.Feed(LdapPerson("u-bnew", "bnew", {{"sn", {"New"}}},
-                             ChangeOp::kAdd));
+    return s.Feed(
+        LdapPerson("u-bnew", "bnew", {{"sn", {"New"}}}, ChangeOp::kAdd));
   return s.Feed(MailObject("bnew@example.com", {{"lastName", {"New"}}},
                            ObjectKind::kAccount, ChangeOp::kAdd));
 }
@@ -206,28 +206,30 @@ TEST_CASE("modify of the same field on both sides", "[rules][table]") {
          {kNC, {kOpen, "conflict/no_change", "-"}}});
 }
 
-TEST_CASE("modify of different fields on both sides merges",
-          "[rules][table]") {
-  Table("other field, LDAP last", OtherField, Side::kLdap,
-        {{kL2A,
-          {kProp, "propagate/ldap-to-mail", "mail:modify businessPhone=[222]"}},
-         {kA2L, {kDisc, "direction/axigen_to_ldap", "-"}},
-         {kLW,
-          {kProp, "propagate/ldap-to-mail", "mail:modify businessPhone=[222]"}},
-         {kAW,
-          {kProp, "propagate/ldap-to-mail", "mail:modify businessPhone=[222]"}},
-         {kNC,
-          {kProp, "propagate/ldap-to-mail", "mail:modify businessPhone=[222]"}}});
-  Table("other field, mail last", OtherField, Side::kMail,
-        {{kL2A, {kDisc, "direction/ldap_to_axigen", "-"}},
-         {kA2L, {kProp, "propagate/mail-to-ldap",
-                 "ldap:modify telephoneNumber=[222]"}},
-         {kLW, {kProp, "propagate/mail-to-ldap",
-                "ldap:modify telephoneNumber=[222]"}},
-         {kAW, {kProp, "propagate/mail-to-ldap",
-                "ldap:modify telephoneNumber=[222]"}},
-         {kNC, {kProp, "propagate/mail-to-ldap",
-                "ldap:modify telephoneNumber=[222]"}}});
+TEST_CASE("modify of different fields on both sides merges", "[rules][table]") {
+  Table(
+      "other field, LDAP last", OtherField, Side::kLdap,
+      {{kL2A,
+        {kProp, "propagate/ldap-to-mail", "mail:modify businessPhone=[222]"}},
+       {kA2L, {kDisc, "direction/axigen_to_ldap", "-"}},
+       {kLW,
+        {kProp, "propagate/ldap-to-mail", "mail:modify businessPhone=[222]"}},
+       {kAW,
+        {kProp, "propagate/ldap-to-mail", "mail:modify businessPhone=[222]"}},
+       {kNC,
+        {kProp, "propagate/ldap-to-mail", "mail:modify businessPhone=[222]"}}});
+  Table(
+      "other field, mail last", OtherField, Side::kMail,
+      {{kL2A, {kDisc, "direction/ldap_to_axigen", "-"}},
+       {kA2L,
+        {kProp, "propagate/mail-to-ldap", "ldap:modify telephoneNumber=[222]"}},
+       {kLW,
+        {kProp, "propagate/mail-to-ldap", "ldap:modify telephoneNumber=[222]"}},
+       {kAW,
+        {kProp, "propagate/mail-to-ldap", "ldap:modify telephoneNumber=[222]"}},
+       {kNC,
+        {kProp, "propagate/mail-to-ldap",
+         "ldap:modify telephoneNumber=[222]"}}});
 }
 
 TEST_CASE("delete", "[rules][table]") {
@@ -245,8 +247,7 @@ TEST_CASE("delete", "[rules][table]") {
          {kNC, {kProp, "delete/mail-to-ldap", "ldap:delete"}}});
 }
 
-TEST_CASE("delete on one side against modify on the other",
-          "[rules][table]") {
+TEST_CASE("delete on one side against modify on the other", "[rules][table]") {
   Table("LDAP deletes, mail modified", DeleteVsModify, Side::kLdap,
         {{kL2A, {kProp, "delete/ldap-to-mail", "mail:delete"}},
          {kA2L, {kDisc, "direction/axigen_to_ldap", "-"}},
@@ -276,8 +277,8 @@ TEST_CASE("rename on LDAP", "[rules][table]") {
          {kNC, {Outcome::kNoChange, "rename/dn", "-"}}});
   // A new uid is a new address: the mail account is renamed to follow.
   auto renamed = [](Scenario& s, Side) -> const Decision& {
-    ObservedChange c = Set(Set(LJdoe(), "uid", {"jsmith"}), "mail",
-                           {"jsmith@example.com"});
+    ObservedChange c =
+        Set(Set(LJdoe(), "uid", {"jsmith"}), "mail", {"jsmith@example.com"});
     c.dn = PersonDn("jsmith");
     return s.Feed(c);
   };
@@ -291,25 +292,33 @@ TEST_CASE("rename on LDAP", "[rules][table]") {
 
 TEST_CASE("group membership", "[rules][table]") {
   Table("member added on LDAP", Membership, Side::kLdap,
-        {{kL2A, {kProp, "propagate/ldap-to-mail",
-                 "mail:modify +members=[asmith@example.com]"}},
+        {{kL2A,
+          {kProp, "propagate/ldap-to-mail",
+           "mail:modify +members=[asmith@example.com]"}},
          {kA2L, {kDisc, "direction/axigen_to_ldap", "-"}},
-         {kLW, {kProp, "propagate/ldap-to-mail",
-                "mail:modify +members=[asmith@example.com]"}},
-         {kAW, {kProp, "propagate/ldap-to-mail",
-                "mail:modify +members=[asmith@example.com]"}},
-         {kNC, {kProp, "propagate/ldap-to-mail",
-                "mail:modify +members=[asmith@example.com]"}}});
+         {kLW,
+          {kProp, "propagate/ldap-to-mail",
+           "mail:modify +members=[asmith@example.com]"}},
+         {kAW,
+          {kProp, "propagate/ldap-to-mail",
+           "mail:modify +members=[asmith@example.com]"}},
+         {kNC,
+          {kProp, "propagate/ldap-to-mail",
+           "mail:modify +members=[asmith@example.com]"}}});
   Table("member added on mail", Membership, Side::kMail,
         {{kL2A, {kDisc, "direction/ldap_to_axigen", "-"}},
-         {kA2L, {kProp, "propagate/mail-to-ldap",
-                 "ldap:modify +member=[uid=asmith,ou=people,dc=example,dc=com]"}},
-         {kLW, {kProp, "propagate/mail-to-ldap",
-                "ldap:modify +member=[uid=asmith,ou=people,dc=example,dc=com]"}},
-         {kAW, {kProp, "propagate/mail-to-ldap",
-                "ldap:modify +member=[uid=asmith,ou=people,dc=example,dc=com]"}},
-         {kNC, {kProp, "propagate/mail-to-ldap",
-                "ldap:modify +member=[uid=asmith,ou=people,dc=example,dc=com]"}}});
+         {kA2L,
+          {kProp, "propagate/mail-to-ldap",
+           "ldap:modify +member=[uid=asmith,ou=people,dc=example,dc=com]"}},
+         {kLW,
+          {kProp, "propagate/mail-to-ldap",
+           "ldap:modify +member=[uid=asmith,ou=people,dc=example,dc=com]"}},
+         {kAW,
+          {kProp, "propagate/mail-to-ldap",
+           "ldap:modify +member=[uid=asmith,ou=people,dc=example,dc=com]"}},
+         {kNC,
+          {kProp, "propagate/mail-to-ldap",
+           "ldap:modify +member=[uid=asmith,ou=people,dc=example,dc=com]"}}});
 }
 
 TEST_CASE("members changed on both sides merge, whatever the resolution",
