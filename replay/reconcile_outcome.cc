@@ -121,9 +121,8 @@ std::string FollowCreated(DecisionBuilder& b, const ConnectorRules& cr,
   i.op = IntentOp::kModify;
   std::vector<std::string> names = DiffFields(want, have);
   b.AddIntent(std::move(i));
-  return "; " + JoinNames(names) + " changed on " + source_id +
-         " meanwhile and " + (names.size() == 1 ? "is" : "are") +
-         " written to it";
+  return "; " + source_id + " changed " + JoinNames(names) +
+         " meanwhile: written to the new entry";
 }
 
 }  // namespace

@@ -81,11 +81,9 @@ void ReleaseMemberWaits(DecisionBuilder& b, std::string_view ldap_dn,
         continue;
       target_id = l->id;
       target_dn = l->dn;
-    } else if (g->creating_intent != 0) {
-      const PendingIntent* p = b.state.Pending(g->creating_intent);
-      if (!p) continue;
-      target_dn = p->intent.dn;
     } else {
+      // Not linked yet (its entry may be being created: the add's outcome
+      // writes what the mail group has by then).
       continue;
     }
     b.Id(gid);
