@@ -1,10 +1,11 @@
 // InMemoryProjection answers exactly as ProjectionStore does for the same
 // mutations, index quirks included: checked record by record on hand-made
 // sequences and on the projections of simulated histories.
+#include "replay/in_memory_projection.h"
+
 #include <catch2/catch.hpp>
 
 #include "codecs/projection_store.h"
-#include "replay/in_memory_projection.h"
 #include "replay/replayer.h"
 #include "replay/sim_world.h"
 
@@ -104,12 +105,16 @@ TEST_CASE("in-memory projection keeps ProjectionStore's index rules",
   InMemoryProjection mem;
   // Two objects with one DN: the last put wins the index; erasing the
   // first leaves the second's entry.
-  ApplyBoth(&store, &mem, PutObject{Obj(Side::kLdap, "a", "uid=x,dc=y", "x@y")});
-  ApplyBoth(&store, &mem, PutObject{Obj(Side::kLdap, "b", "UID=X,dc=y", "x@y")});
+  ApplyBoth(&store, &mem,
+            PutObject{Obj(Side::kLdap, "a", "uid=x,dc=y", "x@y")});
+  ApplyBoth(&store, &mem,
+            PutObject{Obj(Side::kLdap, "b", "UID=X,dc=y", "x@y")});
   ApplyBoth(&store, &mem, EraseObject{Side::kLdap, ObjectKind::kAccount, "a"});
   // Renamed: the old DN goes from the index even if another object had it.
-  ApplyBoth(&store, &mem, PutObject{Obj(Side::kLdap, "c", "uid=z,dc=y", "z@y")});
-  ApplyBoth(&store, &mem, PutObject{Obj(Side::kLdap, "b", "uid=z,dc=y", "q@y")});
+  ApplyBoth(&store, &mem,
+            PutObject{Obj(Side::kLdap, "c", "uid=z,dc=y", "z@y")});
+  ApplyBoth(&store, &mem,
+            PutObject{Obj(Side::kLdap, "b", "uid=z,dc=y", "q@y")});
   // A source change moves the object between source listings.
   ApplyBoth(&store, &mem,
             PutObject{Obj(Side::kMail, "x@y", "x@y", "x@y", "mail/embedded")});
@@ -150,10 +155,9 @@ TEST_CASE("in-memory projection keeps ProjectionStore's index rules",
   ApplyBoth(&store, &mem, PutHold{h});
 
   CHECK(Dump(mem) == Dump(store));
-  const std::vector<std::string> keys = {"a",          "b",          "c",
-                                         "x@y",        "w@y",        "z@y",
-                                         "q@y",        "uid=x,dc=y", "uid=z,dc=y",
-                                         "UID=Z,DC=Y", ""};
+  const std::vector<std::string> keys = {
+      "a",   "b",          "c",          "x@y",        "w@y", "z@y",
+      "q@y", "uid=x,dc=y", "uid=z,dc=y", "UID=Z,DC=Y", ""};
   CHECK(Lookups(mem, keys) == Lookups(store, keys));
   CHECK(*mem.FindIdByDnRef(Side::kLdap, "uid=z,dc=y") == "b");
 
