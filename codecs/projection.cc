@@ -14,8 +14,11 @@ std::string Finish(FlatBufferBuilder& b) {
                      b.GetSize());
 }
 
+// REQUIRES: the result is used before the next call on this thread (the
+// bytes may live in the thread's aligned scratch buffer).
 template <typename T>
 const T* Verified(std::string_view bytes) {
+  bytes = Aligned(bytes);
   flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()),
                           bytes.size());
   if (!v.VerifyBuffer<T>(nullptr)) return nullptr;

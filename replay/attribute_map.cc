@@ -68,7 +68,9 @@ ObjectMap AdGroup() {
   m.object_classes = {"group"};
   m.name_attribute = "sAMAccountName";
   m.members_attribute = "member";
-  m.fields = {{"displayName", "description"}};
+  // AD groups have their own displayName (the address-book name);
+  // description is free text.
+  m.fields = {{"displayName", "displayName"}};
   return m;
 }
 
@@ -108,10 +110,8 @@ Status ApplyOverrides(std::string_view path, std::string_view section,
     if (k == "fields") {
       const toml::table* ft = node.as_table();
       if (!ft)
-        return SchemaError(path, &node,
-                           where +
-                               " must be a table of "
-                               "field = \"attribute\"");
+        return SchemaError(path, &node, where + " must be a table of "
+                                               "field = \"attribute\"");
       for (const auto& [fk, fv] : *ft) {
         const std::string field(fk.str());
         const auto& known = ContactFields();
@@ -123,16 +123,15 @@ Status ApplyOverrides(std::string_view path, std::string_view section,
             if (!allowed.empty()) allowed += ", ";
             allowed += f;
           }
-          return SchemaError(path, &fv,
-                             "[" + std::string(section) +
-                                 ".fields] unknown field \"" + field +
-                                 "\"; allowed: " + allowed);
+          return SchemaError(path, &fv, "[" + std::string(section) +
+                                            ".fields] unknown field \"" +
+                                            field + "\"; allowed: " + allowed);
         }
         if (!fv.is_string())
-          return SchemaError(path, &fv,
-                             "[" + std::string(section) + ".fields] " + field +
-                                 " must be an attribute name "
-                                 "(\"\" to stop syncing it)");
+          return SchemaError(path, &fv, "[" + std::string(section) +
+                                            ".fields] " + field +
+                                            " must be an attribute name "
+                                            "(\"\" to stop syncing it)");
         const std::string attr = fv.as_string()->get();
         auto it = std::find_if(m->fields.begin(), m->fields.end(),
                                [&](const FieldMapping& f) {
@@ -155,10 +154,9 @@ Status ApplyOverrides(std::string_view path, std::string_view section,
     if (k == "members") target = &m->members_attribute;
     if (!target)
       return SchemaError(path, &node,
-                         where +
-                             ": unknown key; allowed: object_classes, "
-                             "excluded_classes, name, aliases, "
-                             "aliases_prefix, members, fields");
+                         where + ": unknown key; allowed: object_classes, "
+                                 "excluded_classes, name, aliases, "
+                                 "aliases_prefix, members, fields");
     if (!node.is_string())
       return SchemaError(path, &node, where + " must be a string");
     *target = node.as_string()->get();
@@ -172,10 +170,10 @@ Status ApplyOverrides(std::string_view path, std::string_view section,
 
 const std::vector<std::string_view>& ContactFields() {
   static const std::vector<std::string_view> kFields = {
-      field::kFirstName,   field::kLastName,    field::kNickName,
-      field::kDisplayName, field::kCompany,     field::kDepartment,
-      field::kTitle,       field::kOffice,      field::kBusinessPhone,
-      field::kHomePhone,   field::kMobilePhone, field::kFax};
+      field::kFirstName,  field::kLastName,      field::kNickName,
+      field::kDisplayName, field::kCompany,      field::kDepartment,
+      field::kTitle,      field::kOffice,        field::kBusinessPhone,
+      field::kHomePhone,  field::kMobilePhone,   field::kFax};
   return kFields;
 }
 
@@ -216,8 +214,10 @@ Result<AttributeMap> AttributeMap::WithCustomSchema(
     ServerType type, std::string_view schema_text,
     std::string_view schema_path) {
   AttributeMap m = Default(type);
-  toml::parse_result parsed =
-      toml::parse(schema_text, std::string(schema_path));
+  // toml++ only ever sees ASCII (see ToAsciiToml in codecs/config.h).
+  Result<std::string> ascii = ToAsciiToml(schema_text, schema_path);
+  if (!ascii.ok()) return ascii.status();
+  toml::parse_result parsed = toml::parse(*ascii, std::string(schema_path));
   if (!parsed) {
     return Status::InvalidArgument(
         std::string(schema_path.empty() ? "<custom schema>" : schema_path) +
@@ -227,9 +227,9 @@ Result<AttributeMap> AttributeMap::WithCustomSchema(
   for (const auto& [key, node] : parsed.table()) {
     const std::string k(key.str());
     if (k != "account" && k != "group")
-      return SchemaError(
-          schema_path, &node,
-          "unknown section [" + k + "]; allowed: [account], [group]");
+      return SchemaError(schema_path, &node,
+                         "unknown section [" + k +
+                             "]; allowed: [account], [group]");
     const toml::table* t = node.as_table();
     if (!t) return SchemaError(schema_path, &node, k + " must be a table");
     DIRLEDGER_RETURN_IF_ERROR(ApplyOverrides(
@@ -246,10 +246,9 @@ std::vector<std::string> AttributeMap::RequestedAttributes() const {
       if (!a->empty()) out.push_back(*a);
     for (const FieldMapping& f : m->fields) out.push_back(f.attribute);
   }
-  std::sort(out.begin(), out.end(),
-            [](const std::string& a, const std::string& b) {
-              return CompareIgnoreCase(a, b) < 0;
-            });
+  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    return CompareIgnoreCase(a, b) < 0;
+  });
   out.erase(std::unique(out.begin(), out.end(),
                         [](const std::string& a, const std::string& b) {
                           return EqualsIgnoreCase(a, b);

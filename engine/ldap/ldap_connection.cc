@@ -3,6 +3,8 @@
 #include <ldap.h>
 
 #include <cmath>
+#include <csignal>
+#include <mutex>
 
 namespace dirledger {
 namespace {
@@ -14,9 +16,24 @@ timeval ToTimeval(double s) {
   return tv;
 }
 
+// libldap writes TLS records with plain write(2): a DC that closed the
+// connection (idle timeout, restart) would kill the process with SIGPIPE
+// instead of failing the operation. Ignored once, unless the program set its
+// own handler.
+void IgnoreSigpipe() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction current;
+    if (sigaction(SIGPIPE, nullptr, &current) == 0 &&
+        current.sa_handler == SIG_DFL)
+      std::signal(SIGPIPE, SIG_IGN);
+  });
+}
+
 std::string Diagnostic(LDAP* ld) {
   char* msg = nullptr;
-  if (ld && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) == 0 && msg) {
+  if (ld && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) == 0 &&
+      msg) {
     std::string out(msg);
     ldap_memfree(msg);
     return out;
@@ -66,6 +83,7 @@ Status LdapConnection::Error(int rc, std::string_view what) const {
 
 Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
     const LdapConnectOptions& options) {
+  IgnoreSigpipe();
   if (options.uris.empty())
     return Status::InvalidArgument(options.what + ": no LDAP URIs configured");
   std::string failures;
@@ -92,8 +110,8 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
     timeval tv = ToTimeval(options.timeout_s);
     ldap_set_option(c->ld_, LDAP_OPT_NETWORK_TIMEOUT, &tv);
     ldap_set_option(c->ld_, LDAP_OPT_TIMEOUT, &tv);
-    const int require = options.tls_verify ? LDAP_OPT_X_TLS_DEMAND
-                                           : LDAP_OPT_X_TLS_NEVER;
+    const int require =
+        options.tls_verify ? LDAP_OPT_X_TLS_DEMAND : LDAP_OPT_X_TLS_NEVER;
     ldap_set_option(c->ld_, LDAP_OPT_X_TLS_REQUIRE_CERT, &require);
     if (!options.ca_file.empty())
       ldap_set_option(c->ld_, LDAP_OPT_X_TLS_CACERTFILE,
@@ -110,22 +128,29 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
     berval cred;
     cred.bv_val = const_cast<char*>(options.password.reveal().data());
     cred.bv_len = options.password.reveal().size();
-    rc = ldap_sasl_bind_s(c->ld_,
-                          options.bind_dn.empty() ? nullptr
-                                                  : options.bind_dn.c_str(),
-                          LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
+    rc = ldap_sasl_bind_s(
+        c->ld_, options.bind_dn.empty() ? nullptr : options.bind_dn.c_str(),
+        LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
     if (rc != LDAP_SUCCESS) {
-      fail(LdapStatus(rc,
-                      "bind to " + uri + " as \"" + options.bind_dn + "\"",
-                      Diagnostic(c->ld_)));
+      std::string diagnostic = Diagnostic(c->ld_);
+      // libldap reports a failed TLS handshake (an unverifiable server
+      // certificate) as "Can't contact LDAP server", with no useful detail.
+      if (uri.rfind("ldaps://", 0) == 0 &&
+          (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR))
+        diagnostic += std::string(diagnostic.empty() ? "" : "; ") +
+                      "over ldaps:// this is also how a server certificate "
+                      "that does not verify against ca_file or the system "
+                      "CAs shows";
+      fail(LdapStatus(rc, "bind to " + uri + " as \"" + options.bind_dn + "\"",
+                      diagnostic));
       continue;
     }
     return c;
   }
-  Status s(all_unavailable ? StatusCode::kUnavailable
-                           : StatusCode::kInvalidArgument,
-           options.what + ": no LDAP server could be used: " + failures,
-           all_unavailable);
+  Status s(
+      all_unavailable ? StatusCode::kUnavailable : StatusCode::kInvalidArgument,
+      options.what + ": no LDAP server could be used: " + failures,
+      all_unavailable);
   return s;
 }
 
