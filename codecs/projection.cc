@@ -49,7 +49,8 @@ std::string EncodeObjectState(const ObjectState& o) {
   auto attrs = Attrs(b, o.attrs);
   b.Finish(fb::CreateObjectStateRecord(
       b, static_cast<fb::Side>(o.side), static_cast<fb::ObjectKind>(o.kind), id,
-      dn, domain, connector, address, attrs, o.version, source));
+      dn, domain, connector, address, attrs, o.version, source,
+      o.creating_intent, o.leaving_intent));
   return Finish(b);
 }
 
@@ -68,6 +69,8 @@ Status DecodeObjectState(std::string_view bytes, ObjectState* out) {
   ReadAttrs(&out->attrs, r->attrs());
   out->version = r->version();
   Assign(&out->source, r->source());
+  out->creating_intent = r->creating_intent();
+  out->leaving_intent = r->leaving_intent();
   return Status::Ok();
 }
 
