@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace dirledger {
@@ -45,44 +46,6 @@ Status RunLoop::Pass(Source* source, RunStats* stats) {
   return s.WithContext(source->id());
 }
 
-Status RunLoop::ApplyOne(const PendingIntent& p, RunStats* stats,
-                         bool* retry_later) {
-  *retry_later = false;
-  const Intent& intent = p.intent;
-  Applier* applier = ApplierFor(intent);
-  ApplyResult r;
-  if (!applier) {
-    r.status = Status::InvalidArgument(
-        "no " + std::string(SideName(intent.target)) + " writer for connector \"" +
-        intent.connector + "\"");
-  } else {
-    r = applier->Apply(intent);
-  }
-  observer_->OnApplied(intent, r);
-  if (!r.status.ok() && r.status.retryable()) {
-    *retry_later = true;
-    ++stats->retry_later;
-    return Status::Ok();
-  }
-  WriteOutcome o;
-  o.intent_id = intent.id;
-  o.ok = r.status.ok();
-  o.message = r.status.ok() ? r.message : r.status.message();
-  o.side = intent.target;
-  o.target_id = intent.target_id;
-  o.assigned_id = r.assigned_id;
-  o.retryable = r.status.retryable();
-  o.attempts = 1;
-  o.already_applied = r.already_applied;
-  if (o.ok)
-    ++stats->applied;
-  else
-    ++stats->failed;
-  std::vector<EventBody> events;
-  events.emplace_back(std::move(o));
-  return intake_->Append(std::move(events), std::nullopt);
-}
-
 Status RunLoop::ApplyPending(RunStats* stats) {
   if (intake_->dry_run()) return Status::Ok();
   std::vector<PendingIntent> todo;
@@ -94,10 +57,48 @@ Status RunLoop::ApplyPending(RunStats* stats) {
     });
   });
   DIRLEDGER_RETURN_IF_ERROR(scan);
-  for (const PendingIntent& p : todo) {
+  // Apply in batches: every write of a batch is made durable (Applier::Sync)
+  // before their outcomes are logged together. A crash in between leaves
+  // them pending, to be applied again; appliers are idempotent.
+  constexpr std::size_t kBatch = 256;
+  for (std::size_t start = 0; start < todo.size(); start += kBatch) {
     if (stop_ && stop_->load()) break;
-    bool retry = false;
-    DIRLEDGER_RETURN_IF_ERROR(ApplyOne(p, stats, &retry));
+    const std::size_t end = std::min(todo.size(), start + kBatch);
+    std::vector<EventBody> outcomes;
+    std::set<Applier*> used;
+    for (std::size_t k = start; k < end; ++k) {
+      const Intent& intent = todo[k].intent;
+      Applier* applier = ApplierFor(intent);
+      ApplyResult r;
+      if (!applier) {
+        r.status = Status::InvalidArgument(
+            "no " + std::string(SideName(intent.target)) +
+            " writer for connector \"" + intent.connector + "\"");
+      } else {
+        r = applier->Apply(intent);
+        used.insert(applier);
+      }
+      observer_->OnApplied(intent, r);
+      if (!r.status.ok() && r.status.retryable()) {
+        ++stats->retry_later;
+        continue;
+      }
+      WriteOutcome o;
+      o.intent_id = intent.id;
+      o.ok = r.status.ok();
+      o.message = r.status.ok() ? r.message : r.status.message();
+      o.side = intent.target;
+      o.target_id = intent.target_id;
+      o.assigned_id = r.assigned_id;
+      o.retryable = r.status.retryable();
+      o.attempts = 1;
+      o.already_applied = r.already_applied;
+      ++(o.ok ? stats->applied : stats->failed);
+      outcomes.emplace_back(std::move(o));
+    }
+    for (Applier* a : used) DIRLEDGER_RETURN_IF_ERROR(a->Sync());
+    DIRLEDGER_RETURN_IF_ERROR(
+        intake_->Append(std::move(outcomes), std::nullopt));
   }
   return Status::Ok();
 }

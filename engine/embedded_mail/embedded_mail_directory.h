@@ -81,8 +81,9 @@ class EmbeddedMailDirectory : public MailDirectory {
   Status RunOnce(std::string_view cookie, SourceSink* sink) override;
   Status Run(std::string_view cookie, SourceSink* sink) override;
 
-  // Applier.
+  // Applier. Writes for intents are made durable by Sync().
   ApplyResult Apply(const Intent& intent) override;
+  Status Sync() override;
 
   // Store access (MailAdmin builds on these).
   Status AddDomain(std::string_view domain);

@@ -3,6 +3,9 @@
 // error, 3 held by the mass-delete guard; --json prints JSON Lines.
 #include <sys/stat.h>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -23,6 +26,9 @@ constexpr const char* kFooter =
 int main(int argc, char** argv) {
   using namespace dirledger::cli;  // NOLINT
   ::umask(077);  // everything dirledger writes is private to its user
+  // Operational messages go to stderr: stdout carries results (and --json).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("dirledger"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
 
   CLI::App app{
       "dirledger: keeps an LDAP directory and Axigen's accounts and groups in "
@@ -175,6 +181,7 @@ int main(int argc, char** argv) {
   }
   SetCommandLine(argc, argv);
   CliContext ctx(config);
+  ctx.set_quiet(run_o.quiet);
   if (*run) return RunRun(ctx, run_o);
   if (*replay) return RunReplay(ctx, replay_o);
   if (*rollback) return RunRollback(ctx, rollback_o);
