@@ -1,7 +1,7 @@
 # Every dependency is a Debian 12 package; scripts/install-deps.sh installs them.
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
-find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto SSL)
 find_package(RocksDB CONFIG REQUIRED)
 find_package(FlatBuffers CONFIG REQUIRED)
 find_package(spdlog CONFIG REQUIRED)

@@ -8,3 +8,10 @@ if(DIRLEDGER_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+if(DIRLEDGER_FUZZ)
+  # Everything is instrumented for coverage and checked by ASan/UBSan; the
+  # fuzz targets themselves link the libFuzzer driver.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -359,16 +360,175 @@ Result<std::string> LoadFileFromDisk(const std::string& path) {
   return os.str();
 }
 
+namespace {
+
+// Decodes one UTF-8 sequence whose lead byte (>= 0x80) is text[*i];
+// advances *i to its last byte. False on invalid UTF-8.
+bool DecodeUtf8(std::string_view text, size_t* i, char32_t* cp) {
+  const unsigned char c = static_cast<unsigned char>(text[*i]);
+  size_t n;
+  char32_t v;
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 1;
+    v = c & 0x1f;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 2;
+    v = c & 0x0f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 3;
+    v = c & 0x07;
+  } else {
+    return false;
+  }
+  if (*i + n >= text.size()) return false;
+  for (size_t k = 1; k <= n; ++k) {
+    const unsigned char t = static_cast<unsigned char>(text[*i + k]);
+    if ((t & 0xc0) != 0x80) return false;
+    v = (v << 6) | (t & 0x3f);
+  }
+  if ((n == 2 && v < 0x800) || (n == 3 && (v < 0x10000 || v > 0x10ffff)) ||
+      (v >= 0xd800 && v <= 0xdfff))
+    return false;
+  *i += n;
+  *cp = v;
+  return true;
+}
+
+void AppendEscape(std::string* out, char32_t cp) {
+  char buf[16];
+  if (cp <= 0xffff)
+    std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(cp));
+  else
+    std::snprintf(buf, sizeof buf, "\\U%08X", static_cast<unsigned>(cp));
+  *out += buf;
+}
+
+}  // namespace
+
+Result<std::string> ToAsciiToml(std::string_view text, std::string_view path) {
+  enum class In { kCode, kComment, kBasic, kLiteral, kMlBasic, kMlLiteral };
+  constexpr std::string_view kMlBasicQuote = "\"\"\"";
+  constexpr std::string_view kMlLiteralQuote = "'''";
+  In in = In::kCode;
+  int line = 1;
+  std::string out;
+  out.reserve(text.size() + 16);
+  auto fail = [&](const std::string& what) -> Status {
+    return Status::InvalidArgument(
+        (path.empty() ? std::string("<config>") : std::string(path)) + ":" +
+        std::to_string(line) + ": " + what);
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const std::string_view rest = text.substr(i);
+    if (c == '\n') {
+      ++line;
+      if (in == In::kComment) in = In::kCode;
+      if (in == In::kBasic || in == In::kLiteral)
+        return fail("a single-line string is not closed");
+      out += '\n';
+      continue;
+    }
+    if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "0x%02x", c);
+      return fail(std::string("control character ") + buf +
+                  " (TOML allows only tab, CR and LF)");
+    }
+    if (c >= 0x80) {
+      char32_t cp = 0;
+      if (!DecodeUtf8(text, &i, &cp)) return fail("invalid UTF-8");
+      if (in == In::kCode) return fail("non-ASCII character outside a string");
+      if (in == In::kComment)
+        out += '?';
+      else
+        AppendEscape(&out, cp);
+      continue;
+    }
+    switch (in) {
+      case In::kCode:
+        if (c == '#') {
+          in = In::kComment;
+          out += '#';
+        } else if (rest.substr(0, 3) == kMlBasicQuote) {
+          in = In::kMlBasic;
+          out += kMlBasicQuote;
+          i += 2;
+        } else if (rest.substr(0, 3) == kMlLiteralQuote) {
+          in = In::kMlLiteral;
+          out += kMlBasicQuote;
+          i += 2;
+        } else if (c == '"') {
+          in = In::kBasic;
+          out += '"';
+        } else if (c == '\'') {
+          in = In::kLiteral;
+          out += '"';
+        } else {
+          out += static_cast<char>(c);
+        }
+        break;
+      case In::kComment:
+        out += static_cast<char>(c);
+        break;
+      case In::kBasic:
+      case In::kMlBasic:
+        if (c == '\\' && i + 1 < text.size()) {
+          out += '\\';
+          const unsigned char n = static_cast<unsigned char>(text[i + 1]);
+          if (n >= 0x80) break;  // an invalid escape: the parser will say so
+          if (n == '\n') ++line;
+          out += static_cast<char>(n);
+          ++i;
+          break;
+        }
+        if (in == In::kBasic && c == '"') {
+          in = In::kCode;
+          out += '"';
+        } else if (in == In::kMlBasic && rest.substr(0, 3) == kMlBasicQuote) {
+          in = In::kCode;
+          out += kMlBasicQuote;
+          i += 2;
+        } else {
+          out += static_cast<char>(c);
+        }
+        break;
+      case In::kLiteral:
+      case In::kMlLiteral:
+        // A literal string becomes a basic string with the same value.
+        if (in == In::kLiteral && c == '\'') {
+          in = In::kCode;
+          out += '"';
+        } else if (in == In::kMlLiteral &&
+                   rest.substr(0, 3) == kMlLiteralQuote) {
+          in = In::kCode;
+          out += kMlBasicQuote;
+          i += 2;
+        } else if (c == '\\' || c == '"') {
+          out += '\\';
+          out += static_cast<char>(c);
+        } else {
+          out += static_cast<char>(c);
+        }
+        break;
+    }
+  }
+  return out;
+}
+
 Result<Config> ParseConfig(std::string_view text, std::string_view path,
                            const FileLoader& loader) {
   Ctx ctx(path);
+  // toml++ only ever sees ASCII (see ToAsciiToml).
+  Result<std::string> ascii = ToAsciiToml(text, path);
+  if (!ascii.ok()) return ascii.status();
   Config cfg;
   cfg.path = std::string(path);
   if (!path.empty()) {
     cfg.base_dir = std::filesystem::path(path).parent_path().string();
     if (cfg.base_dir.empty()) cfg.base_dir = ".";
   }
-  toml::parse_result parsed = toml::parse(text, std::string(path));
+  toml::parse_result parsed = toml::parse(*ascii, std::string(path));
   if (!parsed) {
     const toml::parse_error& err = parsed.error();
     return Status::InvalidArgument(

@@ -107,6 +107,15 @@ using FileLoader =
 // Reads from the disk.
 Result<std::string> LoadFileFromDisk(const std::string& path);
 
+// Rewrites TOML text into an equivalent ASCII-only text before a parser sees
+// it: non-ASCII characters in strings become \u escapes (literal strings
+// become basic strings with the same value), in comments they become '?';
+// control characters (other than tab, CR, LF), invalid UTF-8 and non-ASCII
+// characters outside strings and comments are errors naming path and line.
+// Line numbers are preserved. (toml++ 3.3 reaches undefined behaviour on
+// some non-ASCII input, so it never sees any.)
+Result<std::string> ToAsciiToml(std::string_view text, std::string_view path);
+
 // Parses and validates `text`. Errors name the file, the line, the key and
 // what is allowed, e.g.
 //   dirledger.toml:12: connector "corp": conflict_resolution is only allowed

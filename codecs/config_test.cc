@@ -160,3 +160,40 @@ TEST_CASE("expanding variables", "[config]") {
 }
 
 }  // namespace dirledger
+
+namespace dirledger {
+
+TEST_CASE("control and stray non-ASCII characters are refused with the line",
+          "[config]") {
+  auto bad = ParseConfig("data_dir = \"x\"\n\x0b = 1\n", "c.toml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("c.toml:2: control character 0x0b") !=
+        std::string::npos);
+  auto stray = ParseConfig("data_dir = \"x\"\nн = 1\n", "c.toml");
+  REQUIRE_FALSE(stray.ok());
+  CHECK(stray.status().message().find("c.toml:2: non-ASCII") != std::string::npos);
+  // Non-ASCII inside strings and comments is fine.
+  CHECK(ParseConfig("# Jürgen's config\ndata_dir = \"/srv/dürer\"\n", "c.toml").ok());
+  CHECK(ParseConfig("data_dir = '''\nü'''\n", "c.toml").ok());
+}
+
+}  // namespace dirledger
+
+namespace dirledger {
+
+TEST_CASE("non-ASCII string values survive the ASCII rewrite", "[config]") {
+  auto cfg = ParseConfig(
+      "data_dir = \"/srv/dürer\"\nlog_level = 'info'\n"
+      "[[connector]]\nname = 'lit\\\\\"ü'\nuris = [\"ldap://x\"]\n"
+      "account_base_dn = '''ou=people,\n%D'''\n",
+      "c.toml");
+  REQUIRE(cfg.ok());
+  CHECK(cfg->data_dir == "/srv/dürer");
+  CHECK(cfg->connectors[0].name == "lit\\\\\"ü");
+  CHECK(cfg->connectors[0].account_base_dn == "ou=people,\n%D");
+  auto bad_utf8 = ParseConfig("data_dir = \"\xff\"\n", "c.toml");
+  REQUIRE_FALSE(bad_utf8.ok());
+  CHECK(bad_utf8.status().message().find("invalid UTF-8") != std::string::npos);
+}
+
+}  // namespace dirledger

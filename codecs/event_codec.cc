@@ -146,6 +146,10 @@ std::string SeqLabel(std::uint64_t seq) {
 
 Status DecodeBody(const fb::Event* e, std::uint64_t seq, EventBody* out) {
   const std::string where = SeqLabel(seq);
+  if (e->body_type() != fb::EventBody::NONE && e->body() == nullptr)
+    return Status::Corruption(where + ": event type " +
+                              std::to_string(static_cast<int>(e->body_type())) +
+                              " has no body");
   switch (e->body_type()) {
     case fb::EventBody::ObservedChange: {
       const auto* c = e->body_as_ObservedChange();
@@ -343,6 +347,7 @@ std::string EncodeDecision(const Decision& decision) {
 }
 
 Status VerifyEventBytes(std::string_view bytes, std::uint64_t seq) {
+  bytes = Aligned(bytes);
   flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()),
                           bytes.size());
   if (!fb::VerifyEventBuffer(v))
@@ -352,6 +357,7 @@ Status VerifyEventBytes(std::string_view bytes, std::uint64_t seq) {
 }
 
 Status VerifyDecisionBytes(std::string_view bytes, std::uint64_t seq) {
+  bytes = Aligned(bytes);
   flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()),
                           bytes.size());
   if (!v.VerifyBuffer<fb::Decision>(nullptr))
@@ -361,6 +367,7 @@ Status VerifyDecisionBytes(std::string_view bytes, std::uint64_t seq) {
 }
 
 Status DecodeEvent(std::string_view bytes, std::uint64_t seq, Event* out) {
+  bytes = Aligned(bytes);
   DIRLEDGER_RETURN_IF_ERROR(VerifyEventBytes(bytes, seq));
   const fb::Event* e = fb::GetEvent(bytes.data());
   if (e->seq() != seq)
@@ -374,6 +381,7 @@ Status DecodeEvent(std::string_view bytes, std::uint64_t seq, Event* out) {
 
 Status DecodeDecision(std::string_view bytes, std::uint64_t seq,
                       Decision* out) {
+  bytes = Aligned(bytes);
   DIRLEDGER_RETURN_IF_ERROR(VerifyDecisionBytes(bytes, seq));
   const auto* d = flatbuffers::GetRoot<fb::Decision>(bytes.data());
   if (d->seq() != seq)

@@ -146,3 +146,25 @@ TEST_CASE("intent ids are replay-stable and carry their sequence", "[codec]") {
 }
 
 }  // namespace dirledger
+
+#include "dirledger/fb/event_generated.h"
+
+namespace dirledger {
+
+TEST_CASE("an event whose union type has no body is Corruption, not a crash",
+          "[codec]") {
+  flatbuffers::FlatBufferBuilder b;
+  fb::EventBuilder eb(b);
+  eb.add_seq(4);
+  eb.add_body_type(fb::EventBody::OperatorAction);
+  b.Finish(eb.Finish());
+  Event out;
+  Status s = DecodeEvent(
+      std::string_view(reinterpret_cast<const char*>(b.GetBufferPointer()),
+                       b.GetSize()),
+      4, &out);
+  CHECK(s.IsCorruption());
+  CHECK(s.message().find("has no body") != std::string::npos);
+}
+
+}  // namespace dirledger

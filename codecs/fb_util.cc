@@ -1,6 +1,16 @@
 #include "codecs/fb_util.h"
 
+#include <cstdint>
+
 namespace dirledger::fbutil {
+
+std::string_view Aligned(std::string_view bytes) {
+  if ((reinterpret_cast<std::uintptr_t>(bytes.data()) & 7) == 0) return bytes;
+  // std::string storage comes from operator new: 16-byte aligned.
+  thread_local std::string scratch;
+  scratch.assign(bytes.data(), bytes.size());
+  return scratch;
+}
 
 Offset<Vector<Offset<fb::Attribute>>> Attrs(FlatBufferBuilder& b,
                                             const AttrList& attrs) {

@@ -55,6 +55,11 @@ void ReadStrings(std::vector<std::string>* out,
 // know.
 Status ReadIntent(const fb::Intent* i, const std::string& where, Intent* out);
 
+// FlatBuffers reads fields in place, so the buffer must start on an 8-byte
+// boundary. Bytes handed out by RocksDB (or sliced from a larger value) may
+// not: those are copied into a thread-local aligned scratch buffer first.
+std::string_view Aligned(std::string_view bytes);
+
 template <typename E>
 bool InRange(E v, E max) {
   return static_cast<unsigned>(v) <= static_cast<unsigned>(max);

@@ -14,8 +14,11 @@ std::string Finish(FlatBufferBuilder& b) {
                      b.GetSize());
 }
 
+// REQUIRES: the result is used before the next call on this thread (the
+// bytes may live in the thread's aligned scratch buffer).
 template <typename T>
 const T* Verified(std::string_view bytes) {
+  bytes = Aligned(bytes);
   flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()),
                           bytes.size());
   if (!v.VerifyBuffer<T>(nullptr)) return nullptr;
@@ -46,7 +49,8 @@ std::string EncodeObjectState(const ObjectState& o) {
   auto attrs = Attrs(b, o.attrs);
   b.Finish(fb::CreateObjectStateRecord(
       b, static_cast<fb::Side>(o.side), static_cast<fb::ObjectKind>(o.kind), id,
-      dn, domain, connector, address, attrs, o.version, source));
+      dn, domain, connector, address, attrs, o.version, source,
+      o.creating_intent, o.leaving_intent));
   return Finish(b);
 }
 
@@ -65,6 +69,8 @@ Status DecodeObjectState(std::string_view bytes, ObjectState* out) {
   ReadAttrs(&out->attrs, r->attrs());
   out->version = r->version();
   Assign(&out->source, r->source());
+  out->creating_intent = r->creating_intent();
+  out->leaving_intent = r->leaving_intent();
   return Status::Ok();
 }
 

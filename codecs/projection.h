@@ -34,6 +34,14 @@ struct ObjectState {
   AttrList attrs;         // canonical, side-native attribute names
   std::uint64_t version = 0;  // seq of the event that last changed it
   std::string source;     // source that reported it (present-phase scope)
+  // Mail objects: the pending Add intent creating the LDAP partner (whose id
+  // is unknown until the outcome), 0 when none. Later changes of this object
+  // are written to that entry by DN instead of creating it twice.
+  std::uint64_t creating_intent = 0;
+  // Mail objects: the pending Rename moving this object to another address,
+  // 0 when none. Until it is done the object counts as leaving: a new LDAP
+  // entry with its address does not link to it.
+  std::uint64_t leaving_intent = 0;
 
   friend bool operator==(const ObjectState&, const ObjectState&) = default;
 };
@@ -135,6 +143,15 @@ class ProjectionView {
   virtual std::optional<HoldState> GetHold(std::string_view hold_id) const = 0;
   virtual std::optional<DriftState> GetDrift(ObjectKind kind,
                                              std::string_view ldap_id) const = 0;
+  // Ids of the objects on `side` waiting for `key` (compared
+  // case-insensitively) to become known, in order: a group for a member it
+  // could not resolve when it was decided (key: the member's LDAP DN, or
+  // mail address), an LDAP entry for a mail address another entry still
+  // held (key: "address:" + address).
+  virtual std::vector<std::string> WaitingFor(Side side,
+                                              std::string_view key) const {
+    return {};
+  }
 };
 
 // One change to the projection. Applying a delta's mutations in order is the
@@ -150,11 +167,14 @@ struct EraseConflict { ObjectKind kind; std::string ldap_id; };
 struct PutHold { HoldState hold; };
 struct PutDrift { DriftState drift; };
 struct EraseDrift { ObjectKind kind; std::string ldap_id; };
+// An object waiting for something to become known (WaitingFor).
+struct PutWait { Side side; std::string key; std::string waiter; };
+struct EraseWait { Side side; std::string key; std::string waiter; };
 
 using StateMutation =
     std::variant<PutObject, EraseObject, PutLink, EraseLink, PutPending,
                  ErasePending, PutConflict, EraseConflict, PutHold, PutDrift,
-                 EraseDrift>;
+                 EraseDrift, PutWait, EraseWait>;
 
 struct StateDelta {
   std::vector<StateMutation> mutations;

@@ -17,6 +17,7 @@ constexpr char kHold = 'h';
 constexpr char kDrift = 'r';
 constexpr char kLinkByLdap = 'l';
 constexpr char kLinkByMail = 'm';
+constexpr char kWait = 'w';
 
 char SideByte(Side s) { return static_cast<char>('0' + static_cast<int>(s)); }
 char KindByte(ObjectKind k) { return static_cast<char>('0' + static_cast<int>(k)); }
@@ -61,6 +62,13 @@ std::string PendingTargetPrefix(Side side, ObjectKind kind,
 std::string KindIdKey(char prefix, ObjectKind kind, std::string_view id) {
   std::string k{prefix, KindByte(kind)};
   k += id;
+  return k;
+}
+// w side lower(key) \0 waiter -> ""
+std::string WaitPrefix(Side side, std::string_view key) {
+  std::string k{kWait, SideByte(side)};
+  k += AsciiLower(key);
+  k += '\0';
   return k;
 }
 std::string HoldKey(std::string_view hold_id) {
@@ -178,6 +186,18 @@ std::optional<DriftState> ProjectionStore::GetDrift(
                           &DecodeDriftState);
 }
 
+std::vector<std::string> ProjectionStore::WaitingFor(
+    Side side, std::string_view key) const {
+  std::vector<std::string> out;
+  const std::string prefix = WaitPrefix(side, key);
+  Status s = state_->Scan(prefix, [&](std::string_view key, std::string_view) {
+    out.emplace_back(key.substr(prefix.size()));
+    return true;
+  });
+  if (!s.ok()) Fail(s);
+  return out;
+}
+
 Status ProjectionStore::Apply(const StateDelta& delta) {
   for (const StateMutation& m : delta.mutations)
     DIRLEDGER_RETURN_IF_ERROR(Apply(m));
@@ -274,9 +294,15 @@ Status ProjectionStore::Apply(const StateMutation& mutation) {
         } else if constexpr (std::is_same_v<M, PutDrift>) {
           return state_->Put(KindIdKey(kDrift, m.drift.kind, m.drift.ldap_id),
                              EncodeDriftState(m.drift));
-        } else {
-          static_assert(std::is_same_v<M, EraseDrift>);
+        } else if constexpr (std::is_same_v<M, EraseDrift>) {
           return state_->Delete(KindIdKey(kDrift, m.kind, m.ldap_id));
+        } else if constexpr (std::is_same_v<M, PutWait>) {
+          return state_->Put(
+              WaitPrefix(m.side, m.key) + m.waiter, "");
+        } else {
+          static_assert(std::is_same_v<M, EraseWait>);
+          return state_->Delete(WaitPrefix(m.side, m.key) +
+                                m.waiter);
         }
       },
       mutation);

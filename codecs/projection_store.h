@@ -44,6 +44,8 @@ class ProjectionStore : public ProjectionView {
   std::optional<HoldState> GetHold(std::string_view hold_id) const override;
   std::optional<DriftState> GetDrift(ObjectKind kind,
                                      std::string_view ldap_id) const override;
+  std::vector<std::string> WaitingFor(
+      Side side, std::string_view key) const override;
 
   // Applies every mutation in order, maintaining the indexes.
   Status Apply(const StateDelta& delta);

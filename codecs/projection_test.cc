@@ -121,3 +121,24 @@ TEST_CASE("holds, conflicts and drift round-trip", "[projection]") {
 }
 
 }  // namespace dirledger
+
+namespace dirledger {
+
+TEST_CASE("groups wait for members by DN or address, case-insensitively",
+          "[projection]") {
+  MemKvStore state, links;
+  ProjectionStore p(&state, &links);
+  REQUIRE(p.Apply(PutWait{Side::kLdap, "UID=A,DC=X", "g2"}).ok());
+  REQUIRE(p.Apply(PutWait{Side::kLdap, "uid=a,dc=x", "g1"}).ok());
+  REQUIRE(p.Apply(PutWait{Side::kMail, "a@x.com", "staff@x.com"}).ok());
+  CHECK(p.WaitingFor(Side::kLdap, "uid=A,dc=x") ==
+        std::vector<std::string>{"g1", "g2"});
+  CHECK(p.WaitingFor(Side::kMail, "A@X.com") ==
+        std::vector<std::string>{"staff@x.com"});
+  CHECK(p.WaitingFor(Side::kMail, "uid=a,dc=x").empty());
+  REQUIRE(p.Apply(EraseWait{Side::kLdap, "uid=a,dc=x", "g1"}).ok());
+  CHECK(p.WaitingFor(Side::kLdap, "uid=a,dc=x") ==
+        std::vector<std::string>{"g2"});
+}
+
+}  // namespace dirledger

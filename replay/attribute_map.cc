@@ -68,7 +68,9 @@ ObjectMap AdGroup() {
   m.object_classes = {"group"};
   m.name_attribute = "sAMAccountName";
   m.members_attribute = "member";
-  m.fields = {{"displayName", "description"}};
+  // AD groups have their own displayName (the address-book name);
+  // description is free text.
+  m.fields = {{"displayName", "displayName"}};
   return m;
 }
 
@@ -212,7 +214,10 @@ Result<AttributeMap> AttributeMap::WithCustomSchema(
     ServerType type, std::string_view schema_text,
     std::string_view schema_path) {
   AttributeMap m = Default(type);
-  toml::parse_result parsed = toml::parse(schema_text, std::string(schema_path));
+  // toml++ only ever sees ASCII (see ToAsciiToml in codecs/config.h).
+  Result<std::string> ascii = ToAsciiToml(schema_text, schema_path);
+  if (!ascii.ok()) return ascii.status();
+  toml::parse_result parsed = toml::parse(*ascii, std::string(schema_path));
   if (!parsed) {
     return Status::InvalidArgument(
         std::string(schema_path.empty() ? "<custom schema>" : schema_path) +

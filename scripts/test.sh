@@ -1,12 +1,53 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the whole test suite: unit tests
-# and integration tests against real slapd and Samba servers started on
-# 127.0.0.1. Prints a summary at the end; exits non-zero on any failure.
+# Installs what is missing, builds, and runs the whole test suite:
+#   1. unit and integration tests (real slapd and Samba started on loopback),
+#   2. the same suites built with AddressSanitizer + UBSan,
+#   3. the libFuzzer targets for a bounded time from their seed corpus,
+#   4. the crash harness (SIGKILL at random points, seed printed),
+# and prints the figures of each at the end. Exits non-zero on any failure.
+# env: SKIP_SANITIZE=1, SKIP_FUZZ=1, SKIP_CRASH=1 to leave a stage out
+#      (CI runs everything); FUZZ_SECONDS (default 60), CRASH_KILLS (50).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
+summary=()
+stage() { echo; echo "== $*"; }
+
+stage "dependencies"
 bash scripts/install-deps.sh
+
+stage "build"
 bash scripts/build.sh
-echo "== tests"
-ctest --test-dir build --output-on-failure -j "${TEST_JOBS:-2}" --timeout 1800
+
+stage "tests"
+ctest --test-dir build --output-on-failure -j "${TEST_JOBS:-2}" --timeout 1800 \
+  | tee build/ctest.log | grep -E "tests passed|tests failed|Failed|Passed|\*\*\*" || true
+grep -q "100% tests passed" build/ctest.log || { echo "tests FAILED"; exit 1; }
+summary+=("tests: $(grep -E '[0-9]+% tests passed' build/ctest.log)")
+
+if [[ ${SKIP_SANITIZE:-0} != 1 ]]; then
+  stage "tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+  BUILD_DIR=build-asan BUILD_TYPE=Debug bash scripts/build.sh \
+    -DDIRLEDGER_SANITIZE=ON -DDIRLEDGER_BENCH=OFF
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j "${TEST_JOBS:-2}" --timeout 1800 \
+    | tee build-asan/ctest.log | grep -E "tests passed|tests failed|Failed|\*\*\*" || true
+  grep -q "100% tests passed" build-asan/ctest.log || { echo "sanitizer tests FAILED"; exit 1; }
+  summary+=("sanitizers (ASan+UBSan): $(grep -E '[0-9]+% tests passed' build-asan/ctest.log)")
+fi
+
+if [[ ${SKIP_FUZZ:-0} != 1 ]]; then
+  stage "fuzzing"
+  FUZZ_SECONDS=${FUZZ_SECONDS:-60} bash scripts/fuzz.sh | tee build/fuzz.log
+  summary+=("fuzz: $(grep '^fuzz: total' build/fuzz.log | sed 's/^fuzz: //'), no crash")
+fi
+
+if [[ ${SKIP_CRASH:-0} != 1 && -x tests/crash/crash_harness.sh ]]; then
+  stage "crash harness"
+  CRASH_KILLS=${CRASH_KILLS:-50} bash tests/crash/crash_harness.sh | tee build/crash.log
+  summary+=("crash: $(grep '^crash: survived' build/crash.log | sed 's/^crash: //')")
+fi
+
+stage "summary"
+for line in "${summary[@]}"; do echo "  $line"; done
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
@@ -27,6 +28,43 @@ constexpr const char* kCfNames[] = {"default", "log",   "decisions", "cursors",
                                     "state",   "links", "by_object", "meta"};
 constexpr const char kMetaFormat[] = "format_version";
 constexpr const char kMetaHead[] = "head";
+constexpr const char kMetaConfigPrefix[] = "config/";
+constexpr const char kMetaSourcePrefix[] = "source/";
+
+// meta "source/<id>": events, last_seq, last_event_us, last_contact_us,
+// last_error_us (big-endian u64 each), then the last error's text.
+std::string EncodeSourceStatus(const SourceStatus& s) {
+  std::string out;
+  PutBigEndian64(&out, s.events);
+  PutBigEndian64(&out, s.last_seq);
+  PutBigEndian64(&out, static_cast<std::uint64_t>(s.last_event_us));
+  PutBigEndian64(&out, static_cast<std::uint64_t>(s.last_contact_us));
+  PutBigEndian64(&out, static_cast<std::uint64_t>(s.last_error_us));
+  out += s.last_error;
+  return out;
+}
+
+bool DecodeSourceStatus(std::string_view source, std::string_view v,
+                        SourceStatus* s) {
+  if (v.size() < 40) return false;
+  s->source = std::string(source);
+  s->events = GetBigEndian64(v.substr(0));
+  s->last_seq = GetBigEndian64(v.substr(8));
+  s->last_event_us = static_cast<std::int64_t>(GetBigEndian64(v.substr(16)));
+  s->last_contact_us = static_cast<std::int64_t>(GetBigEndian64(v.substr(24)));
+  s->last_error_us = static_cast<std::int64_t>(GetBigEndian64(v.substr(32)));
+  s->last_error = std::string(v.substr(40));
+  return true;
+}
+
+std::string_view SourceOf(const EventBody& body) {
+  if (const auto* c = std::get_if<ObservedChange>(&body)) return c->source;
+  if (const auto* c = std::get_if<CursorAdvance>(&body)) return c->source;
+  if (const auto* c = std::get_if<RefreshPhase>(&body)) return c->source;
+  if (const auto* c = std::get_if<DeleteHold>(&body)) return c->source;
+  if (const auto* c = std::get_if<ObjectError>(&body)) return c->source;
+  return {};
+}
 
 class RealClock : public Clock {
  public:
@@ -220,27 +258,33 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
   event->prev_hash = head_hash_;
   thread_local EventEncoder encoder;
   std::string_view payload = encoder.Encode(*event);
-  std::string value(payload);
+  thread_local std::string value;
+  value.assign(payload);
   std::string digest = Sha256(payload);
   value += digest;
   const std::string key = SeqKey(event->seq);
-  DIRLEDGER_RETURN_IF_ERROR(FromRocks(
-      batch_->Put(log_->log_cf_, key, value), "log write"));
+  // Records nobody reads back within the transaction go into the batch
+  // directly, bypassing its read index (which only the projection needs).
+  rocksdb::WriteBatch* raw = batch_->GetWriteBatch();
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(raw->Put(log_->log_cf_, key, value), "log write"));
   if (decision) {
     thread_local DecisionEncoder dec_encoder;
     std::string_view d = dec_encoder.Encode(*decision);
     DIRLEDGER_RETURN_IF_ERROR(FromRocks(
-        batch_->Put(log_->decisions_cf_, key, rocksdb::Slice(d.data(), d.size())),
+        raw->Put(log_->decisions_cf_, key, rocksdb::Slice(d.data(), d.size())),
         "decision write"));
   }
-  // Index every id the event and decision concern, once each.
-  std::vector<std::string_view> ids;
-  for (const std::string& id : object_ids) ids.push_back(id);
-  if (decision)
-    for (const std::string& id : decision->object_ids) ids.push_back(id);
-  if (const auto* c = std::get_if<ObservedChange>(&event->body)) {
+  // Index every id the caller names, and the changed object's id, once each.
+  std::vector<std::string_view> ids(object_ids.begin(), object_ids.end());
+  if (const auto* c = std::get_if<ObservedChange>(&event->body))
     ids.push_back(c->id);
-    ids.push_back(c->dn);
+  if (const auto* c = std::get_if<ConfigChange>(&event->body)) {
+    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+        raw->Put(log_->meta_cf_,
+                 std::string(kMetaConfigPrefix) + SeqKey(event->seq),
+                 c->sha256),
+        "config history write"));
   }
   std::sort(ids.begin(), ids.end(), [](std::string_view a, std::string_view b) {
     return CompareIgnoreCase(a, b) < 0;
@@ -252,8 +296,16 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
     first = false;
     prev = id;
     DIRLEDGER_RETURN_IF_ERROR(FromRocks(
-        batch_->Put(log_->by_object_cf_, ObjectIndexKey(id, event->seq), ""),
+        raw->Put(log_->by_object_cf_, ObjectIndexKey(id, event->seq), ""),
         "index write"));
+  }
+  if (std::string_view source = SourceOf(event->body); !source.empty()) {
+    auto it = source_deltas_.find(source);
+    if (it == source_deltas_.end())
+      it = source_deltas_.emplace(std::string(source), SourceStatus{}).first;
+    ++it->second.events;
+    it->second.last_seq = event->seq;
+    it->second.last_event_us = event->time_us;
   }
   head_hash_ = std::move(digest);
   ++next_seq_;
@@ -263,7 +315,7 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
 
 void LogTransaction::PutCursor(std::string_view source,
                                std::string_view cookie) {
-  batch_->Put(log_->cursors_cf_, rocksdb::Slice(source.data(), source.size()),
+  batch_->GetWriteBatch()->Put(log_->cursors_cf_, rocksdb::Slice(source.data(), source.size()),
               rocksdb::Slice(cookie.data(), cookie.size()));
 }
 
@@ -273,7 +325,19 @@ Status LogTransaction::Commit() {
   DIRLEDGER_RETURN_IF_ERROR(projection_->status());
   std::string head = BigEndian64(next_seq_ - 1);
   head += head_hash_;
-  batch_->Put(log_->meta_cf_, kMetaHead, head);
+  batch_->GetWriteBatch()->Put(log_->meta_cf_, kMetaHead, head);
+  for (const auto& [source, delta] : source_deltas_) {
+    SourceStatus s;
+    (void)log_->GetSourceStatus(source, &s);
+    s.source = source;
+    s.events += delta.events;
+    s.last_seq = delta.last_seq;
+    s.last_event_us = delta.last_event_us;
+    s.last_contact_us = delta.last_event_us;
+    batch_->GetWriteBatch()->Put(log_->meta_cf_,
+                                 std::string(kMetaSourcePrefix) + source,
+                                 EncodeSourceStatus(s));
+  }
   rocksdb::WriteOptions wo;
   wo.sync = log_->options_.sync;
   DIRLEDGER_RETURN_IF_ERROR(FromRocks(
@@ -329,9 +393,18 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   rocksdb::ColumnFamilyOptions cf_opts;
   cf_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf_opts.compression = rocksdb::kNoCompression;
+  cf_opts.max_write_buffer_number = 4;  // absorb refresh bursts without stalls
 
+  // log and decisions are keyed by ascending sequence: a shared insert hint
+  // makes each memtable insert land next to the previous one.
+  rocksdb::ColumnFamilyOptions seq_opts = cf_opts;
+  seq_opts.memtable_insert_with_hint_prefix_extractor.reset(
+      rocksdb::NewFixedPrefixTransform(4));
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* name : kCfNames) cfs.emplace_back(name, cf_opts);
+  for (const char* name : kCfNames) {
+    const std::string_view n(name);
+    cfs.emplace_back(name, n == "log" || n == "decisions" ? seq_opts : cf_opts);
+  }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (options.read_only) {
@@ -510,6 +583,72 @@ Status EventLog::GetCursor(std::string_view source, std::string* cookie) const {
   if (s.IsNotFound())
     return Status::NotFound("no cursor for " + std::string(source));
   return FromRocks(s, "reading cursor");
+}
+
+Status EventLog::ConfigHistory(std::vector<ConfigRecord>* out) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+  const std::string_view prefix(kMetaConfigPrefix);
+  for (it->Seek(kMetaConfigPrefix); it->Valid(); it->Next()) {
+    std::string_view k(it->key().data(), it->key().size());
+    if (k.substr(0, prefix.size()) != prefix) break;
+    if (k.size() != prefix.size() + 8)
+      return Status::Corruption("config history key of " +
+                                std::to_string(k.size()) + " bytes");
+    out->push_back(ConfigRecord{GetBigEndian64(k.substr(prefix.size())),
+                                it->value().ToString()});
+  }
+  return FromRocks(it->status(), "reading config history");
+}
+
+Status EventLog::GetSourceStatus(std::string_view source,
+                                 SourceStatus* out) const {
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), meta_cf_,
+                    std::string(kMetaSourcePrefix) + std::string(source), &v);
+  if (s.IsNotFound()) return Status::NotFound("no status for " + std::string(source));
+  DIRLEDGER_RETURN_IF_ERROR(FromRocks(s, "reading source status"));
+  if (!DecodeSourceStatus(source, v, out))
+    return Status::Corruption("source status of " + std::string(source) +
+                              " is damaged");
+  return Status::Ok();
+}
+
+Status EventLog::ForEachSourceStatus(
+    const std::function<void(const SourceStatus&)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+  const std::string_view prefix(kMetaSourcePrefix);
+  for (it->Seek(kMetaSourcePrefix); it->Valid(); it->Next()) {
+    std::string_view k(it->key().data(), it->key().size());
+    if (k.substr(0, prefix.size()) != prefix) break;
+    SourceStatus s;
+    if (DecodeSourceStatus(k.substr(prefix.size()),
+                           std::string_view(it->value().data(), it->value().size()),
+                           &s))
+      fn(s);
+  }
+  return FromRocks(it->status(), "reading source status");
+}
+
+Status EventLog::NoteSourceContact(std::string_view source,
+                                   std::string_view error) {
+  if (options_.read_only) return Status::Ok();
+  std::lock_guard<std::mutex> l(contact_mu_);
+  SourceStatus s;
+  (void)GetSourceStatus(source, &s);
+  s.source = std::string(source);
+  const std::int64_t now = options_.clock->NowMicros();
+  if (error.empty()) {
+    s.last_contact_us = now;
+  } else {
+    s.last_error = std::string(error);
+    s.last_error_us = now;
+  }
+  return FromRocks(db_->Put(rocksdb::WriteOptions(), meta_cf_,
+                            std::string(kMetaSourcePrefix) + std::string(source),
+                            EncodeSourceStatus(s)),
+                   "writing source status");
 }
 
 Status EventLog::ForEachCursor(

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -60,6 +61,19 @@ struct LogOptions {
 
 constexpr std::uint32_t kLogFormatVersion = 1;
 
+// Operational status of one source, kept in `meta` (not part of the hash
+// chain): how many events it delivered and when, and its last contact and
+// error. `dirledger status` shows it.
+struct SourceStatus {
+  std::string source;
+  std::uint64_t events = 0;
+  std::uint64_t last_seq = 0;
+  std::int64_t last_event_us = 0;
+  std::int64_t last_contact_us = 0;  // last successful pass or message
+  std::string last_error;
+  std::int64_t last_error_us = 0;
+};
+
 class EventLog;
 
 // One atomic append. Reads through projection() see this transaction's own
@@ -74,9 +88,9 @@ class LogTransaction {
   std::uint64_t NextSeq() const { return next_seq_; }
 
   // Appends an event. REQUIRES: event.seq == NextSeq(). Sets the event's
-  // time and prev_hash. `decision` (may be null) is stored beside it, and the
-  // event is indexed under every id in `object_ids` (and those the decision
-  // names).
+  // time and prev_hash. `decision` (may be null) is stored beside it. The
+  // event is indexed (by_object) under every id in `object_ids` and, for an
+  // observed change, under the object's stable id.
   Status Add(Event* event, const Decision* decision,
              const std::vector<std::string>& object_ids = {});
 
@@ -86,6 +100,7 @@ class LogTransaction {
   ProjectionStore& projection() { return *projection_; }
 
   std::size_t size() const { return added_; }
+
   std::size_t bytes() const;
 
   // Writes everything in one WriteBatch (fsync'ed when LogOptions::sync).
@@ -106,6 +121,8 @@ class LogTransaction {
   std::string head_hash_;
   std::size_t added_ = 0;
   bool done_ = false;
+  // Per-source counts of this transaction, folded into meta at commit.
+  std::map<std::string, SourceStatus, std::less<>> source_deltas_;
 };
 
 // Summary of a chain verification.
@@ -148,11 +165,27 @@ class EventLog {
   Status SeqsForObject(std::string_view id, std::vector<std::uint64_t>* out) const;
 
   Status GetCursor(std::string_view source, std::string* cookie) const;
+
+  // The config history kept in `meta`: every ConfigChange event's sequence
+  // and SHA-256, ascending (written with the event, in the same batch).
+  struct ConfigRecord {
+    std::uint64_t seq = 0;
+    std::string sha256;
+  };
+  Status ConfigHistory(std::vector<ConfigRecord>* out) const;
+
+  // Source status (see SourceStatus).
+  Status GetSourceStatus(std::string_view source, SourceStatus* out) const;
+  Status ForEachSourceStatus(
+      const std::function<void(const SourceStatus&)>& fn) const;
+  // Records a successful contact, or an error (non-empty `error`), for a
+  // source. Written on its own, outside any transaction.
+  Status NoteSourceContact(std::string_view source, std::string_view error);
   Status ForEachCursor(
       const std::function<void(std::string_view, std::string_view)>& fn) const;
 
   // A read view of the committed projection.
-  ProjectionStore& projection() { return *projection_; }
+  const ProjectionStore& projection() const { return *projection_; }
 
   // Walks the whole chain: dense sequences, FlatBuffers verification, each
   // prev_hash against its predecessor, the stored head against the last
@@ -197,6 +230,7 @@ class EventLog {
   std::unique_ptr<ProjectionStore> projection_;
 
   mutable std::mutex mu_;
+  std::mutex contact_mu_;
   std::uint64_t last_seq_ = 0;   // guarded by mu_
   std::string head_hash_;        // guarded by mu_
   bool in_transaction_ = false;  // guarded by mu_

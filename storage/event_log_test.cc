@@ -44,7 +44,7 @@ void AppendPeople(EventLog* log, int first, int n, const std::string& cookie) {
     d.seq = e.seq;
     d.rule = "test";
     d.outcome = Outcome::kNoChange;
-    REQUIRE((*txn)->Add(&e, &d).ok());
+    REQUIRE((*txn)->Add(&e, &d, {testing::PersonChange(i).dn}).ok());
   }
   (*txn)->PutCursor("corp/syncrepl", cookie);
   REQUIRE((*txn)->Commit().ok());

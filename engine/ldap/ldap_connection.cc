@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <mutex>
 #include <cstdio>
 
 namespace dirledger {
@@ -20,6 +22,20 @@ timeval ToTimeval(double s) {
   tv.tv_sec = static_cast<time_t>(std::floor(s));
   tv.tv_usec = static_cast<suseconds_t>((s - std::floor(s)) * 1e6);
   return tv;
+}
+
+// libldap writes TLS records with plain write(2): a DC that closed the
+// connection (idle timeout, restart) would kill the process with SIGPIPE
+// instead of failing the operation. Ignored once, unless the program set its
+// own handler.
+void IgnoreSigpipe() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction current;
+    if (sigaction(SIGPIPE, nullptr, &current) == 0 &&
+        current.sa_handler == SIG_DFL)
+      std::signal(SIGPIPE, SIG_IGN);
+  });
 }
 
 std::string Seconds(double s) {
@@ -118,6 +134,7 @@ Status LdapConnection::Error(int rc, std::string_view what) const {
 
 Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
     const LdapConnectOptions& options) {
+  IgnoreSigpipe();
   if (options.uris.empty())
     return Status::InvalidArgument(options.what + ": no LDAP URIs configured");
   std::string failures;

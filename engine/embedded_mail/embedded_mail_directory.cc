@@ -1,0 +1,584 @@
+#include "engine/embedded_mail/embedded_mail_directory.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+#include <sys/stat.h>
+
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+
+#include "codecs/event_codec.h"
+#include "codecs/kv_store.h"
+#include "codecs/projection.h"
+
+namespace dirledger {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kCfNames[] = {"default", "objects", "domains",
+                                    "secrets", "changes", "applied"};
+constexpr const char* kFormatKey = "format";
+constexpr const char* kFormatVersion = "1";
+constexpr int kPbkdf2Iterations = 100000;
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string msg =
+      "mail directory: " + std::string(what) + ": " + s.ToString();
+  if (s.IsNotFound()) return Status::NotFound(msg);
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  return Status::IOError(msg);
+}
+
+rocksdb::Slice S(std::string_view v) { return {v.data(), v.size()}; }
+
+std::string Hex(const unsigned char* p, std::size_t n) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out += kHex[p[i] >> 4];
+    out += kHex[p[i] & 15];
+  }
+  return out;
+}
+
+bool Unhex(std::string_view s, std::string* out) {
+  if (s.size() % 2) return false;
+  out->clear();
+  for (std::size_t i = 0; i < s.size(); i += 2) {
+    int v = 0;
+    auto r = std::from_chars(s.data() + i, s.data() + i + 2, v, 16);
+    if (r.ec != std::errc() || r.ptr != s.data() + i + 2) return false;
+    out->push_back(static_cast<char>(v));
+  }
+  return true;
+}
+
+std::string Pbkdf2(std::string_view password, std::string_view salt,
+                   int iterations) {
+  unsigned char out[32];
+  PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                    reinterpret_cast<const unsigned char*>(salt.data()),
+                    static_cast<int>(salt.size()), iterations, EVP_sha256(),
+                    sizeof(out), out);
+  return std::string(reinterpret_cast<char*>(out), sizeof(out));
+}
+
+std::int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<std::uint64_t> ParseCookie(std::string_view cookie) {
+  if (cookie.empty()) return std::uint64_t{0};
+  std::uint64_t v = 0;
+  auto r = std::from_chars(cookie.data(), cookie.data() + cookie.size(), v);
+  if (r.ec != std::errc() || r.ptr != cookie.data() + cookie.size())
+    return Status::InvalidArgument(
+        "mail directory: cursor is not a change sequence (expected decimal "
+        "digits, got " +
+        std::to_string(cookie.size()) + " bytes)");
+  return v;
+}
+
+MailObject ToMailObject(const ObjectState& s) {
+  MailObject o;
+  o.kind = s.kind;
+  o.address = s.id;
+  o.attrs = s.attrs;
+  return o;
+}
+
+}  // namespace
+
+std::string HashPassword(std::string_view password) {
+  unsigned char salt[16];
+  if (RAND_bytes(salt, sizeof(salt)) != 1) {
+    // The system RNG failing is fatal for password storage; never fall back
+    // to an unsalted hash.
+    std::abort();
+  }
+  std::string s(reinterpret_cast<char*>(salt), sizeof(salt));
+  const std::string h = Pbkdf2(password, s, kPbkdf2Iterations);
+  return "pbkdf2-sha256$" + std::to_string(kPbkdf2Iterations) + "$" +
+         Hex(salt, sizeof(salt)) + "$" +
+         Hex(reinterpret_cast<const unsigned char*>(h.data()), h.size());
+}
+
+bool VerifyPassword(std::string_view stored, std::string_view password) {
+  // pbkdf2-sha256$ITER$SALT$HASH
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (true) {
+    const auto p = stored.find('$', start);
+    parts.push_back(stored.substr(start, p - start));
+    if (p == std::string_view::npos) break;
+    start = p + 1;
+  }
+  if (parts.size() != 4 || parts[0] != "pbkdf2-sha256") return false;
+  int iterations = 0;
+  auto r = std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(),
+                           iterations);
+  if (r.ec != std::errc() || iterations <= 0 || iterations > 10000000)
+    return false;
+  std::string salt, want;
+  if (!Unhex(parts[2], &salt) || !Unhex(parts[3], &want) || want.size() != 32)
+    return false;
+  const std::string got = Pbkdf2(password, salt, iterations);
+  return CRYPTO_memcmp(got.data(), want.data(), 32) == 0;
+}
+
+EmbeddedMailDirectory::~EmbeddedMailDirectory() {
+  if (db_) {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+  }
+}
+
+std::string EmbeddedMailDirectory::DirFor(const Config& config) {
+  return (fs::path(config.Resolve(config.data_dir)) / "mail").string();
+}
+
+Status EmbeddedMailDirectory::Checkpoint(const std::string& backup_dir) const {
+  std::error_code ec;
+  if (fs::exists(backup_dir, ec))
+    return Status::InvalidArgument("backup dir " + backup_dir +
+                                   " already exists; give a new path");
+  rocksdb::Checkpoint* cp = nullptr;
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(rocksdb::Checkpoint::Create(db_.get(), &cp), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> holder(cp);
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(cp->CreateCheckpoint(backup_dir, 0), "checkpoint of " + dir_));
+  ::chmod(backup_dir.c_str(), 0700);
+  return Status::Ok();
+}
+
+Status EmbeddedMailDirectory::Restore(const std::string& backup_dir,
+                                      const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(fs::path(backup_dir) / "CURRENT", ec))
+    return Status::InvalidArgument(backup_dir +
+                                   " is not a mail directory backup");
+  const std::string staging = dir + ".restoring";
+  fs::remove_all(staging, ec);
+  fs::copy(backup_dir, staging, fs::copy_options::recursive, ec);
+  if (ec)
+    return Status::IOError("copying " + backup_dir + ": " + ec.message());
+  const std::string old = dir + ".replaced";
+  fs::remove_all(old, ec);
+  if (fs::exists(dir)) {
+    fs::rename(dir, old, ec);
+    if (ec) return Status::IOError("moving " + dir + " aside: " + ec.message());
+  }
+  fs::rename(staging, dir, ec);
+  if (ec) return Status::IOError("restoring " + dir + ": " + ec.message());
+  fs::remove_all(old, ec);
+  ::chmod(dir.c_str(), 0700);
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
+    const std::string& dir, std::shared_ptr<const RuleSet> rules,
+    const EmbeddedMailOptions& options) {
+  std::unique_ptr<EmbeddedMailDirectory> d(new EmbeddedMailDirectory());
+  d->dir_ = dir;
+  d->options_ = options;
+  d->rules_ = std::move(rules);
+  std::error_code ec;
+  if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
+    fs::create_directories(dir, ec);
+    if (ec)
+      return Status::IOError("mail directory: cannot create " + dir + ": " +
+                             ec.message());
+    ::chmod(dir.c_str(), 0700);
+  }
+  rocksdb::Options db_opts;
+  db_opts.create_if_missing = true;
+  db_opts.create_missing_column_families = true;
+  db_opts.max_background_jobs = 2;
+  db_opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_opts.keep_log_file_num = 3;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name : kCfNames)
+    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_opts, dir, cfs, &d->handles_, &raw);
+  if (!s.ok()) {
+    const std::string text = s.ToString();
+    if (text.find("lock") != std::string::npos ||
+        text.find("LOCK") != std::string::npos)
+      return Status::Unavailable(
+          "mail directory " + dir +
+          " is in use by another dirledger process (its RocksDB LOCK is "
+          "held); stop that process first");
+    return FromRocks(s, "opening " + dir);
+  }
+  d->db_.reset(raw);
+  d->objects_cf_ = d->handles_[1];
+  d->domains_cf_ = d->handles_[2];
+  d->secrets_cf_ = d->handles_[3];
+  d->changes_cf_ = d->handles_[4];
+  d->applied_cf_ = d->handles_[5];
+  DIRLEDGER_RETURN_IF_ERROR(d->Load());
+  if (d->rules_) {
+    for (const DomainConfig& dc : d->rules_->config().domains) {
+      DIRLEDGER_RETURN_IF_ERROR(d->AddDomain(dc.name));
+    }
+  }
+  return d;
+}
+
+Status EmbeddedMailDirectory::Load() {
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), handles_[0], kFormatKey, &v);
+  if (s.IsNotFound()) {
+    DIRLEDGER_RETURN_IF_ERROR(
+        FromRocks(db_->Put(rocksdb::WriteOptions(), handles_[0], kFormatKey,
+                           kFormatVersion),
+                  "writing the format version"));
+  } else if (!s.ok()) {
+    return FromRocks(s, "reading the format version");
+  } else if (v != kFormatVersion) {
+    return Status::Corruption(
+        "mail directory " + dir_ + " has format version " + v +
+        ", this dirledger reads version " + kFormatVersion);
+  }
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), changes_cf_));
+  it->SeekToLast();
+  if (it->Valid()) {
+    if (it->key().size() != 8)
+      return Status::Corruption("mail directory: change key of " +
+                                std::to_string(it->key().size()) +
+                                " bytes, expected 8");
+    last_change_ = GetBigEndian64({it->key().data(), it->key().size()});
+  }
+  return FromRocks(it->status(), "reading the change feed");
+}
+
+void EmbeddedMailDirectory::SetRules(std::shared_ptr<const RuleSet> rules) {
+  std::lock_guard<std::mutex> lock(mu_);
+  rules_ = std::move(rules);
+}
+
+std::string EmbeddedMailDirectory::ConnectorFor(std::string_view domain) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!rules_) return "";
+  const DomainConfig* dc = rules_->config().FindDomain(domain);
+  return dc ? dc->connector : "";
+}
+
+std::size_t EmbeddedMailDirectory::BatchSize() const {
+  if (options_.batch_size) return options_.batch_size;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (rules_ && rules_->config().batch_size) return rules_->config().batch_size;
+  return 1000;
+}
+
+Status EmbeddedMailDirectory::AddDomain(std::string_view domain) {
+  auto d = NormalizeDomain(domain);
+  if (!d.ok()) return d.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return FromRocks(db_->Put(wo, domains_cf_, S(*d), ""), "adding domain " + *d);
+}
+
+bool EmbeddedMailDirectory::HasDomain(std::string_view domain) const {
+  std::string v;
+  return db_
+      ->Get(rocksdb::ReadOptions(), domains_cf_, S(AsciiLower(domain)), &v)
+      .ok();
+}
+
+Result<std::vector<std::string>> EmbeddedMailDirectory::Domains() const {
+  std::vector<std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), domains_cf_));
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    out.push_back(it->key().ToString());
+  DIRLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "listing domains"));
+  return out;
+}
+
+Result<std::optional<MailObject>> EmbeddedMailDirectory::Get(
+    std::string_view address) const {
+  std::string v;
+  auto s =
+      db_->Get(rocksdb::ReadOptions(), objects_cf_, S(AsciiLower(address)), &v);
+  if (s.IsNotFound()) return std::optional<MailObject>();
+  DIRLEDGER_RETURN_IF_ERROR(FromRocks(s, "reading " + std::string(address)));
+  ObjectState st;
+  Status d = DecodeObjectState(v, &st);
+  if (!d.ok())
+    return d.WithContext("mail directory: object " + std::string(address));
+  return std::optional<MailObject>(ToMailObject(st));
+}
+
+Status EmbeddedMailDirectory::ForEach(
+    std::string_view domain,
+    const std::function<bool(const MailObject&)>& fn) const {
+  const std::string want = AsciiLower(domain);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), objects_cf_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ObjectState st;
+    Status d = DecodeObjectState({it->value().data(), it->value().size()}, &st);
+    if (!d.ok())
+      return d.WithContext("mail directory: object " + it->key().ToString());
+    if (!want.empty() && st.domain != want) continue;
+    if (!fn(ToMailObject(st))) break;
+  }
+  return FromRocks(it->status(), "listing objects");
+}
+
+bool EmbeddedMailDirectory::HasPassword(std::string_view address) const {
+  std::string v;
+  return db_
+      ->Get(rocksdb::ReadOptions(), secrets_cf_, S(AsciiLower(address)), &v)
+      .ok();
+}
+
+bool EmbeddedMailDirectory::CheckPassword(std::string_view address,
+                                          std::string_view password) const {
+  std::string v;
+  if (!db_->Get(rocksdb::ReadOptions(), secrets_cf_, S(AsciiLower(address)), &v)
+           .ok())
+    return false;
+  return VerifyPassword(v, password);
+}
+
+std::uint64_t EmbeddedMailDirectory::last_change() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_change_;
+}
+
+Result<std::uint64_t> EmbeddedMailDirectory::Commit(const MailWrite& write) {
+  std::uint64_t seq;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto r = CommitLocked(write, 0);
+    if (!r.ok()) return r;
+    seq = *r;
+  }
+  changed_.notify_all();
+  return seq;
+}
+
+Result<std::uint64_t> EmbeddedMailDirectory::Update(std::string_view address,
+                                                    const UpdateFn& fn) {
+  std::uint64_t seq = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto current = Get(address);
+    if (!current.ok()) return current.status();
+    auto write = fn(*current);
+    if (!write.ok()) return write.status();
+    if (!*write) return std::uint64_t{0};
+    auto r = CommitLocked(**write, 0);
+    if (!r.ok()) return r;
+    seq = *r;
+  }
+  changed_.notify_all();
+  return seq;
+}
+
+Result<std::uint64_t> EmbeddedMailDirectory::CommitLocked(
+    const MailWrite& write, std::uint64_t applied_intent) {
+  const MailObject& o = write.object;
+  const std::uint64_t seq = last_change_ + 1;
+  const std::string domain(o.domain());
+  rocksdb::WriteBatch batch;
+
+  ObservedChange change;
+  change.side = Side::kMail;
+  change.source = id_;
+  change.domain = domain;
+  change.kind = o.kind;
+  change.id = o.address;
+  change.dn = o.address;
+  change.op = write.op;
+  change.origin_intent = write.origin_intent;
+  if (write.op == ChangeOp::kDelete) {
+    batch.Delete(objects_cf_, S(o.address));
+    batch.Delete(secrets_cf_, S(o.address));
+  } else {
+    ObjectState st;
+    st.side = Side::kMail;
+    st.kind = o.kind;
+    st.id = o.address;
+    st.dn = o.address;
+    st.domain = domain;
+    st.address = o.address;
+    st.attrs = o.attrs;
+    st.version = seq;
+    st.source = id_;
+    batch.Put(objects_cf_, S(o.address), EncodeObjectState(st));
+    if (write.password_hash)
+      batch.Put(secrets_cf_, S(o.address), S(*write.password_hash));
+    change.full_image = true;
+    change.attrs = o.attrs;
+  }
+  Event ev;
+  ev.seq = seq;
+  ev.time_us = NowMicros();
+  ev.body = std::move(change);
+  batch.Put(changes_cf_, BigEndian64(seq), EncodeEvent(ev));
+  if (applied_intent)
+    batch.Put(applied_cf_, BigEndian64(applied_intent), BigEndian64(seq));
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(db_->Write(wo, &batch), "writing " + o.address));
+  last_change_ = seq;
+  return seq;
+}
+
+Status EmbeddedMailDirectory::ReadChanges(std::uint64_t after, std::size_t max,
+                                          std::vector<ObservedChange>* out,
+                                          std::uint64_t* last) const {
+  out->clear();
+  *last = after;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), changes_cf_));
+  const std::string start = BigEndian64(after + 1);
+  for (it->Seek(start); it->Valid() && out->size() < max; it->Next()) {
+    if (it->key().size() != 8)
+      return Status::Corruption("mail directory: change key of " +
+                                std::to_string(it->key().size()) +
+                                " bytes, expected 8");
+    const std::uint64_t seq = GetBigEndian64({it->key().data(), 8});
+    Event ev;
+    Status d = DecodeEvent({it->value().data(), it->value().size()}, seq, &ev);
+    if (!d.ok()) return d.WithContext("mail directory change feed");
+    auto* change = std::get_if<ObservedChange>(&ev.body);
+    if (!change)
+      return Status::Corruption("mail directory: change " +
+                                std::to_string(seq) +
+                                " is not an observed change");
+    change->connector = ConnectorFor(change->domain);
+    out->push_back(std::move(*change));
+    *last = seq;
+  }
+  return FromRocks(it->status(), "reading the change feed");
+}
+
+Status EmbeddedMailDirectory::DeliverFrom(std::uint64_t* pos,
+                                          SourceSink* sink) {
+  const std::size_t batch = BatchSize();
+  while (true) {
+    std::vector<ObservedChange> changes;
+    std::uint64_t last = *pos;
+    DIRLEDGER_RETURN_IF_ERROR(ReadChanges(*pos, batch, &changes, &last));
+    if (changes.empty()) return Status::Ok();
+    std::vector<EventBody> events;
+    events.reserve(changes.size());
+    for (auto& c : changes) events.emplace_back(std::move(c));
+    DIRLEDGER_RETURN_IF_ERROR(
+        sink->Deliver(std::move(events), std::to_string(last)));
+    *pos = last;
+    if (sink->StopRequested()) return Status::Ok();
+  }
+}
+
+Status EmbeddedMailDirectory::RunOnce(std::string_view cookie,
+                                      SourceSink* sink) {
+  auto after = ParseCookie(cookie);
+  if (!after.ok()) return after.status();
+  std::uint64_t pos = *after;
+  return DeliverFrom(&pos, sink);
+}
+
+Status EmbeddedMailDirectory::Run(std::string_view cookie, SourceSink* sink) {
+  auto after = ParseCookie(cookie);
+  if (!after.ok()) return after.status();
+  std::uint64_t pos = *after;
+  const auto slice = std::chrono::milliseconds(50);
+  const auto poll = std::chrono::duration<double>(options_.poll_interval_s);
+  while (!sink->StopRequested()) {
+    // Delivers up to the end of the feed as it reads it; `pos` is what was
+    // delivered, so a change committed meanwhile is read on the next pass.
+    DIRLEDGER_RETURN_IF_ERROR(DeliverFrom(&pos, sink));
+    std::unique_lock<std::mutex> lock(mu_);
+    const auto deadline = std::chrono::steady_clock::now() + poll;
+    while (last_change_ <= pos && !sink->StopRequested() &&
+           std::chrono::steady_clock::now() < deadline) {
+      changed_.wait_for(lock, slice);
+    }
+  }
+  return Status::Ok();
+}
+
+ApplyResult EmbeddedMailDirectory::Apply(const Intent& intent) {
+  ApplyResult result;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (intent.id != 0) {
+      std::string v;
+      auto s = db_->Get(rocksdb::ReadOptions(), applied_cf_,
+                        BigEndian64(intent.id), &v);
+      if (s.ok()) {
+        result.already_applied = true;
+        result.message = "intent " + std::to_string(intent.id) +
+                         " was already applied to " + intent.target_id;
+        return result;
+      }
+      if (!s.IsNotFound()) {
+        result.status = FromRocks(s, "reading applied intents");
+        return result;
+      }
+    }
+    auto address = NormalizeAddress(intent.target_id);
+    std::optional<MailObject> current;
+    if (address.ok()) {
+      auto got = Get(*address);
+      if (!got.ok()) {
+        result.status = got.status();
+        return result;
+      }
+      current = std::move(got).value();
+    }
+    auto plan = PlanIntent(intent, current);
+    if (!plan.ok()) {
+      result.status = plan.status();
+      return result;
+    }
+    result.message = plan->description;
+    if (plan->action == ApplyPlan::Action::kNothing) {
+      result.already_applied = true;
+      return result;
+    }
+    if (plan->action == ApplyPlan::Action::kCreate &&
+        !HasDomain(plan->target.domain())) {
+      result.status = Status::NotFound(
+          "domain " + std::string(plan->target.domain()) +
+          " does not exist in the mail directory (add it to the config's "
+          "[[domain]] list or with `dirledger mail add-domain`)");
+      return result;
+    }
+    MailWrite w;
+    w.object = plan->target;
+    w.origin_intent = intent.id;
+    w.op = plan->action == ApplyPlan::Action::kCreate   ? ChangeOp::kAdd
+           : plan->action == ApplyPlan::Action::kUpdate ? ChangeOp::kModify
+                                                        : ChangeOp::kDelete;
+    auto seq = CommitLocked(w, intent.id);
+    if (!seq.ok()) {
+      result.status = seq.status();
+      return result;
+    }
+  }
+  changed_.notify_all();
+  return result;
+}
+
+}  // namespace dirledger

@@ -1,0 +1,130 @@
+#include "engine/intake.h"
+
+namespace dirledger {
+
+Intake::Intake(EventLog* log, std::shared_ptr<const RuleSet> rules,
+               Decider decider, IntakeOptions options)
+    : log_(log),
+      rules_(std::move(rules)),
+      decider_(std::move(decider)),
+      options_(options) {}
+
+Intake::~Intake() = default;
+
+Result<bool> Intake::RecordConfig(const ConfigChange& change) {
+  std::vector<EventLog::ConfigRecord> history;
+  DIRLEDGER_RETURN_IF_ERROR(log_->ConfigHistory(&history));
+  std::string last_sha;
+  if (!history.empty()) last_sha = history.back().sha256;
+  if (options_.dry_run) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!dry_config_sha_.empty()) last_sha = dry_config_sha_;
+  }
+  if (last_sha == change.sha256) return false;
+  std::vector<EventBody> events;
+  events.emplace_back(change);
+  DIRLEDGER_RETURN_IF_ERROR(Append(std::move(events), std::nullopt));
+  if (options_.dry_run) {
+    std::lock_guard<std::mutex> l(mu_);
+    dry_config_sha_ = change.sha256;
+  }
+  return true;
+}
+
+Status Intake::Append(
+    std::vector<EventBody> events,
+    const std::optional<std::pair<std::string, std::string>>& cursor,
+    AppendResult* result) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (result) *result = AppendResult{};
+  if (events.empty() && !cursor) return Status::Ok();
+
+  std::unique_ptr<LogTransaction> own;
+  LogTransaction* txn = nullptr;
+  if (options_.dry_run) {
+    if (!dry_txn_) {
+      auto t = log_->Begin();
+      if (!t.ok()) return t.status();
+      dry_txn_ = std::move(t).value();
+    }
+    txn = dry_txn_.get();
+  } else {
+    auto t = log_->Begin();
+    if (!t.ok()) return t.status();
+    own = std::move(t).value();
+    txn = own.get();
+  }
+
+  Decision decision;
+  StateDelta delta;
+  std::vector<std::string> index_ids;
+  for (EventBody& body : events) {
+    Event event;
+    event.seq = txn->NextSeq();
+    event.body = std::move(body);
+    if (auto* h = std::get_if<DeleteHold>(&event.body); h && h->hold_id.empty())
+      h->hold_id = "hold-" + std::to_string(event.seq);
+    // A DN is worth indexing when it is new for its object (explain by an
+    // old DN finds the event where that DN first appeared).
+    std::string unchanged_dn;
+    if (const auto* c = std::get_if<ObservedChange>(&event.body);
+        c && !c->dn.empty()) {
+      if (auto old = txn->projection().GetObject(c->side, c->kind, c->id);
+          old && EqualsIgnoreCase(old->dn, c->dn))
+        unchanged_dn = c->dn;
+    }
+    decision = Decision{};
+    delta.clear();
+    decider_(txn->projection(), event, *rules_, &decision, &delta);
+    decision.seq = event.seq;
+    DIRLEDGER_RETURN_IF_ERROR(txn->projection().status().WithContext(
+        "deciding log record " + std::to_string(event.seq)));
+    index_ids.clear();
+    for (const std::string& id : decision.object_ids)
+      if (unchanged_dn.empty() || !EqualsIgnoreCase(id, unchanged_dn))
+        index_ids.push_back(id);
+    if (const auto* c = std::get_if<ObservedChange>(&event.body);
+        c && unchanged_dn.empty() && !c->dn.empty())
+      index_ids.push_back(c->dn);
+    DIRLEDGER_RETURN_IF_ERROR(txn->Add(&event, &decision, index_ids));
+    DIRLEDGER_RETURN_IF_ERROR(txn->projection().Apply(delta));
+    if (result) {
+      if (result->first_seq == 0) result->first_seq = event.seq;
+      result->last_seq = event.seq;
+      for (const Intent& i : decision.intents) result->intents.push_back(i);
+      if (options_.keep_decisions) result->decisions.push_back(decision);
+    }
+  }
+  if (cursor) {
+    if (options_.dry_run) {
+      dry_cursors_[cursor->first] = cursor->second;
+    } else {
+      txn->PutCursor(cursor->first, cursor->second);
+    }
+  }
+  if (options_.dry_run) return Status::Ok();
+  return txn->Commit();
+}
+
+const ProjectionStore& Intake::projection() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (dry_txn_) return dry_txn_->projection();
+  return log_->projection();
+}
+
+void Intake::WithProjection(
+    const std::function<void(const ProjectionStore&)>& fn) {
+  std::lock_guard<std::mutex> l(mu_);
+  fn(dry_txn_ ? dry_txn_->projection() : log_->projection());
+}
+
+std::string Intake::Cursor(const std::string& source) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (auto it = dry_cursors_.find(source); it != dry_cursors_.end())
+    return it->second;
+  std::string cookie;
+  Status s = log_->GetCursor(source, &cookie);
+  return s.ok() ? cookie : std::string();
+}
+
+}  // namespace dirledger

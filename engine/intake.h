@@ -1,0 +1,96 @@
+// Intake: the single writer of the log. It takes events (from sources, the
+// appliers' outcomes, operator commands), decides each one with the
+// reconciler against the projection as it stands inside the same
+// transaction, and commits event, decision, projection change and cursor in
+// ONE log write. After a crash nothing is half-written: a source resumes from
+// the cursor stored with the last events it delivered.
+//
+// The config in force is recorded as a ConfigChange event whenever its
+// fingerprint differs from the last one recorded, so replay decides every
+// event under the rules that were in force at the time.
+//
+// Dry run: every append is decided inside one transaction that is never
+// committed; later appends see earlier ones, nothing is written.
+//
+// Thread safety: thread-safe; appends are serialized.
+#ifndef DIRLEDGER_ENGINE_INTAKE_H_
+#define DIRLEDGER_ENGINE_INTAKE_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "codecs/event.h"
+#include "codecs/projection.h"
+#include "replay/rules.h"
+#include "storage/event_log.h"
+
+namespace dirledger {
+
+// The decision function; Reconcile() in production, simpler ones in tests.
+using Decider = std::function<void(const ProjectionView&, const Event&,
+                                   const RuleSet&, Decision*, StateDelta*)>;
+
+// What one append produced.
+struct AppendResult {
+  std::uint64_t first_seq = 0;  // 0 when nothing was appended
+  std::uint64_t last_seq = 0;
+  std::vector<Intent> intents;  // new intents, in decision order
+  std::vector<Decision> decisions;  // kept only when Intake keeps them
+};
+
+struct IntakeOptions {
+  bool dry_run = false;
+  bool keep_decisions = false;  // fill AppendResult::decisions (dry-run output)
+};
+
+class Intake {
+ public:
+  Intake(EventLog* log, std::shared_ptr<const RuleSet> rules, Decider decider,
+         IntakeOptions options = {});
+  ~Intake();
+
+  // Appends a ConfigChange unless the last recorded config has the same
+  // fingerprint. Returns whether it appended.
+  Result<bool> RecordConfig(const ConfigChange& change);
+
+  // Decides and appends `events` and, when given, stores `cursor`
+  // (source id, cookie) with them, in one log write.
+  Status Append(std::vector<EventBody> events,
+                const std::optional<std::pair<std::string, std::string>>& cursor,
+                AppendResult* result = nullptr);
+
+  // The projection as this intake sees it (in a dry run, including what the
+  // dry run decided). REQUIRES: the caller holds no reference across
+  // appends from other threads.
+  const ProjectionStore& projection();
+
+  // Runs `fn` with the intake's lock held and the projection it sees, so a
+  // caller can read several records consistently.
+  void WithProjection(const std::function<void(const ProjectionStore&)>& fn);
+
+  const RuleSet& rules() const { return *rules_; }
+  EventLog* log() { return log_; }
+  bool dry_run() const { return options_.dry_run; }
+
+  // The cursor of `source` as this intake sees it ("" when none).
+  std::string Cursor(const std::string& source);
+
+ private:
+  EventLog* log_;
+  std::shared_ptr<const RuleSet> rules_;
+  Decider decider_;
+  IntakeOptions options_;
+  std::mutex mu_;
+  std::unique_ptr<LogTransaction> dry_txn_;  // dry run only
+  std::map<std::string, std::string> dry_cursors_;
+  std::string dry_config_sha_;
+};
+
+}  // namespace dirledger
+
+#endif  // DIRLEDGER_ENGINE_INTAKE_H_

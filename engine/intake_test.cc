@@ -1,0 +1,331 @@
+#include "engine/intake.h"
+
+#include <catch2/catch.hpp>
+
+#include "codecs/test_events.h"
+#include "engine/run_loop.h"
+#include "engine/source_intake.h"
+#include "tests/support/temp_dir.h"
+
+namespace dirledger {
+namespace {
+
+// A small decider for engine tests: keeps objects as reported, turns every
+// LDAP change into one mail intent, and clears an intent on its outcome.
+void TestDecider(const ProjectionView& state, const Event& e, const RuleSet&,
+                 Decision* d, StateDelta* delta) {
+  d->rule = "test";
+  if (const auto* c = std::get_if<ObservedChange>(&e.body)) {
+    if (c->op == ChangeOp::kDelete) {
+      delta->mutations.push_back(EraseObject{c->side, c->kind, c->id});
+      d->outcome = Outcome::kPropagated;
+      return;
+    }
+    ObjectState o;
+    o.side = c->side;
+    o.kind = c->kind;
+    o.id = c->id;
+    o.dn = c->dn;
+    o.domain = c->domain;
+    o.connector = c->connector;
+    o.source = c->source;
+    o.attrs = c->attrs;
+    o.version = e.seq;
+    delta->mutations.push_back(PutObject{o});
+    if (c->side == Side::kLdap) {
+      Intent i;
+      i.id = MakeIntentId(e.seq, 0);
+      i.target = Side::kMail;
+      i.op = IntentOp::kModify;
+      i.target_id = c->id + "@mail";
+      i.connector = c->connector;
+      d->intents.push_back(i);
+      delta->mutations.push_back(PutPending{PendingIntent{i, e.seq, false}});
+    }
+    d->outcome = Outcome::kPropagated;
+    return;
+  }
+  if (const auto* w = std::get_if<WriteOutcome>(&e.body)) {
+    delta->mutations.push_back(ErasePending{w->intent_id});
+    d->outcome = w->ok ? Outcome::kApplied : Outcome::kFailed;
+    return;
+  }
+  if (const auto* h = std::get_if<DeleteHold>(&e.body)) {
+    delta->mutations.push_back(PutHold{HoldState{*h, HoldStatus::kOpen, e.seq, 0}});
+    d->outcome = Outcome::kHeld;
+    return;
+  }
+  d->outcome = Outcome::kRecorded;
+}
+
+std::shared_ptr<const RuleSet> Rules(std::uint64_t threshold) {
+  Config c;
+  ConnectorConfig corp;
+  corp.name = "corp";
+  corp.uris = {"ldap://127.0.0.1:1"};
+  corp.account_base_dn = "ou=people,%D";
+  corp.delete_threshold = threshold;
+  c.connectors.push_back(corp);
+  c.domains.push_back({"example.com", true, "corp"});
+  return std::move(RuleSet::Compile(c)).value();
+}
+
+struct Fixture {
+  test::TempDir tmp;
+  std::unique_ptr<EventLog> log;
+  std::unique_ptr<Intake> intake;
+  std::atomic<bool> stop{false};
+
+  explicit Fixture(std::uint64_t threshold = 3, bool dry = false) {
+    LogOptions o;
+    o.sync = false;
+    log = std::move(EventLog::Open(tmp.path(), o)).value();
+    IntakeOptions io;
+    io.dry_run = dry;
+    intake = std::make_unique<Intake>(log.get(), Rules(threshold), TestDecider, io);
+  }
+  void Reopen(bool dry) {
+    IntakeOptions io;
+    io.dry_run = dry;
+    intake = std::make_unique<Intake>(log.get(), Rules(3), TestDecider, io);
+  }
+  std::string Cursor(const std::string& source) {
+    std::string c;
+    return log->GetCursor(source, &c).ok() ? c : "";
+  }
+  bool Known(const ObservedChange& c) {
+    return log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, c.id)
+        .has_value();
+  }
+};
+
+std::vector<EventBody> People(int first, int n) {
+  std::vector<EventBody> v;
+  for (int i = first; i < first + n; ++i) v.emplace_back(testing::PersonChange(i));
+  return v;
+}
+
+RefreshPhase Phase(PhaseKind k) {
+  return RefreshPhase{"corp/syncrepl", "corp", k, RefreshMode::kPresent, 0, 0, 0};
+}
+
+}  // namespace
+
+TEST_CASE("events, decisions and cursor are appended together", "[intake]") {
+  Fixture f;
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp", &f.stop);
+  REQUIRE(sink.Deliver(People(1, 5), std::string("c1")).ok());
+  CHECK(f.log->last_seq() == 5);
+  CHECK(f.Cursor("corp/syncrepl") == "c1");
+  Decision d;
+  REQUIRE(f.log->ReadDecision(3, &d).ok());
+  CHECK(d.outcome == Outcome::kPropagated);
+  CHECK(sink.stats().changes == 5);
+}
+
+TEST_CASE("a present phase that would delete more than the threshold is held",
+          "[intake][guard]") {
+  Fixture f(/*threshold=*/3);
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp", &f.stop);
+  REQUIRE(sink.Deliver(People(1, 10), std::string("c1")).ok());
+  // A refresh whose present phase names only 5 of the 10: 5 missing > 3.
+  std::vector<EventBody> begin;
+  begin.emplace_back(Phase(PhaseKind::kBegin));
+  REQUIRE(sink.Deliver(std::move(begin), std::nullopt).ok());
+  std::vector<std::string> present;
+  for (int i = 1; i <= 5; ++i) present.push_back(testing::PersonChange(i).id);
+  REQUIRE(sink.EndPresentPhase(present, Phase(PhaseKind::kEnd), std::string("c2")).ok());
+  CHECK(f.Cursor("corp/syncrepl") == "c2");
+  // Nothing was deleted; one hold names the five.
+  for (int i = 1; i <= 10; ++i) CHECK(f.Known(testing::PersonChange(i)));
+  int holds = 0;
+  REQUIRE(f.log->projection().ForEachHold([&](const HoldState& h) {
+    ++holds;
+    CHECK(h.hold.deletes.size() == 5);
+    CHECK(h.hold.hold_id.rfind("hold-", 0) == 0);
+    CHECK(h.hold.reason.find("exceed delete_threshold 3") != std::string::npos);
+    return true;
+  }).ok());
+  CHECK(holds == 1);
+  CHECK(sink.stats().held == 5);
+}
+
+TEST_CASE("an empty present phase holds everything", "[intake][guard]") {
+  Fixture f(3);
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp", &f.stop);
+  REQUIRE(sink.Deliver(People(1, 10), std::string("c1")).ok());
+  REQUIRE(sink.EndPresentPhase({}, Phase(PhaseKind::kEnd), std::string("c2")).ok());
+  CHECK(sink.stats().held == 10);
+  for (int i = 1; i <= 10; ++i) CHECK(f.Known(testing::PersonChange(i)));
+}
+
+TEST_CASE("deletes within the threshold go through", "[intake][guard]") {
+  Fixture f(3);
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp", &f.stop);
+  REQUIRE(sink.Deliver(People(1, 10), std::string("c1")).ok());
+  std::vector<std::string> present;
+  for (int i = 1; i <= 8; ++i) present.push_back(testing::PersonChange(i).id);
+  REQUIRE(sink.EndPresentPhase(present, Phase(PhaseKind::kEnd), std::string("c2")).ok());
+  CHECK_FALSE(f.Known(testing::PersonChange(9)));
+  CHECK_FALSE(f.Known(testing::PersonChange(10)));
+  CHECK(f.Known(testing::PersonChange(8)));
+  CHECK(sink.stats().held == 0);
+  CHECK(sink.stats().deletes == 2);
+}
+
+TEST_CASE("a refresh's cursor waits for its buffered deletes",
+          "[intake][guard]") {
+  Fixture f(3);
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp", &f.stop);
+  REQUIRE(sink.Deliver(People(1, 4), std::string("c1")).ok());
+  std::vector<EventBody> batch;
+  batch.emplace_back(Phase(PhaseKind::kBegin));
+  batch.emplace_back(testing::PersonChange(1, ChangeOp::kDelete));
+  REQUIRE(sink.Deliver(std::move(batch), std::string("c2")).ok());
+  // The delete is not yet appended, and the cursor did not move past it.
+  CHECK(f.Known(testing::PersonChange(1)));
+  CHECK(f.Cursor("corp/syncrepl") == "c1");
+  std::vector<EventBody> end;
+  end.emplace_back(Phase(PhaseKind::kEnd));
+  REQUIRE(sink.Deliver(std::move(end), std::string("c3")).ok());
+  CHECK_FALSE(f.Known(testing::PersonChange(1)));
+  CHECK(f.Cursor("corp/syncrepl") == "c3");
+}
+
+TEST_CASE("persist-mode deletes over the threshold in the window are held",
+          "[intake][guard]") {
+  Fixture f(3);
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp", &f.stop);
+  REQUIRE(sink.Deliver(People(1, 10), std::string("c1")).ok());
+  for (int i = 1; i <= 3; ++i) {
+    std::vector<EventBody> one;
+    one.emplace_back(testing::PersonChange(i, ChangeOp::kDelete));
+    REQUIRE(sink.Deliver(std::move(one), "d" + std::to_string(i)).ok());
+  }
+  CHECK_FALSE(f.Known(testing::PersonChange(3)));
+  std::vector<EventBody> fourth;
+  fourth.emplace_back(testing::PersonChange(4, ChangeOp::kDelete));
+  REQUIRE(sink.Deliver(std::move(fourth), std::string("d4")).ok());
+  CHECK(f.Known(testing::PersonChange(4)));
+  CHECK(sink.stats().held == 1);
+  CHECK(f.Cursor("corp/syncrepl") == "d4");
+}
+
+TEST_CASE("a dry run decides but writes nothing and moves no cursor",
+          "[intake]") {
+  Fixture f;
+  {
+    SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp", &f.stop);
+    REQUIRE(sink.Deliver(People(1, 2), std::string("c1")).ok());
+  }
+  f.Reopen(/*dry=*/true);
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp", &f.stop);
+  REQUIRE(sink.Deliver(People(3, 2), std::string("c2")).ok());
+  // The dry run sees its own decisions...
+  CHECK(f.intake->projection()
+            .GetObject(Side::kLdap, ObjectKind::kAccount, testing::PersonChange(4).id)
+            .has_value());
+  CHECK(f.intake->Cursor("corp/syncrepl") == "c2");
+  // ...the log does not.
+  CHECK(f.log->last_seq() == 2);
+  CHECK(f.Cursor("corp/syncrepl") == "c1");
+  CHECK_FALSE(f.Known(testing::PersonChange(4)));
+}
+
+TEST_CASE("the config is recorded once per fingerprint", "[intake]") {
+  Fixture f;
+  ConfigChange a{"data_dir = \"a\"", std::string(32, 'a'), {}, "x.toml"};
+  ConfigChange b{"data_dir = \"b\"", std::string(32, 'b'), {}, "x.toml"};
+  CHECK(*f.intake->RecordConfig(a));
+  CHECK_FALSE(*f.intake->RecordConfig(a));
+  CHECK(*f.intake->RecordConfig(b));
+  CHECK(*f.intake->RecordConfig(a));
+  CHECK(f.log->last_seq() == 3);
+  std::vector<EventLog::ConfigRecord> history;
+  REQUIRE(f.log->ConfigHistory(&history).ok());
+  REQUIRE(history.size() == 3);
+  CHECK(history[1].seq == 2);
+}
+
+namespace {
+
+class FakeApplier : public Applier {
+ public:
+  Side side() const override { return Side::kMail; }
+  ApplyResult Apply(const Intent& intent) override {
+    applied.push_back(intent.id);
+    ApplyResult r;
+    if (unavailable) r.status = Status::Unavailable("mail server down");
+    return r;
+  }
+  std::vector<std::uint64_t> applied;
+  bool unavailable = false;
+};
+
+class FakeSource : public Source {
+ public:
+  explicit FakeSource(std::vector<EventBody> events) : events_(std::move(events)) {}
+  const std::string& id() const override { return id_; }
+  Side side() const override { return Side::kLdap; }
+  Status RunOnce(std::string_view, SourceSink* sink) override {
+    ++passes;
+    if (passes > 1) return Status::Ok();
+    return sink->Deliver(std::move(events_), std::string("cookie"));
+  }
+  Status Run(std::string_view c, SourceSink* sink) override { return RunOnce(c, sink); }
+  int passes = 0;
+
+ private:
+  std::string id_ = "corp/syncrepl";
+  std::vector<EventBody> events_;
+};
+
+}  // namespace
+
+TEST_CASE("run once: sources, then intents applied and their outcomes logged",
+          "[runloop]") {
+  Fixture f;
+  FakeSource source(People(1, 3));
+  FakeApplier mail;
+  RunLoop loop(f.intake.get(), {&source}, {{{Side::kMail, ""}, &mail}}, &f.stop,
+               nullptr);
+  RunStats stats;
+  REQUIRE(loop.RunOnce(&stats).ok());
+  CHECK(mail.applied.size() == 3);
+  CHECK(stats.applied == 3);
+  // 3 changes + 3 outcomes; nothing left pending.
+  CHECK(f.log->last_seq() == 6);
+  int pending = 0;
+  REQUIRE(f.log->projection().ForEachPending([&](const PendingIntent&) {
+    return ++pending, true;
+  }).ok());
+  CHECK(pending == 0);
+  CHECK(source.passes == 2);  // a second round picked up nothing new
+}
+
+TEST_CASE("an unavailable peer leaves intents pending for the next run",
+          "[runloop]") {
+  Fixture f;
+  FakeSource source(People(1, 2));
+  FakeApplier mail;
+  mail.unavailable = true;
+  {
+    RunLoop loop(f.intake.get(), {&source}, {{{Side::kMail, ""}, &mail}},
+                 &f.stop, nullptr);
+    RunStats stats;
+    REQUIRE(loop.RunOnce(&stats).ok());
+    CHECK(stats.retry_later == 2);
+    CHECK(f.log->last_seq() == 2);  // no outcome recorded
+  }
+  mail.unavailable = false;
+  mail.applied.clear();
+  FakeSource idle({});
+  RunLoop loop(f.intake.get(), {&idle}, {{{Side::kMail, ""}, &mail}}, &f.stop,
+               nullptr);
+  RunStats stats;
+  REQUIRE(loop.RunOnce(&stats).ok());
+  CHECK(mail.applied.size() == 2);
+  CHECK(stats.applied == 2);
+}
+
+}  // namespace dirledger

@@ -1,0 +1,205 @@
+#include "engine/run_loop.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace dirledger {
+
+RunLoop::RunLoop(Intake* intake, std::vector<Source*> sources,
+                 std::map<std::pair<Side, std::string>, Applier*> appliers,
+                 std::atomic<bool>* stop, RunObserver* observer)
+    : intake_(intake),
+      sources_(std::move(sources)),
+      appliers_(std::move(appliers)),
+      stop_(stop),
+      observer_(observer ? observer : &null_observer_) {}
+
+Applier* RunLoop::ApplierFor(const Intent& intent) {
+  auto it = appliers_.find({intent.target, intent.connector});
+  if (it == appliers_.end()) it = appliers_.find({intent.target, ""});
+  return it == appliers_.end() ? nullptr : it->second;
+}
+
+Status RunLoop::Pass(Source* source, RunStats* stats) {
+  observer_->OnPassStart(source->id());
+  std::string connector;
+  for (const auto& c : intake_->rules().connectors())
+    if (source->id().rfind(c.config.name + "/", 0) == 0)
+      connector = c.config.name;
+  SourceIntake* sink_ptr = nullptr;
+  SourceIntake sink(intake_, source->id(), source->side(), connector, stop_,
+                    [&](const AppendResult& r) {
+                      observer_->OnAppend(source->id(), r, sink_ptr->stats());
+                      if (intake_->dry_run())
+                        for (const Intent& i : r.intents)
+                          stats->dry_run_intents.push_back(i);
+                    });
+  sink_ptr = &sink;
+  const std::string cookie = intake_->Cursor(source->id());
+  Status s = source->RunOnce(cookie, &sink);
+  stats->events += sink.stats().events;
+  stats->held += sink.stats().held;
+  observer_->OnPassEnd(source->id(), s, sink.stats());
+  return s.WithContext(source->id());
+}
+
+Status RunLoop::ApplyOne(const PendingIntent& p, RunStats* stats,
+                         bool* retry_later) {
+  *retry_later = false;
+  const Intent& intent = p.intent;
+  Applier* applier = ApplierFor(intent);
+  ApplyResult r;
+  if (!applier) {
+    r.status = Status::InvalidArgument(
+        "no " + std::string(SideName(intent.target)) + " writer for connector \"" +
+        intent.connector + "\"");
+  } else {
+    r = applier->Apply(intent);
+  }
+  observer_->OnApplied(intent, r);
+  if (!r.status.ok() && r.status.retryable()) {
+    *retry_later = true;
+    ++stats->retry_later;
+    return Status::Ok();
+  }
+  WriteOutcome o;
+  o.intent_id = intent.id;
+  o.ok = r.status.ok();
+  o.message = r.status.ok() ? r.message : r.status.message();
+  o.side = intent.target;
+  o.target_id = intent.target_id;
+  o.assigned_id = r.assigned_id;
+  o.retryable = r.status.retryable();
+  o.attempts = 1;
+  o.already_applied = r.already_applied;
+  if (o.ok)
+    ++stats->applied;
+  else
+    ++stats->failed;
+  std::vector<EventBody> events;
+  events.emplace_back(std::move(o));
+  return intake_->Append(std::move(events), std::nullopt);
+}
+
+Status RunLoop::ApplyPending(RunStats* stats) {
+  if (intake_->dry_run()) return Status::Ok();
+  std::vector<PendingIntent> todo;
+  Status scan;
+  intake_->WithProjection([&](const ProjectionStore& p) {
+    scan = p.ForEachPending([&](const PendingIntent& pi) {
+      if (!pi.applied) todo.push_back(pi);
+      return true;
+    });
+  });
+  DIRLEDGER_RETURN_IF_ERROR(scan);
+  for (const PendingIntent& p : todo) {
+    if (stop_ && stop_->load()) break;
+    bool retry = false;
+    DIRLEDGER_RETURN_IF_ERROR(ApplyOne(p, stats, &retry));
+  }
+  return Status::Ok();
+}
+
+Status RunLoop::RunOnce(RunStats* stats) {
+  Status first_error;
+  // Intents a crash left pending go first.
+  DIRLEDGER_RETURN_IF_ERROR(ApplyPending(stats));
+  for (int round = 0; round < 3; ++round) {
+    const std::uint64_t applied_before = stats->applied + stats->failed;
+    for (Source* s : sources_) {
+      if (stop_ && stop_->load()) return Status::Aborted("stopped by signal");
+      Status st = Pass(s, stats);
+      if (!st.ok()) {
+        observer_->OnError(s->id(), st);
+        if (first_error.ok()) first_error = st;
+      }
+    }
+    DIRLEDGER_RETURN_IF_ERROR(ApplyPending(stats));
+    if (intake_->dry_run()) break;
+    if (stats->applied + stats->failed == applied_before) break;
+  }
+  return first_error;
+}
+
+Status RunLoop::Run(RunStats* stats) {
+  DIRLEDGER_RETURN_IF_ERROR(ApplyPending(stats));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool work = true;
+  std::vector<std::thread> threads;
+  std::vector<Status> results(sources_.size());
+  std::atomic<int> running{static_cast<int>(sources_.size())};
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    threads.emplace_back([&, i] {
+      Source* source = sources_[i];
+      std::string connector;
+      for (const auto& c : intake_->rules().connectors())
+        if (source->id().rfind(c.config.name + "/", 0) == 0)
+          connector = c.config.name;
+      SourceIntake* sink_ptr = nullptr;
+      SourceIntake sink(intake_, source->id(), source->side(), connector,
+                        stop_, [&](const AppendResult& r) {
+                          observer_->OnAppend(source->id(), r,
+                                              sink_ptr->stats());
+                          if (!r.intents.empty()) {
+                            std::lock_guard<std::mutex> l(mu);
+                            work = true;
+                            cv.notify_all();
+                          }
+                        });
+      sink_ptr = &sink;
+      observer_->OnPassStart(source->id());
+      // A source returns on stop or on an error it cannot retry; restart it
+      // after a pause unless stopping.
+      auto backoff = std::chrono::milliseconds(500);
+      while (!(stop_ && stop_->load())) {
+        Status s = source->Run(intake_->Cursor(source->id()), &sink);
+        if (stop_ && stop_->load()) break;
+        observer_->OnError(source->id(), s.ok() ? Status::Unavailable(
+                                                      "source returned")
+                                                : s);
+        results[i] = s;
+        std::unique_lock<std::mutex> l(mu);
+        cv.wait_for(l, backoff, [&] { return stop_ && stop_->load(); });
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+      }
+      observer_->OnPassEnd(source->id(), results[i], sink.stats());
+      --running;
+      std::lock_guard<std::mutex> l(mu);
+      cv.notify_all();
+    });
+  }
+  // The applier: runs whenever intents were decided, and every few seconds
+  // for retries.
+  Status applier_status;
+  while (!(stop_ && stop_->load())) {
+    {
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait_for(l, std::chrono::seconds(5),
+                  [&] { return work || (stop_ && stop_->load()); });
+      work = false;
+    }
+    if (stop_ && stop_->load()) break;
+    RunStats round;
+    Status s = ApplyPending(&round);
+    stats->applied += round.applied;
+    stats->failed += round.failed;
+    stats->retry_later += round.retry_later;
+    if (!s.ok()) {
+      observer_->OnError("applier", s);
+      applier_status = s;
+      break;
+    }
+  }
+  if (stop_) stop_->store(true);
+  {
+    std::lock_guard<std::mutex> l(mu);
+    cv.notify_all();
+  }
+  for (std::thread& t : threads) t.join();
+  return applier_status;
+}
+
+}  // namespace dirledger

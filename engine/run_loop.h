@@ -1,0 +1,86 @@
+// RunLoop: drives the sources and the appliers.
+//
+//   RunOnce(): every source does one pass (LDAP connectors first, then the
+//   mail side), then every pending intent is applied and its outcome
+//   appended; the passes repeat (at most three rounds) while writes were
+//   made, so the echoes of dirledger's own writes are recorded before it
+//   exits.
+//   Run(): every source runs in its own thread (refreshAndPersist, polling)
+//   and an applier thread applies intents as they are decided, until `stop`
+//   is set (SIGTERM): sources finish their current batch, the applier its
+//   current intent.
+//
+// Intents left pending by a crash (applied or not) are applied again at the
+// start; appliers are idempotent. A retryable failure (peer unavailable)
+// leaves the intent pending and is retried with backoff; any other failure
+// is appended as a failed outcome.
+//
+// Thread safety: Run/RunOnce are called from one thread.
+#ifndef DIRLEDGER_ENGINE_RUN_LOOP_H_
+#define DIRLEDGER_ENGINE_RUN_LOOP_H_
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/applier.h"
+#include "engine/intake.h"
+#include "engine/source.h"
+#include "engine/source_intake.h"
+
+namespace dirledger {
+
+// What the run loop tells its user (progress bar, log lines).
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void OnPassStart(const std::string& source) {}
+  virtual void OnAppend(const std::string& source, const AppendResult& r,
+                        const SourceStats& totals) {}
+  virtual void OnPassEnd(const std::string& source, const Status& s,
+                         const SourceStats& totals) {}
+  virtual void OnApplied(const Intent& intent, const ApplyResult& r) {}
+  virtual void OnError(const std::string& what, const Status& s) {}
+};
+
+struct RunStats {
+  std::uint64_t events = 0;
+  std::uint64_t applied = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t retry_later = 0;  // left pending: peer unavailable
+  std::uint64_t held = 0;
+  std::vector<Intent> dry_run_intents;
+};
+
+class RunLoop {
+ public:
+  // `appliers` maps (side, connector) to the applier for intents of that
+  // connector; the mail side uses connector "" for every connector.
+  RunLoop(Intake* intake, std::vector<Source*> sources,
+          std::map<std::pair<Side, std::string>, Applier*> appliers,
+          std::atomic<bool>* stop, RunObserver* observer);
+
+  Status RunOnce(RunStats* stats);
+  Status Run(RunStats* stats);
+
+  // Applies every pending intent not yet applied, appending outcomes.
+  Status ApplyPending(RunStats* stats);
+
+ private:
+  Status Pass(Source* source, RunStats* stats);
+  Applier* ApplierFor(const Intent& intent);
+  Status ApplyOne(const PendingIntent& p, RunStats* stats, bool* retry_later);
+
+  Intake* intake_;
+  std::vector<Source*> sources_;
+  std::map<std::pair<Side, std::string>, Applier*> appliers_;
+  std::atomic<bool>* stop_;
+  RunObserver* observer_;
+  RunObserver null_observer_;
+};
+
+}  // namespace dirledger
+
+#endif  // DIRLEDGER_ENGINE_RUN_LOOP_H_

@@ -1,0 +1,242 @@
+#include "engine/source_intake.h"
+
+#include <algorithm>
+#include <set>
+
+namespace dirledger {
+namespace {
+
+bool IsDelete(const EventBody& b) {
+  const auto* c = std::get_if<ObservedChange>(&b);
+  return c && c->op == ChangeOp::kDelete;
+}
+
+ObjectRef RefOf(const ObservedChange& c) {
+  return ObjectRef{c.side, c.kind, c.id, c.dn, c.domain};
+}
+
+}  // namespace
+
+SourceIntake::SourceIntake(Intake* intake, std::string source_id, Side side,
+                           std::string connector,
+                           const std::atomic<bool>* stop, AppendHook hook)
+    : intake_(intake),
+      source_id_(std::move(source_id)),
+      side_(side),
+      connector_(std::move(connector)),
+      stop_(stop),
+      hook_(std::move(hook)) {}
+
+bool SourceIntake::StopRequested() const { return stop_ && stop_->load(); }
+
+std::uint64_t SourceIntake::KnownCount() {
+  std::uint64_t n = 0;
+  intake_->WithProjection([&](const ProjectionStore& p) {
+    (void)p.ForEachObjectOfSource(
+        source_id_, [&](Side, ObjectKind, std::string_view) {
+          ++n;
+          return true;
+        });
+  });
+  return n;
+}
+
+std::uint64_t SourceIntake::Threshold(std::uint64_t known) const {
+  const ConnectorRules* c = intake_->rules().connector(connector_);
+  if (!c) return 500;  // the mail side: the documented default
+  return c->DeleteThreshold(known);
+}
+
+Status SourceIntake::AppendAndCount(std::vector<EventBody> events,
+                                    const std::optional<std::string>& cookie) {
+  if (events.empty() && !cookie) return Status::Ok();
+  std::uint64_t changes = 0, deletes = 0;
+  for (const EventBody& b : events) {
+    if (const auto* c = std::get_if<ObservedChange>(&b)) {
+      ++changes;
+      if (c->op == ChangeOp::kDelete) ++deletes;
+    }
+  }
+  const std::size_t n = events.size();
+  AppendResult result;
+  std::optional<std::pair<std::string, std::string>> cursor;
+  if (cookie) cursor.emplace(source_id_, *cookie);
+  DIRLEDGER_RETURN_IF_ERROR(intake_->Append(std::move(events), cursor, &result));
+  stats_.events += n;
+  stats_.changes += changes;
+  stats_.deletes += deletes;
+  ++stats_.batches;
+  if (hook_) hook_(result);
+  return Status::Ok();
+}
+
+Status SourceIntake::Settle(std::vector<EventBody> deletes,
+                            std::vector<EventBody> tail,
+                            const std::optional<std::string>& cookie,
+                            std::string_view why, std::uint64_t counted) {
+  const std::uint64_t known = KnownCount();
+  const std::uint64_t threshold = Threshold(known);
+  if (counted == 0) counted = deletes.size();
+  std::vector<EventBody> out;
+  if (!deletes.empty() && counted > threshold) {
+    DeleteHold hold;  // hold_id is assigned from its sequence by Intake
+    hold.source = source_id_;
+    hold.connector = connector_;
+    hold.known = known;
+    hold.reason = std::to_string(counted) + " deletes " +
+                  std::string(why) + " exceed delete_threshold " +
+                  std::to_string(threshold) + " (of " + std::to_string(known) +
+                  " known objects); held until approved";
+    for (const EventBody& b : deletes)
+      hold.deletes.push_back(RefOf(std::get<ObservedChange>(b)));
+    stats_.held += hold.deletes.size();
+    out.emplace_back(std::move(hold));
+  } else {
+    out = std::move(deletes);
+  }
+  for (EventBody& b : tail) out.push_back(std::move(b));
+  return AppendAndCount(std::move(out), cookie);
+}
+
+Status SourceIntake::Deliver(std::vector<EventBody> events,
+                             const std::optional<std::string>& cookie) {
+  std::vector<EventBody> pass;
+  std::vector<EventBody> persist_deletes;
+  std::optional<RefreshPhase> ended;
+  for (EventBody& b : events) {
+    if (const auto* p = std::get_if<RefreshPhase>(&b)) {
+      if (p->kind == PhaseKind::kBegin) {
+        in_refresh_ = true;
+        pass.push_back(std::move(b));
+      } else {
+        ended = *p;
+      }
+      continue;
+    }
+    if (IsDelete(b)) {
+      if (in_refresh_ || ended)
+        buffered_deletes_.push_back(std::move(b));
+      else
+        persist_deletes.push_back(std::move(b));
+      continue;
+    }
+    pass.push_back(std::move(b));
+  }
+
+  if (ended) {
+    // The refresh is over: settle its deletes with the final cookie.
+    in_refresh_ = false;
+    DIRLEDGER_RETURN_IF_ERROR(AppendAndCount(std::move(pass), std::nullopt));
+    std::vector<EventBody> tail;
+    tail.emplace_back(*ended);
+    std::optional<std::string> c = cookie ? cookie : deferred_cookie_;
+    deferred_cookie_.reset();
+    return Settle(std::exchange(buffered_deletes_, {}), std::move(tail), c,
+                  "in one refresh");
+  }
+  if (!persist_deletes.empty()) {
+    // Persist mode: count deletes over a rolling window.
+    const auto now = std::chrono::steady_clock::now();
+    while (!recent_deletes_.empty() && now - recent_deletes_.front() > window_)
+      recent_deletes_.pop_front();
+    const std::uint64_t in_window =
+        recent_deletes_.size() + persist_deletes.size();
+    const std::uint64_t threshold = Threshold(KnownCount());
+    for (size_t i = 0; i < persist_deletes.size(); ++i)
+      recent_deletes_.push_back(now);
+    DIRLEDGER_RETURN_IF_ERROR(AppendAndCount(std::move(pass), std::nullopt));
+    if (in_window > threshold)
+      return Settle(std::move(persist_deletes), {}, cookie,
+                    "within " + std::to_string(window_.count()) + " s",
+                    in_window);
+    return AppendAndCount(std::move(persist_deletes), cookie);
+  }
+  if (in_refresh_ && !buffered_deletes_.empty()) {
+    // Keep the cursor back until the buffered deletes are settled.
+    if (cookie) deferred_cookie_ = cookie;
+    return AppendAndCount(std::move(pass), std::nullopt);
+  }
+  return AppendAndCount(std::move(pass), cookie);
+}
+
+Status SourceIntake::EndPresentPhase(std::vector<std::string> present_ids,
+                                     RefreshPhase end,
+                                     const std::optional<std::string>& cookie) {
+  std::sort(present_ids.begin(), present_ids.end());
+  std::vector<EventBody> deletes = std::exchange(buffered_deletes_, {});
+  std::set<std::string> already;
+  for (const EventBody& b : deletes)
+    already.insert(std::get<ObservedChange>(b).id);
+  std::uint64_t known = 0;
+  Status scan;
+  intake_->WithProjection([&](const ProjectionStore& p) {
+    std::vector<std::pair<ObjectKind, std::string>> missing;
+    scan = p.ForEachObjectOfSource(
+        source_id_, [&](Side side, ObjectKind kind, std::string_view id) {
+          if (side != side_) return true;
+          ++known;
+          if (!std::binary_search(present_ids.begin(), present_ids.end(), id) &&
+              !already.count(std::string(id)))
+            missing.emplace_back(kind, std::string(id));
+          return true;
+        });
+    for (const auto& [kind, id] : missing) {
+      auto o = p.GetObject(side_, kind, id);
+      if (!o) continue;
+      ObservedChange c;
+      c.side = side_;
+      c.source = source_id_;
+      c.connector = o->connector;
+      c.domain = o->domain;
+      c.kind = kind;
+      c.id = id;
+      c.dn = o->dn;
+      c.op = ChangeOp::kDelete;
+      deletes.emplace_back(std::move(c));
+    }
+  });
+  DIRLEDGER_RETURN_IF_ERROR(scan);
+  in_refresh_ = false;
+  end.kind = PhaseKind::kEnd;
+  end.present = present_ids.size();
+  end.missing = deletes.size();
+  std::vector<EventBody> tail;
+  tail.emplace_back(std::move(end));
+  std::optional<std::string> c = cookie ? cookie : deferred_cookie_;
+  deferred_cookie_.reset();
+  return Settle(std::move(deletes), std::move(tail), c,
+                "after a present phase");
+}
+
+Status SourceIntake::ForEachKnown(
+    const std::function<bool(ObjectKind, std::string_view, const AttrList&)>&
+        fn) {
+  // Collect first: the callback may call back into the intake.
+  std::vector<ObjectState> objects;
+  Status s;
+  intake_->WithProjection([&](const ProjectionStore& p) {
+    std::vector<std::pair<ObjectKind, std::string>> ids;
+    s = p.ForEachObjectOfSource(source_id_,
+                                [&](Side side, ObjectKind kind, std::string_view id) {
+                                  if (side == side_) ids.emplace_back(kind, id);
+                                  return true;
+                                });
+    for (const auto& [kind, id] : ids)
+      if (auto o = p.GetObject(side_, kind, id)) objects.push_back(std::move(*o));
+  });
+  DIRLEDGER_RETURN_IF_ERROR(s);
+  for (const ObjectState& o : objects)
+    if (!fn(o.kind, o.id, o.attrs)) break;
+  return Status::Ok();
+}
+
+std::optional<ObjectState> SourceIntake::LookupKnown(std::string_view id) {
+  std::optional<ObjectState> out;
+  intake_->WithProjection([&](const ProjectionStore& p) {
+    out = p.GetObject(side_, ObjectKind::kAccount, id);
+    if (!out) out = p.GetObject(side_, ObjectKind::kGroup, id);
+  });
+  return out;
+}
+
+}  // namespace dirledger

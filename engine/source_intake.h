@@ -1,0 +1,90 @@
+// SourceIntake: the SourceSink one source delivers into. It forwards events
+// and cursors to the Intake and applies the mass-delete guard: deletes seen
+// during a refresh (explicit ones and those computed at the end of a present
+// phase) are counted per refresh, and when there are more than the
+// connector's delete_threshold they are appended as one DeleteHold instead,
+// to wait for `dirledger approve` — a provider that sends a partial or empty
+// present list cannot wipe the mail side. While deletes of an unfinished
+// refresh are buffered, the source's cursor is stored only with them, so a
+// crash never skips a delete. Outside refreshes (persist mode) deletes are
+// counted over a rolling window with the same threshold.
+//
+// Thread safety: one source thread at a time (as Source requires).
+#ifndef DIRLEDGER_ENGINE_SOURCE_INTAKE_H_
+#define DIRLEDGER_ENGINE_SOURCE_INTAKE_H_
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <string>
+
+#include "engine/intake.h"
+#include "engine/source.h"
+
+namespace dirledger {
+
+struct SourceStats {
+  std::uint64_t events = 0;        // appended
+  std::uint64_t changes = 0;       // of which observed changes
+  std::uint64_t deletes = 0;       // deletes appended
+  std::uint64_t held = 0;          // deletes held for approval
+  std::uint64_t batches = 0;
+};
+
+class SourceIntake : public SourceSink {
+ public:
+  // Called after every append (for the run loop to schedule intents and
+  // show progress).
+  using AppendHook = std::function<void(const AppendResult&)>;
+
+  SourceIntake(Intake* intake, std::string source_id, Side side,
+               std::string connector, const std::atomic<bool>* stop,
+               AppendHook hook = nullptr);
+
+  Status Deliver(std::vector<EventBody> events,
+                 const std::optional<std::string>& cookie) override;
+  Status EndPresentPhase(std::vector<std::string> present_ids, RefreshPhase end,
+                         const std::optional<std::string>& cookie) override;
+  Status ForEachKnown(
+      const std::function<bool(ObjectKind, std::string_view,
+                               const AttrList&)>& fn) override;
+  std::optional<ObjectState> LookupKnown(std::string_view id) override;
+  bool StopRequested() const override;
+
+  const SourceStats& stats() const { return stats_; }
+  const std::string& source_id() const { return source_id_; }
+
+  // Window for counting persist-mode deletes against the threshold.
+  void set_delete_window(std::chrono::seconds w) { window_ = w; }
+
+ private:
+  Status AppendAndCount(std::vector<EventBody> events,
+                        const std::optional<std::string>& cookie);
+  // Appends `deletes` (or one DeleteHold for them when `counted` deletes,
+  // default deletes.size(), exceed the threshold), then `tail`, with the
+  // cookie.
+  Status Settle(std::vector<EventBody> deletes, std::vector<EventBody> tail,
+                const std::optional<std::string>& cookie, std::string_view why,
+                std::uint64_t counted = 0);
+  std::uint64_t KnownCount();
+  std::uint64_t Threshold(std::uint64_t known) const;
+
+  Intake* intake_;
+  std::string source_id_;
+  Side side_;
+  std::string connector_;
+  const std::atomic<bool>* stop_;
+  AppendHook hook_;
+  SourceStats stats_;
+
+  bool in_refresh_ = false;
+  std::vector<EventBody> buffered_deletes_;
+  std::optional<std::string> deferred_cookie_;
+  std::chrono::seconds window_{60};
+  std::deque<std::chrono::steady_clock::time_point> recent_deletes_;
+};
+
+}  // namespace dirledger
+
+#endif  // DIRLEDGER_ENGINE_SOURCE_INTAKE_H_

@@ -1,0 +1,210 @@
+#include "replay/field_image.h"
+
+#include <optional>
+
+namespace dirledger {
+namespace {
+
+std::optional<std::string_view> StripPrefix(std::string_view v,
+                                            std::string_view prefix) {
+  if (prefix.empty()) return v;
+  if (v.size() < prefix.size() ||
+      !EqualsIgnoreCase(v.substr(0, prefix.size()), prefix))
+    return std::nullopt;
+  return v.substr(prefix.size());
+}
+
+void AddContactFields(const AttrList& attrs, const ObjectMap& map,
+                      bool ldap_names, AttrList* out) {
+  for (const FieldMapping& f : map.fields) {
+    const auto& v = AttrValues(attrs, ldap_names ? f.attribute : f.field);
+    if (!v.empty()) out->push_back(Attribute{f.field, {v.front()}});
+  }
+}
+
+// AD marks the primary address with an upper-case prefix ("SMTP:").
+std::string AsciiUpperPrefix(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return out;
+}
+
+void Finish(AttrList* out) {
+  if (!IsCanonical(*out)) CanonicalizeAttrs(out);
+}
+
+}  // namespace
+
+AttrList MailImage(const AttrList& attrs, const ObjectMap& map,
+                   std::string_view own_address) {
+  AttrList out;
+  out.reserve(map.fields.size() + 2);
+  AddContactFields(attrs, map, /*ldap_names=*/false, &out);
+  if (!map.aliases_attribute.empty()) {
+    std::vector<std::string> aliases;
+    for (const std::string& v : AttrValues(attrs, field::kAliases)) {
+      std::string a = AsciiLower(v);
+      if (a != own_address && !a.empty()) aliases.push_back(std::move(a));
+    }
+    if (!aliases.empty()) {
+      CanonicalizeValues(&aliases);
+      out.push_back(
+          Attribute{std::string(field::kAliases), std::move(aliases)});
+    }
+  }
+  if (!map.members_attribute.empty()) {
+    std::vector<std::string> members;
+    for (const std::string& v : AttrValues(attrs, field::kMembers))
+      if (!v.empty()) members.push_back(AsciiLower(v));
+    if (!members.empty()) {
+      CanonicalizeValues(&members);
+      out.push_back(
+          Attribute{std::string(field::kMembers), std::move(members)});
+    }
+  }
+  Finish(&out);
+  return out;
+}
+
+AttrList LdapImage(const AttrList& attrs, std::string_view own_dn,
+                   std::string_view own_address, const ObjectMap& map,
+                   StateReader* state, std::vector<std::string>* unresolved) {
+  AttrList out;
+  out.reserve(map.fields.size() + 2);
+  AddContactFields(attrs, map, /*ldap_names=*/true, &out);
+  if (!map.aliases_attribute.empty()) {
+    std::vector<std::string> aliases;
+    for (const std::string& v : AttrValues(attrs, map.aliases_attribute)) {
+      auto stripped = StripPrefix(v, map.aliases_prefix);
+      if (!stripped || stripped->empty()) continue;
+      std::string a = AsciiLower(*stripped);
+      if (a != own_address) aliases.push_back(std::move(a));
+    }
+    if (!aliases.empty()) {
+      CanonicalizeValues(&aliases);
+      out.push_back(
+          Attribute{std::string(field::kAliases), std::move(aliases)});
+    }
+  }
+  if (!map.members_attribute.empty()) {
+    std::vector<std::string> members;
+    for (const std::string& dn : AttrValues(attrs, map.members_attribute)) {
+      if (EqualsIgnoreCase(dn, own_dn)) continue;  // groupOfNames placeholder
+      std::string address = MemberAddressOfDn(dn, state);
+      if (address.empty()) {
+        if (unresolved) unresolved->push_back(dn);
+        continue;
+      }
+      members.push_back(std::move(address));
+    }
+    if (!members.empty()) {
+      CanonicalizeValues(&members);
+      out.push_back(
+          Attribute{std::string(field::kMembers), std::move(members)});
+    }
+  }
+  Finish(&out);
+  return out;
+}
+
+std::vector<std::string> DiffFields(const AttrList& a, const AttrList& b) {
+  std::vector<std::string> out;
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    int c = i == a.size()   ? 1
+            : j == b.size() ? -1
+                            : CompareIgnoreCase(a[i].name, b[j].name);
+    if (c < 0) {
+      out.push_back(a[i++].name);
+    } else if (c > 0) {
+      out.push_back(b[j++].name);
+    } else {
+      if (a[i].values != b[j].values) out.push_back(a[i].name);
+      ++i;
+      ++j;
+    }
+  }
+  return out;
+}
+
+// Whether the object (side, kind, id) exists once the intents pending on it
+// are applied: a member must have a counterpart that is there to stay.
+bool Alive(StateReader* state, Side side, ObjectKind kind,
+           const std::string& id) {
+  bool alive = state->Object(side, kind, id) != nullptr;
+  std::vector<const PendingIntent*> pending;
+  state->PendingFor(side, kind, id, &pending);
+  for (const PendingIntent* p : pending) {
+    if (p->applied) continue;
+    if (p->intent.op == IntentOp::kDelete) alive = false;
+    if (p->intent.op == IntentOp::kAdd ||
+        (p->intent.op == IntentOp::kRename && side == Side::kMail))
+      alive = true;
+  }
+  return alive;
+}
+
+std::string MemberAddressOfDn(std::string_view dn, StateReader* state) {
+  const std::string* found = state->IdByDn(Side::kLdap, dn);
+  if (!found) return "";
+  const std::string id = *found;
+  for (ObjectKind kind : {ObjectKind::kAccount, ObjectKind::kGroup}) {
+    const LinkState* link = state->LinkByLdap(kind, id);
+    if (!link) continue;
+    const std::string mail_id = link->mail_id;
+    if (!Alive(state, Side::kLdap, kind, id) ||
+        !Alive(state, Side::kMail, kind, mail_id))
+      return "";
+    return mail_id;
+  }
+  return "";
+}
+
+std::string MemberDnOfAddress(std::string_view address, StateReader* state) {
+  for (ObjectKind kind : {ObjectKind::kAccount, ObjectKind::kGroup}) {
+    const LinkState* link = state->LinkByMail(kind, address);
+    if (link && link->mail_id == address) {
+      if (const ObjectState* o =
+              state->Object(Side::kLdap, kind, link->ldap_id))
+        return o->dn;
+    }
+  }
+  for (ObjectKind kind : {ObjectKind::kAccount, ObjectKind::kGroup}) {
+    if (const std::string* id = state->IdByAddress(Side::kLdap, kind, address))
+      if (const ObjectState* o = state->Object(Side::kLdap, kind, *id))
+        return o->dn;
+  }
+  for (ObjectKind kind : {ObjectKind::kAccount, ObjectKind::kGroup}) {
+    const ObjectState* m = state->Object(Side::kMail, kind, address);
+    if (m && m->creating_intent != 0)
+      if (const PendingIntent* p = state->Pending(m->creating_intent))
+        return p->intent.dn;
+  }
+  return "";
+}
+
+std::vector<std::string> LdapAliasValues(
+    const std::vector<std::string>& current,
+    const std::vector<std::string>& aliases, const ObjectMap& map,
+    std::string_view own_address) {
+  std::vector<std::string> out;
+  bool has_primary = false;
+  for (const std::string& v : current) {
+    auto stripped = StripPrefix(v, map.aliases_prefix);
+    if (!stripped) {
+      out.push_back(v);  // not an address value (X500:, ...): kept
+    } else if (EqualsIgnoreCase(*stripped, own_address)) {
+      out.push_back(v);
+      has_primary = true;
+    }
+  }
+  if (!has_primary && !own_address.empty())
+    out.push_back(AsciiUpperPrefix(map.aliases_prefix) +
+                  std::string(own_address));
+  for (const std::string& a : aliases) out.push_back(map.aliases_prefix + a);
+  CanonicalizeValues(&out);
+  return out;
+}
+
+}  // namespace dirledger

@@ -1,0 +1,63 @@
+// Field images: the values dirledger keeps in sync for one object, in Axigen
+// field names, whichever side the object lives on. Comparing the LDAP image
+// of an entry with the mail image of its linked account or group is how the
+// reconciler finds what changed, what differs and what the sides agree on.
+//
+// An image holds (canonical AttrList):
+//   - each contact field the connector maps (ObjectMap::fields), with its
+//     first value only: Axigen fields are single-valued, so of a multi-valued
+//     LDAP attribute the smallest value (canonical order) is the one synced;
+//   - `aliases` (when the map names an aliases attribute): the object's other
+//     mail addresses, lower case, without its own address; on LDAP with the
+//     map's aliases_prefix removed (ignoring case) and values without the
+//     prefix left out (AD proxyAddresses "X500:...");
+//   - `members` (groups, when the map names a members attribute): member
+//     mail addresses, lower case. LDAP member DNs are resolved through the
+//     projection: DN -> LDAP id -> link -> mail id; a member that cannot be
+//     resolved is left out and reported to the caller.
+//
+// Thread safety: functions of their arguments and the StateReader.
+#ifndef DIRLEDGER_REPLAY_FIELD_IMAGE_H_
+#define DIRLEDGER_REPLAY_FIELD_IMAGE_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codecs/attributes.h"
+#include "replay/attribute_map.h"
+#include "replay/state_reader.h"
+
+namespace dirledger {
+
+// The image of a mail object (attributes in field names).
+AttrList MailImage(const AttrList& attrs, const ObjectMap& map,
+                   std::string_view own_address);
+
+// The image of an LDAP entry. `unresolved` (may be null) receives member DNs
+// that map to no mail object.
+AttrList LdapImage(const AttrList& attrs, std::string_view own_dn,
+                   std::string_view own_address, const ObjectMap& map,
+                   StateReader* state, std::vector<std::string>* unresolved);
+
+// The names of fields whose values differ between two images (canonical
+// order, spelled as in whichever image has them).
+std::vector<std::string> DiffFields(const AttrList& a, const AttrList& b);
+
+// A member DN -> its mail address ("" when it cannot be resolved).
+std::string MemberAddressOfDn(std::string_view dn, StateReader* state);
+// A member address -> the DN of its LDAP entry, or of the entry being
+// created for it ("" when none is known).
+std::string MemberDnOfAddress(std::string_view address, StateReader* state);
+
+// The LDAP value of aliases_attribute holding `aliases` for an object whose
+// own address is `own_address`, keeping the current values that are not
+// aliases (the primary address, values without the prefix).
+std::vector<std::string> LdapAliasValues(
+    const std::vector<std::string>& current,
+    const std::vector<std::string>& aliases, const ObjectMap& map,
+    std::string_view own_address);
+
+}  // namespace dirledger
+
+#endif  // DIRLEDGER_REPLAY_FIELD_IMAGE_H_

@@ -1,0 +1,429 @@
+#include "replay/in_memory_projection.h"
+
+#include <algorithm>
+#include <type_traits>
+#include <utility>
+
+namespace dirledger {
+namespace {
+
+char SideByte(Side s) { return static_cast<char>('0' + static_cast<int>(s)); }
+char KindByte(ObjectKind k) {
+  return static_cast<char>('0' + static_cast<int>(k));
+}
+
+void AppendLower(std::string* out, std::string_view s) {
+  for (char c : s)
+    out->push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a')
+                                          : c);
+}
+
+std::string Prefixed(char a, char b, std::string_view id) {
+  std::string k;
+  k.reserve(2 + id.size());
+  k.push_back(a);
+  k.push_back(b);
+  k.append(id);
+  return k;
+}
+
+std::string DnIndexKey(Side side, std::string_view dn) {
+  std::string k(1, SideByte(side));
+  AppendLower(&k, dn);
+  return k;
+}
+
+std::string WaitPrefix(Side side, std::string_view member) {
+  std::string k(1, SideByte(side));
+  AppendLower(&k, member);
+  k += '\0';
+  return k;
+}
+
+std::string AddressIndexKey(Side side, ObjectKind kind,
+                            std::string_view address) {
+  std::string k{SideByte(side), KindByte(kind)};
+  AppendLower(&k, address);
+  return k;
+}
+
+// Visits the values of `table` in key order.
+template <typename Table, typename Fn>
+void InKeyOrder(const Table& table, std::string_view prefix, Fn&& fn) {
+  std::vector<const typename Table::value_type*> rows;
+  rows.reserve(table.size());
+  for (const auto& row : table)
+    if (std::string_view(row.first).substr(0, prefix.size()) == prefix)
+      rows.push_back(&row);
+  std::sort(rows.begin(), rows.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (const auto* row : rows)
+    if (!fn(row->second)) return;
+}
+
+template <typename T>
+std::optional<T> Copy(const T* p) {
+  if (!p) return std::nullopt;
+  return *p;
+}
+
+}  // namespace
+
+InMemoryProjection::InMemoryProjection() = default;
+InMemoryProjection::~InMemoryProjection() = default;
+InMemoryProjection::InMemoryProjection(const InMemoryProjection&) = default;
+InMemoryProjection& InMemoryProjection::operator=(const InMemoryProjection&) =
+    default;
+InMemoryProjection::InMemoryProjection(InMemoryProjection&&) noexcept = default;
+InMemoryProjection& InMemoryProjection::operator=(
+    InMemoryProjection&&) noexcept = default;
+
+const std::string& InMemoryProjection::Key(char a, char b,
+                                           std::string_view id) const {
+  key_.clear();
+  key_.push_back(a);
+  key_.push_back(b);
+  key_.append(id);
+  return key_;
+}
+
+const std::string& InMemoryProjection::Key(char a, std::string_view id) const {
+  key_.clear();
+  key_.push_back(a);
+  key_.append(id);
+  return key_;
+}
+
+const ObjectState* InMemoryProjection::FindObject(Side side, ObjectKind kind,
+                                                  std::string_view id) const {
+  auto it = objects_.find(Key(SideByte(side), KindByte(kind), id));
+  return it == objects_.end() ? nullptr : &it->second;
+}
+
+const std::string* InMemoryProjection::FindIdByDnRef(
+    Side side, std::string_view dn) const {
+  key_.clear();
+  key_.push_back(SideByte(side));
+  AppendLower(&key_, dn);
+  auto it = dn_index_.find(key_);
+  return it == dn_index_.end() ? nullptr : &it->second;
+}
+
+const std::string* InMemoryProjection::FindIdByAddressRef(
+    Side side, ObjectKind kind, std::string_view address) const {
+  key_.clear();
+  key_.push_back(SideByte(side));
+  key_.push_back(KindByte(kind));
+  AppendLower(&key_, address);
+  auto it = address_index_.find(key_);
+  return it == address_index_.end() ? nullptr : &it->second;
+}
+
+const LinkState* InMemoryProjection::FindLinkByLdap(ObjectKind kind,
+                                                    std::string_view id) const {
+  auto it = links_.find(Key(KindByte(kind), id));
+  return it == links_.end() ? nullptr : &it->second;
+}
+
+const LinkState* InMemoryProjection::FindLinkByMail(ObjectKind kind,
+                                                    std::string_view id) const {
+  auto it = links_by_mail_.find(Key(KindByte(kind), id));
+  if (it == links_by_mail_.end()) return nullptr;
+  return FindLinkByLdap(kind, it->second);
+}
+
+const PendingIntent* InMemoryProjection::FindPending(
+    std::uint64_t intent_id) const {
+  auto it = pending_.find(intent_id);
+  return it == pending_.end() ? nullptr : &it->second;
+}
+
+void InMemoryProjection::FindPendingFor(
+    Side side, ObjectKind kind, std::string_view id,
+    std::vector<const PendingIntent*>* out) const {
+  out->clear();
+  if (pending_.empty()) return;
+  const std::string& k = Key(SideByte(side), KindByte(kind), id);
+  for (auto it =
+           pending_index_.lower_bound(std::make_pair(k, std::uint64_t{0}));
+       it != pending_index_.end() && it->first == k; ++it) {
+    if (const PendingIntent* p = FindPending(it->second)) out->push_back(p);
+  }
+}
+
+const ConflictState* InMemoryProjection::FindConflict(
+    ObjectKind kind, std::string_view ldap_id) const {
+  auto it = conflicts_.find(Key(KindByte(kind), ldap_id));
+  return it == conflicts_.end() ? nullptr : &it->second;
+}
+
+const HoldState* InMemoryProjection::FindHold(std::string_view hold_id) const {
+  auto it = holds_.find(hold_id);
+  return it == holds_.end() ? nullptr : &it->second;
+}
+
+const DriftState* InMemoryProjection::FindDrift(
+    ObjectKind kind, std::string_view ldap_id) const {
+  auto it = drifts_.find(Key(KindByte(kind), ldap_id));
+  return it == drifts_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> InMemoryProjection::WaitingFor(
+    Side side, std::string_view key) const {
+  std::vector<std::string> out;
+  if (waits_.empty()) return out;
+  const std::string prefix = WaitPrefix(side, key);
+  for (auto it = waits_.lower_bound(prefix);
+       it != waits_.end() && it->compare(0, prefix.size(), prefix) == 0; ++it)
+    out.push_back(it->substr(prefix.size()));
+  return out;
+}
+
+std::optional<ObjectState> InMemoryProjection::GetObject(
+    Side side, ObjectKind kind, std::string_view id) const {
+  return Copy(FindObject(side, kind, id));
+}
+
+std::optional<std::string> InMemoryProjection::FindIdByDn(
+    Side side, std::string_view dn) const {
+  return Copy(FindIdByDnRef(side, dn));
+}
+
+std::optional<std::string> InMemoryProjection::FindIdByAddress(
+    Side side, ObjectKind kind, std::string_view address) const {
+  return Copy(FindIdByAddressRef(side, kind, address));
+}
+
+std::optional<LinkState> InMemoryProjection::GetLinkByLdap(
+    ObjectKind kind, std::string_view id) const {
+  return Copy(FindLinkByLdap(kind, id));
+}
+
+std::optional<LinkState> InMemoryProjection::GetLinkByMail(
+    ObjectKind kind, std::string_view id) const {
+  return Copy(FindLinkByMail(kind, id));
+}
+
+std::optional<PendingIntent> InMemoryProjection::GetPending(
+    std::uint64_t intent_id) const {
+  return Copy(FindPending(intent_id));
+}
+
+std::vector<PendingIntent> InMemoryProjection::PendingFor(
+    Side side, ObjectKind kind, std::string_view id) const {
+  std::vector<const PendingIntent*> refs;
+  FindPendingFor(side, kind, id, &refs);
+  std::vector<PendingIntent> out;
+  out.reserve(refs.size());
+  for (const PendingIntent* p : refs) out.push_back(*p);
+  return out;
+}
+
+std::optional<ConflictState> InMemoryProjection::GetConflict(
+    ObjectKind kind, std::string_view ldap_id) const {
+  return Copy(FindConflict(kind, ldap_id));
+}
+
+std::optional<HoldState> InMemoryProjection::GetHold(
+    std::string_view hold_id) const {
+  return Copy(FindHold(hold_id));
+}
+
+std::optional<DriftState> InMemoryProjection::GetDrift(
+    ObjectKind kind, std::string_view ldap_id) const {
+  return Copy(FindDrift(kind, ldap_id));
+}
+
+// The index rules below are ProjectionStore::Apply's, step for step.
+void InMemoryProjection::PutObjectRecord(ObjectState&& o) {
+  std::string key = Prefixed(SideByte(o.side), KindByte(o.kind), o.id);
+  auto it = objects_.find(key);
+  if (it != objects_.end()) {
+    const ObjectState& old = it->second;
+    if (!EqualsIgnoreCase(old.dn, o.dn) && !old.dn.empty())
+      dn_index_.erase(DnIndexKey(o.side, old.dn));
+    if (!EqualsIgnoreCase(old.address, o.address) && !old.address.empty())
+      address_index_.erase(AddressIndexKey(o.side, o.kind, old.address));
+  }
+  if (!o.dn.empty()) dn_index_[DnIndexKey(o.side, o.dn)] = o.id;
+  if (!o.address.empty())
+    address_index_[AddressIndexKey(o.side, o.kind, o.address)] = o.id;
+  if (it != objects_.end())
+    it->second = std::move(o);
+  else
+    objects_.emplace(std::move(key), std::move(o));
+}
+
+void InMemoryProjection::EraseObjectRecord(Side side, ObjectKind kind,
+                                           const std::string& id) {
+  auto it = objects_.find(Prefixed(SideByte(side), KindByte(kind), id));
+  if (it == objects_.end()) return;
+  const ObjectState& old = it->second;
+  if (!old.dn.empty()) {
+    auto d = dn_index_.find(DnIndexKey(side, old.dn));
+    if (d != dn_index_.end() && d->second == id) dn_index_.erase(d);
+  }
+  if (!old.address.empty()) {
+    auto a = address_index_.find(AddressIndexKey(side, kind, old.address));
+    if (a != address_index_.end() && a->second == id) address_index_.erase(a);
+  }
+  objects_.erase(it);
+}
+
+void InMemoryProjection::Apply(StateMutation&& mutation) {
+  std::visit(
+      [this](auto&& m) {
+        using M = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<M, PutObject>) {
+          PutObjectRecord(std::move(m.object));
+        } else if constexpr (std::is_same_v<M, EraseObject>) {
+          EraseObjectRecord(m.side, m.kind, m.id);
+        } else if constexpr (std::is_same_v<M, PutLink>) {
+          LinkState& l = m.link;
+          std::string key = std::string(1, KindByte(l.kind)) + l.ldap_id;
+          auto old = links_.find(key);
+          if (old != links_.end() && old->second.mail_id != l.mail_id)
+            links_by_mail_.erase(std::string(1, KindByte(l.kind)) +
+                                 old->second.mail_id);
+          links_by_mail_[std::string(1, KindByte(l.kind)) + l.mail_id] =
+              l.ldap_id;
+          links_[std::move(key)] = std::move(l);
+        } else if constexpr (std::is_same_v<M, EraseLink>) {
+          links_by_mail_.erase(std::string(1, KindByte(m.kind)) + m.mail_id);
+          links_.erase(std::string(1, KindByte(m.kind)) + m.ldap_id);
+        } else if constexpr (std::is_same_v<M, PutPending>) {
+          const Intent& i = m.pending.intent;
+          if (!i.target_id.empty())
+            pending_index_.emplace(
+                Prefixed(SideByte(i.target), KindByte(i.kind), i.target_id),
+                i.id);
+          const std::uint64_t id = i.id;
+          pending_[id] = std::move(m.pending);
+        } else if constexpr (std::is_same_v<M, ErasePending>) {
+          auto it = pending_.find(m.intent_id);
+          if (it == pending_.end()) return;
+          const Intent& i = it->second.intent;
+          if (!i.target_id.empty())
+            pending_index_.erase(std::make_pair(
+                Prefixed(SideByte(i.target), KindByte(i.kind), i.target_id),
+                i.id));
+          pending_.erase(it);
+        } else if constexpr (std::is_same_v<M, PutConflict>) {
+          std::string key =
+              std::string(1, KindByte(m.conflict.kind)) + m.conflict.ldap_id;
+          conflicts_[std::move(key)] = std::move(m.conflict);
+        } else if constexpr (std::is_same_v<M, EraseConflict>) {
+          conflicts_.erase(std::string(1, KindByte(m.kind)) + m.ldap_id);
+        } else if constexpr (std::is_same_v<M, PutHold>) {
+          std::string key = m.hold.hold.hold_id;
+          holds_[std::move(key)] = std::move(m.hold);
+        } else if constexpr (std::is_same_v<M, PutDrift>) {
+          std::string key =
+              std::string(1, KindByte(m.drift.kind)) + m.drift.ldap_id;
+          drifts_[std::move(key)] = std::move(m.drift);
+        } else if constexpr (std::is_same_v<M, EraseDrift>) {
+          drifts_.erase(std::string(1, KindByte(m.kind)) + m.ldap_id);
+        } else if constexpr (std::is_same_v<M, PutWait>) {
+          waits_.insert(WaitPrefix(m.side, m.key) + m.waiter);
+        } else {
+          static_assert(std::is_same_v<M, EraseWait>);
+          waits_.erase(WaitPrefix(m.side, m.key) + m.waiter);
+        }
+      },
+      std::move(mutation));
+}
+
+void InMemoryProjection::Apply(StateDelta&& delta) {
+  for (StateMutation& m : delta.mutations) Apply(std::move(m));
+  delta.mutations.clear();
+}
+
+void InMemoryProjection::Apply(const StateDelta& delta) {
+  for (const StateMutation& m : delta.mutations) Apply(StateMutation(m));
+}
+
+Status InMemoryProjection::ForEachObject(
+    Side side, const std::function<bool(const ObjectState&)>& fn) const {
+  InKeyOrder(objects_, std::string(1, SideByte(side)), fn);
+  return Status::Ok();
+}
+
+Status InMemoryProjection::ForEachObjectOfSource(
+    std::string_view source,
+    const std::function<bool(Side, ObjectKind, std::string_view)>& fn) const {
+  if (source.empty()) return Status::Ok();
+  InKeyOrder(objects_, "", [&](const ObjectState& o) {
+    if (o.source != source) return true;
+    return fn(o.side, o.kind, o.id);
+  });
+  return Status::Ok();
+}
+
+Status InMemoryProjection::ForEachLink(
+    const std::function<bool(const LinkState&)>& fn) const {
+  InKeyOrder(links_, "", fn);
+  return Status::Ok();
+}
+
+Status InMemoryProjection::ForEachPending(
+    const std::function<bool(const PendingIntent&)>& fn) const {
+  for (const auto& [id, p] : pending_)
+    if (!fn(p)) break;
+  return Status::Ok();
+}
+
+Status InMemoryProjection::ForEachConflict(
+    const std::function<bool(const ConflictState&)>& fn) const {
+  InKeyOrder(conflicts_, "", fn);
+  return Status::Ok();
+}
+
+Status InMemoryProjection::ForEachHold(
+    const std::function<bool(const HoldState&)>& fn) const {
+  InKeyOrder(holds_, "", fn);
+  return Status::Ok();
+}
+
+Status InMemoryProjection::ForEachDrift(
+    const std::function<bool(const DriftState&)>& fn) const {
+  InKeyOrder(drifts_, "", fn);
+  return Status::Ok();
+}
+
+Status InMemoryProjection::ForEachWait(
+    const std::function<bool(Side, std::string_view, std::string_view)>& fn)
+    const {
+  for (const std::string& k : waits_) {
+    const size_t nul = k.find('\0', 1);
+    if (!fn(static_cast<Side>(k[0] - '0'),
+            std::string_view(k).substr(1, nul - 1),
+            std::string_view(k).substr(nul + 1)))
+      break;
+  }
+  return Status::Ok();
+}
+
+Status InMemoryProjection::ExportTo(ProjectionStore* store) const {
+  Status s;
+  auto put = [&](StateMutation m) {
+    if (s.ok()) s = store->Apply(m);
+    return s.ok();
+  };
+  for (Side side : {Side::kLdap, Side::kMail})
+    (void)ForEachObject(
+        side, [&](const ObjectState& o) { return put(PutObject{o}); });
+  (void)ForEachLink([&](const LinkState& l) { return put(PutLink{l}); });
+  (void)ForEachPending(
+      [&](const PendingIntent& p) { return put(PutPending{p}); });
+  (void)ForEachConflict(
+      [&](const ConflictState& c) { return put(PutConflict{c}); });
+  (void)ForEachHold([&](const HoldState& h) { return put(PutHold{h}); });
+  (void)ForEachDrift([&](const DriftState& d) { return put(PutDrift{d}); });
+  (void)ForEachWait(
+      [&](Side side, std::string_view member, std::string_view group) {
+        return put(PutWait{side, std::string(member), std::string(group)});
+      });
+  return s;
+}
+
+}  // namespace dirledger

@@ -1,0 +1,149 @@
+// InMemoryProjection: the projection (codecs/projection.h) kept as decoded
+// records in memory, for replay, what-if and tests. It answers every lookup
+// exactly as ProjectionStore does over the same sequence of deltas,
+// including how its DN, address and pending-by-target indexes are kept (a
+// test applies the same mutations to both and compares them), so decisions
+// replayed against it are byte-identical to those made against the log's
+// own projection. Unlike ProjectionStore it also hands out pointers to its
+// records (Find*), which lets the reconciler read without copying.
+//
+// Point lookups use hash maps; every listing (ForEach*) visits records in
+// ProjectionStore's key order, never in hash order.
+//
+// Thread safety: not thread-safe. Pointers from Find* are valid until the
+// next Apply.
+#ifndef DIRLEDGER_REPLAY_IN_MEMORY_PROJECTION_H_
+#define DIRLEDGER_REPLAY_IN_MEMORY_PROJECTION_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "codecs/projection.h"
+#include "codecs/projection_store.h"
+
+namespace dirledger {
+
+class InMemoryProjection : public ProjectionView {
+ public:
+  InMemoryProjection();
+  ~InMemoryProjection() override;
+  InMemoryProjection(const InMemoryProjection&);
+  InMemoryProjection& operator=(const InMemoryProjection&);
+  InMemoryProjection(InMemoryProjection&&) noexcept;
+  InMemoryProjection& operator=(InMemoryProjection&&) noexcept;
+
+  // ProjectionView (copies).
+  std::optional<ObjectState> GetObject(Side side, ObjectKind kind,
+                                       std::string_view id) const override;
+  std::optional<std::string> FindIdByDn(Side side,
+                                        std::string_view dn) const override;
+  std::optional<std::string> FindIdByAddress(
+      Side side, ObjectKind kind, std::string_view address) const override;
+  std::optional<LinkState> GetLinkByLdap(ObjectKind kind,
+                                         std::string_view id) const override;
+  std::optional<LinkState> GetLinkByMail(ObjectKind kind,
+                                         std::string_view id) const override;
+  std::optional<PendingIntent> GetPending(
+      std::uint64_t intent_id) const override;
+  std::vector<PendingIntent> PendingFor(Side side, ObjectKind kind,
+                                        std::string_view id) const override;
+  std::optional<ConflictState> GetConflict(
+      ObjectKind kind, std::string_view ldap_id) const override;
+  std::optional<HoldState> GetHold(std::string_view hold_id) const override;
+  std::optional<DriftState> GetDrift(ObjectKind kind,
+                                     std::string_view ldap_id) const override;
+  std::vector<std::string> WaitingFor(Side side,
+                                      std::string_view key) const override;
+
+  // The same lookups without copies; nullptr when absent.
+  const ObjectState* FindObject(Side side, ObjectKind kind,
+                                std::string_view id) const;
+  const std::string* FindIdByDnRef(Side side, std::string_view dn) const;
+  const std::string* FindIdByAddressRef(Side side, ObjectKind kind,
+                                        std::string_view address) const;
+  const LinkState* FindLinkByLdap(ObjectKind kind, std::string_view id) const;
+  const LinkState* FindLinkByMail(ObjectKind kind, std::string_view id) const;
+  const PendingIntent* FindPending(std::uint64_t intent_id) const;
+  // Appends to `out` (cleared first), in intent id order.
+  void FindPendingFor(Side side, ObjectKind kind, std::string_view id,
+                      std::vector<const PendingIntent*>* out) const;
+  const ConflictState* FindConflict(ObjectKind kind,
+                                    std::string_view ldap_id) const;
+  const HoldState* FindHold(std::string_view hold_id) const;
+  const DriftState* FindDrift(ObjectKind kind, std::string_view ldap_id) const;
+
+  // Applies every mutation in order (moving records out of `delta`).
+  void Apply(StateDelta&& delta);
+  void Apply(const StateDelta& delta);
+  void Apply(StateMutation&& mutation);
+
+  // Listings in ProjectionStore's key order; the callback returns false to
+  // stop. They return Status only to match ProjectionStore (always OK).
+  Status ForEachObject(Side side,
+                       const std::function<bool(const ObjectState&)>& fn) const;
+  Status ForEachObjectOfSource(
+      std::string_view source,
+      const std::function<bool(Side, ObjectKind, std::string_view)>& fn) const;
+  Status ForEachLink(const std::function<bool(const LinkState&)>& fn) const;
+  Status ForEachPending(
+      const std::function<bool(const PendingIntent&)>& fn) const;
+  Status ForEachConflict(
+      const std::function<bool(const ConflictState&)>& fn) const;
+  Status ForEachHold(const std::function<bool(const HoldState&)>& fn) const;
+  Status ForEachDrift(const std::function<bool(const DriftState&)>& fn) const;
+  // (side, lower-cased key, waiter id), in order.
+  Status ForEachWait(const std::function<bool(Side, std::string_view,
+                                              std::string_view)>& fn) const;
+
+  std::size_t object_count() const { return objects_.size(); }
+  std::size_t pending_count() const { return pending_.size(); }
+
+  // Writes every record into `store` (empty), as PutX mutations in key
+  // order: a ProjectionStore answering the same lookups.
+  Status ExportTo(ProjectionStore* store) const;
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>()(s);
+    }
+  };
+  template <typename V>
+  using Table = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
+
+  // Object, link, conflict and drift records are keyed by a short prefix
+  // (side and kind bytes) followed by the id; built in a reused buffer.
+  const std::string& Key(char a, char b, std::string_view id) const;
+  const std::string& Key(char a, std::string_view id) const;
+
+  void PutObjectRecord(ObjectState&& o);
+  void EraseObjectRecord(Side side, ObjectKind kind, const std::string& id);
+
+  Table<ObjectState> objects_;        // side kind id
+  Table<std::string> dn_index_;       // side lower(dn) -> id
+  Table<std::string> address_index_;  // side kind lower(address) -> id
+  Table<LinkState> links_;            // kind ldap_id
+  Table<std::string> links_by_mail_;  // kind mail_id -> ldap_id
+  std::map<std::uint64_t, PendingIntent> pending_;
+  // (side kind target_id, intent id): ProjectionStore's pending-by-target
+  // index, kept with the same rules.
+  std::set<std::pair<std::string, std::uint64_t>, std::less<>> pending_index_;
+  Table<ConflictState> conflicts_;  // kind ldap_id
+  Table<HoldState> holds_;          // hold_id
+  Table<DriftState> drifts_;        // kind ldap_id
+  // side lower(key) \0 waiter: ProjectionStore's wait keys.
+  std::set<std::string, std::less<>> waits_;
+  mutable std::string key_;
+};
+
+}  // namespace dirledger
+
+#endif  // DIRLEDGER_REPLAY_IN_MEMORY_PROJECTION_H_

@@ -1,0 +1,1324 @@
+// The reconciler's rules for an observed change (docs/rules.md): scope,
+// echo of our own writes, linking, creation, direction, conflicts, deletes
+// and renames.
+#include <algorithm>
+#include <optional>
+
+#include "replay/field_image.h"
+#include "replay/intent_writes.h"
+#include "replay/ldap_entry.h"
+#include "replay/reconcile_internal.h"
+
+namespace dirledger {
+namespace {
+
+std::string_view FlowRule(Side from) {
+  return from == Side::kLdap ? "ldap-to-mail" : "mail-to-ldap";
+}
+
+std::string_view SideTitle(Side s) {
+  return s == Side::kLdap ? "LDAP" : "mail";
+}
+
+// Values of `name` in an image.
+const std::vector<std::string>& V(const AttrList& image,
+                                  std::string_view name) {
+  return AttrValues(image, name);
+}
+
+std::vector<std::string> Minus(const std::vector<std::string>& a,
+                               const std::vector<std::string>& b) {
+  std::vector<std::string> out;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(),
+                      std::back_inserter(out));
+  return out;
+}
+
+bool IsMembers(std::string_view f) {
+  return EqualsIgnoreCase(f, field::kMembers);
+}
+
+// Writes one decision makes to one side, in field names.
+struct SideWrites {
+  AttrList fields;                       // replacements (empty values: remove)
+  std::vector<std::string> add_members;  // addresses
+  std::vector<std::string> del_members;
+  bool empty() const {
+    return fields.empty() && add_members.empty() && del_members.empty();
+  }
+  void Set(std::string_view f, const std::vector<std::string>& values) {
+    fields.push_back(Attribute{std::string(f), values});
+  }
+  std::vector<std::string> Names() const {
+    std::vector<std::string> out;
+    for (const Attribute& a : fields) out.push_back(a.name);
+    if (!add_members.empty() || !del_members.empty())
+      out.emplace_back(field::kMembers);
+    return out;
+  }
+};
+
+// The state of an object with the intents still pending on it applied.
+struct Foreseen {
+  bool exists = false;
+  AttrList attrs;
+  std::string dn;
+};
+
+class ChangeDecider {
+ public:
+  ChangeDecider(DecisionBuilder& b, const ObservedChange& c)
+      : b_(b),
+        c_(c),
+        s_(c.side),
+        o_(OtherSide(c.side)),
+        kind_(c.kind),
+        domain_name_(AsciiLower(c.domain)) {}
+
+  Verdict Decide() {
+    b_.Id(c_.id);
+    if (s_ == Side::kLdap) b_.Id(c_.dn);
+    domain_ = b_.rules.config().FindDomain(c_.domain);
+    connector_name_ = !c_.connector.empty() ? c_.connector
+                      : domain_             ? domain_->connector
+                                            : std::string();
+    cr_ = b_.rules.connector(connector_name_);
+    map_ = cr_ ? &MapFor(*cr_, kind_) : nullptr;
+    prev_ = b_.state.Object(s_, kind_, c_.id);
+    if (c_.op == ChangeOp::kPresent && c_.attrs.empty() &&
+        c_.value_adds.empty() && c_.value_deletes.empty())
+      return Present();
+    BuildNext();
+    if (!domain_)
+      return Skip("scope/unknown-domain", Outcome::kSkippedOutOfScope,
+                  "its domain " + c_.domain + " is not in the config");
+    if (!cr_)
+      return Skip(
+          "scope/unknown-connector", Outcome::kSkippedOutOfScope,
+          "its connector \"" + connector_name_ + "\" is not in the config");
+    if (!c_.connector.empty() && c_.connector != domain_->connector)
+      return Skip("scope/other-connector", Outcome::kSkippedOutOfScope,
+                  "domain " + domain_->name + " is synced by connector \"" +
+                      domain_->connector + "\", not \"" + c_.connector + "\"");
+    if (kind_ == ObjectKind::kGroup && !cr_->config.group_sync)
+      return Skip("scope/group-sync-off", Outcome::kSkippedOutOfScope,
+                  "connector \"" + connector_name_ +
+                      "\" does not sync groups (group_sync = false)");
+    if (!domain_->ldap_sync)
+      return Skip("scope/domain-off", Outcome::kSkippedDomainOff,
+                  "domain " + domain_->name + " has ldap_sync = false");
+    WalkPendings();
+    ComputeImages();
+    Verdict v = DecideInScope();
+    // A linked entry under a new DN: groups may list it by that DN already.
+    if (s_ == Side::kLdap && next_ && prev_ && linked_after_ &&
+        !EqualsIgnoreCase(prev_->dn, next_->dn))
+      ReleaseMemberWaits(b_, next_->dn, link_.mail_id);
+    PutSelf();
+    if (!unresolved_.empty()) {
+      std::sort(unresolved_.begin(), unresolved_.end());
+      unresolved_.erase(std::unique(unresolved_.begin(), unresolved_.end()),
+                        unresolved_.end());
+      v.reason += "; members left out (no counterpart known): " +
+                  JoinNames(unresolved_);
+    }
+    return v;
+  }
+
+ private:
+  // --- Inputs and the object's new state -----------------------------------
+
+  std::string Subject() const {
+    return Describe(s_, kind_, c_.id,
+                    !c_.dn.empty() ? std::string_view(c_.dn)
+                    : prev_        ? std::string_view(prev_->dn)
+                                   : std::string_view());
+  }
+  std::string Partner(const std::string& id, const std::string& dn) const {
+    return Describe(o_, kind_, id, dn);
+  }
+
+  Verdict Present() {
+    if (prev_)
+      return Verdict{"change/present", Outcome::kNoChange,
+                     Subject() + " was reported present and unchanged"};
+    return Verdict{"change/present", Outcome::kNoChange,
+                   Subject() +
+                       " was reported present but is not known; "
+                       "nothing is recorded until its image arrives"};
+  }
+
+  std::string LdapAddress(const AttrList& attrs) const {
+    if (!map_) return "";
+    std::string_view name = FirstValue(attrs, map_->name_attribute);
+    if (name.empty() || domain_name_.empty()) return "";
+    return AsciiLower(name) + "@" + domain_name_;
+  }
+
+  void BuildNext() {
+    if (c_.op == ChangeOp::kDelete) return;
+    ObjectState n;
+    n.side = s_;
+    n.kind = kind_;
+    n.id = c_.id;
+    n.dn = s_ == Side::kMail ? c_.id
+           : !c_.dn.empty()  ? c_.dn
+           : prev_           ? prev_->dn
+                             : std::string();
+    n.domain = domain_name_;
+    n.connector = connector_name_;
+    n.source = !c_.source.empty() ? c_.source
+               : prev_            ? prev_->source
+                                  : std::string();
+    n.version = b_.seq;
+    n.creating_intent = prev_ ? prev_->creating_intent : 0;
+    n.leaving_intent = prev_ ? prev_->leaving_intent : 0;
+    if (c_.full_image || !prev_) {
+      n.attrs = c_.attrs;
+      if (!IsCanonical(n.attrs)) CanonicalizeAttrs(&n.attrs);
+      DropEmptyAttrs(&n.attrs);
+    } else {
+      n.attrs = prev_->attrs;
+      for (const Attribute& a : c_.attrs) SetAttr(&n.attrs, a.name, a.values);
+    }
+    if (!c_.value_adds.empty() || !c_.value_deletes.empty()) {
+      Intent delta;
+      delta.add_values = c_.value_adds;
+      delta.delete_values = c_.value_deletes;
+      ApplyWrites(delta, &n.attrs);
+    }
+    n.address = s_ == Side::kMail ? AsciiLower(c_.id) : LdapAddress(n.attrs);
+    next_ = std::move(n);
+  }
+
+  Verdict Skip(std::string rule, Outcome outcome, const std::string& why) {
+    PutSelf();
+    return Verdict{std::move(rule), outcome,
+                   Subject() + " " + std::string(ChangeOpName(c_.op)) +
+                       " recorded, not synced: " + why};
+  }
+
+  // Writes the object's new state and drops the pending intents settled by
+  // this observation.
+  void PutSelf() {
+    for (const PendingIntent* p : consumed_) b_.Put(ErasePending{p->intent.id});
+    for (const PendingIntent* p : dropped_) b_.Put(ErasePending{p->intent.id});
+    if (next_)
+      b_.Put(PutObject{*next_});
+    else if (prev_)
+      b_.Put(EraseObject{s_, kind_, c_.id});
+  }
+
+  // --- Echo of our own writes ----------------------------------------------
+
+  // Sorts the intents pending on this object into those this observation
+  // shows done (consumed: the echo), those it makes impossible (their
+  // `expect` no longer holds: the applier would refuse them), and those
+  // still to come.
+  void WalkPendings() {
+    std::vector<const PendingIntent*> pending;
+    b_.state.PendingFor(s_, kind_, c_.id, &pending);
+    const PendingIntent* origin = nullptr;
+    if (c_.origin_intent != 0) {
+      origin = b_.state.Pending(c_.origin_intent);
+      if (origin &&
+          (origin->intent.target != s_ || origin->intent.kind != kind_ ||
+           (!origin->intent.target_id.empty() &&
+            origin->intent.target_id != c_.id)))
+        origin = nullptr;
+      if (origin) consumed_.push_back(origin);
+    }
+    if (!pending.empty() || origin) {
+      const AttrList* seen = next_ ? &next_->attrs : nullptr;
+      std::optional<AttrList> running;
+      if (next_) running = next_->attrs;
+      // Intents after a pending rename away are for the object that takes
+      // this address next, not for the one observed.
+      const std::uint64_t leaving = Leaving(prev_);
+      bool kept = false;
+      for (const PendingIntent* p : pending) {
+        if (p == origin || (origin && p->intent.id == origin->intent.id))
+          continue;
+        if (leaving && p->intent.id > leaving) continue;
+        const Intent& i = p->intent;
+        const bool visible = WritesVisible(i, seen);
+        if (p->applied) {
+          (visible ? consumed_ : dropped_).push_back(p);
+          continue;
+        }
+        const bool holds = ExpectHolds(i, running ? &*running : nullptr);
+        if (visible && !holds) {
+          consumed_.push_back(p);
+        } else if (holds) {
+          kept = true;
+          if (i.op == IntentOp::kDelete) {
+            running.reset();
+          } else {
+            if (!running) running = RenamedFrom(i);
+            ApplyWrites(i, &*running);
+          }
+        } else {
+          dropped_.push_back(p);
+        }
+      }
+      // This object as it will be once the intents still pending on it are
+      // applied.
+      if (kept && running) self_foreseen_ = std::move(running);
+    }
+    // The state before this observation, with the consumed writes in it:
+    // what is left to compare is what someone else changed.
+    prev_exists_ = prev_ != nullptr;
+    if (prev_) eff_prev_ = prev_->attrs;
+    std::sort(consumed_.begin(), consumed_.end(),
+              [](const PendingIntent* a, const PendingIntent* c) {
+                return a->intent.id < c->intent.id;
+              });
+    for (const PendingIntent* p : consumed_) {
+      const Intent& i = p->intent;
+      if (i.op == IntentOp::kDelete) {
+        prev_exists_ = false;
+        eff_prev_.clear();
+      } else {
+        if (!prev_exists_) eff_prev_ = RenamedFrom(i);
+        prev_exists_ = true;
+        ApplyWrites(i, &eff_prev_);
+      }
+    }
+  }
+
+  // What an Add or a mail Rename starts from: nothing, or the attributes of
+  // the object being renamed.
+  AttrList RenamedFrom(const Intent& i) {
+    if (!IsMailRename(i)) return {};
+    const ObjectState* old = b_.state.Object(Side::kMail, i.kind, i.dn);
+    return old ? old->attrs : AttrList{};
+  }
+
+  void ComputeImages() {
+    if (!map_) return;
+    if (prev_exists_)
+      m_prev_ = ImageOfAttrs(s_, eff_prev_, prev_ ? prev_->dn : c_.dn,
+                             prev_ ? prev_->address : std::string(), *map_,
+                             &b_.state);
+    if (next_) {
+      m_next_ = ImageOf(*next_, *map_, &b_.state, &unresolved_);
+      m_self_foreseen_ = self_foreseen_
+                             ? ImageOfAttrs(s_, *self_foreseen_, next_->dn,
+                                            next_->address, *map_, &b_.state)
+                             : m_next_;
+      // An LDAP group's members without a mail counterpart yet wait for it.
+      if (s_ == Side::kLdap && kind_ == ObjectKind::kGroup)
+        for (const std::string& dn : unresolved_)
+          b_.Put(PutWait{Side::kLdap, AsciiLower(dn), c_.id});
+    }
+    changed_ = DiffFields(m_prev_, m_next_);
+    existence_changed_ = prev_exists_ != next_.has_value();
+  }
+
+  bool Unchanged() const { return changed_.empty() && !existence_changed_; }
+
+  Verdict EchoOrNoChange() const {
+    if (!consumed_.empty()) {
+      const bool by_origin = c_.origin_intent != 0 && consumed_.size() == 1 &&
+                             consumed_.front()->intent.id == c_.origin_intent;
+      return Verdict{by_origin ? "echo/origin" : "echo/values", Outcome::kEcho,
+                     Subject() + " " + std::string(ChangeOpName(c_.op)) +
+                         " is the result of intent " + IntentRef() +
+                         "; nothing else changed"};
+    }
+    return Verdict{"change/none", Outcome::kNoChange,
+                   Subject() + " " + std::string(ChangeOpName(c_.op)) +
+                       " changed no synced field"};
+  }
+
+  // Nothing synced changed: an echo, a move to another DN, or no change.
+  Verdict Quiet() const {
+    if (consumed_.empty() && prev_ && next_ && s_ == Side::kLdap &&
+        NormalizeDn(prev_->dn) != NormalizeDn(next_->dn))
+      return Verdict{"rename/dn", Outcome::kNoChange,
+                     Subject() + " moved from " + prev_->dn +
+                         "; its mail address and link stay"};
+    return EchoOrNoChange();
+  }
+
+  std::string IntentRef() const {
+    std::string out;
+    for (const PendingIntent* p : consumed_) {
+      if (!out.empty()) out += ", ";
+      out += std::to_string(IntentSeq(p->intent.id)) + "." +
+             std::to_string(p->intent.id & 0xffff);
+    }
+    return out;
+  }
+
+  // --- Dispatch ------------------------------------------------------------
+
+  Verdict DecideInScope() {
+    dir_ = cr_->config.direction;
+    if (s_ == Side::kMail && prev_ && prev_->leaving_intent != 0) {
+      const std::string rename =
+          std::to_string(IntentSeq(prev_->leaving_intent)) + "." +
+          std::to_string(prev_->leaving_intent & 0xffff);
+      if (!next_)
+        return Verdict{
+            "echo/rename", Outcome::kEcho,
+            Subject() + " is gone: intent " + rename + " renamed it"};
+      if (Leaving(prev_))
+        return Verdict{"rename/pending", Outcome::kNoChange,
+                       Subject() + " " + std::string(ChangeOpName(c_.op)) +
+                           " recorded; intent " + rename +
+                           " is renaming it to another address, which takes "
+                           "its values along"};
+      next_->leaving_intent = 0;
+    }
+    const LinkState* link = s_ == Side::kLdap
+                                ? b_.state.LinkByLdap(kind_, c_.id)
+                                : b_.state.LinkByMail(kind_, c_.id);
+    if (link && s_ == Side::kMail && link->mail_id != c_.id) link = nullptr;
+    if (link) {
+      link_ = *link;
+      return Linked();
+    }
+    return Unlinked();
+  }
+
+  // The linked object on the other side, as observed and as it will be once
+  // the intents pending on it are applied.
+  void LoadPartner(const std::string& id) {
+    partner_id_ = id;
+    partner_ = b_.state.Object(o_, kind_, id);
+    // An object being renamed away is not the partner: what comes after it
+    // at this address is.
+    const std::uint64_t leaving = Leaving(partner_);
+    if (leaving) partner_ = nullptr;
+    foreseen_.exists = partner_ != nullptr;
+    if (partner_) {
+      foreseen_.attrs = partner_->attrs;
+      foreseen_.dn = partner_->dn;
+      m_partner_ = ImageOf(*partner_, *map_, &b_.state);
+    }
+    std::vector<const PendingIntent*> pending;
+    b_.state.PendingFor(o_, kind_, id, &pending);
+    bool moved = false;
+    for (const PendingIntent* p : pending) {
+      if (p->applied || p->intent.id < leaving) continue;
+      const Intent& i = p->intent;
+      if (i.op == IntentOp::kDelete) {
+        foreseen_.exists = false;
+        foreseen_.attrs.clear();
+      } else {
+        if (i.op == IntentOp::kAdd || IsMailRename(i)) {
+          foreseen_.exists = true;
+          foreseen_.attrs = RenamedFrom(i);
+          foreseen_.dn = IsMailRename(i) ? i.new_dn : i.dn;
+        } else if (i.op == IntentOp::kRename) {
+          foreseen_.dn = i.new_dn;
+        }
+        if (foreseen_.exists) ApplyWrites(i, &foreseen_.attrs);
+      }
+      moved = true;
+    }
+    if (!moved) {
+      m_foreseen_ = m_partner_;
+    } else if (foreseen_.exists) {
+      m_foreseen_ = ImageOfAttrs(o_, foreseen_.attrs, foreseen_.dn,
+                                 o_ == Side::kMail ? id : LdapAddressOf(),
+                                 *map_, &b_.state);
+    }
+  }
+
+  std::string LdapAddressOf() const {
+    return partner_ ? partner_->address : std::string();
+  }
+
+  // --- Linked objects --------------------------------------------------------
+
+  Verdict Linked() {
+    LoadPartner(s_ == Side::kLdap ? link_.mail_id : link_.ldap_id);
+    if (s_ == Side::kLdap) {
+      b_.Id(link_.mail_id);
+    } else {
+      b_.Id(link_.ldap_id);
+      if (partner_) b_.Id(partner_->dn);
+    }
+    if (!next_) return LinkedDelete();
+    return LinkedUpdate();
+  }
+
+  LinkSides Sides() const {
+    LinkSides sides;
+    const AttrList* self = next_ ? &m_next_ : nullptr;
+    const AttrList* other = partner_ ? &m_partner_ : nullptr;
+    sides.ldap = s_ == Side::kLdap ? self : other;
+    sides.mail = s_ == Side::kMail ? self : other;
+    if (s_ == Side::kLdap && next_) sides.ldap_address = next_->address;
+    if (o_ == Side::kLdap && partner_) sides.ldap_address = partner_->address;
+    return sides;
+  }
+
+  void Settle(bool link_changed, const std::vector<std::string>& opened,
+              bool create_drift) {
+    SettleLink(b_, cr_, link_, link_changed, Sides(), opened, create_drift);
+  }
+
+  Verdict Discard(bool linked, bool drift) {
+    if (linked) Settle(false, {}, drift);
+    const std::string what = changed_.empty() || !prev_exists_ || !next_
+                                 ? std::string(ChangeOpName(c_.op))
+                                 : "change of " + JoinNames(changed_);
+    return Verdict{"direction/" + std::string(DirectionName(dir_)),
+                   Outcome::kDiscardedDirection,
+                   Subject() + " " + what +
+                       " recorded and discarded: direction " +
+                       std::string(DirectionName(dir_)) + " takes no " +
+                       std::string(SideTitle(s_)) + " changes" +
+                       (linked && drift ? "; drift reported" : "")};
+  }
+
+  Verdict LinkedDelete() {
+    if (!consumed_.empty()) {
+      Settle(false, {}, false);
+      return EchoOrNoChange();
+    }
+    if (!prev_exists_)
+      return Verdict{
+          "delete/unknown", Outcome::kNoChange,
+          Subject() + " delete of an object not known; nothing to do"};
+    if (!foreseen_.exists) {
+      Settle(false, {}, false);
+      return Verdict{"delete/both-gone", Outcome::kNoChange,
+                     Subject() + " deleted; its linked " +
+                         Partner(partner_id_, "") +
+                         " is gone too, the link is dropped"};
+    }
+    if (!Propagates(dir_, s_)) return Discard(true, true);
+    if (s_ == Side::kLdap && cr_->config.ignore_ldap_deletes) {
+      b_.Put(EraseLink{kind_, link_.ldap_id, link_.mail_id});
+      if (b_.state.Conflict(kind_, link_.ldap_id))
+        b_.Put(EraseConflict{kind_, link_.ldap_id});
+      if (b_.state.Drift(kind_, link_.ldap_id))
+        b_.Put(EraseDrift{kind_, link_.ldap_id});
+      ReleaseAddressWaits(b_, kind_, link_.mail_id, nullptr, partner_);
+      return Verdict{"delete/ignored", Outcome::kIgnoredDelete,
+                     Subject() + " deleted; ignore_ldap_deletes keeps " +
+                         Partner(partner_id_, "") + ", now unlinked"};
+    }
+    if (dir_ == Direction::kBothWays && partner_) {
+      std::vector<std::string> modified;
+      for (const std::string& f : DiffFields(link_.agreed, m_partner_))
+        if (!IsMembers(f)) modified.push_back(f);
+      if (!modified.empty()) return DeleteVsModify(s_, modified);
+    }
+    DeletePartner();
+    Settle(false, {}, false);
+    if (s_ == Side::kLdap)
+      ReleaseAddressWaits(b_, kind_, link_.mail_id, &link_, nullptr);
+    return Verdict{
+        "delete/" + std::string(FlowRule(s_)), Outcome::kPropagated,
+        Subject() + " deleted; deleting " + Partner(partner_id_, foreseen_.dn)};
+  }
+
+  // Emits the delete of the linked object (foreseen_ exists).
+  void DeletePartner() {
+    Intent i = NewIntent(o_, IntentOp::kDelete, partner_id_, foreseen_.dn);
+    i.expect = ExpectOf(o_, foreseen_.attrs, m_foreseen_);
+    i.expected_version = partner_ ? partner_->version : 0;
+    b_.AddIntent(std::move(i));
+  }
+
+  // The values a delete of an object asserts: its synced attributes.
+  AttrList ExpectOf(Side side, const AttrList& attrs, const AttrList& image) {
+    AttrList expect;
+    if (side == Side::kMail) {
+      for (const Attribute& a : image)
+        if (!IsMembers(a.name))
+          expect.push_back(Attribute{a.name, AttrValues(attrs, a.name)});
+    } else {
+      for (const FieldMapping& f : map_->fields)
+        expect.push_back(
+            Attribute{f.attribute, AttrValues(attrs, f.attribute)});
+      if (!map_->aliases_attribute.empty())
+        expect.push_back(Attribute{map_->aliases_attribute,
+                                   AttrValues(attrs, map_->aliases_attribute)});
+    }
+    CanonicalizeAttrs(&expect);
+    return expect;
+  }
+
+  // A delete on `deleter` against modifications on the other side, both
+  // since the sides last agreed (both_ways).
+  Verdict DeleteVsModify(Side deleter, std::vector<std::string> modified) {
+    const ConflictResolution res = cr_->config.conflict_resolution;
+    std::vector<std::string> fields = modified;
+    fields.push_back("exists");
+    b_.d->conflict_fields = fields;
+    const std::string rule =
+        "conflict/delete-modify/" + std::string(ConflictResolutionName(res));
+    const std::string head =
+        Subject() +
+        (deleter == s_
+             ? " deleted while its linked " +
+                   Partner(partner_id_, foreseen_.dn) + " changed " +
+                   JoinNames(modified)
+             : " changed " + JoinNames(modified) + " while its linked " +
+                   Partner(partner_id_, "") + " was deleted");
+    Side winner;
+    if (!Winner(res, &winner)) {
+      Settle(false, fields, false);
+      return Verdict{rule, Outcome::kConflictOpen,
+                     head +
+                         "; no_change: neither is applied, the conflict "
+                         "stays open"};
+    }
+    b_.d->winner = winner;
+    if (winner == deleter) {
+      if (deleter == s_) {
+        DeletePartner();
+      } else {
+        Intent i = NewIntent(s_, IntentOp::kDelete, c_.id, next_->dn);
+        i.expect = ExpectOf(s_, next_->attrs, m_next_);
+        i.expected_version = b_.seq;
+        b_.AddIntent(std::move(i));
+      }
+      Settle(false, {}, false);
+      return Verdict{rule, Outcome::kConflictResolved,
+                     head + "; " + std::string(ConflictResolutionName(res)) +
+                         ": the delete wins"};
+    }
+    // The modification wins: the deleted object is created again from the
+    // side that kept it.
+    if (deleter == s_) {
+      Recreate(s_, *partner_, m_partner_);
+    } else {
+      Recreate(o_, *next_, m_next_);
+    }
+    return Verdict{rule, Outcome::kConflictResolved,
+                   head + "; " + std::string(ConflictResolutionName(res)) +
+                       ": the modification wins, the deleted object is "
+                       "created again"};
+  }
+
+  // Creates the object on `side` again from `source` (the linked object on
+  // the other side) and its image.
+  void Recreate(Side side, const ObjectState& source, const AttrList& image) {
+    if (side == Side::kMail) {
+      const std::string address = source.address;
+      Intent i = NewIntent(Side::kMail, IntentOp::kAdd, address, address);
+      i.set = image;
+      i.source_id = source.id;
+      b_.AddIntent(std::move(i));
+      LinkState l = link_;
+      l.mail_id = address;
+      link_ = l;
+      LinkSides sides;
+      sides.ldap = source.id == c_.id ? &m_next_ : &m_partner_;
+      sides.ldap_address = address;
+      SettleLink(b_, cr_, link_, true, sides, {}, false);
+      ReleaseMemberWaits(b_, source.dn, address);
+      return;
+    }
+    // A new LDAP entry gets a new id: the old link goes, the mail object
+    // remembers the entry being created.
+    std::vector<std::string> dns =
+        MemberDns(V(image, field::kMembers), source.id);
+    const std::string& address = source.id;
+    const size_t at = address.find('@');
+    LdapEntry e = NewLdapEntry(*cr_, kind_, address.substr(0, at), domain_name_,
+                               image, dns);
+    Intent i = NewIntent(Side::kLdap, IntentOp::kAdd, "", e.dn);
+    i.set = std::move(e.attrs);
+    i.source_id = address;
+    b_.Id(i.dn);
+    const std::string dn = i.dn;
+    const std::uint64_t id = b_.AddIntent(std::move(i));
+    ReleaseMemberWaits(b_, dn, address);
+    b_.Put(EraseLink{kind_, link_.ldap_id, link_.mail_id});
+    if (const ConflictState* c = b_.state.Conflict(kind_, link_.ldap_id))
+      b_.Put(EraseConflict{c->kind, c->ldap_id});
+    if (const DriftState* d = b_.state.Drift(kind_, link_.ldap_id))
+      b_.Put(EraseDrift{d->kind, d->ldap_id});
+    if (source.id == c_.id) {
+      next_->creating_intent = id;
+    } else {
+      ObjectState o = source;
+      o.creating_intent = id;
+      b_.Put(PutObject{std::move(o)});
+    }
+  }
+
+  Verdict LinkedUpdate() {
+    linked_after_ = true;
+    const bool renamed = s_ == Side::kLdap && !next_->address.empty() &&
+                         next_->address != link_.mail_id;
+    if (!foreseen_.exists) {
+      // The linked object is gone from the other side.
+      if (dir_ == Direction::kBothWays) {
+        // Both ways its delete stands against what this side changed since
+        // they last agreed (a delete that failed is caught up here).
+        std::vector<std::string> modified;
+        for (const std::string& f : DiffFields(m_self_foreseen_, link_.agreed))
+          if (!IsMembers(f)) modified.push_back(f);
+        if (modified.empty() && !renamed) {
+          if (Unchanged() && !consumed_.empty()) {
+            Settle(false, {}, false);
+            return EchoOrNoChange();
+          }
+          Intent i = NewIntent(s_, IntentOp::kDelete, c_.id, next_->dn);
+          i.expect = ExpectOf(s_, next_->attrs, m_next_);
+          i.expected_version = b_.seq;
+          b_.AddIntent(std::move(i));
+          Settle(false, {}, false);
+          return Verdict{"delete/catch-up", Outcome::kPropagated,
+                         Subject() + " has not changed since its linked " +
+                             Partner(partner_id_, "") +
+                             " was deleted; it is deleted too"};
+        }
+        if (modified.empty()) modified.push_back("exists");
+        return DeleteVsModify(o_, modified);
+      }
+      if (!Propagates(dir_, s_)) {
+        // One way, the authoritative side's object is gone: its delete
+        // (which failed or was refused) is caught up.
+        if (!consumed_.empty() && Unchanged()) {
+          Settle(false, {}, false);
+          return EchoOrNoChange();
+        }
+        Intent i = NewIntent(s_, IntentOp::kDelete, c_.id, next_->dn);
+        i.expect = ExpectOf(s_, next_->attrs, m_next_);
+        i.expected_version = b_.seq;
+        b_.AddIntent(std::move(i));
+        Settle(false, {}, false);
+        return Verdict{"delete/catch-up", Outcome::kPropagated,
+                       Subject() + " is linked to " + Partner(partner_id_, "") +
+                           ", which is gone; direction " +
+                           std::string(DirectionName(dir_)) +
+                           " deletes it too"};
+      }
+      if (Unchanged() && !renamed) {
+        Settle(false, {}, false);
+        return EchoOrNoChange();
+      }
+      Recreate(o_, *next_, m_next_);
+      return Verdict{
+          "create/" + std::string(FlowRule(s_)), Outcome::kPropagated,
+          Subject() + " changed; its linked " + Partner(partner_id_, "") +
+              " is missing and is created again"};
+    }
+    if (!Propagates(dir_, s_)) {
+      if (Unchanged() && !renamed) {
+        Settle(false, {}, false);
+        return Quiet();
+      }
+      return Discard(true, true);
+    }
+
+    SideWrites to_other, to_self;
+    std::vector<std::string> conflicts;
+    const AttrList& agreed = link_.agreed;
+    const bool both = dir_ == Direction::kBothWays;
+    for (const std::string& f : changed_) {
+      if (IsMembers(f)) continue;  // below
+      const auto& sv = V(m_next_, f);
+      if (sv == V(m_foreseen_, f)) continue;
+      if (both && partner_) {
+        const auto& pv = V(m_partner_, f);
+        if (pv != V(agreed, f) && pv != sv) {
+          conflicts.push_back(f);
+          continue;
+        }
+      }
+      to_other.Set(f, sv);
+    }
+    CatchUp(&to_other, &to_self, &conflicts);
+    MergeMembers(&to_other, &to_self);
+    const ConflictResolution res = cr_->config.conflict_resolution;
+    Side winner = Side::kLdap;
+    const bool resolves = !conflicts.empty() && Winner(res, &winner);
+    for (const std::string& f : conflicts) {
+      if (!resolves) break;
+      if (winner == s_)
+        to_other.Set(f, V(m_self_foreseen_, f));
+      else
+        to_self.Set(f, V(m_foreseen_, f));
+    }
+    if (Unchanged() && !renamed && to_other.empty() && to_self.empty() &&
+        conflicts.empty()) {
+      Settle(false, {}, false);
+      return Quiet();
+    }
+
+    std::vector<std::string> written_other = to_other.Names();
+    // The new address is taken when another live entry's mail object has
+    // it. A mail object there that is linked to nothing, or whose entry is
+    // gone or maps elsewhere now, is on its way out (its rename or delete
+    // is pending and goes first, in intent order).
+    bool taken = false;
+    if (renamed) {
+      if (b_.state.Object(Side::kMail, kind_, next_->address)) {
+        const LinkState* holder = b_.state.LinkByMail(kind_, next_->address);
+        if (holder && holder->mail_id == next_->address &&
+            holder->ldap_id != c_.id) {
+          const ObjectState* entry =
+              b_.state.Object(Side::kLdap, kind_, holder->ldap_id);
+          taken = entry && entry->address == next_->address;
+        }
+      }
+    }
+    bool wrote_other = false, wrote_self = false;
+    if (renamed && !taken) {
+      WriteRename(to_other);
+    } else if (!to_other.empty()) {
+      wrote_other = WriteTo(o_, partner_id_, foreseen_, to_other);
+    }
+    if (!to_self.empty()) {
+      Foreseen self;
+      self.exists = true;
+      self.attrs = self_foreseen_ ? *self_foreseen_ : next_->attrs;
+      self.dn = next_->dn;
+      wrote_self = WriteTo(s_, c_.id, self, to_self);
+    }
+    if (!wrote_other) written_other.clear();
+    const std::string old_mail_id = partner_id_;
+    Settle(renamed && !taken, resolves ? std::vector<std::string>{} : conflicts,
+           false);
+    if (renamed && !taken)
+      ReleaseAddressWaits(b_, kind_, old_mail_id, nullptr, nullptr);
+
+    std::string head = changed_.empty()
+                           ? Subject() + " " + std::string(ChangeOpName(c_.op))
+                           : Subject() + " changed " + JoinNames(changed_);
+    if (renamed) head = Subject() + " renamed to address " + next_->address;
+    if (taken && conflicts.empty()) {
+      return Verdict{
+          "rename/address-taken",
+          to_other.empty() && to_self.empty() ? Outcome::kNoChange
+                                              : Outcome::kPropagated,
+          head + ", which another mail " + std::string(KindName(kind_)) +
+              " has: the rename is not made" +
+              (written_other.empty()
+                   ? std::string()
+                   : "; " + JoinNames(written_other) + " written to " +
+                         Partner(partner_id_, foreseen_.dn))};
+    }
+    if (!conflicts.empty()) {
+      b_.d->conflict_fields = conflicts;
+      const std::string rule =
+          "conflict/" + std::string(ConflictResolutionName(res));
+      std::string merged;
+      if (!written_other.empty() && !resolves)
+        merged = "; " + JoinNames(written_other) + " written to " +
+                 Partner(partner_id_, foreseen_.dn);
+      if (!resolves) {
+        return Verdict{rule, Outcome::kConflictOpen,
+                       head + "; " + JoinNames(conflicts) +
+                           " changed on both sides since they last agreed; "
+                           "no_change: both kept, the conflict stays open" +
+                           merged};
+      }
+      b_.d->winner = winner;
+      return Verdict{rule, Outcome::kConflictResolved,
+                     head + "; " + JoinNames(conflicts) +
+                         " changed on both sides since they last agreed; " +
+                         std::string(ConflictResolutionName(res)) + ": the " +
+                         std::string(SideTitle(winner)) +
+                         " value is written to the " +
+                         std::string(SideTitle(OtherSide(winner))) + " side"};
+    }
+    if (renamed)
+      return Verdict{"rename/" + std::string(FlowRule(s_)),
+                     Outcome::kPropagated,
+                     head + "; renaming " + Partner(link_.mail_id, "") +
+                         (written_other.empty()
+                              ? std::string()
+                              : " and writing " + JoinNames(written_other))};
+    const std::string caught =
+        caught_up_.empty() ? std::string()
+                           : "; " + JoinNames(caught_up_) +
+                                 " differed since a write was refused or "
+                                 "failed and are brought in line";
+    if (wrote_other)
+      return Verdict{
+          "propagate/" + std::string(FlowRule(s_)), Outcome::kPropagated,
+          head + "; written to " + Partner(partner_id_, foreseen_.dn) + caught};
+    if (wrote_self)
+      return Verdict{"propagate/catch-up", Outcome::kPropagated,
+                     head + "; it takes " + JoinNames(to_self.Names()) +
+                         " from " + Partner(partner_id_, foreseen_.dn) +
+                         caught};
+    return Verdict{"change/agrees", Outcome::kNoChange,
+                   head + "; " + Partner(partner_id_, foreseen_.dn) +
+                       " has these values already"};
+  }
+
+  // --- Catching up ---------------------------------------------------------
+
+  // Fields this change did not touch can still differ: a write that was
+  // refused (a concurrent edit) or failed leaves the sides apart. The side
+  // that still holds the value both last agreed on has not changed it: it
+  // takes the other side's value. Where both moved, it is a conflict.
+  // (Values are taken as they will be once the intents pending on each
+  // side are applied, so a write in flight is not made twice.)
+  void CatchUp(SideWrites* to_other, SideWrites* to_self,
+               std::vector<std::string>* conflicts) {
+    const AttrList& agreed = link_.agreed;
+    const bool both = dir_ == Direction::kBothWays;
+    std::vector<std::string> names;
+    const AttrList* lists[] = {&m_self_foreseen_, &m_foreseen_, &agreed};
+    for (const AttrList* l : lists)
+      for (const Attribute& a : *l) names.push_back(a.name);
+    std::sort(names.begin(), names.end(), [](const auto& a, const auto& b) {
+      return CompareIgnoreCase(a, b) < 0;
+    });
+    names.erase(std::unique(names.begin(), names.end(),
+                            [](const auto& a, const auto& b) {
+                              return EqualsIgnoreCase(a, b);
+                            }),
+                names.end());
+    auto listed = [](const std::vector<std::string>& v, const std::string& f) {
+      for (const std::string& x : v)
+        if (EqualsIgnoreCase(x, f)) return true;
+      return false;
+    };
+    for (const std::string& f : names) {
+      if (IsMembers(f) || listed(changed_, f) || listed(*conflicts, f) ||
+          listed(to_other->Names(), f) || listed(to_self->Names(), f))
+        continue;
+      const auto& sv = V(m_self_foreseen_, f);
+      const auto& ov = V(m_foreseen_, f);
+      const auto& av = V(agreed, f);
+      if (sv == ov) continue;
+      if (ov == av) {
+        to_other->Set(f, sv);  // this side's earlier change never arrived
+        caught_up_.push_back(f);
+      } else if (!both) {
+        continue;  // the other side drifted: direction keeps it
+      } else if (sv == av) {
+        to_self->Set(f, ov);  // the other side's change never arrived here
+        caught_up_.push_back(f);
+      } else {
+        conflicts->push_back(f);
+      }
+    }
+  }
+
+  // Members: one way, the other side's become this side's when they
+  // changed here (or when the other side still has the agreed ones); both
+  // ways, a value-level merge of each side's additions and removals since
+  // the members both last agreed on, never a conflict.
+  void MergeMembers(SideWrites* to_other, SideWrites* to_self) {
+    const std::string f(field::kMembers);
+    const auto& now = V(m_self_foreseen_, f);
+    const auto& there = V(m_foreseen_, f);
+    const auto& base = V(link_.agreed, f);
+    if (now == there) return;
+    if (dir_ != Direction::kBothWays) {
+      bool changed = false;
+      for (const std::string& c : changed_)
+        if (IsMembers(c)) changed = true;
+      if (!changed && there != base) return;  // drift on the other side
+      to_other->add_members = Minus(now, there);
+      to_other->del_members = Minus(there, now);
+      return;
+    }
+    std::vector<std::string> merged = base;
+    for (const auto* side : {&now, &there})
+      for (const std::string& m : Minus(*side, base)) merged.push_back(m);
+    CanonicalizeValues(&merged);
+    merged = Minus(merged, Minus(base, now));
+    merged = Minus(merged, Minus(base, there));
+    to_other->add_members = Minus(merged, there);
+    to_other->del_members = Minus(there, merged);
+    to_self->add_members = Minus(merged, now);
+    to_self->del_members = Minus(now, merged);
+  }
+
+  // --- Writes ----------------------------------------------------------------
+
+  Intent NewIntent(Side target, IntentOp op, std::string target_id,
+                   std::string dn) {
+    Intent i;
+    i.target = target;
+    i.kind = kind_;
+    i.op = op;
+    i.target_id = std::move(target_id);
+    i.dn = std::move(dn);
+    i.domain = domain_name_;
+    i.connector = connector_name_;
+    i.source_id = target == s_ ? partner_id_ : c_.id;
+    return i;
+  }
+
+  // The LDAP DNs of member addresses. An address without one is left out;
+  // when `mail_group` is given, that group waits for it (it is added once
+  // its LDAP entry is known: ReleaseMemberWaits).
+  std::vector<std::string> MemberDns(const std::vector<std::string>& addresses,
+                                     const std::string& mail_group) {
+    std::vector<std::string> dns;
+    for (const std::string& a : addresses) {
+      std::string dn = MemberDnOfAddress(a, &b_.state);
+      if (!dn.empty()) {
+        dns.push_back(std::move(dn));
+        continue;
+      }
+      unresolved_.push_back(a);
+      if (!mail_group.empty() && kind_ == ObjectKind::kGroup)
+        b_.Put(PutWait{Side::kMail, AsciiLower(a), mail_group});
+    }
+    CanonicalizeValues(&dns);
+    return dns;
+  }
+
+  // Fills the attribute writes of `i` on `target` (its current values
+  // `current`) from field writes.
+  void FillWrites(Side target, const Foreseen& current, const SideWrites& w,
+                  std::string_view own_address, Intent* i) {
+    if (target == Side::kMail) {
+      i->set = w.fields;
+      CanonicalizeAttrs(&i->set);
+      for (const Attribute& a : i->set)
+        i->expect.push_back(
+            Attribute{a.name, AttrValues(current.attrs, a.name)});
+      CanonicalizeAttrs(&i->expect);
+      if (!w.add_members.empty())
+        i->add_values.push_back(
+            Attribute{std::string(field::kMembers), w.add_members});
+      if (!w.del_members.empty())
+        i->delete_values.push_back(
+            Attribute{std::string(field::kMembers), w.del_members});
+      return;
+    }
+    LdapWrites(w.fields, *map_, current.attrs, own_address, &i->set,
+               &i->expect);
+    if (map_->members_attribute.empty()) return;
+    const std::string& mail_group = s_ == Side::kMail ? c_.id : link_.mail_id;
+    std::vector<std::string> adds = MemberDns(w.add_members, mail_group);
+    std::vector<std::string> dels = MemberDns(w.del_members, "");
+    // groupOfNames needs a member: the group itself stands in for none.
+    AttrList after = current.attrs;
+    Intent probe;
+    probe.add_values.push_back(Attribute{map_->members_attribute, adds});
+    probe.delete_values.push_back(Attribute{map_->members_attribute, dels});
+    ApplyWrites(probe, &after);
+    if (AttrValues(after, map_->members_attribute).empty() && !dels.empty() &&
+        HasValueIgnoreCase(AttrValues(current.attrs, "objectClass"),
+                           "groupOfNames"))
+      adds.push_back(current.dn);
+    if (!adds.empty())
+      i->add_values.push_back(Attribute{map_->members_attribute, adds});
+    if (!dels.empty())
+      i->delete_values.push_back(Attribute{map_->members_attribute, dels});
+  }
+
+  // Returns whether there was anything to write.
+  bool WriteTo(Side target, const std::string& target_id,
+               const Foreseen& current, const SideWrites& w) {
+    std::string own_address = target == Side::kMail ? target_id
+                              : target == s_        ? next_->address
+                              : partner_            ? partner_->address
+                                                    : std::string();
+    Intent i = NewIntent(target, IntentOp::kModify, target_id,
+                         target == Side::kMail ? target_id : current.dn);
+    FillWrites(target, current, w, own_address, &i);
+    const ObjectState* obj = target == s_ ? nullptr : partner_;
+    i.expected_version = target == s_ ? b_.seq : obj ? obj->version : 0;
+    if (i.set.empty() && i.add_values.empty() && i.delete_values.empty())
+      return false;
+    b_.AddIntent(std::move(i));
+    return true;
+  }
+
+  // The LDAP entry's address changed: the linked mail object is renamed to
+  // follow it (and takes the field writes), and the link moves with it.
+  void WriteRename(const SideWrites& w) {
+    Intent i = NewIntent(Side::kMail, IntentOp::kRename, next_->address,
+                         link_.mail_id);
+    i.new_dn = next_->address;
+    FillWrites(Side::kMail, foreseen_, w, next_->address, &i);
+    i.expected_version = partner_ ? partner_->version : 0;
+    b_.Id(i.dn);
+    const std::uint64_t id = b_.AddIntent(std::move(i));
+    if (partner_) {
+      ObjectState leaving = *partner_;
+      leaving.leaving_intent = id;
+      b_.Put(PutObject{std::move(leaving)});
+    }
+    link_.mail_id = next_->address;
+    b_.d->link_ldap_id = link_.ldap_id;
+    b_.d->link_mail_id = link_.mail_id;
+  }
+
+  // --- Unlinked objects ------------------------------------------------------
+
+  // A mail object whose Rename to another address is still pending: that
+  // intent's id, else 0.
+  std::uint64_t Leaving(const ObjectState* o) {
+    if (!o || o->side != Side::kMail || o->leaving_intent == 0) return 0;
+    const PendingIntent* p = b_.state.Pending(o->leaving_intent);
+    return p && !p->applied ? o->leaving_intent : 0;
+  }
+
+  Verdict Unlinked() {
+    const std::uint64_t creating = next_   ? next_->creating_intent
+                                   : prev_ ? prev_->creating_intent
+                                           : 0;
+    if (s_ == Side::kMail && creating != 0) {
+      const PendingIntent* p = b_.state.Pending(creating);
+      if (p && !p->applied && Propagates(dir_, s_)) return WhileCreating(*p);
+      if (next_) next_->creating_intent = 0;
+    }
+    if (!next_) {
+      if (!consumed_.empty()) return EchoOrNoChange();
+      return Verdict{"delete/unlinked", Outcome::kNoChange,
+                     Subject() +
+                         " deleted; it is linked to nothing, so "
+                         "there is nothing to propagate"};
+    }
+    // Does the other side have an object with this address?
+    const std::string* pid =
+        s_ == Side::kLdap
+            ? (next_->address.empty()
+                   ? nullptr
+                   : b_.state.IdByAddress(Side::kMail, kind_, next_->address))
+            : b_.state.IdByAddress(Side::kLdap, kind_, c_.id);
+    if (pid) {
+      const std::string partner_id = *pid;
+      const ObjectState* p = b_.state.Object(o_, kind_, partner_id);
+      if (p) {
+        const LinkState* other = o_ == Side::kMail
+                                     ? b_.state.LinkByMail(kind_, partner_id)
+                                     : b_.state.LinkByLdap(kind_, partner_id);
+        if (other && (o_ == Side::kLdap || other->mail_id == partner_id)) {
+          b_.Id(partner_id);
+          const std::string& old_self =
+              s_ == Side::kLdap ? other->ldap_id : other->mail_id;
+          if (b_.state.Object(s_, kind_, old_self)) {
+            if (s_ == Side::kLdap)
+              b_.Put(PutWait{Side::kLdap, AddressWaitKey(kind_, next_->address),
+                             c_.id});
+            return Verdict{"link/address-taken", Outcome::kError,
+                           Subject() + " maps to " + next_->address +
+                               ", whose " + Partner(partner_id, p->dn) +
+                               " is linked to another object; it takes the "
+                               "address once that object lets go"};
+          }
+          // The object it was linked to on this side is gone: the link
+          // yields to this one.
+          b_.Id(old_self);
+          b_.Put(EraseLink{kind_, other->ldap_id, other->mail_id});
+          if (b_.state.Conflict(kind_, other->ldap_id))
+            b_.Put(EraseConflict{kind_, other->ldap_id});
+          if (b_.state.Drift(kind_, other->ldap_id))
+            b_.Put(EraseDrift{kind_, other->ldap_id});
+        }
+        LoadPartner(partner_id);
+        // A partner about to be deleted or renamed away is no partner: the
+        // new object is created after it is gone.
+        if (foreseen_.exists && !Leaving(partner_))
+          return FirstMeet(partner_id);
+        partner_ = nullptr;
+        partner_id_.clear();
+      }
+    }
+    if (Unchanged() && !consumed_.empty()) return EchoOrNoChange();
+    if (!Propagates(dir_, s_)) return Discard(false, false);
+    if (s_ == Side::kLdap) return CreateOnMail();
+    return CreateOnLdap();
+  }
+
+  Verdict CreateOnMail() {
+    if (next_->address.empty())
+      return Verdict{"create/no-address", Outcome::kError,
+                     Subject() + " has no " + map_->name_attribute +
+                         " value, so it maps to no mail address; not synced"};
+    const std::string& address = next_->address;
+    Intent i = NewIntent(Side::kMail, IntentOp::kAdd, address, address);
+    i.set = m_next_;
+    b_.AddIntent(std::move(i));
+    LinkState l;
+    l.kind = kind_;
+    l.ldap_id = c_.id;
+    l.mail_id = address;
+    l.domain = domain_name_;
+    l.connector = connector_name_;
+    l.version = b_.seq;
+    b_.Put(PutLink{std::move(l)});
+    b_.d->link_ldap_id = c_.id;
+    b_.d->link_mail_id = address;
+    b_.Id(address);
+    ReleaseMemberWaits(b_, next_->dn, address);
+    return Verdict{"create/ldap-to-mail", Outcome::kPropagated,
+                   Subject() + " has no mail counterpart; creating mail " +
+                       std::string(KindName(kind_)) + " " + address};
+  }
+
+  Verdict CreateOnLdap() {
+    std::vector<std::string> dns =
+        MemberDns(V(m_next_, field::kMembers), c_.id);
+    const size_t at = c_.id.find('@');
+    LdapEntry e = NewLdapEntry(*cr_, kind_, c_.id.substr(0, at), domain_name_,
+                               m_next_, dns);
+    Intent i = NewIntent(Side::kLdap, IntentOp::kAdd, "", e.dn);
+    i.set = std::move(e.attrs);
+    b_.Id(i.dn);
+    const std::string dn = i.dn;
+    next_->creating_intent = b_.AddIntent(std::move(i));
+    ReleaseMemberWaits(b_, dn, c_.id);
+    return Verdict{"create/mail-to-ldap", Outcome::kPropagated,
+                   Subject() + " has no LDAP counterpart; creating " +
+                       Describe(Side::kLdap, kind_, "", dn)};
+  }
+
+  // The LDAP entry for this mail object is still being created: later
+  // changes are written to it by DN, after the add.
+  Verdict WhileCreating(const PendingIntent& add) {
+    b_.Id(add.intent.dn);
+    const std::string entry = Describe(Side::kLdap, kind_, "", add.intent.dn);
+    if (!next_)
+      return Verdict{"create/pending", Outcome::kNoChange,
+                     Subject() + " deleted while " + entry +
+                         " is being created; the entry is deleted once its "
+                         "add is done"};
+    next_->creating_intent = add.intent.id;
+    return Verdict{"create/pending", Outcome::kNoChange,
+                   Subject() + " " + std::string(ChangeOpName(c_.op)) +
+                       " recorded while " + entry +
+                       " is being created; what differs is written once "
+                       "its add is done"};
+  }
+
+  // REQUIRES: LoadPartner(partner_id).
+  Verdict FirstMeet(const std::string& partner_id) {
+    b_.Id(partner_id);
+    if (partner_) b_.Id(partner_->dn);
+    link_ = LinkState{};
+    link_.kind = kind_;
+    link_.ldap_id = s_ == Side::kLdap ? c_.id : partner_id;
+    link_.mail_id = s_ == Side::kMail ? c_.id : partner_id;
+    link_.domain = domain_name_;
+    link_.connector = connector_name_;
+    link_.version = b_.seq;
+    b_.d->link_ldap_id = link_.ldap_id;
+    b_.d->link_mail_id = link_.mail_id;
+    if (next_) next_->creating_intent = 0;
+    ReleaseMemberWaits(b_, s_ == Side::kLdap ? next_->dn : partner_->dn,
+                       link_.mail_id);
+
+    const AttrList& ldap = s_ == Side::kLdap ? m_next_ : m_partner_;
+    const AttrList& mail = s_ == Side::kMail ? m_next_ : m_partner_;
+    SideWrites to_ldap, to_mail;
+    std::vector<std::string> conflicts;
+    Side winner = Side::kLdap;
+    const ConflictResolution res = cr_->config.conflict_resolution;
+    const bool both = dir_ == Direction::kBothWays;
+    const Side auth =
+        dir_ == Direction::kAxigenToLdap ? Side::kMail : Side::kLdap;
+    for (const std::string& f : DiffFields(ldap, mail)) {
+      const auto& lv = V(ldap, f);
+      const auto& mv = V(mail, f);
+      if (IsMembers(f)) {
+        if (both || auth == Side::kLdap) {
+          to_mail.add_members = Minus(lv, mv);
+          if (!both) to_mail.del_members = Minus(mv, lv);
+        }
+        if (both || auth == Side::kMail) {
+          to_ldap.add_members = Minus(mv, lv);
+          if (!both) to_ldap.del_members = Minus(lv, mv);
+        }
+        continue;
+      }
+      if (!both) {
+        (auth == Side::kLdap ? to_mail : to_ldap)
+            .Set(f, auth == Side::kLdap ? lv : mv);
+      } else if (lv.empty()) {
+        to_ldap.Set(f, mv);
+      } else if (mv.empty()) {
+        to_mail.Set(f, lv);
+      } else {
+        conflicts.push_back(f);
+        if (Winner(res, &winner))
+          (winner == Side::kLdap ? to_mail : to_ldap)
+              .Set(f, winner == Side::kLdap ? lv : mv);
+      }
+    }
+    const bool resolves = !conflicts.empty() && Winner(res, &winner);
+    Foreseen self;
+    self.exists = true;
+    self.attrs = next_->attrs;
+    self.dn = next_->dn;
+    const std::string ldap_id = link_.ldap_id, mail_id = link_.mail_id;
+    const Foreseen& ldap_now = s_ == Side::kLdap ? self : foreseen_;
+    const Foreseen& mail_now = s_ == Side::kMail ? self : foreseen_;
+    if (!to_ldap.empty()) WriteTo(Side::kLdap, ldap_id, ldap_now, to_ldap);
+    if (!to_mail.empty()) WriteTo(Side::kMail, mail_id, mail_now, to_mail);
+    Settle(true, resolves ? std::vector<std::string>{} : conflicts, false);
+
+    const std::string head = Subject() + " and " +
+                             Partner(partner_id, partner_ ? partner_->dn : "") +
+                             " have the same address and are now linked";
+    if (!conflicts.empty()) {
+      b_.d->conflict_fields = conflicts;
+      if (!resolves)
+        return Verdict{"link/first-meet", Outcome::kConflictOpen,
+                       head + "; they differ on " + JoinNames(conflicts) +
+                           "; no_change: both kept, the conflict stays open"};
+      b_.d->winner = winner;
+      return Verdict{"link/first-meet", Outcome::kConflictResolved,
+                     head + "; they differ on " + JoinNames(conflicts) + "; " +
+                         std::string(ConflictResolutionName(res)) + ": the " +
+                         std::string(SideTitle(winner)) +
+                         " values are written"};
+    }
+    if (!to_ldap.empty() || !to_mail.empty()) {
+      std::vector<std::string> names = to_ldap.Names();
+      for (std::string& n : to_mail.Names()) names.push_back(std::move(n));
+      std::sort(names.begin(), names.end());
+      names.erase(std::unique(names.begin(), names.end()), names.end());
+      return Verdict{"link/first-meet", Outcome::kPropagated,
+                     head + "; " + JoinNames(names) + " brought in line"};
+    }
+    return Verdict{"link/first-meet", Outcome::kNoChange,
+                   head + "; they agree on every synced field"};
+  }
+
+  // --- State ---------------------------------------------------------------
+
+  DecisionBuilder& b_;
+  const ObservedChange& c_;
+  const Side s_, o_;
+  const ObjectKind kind_;
+  const std::string domain_name_;
+  const DomainConfig* domain_ = nullptr;
+  std::string connector_name_;
+  const ConnectorRules* cr_ = nullptr;
+  const ObjectMap* map_ = nullptr;
+  Direction dir_ = Direction::kLdapToAxigen;
+
+  const ObjectState* prev_ = nullptr;
+  std::optional<ObjectState> next_;  // nullopt: deleted
+  std::vector<const PendingIntent*> consumed_, dropped_;
+  bool prev_exists_ = false;
+  std::optional<AttrList> self_foreseen_;  // set when intents are pending
+  AttrList eff_prev_;
+  AttrList m_prev_, m_next_;
+  std::vector<std::string> changed_;
+  bool existence_changed_ = false;
+  std::vector<std::string> unresolved_;
+  std::vector<std::string> caught_up_;
+  AttrList m_self_foreseen_;  // this object with the intents pending on it
+
+  LinkState link_;
+  bool linked_after_ = false;  // the object is linked after this decision
+  std::string partner_id_;
+  const ObjectState* partner_ = nullptr;
+  AttrList m_partner_;
+  Foreseen foreseen_;
+  AttrList m_foreseen_;
+};
+
+}  // namespace
+
+Verdict DecideChange(DecisionBuilder& b, const ObservedChange& change) {
+  return ChangeDecider(b, change).Decide();
+}
+
+}  // namespace dirledger

@@ -1,0 +1,123 @@
+// Internal to the reconciler (replay/reconcile_*.cc): the decision being
+// built for one event, and the steps shared by the event handlers. Not part
+// of the replay module's interface.
+//
+// Thread safety: one decision at a time.
+#ifndef DIRLEDGER_REPLAY_RECONCILE_INTERNAL_H_
+#define DIRLEDGER_REPLAY_RECONCILE_INTERNAL_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codecs/event.h"
+#include "codecs/projection.h"
+#include "replay/rules.h"
+#include "replay/state_reader.h"
+
+namespace dirledger {
+
+// What was concluded about one object.
+struct Verdict {
+  std::string rule;
+  Outcome outcome = Outcome::kNoChange;
+  std::string reason;
+};
+
+// The decision and projection delta under construction.
+class DecisionBuilder {
+ public:
+  DecisionBuilder(const ProjectionView& view, const RuleSet& rules,
+                  std::uint64_t seq, Decision* decision, StateDelta* delta)
+      : rules(rules), state(view), seq(seq), d(decision), delta_(delta) {}
+
+  // Appends `intent` with the next intent id; returns the id.
+  std::uint64_t AddIntent(Intent intent);
+  void Put(StateMutation m) { delta_->mutations.push_back(std::move(m)); }
+  // Indexes `id` for explain (empty ids are ignored).
+  void Id(std::string_view id) {
+    if (!id.empty()) d->object_ids.emplace_back(id);
+  }
+  void Apply(const Verdict& v);
+  // Records a PendingIntent per intent and puts the id lists in canonical
+  // order. Called once, last.
+  void Finish();
+
+  const RuleSet& rules;
+  StateReader state;
+  const std::uint64_t seq;
+  Decision* const d;
+
+ private:
+  StateDelta* delta_;
+  std::uint32_t next_intent_ = 0;
+};
+
+// "LDAP account uid=jdoe,ou=people,dc=example,dc=com", "mail group
+// staff@example.com".
+std::string Describe(Side side, ObjectKind kind, std::string_view id,
+                     std::string_view dn);
+// "a, b and c".
+std::string JoinNames(const std::vector<std::string>& names);
+
+const ObjectMap& MapFor(const ConnectorRules& c, ObjectKind kind);
+// Whether a change seen on `from` is written to the other side.
+bool Propagates(Direction d, Side from);
+// The side a conflict resolution lets win (both_ways), or false for
+// no_change.
+bool Winner(ConflictResolution r, Side* winner);
+
+// The field image of an object as it stands (replay/field_image.h).
+AttrList ImageOf(const ObjectState& o, const ObjectMap& map, StateReader* state,
+                 std::vector<std::string>* unresolved = nullptr);
+AttrList ImageOfAttrs(Side side, const AttrList& attrs, std::string_view dn,
+                      std::string_view address, const ObjectMap& map,
+                      StateReader* state,
+                      std::vector<std::string>* unresolved = nullptr);
+
+// The two sides of a link as they stand after a decision.
+struct LinkSides {
+  const AttrList* ldap = nullptr;  // field image; nullptr when absent
+  const AttrList* mail = nullptr;
+  std::string ldap_address;  // the LDAP entry's mail address
+};
+
+// Keeps a link's bookkeeping true to the sides after a decision:
+//   - agreed: every field on which both sides now agree;
+//   - conflict: the open conflict keeps (and `opened` adds) only fields on
+//     which the sides still differ ("exists": one side is missing), erased
+//     when none is left;
+//   - drift (one-way connectors): kept, or created when `create_drift`, with
+//     the fields that differ, erased when none does;
+//   - the link itself: written when `changed` or agreed moved; erased, with
+//     its conflict and drift, when both sides are gone.
+void SettleLink(DecisionBuilder& b, const ConnectorRules* connector,
+                LinkState link, bool changed, const LinkSides& sides,
+                const std::vector<std::string>& opened, bool create_drift);
+
+// The LDAP entry `ldap_dn` and the mail object `address` are now known to
+// be counterparts (linked, or one being created for the other): groups that
+// wait for either as a member get it added on the other side.
+void ReleaseMemberWaits(DecisionBuilder& b, std::string_view ldap_dn,
+                        std::string_view address);
+
+// The wait key of an LDAP entry waiting for mail `address` to be free.
+std::string AddressWaitKey(ObjectKind kind, std::string_view address);
+// Mail `address` is let go by its LDAP entry (deleted, renamed away): the
+// first entry waiting for it takes it: it is linked to the address and the
+// mail object is created for it (after this decision's own intents), or,
+// when `mail_after` stays there, takes its values. `old_link` (may be null)
+// is the holder's link, dropped when the address is taken.
+void ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
+                         std::string_view address, const LinkState* old_link,
+                         const ObjectState* mail_after);
+
+// Decides one observed change (also used for deletes released from a hold).
+Verdict DecideChange(DecisionBuilder& b, const ObservedChange& change);
+// Decides a write outcome.
+Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& outcome);
+
+}  // namespace dirledger
+
+#endif  // DIRLEDGER_REPLAY_RECONCILE_INTERNAL_H_

@@ -1,0 +1,168 @@
+// Objects waiting in the projection (WaitingFor) for something to become
+// known: groups for members that could not be resolved when they were
+// decided, LDAP entries for a mail address another entry still held
+// (docs/rules.md, "Group membership" and "Linking").
+#include "replay/field_image.h"
+#include "replay/intent_writes.h"
+#include "replay/reconcile_internal.h"
+
+namespace dirledger {
+namespace {
+
+Intent MemberAdd(Side target, const std::string& target_id,
+                 const std::string& dn, const std::string& domain,
+                 const std::string& connector, const std::string& attribute,
+                 const std::string& value, const std::string& source_id) {
+  Intent i;
+  i.target = target;
+  i.kind = ObjectKind::kGroup;
+  i.op = IntentOp::kModify;
+  i.target_id = target_id;
+  i.dn = dn;
+  i.domain = domain;
+  i.connector = connector;
+  i.add_values.push_back(Attribute{attribute, {value}});
+  i.source_id = source_id;
+  return i;
+}
+
+}  // namespace
+
+void ReleaseMemberWaits(DecisionBuilder& b, std::string_view ldap_dn,
+                        std::string_view address) {
+  const std::string dn(ldap_dn), addr(address);
+  // LDAP groups listing `dn`: their mail groups get `address`.
+  for (const std::string& gid : b.state.WaitingFor(Side::kLdap, dn)) {
+    b.Put(EraseWait{Side::kLdap, AsciiLower(dn), gid});
+    const ObjectState* g = b.state.Object(Side::kLdap, ObjectKind::kGroup, gid);
+    if (!g) continue;
+    const ConnectorRules* cr = b.rules.connector(g->connector);
+    const DomainScope* scope =
+        cr ? b.rules.Scope(g->connector, g->domain) : nullptr;
+    if (!scope || !scope->ldap_sync || !cr->config.group_sync ||
+        !Propagates(cr->config.direction, Side::kLdap))
+      continue;
+    const ObjectMap& map = MapFor(*cr, ObjectKind::kGroup);
+    if (!HasValueIgnoreCase(AttrValues(g->attrs, map.members_attribute), dn))
+      continue;
+    const LinkState* link = b.state.LinkByLdap(ObjectKind::kGroup, gid);
+    if (!link) continue;
+    const ObjectState* m =
+        b.state.Object(Side::kMail, ObjectKind::kGroup, link->mail_id);
+    if (m && HasValueIgnoreCase(AttrValues(m->attrs, field::kMembers), addr))
+      continue;
+    b.Id(gid);
+    b.Id(link->mail_id);
+    b.AddIntent(MemberAdd(Side::kMail, link->mail_id, link->mail_id, g->domain,
+                          g->connector, std::string(field::kMembers), addr,
+                          gid));
+  }
+  // Mail groups listing `address`: their LDAP groups get `dn`.
+  for (const std::string& gid : b.state.WaitingFor(Side::kMail, addr)) {
+    b.Put(EraseWait{Side::kMail, AsciiLower(addr), gid});
+    const ObjectState* g = b.state.Object(Side::kMail, ObjectKind::kGroup, gid);
+    if (!g) continue;
+    const DomainConfig* domain = b.rules.config().FindDomain(g->domain);
+    if (!domain || !domain->ldap_sync) continue;
+    const ConnectorRules* cr = b.rules.connector(domain->connector);
+    if (!cr || !cr->config.group_sync ||
+        !Propagates(cr->config.direction, Side::kMail))
+      continue;
+    if (!HasValueIgnoreCase(AttrValues(g->attrs, field::kMembers), addr))
+      continue;
+    const ObjectMap& map = MapFor(*cr, ObjectKind::kGroup);
+    std::string target_id, target_dn;
+    const LinkState* link = b.state.LinkByMail(ObjectKind::kGroup, gid);
+    if (link && link->mail_id == gid) {
+      const ObjectState* l =
+          b.state.Object(Side::kLdap, ObjectKind::kGroup, link->ldap_id);
+      if (!l) continue;
+      if (HasValueIgnoreCase(AttrValues(l->attrs, map.members_attribute), dn))
+        continue;
+      target_id = l->id;
+      target_dn = l->dn;
+    } else {
+      // Not linked yet (its entry may be being created: the add's outcome
+      // writes what the mail group has by then).
+      continue;
+    }
+    b.Id(gid);
+    b.Id(target_dn);
+    b.AddIntent(MemberAdd(Side::kLdap, target_id, target_dn, g->domain,
+                          domain->connector, map.members_attribute, dn, gid));
+  }
+}
+
+std::string AddressWaitKey(ObjectKind kind, std::string_view address) {
+  return "address:" + std::string(KindName(kind)) + ":" + AsciiLower(address);
+}
+
+void ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
+                         std::string_view address, const LinkState* old_link,
+                         const ObjectState* mail_after) {
+  const std::string key = AddressWaitKey(kind, address);
+  bool claimed = false;
+  for (const std::string& waiter : b.state.WaitingFor(Side::kLdap, key)) {
+    b.Put(EraseWait{Side::kLdap, key, waiter});
+    if (claimed) continue;
+    const ObjectState* x = b.state.Object(Side::kLdap, kind, waiter);
+    if (!x || x->address != address || b.state.LinkByLdap(kind, waiter))
+      continue;
+    const ConnectorRules* cr = b.rules.connector(x->connector);
+    const DomainScope* scope =
+        cr ? b.rules.Scope(x->connector, x->domain) : nullptr;
+    if (!scope || !scope->ldap_sync ||
+        (kind == ObjectKind::kGroup && !cr->config.group_sync) ||
+        !Propagates(cr->config.direction, Side::kLdap))
+      continue;
+    claimed = true;
+    const ObjectMap& map = MapFor(*cr, kind);
+    const AttrList image = ImageOf(*x, map, &b.state);
+    if (old_link) {
+      b.Put(EraseLink{old_link->kind, old_link->ldap_id, old_link->mail_id});
+      if (b.state.Conflict(kind, old_link->ldap_id))
+        b.Put(EraseConflict{kind, old_link->ldap_id});
+      if (b.state.Drift(kind, old_link->ldap_id))
+        b.Put(EraseDrift{kind, old_link->ldap_id});
+    }
+    Intent i;
+    i.target = Side::kMail;
+    i.kind = kind;
+    i.target_id = std::string(address);
+    i.dn = i.target_id;
+    i.domain = x->domain;
+    i.connector = x->connector;
+    i.source_id = x->id;
+    if (!mail_after) {
+      i.op = IntentOp::kAdd;
+      i.set = image;
+    } else {
+      // The mail object stays: it takes this entry's values.
+      i.op = IntentOp::kModify;
+      const AttrList there = MailImage(mail_after->attrs, map, address);
+      for (const std::string& f : DiffFields(image, there)) {
+        if (EqualsIgnoreCase(f, field::kMembers)) continue;
+        i.set.push_back(Attribute{f, AttrValues(image, f)});
+        i.expect.push_back(Attribute{f, AttrValues(mail_after->attrs, f)});
+      }
+      CanonicalizeAttrs(&i.set);
+      CanonicalizeAttrs(&i.expect);
+      i.expected_version = mail_after->version;
+    }
+    if (i.op == IntentOp::kAdd || !i.set.empty()) b.AddIntent(std::move(i));
+    LinkState l;
+    l.kind = kind;
+    l.ldap_id = x->id;
+    l.mail_id = std::string(address);
+    l.domain = x->domain;
+    l.connector = x->connector;
+    l.version = b.seq;
+    b.Put(PutLink{std::move(l)});
+    b.Id(x->id);
+    b.Id(x->dn);
+    b.Id(address);
+    ReleaseMemberWaits(b, x->dn, address);
+  }
+}
+
+}  // namespace dirledger

@@ -1,0 +1,487 @@
+#include "replay/reconciler.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "replay/field_image.h"
+#include "replay/reconcile_internal.h"
+
+namespace dirledger {
+
+// ---------------------------------------------------------------------------
+// DecisionBuilder and shared helpers.
+
+std::uint64_t DecisionBuilder::AddIntent(Intent intent) {
+  intent.id = MakeIntentId(seq, next_intent_++);
+  const std::uint64_t id = intent.id;
+  d->intents.push_back(std::move(intent));
+  return id;
+}
+
+void DecisionBuilder::Apply(const Verdict& v) {
+  d->rule = v.rule;
+  d->outcome = v.outcome;
+  d->reason = v.reason;
+}
+
+void DecisionBuilder::Finish() {
+  for (const Intent& i : d->intents) {
+    PendingIntent p;
+    p.intent = i;
+    p.decided_seq = seq;
+    Put(PutPending{std::move(p)});
+  }
+  auto canonical = [](std::vector<std::string>* v) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  };
+  canonical(&d->object_ids);
+  canonical(&d->conflict_fields);
+}
+
+std::string Describe(Side side, ObjectKind kind, std::string_view id,
+                     std::string_view dn) {
+  std::string out = side == Side::kLdap ? "LDAP " : "mail ";
+  out += KindName(kind);
+  out += ' ';
+  out += side == Side::kLdap && !dn.empty() ? dn : id;
+  return out;
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " and " : ", ";
+    out += names[i];
+  }
+  return out;
+}
+
+const ObjectMap& MapFor(const ConnectorRules& c, ObjectKind kind) {
+  return kind == ObjectKind::kAccount ? c.map.account : c.map.group;
+}
+
+bool Propagates(Direction d, Side from) {
+  switch (d) {
+    case Direction::kBothWays:
+      return true;
+    case Direction::kLdapToAxigen:
+      return from == Side::kLdap;
+    case Direction::kAxigenToLdap:
+      return from == Side::kMail;
+  }
+  return false;
+}
+
+bool Winner(ConflictResolution r, Side* winner) {
+  switch (r) {
+    case ConflictResolution::kLdapWins:
+      *winner = Side::kLdap;
+      return true;
+    case ConflictResolution::kAxigenWins:
+      *winner = Side::kMail;
+      return true;
+    case ConflictResolution::kNoChange:
+      return false;
+  }
+  return false;
+}
+
+AttrList ImageOfAttrs(Side side, const AttrList& attrs, std::string_view dn,
+                      std::string_view address, const ObjectMap& map,
+                      StateReader* state,
+                      std::vector<std::string>* unresolved) {
+  if (side == Side::kMail) return MailImage(attrs, map, address);
+  return LdapImage(attrs, dn, address, map, state, unresolved);
+}
+
+AttrList ImageOf(const ObjectState& o, const ObjectMap& map, StateReader* state,
+                 std::vector<std::string>* unresolved) {
+  return ImageOfAttrs(o.side, o.attrs, o.dn, o.address, map, state, unresolved);
+}
+
+namespace {
+
+AttrList Restrict(const AttrList* image,
+                  const std::vector<std::string>& names) {
+  AttrList out;
+  if (!image) return out;
+  for (const std::string& n : names)
+    if (const Attribute* a = FindAttr(*image, n)) out.push_back(*a);
+  return out;
+}
+
+}  // namespace
+
+void SettleLink(DecisionBuilder& b, const ConnectorRules* connector,
+                LinkState link, bool changed, const LinkSides& sides,
+                const std::vector<std::string>& opened, bool create_drift) {
+  const ConflictState* conflict = b.state.Conflict(link.kind, link.ldap_id);
+  const DriftState* drift = b.state.Drift(link.kind, link.ldap_id);
+  if (!sides.ldap && !sides.mail) {
+    b.Put(EraseLink{link.kind, link.ldap_id, link.mail_id});
+    if (conflict) b.Put(EraseConflict{link.kind, link.ldap_id});
+    if (drift) b.Put(EraseDrift{link.kind, link.ldap_id});
+    ReleaseAddressWaits(b, link.kind, link.mail_id, nullptr, nullptr);
+    return;
+  }
+  static const AttrList kEmpty;
+  const AttrList& l = sides.ldap ? *sides.ldap : kEmpty;
+  const AttrList& m = sides.mail ? *sides.mail : kEmpty;
+
+  if (sides.ldap && sides.mail) {
+    // Agreed: every field both sides hold the same values of (absent on
+    // both counts as agreeing on "no value").
+    std::vector<std::string> names;
+    for (const AttrList* list :
+         {&l, &m, static_cast<const AttrList*>(&link.agreed)})
+      for (const Attribute& a : *list) names.push_back(a.name);
+    std::sort(names.begin(), names.end(), [](const auto& a, const auto& c) {
+      return CompareIgnoreCase(a, c) < 0;
+    });
+    names.erase(std::unique(names.begin(), names.end(),
+                            [](const auto& a, const auto& c) {
+                              return EqualsIgnoreCase(a, c);
+                            }),
+                names.end());
+    for (const std::string& n : names) {
+      const auto& lv = AttrValues(l, n);
+      if (lv != AttrValues(m, n)) continue;
+      if (AttrValues(link.agreed, n) == lv) continue;
+      SetAttr(&link.agreed, n, lv);
+      changed = true;
+    }
+  }
+  if (changed) {
+    link.version = b.seq;
+    b.Put(PutLink{link});
+  }
+
+  auto differs = [&](const std::string& f) {
+    if (f == "exists") return !sides.ldap != !sides.mail;
+    return AttrValues(l, f) != AttrValues(m, f);
+  };
+
+  // Conflict.
+  std::vector<std::string> fields = opened;
+  if (conflict)
+    fields.insert(fields.end(), conflict->fields.begin(),
+                  conflict->fields.end());
+  std::sort(fields.begin(), fields.end());
+  fields.erase(std::unique(fields.begin(), fields.end()), fields.end());
+  std::vector<std::string> keep;
+  for (const std::string& f : fields)
+    if (differs(f)) keep.push_back(f);
+  if (keep.empty()) {
+    if (conflict) b.Put(EraseConflict{link.kind, link.ldap_id});
+  } else {
+    ConflictState c;
+    c.kind = link.kind;
+    c.ldap_id = link.ldap_id;
+    c.mail_id = link.mail_id;
+    c.domain = link.domain;
+    c.connector = link.connector;
+    c.fields = keep;
+    c.ldap_values = Restrict(sides.ldap, keep);
+    c.mail_values = Restrict(sides.mail, keep);
+    c.opened_seq = conflict ? conflict->opened_seq : b.seq;
+    if (!conflict || !(c == *conflict)) b.Put(PutConflict{std::move(c)});
+  }
+
+  // Drift (one-way connectors).
+  const bool one_way =
+      connector && connector->config.direction != Direction::kBothWays;
+  if (one_way && (drift || create_drift)) {
+    std::vector<std::string> dfields;
+    if (!sides.ldap || !sides.mail) {
+      dfields.push_back("exists");
+    } else {
+      dfields = DiffFields(l, m);
+      if (!sides.ldap_address.empty() && sides.ldap_address != link.mail_id)
+        dfields.push_back("address");
+    }
+    if (dfields.empty()) {
+      if (drift) b.Put(EraseDrift{link.kind, link.ldap_id});
+    } else {
+      DriftState ds;
+      ds.kind = link.kind;
+      ds.ldap_id = link.ldap_id;
+      ds.mail_id = link.mail_id;
+      ds.domain = link.domain;
+      ds.connector = link.connector;
+      ds.fields = std::move(dfields);
+      ds.since_seq = drift ? drift->since_seq : b.seq;
+      if (!drift || !(ds == *drift)) b.Put(PutDrift{std::move(ds)});
+    }
+  } else if (!one_way && drift) {
+    b.Put(EraseDrift{link.kind, link.ldap_id});
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Events without sync meaning, holds, operator actions.
+
+namespace {
+
+std::string Hex(std::string_view bytes, size_t max) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < bytes.size() && i < max; ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+std::string_view ModeName(RefreshMode m) {
+  switch (m) {
+    case RefreshMode::kIncremental:
+      return "incremental";
+    case RefreshMode::kFull:
+      return "full";
+    case RefreshMode::kPresent:
+      return "present";
+    case RefreshMode::kDelete:
+      return "delete";
+  }
+  return "unknown";
+}
+
+Verdict Record(std::string rule, std::string reason) {
+  return Verdict{std::move(rule), Outcome::kRecorded, std::move(reason)};
+}
+
+Verdict DecideHold(DecisionBuilder& b, const DeleteHold& h) {
+  b.Id(h.hold_id);
+  for (const ObjectRef& r : h.deletes) {
+    b.Id(r.id);
+    b.Id(r.dn);
+  }
+  if (b.state.Hold(h.hold_id))
+    return Verdict{
+        "hold/duplicate", Outcome::kError,
+        "hold " + h.hold_id + " exists already; this one is ignored"};
+  HoldState s;
+  s.hold = h;
+  s.status = HoldStatus::kOpen;
+  s.seq = b.seq;
+  b.Put(PutHold{std::move(s)});
+  return Verdict{"hold/open", Outcome::kHeld,
+                 "hold " + h.hold_id + ": " + std::to_string(h.deletes.size()) +
+                     " deletes from " + h.source +
+                     " are held until approved (" + h.reason + ")"};
+}
+
+Verdict DecideApproval(DecisionBuilder& b, const OperatorAction& a) {
+  b.Id(a.hold_id);
+  const HoldState* found = b.state.Hold(a.hold_id);
+  if (!found)
+    return Verdict{"operator/unknown-hold", Outcome::kError,
+                   "there is no hold " + a.hold_id + " to " +
+                       std::string(ActionKindName(a.kind))};
+  if (found->status != HoldStatus::kOpen)
+    return Verdict{"operator/hold-closed", Outcome::kError,
+                   "hold " + a.hold_id + " was " +
+                       std::string(HoldStatusName(found->status)) +
+                       " already, at seq " +
+                       std::to_string(found->decided_seq)};
+  HoldState hold = *found;
+  hold.decided_seq = b.seq;
+  const std::string by = a.actor.empty() ? "" : " by " + a.actor;
+  if (a.kind == ActionKind::kReject) {
+    hold.status = HoldStatus::kRejected;
+    for (const ObjectRef& r : hold.hold.deletes) {
+      b.Id(r.id);
+      b.Id(r.dn);
+    }
+    const size_t n = hold.hold.deletes.size();
+    b.Put(PutHold{std::move(hold)});
+    return Verdict{"operator/reject", Outcome::kRejected,
+                   "hold " + a.hold_id + " rejected" + by + ": its " +
+                       std::to_string(n) + " deletes are not made"};
+  }
+  hold.status = HoldStatus::kApproved;
+  // Each held object is decided as the delete it was, in the hold's order.
+  std::set<std::tuple<Side, ObjectKind, std::string>> seen;
+  std::map<std::string, int> counts;  // outcome name -> count (ordered)
+  size_t decided = 0;
+  for (const ObjectRef& r : hold.hold.deletes) {
+    if (!seen.emplace(r.side, r.kind, r.id).second) continue;
+    ObservedChange c;
+    c.side = r.side;
+    c.source = hold.hold.source;
+    c.connector = hold.hold.connector;
+    c.domain = r.domain;
+    c.kind = r.kind;
+    c.id = r.id;
+    c.dn = r.dn;
+    c.op = ChangeOp::kDelete;
+    Verdict v = DecideChange(b, c);
+    ++counts[std::string(OutcomeName(v.outcome))];
+    ++decided;
+  }
+  std::string summary;
+  for (const auto& [name, n] : counts) {
+    if (!summary.empty()) summary += ", ";
+    summary += std::to_string(n) + " " + name;
+  }
+  b.Put(PutHold{std::move(hold)});
+  return Verdict{"operator/approve", Outcome::kReleased,
+                 "hold " + a.hold_id + " approved" + by + ": " +
+                     std::to_string(decided) + " deletes decided (" + summary +
+                     ")"};
+}
+
+// Brings each target object from its current image to the target image.
+Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
+  size_t adds = 0, changes = 0, deletes = 0, renames = 0;
+  for (const ObjectTarget& t : a.targets) {
+    b.Id(t.id);
+    b.Id(t.dn);
+    const ObjectState* cur = b.state.Object(t.side, t.kind, t.id);
+    Intent i;
+    i.target = t.side;
+    i.kind = t.kind;
+    i.domain = t.domain;
+    i.connector = t.connector;
+    if (t.exists && !cur) {
+      i.op = IntentOp::kAdd;
+      i.target_id = t.side == Side::kMail ? t.id : "";
+      i.dn = t.side == Side::kMail ? t.id : t.dn;
+      i.set = t.attrs;
+      CanonicalizeAttrs(&i.set);
+      DropEmptyAttrs(&i.set);
+      b.AddIntent(std::move(i));
+      ++adds;
+    } else if (t.exists && cur) {
+      if (t.side == Side::kLdap && !t.dn.empty() &&
+          NormalizeDn(t.dn) != NormalizeDn(cur->dn)) {
+        Intent r = i;
+        r.op = IntentOp::kRename;
+        r.target_id = t.id;
+        r.dn = cur->dn;
+        r.new_dn = t.dn;
+        r.expected_version = cur->version;
+        b.AddIntent(std::move(r));
+        ++renames;
+      }
+      AttrList target = t.attrs;
+      CanonicalizeAttrs(&target);
+      DropEmptyAttrs(&target);
+      for (const std::string& n : DiffFields(cur->attrs, target)) {
+        i.set.push_back(Attribute{n, AttrValues(target, n)});
+        i.expect.push_back(Attribute{n, AttrValues(cur->attrs, n)});
+      }
+      if (!i.set.empty()) {
+        CanonicalizeAttrs(&i.set);
+        CanonicalizeAttrs(&i.expect);
+        i.op = IntentOp::kModify;
+        i.target_id = t.id;
+        i.dn = t.side == Side::kMail ? t.id : t.dn;
+        i.expected_version = cur->version;
+        b.AddIntent(std::move(i));
+        ++changes;
+      }
+    } else if (!t.exists && cur) {
+      i.op = IntentOp::kDelete;
+      i.target_id = t.id;
+      i.dn = cur->dn;
+      i.expected_version = cur->version;
+      b.AddIntent(std::move(i));
+      ++deletes;
+    }
+  }
+  std::string by = a.actor.empty() ? "" : " by " + a.actor;
+  std::string scope;
+  if (!a.side_filter.empty()) scope += " (side " + a.side_filter;
+  if (!a.domain_filter.empty())
+    scope +=
+        std::string(scope.empty() ? " (" : ", ") + "domain " + a.domain_filter;
+  if (!scope.empty()) scope += ")";
+  return Verdict{"operator/rollback", Outcome::kRolledBack,
+                 "rollback to seq " + std::to_string(a.to_seq) + by + scope +
+                     ": " + std::to_string(adds) + " adds, " +
+                     std::to_string(changes) + " changes, " +
+                     std::to_string(renames) + " renames, " +
+                     std::to_string(deletes) + " deletes"};
+}
+
+struct Dispatch {
+  DecisionBuilder& b;
+
+  Verdict operator()(const ObservedChange& c) { return DecideChange(b, c); }
+  Verdict operator()(const CursorAdvance& c) {
+    return Record("record/cursor", c.source + " resumes from a new cursor (" +
+                                       std::to_string(c.cookie.size()) +
+                                       " bytes)");
+  }
+  Verdict operator()(const RefreshPhase& p) {
+    std::string what = p.source + " " + std::string(ModeName(p.mode)) +
+                       " refresh " +
+                       (p.kind == PhaseKind::kBegin ? "began" : "ended");
+    if (p.kind == PhaseKind::kEnd)
+      what += ": " + std::to_string(p.entries) + " entries, " +
+              std::to_string(p.present) + " present, " +
+              std::to_string(p.missing) + " missing";
+    return Record("record/phase", what);
+  }
+  Verdict operator()(const ConfigChange& c) {
+    return Record("record/config",
+                  "config " +
+                      (c.path.empty() ? std::string("(in memory)") : c.path) +
+                      " (sha256 " + Hex(c.sha256, 6) + ") in force from here");
+  }
+  Verdict operator()(const OperatorAction& a) {
+    switch (a.kind) {
+      case ActionKind::kApprove:
+      case ActionKind::kReject:
+        return DecideApproval(b, a);
+      case ActionKind::kRollback:
+        return DecideRollback(b, a);
+      case ActionKind::kRestore:
+      case ActionKind::kNote:
+      case ActionKind::kMailAdmin:
+        break;
+    }
+    std::string who = a.actor.empty() ? "an operator" : a.actor;
+    return Record("record/operator",
+                  std::string(ActionKindName(a.kind)) + " by " + who +
+                      (a.command.empty() ? "" : ": " + a.command));
+  }
+  Verdict operator()(const WriteOutcome& o) { return DecideOutcome(b, o); }
+  Verdict operator()(const DeleteHold& h) { return DecideHold(b, h); }
+  Verdict operator()(const ObjectError& e) {
+    b.Id(e.id);
+    b.Id(e.dn);
+    return Verdict{"error/object", Outcome::kError,
+                   std::string(SideName(e.side)) + " object " +
+                       (e.dn.empty() ? e.id : e.dn) + " from " + e.source +
+                       " was not taken: " + e.message};
+  }
+};
+
+}  // namespace
+
+void Reconcile(const ProjectionView& state, const Event& event,
+               const RuleSet& rules, Decision* decision, StateDelta* delta) {
+  decision->seq = event.seq;
+  decision->rule.clear();
+  decision->outcome = Outcome::kRecorded;
+  decision->reason.clear();
+  decision->intents.clear();
+  decision->link_ldap_id.clear();
+  decision->link_mail_id.clear();
+  decision->conflict_fields.clear();
+  decision->winner = Side::kLdap;
+  decision->object_ids.clear();
+  delta->clear();
+  DecisionBuilder b(state, rules, event.seq, decision, delta);
+  b.Apply(std::visit(Dispatch{b}, event.body));
+  b.Finish();
+}
+
+}  // namespace dirledger

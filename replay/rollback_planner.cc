@@ -1,0 +1,157 @@
+#include "replay/rollback_planner.h"
+
+#include <map>
+#include <tuple>
+
+#include "replay/decision_text.h"
+#include "replay/field_image.h"
+#include "replay/rules.h"
+
+namespace dirledger {
+namespace {
+
+using Key = std::tuple<ObjectKind, std::string>;
+
+Status Collect(const ObjectLister& lister, Side side,
+               const RollbackFilter& filter, std::map<Key, ObjectState>* out) {
+  return lister(side, [&](const ObjectState& o) {
+    if (filter.domain.empty() || EqualsIgnoreCase(o.domain, filter.domain))
+      (*out)[{o.kind, o.id}] = o;
+    return true;
+  });
+}
+
+ObjectTarget TargetOf(const ObjectState& o, bool exists) {
+  ObjectTarget t;
+  t.side = o.side;
+  t.kind = o.kind;
+  t.id = o.id;
+  t.dn = o.dn;
+  t.domain = o.domain;
+  t.connector = o.connector;
+  t.exists = exists;
+  if (exists) t.attrs = o.attrs;
+  return t;
+}
+
+}  // namespace
+
+Status CheckRollbackSide(std::string_view side) {
+  if (side == "ldap" || side == "mail" || side == "both") return Status::Ok();
+  return Status::InvalidArgument("--side " + std::string(side) +
+                                 ": allowed values: ldap, mail, both");
+}
+
+Result<RollbackPlan> PlanRollback(const ObjectLister& then,
+                                  const ObjectLister& now, std::uint64_t to_seq,
+                                  const RollbackFilter& filter) {
+  DIRLEDGER_RETURN_IF_ERROR(CheckRollbackSide(filter.side));
+  RollbackPlan plan;
+  plan.to_seq = to_seq;
+  plan.filter = filter;
+  for (Side side : {Side::kLdap, Side::kMail}) {
+    if (filter.side != "both" && filter.side != SideName(side)) continue;
+    std::map<Key, ObjectState> a, b;
+    DIRLEDGER_RETURN_IF_ERROR(Collect(then, side, filter, &a));
+    DIRLEDGER_RETURN_IF_ERROR(Collect(now, side, filter, &b));
+    auto ia = a.begin();
+    auto ib = b.begin();
+    while (ia != a.end() || ib != b.end()) {
+      PlannedObject p;
+      if (ib == b.end() || (ia != a.end() && ia->first < ib->first)) {
+        p.step = RollbackStep::kAdd;
+        p.target = TargetOf(ia->second, true);
+        ++plan.adds;
+        ++ia;
+      } else if (ia == a.end() || ib->first < ia->first) {
+        p.step = RollbackStep::kDelete;
+        p.target = TargetOf(ib->second, false);
+        p.current_dn = ib->second.dn;
+        p.current = ib->second.attrs;
+        ++plan.deletes;
+        ++ib;
+      } else {
+        const ObjectState& x = ia->second;
+        const ObjectState& y = ib->second;
+        p.attributes = DiffFields(x.attrs, y.attrs);
+        const bool moved =
+            side == Side::kLdap && NormalizeDn(x.dn) != NormalizeDn(y.dn);
+        if (moved) p.attributes.insert(p.attributes.begin(), "(dn)");
+        ++ia;
+        ++ib;
+        if (p.attributes.empty()) continue;
+        p.step = RollbackStep::kModify;
+        p.target = TargetOf(x, true);
+        p.current_dn = y.dn;
+        for (const std::string& n : p.attributes)
+          if (const Attribute* v = FindAttr(y.attrs, n))
+            p.current.push_back(*v);
+        ++plan.modifies;
+      }
+      plan.objects.push_back(std::move(p));
+    }
+  }
+  return plan;
+}
+
+std::vector<ObjectTarget> RollbackPlan::Targets() const {
+  std::vector<ObjectTarget> out;
+  out.reserve(objects.size());
+  for (const PlannedObject& p : objects) out.push_back(p.target);
+  return out;
+}
+
+OperatorAction RollbackPlan::Action(std::string actor,
+                                    std::string command) const {
+  OperatorAction a;
+  a.kind = ActionKind::kRollback;
+  a.actor = std::move(actor);
+  a.to_seq = to_seq;
+  a.side_filter = filter.side;
+  a.domain_filter = filter.domain;
+  a.targets = Targets();
+  a.command = std::move(command);
+  return a;
+}
+
+std::string RollbackPlan::ToText() const {
+  std::string out;
+  for (const PlannedObject& p : objects) {
+    const ObjectTarget& t = p.target;
+    out += std::string(SideName(t.side)) + " " + std::string(KindName(t.kind)) +
+           " " +
+           ValueText(t.side == Side::kLdap && !t.dn.empty() ? t.dn : t.id);
+    switch (p.step) {
+      case RollbackStep::kAdd:
+        out += ": add " + AttrsText(t.attrs);
+        if (t.side == Side::kLdap) out += " (a new entry; it was " + t.id + ")";
+        break;
+      case RollbackStep::kDelete:
+        out += ": delete (now " + AttrsText(p.current) + ")";
+        break;
+      case RollbackStep::kModify: {
+        out += ": modify";
+        for (const std::string& n : p.attributes) {
+          if (n == "(dn)") {
+            out += " dn " + ValueText(p.current_dn) + " -> " + ValueText(t.dn);
+            continue;
+          }
+          std::string from = "[]", to = "[]";
+          if (const Attribute* v = FindAttr(p.current, n))
+            from = AttrsText({*v}).substr(v->name.size() + 1);
+          if (const Attribute* v = FindAttr(t.attrs, n))
+            to = AttrsText({*v}).substr(v->name.size() + 1);
+          out += " " + ValueText(n) + " " + from + " -> " + to;
+        }
+        break;
+      }
+    }
+    out += "\n";
+  }
+  out += "rollback to seq " + std::to_string(to_seq) + ": " +
+         std::to_string(adds) + " adds, " + std::to_string(modifies) +
+         " changes, " + std::to_string(deletes) + " deletes\n";
+  return out;
+}
+
+}  // namespace dirledger

@@ -1,0 +1,80 @@
+// Rollback planning: given the projection as of SEQ (a Replayer stopped at
+// --until SEQ) and the current one, the objects whose image differs, as the
+// targets of a Rollback operator event (each object's image as of SEQ, or
+// its absence), and a readable per-object plan of what would be added,
+// changed and deleted. The CLI shows the plan (--dry-run), refuses more
+// deletes than the delete threshold without --yes, and appends the event;
+// the reconciler turns the targets into intents (docs/rules.md, "Rollback").
+//
+// An LDAP entry that was deleted since SEQ is added again with its old
+// attributes (it gets a new entryUUID/objectGUID); one created since is
+// deleted. Objects are compared by stable id.
+//
+// Thread safety: pure functions of their inputs.
+#ifndef DIRLEDGER_REPLAY_ROLLBACK_PLANNER_H_
+#define DIRLEDGER_REPLAY_ROLLBACK_PLANNER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "codecs/event.h"
+#include "codecs/projection.h"
+#include "codecs/status.h"
+
+namespace dirledger {
+
+// Lists a projection's objects on one side (ProjectionStore::ForEachObject,
+// InMemoryProjection::ForEachObject).
+using ObjectLister =
+    std::function<Status(Side, const std::function<bool(const ObjectState&)>&)>;
+
+template <typename Projection>
+ObjectLister ListerOf(const Projection& p) {
+  return [&p](Side side, const std::function<bool(const ObjectState&)>& fn) {
+    return p.ForEachObject(side, fn);
+  };
+}
+
+struct RollbackFilter {
+  std::string side = "both";  // "ldap", "mail" or "both"
+  std::string domain;         // "" = every domain
+};
+
+// Parses "ldap", "mail", "both"; InvalidArgument naming the value otherwise.
+Status CheckRollbackSide(std::string_view side);
+
+enum class RollbackStep : std::uint8_t { kAdd, kModify, kDelete };
+
+struct PlannedObject {
+  ObjectTarget target;  // the image as of SEQ
+  RollbackStep step = RollbackStep::kModify;
+  std::string current_dn;               // "" when the object is absent now
+  std::vector<std::string> attributes;  // that change (modify)
+  AttrList current;                     // their current values
+};
+
+struct RollbackPlan {
+  std::uint64_t to_seq = 0;
+  RollbackFilter filter;
+  std::vector<PlannedObject> objects;  // ldap before mail, each by kind, id
+  std::size_t adds = 0, modifies = 0, deletes = 0;
+
+  std::vector<ObjectTarget> Targets() const;
+  // One line per object ("mail account a@x.com: modify title [Lead] ->
+  // [Dev]"), then the counts.
+  std::string ToText() const;
+  // The operator event that carries it out.
+  OperatorAction Action(std::string actor, std::string command) const;
+};
+
+// Plans rolling the objects back to `then` (the projection as of `to_seq`)
+// from `now`. Errors are those of the listers.
+Result<RollbackPlan> PlanRollback(const ObjectLister& then,
+                                  const ObjectLister& now, std::uint64_t to_seq,
+                                  const RollbackFilter& filter);
+
+}  // namespace dirledger
+
+#endif  // DIRLEDGER_REPLAY_ROLLBACK_PLANNER_H_

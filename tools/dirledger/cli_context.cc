@@ -1,0 +1,160 @@
+#include "tools/dirledger/cli_context.h"
+
+#include <ctime>
+#include <iostream>
+
+namespace dirledger::cli {
+
+const Config* CliContext::config() {
+  if (config_) return config_.get();
+  if (config_failed_) return nullptr;
+  Result<std::string> text = LoadFileFromDisk(config_path_);
+  if (!text.ok()) {
+    config_failed_ = true;
+    std::cerr << "dirledger: config file " << config_path_
+              << " cannot be read (give one with --config FILE)\n";
+    return nullptr;
+  }
+  config_text_ = *text;
+  Result<Config> cfg = ParseConfig(config_text_, config_path_);
+  if (!cfg.ok()) {
+    config_failed_ = true;
+    std::cerr << "dirledger: " << cfg.status().message() << "\n";
+    return nullptr;
+  }
+  config_ = std::make_unique<Config>(std::move(cfg).value());
+  return config_.get();
+}
+
+std::string CliContext::data_dir() {
+  const Config* c = config();
+  return c ? c->Resolve(c->data_dir) : std::string();
+}
+
+std::string CliContext::log_dir() {
+  const std::string d = data_dir();
+  return d.empty() ? d : d + "/log";
+}
+
+EventLog* CliContext::OpenLog(bool read_only) {
+  if (log_) return log_.get();
+  const Config* c = config();
+  if (!c) return nullptr;
+  LogOptions o;
+  o.read_only = read_only;
+  o.sync = c->fsync;
+  auto log = EventLog::Open(log_dir(), o);
+  if (!log.ok()) {
+    Fail(log.status());
+    return nullptr;
+  }
+  log_ = std::move(log).value();
+  return log_.get();
+}
+
+int CliContext::Fail(const Status& s) {
+  std::cerr << "dirledger: " << s.message() << "\n";
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument: return kExitUsage;
+    case StatusCode::kHeld: return kExitHeld;
+    default: return kExitFailure;
+  }
+}
+
+void CliContext::JsonLine(const nlohmann::json& j) {
+  std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "\n";
+}
+
+std::string FormatTime(std::int64_t time_us) {
+  const time_t secs = static_cast<time_t>(time_us / 1000000);
+  const long micros = static_cast<long>(time_us % 1000000);
+  std::tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec, micros);
+  return buf;
+}
+
+Status ParseSeqOrTime(const std::string& arg, std::uint64_t* seq,
+                      std::int64_t* time_us) {
+  *seq = 0;
+  *time_us = 0;
+  if (!arg.empty() && arg.find_first_not_of("0123456789") == std::string::npos) {
+    *seq = std::stoull(arg);
+    return Status::Ok();
+  }
+  int Y, M, D, h = 0, m = 0;
+  double sec = 0;
+  char tail[16] = {0};
+  int n = std::sscanf(arg.c_str(), "%d-%d-%d%*[T ]%d:%d:%lf%15s", &Y, &M, &D,
+                      &h, &m, &sec, tail);
+  if (n < 3 || (n > 3 && n < 5))
+    return Status::InvalidArgument(
+        "\"" + arg + "\" is neither a sequence number nor a time such as "
+        "2026-11-21 or 2026-11-21T10:00:00Z");
+  std::tm tm{};
+  tm.tm_year = Y - 1900;
+  tm.tm_mon = M - 1;
+  tm.tm_mday = D;
+  tm.tm_hour = h;
+  tm.tm_min = m;
+  tm.tm_sec = 0;
+  std::int64_t t = static_cast<std::int64_t>(timegm(&tm));
+  std::int64_t us = t * 1000000 + static_cast<std::int64_t>(sec * 1e6);
+  const std::string z(tail);
+  if (!z.empty() && z != "Z") {
+    int oh = 0, om = 0;
+    char sign = z[0];
+    if ((sign != '+' && sign != '-') ||
+        std::sscanf(z.c_str() + 1, "%d:%d", &oh, &om) < 1)
+      return Status::InvalidArgument("\"" + arg + "\": bad time zone \"" + z +
+                                     "\" (use Z or +HH:MM)");
+    const std::int64_t off = (oh * 3600 + om * 60) * 1000000LL;
+    us += sign == '+' ? -off : off;
+  }
+  if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec >= 61)
+    return Status::InvalidArgument("\"" + arg + "\" is not a valid time");
+  *time_us = us;
+  return Status::Ok();
+}
+
+Result<std::uint64_t> SeqAtTime(const EventLog& log, std::int64_t time_us,
+                                bool first_after) {
+  // Times ascend with sequences (one writer, wall clock at append); a
+  // binary search over ReadEvent keeps this fast on long logs.
+  std::uint64_t lo = 1, hi = log.last_seq();
+  if (hi == 0) return std::uint64_t{0};
+  Event e;
+  auto time_of = [&](std::uint64_t seq) -> Result<std::int64_t> {
+    Status s = log.ReadEvent(seq, &e);
+    if (!s.ok()) return s;
+    return e.time_us;
+  };
+  // First seq with time >= time_us.
+  std::uint64_t answer = hi + 1;
+  while (lo <= hi) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    auto t = time_of(mid);
+    if (!t.ok()) return t.status();
+    if (*t >= time_us) {
+      answer = mid;
+      if (mid == 1) break;
+      hi = mid - 1;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  if (first_after) return answer;
+  // Last seq with time <= time_us.
+  if (answer <= log.last_seq()) {
+    auto t = time_of(answer);
+    if (!t.ok()) return t.status();
+    if (*t == time_us) return answer;
+  }
+  return answer - 1;
+}
+
+}  // namespace dirledger::cli

@@ -1,0 +1,70 @@
+// CliContext: what every dirledger subcommand shares: the config (loaded on
+// demand, errors exit 2), the log (opened read-only for commands that only
+// look, so they work while `run` holds the data dir), output helpers for
+// text and JSON Lines, and the exit codes of DESIGN's contract.
+#ifndef DIRLEDGER_TOOLS_DIRLEDGER_CLI_CONTEXT_H_
+#define DIRLEDGER_TOOLS_DIRLEDGER_CLI_CONTEXT_H_
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "codecs/config.h"
+#include "codecs/status.h"
+#include "storage/event_log.h"
+
+namespace dirledger::cli {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailure = 1,  // failure or mismatch
+  kExitUsage = 2,    // usage or config error
+  kExitHeld = 3,     // held by the mass-delete guard
+};
+
+class CliContext {
+ public:
+  explicit CliContext(std::string config_path)
+      : config_path_(std::move(config_path)) {}
+
+  // Loads the config once. On failure prints the error and returns null.
+  const Config* config();
+  const std::string& config_text() const { return config_text_; }
+  const std::string& config_path() const { return config_path_; }
+  // The data dir holds the log (DATA/log) and the embedded mail directory
+  // (DATA/mail).
+  std::string data_dir();
+  std::string log_dir();
+
+  // Opens the log. Read-only opens never create anything and do not take the
+  // data dir's lock. On failure prints the error and returns null.
+  EventLog* OpenLog(bool read_only);
+
+  // Prints "dirledger: <message>" to stderr and returns the exit code for
+  // the status (2 for InvalidArgument, 3 for Held, else 1).
+  int Fail(const Status& s);
+
+  // One JSON Lines record to stdout.
+  static void JsonLine(const nlohmann::json& j);
+
+ private:
+  std::string config_path_;
+  std::string config_text_;
+  std::unique_ptr<Config> config_;
+  bool config_failed_ = false;
+  std::unique_ptr<EventLog> log_;
+};
+
+// ISO 8601 UTC with microseconds: 2026-11-21T23:37:52.123456Z.
+std::string FormatTime(std::int64_t time_us);
+// A SEQ (digits) or a TIME (ISO 8601 date or date-time, UTC unless an offset
+// is given). Exactly one of *seq / *time_us is set.
+Status ParseSeqOrTime(const std::string& arg, std::uint64_t* seq,
+                      std::int64_t* time_us);
+// The sequence at or after (or at or before) a time, by scanning the log.
+Result<std::uint64_t> SeqAtTime(const EventLog& log, std::int64_t time_us,
+                                bool first_after);
+
+}  // namespace dirledger::cli
+
+#endif  // DIRLEDGER_TOOLS_DIRLEDGER_CLI_CONTEXT_H_

@@ -1,0 +1,172 @@
+// `dirledger log` and `dirledger explain`: the log as a list of events with
+// their decisions, and one object's whole history as a timeline.
+#include <iostream>
+#include <set>
+
+#include "replay/rules.h"
+#include "tools/dirledger/commands.h"
+#include "tools/dirledger/render.h"
+
+namespace dirledger::cli {
+namespace {
+
+// Resolves SEQ|TIME to a sequence bound.
+Status Bound(const EventLog& log, const std::string& arg, bool lower,
+             std::uint64_t* out) {
+  std::uint64_t seq;
+  std::int64_t t;
+  DIRLEDGER_RETURN_IF_ERROR(ParseSeqOrTime(arg, &seq, &t));
+  if (seq) {
+    *out = seq;
+    return Status::Ok();
+  }
+  auto s = SeqAtTime(log, t, lower);
+  if (!s.ok()) return s.status();
+  *out = *s;
+  return Status::Ok();
+}
+
+// Every sequence the object appears in, following it across its ids: an
+// address leads to the linked LDAP id and back, a DN to the entry's id.
+Status ObjectSeqs(const EventLog& log, const std::string& id,
+                  std::set<std::uint64_t>* seqs, std::set<std::string>* ids) {
+  std::vector<std::string> todo{id};
+  while (!todo.empty()) {
+    const std::string next = AsciiLower(todo.back());
+    todo.pop_back();
+    if (next.empty() || !ids->insert(next).second) continue;
+    std::vector<std::uint64_t> found;
+    DIRLEDGER_RETURN_IF_ERROR(log.SeqsForObject(next, &found));
+    // A DN may only be known to the projection (when it never changed).
+    if (auto by_dn = log.projection().FindIdByDn(Side::kLdap, NormalizeDn(next)))
+      todo.push_back(*by_dn);
+    else if (auto by_dn2 = log.projection().FindIdByDn(Side::kLdap, next))
+      todo.push_back(*by_dn2);
+    for (ObjectKind k : {ObjectKind::kAccount, ObjectKind::kGroup}) {
+      if (auto l = log.projection().GetLinkByMail(k, next)) todo.push_back(l->ldap_id);
+      if (auto l = log.projection().GetLinkByLdap(k, next)) todo.push_back(l->mail_id);
+    }
+    for (std::uint64_t s : found) {
+      if (!seqs->insert(s).second) continue;
+      Decision d;
+      if (log.ReadDecision(s, &d).ok()) {
+        if (!d.link_ldap_id.empty()) todo.push_back(d.link_ldap_id);
+        if (!d.link_mail_id.empty()) todo.push_back(d.link_mail_id);
+      }
+      Event e;
+      if (log.ReadEvent(s, &e).ok())
+        if (const auto* c = std::get_if<ObservedChange>(&e.body))
+          todo.push_back(c->id);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunLog(CliContext& ctx, const LogOptions& o) {
+  if (!o.side.empty() && o.side != "ldap" && o.side != "mail") {
+    std::cerr << "dirledger: --side must be ldap or mail\n";
+    return kExitUsage;
+  }
+  EventLog* log = ctx.OpenLog(/*read_only=*/true);
+  if (!log) return kExitFailure;
+  std::uint64_t from = 1, to = log->last_seq();
+  if (!o.since.empty()) {
+    Status s = Bound(*log, o.since, true, &from);
+    if (!s.ok()) return ctx.Fail(s);
+  }
+  if (!o.until.empty()) {
+    Status s = Bound(*log, o.until, false, &to);
+    if (!s.ok()) return ctx.Fail(s);
+  }
+  auto emit = [&](const Event& e, const Decision* d) {
+    if (!o.side.empty() && EventSide(e) != o.side) return;
+    if (o.json)
+      CliContext::JsonLine(EventJson(e, d));
+    else
+      std::cout << EventLine(e, d) << "\n";
+  };
+  if (!o.object.empty()) {
+    std::set<std::uint64_t> seqs;
+    std::set<std::string> ids;
+    Status s = ObjectSeqs(*log, o.object, &seqs, &ids);
+    if (!s.ok()) return ctx.Fail(s);
+    for (std::uint64_t seq : seqs) {
+      if (seq < from || seq > to) continue;
+      Event e;
+      Decision d;
+      s = log->ReadEvent(seq, &e);
+      if (!s.ok()) return ctx.Fail(s);
+      const bool has = log->ReadDecision(seq, &d).ok();
+      emit(e, has ? &d : nullptr);
+    }
+    return kExitOk;
+  }
+  if (from > to) return kExitOk;
+  Status s = log->Scan(from, to, [&](const Event& e, const Decision* d) {
+    emit(e, d);
+    return true;
+  });
+  if (!s.ok()) return ctx.Fail(s);
+  return kExitOk;
+}
+
+int RunExplain(CliContext& ctx, const ExplainOptions& o) {
+  EventLog* log = ctx.OpenLog(/*read_only=*/true);
+  if (!log) return kExitFailure;
+  std::set<std::uint64_t> seqs;
+  std::set<std::string> ids;
+  Status s = ObjectSeqs(*log, o.id, &seqs, &ids);
+  if (!s.ok()) return ctx.Fail(s);
+  if (seqs.empty()) {
+    std::cerr << "dirledger: no event in the log concerns \"" << o.id
+              << "\" (give a mail address, a DN, an entryUUID or an "
+                 "objectGUID)\n";
+    return kExitFailure;
+  }
+  if (!o.json) {
+    std::cout << "History of " << o.id << " (" << seqs.size()
+              << " events; ids:";
+    for (const auto& id : ids) std::cout << " " << id;
+    std::cout << ")\n\n";
+  }
+  int skipped = 0;
+  for (std::uint64_t seq : seqs) {
+    Event e;
+    Decision d;
+    s = log->ReadEvent(seq, &e);
+    if (!s.ok()) {
+      // Readers report damage; explain skips it and says so.
+      ++skipped;
+      std::cerr << "dirledger: skipping " << s.message() << "\n";
+      continue;
+    }
+    const bool has = log->ReadDecision(seq, &d).ok();
+    if (o.json)
+      CliContext::JsonLine(EventJson(e, has ? &d : nullptr));
+    else
+      std::cout << EventBlock(e, has ? &d : nullptr) << "\n";
+  }
+  if (!o.json) {
+    // The object as it stands now, on each side.
+    for (const std::string& id : ids) {
+      for (Side side : {Side::kLdap, Side::kMail})
+        for (ObjectKind k : {ObjectKind::kAccount, ObjectKind::kGroup})
+          if (auto obj = log->projection().GetObject(side, k, id)) {
+            std::cout << "Now on " << SideName(side) << ": " << KindName(k)
+                      << " " << (obj->dn.empty() ? obj->id : obj->dn)
+                      << " (version " << obj->version << ")\n";
+            for (const Attribute& a : obj->attrs) {
+              std::cout << "  " << a.name << ":";
+              for (const auto& v : a.values)
+                std::cout << " " << (IsValidUtf8(v) ? v : "<binary>");
+              std::cout << "\n";
+            }
+          }
+    }
+  }
+  return skipped ? kExitFailure : kExitOk;
+}
+
+}  // namespace dirledger::cli

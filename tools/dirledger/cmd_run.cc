@@ -1,0 +1,141 @@
+// `dirledger run [--once] [--dry-run]`: the sync. --once refreshes every
+// enabled source, reconciles, applies and exits; without it the sources run
+// until SIGTERM (refreshAndPersist, polling). --dry-run decides and prints the
+// intents but writes nothing anywhere and moves no cursor.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include "engine/embedded_mail/embedded_mail_directory.h"
+#include "engine/intake.h"
+#include "engine/run_loop.h"
+#include "engine/wiring/connectors.h"
+#include "replay/reconciler.h"
+#include "tools/dirledger/commands.h"
+#include "tools/dirledger/progress.h"
+#include "tools/dirledger/render.h"
+
+namespace dirledger::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void OnSignal(int) { g_stop.store(true); }
+
+void InstallSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+std::string Timestamp() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+Status AutoCheckpoint(CliContext& ctx, EventLog* log,
+                      EmbeddedMailDirectory* embedded, const std::string& why,
+                      std::string* where) {
+  namespace fs = std::filesystem;
+  const std::string dir =
+      ctx.data_dir() + "/backups/" + Timestamp() + "-" + why;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IOError("cannot create " + dir + ": " + ec.message());
+  DIRLEDGER_RETURN_IF_ERROR(log->Checkpoint(dir + "/log"));
+  if (embedded) DIRLEDGER_RETURN_IF_ERROR(embedded->Checkpoint(dir + "/mail"));
+  *where = dir;
+  return Status::Ok();
+}
+
+int RunRun(CliContext& ctx, const RunOptions& o) {
+  const Config* cfg = ctx.config();
+  if (!cfg) return kExitUsage;
+  auto rules = RuleSet::Compile(*cfg);
+  if (!rules.ok()) return ctx.Fail(rules.status());
+  EventLog* log = ctx.OpenLog(/*read_only=*/false);
+  if (!log) return kExitFailure;
+  InstallSignals();
+
+  ConnectorSetOptions copts;
+  copts.mail_sync = cfg->fsync;
+  auto connectors = BuildConnectors(*rules, copts);
+  if (!connectors.ok()) return ctx.Fail(connectors.status());
+
+  IntakeOptions io;
+  io.dry_run = o.dry_run;
+  io.keep_decisions = o.dry_run;
+  Intake intake(log, *rules, Reconcile, io);
+
+  // Back up before the first sync of a connector (Axigen's first notice).
+  if (!o.dry_run) {
+    std::vector<std::string> first;
+    for (Source* s : connectors->sources())
+      if (s->side() == Side::kLdap && intake.Cursor(s->id()).empty())
+        first.push_back(s->id());
+    if (!first.empty() && (log->last_seq() > 0 || connectors->embedded)) {
+      std::string name = first.front();
+      for (char& c : name)
+        if (c == '/') c = '-';
+      std::string where;
+      Status s = AutoCheckpoint(ctx, log, connectors->embedded,
+                                "before-first-sync-" + name, &where);
+      if (!s.ok()) return ctx.Fail(s.WithContext("automatic backup"));
+      if (!o.quiet)
+        std::cerr << "backup before the first sync of " << first.front()
+                  << ": " << where << "\n";
+    }
+  }
+
+  auto recorded = intake.RecordConfig(MakeConfigChange(*cfg, ctx.config_text()));
+  if (!recorded.ok()) return ctx.Fail(recorded.status());
+
+  Progress progress(o.dry_run ? nullptr : log, isatty(STDERR_FILENO) != 0,
+                    o.quiet);
+  RunLoop loop(&intake, connectors->sources(), connectors->appliers(), &g_stop,
+               &progress);
+  RunStats stats;
+  Status s = o.once || o.dry_run ? loop.RunOnce(&stats) : loop.Run(&stats);
+
+  if (o.dry_run) {
+    if (o.json) {
+      for (const Intent& i : stats.dry_run_intents)
+        CliContext::JsonLine(IntentJson(i));
+    } else {
+      std::cout << "dry run: " << stats.events << " events would be appended, "
+                << stats.dry_run_intents.size()
+                << " writes would be made; nothing was written\n";
+      for (const Intent& i : stats.dry_run_intents)
+        std::cout << "  " << IntentText(i);
+    }
+  } else if (!o.quiet) {
+    std::cerr << "run: " << stats.events << " events, " << stats.applied
+              << " writes applied, " << stats.failed << " failed";
+    if (stats.retry_later)
+      std::cerr << ", " << stats.retry_later << " left for later (peer unavailable)";
+    std::cerr << "; log at " << log->last_seq() << "\n";
+  }
+  if (!s.ok() && s.code() != StatusCode::kAborted) return ctx.Fail(s);
+  if (stats.held > 0) {
+    std::cerr << "dirledger: " << stats.held
+              << " deletes are held by the mass-delete guard; see `dirledger "
+                 "status`, then `dirledger approve HOLD` or `reject HOLD`\n";
+    return kExitHeld;
+  }
+  if (stats.failed > 0) return kExitFailure;
+  return kExitOk;
+}
+
+}  // namespace dirledger::cli

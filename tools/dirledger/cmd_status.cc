@@ -1,0 +1,208 @@
+// `dirledger status`: per source its cursor, last contact, lag, events so
+// far and last error; open conflicts; held deletes; drift on one-way
+// connectors; intents not yet applied; the log head (record it elsewhere to
+// detect a rewritten log, see docs/audit.md).
+#include <chrono>
+#include <iostream>
+
+#include "codecs/sha256.h"
+#include "tools/dirledger/commands.h"
+#include "tools/dirledger/render.h"
+
+namespace dirledger::cli {
+namespace {
+
+std::int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Ago(std::int64_t t_us) {
+  if (t_us <= 0) return "never";
+  const std::int64_t s = (NowUs() - t_us) / 1000000;
+  if (s < 120) return std::to_string(s) + " s ago";
+  if (s < 7200) return std::to_string(s / 60) + " min ago";
+  if (s < 172800) return std::to_string(s / 3600) + " h ago";
+  return std::to_string(s / 86400) + " days ago";
+}
+
+// A readable preview of an opaque cookie.
+std::string CookiePreview(const std::string& c) {
+  if (IsValidUtf8(c) && c.find_first_of("\r\n") == std::string::npos)
+    return c.size() > 72 ? c.substr(0, 69) + "..." : c;
+  const std::string hex = HexEncode(c);
+  return "hex:" + (hex.size() > 64 ? hex.substr(0, 61) + "..." : hex) + " (" +
+         std::to_string(c.size()) + " bytes)";
+}
+
+// The time of the newest change a syncrepl cookie covers ("csn=YYYYmmdd
+// HHMMSS.ffffffZ#..."), or 0.
+std::int64_t CsnTime(const std::string& cookie) {
+  const size_t p = cookie.find("csn=");
+  if (p == std::string::npos || cookie.size() < p + 4 + 15) return 0;
+  std::tm tm{};
+  if (std::sscanf(cookie.c_str() + p + 4, "%4d%2d%2d%2d%2d%2d", &tm.tm_year,
+                  &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                  &tm.tm_sec) != 6)
+    return 0;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000000;
+}
+
+}  // namespace
+
+int RunStatus(CliContext& ctx, const StatusOptions& o) {
+  EventLog* log = ctx.OpenLog(/*read_only=*/true);
+  if (!log) return kExitFailure;
+  const Config* cfg = ctx.config();
+  using nlohmann::json;
+  const std::string head = HexEncode(log->head_hash());
+  if (o.json) {
+    CliContext::JsonLine(json{{"type", "log"},
+                              {"data_dir", ctx.data_dir()},
+                              {"last_seq", log->last_seq()},
+                              {"head_sha256", head}});
+  } else {
+    std::cout << "log: " << ctx.data_dir() << ", " << log->last_seq()
+              << " records, head sha256 " << head << "\n";
+  }
+
+  // Sources: the configured ones first, then any the log knows of.
+  std::map<std::string, SourceStatus> sources;
+  Status s = log->ForEachSourceStatus(
+      [&](const SourceStatus& st) { sources[st.source] = st; });
+  if (!s.ok()) return ctx.Fail(s);
+  std::map<std::string, std::string> cursors;
+  s = log->ForEachCursor([&](std::string_view k, std::string_view v) {
+    cursors[std::string(k)] = std::string(v);
+    if (!sources.count(std::string(k))) sources[std::string(k)].source = k;
+  });
+  if (!s.ok()) return ctx.Fail(s);
+  if (!o.json) std::cout << "\nsources:\n";
+  if (sources.empty() && !o.json) std::cout << "  none yet (run `dirledger run --once`)\n";
+  for (const auto& [name, st] : sources) {
+    const std::string& cookie = cursors[name];
+    const std::int64_t csn = CsnTime(cookie);
+    const std::int64_t lag_us = csn ? NowUs() - csn : 0;
+    if (o.json) {
+      json j{{"type", "source"},
+             {"source", name},
+             {"cursor", CookiePreview(cookie)},
+             {"events", st.events},
+             {"last_seq", st.last_seq},
+             {"last_event", st.last_event_us ? FormatTime(st.last_event_us) : ""},
+             {"last_contact", st.last_contact_us ? FormatTime(st.last_contact_us) : ""}};
+      if (csn) j["lag_s"] = lag_us / 1e6;
+      if (!st.last_error.empty()) {
+        j["last_error"] = st.last_error;
+        j["last_error_time"] = FormatTime(st.last_error_us);
+      }
+      CliContext::JsonLine(j);
+    } else {
+      std::cout << "  " << name << ": " << st.events << " events, last contact "
+                << Ago(st.last_contact_us);
+      if (csn) std::cout << ", newest change seen " << Ago(csn);
+      std::cout << "\n    cursor " << (cookie.empty() ? "(none)" : CookiePreview(cookie))
+                << "\n";
+      if (!st.last_error.empty())
+        std::cout << "    last error " << Ago(st.last_error_us) << ": "
+                  << st.last_error << "\n";
+    }
+  }
+
+  const ProjectionStore& p = log->projection();
+  int holds = 0, conflicts = 0, drifts = 0, pending = 0;
+  if (!o.json) std::cout << "\nheld deletes:\n";
+  s = p.ForEachHold([&](const HoldState& h) {
+    if (h.status != HoldStatus::kOpen) return true;
+    ++holds;
+    if (o.json) {
+      json ids = json::array();
+      for (const auto& r : h.hold.deletes) ids.push_back(r.dn.empty() ? r.id : r.dn);
+      CliContext::JsonLine(json{{"type", "hold"},
+                                {"hold_id", h.hold.hold_id},
+                                {"source", h.hold.source},
+                                {"deletes", h.hold.deletes.size()},
+                                {"objects", ids},
+                                {"seq", h.seq},
+                                {"reason", h.hold.reason}});
+    } else {
+      std::cout << "  " << h.hold.hold_id << " (seq " << h.seq << ", "
+                << h.hold.source << "): " << h.hold.reason << "\n"
+                << "    `dirledger approve " << h.hold.hold_id
+                << "` deletes them, `dirledger reject " << h.hold.hold_id
+                << "` keeps them\n";
+    }
+    return true;
+  });
+  if (!s.ok()) return ctx.Fail(s);
+  if (!o.json && holds == 0) std::cout << "  none\n";
+
+  if (!o.json) std::cout << "\nopen conflicts:\n";
+  s = p.ForEachConflict([&](const ConflictState& c) {
+    ++conflicts;
+    if (o.json) {
+      CliContext::JsonLine(json{{"type", "conflict"},
+                                {"ldap_id", c.ldap_id},
+                                {"mail_id", c.mail_id},
+                                {"fields", c.fields},
+                                {"ldap_values", AttrsJson(c.ldap_values)},
+                                {"mail_values", AttrsJson(c.mail_values)},
+                                {"since_seq", c.opened_seq}});
+    } else {
+      std::cout << "  " << c.mail_id << " <-> " << c.ldap_id << " since seq "
+                << c.opened_seq << ":";
+      for (const auto& f : c.fields) std::cout << " " << f;
+      std::cout << "\n";
+    }
+    return true;
+  });
+  if (!s.ok()) return ctx.Fail(s);
+  if (!o.json && conflicts == 0) std::cout << "  none\n";
+
+  if (!o.json) std::cout << "\ndrift (one-way connectors, changes discarded by direction):\n";
+  s = p.ForEachDrift([&](const DriftState& d) {
+    ++drifts;
+    if (o.json) {
+      CliContext::JsonLine(json{{"type", "drift"},
+                                {"ldap_id", d.ldap_id},
+                                {"mail_id", d.mail_id},
+                                {"connector", d.connector},
+                                {"fields", d.fields},
+                                {"since_seq", d.since_seq}});
+    } else {
+      std::cout << "  " << d.mail_id << " (" << d.connector << ") since seq "
+                << d.since_seq << ":";
+      for (const auto& f : d.fields) std::cout << " " << f;
+      std::cout << "\n";
+    }
+    return true;
+  });
+  if (!s.ok()) return ctx.Fail(s);
+  if (!o.json && drifts == 0) std::cout << "  none\n";
+
+  if (!o.json) std::cout << "\nintents not yet applied:\n";
+  s = p.ForEachPending([&](const PendingIntent& pi) {
+    if (pi.applied) return true;
+    ++pending;
+    if (o.json) {
+      json j = IntentJson(pi.intent);
+      j["type"] = "pending";
+      j["decided_seq"] = pi.decided_seq;
+      CliContext::JsonLine(j);
+    } else if (pending <= 20) {
+      std::cout << "  " << IntentText(pi.intent);
+    }
+    return true;
+  });
+  if (!s.ok()) return ctx.Fail(s);
+  if (!o.json && pending == 0) std::cout << "  none\n";
+  if (!o.json && pending > 20)
+    std::cout << "  ... and " << pending - 20 << " more\n";
+  (void)cfg;
+  return kExitOk;
+}
+
+}  // namespace dirledger::cli
