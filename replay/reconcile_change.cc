@@ -308,7 +308,15 @@ class ChangeDecider {
   AttrList RenamedFrom(const Intent& i) {
     if (!IsMailRename(i)) return {};
     const ObjectState* old = b_.state.Object(Side::kMail, i.kind, i.dn);
-    return old ? old->attrs : AttrList{};
+    AttrList out = old ? old->attrs : AttrList{};
+    // With the writes still pending at the old address before the rename.
+    std::vector<const PendingIntent*> pending;
+    b_.state.PendingFor(Side::kMail, i.kind, i.dn, &pending);
+    for (const PendingIntent* p : pending)
+      if (!p->applied && p->intent.id < i.id &&
+          p->intent.op == IntentOp::kModify)
+        ApplyWrites(p->intent, &out);
+    return out;
   }
 
   void ComputeImages() {
@@ -1036,12 +1044,14 @@ class ChangeDecider {
   }
 
   // The LDAP entry's address changed: the linked mail object is renamed to
-  // follow it (and takes the field writes), and the link moves with it.
+  // follow it, and the link moves with it.
+  // Field writes go first, in their own intent to the current address, so
+  // they are made even where the mail side cannot rename.
   void WriteRename(const SideWrites& w) {
+    if (!w.empty()) WriteTo(Side::kMail, link().mail_id, foreseen_, w);
     Intent i = NewIntent(Side::kMail, IntentOp::kRename, next_->address,
                          link().mail_id);
     i.new_dn = next_->address;
-    FillWrites(Side::kMail, foreseen_, w, next_->address, &i);
     i.expected_version = partner_ ? partner_->version : 0;
     b_.Id(i.dn);
     const std::uint64_t id = b_.AddIntent(std::move(i));
