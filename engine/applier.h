@@ -32,6 +32,10 @@ class Applier {
   virtual ~Applier() = default;
   virtual Side side() const = 0;
   virtual ApplyResult Apply(const Intent& intent) = 0;
+  // Makes every write applied so far durable. The run loop calls it before
+  // it logs their outcomes, so an applier may defer its own fsync to here
+  // (one per batch of intents instead of one per intent).
+  virtual Status Sync() { return Status::Ok(); }
 };
 
 }  // namespace dirledger

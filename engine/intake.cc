@@ -57,19 +57,36 @@ Status Intake::Append(
 
   Decision decision;
   StateDelta delta;
+  std::vector<std::string> index_ids;
   for (EventBody& body : events) {
     Event event;
     event.seq = txn->NextSeq();
     event.body = std::move(body);
     if (auto* h = std::get_if<DeleteHold>(&event.body); h && h->hold_id.empty())
       h->hold_id = "hold-" + std::to_string(event.seq);
+    // A DN is worth indexing when it is new for its object (explain by an
+    // old DN finds the event where that DN first appeared).
+    std::string unchanged_dn;
+    if (const auto* c = std::get_if<ObservedChange>(&event.body);
+        c && !c->dn.empty()) {
+      if (auto old = txn->projection().GetObject(c->side, c->kind, c->id);
+          old && EqualsIgnoreCase(old->dn, c->dn))
+        unchanged_dn = c->dn;
+    }
     decision = Decision{};
     delta.clear();
     decider_(txn->projection(), event, *rules_, &decision, &delta);
     decision.seq = event.seq;
     DIRLEDGER_RETURN_IF_ERROR(txn->projection().status().WithContext(
         "deciding log record " + std::to_string(event.seq)));
-    DIRLEDGER_RETURN_IF_ERROR(txn->Add(&event, &decision));
+    index_ids.clear();
+    for (const std::string& id : decision.object_ids)
+      if (unchanged_dn.empty() || !EqualsIgnoreCase(id, unchanged_dn))
+        index_ids.push_back(id);
+    if (const auto* c = std::get_if<ObservedChange>(&event.body);
+        c && unchanged_dn.empty() && !c->dn.empty())
+      index_ids.push_back(c->dn);
+    DIRLEDGER_RETURN_IF_ERROR(txn->Add(&event, &decision, index_ids));
     DIRLEDGER_RETURN_IF_ERROR(txn->projection().Apply(delta));
     if (result) {
       if (result->first_seq == 0) result->first_seq = event.seq;

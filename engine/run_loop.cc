@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace dirledger {
@@ -45,44 +46,6 @@ Status RunLoop::Pass(Source* source, RunStats* stats) {
   return s.WithContext(source->id());
 }
 
-Status RunLoop::ApplyOne(const PendingIntent& p, RunStats* stats,
-                         bool* retry_later) {
-  *retry_later = false;
-  const Intent& intent = p.intent;
-  Applier* applier = ApplierFor(intent);
-  ApplyResult r;
-  if (!applier) {
-    r.status = Status::InvalidArgument(
-        "no " + std::string(SideName(intent.target)) + " writer for connector \"" +
-        intent.connector + "\"");
-  } else {
-    r = applier->Apply(intent);
-  }
-  observer_->OnApplied(intent, r);
-  if (!r.status.ok() && r.status.retryable()) {
-    *retry_later = true;
-    ++stats->retry_later;
-    return Status::Ok();
-  }
-  WriteOutcome o;
-  o.intent_id = intent.id;
-  o.ok = r.status.ok();
-  o.message = r.status.ok() ? r.message : r.status.message();
-  o.side = intent.target;
-  o.target_id = intent.target_id;
-  o.assigned_id = r.assigned_id;
-  o.retryable = r.status.retryable();
-  o.attempts = 1;
-  o.already_applied = r.already_applied;
-  if (o.ok)
-    ++stats->applied;
-  else
-    ++stats->failed;
-  std::vector<EventBody> events;
-  events.emplace_back(std::move(o));
-  return intake_->Append(std::move(events), std::nullopt);
-}
-
 Status RunLoop::ApplyPending(RunStats* stats) {
   if (intake_->dry_run()) return Status::Ok();
   std::vector<PendingIntent> todo;
@@ -94,10 +57,48 @@ Status RunLoop::ApplyPending(RunStats* stats) {
     });
   });
   DIRLEDGER_RETURN_IF_ERROR(scan);
-  for (const PendingIntent& p : todo) {
+  // Apply in batches: every write of a batch is made durable (Applier::Sync)
+  // before their outcomes are logged together. A crash in between leaves
+  // them pending, to be applied again; appliers are idempotent.
+  constexpr std::size_t kBatch = 256;
+  for (std::size_t start = 0; start < todo.size(); start += kBatch) {
     if (stop_ && stop_->load()) break;
-    bool retry = false;
-    DIRLEDGER_RETURN_IF_ERROR(ApplyOne(p, stats, &retry));
+    const std::size_t end = std::min(todo.size(), start + kBatch);
+    std::vector<EventBody> outcomes;
+    std::set<Applier*> used;
+    for (std::size_t k = start; k < end; ++k) {
+      const Intent& intent = todo[k].intent;
+      Applier* applier = ApplierFor(intent);
+      ApplyResult r;
+      if (!applier) {
+        r.status = Status::InvalidArgument(
+            "no " + std::string(SideName(intent.target)) +
+            " writer for connector \"" + intent.connector + "\"");
+      } else {
+        r = applier->Apply(intent);
+        used.insert(applier);
+      }
+      observer_->OnApplied(intent, r);
+      if (!r.status.ok() && r.status.retryable()) {
+        ++stats->retry_later;
+        continue;
+      }
+      WriteOutcome o;
+      o.intent_id = intent.id;
+      o.ok = r.status.ok();
+      o.message = r.status.ok() ? r.message : r.status.message();
+      o.side = intent.target;
+      o.target_id = intent.target_id;
+      o.assigned_id = r.assigned_id;
+      o.retryable = r.status.retryable();
+      o.attempts = 1;
+      o.already_applied = r.already_applied;
+      ++(o.ok ? stats->applied : stats->failed);
+      outcomes.emplace_back(std::move(o));
+    }
+    for (Applier* a : used) DIRLEDGER_RETURN_IF_ERROR(a->Sync());
+    DIRLEDGER_RETURN_IF_ERROR(
+        intake_->Append(std::move(outcomes), std::nullopt));
   }
   return Status::Ok();
 }
@@ -131,6 +132,8 @@ Status RunLoop::Run(RunStats* stats) {
   std::vector<std::thread> threads;
   std::vector<Status> results(sources_.size());
   std::atomic<int> running{static_cast<int>(sources_.size())};
+  std::atomic<std::uint64_t> events_total{0};
+  std::atomic<std::uint64_t> held_total{0};
   for (size_t i = 0; i < sources_.size(); ++i) {
     threads.emplace_back([&, i] {
       Source* source = sources_[i];
@@ -166,6 +169,8 @@ Status RunLoop::Run(RunStats* stats) {
         backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
       }
       observer_->OnPassEnd(source->id(), results[i], sink.stats());
+      events_total += sink.stats().events;
+      held_total += sink.stats().held;
       --running;
       std::lock_guard<std::mutex> l(mu);
       cv.notify_all();
@@ -199,6 +204,8 @@ Status RunLoop::Run(RunStats* stats) {
     cv.notify_all();
   }
   for (std::thread& t : threads) t.join();
+  stats->events += events_total.load();
+  stats->held += held_total.load();
   return applier_status;
 }
 

@@ -71,7 +71,6 @@ class RunLoop {
  private:
   Status Pass(Source* source, RunStats* stats);
   Applier* ApplierFor(const Intent& intent);
-  Status ApplyOne(const PendingIntent& p, RunStats* stats, bool* retry_later);
 
   Intake* intake_;
   std::vector<Source*> sources_;

@@ -122,9 +122,8 @@ Result<AdWriterOptions> AdWriterOptionsFor(const RuleSet& rules,
   if (cc.server_type != ServerType::kActiveDirectory)
     return Status::InvalidArgument(
         what + ": the AD writer needs server_type = \"activedirectory\"");
-  if (cc.direction == Direction::kLdapToAxigen)
-    return Status::InvalidArgument(
-        what + ": direction \"ldap_to_axigen\" writes nothing to LDAP");
+  // The direction rules what the reconciler decides, not what a writer can
+  // do: an operator's rollback writes to AD even under ldap_to_axigen.
   Result<Secret> password =
       ReadSecret(rules.config(), cc.bind_password_file, cc.bind_password_env,
                  what + " bind password");

@@ -147,6 +147,11 @@ std::string EmbeddedMailDirectory::DirFor(const Config& config) {
   return (fs::path(config.Resolve(config.data_dir)) / "mail").string();
 }
 
+Status EmbeddedMailDirectory::Sync() {
+  if (!options_.sync) return Status::Ok();
+  return FromRocks(db_->SyncWAL(), "syncing " + dir_);
+}
+
 Status EmbeddedMailDirectory::Checkpoint(const std::string& backup_dir) const {
   std::error_code ec;
   if (fs::exists(backup_dir, ec))
@@ -211,7 +216,14 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   for (const char* name : kCfNames)
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_opts, dir, cfs, &d->handles_, &raw);
+  if (options.read_only && !fs::exists(fs::path(dir) / "CURRENT", ec))
+    return Status::NotFound("no mail directory in " + dir +
+                            " (run `dirledger run` or `dirledger mail add` "
+                            "first)");
+  rocksdb::Status s =
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_opts, dir, cfs, &d->handles_, &raw)
+          : rocksdb::DB::Open(db_opts, dir, cfs, &d->handles_, &raw);
   if (!s.ok()) {
     const std::string text = s.ToString();
     if (text.find("lock") != std::string::npos ||
@@ -229,7 +241,7 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   d->changes_cf_ = d->handles_[4];
   d->applied_cf_ = d->handles_[5];
   DIRLEDGER_RETURN_IF_ERROR(d->Load());
-  if (d->rules_) {
+  if (d->rules_ && !options.read_only) {
     for (const DomainConfig& dc : d->rules_->config().domains) {
       DIRLEDGER_RETURN_IF_ERROR(d->AddDomain(dc.name));
     }
@@ -240,7 +252,10 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
 Status EmbeddedMailDirectory::Load() {
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), handles_[0], kFormatKey, &v);
-  if (s.IsNotFound()) {
+  if (s.IsNotFound() && options_.read_only) {
+    return Status::Corruption("mail directory " + dir_ +
+                              " has no format version");
+  } else if (s.IsNotFound()) {
     DIRLEDGER_RETURN_IF_ERROR(
         FromRocks(db_->Put(rocksdb::WriteOptions(), handles_[0], kFormatKey,
                            kFormatVersion),
@@ -435,8 +450,10 @@ Result<std::uint64_t> EmbeddedMailDirectory::CommitLocked(
   batch.Put(changes_cf_, BigEndian64(seq), EncodeEvent(ev));
   if (applied_intent)
     batch.Put(applied_cf_, BigEndian64(applied_intent), BigEndian64(seq));
+  // A write made for an intent is synced with the others of its batch by
+  // Sync(), before the outcomes are logged; an admin's edit is synced now.
   rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
+  wo.sync = options_.sync && applied_intent == 0;
   DIRLEDGER_RETURN_IF_ERROR(
       FromRocks(db_->Write(wo, &batch), "writing " + o.address));
   last_change_ = seq;

@@ -46,6 +46,9 @@ struct EmbeddedMailOptions {
   bool sync = true;            // fsync the WAL on every write
   std::size_t batch_size = 0;  // changes per Deliver; 0 = config batch_size
   double poll_interval_s = 1;  // Run: longest wait between two passes
+  // Open for reading only: no lock is taken (so `dirledger mail list/show`
+  // work while `dirledger run` holds the directory), every write fails.
+  bool read_only = false;
 };
 
 // One write to the directory: an object put (add/modify) or erased
@@ -81,8 +84,9 @@ class EmbeddedMailDirectory : public MailDirectory {
   Status RunOnce(std::string_view cookie, SourceSink* sink) override;
   Status Run(std::string_view cookie, SourceSink* sink) override;
 
-  // Applier.
+  // Applier. Writes for intents are made durable by Sync().
   ApplyResult Apply(const Intent& intent) override;
+  Status Sync() override;
 
   // Store access (MailAdmin builds on these).
   Status AddDomain(std::string_view domain);

@@ -62,9 +62,8 @@ Result<std::unique_ptr<LdapWriter>> LdapWriter::Create(
     return Status::InvalidArgument(
         what + " is " + std::string(ServerTypeName(c->config.server_type)) +
         "; the OpenLDAP writer writes to OpenLDAP servers only");
-  if (c->config.direction == Direction::kLdapToAxigen)
-    return Status::InvalidArgument(
-        what + " has direction ldap_to_axigen: nothing is written to LDAP");
+  // The direction rules what the reconciler decides, not what a writer can
+  // do: an operator's rollback writes to LDAP even under ldap_to_axigen.
   return std::unique_ptr<LdapWriter>(new LdapWriter(std::move(rules), *c));
 }
 

@@ -29,16 +29,16 @@ namespace {
 
 bool ServesADomain(const ConnectorRules& c) { return !c.domains.empty(); }
 
-bool WritesLdap(const ConnectorConfig& c) {
-  return c.direction != Direction::kLdapToAxigen;
-}
+
 
 }  // namespace
 
 Result<std::unique_ptr<EmbeddedMailDirectory>> OpenEmbeddedMail(
-    std::shared_ptr<const RuleSet> rules) {
+    std::shared_ptr<const RuleSet> rules, bool read_only) {
   const std::string dir = EmbeddedMailDirectory::DirFor(rules->config());
-  auto m = EmbeddedMailDirectory::Open(dir, rules);
+  EmbeddedMailOptions o;
+  o.read_only = read_only;
+  auto m = EmbeddedMailDirectory::Open(dir, rules, o);
   if (!m.ok()) return m.status().WithContext("embedded mail directory " + dir);
   return m;
 }
@@ -54,22 +54,18 @@ Result<ConnectorSet> BuildConnectors(std::shared_ptr<const RuleSet> rules,
         auto src = SyncreplSource::Create(rules, name);
         if (!src.ok()) return src.status();
         set.ldap_sources.push_back(std::move(src).value());
-        if (WritesLdap(c.config)) {
-          auto w = LdapWriter::Create(rules, name);
-          if (!w.ok()) return w.status();
-          set.ldap_writers.emplace_back(name, std::move(w).value());
-        }
+        auto w = LdapWriter::Create(rules, name);
+        if (!w.ok()) return w.status();
+        set.ldap_writers.emplace_back(name, std::move(w).value());
       } else {
         auto opts = DirSyncOptionsFor(rules, name);
         if (!opts.ok()) return opts.status();
         set.ldap_sources.push_back(
             std::make_unique<DirSyncSource>(std::move(opts).value()));
-        if (WritesLdap(c.config)) {
-          auto wopts = AdWriterOptionsFor(*rules, name);
-          if (!wopts.ok()) return wopts.status();
-          set.ldap_writers.emplace_back(
-              name, std::make_unique<AdWriter>(std::move(wopts).value()));
-        }
+        auto wopts = AdWriterOptionsFor(*rules, name);
+        if (!wopts.ok()) return wopts.status();
+        set.ldap_writers.emplace_back(
+            name, std::make_unique<AdWriter>(std::move(wopts).value()));
       }
     }
   }

@@ -1,7 +1,9 @@
 // Connectors: the composition root. From the rules in force it builds every
 // source and applier the config names: per connector that serves a domain,
-// its change feed (syncrepl for OpenLDAP, DirSync for Active Directory) and,
-// when its direction writes to LDAP, its writer; and the mail side (the
+// its change feed (syncrepl for OpenLDAP, DirSync for Active Directory) and
+// its writer (whatever the direction: the reconciler decides what is
+// written; an operator's rollback may write to the authoritative side, and
+// writers connect only when they write); and the mail side (the
 // embedded mail directory, or Axigen over its CLI), which is both a source
 // and an applier. Nothing else in dirledger names a concrete connector.
 //
@@ -51,7 +53,7 @@ Result<ConnectorSet> BuildConnectors(std::shared_ptr<const RuleSet> rules,
 // Opens only the embedded mail directory of `rules`' config (for
 // `dirledger mail ...`).
 Result<std::unique_ptr<EmbeddedMailDirectory>> OpenEmbeddedMail(
-    std::shared_ptr<const RuleSet> rules);
+    std::shared_ptr<const RuleSet> rules, bool read_only = false);
 
 }  // namespace dirledger
 

@@ -1,5 +1,7 @@
 #include "tools/dirledger/cli_context.h"
 
+#include <spdlog/spdlog.h>
+
 #include <ctime>
 #include <iostream>
 
@@ -23,6 +25,9 @@ const Config* CliContext::config() {
     return nullptr;
   }
   config_ = std::make_unique<Config>(std::move(cfg).value());
+  spdlog::level::level_enum level = spdlog::level::from_str(config_->log_level);
+  if (quiet_ && level < spdlog::level::warn) level = spdlog::level::warn;
+  spdlog::set_level(level);
   return config_.get();
 }
 

@@ -27,7 +27,10 @@ class CliContext {
   explicit CliContext(std::string config_path)
       : config_path_(std::move(config_path)) {}
 
-  // Loads the config once. On failure prints the error and returns null.
+  // --quiet: only warnings and errors are logged, whatever log_level says.
+  void set_quiet(bool quiet) { quiet_ = quiet; }
+
+  // Loads the config once (and sets the log level it names). On failure prints the error and returns null.
   const Config* config();
   const std::string& config_text() const { return config_text_; }
   const std::string& config_path() const { return config_path_; }
@@ -52,6 +55,7 @@ class CliContext {
   std::string config_text_;
   std::unique_ptr<Config> config_;
   bool config_failed_ = false;
+  bool quiet_ = false;
   std::unique_ptr<EventLog> log_;
 };
 

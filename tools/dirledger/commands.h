@@ -56,6 +56,32 @@ struct MailOptions {
 };
 int RunMail(CliContext& ctx, const MailOptions& o);
 
+struct ReplayCliOptions {
+  std::string until;
+  std::vector<std::string> sets;  // KEY=VALUE
+  bool json = false;
+};
+int RunReplay(CliContext& ctx, const ReplayCliOptions& o);
+
+int RunHold(CliContext& ctx, const std::string& hold_id, bool approve);
+
+struct RollbackOptions {
+  std::string to;
+  std::string domain;
+  std::string side = "both";
+  bool dry_run = false;
+  bool yes = false;
+  bool json = false;
+};
+int RunRollback(CliContext& ctx, const RollbackOptions& o);
+
+struct ExportOptions {
+  std::string side;
+  std::string at;
+  std::string format = "ldif";
+};
+int RunExport(CliContext& ctx, const ExportOptions& o);
+
 int RunBackup(CliContext& ctx, const std::string& dir);
 int RunRestore(CliContext& ctx, const std::string& dir, bool yes);
 

@@ -3,10 +3,14 @@
 // error, 3 held by the mass-delete guard; --json prints JSON Lines.
 #include <sys/stat.h>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "tools/dirledger/commands.h"
+#include "tools/dirledger/operator.h"
 
 namespace dirledger::cli {
 namespace {
@@ -22,6 +26,9 @@ constexpr const char* kFooter =
 int main(int argc, char** argv) {
   using namespace dirledger::cli;  // NOLINT
   ::umask(077);  // everything dirledger writes is private to its user
+  // Operational messages go to stderr: stdout carries results (and --json).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("dirledger"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
 
   CLI::App app{
       "dirledger: keeps an LDAP directory and Axigen's accounts and groups in "
@@ -75,6 +82,53 @@ int main(int argc, char** argv) {
                      "fail unless the log head is this SHA-256 (hex), as "
                      "recorded earlier from `status`");
 
+  ReplayCliOptions replay_o;
+  auto* replay = app.add_subcommand(
+      "replay", "re-decide the log from the start: exit 0 when every decision "
+                "matches the record; --set replays it under other rules");
+  replay->add_option("--until", replay_o.until,
+                     "stop at this SEQ or TIME and show the state then");
+  replay->add_option("--set", replay_o.sets,
+                     "what-if: KEY=VALUE, e.g. conflict_resolution=ldap_wins, "
+                     "corp.direction=both_ways, domain.example.com.ldap_sync=false");
+  replay->add_flag("--json", replay_o.json, "JSON Lines output");
+
+  RollbackOptions rollback_o;
+  auto* rollback = app.add_subcommand(
+      "rollback", "undo changes made after SEQ|TIME: plan, then compensating "
+                  "writes (itself logged and reversible)");
+  rollback->add_option("--to", rollback_o.to, "SEQ or TIME to return to")
+      ->required();
+  rollback->add_option("--domain", rollback_o.domain, "only this domain");
+  rollback->add_option("--side", rollback_o.side, "ldap, mail or both")
+      ->check(CLI::IsMember({"ldap", "mail", "both"}))
+      ->capture_default_str();
+  rollback->add_flag("--dry-run", rollback_o.dry_run,
+                     "show the plan, write nothing");
+  rollback->add_flag("--yes", rollback_o.yes,
+                     "go ahead even above the delete threshold");
+
+  std::string hold_id;
+  auto* approve = app.add_subcommand(
+      "approve", "carry out deletes held by the mass-delete guard");
+  approve->add_option("HOLD", hold_id, "hold id from `dirledger status`")
+      ->required();
+  auto* reject = app.add_subcommand(
+      "reject", "keep the objects whose deletes were held");
+  reject->add_option("HOLD", hold_id, "hold id from `dirledger status`")
+      ->required();
+
+  ExportOptions export_o;
+  auto* exp = app.add_subcommand(
+      "export", "a side's state as the log knows it, now or at any point");
+  exp->add_option("--side", export_o.side, "ldap or mail")
+      ->required()
+      ->check(CLI::IsMember({"ldap", "mail"}));
+  exp->add_option("--at", export_o.at, "as of this SEQ or TIME");
+  exp->add_option("--format", export_o.format, "ldif or json")
+      ->check(CLI::IsMember({"ldif", "json"}))
+      ->capture_default_str();
+
   std::string backup_dir;
   auto* backup = app.add_subcommand("backup", "checkpoint the data dir into DIR");
   backup->add_option("DIR", backup_dir, "a new directory")->required();
@@ -125,8 +179,15 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
+  SetCommandLine(argc, argv);
   CliContext ctx(config);
+  ctx.set_quiet(run_o.quiet);
   if (*run) return RunRun(ctx, run_o);
+  if (*replay) return RunReplay(ctx, replay_o);
+  if (*rollback) return RunRollback(ctx, rollback_o);
+  if (*approve) return RunHold(ctx, hold_id, true);
+  if (*reject) return RunHold(ctx, hold_id, false);
+  if (*exp) return RunExport(ctx, export_o);
   if (*mail) {
     for (auto* sub : mail->get_subcommands()) mail_o.action = sub->get_name();
     return RunMail(ctx, mail_o);

@@ -4,18 +4,13 @@
 #include <ctime>
 #include <iostream>
 
+#include <spdlog/spdlog.h>
+
 #include "tools/dirledger/cli_context.h"
 
 namespace dirledger::cli {
 namespace {
 
-std::string Stamp() {
-  const auto now = std::chrono::system_clock::now();
-  return FormatTime(std::chrono::duration_cast<std::chrono::microseconds>(
-                        now.time_since_epoch())
-                        .count())
-      .substr(0, 19) + "Z";
-}
 
 std::string Rate(std::uint64_t n, double secs) {
   char buf[64];
@@ -29,8 +24,8 @@ Progress::Progress(EventLog* log, bool terminal, bool quiet)
     : log_(log), terminal_(terminal), quiet_(quiet) {}
 
 void Progress::Line(const std::string& text) {
-  if (terminal_) std::cerr << "\r\033[K";
-  std::cerr << (terminal_ ? "" : Stamp() + " ") << text << "\n";
+  if (terminal_) std::cerr << "\r\033[K" << std::flush;
+  spdlog::info("{}", text);
 }
 
 void Progress::OnPassStart(const std::string& source) {
@@ -58,7 +53,7 @@ void Progress::OnAppend(const std::string& source, const AppendResult&,
     std::cerr << "\r\033[K" << text << std::flush;
     p.drawn = true;
   } else {
-    std::cerr << Stamp() << " " << text << "\n";
+    spdlog::info("{}", text);
   }
 }
 
@@ -90,18 +85,19 @@ void Progress::OnApplied(const Intent& intent, const ApplyResult& r) {
     return;
   }
   ++failed_;
-  if (failed_ - last_failed_printed_ > 0 && failed_ <= 20) {
-    Line("write failed: " + std::string(IntentOpName(intent.op)) + " " +
-         (intent.dn.empty() ? intent.target_id : intent.dn) + " on " +
-         std::string(SideName(intent.target)) + ": " + r.status.message());
-    last_failed_printed_ = failed_;
+  if (failed_ <= 20) {
+    if (terminal_) std::cerr << "\r\033[K" << std::flush;
+    spdlog::error("write failed: {} {} on {}: {}", IntentOpName(intent.op),
+                  intent.dn.empty() ? intent.target_id : intent.dn,
+                  SideName(intent.target), r.status.message());
   }
 }
 
 void Progress::OnError(const std::string& what, const Status& s) {
   if (log_) (void)log_->NoteSourceContact(what, s.message());
   std::lock_guard<std::mutex> l(mu_);
-  Line("error: " + s.message());
+  if (terminal_) std::cerr << "\r\033[K" << std::flush;
+  spdlog::error("{}", s.message());
 }
 
 }  // namespace dirledger::cli

@@ -48,7 +48,6 @@ class Progress : public RunObserver {
   std::map<std::string, PerSource> sources_;
   std::uint64_t applied_ = 0;
   std::uint64_t failed_ = 0;
-  std::uint64_t last_failed_printed_ = 0;
 };
 
 }  // namespace dirledger::cli

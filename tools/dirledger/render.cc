@@ -44,6 +44,10 @@ std::string Short(const std::string& s, size_t n = 48) {
 
 }  // namespace
 
+std::string IntentIdText(std::uint64_t id) {
+  return std::to_string(IntentSeq(id)) + "." + std::to_string(id & 0xffff);
+}
+
 bool IsValidUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
@@ -98,7 +102,7 @@ json AttrsJson(const AttrList& attrs) {
 }
 
 json IntentJson(const Intent& i) {
-  json j{{"id", i.id},
+  json j{{"id", IntentIdText(i.id)},
          {"target", SideName(i.target)},
          {"op", IntentOpName(i.op)},
          {"object_kind", KindName(i.kind)},
@@ -183,7 +187,7 @@ json EventJson(const Event& e, const Decision* d) {
           }
           j["command"] = ValueJson(b.command);
         } else if constexpr (std::is_same_v<B, WriteOutcome>) {
-          j["intent"] = b.intent_id;
+          j["intent"] = IntentIdText(b.intent_id);
           j["ok"] = b.ok;
           j["message"] = ValueJson(b.message);
           if (!b.assigned_id.empty()) j["assigned_id"] = b.assigned_id;
@@ -208,7 +212,7 @@ json EventJson(const Event& e, const Decision* d) {
 
 std::string IntentText(const Intent& i) {
   std::ostringstream os;
-  os << "intent " << i.id << ": " << IntentOpName(i.op) << " "
+  os << "intent " << IntentIdText(i.id) << ": " << IntentOpName(i.op) << " "
      << KindName(i.kind) << " on " << SideName(i.target) << " "
      << (i.dn.empty() ? i.target_id : i.dn);
   if (!i.new_dn.empty()) os << " -> " << i.new_dn;
@@ -247,7 +251,8 @@ std::string EventLine(const Event& e, const Decision* d) {
           if (!b.hold_id.empty()) os << " " << b.hold_id;
           if (b.kind == ActionKind::kRollback) os << " to " << b.to_seq;
         } else if constexpr (std::is_same_v<B, WriteOutcome>) {
-          os << "intent " << b.intent_id << (b.ok ? " applied" : " failed");
+          os << "intent " << IntentIdText(b.intent_id)
+             << (b.ok ? " applied" : " failed");
           if (b.already_applied) os << " (already in place)";
           if (!b.ok) os << ": " << Short(b.message, 80);
         } else if constexpr (std::is_same_v<B, DeleteHold>) {

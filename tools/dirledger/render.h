@@ -12,6 +12,8 @@
 namespace dirledger::cli {
 
 bool IsValidUtf8(std::string_view s);
+// "157.0": the deciding event's sequence and the intent's index in it.
+std::string IntentIdText(std::uint64_t id);
 
 // The `side` and `object` columns of an event ("" when none applies).
 std::string EventSide(const Event& e);

@@ -1,0 +1,113 @@
+// `dirledger rollback --to SEQ|TIME [--domain D] [--side ldap|mail|both]
+// [--dry-run] [--yes]`: rebuilds the state as of SEQ by replay, diffs it
+// against now, shows the plan object by object, then (after an automatic
+// backup) appends one operator event whose compensating writes go through
+// the normal appliers. More deletes than a connector's delete_threshold
+// need --yes. A rollback is itself logged, and can be rolled back.
+#include <iostream>
+#include <map>
+
+#include "engine/embedded_mail/embedded_mail_directory.h"
+#include "engine/wiring/connectors.h"
+#include "replay/rollback_planner.h"
+#include "tools/dirledger/commands.h"
+#include "tools/dirledger/operator.h"
+#include "tools/dirledger/replay_log.h"
+
+namespace dirledger::cli {
+
+Status AutoCheckpoint(CliContext& ctx, EventLog* log,
+                      EmbeddedMailDirectory* embedded, const std::string& why,
+                      std::string* where);
+
+int RunRollback(CliContext& ctx, const RollbackOptions& o) {
+  Status s = CheckRollbackSide(o.side);
+  if (!s.ok()) return ctx.Fail(s);
+  const Config* cfg = ctx.config();
+  if (!cfg) return kExitUsage;
+  EventLog* log = ctx.OpenLog(/*read_only=*/o.dry_run);
+  if (!log) return kExitFailure;
+  std::uint64_t seq;
+  std::int64_t t;
+  s = ParseSeqOrTime(o.to, &seq, &t);
+  if (!s.ok()) return ctx.Fail(s);
+  if (!seq) {
+    auto at = SeqAtTime(*log, t, /*first_after=*/false);
+    if (!at.ok()) return ctx.Fail(at.status());
+    seq = *at;
+  }
+  if (seq == 0 || seq > log->last_seq())
+    return ctx.Fail(Status::InvalidArgument(
+        "--to " + o.to + ": give a sequence between 1 and " +
+        std::to_string(log->last_seq())));
+
+  ReplayOptions ro;
+  ro.until = seq;
+  ro.compare = false;
+  Replayer then(ro);
+  s = ReplayLog(*log, &then, seq, false);
+  if (!s.ok()) return ctx.Fail(s);
+  RollbackFilter filter;
+  filter.side = o.side;
+  filter.domain = o.domain;
+  auto plan = PlanRollback(ListerOf(then.projection()),
+                           ListerOf(log->projection()), seq, filter);
+  if (!plan.ok()) return ctx.Fail(plan.status());
+  std::cout << "rollback to sequence " << seq << " (" << o.side << " side"
+            << (o.side == "both" ? "s" : "")
+            << (o.domain.empty() ? "" : ", domain " + o.domain) << "):\n"
+            << plan->ToText();
+  if (plan->objects.empty()) {
+    std::cout << "nothing to do: the state matches sequence " << seq << "\n";
+    return kExitOk;
+  }
+  if (o.dry_run) {
+    std::cout << "dry run: nothing was written\n";
+    return kExitOk;
+  }
+  // The mass-delete guard, per connector.
+  auto rules = RuleSet::Compile(*cfg);
+  if (!rules.ok()) return ctx.Fail(rules.status());
+  std::map<std::string, std::uint64_t> deletes_by_domain;
+  for (const PlannedObject& p : plan->objects)
+    if (p.step == RollbackStep::kDelete) ++deletes_by_domain[p.target.domain];
+  for (const ConnectorRules& c : (*rules)->connectors()) {
+    std::uint64_t deletes = 0;
+    for (const DomainScope& d : c.domains) deletes += deletes_by_domain[d.domain];
+    std::uint64_t known = 0;
+    (void)log->projection().ForEachObject(Side::kLdap, [&](const ObjectState& obj) {
+      if (obj.connector == c.config.name) ++known;
+      return true;
+    });
+    const std::uint64_t threshold = c.DeleteThreshold(known);
+    if (deletes > threshold && !o.yes) {
+      std::cerr << "dirledger: the rollback deletes " << deletes
+                << " objects of connector \"" << c.config.name
+                << "\", more than its delete_threshold " << threshold
+                << "; check the plan and run again with --yes\n";
+      return kExitHeld;
+    }
+  }
+  std::unique_ptr<EmbeddedMailDirectory> embedded;
+  if (cfg->mail.kind == MailKind::kEmbedded) {
+    auto m = OpenEmbeddedMail(*rules);
+    if (!m.ok()) return ctx.Fail(m.status());
+    embedded = std::move(m).value();
+  }
+  std::string where;
+  s = AutoCheckpoint(ctx, log, embedded.get(),
+                     "before-rollback-to-" + std::to_string(seq), &where);
+  if (!s.ok()) return ctx.Fail(s.WithContext("automatic backup"));
+  embedded.reset();  // the appliers open it again
+  std::cout << "backup before the rollback: " << where << "\n";
+  OperatorResult r;
+  s = AppendOperatorAction(ctx, plan->Action(Actor(), CommandLine()), &r);
+  if (!s.ok()) return ctx.Fail(s);
+  std::cout << "rolled back (seq " << r.seq << "): " << r.applied
+            << " writes applied, " << r.failed << " failed";
+  if (r.retry_later) std::cout << ", " << r.retry_later << " left for the next run";
+  std::cout << "\nto undo it: dirledger rollback --to " << r.seq - 1 << "\n";
+  return r.failed ? kExitFailure : kExitOk;
+}
+
+}  // namespace dirledger::cli

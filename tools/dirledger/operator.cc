@@ -1,0 +1,80 @@
+#include "tools/dirledger/operator.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+
+#include "engine/intake.h"
+#include "engine/run_loop.h"
+#include "engine/wiring/connectors.h"
+#include "replay/reconciler.h"
+#include "tools/dirledger/progress.h"
+
+namespace dirledger::cli {
+namespace {
+
+std::string& StoredCommandLine() {
+  static std::string line;
+  return line;
+}
+
+}  // namespace
+
+std::string Actor() {
+  if (const char* sudo = std::getenv("SUDO_USER"); sudo && *sudo) return sudo;
+  if (const passwd* pw = getpwuid(getuid())) return pw->pw_name;
+  return "uid " + std::to_string(getuid());
+}
+
+void SetCommandLine(int argc, char** argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) {
+    if (i) line += ' ';
+    line += argv[i];
+  }
+  StoredCommandLine() = line;
+}
+
+std::string CommandLine() { return StoredCommandLine(); }
+
+Status AppendOperatorAction(CliContext& ctx, OperatorAction action,
+                            OperatorResult* result) {
+  const Config* cfg = ctx.config();
+  if (!cfg) return Status::InvalidArgument("no config");
+  auto rules = RuleSet::Compile(*cfg);
+  if (!rules.ok()) return rules.status();
+  EventLog* log = ctx.OpenLog(/*read_only=*/false);
+  if (!log) return Status::IOError("the log could not be opened");
+  IntakeOptions io;
+  io.keep_decisions = true;
+  Intake intake(log, *rules, Reconcile, io);
+  // The writers first: if they cannot be built, nothing is appended.
+  ConnectorSetOptions copts;
+  copts.mail_sync = cfg->fsync;
+  auto connectors = BuildConnectors(*rules, copts);
+  if (!connectors.ok()) return connectors.status();
+  auto recorded = intake.RecordConfig(MakeConfigChange(*cfg, ctx.config_text()));
+  if (!recorded.ok()) return recorded.status();
+  AppendResult appended;
+  std::vector<EventBody> events;
+  events.emplace_back(std::move(action));
+  DIRLEDGER_RETURN_IF_ERROR(intake.Append(std::move(events), std::nullopt,
+                                          &appended));
+  result->seq = appended.last_seq;
+  if (!appended.decisions.empty()) result->decision = appended.decisions.back();
+  if (appended.intents.empty()) return Status::Ok();
+  // Apply through the normal appliers; sources are not started.
+  std::atomic<bool> stop{false};
+  Progress progress(log, false, /*quiet=*/true);
+  RunLoop loop(&intake, {}, connectors->appliers(), &stop, &progress);
+  RunStats stats;
+  DIRLEDGER_RETURN_IF_ERROR(loop.ApplyPending(&stats));
+  result->applied = stats.applied;
+  result->failed = stats.failed;
+  result->retry_later = stats.retry_later;
+  return Status::Ok();
+}
+
+}  // namespace dirledger::cli

@@ -1,0 +1,23 @@
+// Feeding a Replayer (replay/replayer.h) from the log, for `verify`,
+// `replay`, `export --at` and `rollback`.
+#ifndef DIRLEDGER_TOOLS_DIRLEDGER_REPLAY_LOG_H_
+#define DIRLEDGER_TOOLS_DIRLEDGER_REPLAY_LOG_H_
+
+#include "replay/replayer.h"
+#include "storage/event_log.h"
+
+namespace dirledger::cli {
+
+// Feeds events 1..until (0: all) with their recorded decisions. Reports
+// progress on stderr every 100,000 events when `progress`.
+Status ReplayLog(const EventLog& log, Replayer* replayer, std::uint64_t until,
+                 bool progress);
+
+// Compares a replayed projection with the stored one; the first difference
+// (as "what: key") in *where. OK with *where empty when they agree.
+Status CompareProjections(const InMemoryProjection& replayed,
+                          const ProjectionStore& stored, std::string* where);
+
+}  // namespace dirledger::cli
+
+#endif  // DIRLEDGER_TOOLS_DIRLEDGER_REPLAY_LOG_H_
