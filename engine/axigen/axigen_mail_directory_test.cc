@@ -220,8 +220,10 @@ TEST_CASE("hostile values through intents: exact, or refused before sending",
   REQUIRE(r.status.code() == StatusCode::kInvalidArgument);
   REQUIRE(r.status.message().find("control character 0x0d") !=
           std::string::npos);
-  for (std::size_t i = before; i < f.server.commands().size(); ++i) {
-    const std::string& c = f.server.commands()[i];
+  // commands() returns a copy: hold it while iterating.
+  const std::vector<std::string> commands = f.server.commands();
+  for (std::size_t i = before; i < commands.size(); ++i) {
+    const std::string& c = commands[i];
     REQUIRE(c.rfind("SET", 0) != 0);
     REQUIRE(c.rfind("REMOVE", 0) != 0);
   }
