@@ -91,6 +91,20 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 std::string SeqKey(std::uint64_t seq) { return BigEndian64(seq); }
 
+// The smallest key greater than every key that starts with `prefix` ("" when
+// there is none: an empty prefix, or one of 0xff bytes only). Prefix scans
+// give it to RocksDB as the upper bound: without one, a Seek that lands
+// among deleted keys (applied pending intents, for one) walks every
+// tombstone after the prefix before it can say there is nothing, which made
+// each scan cost as much as all the deletes before it.
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff)
+    end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(end.back() + 1);
+  return end;
+}
+
 std::string ObjectIndexKey(std::string_view id, std::uint64_t seq) {
   std::string k = AsciiLower(id);
   k += '\0';
@@ -157,8 +171,11 @@ class EventLog::ReadKv : public KvStore {
     return Status::InvalidArgument("the committed projection is read-only");
   }
   Status Scan(std::string_view prefix, const ScanFn& fn) const override {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), cf_));
+    const std::string bound = PrefixEnd(prefix);
+    rocksdb::Slice bound_slice(bound);
+    rocksdb::ReadOptions ro;
+    if (!bound.empty()) ro.iterate_upper_bound = &bound_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_));
     for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
          it->Next()) {
       std::string_view k(it->key().data(), it->key().size());
@@ -198,8 +215,12 @@ class LogTransaction::Kv : public KvStore {
         "projection delete");
   }
   Status Scan(std::string_view prefix, const ScanFn& fn) const override {
-    std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
-        cf_, db_->NewIterator(rocksdb::ReadOptions(), cf_)));
+    const std::string bound = PrefixEnd(prefix);
+    rocksdb::Slice bound_slice(bound);
+    rocksdb::ReadOptions ro;
+    if (!bound.empty()) ro.iterate_upper_bound = &bound_slice;
+    std::unique_ptr<rocksdb::Iterator> it(
+        batch_->NewIteratorWithBase(cf_, db_->NewIterator(ro, cf_)));
     for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
          it->Next()) {
       std::string_view k(it->key().data(), it->key().size());
