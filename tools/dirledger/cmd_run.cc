@@ -128,6 +128,9 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
     std::cerr << "; log at " << log->last_seq() << "\n";
   }
   if (!s.ok() && s.code() != StatusCode::kAborted) return ctx.Fail(s);
+  // A service stopped by SIGTERM exits 0: its holds and failures are in
+  // `dirledger status`. A single pass reports them in its exit code.
+  if (!o.once && !o.dry_run) return kExitOk;
   if (stats.held > 0) {
     std::cerr << "dirledger: " << stats.held
               << " deletes are held by the mass-delete guard; see `dirledger "
