@@ -18,6 +18,7 @@
 #include "codecs/event_codec.h"
 #include "codecs/kv_store.h"
 #include "codecs/sha256.h"
+#include "storage/create_database.h"
 
 namespace dirledger {
 namespace {
@@ -392,17 +393,10 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
 
   std::error_code ec;
   const bool exists = fs::exists(fs::path(dir) / "CURRENT", ec);
-  if (!exists) {
-    if (!options.create_if_missing || options.read_only)
-      return Status::NotFound("no dirledger log in " + dir +
-                              " (run `dirledger run` first, or check "
-                              "data_dir)");
-    fs::create_directories(dir, ec);
-    if (ec)
-      return Status::IOError("cannot create data dir " + dir + ": " +
-                             ec.message());
-    ::chmod(dir.c_str(), 0700);
-  }
+  if (!exists && (!options.create_if_missing || options.read_only))
+    return Status::NotFound("no dirledger log in " + dir +
+                            " (run `dirledger run` first, or check "
+                            "data_dir)");
 
   rocksdb::Options db_opts;
   db_opts.create_if_missing = options.create_if_missing;
@@ -427,6 +421,20 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   for (const char* name : kCfNames) {
     const std::string_view n(name);
     cfs.emplace_back(name, n == "log" || n == "decisions" ? seq_opts : cf_opts);
+  }
+  if (!exists) {
+    // All column families and the format version at once: a process killed
+    // while creating the log leaves no log or a complete, empty one.
+    DIRLEDGER_RETURN_IF_ERROR(CreateDatabase(
+        dir, db_opts, cfs, "the log",
+        [](rocksdb::DB* db,
+           const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+          rocksdb::WriteOptions wo;
+          wo.sync = true;
+          return FromRocks(db->Put(wo, handles[7], kMetaFormat,
+                                   std::to_string(kLogFormatVersion)),
+                           "writing the format version");
+        }));
   }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;

@@ -1,15 +1,15 @@
 #include "storage/event_log.h"
 
+#include <rocksdb/perf_context.h>
+#include <rocksdb/perf_level.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <rocksdb/perf_context.h>
-#include <rocksdb/perf_level.h>
-
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "codecs/test_events.h"
@@ -423,6 +423,75 @@ TEST_CASE("a prefix scan stops at its prefix, not after every deleted key",
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
   CHECK(committed < 100);
   CHECK(in_txn < 100);
+}
+
+}  // namespace
+}  // namespace dirledger
+
+namespace dirledger {
+namespace {
+
+TEST_CASE("a process killed while creating the log leaves none or a whole one",
+          "[log][crash]") {
+  // RocksDB creates column families one by one; killed in between, it used
+  // to leave a database that read-only commands (status, verify) could not
+  // open: "Column family not found".
+  test::TempDir tmp;
+  int none = 0, whole = 0;
+  for (int round = 0; round < 40; ++round) {
+    const std::string dir = tmp.path() + "/r" + std::to_string(round) + "/log";
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      auto log = EventLog::Open(dir, LogOptions{});
+      _exit(log.ok() ? 0 : 3);
+    }
+    usleep(static_cast<useconds_t>(round * 4000));  // 0 to 160 ms
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    LogOptions ro;
+    ro.read_only = true;
+    auto log = EventLog::Open(dir, ro);
+    if (log.ok()) {
+      ++whole;
+      CHECK((*log)->last_seq() == 0);
+    } else {
+      ++none;
+      INFO(log.status().message());
+      CHECK(log.status().code() == StatusCode::kNotFound);
+    }
+    // Either way a writer opens it (and clears the dead process's staging).
+    auto again = EventLog::Open(dir, LogOptions{});
+    INFO(again.status().ToString());
+    REQUIRE(again.ok());
+    std::size_t entries = 0;
+    for (const auto& e : fs::directory_iterator(fs::path(dir).parent_path())) {
+      (void)e;
+      ++entries;
+    }
+    CHECK(entries == 1);
+  }
+  WARN(none << " kills left no log, " << whole << " a whole empty one");
+}
+
+TEST_CASE("an empty directory where the log goes is taken; a full one is not",
+          "[log]") {
+  test::TempDir tmp;
+  const std::string dir = tmp.path() + "/log";
+  fs::create_directories(dir);
+  REQUIRE(EventLog::Open(dir, LogOptions{}).ok());
+  CHECK((fs::status(dir).permissions() & fs::perms::all) ==
+        fs::perms::owner_all);
+
+  const std::string other = tmp.path() + "/other";
+  fs::create_directories(other);
+  std::ofstream(other + "/notes.txt") << "mine";
+  auto refused = EventLog::Open(other, LogOptions{});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message().find("is not empty") != std::string::npos);
+  CHECK(refused.status().message().find(other) != std::string::npos);
+  CHECK(fs::exists(other + "/notes.txt"));
 }
 
 }  // namespace

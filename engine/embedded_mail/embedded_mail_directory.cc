@@ -16,6 +16,7 @@
 #include "codecs/event_codec.h"
 #include "codecs/kv_store.h"
 #include "codecs/projection.h"
+#include "storage/create_database.h"
 
 namespace dirledger {
 namespace {
@@ -199,13 +200,7 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   d->options_ = options;
   d->rules_ = std::move(rules);
   std::error_code ec;
-  if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
-    fs::create_directories(dir, ec);
-    if (ec)
-      return Status::IOError("mail directory: cannot create " + dir + ": " +
-                             ec.message());
-    ::chmod(dir.c_str(), 0700);
-  }
+  const bool exists = fs::exists(fs::path(dir) / "CURRENT", ec);
   rocksdb::Options db_opts;
   db_opts.create_if_missing = true;
   db_opts.create_missing_column_families = true;
@@ -216,10 +211,16 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   for (const char* name : kCfNames)
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   rocksdb::DB* raw = nullptr;
-  if (options.read_only && !fs::exists(fs::path(dir) / "CURRENT", ec))
+  if (options.read_only && !exists)
     return Status::NotFound("no mail directory in " + dir +
                             " (run `dirledger run` or `dirledger mail add` "
                             "first)");
+  // All column families at once: a process killed while creating the
+  // directory leaves none or a complete, empty one.
+  if (!exists) {
+    DIRLEDGER_RETURN_IF_ERROR(
+        CreateDatabase(dir, db_opts, cfs, "the mail directory"));
+  }
   rocksdb::Status s =
       options.read_only
           ? rocksdb::DB::OpenForReadOnly(db_opts, dir, cfs, &d->handles_, &raw)
