@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "storage/io_hints.h"
+
 namespace dirledger {
 namespace {
 
@@ -42,10 +44,8 @@ void SyncDir(const fs::path& dir) {
 
 Status Rocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::Ok();
-  std::string msg = what + ": " + s.ToString();
-  if (s.ToString().find("No space") != std::string::npos)
-    msg += " (the disk under the data dir is full; free space and run again)";
-  return Status::IOError(msg);
+  const std::string msg = what + ": " + s.ToString();
+  return Status::IOError(msg + IoHint(msg));
 }
 
 }  // namespace

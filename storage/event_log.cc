@@ -19,6 +19,8 @@
 #include "codecs/kv_store.h"
 #include "codecs/sha256.h"
 #include "storage/create_database.h"
+#include "storage/io_hints.h"
+#include "storage/rocksdb_logger.h"
 
 namespace dirledger {
 namespace {
@@ -81,11 +83,7 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   std::string msg = std::string(what) + ": " + s.ToString();
   if (s.IsNotFound()) return Status::NotFound(msg);
   if (s.IsCorruption()) return Status::Corruption(msg);
-  if (s.IsIOError() && s.ToString().find("No space") != std::string::npos)
-    return Status::IOError(msg + " (the disk under the data dir is full; "
-                                 "free space and run again, nothing was "
-                                 "written)");
-  if (s.IsIOError()) return Status::IOError(msg);
+  if (s.IsIOError()) return Status::IOError(msg + IoHint(msg));
   if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
   return Status::IOError(msg);
 }
@@ -402,8 +400,8 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   db_opts.create_if_missing = options.create_if_missing;
   db_opts.create_missing_column_families = true;
   db_opts.max_background_jobs = 2;
-  db_opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  db_opts.keep_log_file_num = 3;
+  db_opts.info_log_level = rocksdb::InfoLogLevel::ERROR_LEVEL;
+  db_opts.info_log = StderrRocksLogger("log");
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_mb << 20);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

@@ -17,6 +17,8 @@
 #include "codecs/kv_store.h"
 #include "codecs/projection.h"
 #include "storage/create_database.h"
+#include "storage/io_hints.h"
+#include "storage/rocksdb_logger.h"
 
 namespace dirledger {
 namespace {
@@ -35,7 +37,7 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
       "mail directory: " + std::string(what) + ": " + s.ToString();
   if (s.IsNotFound()) return Status::NotFound(msg);
   if (s.IsCorruption()) return Status::Corruption(msg);
-  return Status::IOError(msg);
+  return Status::IOError(msg + IoHint(msg));
 }
 
 rocksdb::Slice S(std::string_view v) { return {v.data(), v.size()}; }
@@ -205,8 +207,8 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   db_opts.create_if_missing = true;
   db_opts.create_missing_column_families = true;
   db_opts.max_background_jobs = 2;
-  db_opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  db_opts.keep_log_file_num = 3;
+  db_opts.info_log_level = rocksdb::InfoLogLevel::ERROR_LEVEL;
+  db_opts.info_log = StderrRocksLogger("mail directory");
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name : kCfNames)
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
