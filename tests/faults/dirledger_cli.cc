@@ -162,7 +162,7 @@ std::string TestConfig::ToToml() const {
   std::string t = "data_dir = \"./data\"\n" + top_extra + "\n" + mail + "\n";
   t += "[[connector]]\nname = \"corp\"\nserver_type = \"" + server_type +
        "\"\nuris = [\"" + uri + "\"]\n";
-  t += "bind_dn = \"cn=admin,dc=example,dc=com\"\n";
+  t += "bind_dn = \"" + bind_dn + "\"\n";
   if (!password_file.empty())
     t += "bind_password_file = \"" + password_file + "\"\n";
   t += "timeout_s = " + std::to_string(timeout_s) + "\n";

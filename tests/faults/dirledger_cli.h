@@ -96,6 +96,7 @@ std::string ReadFile(const std::string& path);
 // to the connector table; `mail` replaces the [mail] table.
 struct TestConfig {
   std::string uri;
+  std::string bind_dn = "cn=admin,dc=example,dc=com";
   std::string password_file;
   std::string direction = "ldap_to_axigen";
   std::string conflict_resolution;  // only with both_ways

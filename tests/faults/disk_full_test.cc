@@ -88,9 +88,10 @@ struct Mounted {
   std::string dir;
 };
 
-TEST_CASE("the disk under the data dir fills up: a clear error, an intact "
-          "log, and the run resumes once space returns",
-          "[faults][disk][integration]") {
+TEST_CASE(
+    "the disk under the data dir fills up: a clear error, an intact "
+    "log, and the run resumes once space returns",
+    "[faults][disk][integration]") {
   TempDir tmp;
   fs::create_directories(tmp / "data");
   const std::string why = MountTmpfs(tmp / "data", 48);
@@ -146,7 +147,8 @@ TEST_CASE("the disk under the data dir fills up: a clear error, an intact "
   const auto mail = MailObjects(cli);
   CHECK(mail.size() == kPeople);
   int updated = 0;
-  for (const auto& [address, j] : mail) updated += j.value("title", "") == title;
+  for (const auto& [address, j] : mail)
+    updated += j.value("title", "") == title;
   CHECK(updated == kPeople);
   LogFigures f = ReadLog(cli);
   CHECK(f.duplicate_outcomes.empty());
@@ -155,9 +157,10 @@ TEST_CASE("the disk under the data dir fills up: a clear error, an intact "
   CHECK(VerifyClean(cli, &verify));
 }
 
-TEST_CASE("a file size limit (RLIMIT_FSIZE) reached under the data dir: a "
-          "clear error, an intact log, and the run resumes without it",
-          "[faults][disk][integration]") {
+TEST_CASE(
+    "a file size limit (RLIMIT_FSIZE) reached under the data dir: a "
+    "clear error, an intact log, and the run resumes without it",
+    "[faults][disk][integration]") {
   TempDir tmp;
   constexpr int kPeople = 1000;
   SlapdServer slapd(tmp / "slapd", 4141, kPeople);

@@ -21,6 +21,19 @@ std::map<std::string, nlohmann::json> MailObjects(const DirledgerCli& cli) {
   return out;
 }
 
+std::map<std::string, nlohmann::json> MailObjectsSoFar(
+    const DirledgerCli& cli) {
+  std::map<std::string, nlohmann::json> out;
+  CliResult r = cli.Run({"mail", "list", "--json"});
+  if (r.exit_code != 0) return out;
+  for (nlohmann::json& j : JsonLines(r.out)) {
+    if (!j.is_object()) continue;
+    const std::string address = j.value("address", "");
+    out[address] = std::move(j);
+  }
+  return out;
+}
+
 std::set<std::string> MailAddresses(const DirledgerCli& cli) {
   std::set<std::string> out;
   for (const auto& [address, j] : MailObjects(cli)) out.insert(address);

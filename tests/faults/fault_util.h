@@ -20,6 +20,9 @@ namespace dirledger::test {
 std::set<std::string> MailAddresses(const DirledgerCli& cli);
 // address -> the object's JSON, from `mail list --json`.
 std::map<std::string, nlohmann::json> MailObjects(const DirledgerCli& cli);
+// The same without asserting: empty while there is no mail directory yet
+// (for polling).
+std::map<std::string, nlohmann::json> MailObjectsSoFar(const DirledgerCli& cli);
 
 // What `dirledger log --json` says about writes.
 struct LogFigures {
