@@ -12,7 +12,7 @@ PACKAGES=(
   libldap-dev libssl-dev libbenchmark-dev
   slapd ldap-utils
   samba samba-ad-dc samba-dsdb-modules python3-samba winbind ldb-tools krb5-user
-  iproute2 procps openssl bc time
+  iproute2 procps openssl bc time python3
 )
 
 missing=()

@@ -18,6 +18,9 @@
 #include "codecs/event_codec.h"
 #include "codecs/kv_store.h"
 #include "codecs/sha256.h"
+#include "storage/create_database.h"
+#include "storage/io_hints.h"
+#include "storage/rocksdb_logger.h"
 
 namespace dirledger {
 namespace {
@@ -80,11 +83,7 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   std::string msg = std::string(what) + ": " + s.ToString();
   if (s.IsNotFound()) return Status::NotFound(msg);
   if (s.IsCorruption()) return Status::Corruption(msg);
-  if (s.IsIOError() && s.ToString().find("No space") != std::string::npos)
-    return Status::IOError(msg + " (the disk under the data dir is full; "
-                                 "free space and run again, nothing was "
-                                 "written)");
-  if (s.IsIOError()) return Status::IOError(msg);
+  if (s.IsIOError()) return Status::IOError(msg + IoHint(msg));
   if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
   return Status::IOError(msg);
 }
@@ -392,24 +391,17 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
 
   std::error_code ec;
   const bool exists = fs::exists(fs::path(dir) / "CURRENT", ec);
-  if (!exists) {
-    if (!options.create_if_missing || options.read_only)
-      return Status::NotFound("no dirledger log in " + dir +
-                              " (run `dirledger run` first, or check "
-                              "data_dir)");
-    fs::create_directories(dir, ec);
-    if (ec)
-      return Status::IOError("cannot create data dir " + dir + ": " +
-                             ec.message());
-    ::chmod(dir.c_str(), 0700);
-  }
+  if (!exists && (!options.create_if_missing || options.read_only))
+    return Status::NotFound("no dirledger log in " + dir +
+                            " (run `dirledger run` first, or check "
+                            "data_dir)");
 
   rocksdb::Options db_opts;
   db_opts.create_if_missing = options.create_if_missing;
   db_opts.create_missing_column_families = true;
   db_opts.max_background_jobs = 2;
-  db_opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  db_opts.keep_log_file_num = 3;
+  db_opts.info_log_level = rocksdb::InfoLogLevel::ERROR_LEVEL;
+  db_opts.info_log = StderrRocksLogger("log");
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_mb << 20);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -427,6 +419,20 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   for (const char* name : kCfNames) {
     const std::string_view n(name);
     cfs.emplace_back(name, n == "log" || n == "decisions" ? seq_opts : cf_opts);
+  }
+  if (!exists) {
+    // All column families and the format version at once: a process killed
+    // while creating the log leaves no log or a complete, empty one.
+    DIRLEDGER_RETURN_IF_ERROR(CreateDatabase(
+        dir, db_opts, cfs, "the log",
+        [](rocksdb::DB* db,
+           const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+          rocksdb::WriteOptions wo;
+          wo.sync = true;
+          return FromRocks(db->Put(wo, handles[7], kMetaFormat,
+                                   std::to_string(kLogFormatVersion)),
+                           "writing the format version");
+        }));
   }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;

@@ -22,10 +22,11 @@ Result<CliReply> Must(AxigenCliClient* c, const std::string& command,
   if (!r.ok()) return r;
   if (!r->ok) {
     // Name the verb and object, not the (possibly long) value.
+    const std::string hidden = HidePasswords(command);
     std::string shown =
-        command.substr(0, std::min<std::size_t>(command.size(), 60));
+        hidden.substr(0, std::min<std::size_t>(hidden.size(), 60));
     return Status(code, "Axigen refused `" + Printable(shown) +
-                            (command.size() > 60 ? "...`" : "`") + ": -ERR " +
+                            (hidden.size() > 60 ? "...`" : "`") + ": -ERR " +
                             Printable(r->status_text));
   }
   return r;

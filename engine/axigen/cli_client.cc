@@ -92,7 +92,7 @@ Result<std::unique_ptr<AxigenCliClient>> AxigenCliClient::Connect(
 
 Result<CliReply> AxigenCliClient::Execute(std::string_view command) {
   // Only the verb and object are named in messages: values may be long.
-  std::string what = "`" + Printable(command, 60) + "`";
+  std::string what = "`" + Printable(HidePasswords(command), 60) + "`";
   if (broken_)
     return Status::Unavailable("Axigen CLI at " + peer() +
                                ": the session is broken; reconnect");
@@ -106,7 +106,8 @@ Result<CliReply> AxigenCliClient::Expect(std::string_view command,
   if (!reply.ok()) return reply;
   if (!reply->ok) {
     const std::string name =
-        shown.empty() ? "`" + Printable(command, 80) + "`" : std::string(shown);
+        shown.empty() ? "`" + Printable(HidePasswords(command), 80) + "`"
+                      : std::string(shown);
     return Status(
         StatusCode::kInvalidArgument,
         "Axigen refused " + name + ": -ERR " + Printable(reply->status_text));

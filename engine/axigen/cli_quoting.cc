@@ -52,4 +52,42 @@ Result<std::string> UnquoteValue(std::string_view text) {
   return Status::InvalidArgument("quoted string has no closing quote");
 }
 
+std::string HidePasswords(std::string_view command) {
+  constexpr std::string_view kWord = "password";
+  std::string out;
+  std::size_t i = 0;
+  while (i < command.size()) {
+    // The keyword, as a whole word, in any case.
+    const bool at_word = command.size() - i > kWord.size() &&
+                         (i == 0 || command[i - 1] == ' ') &&
+                         command[i + kWord.size()] == ' ';
+    bool match = at_word;
+    for (std::size_t k = 0; match && k < kWord.size(); ++k)
+      match = (command[i + k] | 0x20) == kWord[k];
+    if (!match) {
+      out += command[i++];
+      continue;
+    }
+    out.append(command.substr(i, kWord.size() + 1));
+    i += kWord.size() + 1;
+    while (i < command.size() && command[i] == ' ') out += command[i++];
+    // Skip the value: double-quoted (with \ escapes), single-quoted, or a
+    // word (with backslash escapes).
+    if (i < command.size() && command[i] == '"') {
+      for (++i; i < command.size() && command[i] != '"'; ++i)
+        if (command[i] == '\\') ++i;
+      ++i;
+    } else if (i < command.size() && command[i] == '\'') {
+      for (++i; i < command.size() && command[i] != '\''; ++i) {
+      }
+      ++i;
+    } else {
+      for (; i < command.size() && command[i] != ' '; ++i)
+        if (command[i] == '\\') ++i;
+    }
+    out += "\"***\"";
+  }
+  return out;
+}
+
 }  // namespace dirledger

@@ -36,6 +36,12 @@ Result<std::string> QuoteValue(std::string_view value, std::string_view what);
 // string.
 Result<std::string> UnquoteValue(std::string_view text);
 
+// `command` as it may be shown in messages: the value after every
+// `password` keyword (quoted or not) is replaced by "***". Account
+// passwords dirledger sends (the random one of ADD Account) never reach an
+// error, a log line or the event log.
+std::string HidePasswords(std::string_view command);
+
 }  // namespace dirledger
 
 #endif  // DIRLEDGER_ENGINE_AXIGEN_CLI_QUOTING_H_

@@ -54,3 +54,24 @@ TEST_CASE("malformed quoted strings are errors", "[cli_quoting]") {
 
 }  // namespace
 }  // namespace dirledger
+
+namespace dirledger {
+namespace {
+
+TEST_CASE("passwords are hidden from commands shown in messages",
+          "[cli_quoting]") {
+  CHECK(HidePasswords("ADD Account name \"ada\" password \"5980f8b0783d\"") ==
+        "ADD Account name \"ada\" password \"***\"");
+  CHECK(HidePasswords("ADD Account name \"ada\" PASSWORD \"a \\\" b\" x") ==
+        "ADD Account name \"ada\" PASSWORD \"***\" x");
+  CHECK(HidePasswords("SET password 'p w'") == "SET password \"***\"");
+  CHECK(HidePasswords("SET password p\\ w next") ==
+        "SET password \"***\" next");
+  CHECK(HidePasswords("SET password \"unterminated") == "SET password \"***\"");
+  CHECK(HidePasswords("SET passwords \"x\"") == "SET passwords \"x\"");
+  CHECK(HidePasswords("SET firstName \"Ada\"") == "SET firstName \"Ada\"");
+  CHECK(HidePasswords("password") == "password");
+}
+
+}  // namespace
+}  // namespace dirledger

@@ -16,6 +16,9 @@
 #include "codecs/event_codec.h"
 #include "codecs/kv_store.h"
 #include "codecs/projection.h"
+#include "storage/create_database.h"
+#include "storage/io_hints.h"
+#include "storage/rocksdb_logger.h"
 
 namespace dirledger {
 namespace {
@@ -34,7 +37,7 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
       "mail directory: " + std::string(what) + ": " + s.ToString();
   if (s.IsNotFound()) return Status::NotFound(msg);
   if (s.IsCorruption()) return Status::Corruption(msg);
-  return Status::IOError(msg);
+  return Status::IOError(msg + IoHint(msg));
 }
 
 rocksdb::Slice S(std::string_view v) { return {v.data(), v.size()}; }
@@ -199,27 +202,27 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   d->options_ = options;
   d->rules_ = std::move(rules);
   std::error_code ec;
-  if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
-    fs::create_directories(dir, ec);
-    if (ec)
-      return Status::IOError("mail directory: cannot create " + dir + ": " +
-                             ec.message());
-    ::chmod(dir.c_str(), 0700);
-  }
+  const bool exists = fs::exists(fs::path(dir) / "CURRENT", ec);
   rocksdb::Options db_opts;
   db_opts.create_if_missing = true;
   db_opts.create_missing_column_families = true;
   db_opts.max_background_jobs = 2;
-  db_opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  db_opts.keep_log_file_num = 3;
+  db_opts.info_log_level = rocksdb::InfoLogLevel::ERROR_LEVEL;
+  db_opts.info_log = StderrRocksLogger("mail directory");
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name : kCfNames)
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   rocksdb::DB* raw = nullptr;
-  if (options.read_only && !fs::exists(fs::path(dir) / "CURRENT", ec))
+  if (options.read_only && !exists)
     return Status::NotFound("no mail directory in " + dir +
                             " (run `dirledger run` or `dirledger mail add` "
                             "first)");
+  // All column families at once: a process killed while creating the
+  // directory leaves none or a complete, empty one.
+  if (!exists) {
+    DIRLEDGER_RETURN_IF_ERROR(
+        CreateDatabase(dir, db_opts, cfs, "the mail directory"));
+  }
   rocksdb::Status s =
       options.read_only
           ? rocksdb::DB::OpenForReadOnly(db_opts, dir, cfs, &d->handles_, &raw)

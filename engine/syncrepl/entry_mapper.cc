@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/mail_object.h"
+
 namespace dirledger {
 
 EntryMapper::EntryMapper(std::shared_ptr<const RuleSet> rules,
@@ -45,6 +47,18 @@ MappedEntry EntryMapper::Map(std::string_view id, LdapEntry entry,
                       what + ": no " + map.name_attribute + " value (the " +
                           std::string(KindName(c->kind)) +
                           " name); the entry is not synced until it has one");
+    return out;
+  }
+  // The name must make a mail address the mail side takes; otherwise every
+  // write for the entry would be refused there, one failed intent at a time.
+  if (Result<std::string> address = NormalizeAddress(c->address);
+      !address.ok()) {
+    out.kind = MappedEntry::Kind::kError;
+    out.error = Error(id, entry.dn,
+                      what + ": " + map.name_attribute + " \"" + c->name +
+                          "\" does not make a mail address (" +
+                          address.status().message() +
+                          "); the entry is not synced until it does");
     return out;
   }
   // The id is the object's key, not part of its image; an empty DN in a

@@ -88,6 +88,19 @@ TEST_CASE("invalid entries become object errors naming the cause",
   out = m.Map("id-3", nameless, false);
   REQUIRE(out.kind == MappedEntry::Kind::kError);
   CHECK(out.error.message.find("no uid value") != std::string::npos);
+
+  // A name the mail side would refuse: an error here, not a failed write.
+  for (const char* name : {"a,b", "x y", ".dot", "jos\xc3\xa9"}) {
+    INFO(name);
+    out = m.Map("id-4", Person(name), false);
+    REQUIRE(out.kind == MappedEntry::Kind::kError);
+    CHECK(out.error.message.find("does not make a mail address") !=
+          std::string::npos);
+    CHECK(out.error.message.find(std::string("uid \"") + name + "\"") !=
+          std::string::npos);
+  }
+  CHECK(m.Map("id-5", Person("o+brien"), false).kind ==
+        MappedEntry::Kind::kChange);
 }
 
 TEST_CASE("deletes carry what the log knows", "[syncrepl]") {

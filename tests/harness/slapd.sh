@@ -11,7 +11,7 @@
 #   slapd.sh people N [START]        LDIF of N inetOrgPerson entries
 #
 # Suffix dc=example,dc=com; rootdn cn=admin,dc=example,dc=com, password in
-# DIR/admin.pw ("secret"); ou=people and ou=groups exist.
+# DIR/admin.pw ("secret", or SLAPD_PASSWORD); ou=people and ou=groups exist.
 # env: SLAPD_LOGLEVEL (default 0), SLAPD_SESSIONLOG (default 100000; 0 = no
 # session log), SLAPD_NOSYNC (default 1: dbnosync, fine for tests),
 # SLAPD_TLS=1 (also listen on ldaps://127.0.0.1:PORT+1 with a test CA in
@@ -22,7 +22,7 @@ set -euo pipefail
 
 BASE="dc=example,dc=com"
 ADMIN="cn=admin,$BASE"
-PW=secret
+PW=${SLAPD_PASSWORD:-secret}
 
 die() { echo "slapd.sh: $*" >&2; exit 1; }
 

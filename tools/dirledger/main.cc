@@ -182,6 +182,9 @@ int main(int argc, char** argv) {
   SetCommandLine(argc, argv);
   CliContext ctx(config);
   ctx.set_quiet(run_o.quiet);
+  // Every command needs the config; one that cannot be read or is wrong is
+  // a usage or config error (exit 2), whatever the command.
+  if (!ctx.config()) return kExitUsage;
   if (*run) return RunRun(ctx, run_o);
   if (*replay) return RunReplay(ctx, replay_o);
   if (*rollback) return RunRollback(ctx, rollback_o);

@@ -1,0 +1,138 @@
+// Bad LDAP data, end to end through `dirledger run` against a real slapd
+// (127.0.0.1:4125): invalid UTF-8 in a mapped string attribute, binary
+// values, a 1 MB attribute, a group of 10,000 members, DNs with escaped
+// characters, entries without a mail or a name attribute. Each bad entry
+// gets one clear per-object ObjectError event naming it (or is synced
+// correctly), everyone else is synced, and the entry syncs once it is fixed.
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "tests/faults/dirledger_cli.h"
+#include "tests/faults/fault_util.h"
+#include "tests/support/slapd_server.h"
+#include "tests/support/temp_dir.h"
+
+namespace dirledger::test {
+namespace {
+
+constexpr const char* kPeople = "ou=people,dc=example,dc=com";
+
+std::string AddPerson(const std::string& rdn, const std::string& extra,
+                      const std::string& uid_line = "") {
+  return "dn: " + rdn + "," + kPeople +
+         "\nchangetype: add\nobjectClass: inetOrgPerson\n" + uid_line +
+         "cn: Someone\nsn: Else\n" + extra + "\n";
+}
+
+std::string Lower(std::string s) {
+  for (char& ch : s)
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  return s;
+}
+
+// The ObjectError events of the log, by DN (lower case).
+std::map<std::string, std::string> Errors(const LogFigures& f) {
+  std::map<std::string, std::string> out;
+  for (const nlohmann::json& j : f.lines)
+    if (j.value("kind", "") == "error")
+      out[Lower(j.value("dn", ""))] = j.value("message", "");
+  return out;
+}
+
+TEST_CASE(
+    "bad LDAP data: a clear error per object, the sync goes on for "
+    "everyone else",
+    "[faults][bad_input][integration]") {
+  TempDir tmp;
+  constexpr int kMany = 10000;
+  SlapdServer slapd(tmp / "slapd", 4125, kMany);
+  DirledgerCli cli(tmp.path());
+  // office is mapped to an octet-string attribute, which slapd stores
+  // without checking UTF-8 (it refuses invalid UTF-8 in directory strings).
+  std::ofstream(tmp / "schema.toml")
+      << "[account.fields]\noffice = \"audio\"\n";
+  TestConfig c;
+  c.uri = slapd.url();
+  c.password_file = slapd.password_file();
+  c.connector_extra = "custom_schema_file = \"schema.toml\"";
+  cli.WriteConfig(c.ToToml());
+
+  const std::string big(1 << 20, 'x');
+  std::string members;
+  for (int i = 1; i <= kMany; ++i) members += "member: " + PersonDn(i) + "\n";
+  // Bad: each must get an error. Odd but valid: each must sync.
+  const std::string ldif =
+      AddPerson("uid=badutf8", "audio:: /79ueA==\n", "uid: badutf8\n") + "\n" +
+      AddPerson("uid=huge", "displayName: " + big + "\n", "uid: huge\n") +
+      "\n" + AddPerson("cn=No Uid", "") + "\n" +
+      AddPerson("uid=a\\2Cb", "", "uid: a,b\n") + "\n" +
+      AddPerson("uid=photo",
+                "jpegPhoto:: /9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAP////8=\n"
+                "title: Has a photo\n",
+                "uid: photo\n") +
+      "\n" + AddPerson("uid=nomail", "", "uid: nomail\n") + "\n" +
+      AddPerson("uid=o\\2Bbrien", "title: Escaped RDN\n", "uid: o+brien\n") +
+      "\n" +
+      "dn: cn=everyone,ou=groups,dc=example,dc=com\nchangetype: add\n"
+      "objectClass: groupOfNames\ncn: everyone\ndescription: All " +
+      std::to_string(kMany) + "\n" + members + "\n";
+  REQUIRE(slapd.Modify(ldif) == 0);
+
+  CliResult r = cli.Run({"run", "--once"});
+  INFO(r.err.substr(0, 4000));
+  // Object errors are recorded, not failures of the run.
+  CHECK(r.exit_code == 0);
+
+  LogFigures f = ReadLog(cli);
+  const auto errors = Errors(f);
+  auto error_for = [&](const std::string& rdn) {
+    auto it = errors.find(Lower(rdn + "," + kPeople));
+    return it == errors.end() ? std::string("(no error)") : it->second;
+  };
+  INFO("errors: " << errors.size());
+  CHECK(error_for("uid=badutf8").find("UTF-8") != std::string::npos);
+  CHECK(error_for("uid=badutf8").find("audio") != std::string::npos);
+  CHECK(error_for("uid=huge").find("displayName") != std::string::npos);
+  CHECK(error_for("uid=huge").find("bytes") != std::string::npos);
+  CHECK(error_for("cn=No Uid").find("no uid") != std::string::npos);
+  CHECK(error_for("uid=a\\2Cb").find("a,b") != std::string::npos);
+  CHECK(errors.size() == 4);  // nothing else was refused
+  // An error message is one readable line, not the 1 MB value.
+  for (const auto& [dn, message] : errors) CHECK(message.size() < 1000);
+
+  const auto mail = MailObjects(cli);
+  for (int i = 1; i <= kMany; ++i)
+    CHECK(mail.count(PersonUid(i) + "@example.com") == 1);
+  CHECK(mail.at("photo@example.com").value("title", "") == "Has a photo");
+  CHECK(mail.count("nomail@example.com") == 1);
+  CHECK(mail.at("o+brien@example.com").value("title", "") == "Escaped RDN");
+  REQUIRE(mail.count("everyone@example.com") == 1);
+  CHECK(mail.at("everyone@example.com")["members"].size() == kMany);
+  CHECK(mail.count("badutf8@example.com") == 0);
+  CHECK(mail.count("huge@example.com") == 0);
+  CHECK(mail.size() == kMany + 4);
+
+  // Fixed in LDAP, the entries sync.
+  REQUIRE(slapd.Modify(
+              std::string("dn: uid=huge,") + kPeople +
+              "\nchangetype: modify\nreplace: displayName\n"
+              "displayName: Not So Huge\n\n"
+              "dn: uid=badutf8," +
+              kPeople +
+              "\nchangetype: modify\nreplace: audio\naudio: Room 1\n") == 0);
+  r = cli.Run({"run", "--once"});
+  INFO(r.text());
+  CHECK(r.exit_code == 0);
+  const auto fixed = MailObjects(cli);
+  REQUIRE(fixed.count("huge@example.com") == 1);
+  CHECK(fixed.at("huge@example.com").value("displayName", "") == "Not So Huge");
+  REQUIRE(fixed.count("badutf8@example.com") == 1);
+  CHECK(fixed.at("badutf8@example.com").value("office", "") == "Room 1");
+  CHECK(PendingIntents(cli) == 0);
+  std::string verify;
+  CHECK(VerifyClean(cli, &verify));
+  INFO(verify);
+}
+
+}  // namespace
+}  // namespace dirledger::test
