@@ -1,8 +1,10 @@
 #include "codecs/config.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -352,8 +354,12 @@ std::string Config::Resolve(std::string_view p) const {
 }
 
 Result<std::string> LoadFileFromDisk(const std::string& path) {
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("cannot read " + path);
+  if (!in)
+    return Status::IOError(
+        "cannot read " + path +
+        (errno ? std::string(": ") + std::strerror(errno) : std::string()));
   std::ostringstream os;
   os << in.rdbuf();
   if (in.bad()) return Status::IOError("error reading " + path);

@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 
 int RunBackup(CliContext& ctx, const std::string& dir) {
   EventLog* log = ctx.OpenLog(/*read_only=*/false);
-  if (!log) return kExitFailure;
+  if (!log) return ctx.OpenFailedExit();
   std::error_code ec;
   if (fs::exists(dir, ec)) {
     std::cerr << "dirledger: backup dir " << dir

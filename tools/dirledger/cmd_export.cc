@@ -14,7 +14,7 @@ namespace dirledger::cli {
 int RunExport(CliContext& ctx, const ExportOptions& o) {
   const Side side = o.side == "mail" ? Side::kMail : Side::kLdap;
   EventLog* log = ctx.OpenLog(/*read_only=*/true);
-  if (!log) return kExitFailure;
+  if (!log) return ctx.OpenFailedExit();
   auto emit = [&](const ObjectState& obj) {
     if (o.format == "json") {
       CliContext::JsonLine(nlohmann::json{{"side", SideName(obj.side)},

@@ -51,7 +51,7 @@ void PrintObjects(const InMemoryProjection& p, bool json) {
 
 int RunReplay(CliContext& ctx, const ReplayCliOptions& o) {
   EventLog* log = ctx.OpenLog(/*read_only=*/true);
-  if (!log) return kExitFailure;
+  if (!log) return ctx.OpenFailedExit();
   std::uint64_t until = 0;
   if (!o.until.empty()) {
     std::int64_t t;
@@ -140,7 +140,7 @@ int RunReplay(CliContext& ctx, const ReplayCliOptions& o) {
 
 int RunVerify(CliContext& ctx, const VerifyOptions& o) {
   EventLog* log = ctx.OpenLog(/*read_only=*/true);
-  if (!log) return kExitFailure;
+  if (!log) return ctx.OpenFailedExit();
   ChainReport report;
   Status s = log->VerifyChain(&report, [](std::uint64_t seq) {
     std::cerr << "verify: " << seq << " records checked\n";

@@ -55,7 +55,7 @@ std::int64_t CsnTime(const std::string& cookie) {
 
 int RunStatus(CliContext& ctx, const StatusOptions& o) {
   EventLog* log = ctx.OpenLog(/*read_only=*/true);
-  if (!log) return kExitFailure;
+  if (!log) return ctx.OpenFailedExit();
   const Config* cfg = ctx.config();
   using nlohmann::json;
   const std::string head = HexEncode(log->head_hash());
