@@ -138,7 +138,9 @@ json EventJson(const Event& e, const Decision* d) {
       j["link"] = json{{"ldap", d->link_ldap_id}, {"mail", d->link_mail_id}};
     if (!d->conflict_fields.empty()) {
       j["conflict_fields"] = d->conflict_fields;
-      j["winner"] = SideName(d->winner);
+      // An open conflict (no_change) has no winner.
+      if (d->outcome == Outcome::kConflictResolved)
+        j["winner"] = SideName(d->winner);
     }
   }
   std::visit(
@@ -288,7 +290,9 @@ std::string EventBlock(const Event& e, const Decision* d) {
     if (!d->conflict_fields.empty()) {
       out += "    conflict on";
       for (const auto& f : d->conflict_fields) out += " " + f;
-      out += ", " + std::string(SideName(d->winner)) + " wins\n";
+      out += d->outcome == Outcome::kConflictResolved
+                 ? ", " + std::string(SideName(d->winner)) + " wins\n"
+                 : ", open: no side wins\n";
     }
     for (const Intent& i : d->intents) out += "    " + IntentText(i);
   }
