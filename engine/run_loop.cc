@@ -169,6 +169,8 @@ Status RunLoop::Run(RunStats* stats) {
       observer_->OnPassEnd(source->id(), results[i], sink.stats());
       --running;
       std::lock_guard<std::mutex> l(mu);
+      stats->events += sink.stats().events;
+      stats->held += sink.stats().held;
       cv.notify_all();
     });
   }

@@ -132,9 +132,11 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
     std::cerr << "dirledger: " << stats.held
               << " deletes are held by the mass-delete guard; see `dirledger "
                  "status`, then `dirledger approve HOLD` or `reject HOLD`\n";
-    return kExitHeld;
+    // A service stopped by SIGTERM exits 0: the holds (and failed writes)
+    // wait in the log and in `status`.
+    if (o.once || o.dry_run) return kExitHeld;
   }
-  if (stats.failed > 0) return kExitFailure;
+  if (stats.failed > 0 && (o.once || o.dry_run)) return kExitFailure;
   return kExitOk;
 }
 
