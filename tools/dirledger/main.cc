@@ -79,8 +79,9 @@ int main(int argc, char** argv) {
   auto* verify = app.add_subcommand(
       "verify", "check the hash chain, every record, and replay determinism");
   verify->add_option("--expect-head", verify_o.expect_head,
-                     "fail unless the log head is this SHA-256 (hex), as "
-                     "recorded earlier from `status`");
+                     "a head sha256 recorded earlier from `status`: fail "
+                     "unless this log still holds it (the head now, or an "
+                     "earlier record of the chain)");
 
   ReplayCliOptions replay_o;
   auto* replay = app.add_subcommand(
