@@ -158,7 +158,8 @@ json EventJson(const Event& e, const Decision* d) {
           if (!b.value_adds.empty()) j["value_adds"] = AttrsJson(b.value_adds);
           if (!b.value_deletes.empty())
             j["value_deletes"] = AttrsJson(b.value_deletes);
-          if (b.origin_intent) j["origin_intent"] = b.origin_intent;
+          if (b.origin_intent)
+            j["origin_intent"] = IntentIdText(b.origin_intent);
         } else if constexpr (std::is_same_v<B, CursorAdvance>) {
           j["source"] = b.source;
           j["cookie"] = ValueJson(b.cookie);
