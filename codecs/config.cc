@@ -428,10 +428,10 @@ Result<std::string> ToAsciiToml(std::string_view text, std::string_view path) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     const std::string_view rest = text.substr(i);
     if (c == '\n') {
-      ++line;
-      if (in == In::kComment) in = In::kCode;
       if (in == In::kBasic || in == In::kLiteral)
         return fail("a single-line string is not closed");
+      ++line;
+      if (in == In::kComment) in = In::kCode;
       out += '\n';
       continue;
     }
