@@ -43,8 +43,15 @@ TEST_CASE("mass deletes are held; reject keeps, approve deletes",
   REQUIRE(hold["deletes"] == 5);
   REQUIRE(hold["source"] == "corp/syncrepl");
   REQUIRE(Contains(hold["reason"].get<std::string>(), "delete_threshold 3"));
+  // status and explain list what approving would delete.
   auto text = dl.Run({"status"});
   REQUIRE(Contains(text.out, "`dirledger approve " + hold_id + "`"));
+  auto explained = dl.Run({"explain", hold_id});
+  REQUIRE(explained.exit_code == 0);
+  for (int i = 6; i <= 10; ++i) {
+    REQUIRE(Contains(text.out, "    delete " + PersonDn(Uid(i)) + "\n"));
+    REQUIRE(Contains(explained.out, "delete " + PersonDn(Uid(i)) + "\n"));
+  }
   // The hold is in the log.
   auto holds = Where(dl.Run({"log", "--json"}).Json(), "kind", "hold");
   REQUIRE(holds.size() == 1);

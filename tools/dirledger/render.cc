@@ -282,8 +282,11 @@ std::string EventBlock(const Event& e, const Decision* d) {
     if (!c->value_adds.empty()) out += AttrsText(c->value_adds, "      + ");
     if (!c->value_deletes.empty()) out += AttrsText(c->value_deletes, "      - ");
   }
-  if (const auto* h = std::get_if<DeleteHold>(&e.body))
+  if (const auto* h = std::get_if<DeleteHold>(&e.body)) {
     out += "    " + h->reason + "\n";
+    for (const auto& r : h->deletes)
+      out += "      delete " + ValueText(r.dn.empty() ? r.id : r.dn) + "\n";
+  }
   if (d) {
     out += "    rule " + d->rule + ": " + ValueText(d->reason) + "\n";
     if (!d->link_ldap_id.empty())
