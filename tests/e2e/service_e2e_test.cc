@@ -34,6 +34,8 @@ bool Applied(CliRunner& dl, const std::string& object, const std::string& attr,
 TEST_CASE("run as a service: live changes, SIGTERM", "[e2e][service]") {
   E2eEnv env(kPort, 5);
   CliRunner& dl = env.cli();
+  const std::string backup = env.tmp() / "backup";
+  REQUIRE(dl.Run({"backup", backup}).exit_code == 0);
   dl.StartService({"run"});
 
   WaitUntil("the first sync of user000005", [&] {
@@ -50,6 +52,12 @@ TEST_CASE("run as a service: live changes, SIGTERM", "[e2e][service]") {
   auto second = dl.Run({"run", "--once"});
   REQUIRE(second.exit_code == 1);
   REQUIRE(Contains(second.err, "in use by another dirledger process"));
+  // A restore would replace the files under the service: refused.
+  auto restore = dl.Run({"restore", backup, "--yes"});
+  INFO(restore.Describe());
+  REQUIRE(restore.exit_code == 1);
+  REQUIRE(Contains(restore.err, "restore refused"));
+  REQUIRE(Contains(restore.err, "in use by another dirledger process"));
 
   // A change made in LDAP while the service runs.
   env.LdapReplace("user000002", "title", "Live Change");
