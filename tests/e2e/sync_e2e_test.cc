@@ -348,6 +348,28 @@ TEST_CASE("dry run, sync, then every read command, one way", "[e2e][sync]") {
     REQUIRE(outside.out.empty());
   }
 
+  SECTION("an address removed and created again between two runs") {
+    REQUIRE(dl.Run({"mail", "remove", "user000004@example.com"}).exit_code ==
+            0);
+    REQUIRE(dl.Run({"mail", "add", "user000004@example.com", "firstName=Again"})
+                .exit_code == 0);
+    env.RunOnce();
+    // The log took the delete before the add, so it knows the account.
+    auto mail = dl.Run({"export", "--side", "mail", "--format", "json"});
+    REQUIRE(mail.exit_code == 0);
+    auto again = Where(mail.Json(), "address", "user000004@example.com");
+    REQUIRE(again.size() == 1);
+    REQUIRE(again[0]["attrs"]["firstName"] == nlohmann::json::array({"Again"}));
+    auto ops = nlohmann::json::array();
+    for (const auto& j : dl.Run({"log", "--object", "user000004@example.com",
+                                 "--side", "mail", "--json"})
+                             .Json())
+      if (j["kind"] == "change" && !j.contains("origin_intent"))
+        ops.push_back(j["op"]);
+    REQUIRE(ops == nlohmann::json::array({"delete", "add"}));
+    REQUIRE(dl.Run({"verify"}).exit_code == 0);
+  }
+
   SECTION("verify, and verify --expect-head of a head recorded earlier") {
     auto v = dl.Run({"verify"});
     INFO(v.Describe());
