@@ -108,6 +108,13 @@ TEST_CASE("rollback: plan, guard, apply, and undo", "[e2e][rollback]") {
     REQUIRE(env.LdapExists("(uid=" + Uid(i) + ")"));
     REQUIRE(env.MailShow(Uid(i) + "@example.com")["title"] == "Engineer");
   }
+  // The people are back as new LDAP entries (new entryUUIDs, same DNs):
+  // the state is that of `bad` again, and a rollback to it has nothing to
+  // do (it must not delete the entries and create them once more).
+  auto same = dl.Run({"rollback", "--to", std::to_string(bad), "--dry-run"});
+  INFO(same.Describe());
+  REQUIRE(same.exit_code == 0);
+  REQUIRE(Contains(same.out, "nothing to do"));
   auto nothing =
       dl.Run({"rollback", "--to", std::to_string(env.LastSeq()), "--dry-run"});
   REQUIRE(nothing.exit_code == 0);
