@@ -132,6 +132,8 @@ Status RunLoop::Run(RunStats* stats) {
   std::vector<std::thread> threads;
   std::vector<Status> results(sources_.size());
   std::atomic<int> running{static_cast<int>(sources_.size())};
+  std::atomic<std::uint64_t> events_total{0};
+  std::atomic<std::uint64_t> held_total{0};
   for (size_t i = 0; i < sources_.size(); ++i) {
     threads.emplace_back([&, i] {
       Source* source = sources_[i];
@@ -167,10 +169,10 @@ Status RunLoop::Run(RunStats* stats) {
         backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
       }
       observer_->OnPassEnd(source->id(), results[i], sink.stats());
+      events_total += sink.stats().events;
+      held_total += sink.stats().held;
       --running;
       std::lock_guard<std::mutex> l(mu);
-      stats->events += sink.stats().events;
-      stats->held += sink.stats().held;
       cv.notify_all();
     });
   }
@@ -202,6 +204,8 @@ Status RunLoop::Run(RunStats* stats) {
     cv.notify_all();
   }
   for (std::thread& t : threads) t.join();
+  stats->events += events_total.load();
+  stats->held += held_total.load();
   return applier_status;
 }
 

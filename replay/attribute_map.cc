@@ -110,8 +110,10 @@ Status ApplyOverrides(std::string_view path, std::string_view section,
     if (k == "fields") {
       const toml::table* ft = node.as_table();
       if (!ft)
-        return SchemaError(path, &node, where + " must be a table of "
-                                               "field = \"attribute\"");
+        return SchemaError(path, &node,
+                           where +
+                               " must be a table of "
+                               "field = \"attribute\"");
       for (const auto& [fk, fv] : *ft) {
         const std::string field(fk.str());
         const auto& known = ContactFields();
@@ -123,15 +125,16 @@ Status ApplyOverrides(std::string_view path, std::string_view section,
             if (!allowed.empty()) allowed += ", ";
             allowed += f;
           }
-          return SchemaError(path, &fv, "[" + std::string(section) +
-                                            ".fields] unknown field \"" +
-                                            field + "\"; allowed: " + allowed);
+          return SchemaError(path, &fv,
+                             "[" + std::string(section) +
+                                 ".fields] unknown field \"" + field +
+                                 "\"; allowed: " + allowed);
         }
         if (!fv.is_string())
-          return SchemaError(path, &fv, "[" + std::string(section) +
-                                            ".fields] " + field +
-                                            " must be an attribute name "
-                                            "(\"\" to stop syncing it)");
+          return SchemaError(path, &fv,
+                             "[" + std::string(section) + ".fields] " + field +
+                                 " must be an attribute name "
+                                 "(\"\" to stop syncing it)");
         const std::string attr = fv.as_string()->get();
         auto it = std::find_if(m->fields.begin(), m->fields.end(),
                                [&](const FieldMapping& f) {
@@ -154,9 +157,10 @@ Status ApplyOverrides(std::string_view path, std::string_view section,
     if (k == "members") target = &m->members_attribute;
     if (!target)
       return SchemaError(path, &node,
-                         where + ": unknown key; allowed: object_classes, "
-                                 "excluded_classes, name, aliases, "
-                                 "aliases_prefix, members, fields");
+                         where +
+                             ": unknown key; allowed: object_classes, "
+                             "excluded_classes, name, aliases, "
+                             "aliases_prefix, members, fields");
     if (!node.is_string())
       return SchemaError(path, &node, where + " must be a string");
     *target = node.as_string()->get();
@@ -170,10 +174,10 @@ Status ApplyOverrides(std::string_view path, std::string_view section,
 
 const std::vector<std::string_view>& ContactFields() {
   static const std::vector<std::string_view> kFields = {
-      field::kFirstName,  field::kLastName,      field::kNickName,
-      field::kDisplayName, field::kCompany,      field::kDepartment,
-      field::kTitle,      field::kOffice,        field::kBusinessPhone,
-      field::kHomePhone,  field::kMobilePhone,   field::kFax};
+      field::kFirstName,   field::kLastName,    field::kNickName,
+      field::kDisplayName, field::kCompany,     field::kDepartment,
+      field::kTitle,       field::kOffice,      field::kBusinessPhone,
+      field::kHomePhone,   field::kMobilePhone, field::kFax};
   return kFields;
 }
 
@@ -227,9 +231,9 @@ Result<AttributeMap> AttributeMap::WithCustomSchema(
   for (const auto& [key, node] : parsed.table()) {
     const std::string k(key.str());
     if (k != "account" && k != "group")
-      return SchemaError(schema_path, &node,
-                         "unknown section [" + k +
-                             "]; allowed: [account], [group]");
+      return SchemaError(
+          schema_path, &node,
+          "unknown section [" + k + "]; allowed: [account], [group]");
     const toml::table* t = node.as_table();
     if (!t) return SchemaError(schema_path, &node, k + " must be a table");
     DIRLEDGER_RETURN_IF_ERROR(ApplyOverrides(
@@ -246,9 +250,10 @@ std::vector<std::string> AttributeMap::RequestedAttributes() const {
       if (!a->empty()) out.push_back(*a);
     for (const FieldMapping& f : m->fields) out.push_back(f.attribute);
   }
-  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
-    return CompareIgnoreCase(a, b) < 0;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const std::string& a, const std::string& b) {
+              return CompareIgnoreCase(a, b) < 0;
+            });
   out.erase(std::unique(out.begin(), out.end(),
                         [](const std::string& a, const std::string& b) {
                           return EqualsIgnoreCase(a, b);

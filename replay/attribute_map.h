@@ -52,10 +52,10 @@ struct ObjectMap {
   std::vector<std::string> object_classes;
   // ...and none of these (AD computers are objectClass user too).
   std::vector<std::string> excluded_classes;
-  std::string name_attribute;      // account / group name (uid, cn, ...)
-  std::string aliases_attribute;   // extra addresses ("" = not synced)
-  std::string aliases_prefix;      // e.g. "smtp:" for proxyAddresses
-  std::string members_attribute;   // groups: member DNs
+  std::string name_attribute;     // account / group name (uid, cn, ...)
+  std::string aliases_attribute;  // extra addresses ("" = not synced)
+  std::string aliases_prefix;     // e.g. "smtp:" for proxyAddresses
+  std::string members_attribute;  // groups: member DNs
   std::vector<FieldMapping> fields;
 
   // The LDAP attribute mapped to `field`, or "".

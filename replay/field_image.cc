@@ -43,10 +43,9 @@ AttrList MailImage(const AttrList& attrs, const ObjectMap& map,
   AddContactFields(attrs, map, /*ldap_names=*/false, &out);
   if (!map.aliases_attribute.empty()) {
     std::vector<std::string> aliases;
-    for (const std::string& v : AttrValues(attrs, field::kAliases)) {
-      std::string a = AsciiLower(v);
-      if (a != own_address && !a.empty()) aliases.push_back(std::move(a));
-    }
+    for (const std::string& v : AttrValues(attrs, field::kAliases))
+      if (!v.empty() && !EqualsIgnoreCase(v, own_address))
+        aliases.push_back(AsciiLower(v));
     if (!aliases.empty()) {
       CanonicalizeValues(&aliases);
       out.push_back(
@@ -77,9 +76,10 @@ AttrList LdapImage(const AttrList& attrs, std::string_view own_dn,
     std::vector<std::string> aliases;
     for (const std::string& v : AttrValues(attrs, map.aliases_attribute)) {
       auto stripped = StripPrefix(v, map.aliases_prefix);
-      if (!stripped || stripped->empty()) continue;
-      std::string a = AsciiLower(*stripped);
-      if (a != own_address) aliases.push_back(std::move(a));
+      if (!stripped || stripped->empty() ||
+          EqualsIgnoreCase(*stripped, own_address))
+        continue;
+      aliases.push_back(AsciiLower(*stripped));
     }
     if (!aliases.empty()) {
       CanonicalizeValues(&aliases);

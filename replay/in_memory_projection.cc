@@ -236,8 +236,7 @@ std::optional<DriftState> InMemoryProjection::GetDrift(
 
 // The index rules below are ProjectionStore::Apply's, step for step.
 void InMemoryProjection::PutObjectRecord(ObjectState&& o) {
-  std::string key = Prefixed(SideByte(o.side), KindByte(o.kind), o.id);
-  auto it = objects_.find(key);
+  auto it = objects_.find(Key(SideByte(o.side), KindByte(o.kind), o.id));
   if (it != objects_.end()) {
     const ObjectState& old = it->second;
     if (!EqualsIgnoreCase(old.dn, o.dn) && !old.dn.empty())
@@ -245,13 +244,23 @@ void InMemoryProjection::PutObjectRecord(ObjectState&& o) {
     if (!EqualsIgnoreCase(old.address, o.address) && !old.address.empty())
       address_index_.erase(AddressIndexKey(o.side, o.kind, old.address));
   }
-  if (!o.dn.empty()) dn_index_[DnIndexKey(o.side, o.dn)] = o.id;
-  if (!o.address.empty())
-    address_index_[AddressIndexKey(o.side, o.kind, o.address)] = o.id;
-  if (it != objects_.end())
+  // Index entries are written only when they change (the same result as
+  // ProjectionStore's unconditional put, without the allocations).
+  if (!o.dn.empty()) {
+    const std::string* id = FindIdByDnRef(o.side, o.dn);
+    if (!id || *id != o.id) dn_index_[DnIndexKey(o.side, o.dn)] = o.id;
+  }
+  if (!o.address.empty()) {
+    const std::string* id = FindIdByAddressRef(o.side, o.kind, o.address);
+    if (!id || *id != o.id)
+      address_index_[AddressIndexKey(o.side, o.kind, o.address)] = o.id;
+  }
+  if (it != objects_.end()) {
     it->second = std::move(o);
-  else
+  } else {
+    std::string key = Prefixed(SideByte(o.side), KindByte(o.kind), o.id);
     objects_.emplace(std::move(key), std::move(o));
+  }
 }
 
 void InMemoryProjection::EraseObjectRecord(Side side, ObjectKind kind,

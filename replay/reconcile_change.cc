@@ -59,10 +59,27 @@ struct SideWrites {
 };
 
 // The state of an object with the intents still pending on it applied.
+// (The attributes are borrowed until an intent changes them.)
 struct Foreseen {
   bool exists = false;
-  AttrList attrs;
   std::string dn;
+  const AttrList& attrs() const { return borrowed ? *borrowed : own; }
+  void Borrow(const AttrList& a) { borrowed = &a; }
+  AttrList& Own() {
+    if (borrowed) {
+      own = *borrowed;
+      borrowed = nullptr;
+    }
+    return own;
+  }
+  void Clear() {
+    borrowed = nullptr;
+    own.clear();
+  }
+
+ private:
+  const AttrList* borrowed = nullptr;
+  AttrList own;
 };
 
 class ChangeDecider {
@@ -113,7 +130,7 @@ class ChangeDecider {
     // A linked entry under a new DN: groups may list it by that DN already.
     if (s_ == Side::kLdap && next_ && prev_ && linked_after_ &&
         !EqualsIgnoreCase(prev_->dn, next_->dn))
-      ReleaseMemberWaits(b_, next_->dn, link_.mail_id);
+      ReleaseMemberWaits(b_, next_->dn, link().mail_id);
     PutSelf();
     if (!unresolved_.empty()) {
       std::sort(unresolved_.begin(), unresolved_.end());
@@ -204,7 +221,7 @@ class ChangeDecider {
     for (const PendingIntent* p : consumed_) b_.Put(ErasePending{p->intent.id});
     for (const PendingIntent* p : dropped_) b_.Put(ErasePending{p->intent.id});
     if (next_)
-      b_.Put(PutObject{*next_});
+      b_.Put(PutObject{std::move(*next_)});  // last use of next_
     else if (prev_)
       b_.Put(EraseObject{s_, kind_, c_.id});
   }
@@ -268,7 +285,7 @@ class ChangeDecider {
     // The state before this observation, with the consumed writes in it:
     // what is left to compare is what someone else changed.
     prev_exists_ = prev_ != nullptr;
-    if (prev_) eff_prev_ = prev_->attrs;
+    if (prev_) eff_prev_.Borrow(prev_->attrs);
     std::sort(consumed_.begin(), consumed_.end(),
               [](const PendingIntent* a, const PendingIntent* c) {
                 return a->intent.id < c->intent.id;
@@ -277,11 +294,11 @@ class ChangeDecider {
       const Intent& i = p->intent;
       if (i.op == IntentOp::kDelete) {
         prev_exists_ = false;
-        eff_prev_.clear();
+        eff_prev_.Clear();
       } else {
-        if (!prev_exists_) eff_prev_ = RenamedFrom(i);
+        if (!prev_exists_) eff_prev_.Own() = RenamedFrom(i);
         prev_exists_ = true;
-        ApplyWrites(i, &eff_prev_);
+        ApplyWrites(i, &eff_prev_.Own());
       }
     }
   }
@@ -291,21 +308,30 @@ class ChangeDecider {
   AttrList RenamedFrom(const Intent& i) {
     if (!IsMailRename(i)) return {};
     const ObjectState* old = b_.state.Object(Side::kMail, i.kind, i.dn);
-    return old ? old->attrs : AttrList{};
+    AttrList out = old ? old->attrs : AttrList{};
+    // With the writes still pending at the old address before the rename.
+    std::vector<const PendingIntent*> pending;
+    b_.state.PendingFor(Side::kMail, i.kind, i.dn, &pending);
+    for (const PendingIntent* p : pending)
+      if (!p->applied && p->intent.id < i.id &&
+          p->intent.op == IntentOp::kModify)
+        ApplyWrites(p->intent, &out);
+    return out;
   }
 
   void ComputeImages() {
     if (!map_) return;
     if (prev_exists_)
-      m_prev_ = ImageOfAttrs(s_, eff_prev_, prev_ ? prev_->dn : c_.dn,
+      m_prev_ = ImageOfAttrs(s_, eff_prev_.attrs(), prev_ ? prev_->dn : c_.dn,
                              prev_ ? prev_->address : std::string(), *map_,
                              &b_.state);
     if (next_) {
       m_next_ = ImageOf(*next_, *map_, &b_.state, &unresolved_);
-      m_self_foreseen_ = self_foreseen_
-                             ? ImageOfAttrs(s_, *self_foreseen_, next_->dn,
-                                            next_->address, *map_, &b_.state)
-                             : m_next_;
+      if (self_foreseen_) {
+        m_self_foreseen_ = ImageOfAttrs(s_, *self_foreseen_, next_->dn,
+                                        next_->address, *map_, &b_.state);
+        msf_ = &m_self_foreseen_;
+      }
       // An LDAP group's members without a mail counterpart yet wait for it.
       if (s_ == Side::kLdap && kind_ == ObjectKind::kGroup)
         for (const std::string& dn : unresolved_)
@@ -376,7 +402,7 @@ class ChangeDecider {
                                 : b_.state.LinkByMail(kind_, c_.id);
     if (link && s_ == Side::kMail && link->mail_id != c_.id) link = nullptr;
     if (link) {
-      link_ = *link;
+      link_src_ = link;
       return Linked();
     }
     return Unlinked();
@@ -393,7 +419,7 @@ class ChangeDecider {
     if (leaving) partner_ = nullptr;
     foreseen_.exists = partner_ != nullptr;
     if (partner_) {
-      foreseen_.attrs = partner_->attrs;
+      foreseen_.Borrow(partner_->attrs);
       foreseen_.dn = partner_->dn;
       m_partner_ = ImageOf(*partner_, *map_, &b_.state);
     }
@@ -405,23 +431,22 @@ class ChangeDecider {
       const Intent& i = p->intent;
       if (i.op == IntentOp::kDelete) {
         foreseen_.exists = false;
-        foreseen_.attrs.clear();
+        foreseen_.Clear();
       } else {
         if (i.op == IntentOp::kAdd || IsMailRename(i)) {
           foreseen_.exists = true;
-          foreseen_.attrs = RenamedFrom(i);
+          foreseen_.Own() = RenamedFrom(i);
           foreseen_.dn = IsMailRename(i) ? i.new_dn : i.dn;
         } else if (i.op == IntentOp::kRename) {
           foreseen_.dn = i.new_dn;
         }
-        if (foreseen_.exists) ApplyWrites(i, &foreseen_.attrs);
+        if (foreseen_.exists) ApplyWrites(i, &foreseen_.Own());
       }
       moved = true;
     }
-    if (!moved) {
-      m_foreseen_ = m_partner_;
-    } else if (foreseen_.exists) {
-      m_foreseen_ = ImageOfAttrs(o_, foreseen_.attrs, foreseen_.dn,
+    mf_ = moved ? &m_foreseen_ : &m_partner_;
+    if (moved && foreseen_.exists) {
+      m_foreseen_ = ImageOfAttrs(o_, foreseen_.attrs(), foreseen_.dn,
                                  o_ == Side::kMail ? id : LdapAddressOf(),
                                  *map_, &b_.state);
     }
@@ -434,11 +459,11 @@ class ChangeDecider {
   // --- Linked objects --------------------------------------------------------
 
   Verdict Linked() {
-    LoadPartner(s_ == Side::kLdap ? link_.mail_id : link_.ldap_id);
+    LoadPartner(s_ == Side::kLdap ? link().mail_id : link().ldap_id);
     if (s_ == Side::kLdap) {
-      b_.Id(link_.mail_id);
+      b_.Id(link().mail_id);
     } else {
-      b_.Id(link_.ldap_id);
+      b_.Id(link().ldap_id);
       if (partner_) b_.Id(partner_->dn);
     }
     if (!next_) return LinkedDelete();
@@ -458,7 +483,7 @@ class ChangeDecider {
 
   void Settle(bool link_changed, const std::vector<std::string>& opened,
               bool create_drift) {
-    SettleLink(b_, cr_, link_, link_changed, Sides(), opened, create_drift);
+    SettleLink(b_, cr_, link(), link_changed, Sides(), opened, create_drift);
   }
 
   Verdict Discard(bool linked, bool drift) {
@@ -493,26 +518,26 @@ class ChangeDecider {
     }
     if (!Propagates(dir_, s_)) return Discard(true, true);
     if (s_ == Side::kLdap && cr_->config.ignore_ldap_deletes) {
-      b_.Put(EraseLink{kind_, link_.ldap_id, link_.mail_id});
-      if (b_.state.Conflict(kind_, link_.ldap_id))
-        b_.Put(EraseConflict{kind_, link_.ldap_id});
-      if (b_.state.Drift(kind_, link_.ldap_id))
-        b_.Put(EraseDrift{kind_, link_.ldap_id});
-      ReleaseAddressWaits(b_, kind_, link_.mail_id, nullptr, partner_);
+      b_.Put(EraseLink{kind_, link().ldap_id, link().mail_id});
+      if (b_.state.Conflict(kind_, link().ldap_id))
+        b_.Put(EraseConflict{kind_, link().ldap_id});
+      if (b_.state.Drift(kind_, link().ldap_id))
+        b_.Put(EraseDrift{kind_, link().ldap_id});
+      ReleaseAddressWaits(b_, kind_, link().mail_id, nullptr, partner_);
       return Verdict{"delete/ignored", Outcome::kIgnoredDelete,
                      Subject() + " deleted; ignore_ldap_deletes keeps " +
                          Partner(partner_id_, "") + ", now unlinked"};
     }
     if (dir_ == Direction::kBothWays && partner_) {
       std::vector<std::string> modified;
-      for (const std::string& f : DiffFields(link_.agreed, m_partner_))
+      for (const std::string& f : DiffFields(link().agreed, m_partner_))
         if (!IsMembers(f)) modified.push_back(f);
       if (!modified.empty()) return DeleteVsModify(s_, modified);
     }
     DeletePartner();
     Settle(false, {}, false);
     if (s_ == Side::kLdap)
-      ReleaseAddressWaits(b_, kind_, link_.mail_id, &link_, nullptr);
+      ReleaseAddressWaits(b_, kind_, link().mail_id, &link(), nullptr);
     return Verdict{
         "delete/" + std::string(FlowRule(s_)), Outcome::kPropagated,
         Subject() + " deleted; deleting " + Partner(partner_id_, foreseen_.dn)};
@@ -521,7 +546,7 @@ class ChangeDecider {
   // Emits the delete of the linked object (foreseen_ exists).
   void DeletePartner() {
     Intent i = NewIntent(o_, IntentOp::kDelete, partner_id_, foreseen_.dn);
-    i.expect = ExpectOf(o_, foreseen_.attrs, m_foreseen_);
+    i.expect = ExpectOf(o_, foreseen_.attrs(), *mf_);
     i.expected_version = partner_ ? partner_->version : 0;
     b_.AddIntent(std::move(i));
   }
@@ -607,13 +632,11 @@ class ChangeDecider {
       i.set = image;
       i.source_id = source.id;
       b_.AddIntent(std::move(i));
-      LinkState l = link_;
-      l.mail_id = address;
-      link_ = l;
+      MutLink().mail_id = address;
       LinkSides sides;
       sides.ldap = source.id == c_.id ? &m_next_ : &m_partner_;
       sides.ldap_address = address;
-      SettleLink(b_, cr_, link_, true, sides, {}, false);
+      SettleLink(b_, cr_, link(), true, sides, {}, false);
       ReleaseMemberWaits(b_, source.dn, address);
       return;
     }
@@ -632,10 +655,10 @@ class ChangeDecider {
     const std::string dn = i.dn;
     const std::uint64_t id = b_.AddIntent(std::move(i));
     ReleaseMemberWaits(b_, dn, address);
-    b_.Put(EraseLink{kind_, link_.ldap_id, link_.mail_id});
-    if (const ConflictState* c = b_.state.Conflict(kind_, link_.ldap_id))
+    b_.Put(EraseLink{kind_, link().ldap_id, link().mail_id});
+    if (const ConflictState* c = b_.state.Conflict(kind_, link().ldap_id))
       b_.Put(EraseConflict{c->kind, c->ldap_id});
-    if (const DriftState* d = b_.state.Drift(kind_, link_.ldap_id))
+    if (const DriftState* d = b_.state.Drift(kind_, link().ldap_id))
       b_.Put(EraseDrift{d->kind, d->ldap_id});
     if (source.id == c_.id) {
       next_->creating_intent = id;
@@ -649,14 +672,14 @@ class ChangeDecider {
   Verdict LinkedUpdate() {
     linked_after_ = true;
     const bool renamed = s_ == Side::kLdap && !next_->address.empty() &&
-                         next_->address != link_.mail_id;
+                         next_->address != link().mail_id;
     if (!foreseen_.exists) {
       // The linked object is gone from the other side.
       if (dir_ == Direction::kBothWays) {
         // Both ways its delete stands against what this side changed since
         // they last agreed (a delete that failed is caught up here).
         std::vector<std::string> modified;
-        for (const std::string& f : DiffFields(m_self_foreseen_, link_.agreed))
+        for (const std::string& f : DiffFields(*msf_, link().agreed))
           if (!IsMembers(f)) modified.push_back(f);
         if (modified.empty() && !renamed) {
           if (Unchanged() && !consumed_.empty()) {
@@ -714,12 +737,12 @@ class ChangeDecider {
 
     SideWrites to_other, to_self;
     std::vector<std::string> conflicts;
-    const AttrList& agreed = link_.agreed;
+    const AttrList& agreed = link().agreed;
     const bool both = dir_ == Direction::kBothWays;
     for (const std::string& f : changed_) {
       if (IsMembers(f)) continue;  // below
       const auto& sv = V(m_next_, f);
-      if (sv == V(m_foreseen_, f)) continue;
+      if (sv == V(*mf_, f)) continue;
       if (both && partner_) {
         const auto& pv = V(m_partner_, f);
         if (pv != V(agreed, f) && pv != sv) {
@@ -737,9 +760,9 @@ class ChangeDecider {
     for (const std::string& f : conflicts) {
       if (!resolves) break;
       if (winner == s_)
-        to_other.Set(f, V(m_self_foreseen_, f));
+        to_other.Set(f, V(*msf_, f));
       else
-        to_self.Set(f, V(m_foreseen_, f));
+        to_self.Set(f, V(*mf_, f));
     }
     if (Unchanged() && !renamed && to_other.empty() && to_self.empty() &&
         conflicts.empty()) {
@@ -773,7 +796,7 @@ class ChangeDecider {
     if (!to_self.empty()) {
       Foreseen self;
       self.exists = true;
-      self.attrs = self_foreseen_ ? *self_foreseen_ : next_->attrs;
+      self.Borrow(self_foreseen_ ? *self_foreseen_ : next_->attrs);
       self.dn = next_->dn;
       wrote_self = WriteTo(s_, c_.id, self, to_self);
     }
@@ -827,7 +850,7 @@ class ChangeDecider {
     if (renamed)
       return Verdict{"rename/" + std::string(FlowRule(s_)),
                      Outcome::kPropagated,
-                     head + "; renaming " + Partner(link_.mail_id, "") +
+                     head + "; renaming " + Partner(link().mail_id, "") +
                          (written_other.empty()
                               ? std::string()
                               : " and writing " + JoinNames(written_other))};
@@ -860,45 +883,38 @@ class ChangeDecider {
   // side are applied, so a write in flight is not made twice.)
   void CatchUp(SideWrites* to_other, SideWrites* to_self,
                std::vector<std::string>* conflicts) {
-    const AttrList& agreed = link_.agreed;
+    const AttrList& agreed = link().agreed;
     const bool both = dir_ == Direction::kBothWays;
-    std::vector<std::string> names;
-    const AttrList* lists[] = {&m_self_foreseen_, &m_foreseen_, &agreed};
-    for (const AttrList* l : lists)
-      for (const Attribute& a : *l) names.push_back(a.name);
-    std::sort(names.begin(), names.end(), [](const auto& a, const auto& b) {
-      return CompareIgnoreCase(a, b) < 0;
-    });
-    names.erase(std::unique(names.begin(), names.end(),
-                            [](const auto& a, const auto& b) {
-                              return EqualsIgnoreCase(a, b);
-                            }),
-                names.end());
     auto listed = [](const std::vector<std::string>& v, const std::string& f) {
       for (const std::string& x : v)
         if (EqualsIgnoreCase(x, f)) return true;
       return false;
     };
-    for (const std::string& f : names) {
-      if (IsMembers(f) || listed(changed_, f) || listed(*conflicts, f) ||
-          listed(to_other->Names(), f) || listed(to_self->Names(), f))
-        continue;
-      const auto& sv = V(m_self_foreseen_, f);
-      const auto& ov = V(m_foreseen_, f);
-      const auto& av = V(agreed, f);
-      if (sv == ov) continue;
-      if (ov == av) {
-        to_other->Set(f, sv);  // this side's earlier change never arrived
-        caught_up_.push_back(f);
-      } else if (!both) {
-        continue;  // the other side drifted: direction keeps it
-      } else if (sv == av) {
-        to_self->Set(f, ov);  // the other side's change never arrived here
-        caught_up_.push_back(f);
-      } else {
-        conflicts->push_back(f);
-      }
-    }
+    auto written = [&](const SideWrites& w, const std::string& f) {
+      for (const Attribute& a : w.fields)
+        if (EqualsIgnoreCase(a.name, f)) return true;
+      return false;
+    };
+    Walk3(*msf_, *mf_, agreed,
+          [&](const std::string& f, const std::vector<std::string>& sv,
+              const std::vector<std::string>& ov,
+              const std::vector<std::string>& av) {
+            if (sv == ov || IsMembers(f) || listed(changed_, f) ||
+                listed(*conflicts, f) || written(*to_other, f) ||
+                written(*to_self, f))
+              return;
+            if (ov == av) {
+              to_other->Set(f, sv);  // this side's earlier change never came
+              caught_up_.push_back(f);
+            } else if (!both) {
+              return;  // the other side drifted: direction keeps it
+            } else if (sv == av) {
+              to_self->Set(f, ov);  // the other side's change never came here
+              caught_up_.push_back(f);
+            } else {
+              conflicts->push_back(f);
+            }
+          });
   }
 
   // Members: one way, the other side's become this side's when they
@@ -907,9 +923,9 @@ class ChangeDecider {
   // the members both last agreed on, never a conflict.
   void MergeMembers(SideWrites* to_other, SideWrites* to_self) {
     const std::string f(field::kMembers);
-    const auto& now = V(m_self_foreseen_, f);
-    const auto& there = V(m_foreseen_, f);
-    const auto& base = V(link_.agreed, f);
+    const auto& now = V(*msf_, f);
+    const auto& there = V(*mf_, f);
+    const auto& base = V(link().agreed, f);
     if (now == there) return;
     if (dir_ != Direction::kBothWays) {
       bool changed = false;
@@ -977,7 +993,7 @@ class ChangeDecider {
       CanonicalizeAttrs(&i->set);
       for (const Attribute& a : i->set)
         i->expect.push_back(
-            Attribute{a.name, AttrValues(current.attrs, a.name)});
+            Attribute{a.name, AttrValues(current.attrs(), a.name)});
       CanonicalizeAttrs(&i->expect);
       if (!w.add_members.empty())
         i->add_values.push_back(
@@ -987,20 +1003,20 @@ class ChangeDecider {
             Attribute{std::string(field::kMembers), w.del_members});
       return;
     }
-    LdapWrites(w.fields, *map_, current.attrs, own_address, &i->set,
+    LdapWrites(w.fields, *map_, current.attrs(), own_address, &i->set,
                &i->expect);
     if (map_->members_attribute.empty()) return;
-    const std::string& mail_group = s_ == Side::kMail ? c_.id : link_.mail_id;
+    const std::string& mail_group = s_ == Side::kMail ? c_.id : link().mail_id;
     std::vector<std::string> adds = MemberDns(w.add_members, mail_group);
     std::vector<std::string> dels = MemberDns(w.del_members, "");
     // groupOfNames needs a member: the group itself stands in for none.
-    AttrList after = current.attrs;
+    AttrList after = current.attrs();
     Intent probe;
     probe.add_values.push_back(Attribute{map_->members_attribute, adds});
     probe.delete_values.push_back(Attribute{map_->members_attribute, dels});
     ApplyWrites(probe, &after);
     if (AttrValues(after, map_->members_attribute).empty() && !dels.empty() &&
-        HasValueIgnoreCase(AttrValues(current.attrs, "objectClass"),
+        HasValueIgnoreCase(AttrValues(current.attrs(), "objectClass"),
                            "groupOfNames"))
       adds.push_back(current.dn);
     if (!adds.empty())
@@ -1028,12 +1044,14 @@ class ChangeDecider {
   }
 
   // The LDAP entry's address changed: the linked mail object is renamed to
-  // follow it (and takes the field writes), and the link moves with it.
+  // follow it, and the link moves with it.
+  // Field writes go first, in their own intent to the current address, so
+  // they are made even where the mail side cannot rename.
   void WriteRename(const SideWrites& w) {
+    if (!w.empty()) WriteTo(Side::kMail, link().mail_id, foreseen_, w);
     Intent i = NewIntent(Side::kMail, IntentOp::kRename, next_->address,
-                         link_.mail_id);
+                         link().mail_id);
     i.new_dn = next_->address;
-    FillWrites(Side::kMail, foreseen_, w, next_->address, &i);
     i.expected_version = partner_ ? partner_->version : 0;
     b_.Id(i.dn);
     const std::uint64_t id = b_.AddIntent(std::move(i));
@@ -1042,9 +1060,9 @@ class ChangeDecider {
       leaving.leaving_intent = id;
       b_.Put(PutObject{std::move(leaving)});
     }
-    link_.mail_id = next_->address;
-    b_.d->link_ldap_id = link_.ldap_id;
-    b_.d->link_mail_id = link_.mail_id;
+    MutLink().mail_id = next_->address;
+    b_.d->link_ldap_id = link().ldap_id;
+    b_.d->link_mail_id = link().mail_id;
   }
 
   // --- Unlinked objects ------------------------------------------------------
@@ -1190,18 +1208,18 @@ class ChangeDecider {
   Verdict FirstMeet(const std::string& partner_id) {
     b_.Id(partner_id);
     if (partner_) b_.Id(partner_->dn);
-    link_ = LinkState{};
-    link_.kind = kind_;
-    link_.ldap_id = s_ == Side::kLdap ? c_.id : partner_id;
-    link_.mail_id = s_ == Side::kMail ? c_.id : partner_id;
-    link_.domain = domain_name_;
-    link_.connector = connector_name_;
-    link_.version = b_.seq;
-    b_.d->link_ldap_id = link_.ldap_id;
-    b_.d->link_mail_id = link_.mail_id;
+    MutLink() = LinkState{};
+    MutLink().kind = kind_;
+    MutLink().ldap_id = s_ == Side::kLdap ? c_.id : partner_id;
+    MutLink().mail_id = s_ == Side::kMail ? c_.id : partner_id;
+    MutLink().domain = domain_name_;
+    MutLink().connector = connector_name_;
+    MutLink().version = b_.seq;
+    b_.d->link_ldap_id = link().ldap_id;
+    b_.d->link_mail_id = link().mail_id;
     if (next_) next_->creating_intent = 0;
     ReleaseMemberWaits(b_, s_ == Side::kLdap ? next_->dn : partner_->dn,
-                       link_.mail_id);
+                       link().mail_id);
 
     const AttrList& ldap = s_ == Side::kLdap ? m_next_ : m_partner_;
     const AttrList& mail = s_ == Side::kMail ? m_next_ : m_partner_;
@@ -1243,9 +1261,9 @@ class ChangeDecider {
     const bool resolves = !conflicts.empty() && Winner(res, &winner);
     Foreseen self;
     self.exists = true;
-    self.attrs = next_->attrs;
+    self.Borrow(next_->attrs);
     self.dn = next_->dn;
-    const std::string ldap_id = link_.ldap_id, mail_id = link_.mail_id;
+    const std::string ldap_id = link().ldap_id, mail_id = link().mail_id;
     const Foreseen& ldap_now = s_ == Side::kLdap ? self : foreseen_;
     const Foreseen& mail_now = s_ == Side::kMail ? self : foreseen_;
     if (!to_ldap.empty()) WriteTo(Side::kLdap, ldap_id, ldap_now, to_ldap);
@@ -1298,21 +1316,30 @@ class ChangeDecider {
   std::vector<const PendingIntent*> consumed_, dropped_;
   bool prev_exists_ = false;
   std::optional<AttrList> self_foreseen_;  // set when intents are pending
-  AttrList eff_prev_;
+  Foreseen eff_prev_;  // prev_ with the consumed writes in it
   AttrList m_prev_, m_next_;
   std::vector<std::string> changed_;
   bool existence_changed_ = false;
   std::vector<std::string> unresolved_;
   std::vector<std::string> caught_up_;
   AttrList m_self_foreseen_;  // this object with the intents pending on it
+  const AttrList* msf_ = &m_next_;
 
-  LinkState link_;
+  // The link: the projection's record, copied when this decision changes it.
+  const LinkState& link() const { return link_own_ ? *link_own_ : *link_src_; }
+  LinkState& MutLink() {
+    if (!link_own_) link_own_ = link_src_ ? *link_src_ : LinkState{};
+    return *link_own_;
+  }
+  const LinkState* link_src_ = nullptr;
+  std::optional<LinkState> link_own_;
   bool linked_after_ = false;  // the object is linked after this decision
   std::string partner_id_;
   const ObjectState* partner_ = nullptr;
   AttrList m_partner_;
   Foreseen foreseen_;
-  AttrList m_foreseen_;
+  AttrList m_foreseen_;  // when intents are pending on the partner
+  const AttrList* mf_ = &m_foreseen_;  // the partner as foreseen
 };
 
 }  // namespace

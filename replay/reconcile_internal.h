@@ -76,6 +76,31 @@ AttrList ImageOfAttrs(Side side, const AttrList& attrs, std::string_view dn,
                       StateReader* state,
                       std::vector<std::string>* unresolved = nullptr);
 
+// Visits the union of field names of three canonical lists, in order, with
+// each list's values (empty when absent).
+template <typename Fn>
+inline void Walk3(const AttrList& a, const AttrList& b, const AttrList& c,
+                  Fn&& fn) {
+  static const std::vector<std::string> kNone;
+  size_t i = 0, j = 0, k = 0;
+  while (i < a.size() || j < b.size() || k < c.size()) {
+    const std::string* name = nullptr;
+    for (const auto& [list, at] :
+         {std::pair{&a, i}, std::pair{&b, j}, std::pair{&c, k}})
+      if (at < list->size() &&
+          (!name || CompareIgnoreCase((*list)[at].name, *name) < 0))
+        name = &(*list)[at].name;
+    const bool in_a = i < a.size() && EqualsIgnoreCase(a[i].name, *name);
+    const bool in_b = j < b.size() && EqualsIgnoreCase(b[j].name, *name);
+    const bool in_c = k < c.size() && EqualsIgnoreCase(c[k].name, *name);
+    fn(*name, in_a ? a[i].values : kNone, in_b ? b[j].values : kNone,
+       in_c ? c[k].values : kNone);
+    i += in_a;
+    j += in_b;
+    k += in_c;
+  }
+}
+
 // The two sides of a link as they stand after a decision.
 struct LinkSides {
   const AttrList* ldap = nullptr;  // field image; nullptr when absent
@@ -93,7 +118,7 @@ struct LinkSides {
 //   - the link itself: written when `changed` or agreed moved; erased, with
 //     its conflict and drift, when both sides are gone.
 void SettleLink(DecisionBuilder& b, const ConnectorRules* connector,
-                LinkState link, bool changed, const LinkSides& sides,
+                const LinkState& link, bool changed, const LinkSides& sides,
                 const std::vector<std::string>& opened, bool create_drift);
 
 // The LDAP entry `ldap_dn` and the mail object `address` are now known to

@@ -143,7 +143,7 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
     return Verdict{"outcome/failed", Outcome::kFailed,
                    ref + " on " + target + " failed: " + o.message};
   }
-  const Intent i = pending->intent;
+  const Intent& i = pending->intent;  // stable for the decision
   b.Id(i.target_id);
   b.Id(i.dn);
   b.Id(i.new_dn);
@@ -176,8 +176,8 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
   }
   const ObjectState* target =
       target_id.empty() ? nullptr : b.state.Object(i.target, i.kind, target_id);
-  std::optional<ObjectState> after;
-  if (target) after = *target;
+  std::optional<ObjectState> changed;  // the target's new state, if any
+  const ObjectState* after = target;   // the target after this outcome
   std::optional<LinkState> new_link;
   std::string follow;  // what the new entry's creation was followed by
   bool keep_pending = !o.already_applied && !i.target_id.empty();
@@ -200,7 +200,8 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
                         ? target_id
                         : LdapAddress(n.attrs, map, i.domain);
         n.version = b.seq;
-        after = n;
+        changed = n;
+        after = &*changed;
         b.Put(PutObject{std::move(n)});
       }
       if (target_id.empty()) break;
@@ -236,7 +237,7 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
           b.d->link_ldap_id = ldap_id;
           b.d->link_mail_id = mail_id;
           const ObjectState* ldap_obj =
-              i.target == Side::kLdap ? &*after : partner;
+              i.target == Side::kLdap ? after : partner;
           if (ldap_obj) ReleaseMemberWaits(b, ldap_obj->dn, mail_id);
         }
         if (partner->side == Side::kMail && partner->creating_intent == i.id) {
@@ -262,7 +263,8 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
         ApplyWritesWhereExpected(i, &n.attrs);
         if (n.attrs != target->attrs) {
           n.version = b.seq;
-          after = n;
+          changed = n;
+          after = &*changed;
           b.Put(PutObject{std::move(n)});
         }
       }
@@ -270,7 +272,7 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
     }
     case IntentOp::kDelete: {
       if (target) b.Put(EraseObject{i.target, i.kind, target_id});
-      after.reset();
+      after = nullptr;
       break;
     }
     case IntentOp::kRename: {
@@ -288,7 +290,8 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
         n.leaving_intent = 0;
         ApplyWritesWhereExpected(i, &n.attrs);
         n.version = b.seq;
-        after = n;
+        changed = n;
+        after = &*changed;
         b.Put(PutObject{std::move(n)});
         break;
       }
@@ -297,7 +300,8 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
       n.dn = i.new_dn;
       ApplyWritesWhereExpected(i, &n.attrs);
       n.version = b.seq;
-      after = n;
+      changed = n;
+      after = &*changed;
       b.Put(PutObject{std::move(n)});
       break;
     }

@@ -117,7 +117,7 @@ AttrList Restrict(const AttrList* image,
 }  // namespace
 
 void SettleLink(DecisionBuilder& b, const ConnectorRules* connector,
-                LinkState link, bool changed, const LinkSides& sides,
+                const LinkState& link, bool changed, const LinkSides& sides,
                 const std::vector<std::string>& opened, bool create_drift) {
   const ConflictState* conflict = b.state.Conflict(link.kind, link.ldap_id);
   const DriftState* drift = b.state.Drift(link.kind, link.ldap_id);
@@ -132,32 +132,29 @@ void SettleLink(DecisionBuilder& b, const ConnectorRules* connector,
   const AttrList& l = sides.ldap ? *sides.ldap : kEmpty;
   const AttrList& m = sides.mail ? *sides.mail : kEmpty;
 
-  if (sides.ldap && sides.mail) {
-    // Agreed: every field both sides hold the same values of (absent on
-    // both counts as agreeing on "no value").
-    std::vector<std::string> names;
-    for (const AttrList* list :
-         {&l, &m, static_cast<const AttrList*>(&link.agreed)})
-      for (const Attribute& a : *list) names.push_back(a.name);
-    std::sort(names.begin(), names.end(), [](const auto& a, const auto& c) {
-      return CompareIgnoreCase(a, c) < 0;
-    });
-    names.erase(std::unique(names.begin(), names.end(),
-                            [](const auto& a, const auto& c) {
-                              return EqualsIgnoreCase(a, c);
-                            }),
-                names.end());
-    for (const std::string& n : names) {
-      const auto& lv = AttrValues(l, n);
-      if (lv != AttrValues(m, n)) continue;
-      if (AttrValues(link.agreed, n) == lv) continue;
-      SetAttr(&link.agreed, n, lv);
-      changed = true;
+  // Agreed: every field both sides hold the same values of (absent on both
+  // counts as agreeing on "no value"); the others keep their last agreed
+  // values.
+  bool agreed_moves = false;
+  if (sides.ldap && sides.mail)
+    Walk3(l, m, link.agreed,
+          [&](const std::string&, const auto& lv, const auto& mv,
+              const auto& av) {
+            if (lv == mv && lv != av) agreed_moves = true;
+          });
+  if (changed || agreed_moves) {
+    LinkState out = link;
+    if (agreed_moves) {
+      out.agreed.clear();
+      Walk3(l, m, link.agreed,
+            [&](const std::string& name, const auto& lv, const auto& mv,
+                const auto& av) {
+              const auto& v = lv == mv ? lv : av;
+              if (!v.empty()) out.agreed.push_back(Attribute{name, v});
+            });
     }
-  }
-  if (changed) {
-    link.version = b.seq;
-    b.Put(PutLink{link});
+    out.version = b.seq;
+    b.Put(PutLink{std::move(out)});
   }
 
   auto differs = [&](const std::string& f) {

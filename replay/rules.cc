@@ -102,9 +102,8 @@ bool DnIsUnder(std::string_view dn, std::string_view base) {
 
 std::uint64_t ConnectorRules::DeleteThreshold(std::uint64_t known) const {
   if (config.delete_threshold_percent > 0)
-    return static_cast<std::uint64_t>(
-        std::floor(static_cast<double>(known) *
-                   config.delete_threshold_percent / 100.0));
+    return static_cast<std::uint64_t>(std::floor(
+        static_cast<double>(known) * config.delete_threshold_percent / 100.0));
   return config.delete_threshold;
 }
 
@@ -116,8 +115,9 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Compile(Config config) {
     if (c.custom_schema_file.empty()) {
       r.map = AttributeMap::Default(c.server_type);
     } else {
-      auto m = AttributeMap::WithCustomSchema(
-          c.server_type, c.custom_schema_text, config.Resolve(c.custom_schema_file));
+      auto m =
+          AttributeMap::WithCustomSchema(c.server_type, c.custom_schema_text,
+                                         config.Resolve(c.custom_schema_file));
       if (!m.ok())
         return m.status().WithContext("connector \"" + c.name +
                                       "\": custom_schema_file");
@@ -130,8 +130,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Compile(Config config) {
       s.domain = AsciiLower(d.name);
       s.ldap_sync = d.ldap_sync;
       s.account_base = BaseOf(c.account_base_dn, s.domain);
-      if (c.group_sync)
-        s.group_base = BaseOf(c.group_base_dn, s.domain);
+      if (c.group_sync) s.group_base = BaseOf(c.group_base_dn, s.domain);
       bases.push_back(s.account_base);
       if (!s.group_base.empty()) bases.push_back(s.group_base);
       r.domains.push_back(std::move(s));

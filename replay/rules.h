@@ -24,14 +24,15 @@ namespace dirledger {
 // suffixes compare reliably. (Escaped characters are kept as they are.)
 std::string NormalizeDn(std::string_view dn);
 // Whether `dn` equals `base` or lies below it (both normalized).
-bool DnIsUnder(std::string_view normalized_dn, std::string_view normalized_base);
+bool DnIsUnder(std::string_view normalized_dn,
+               std::string_view normalized_base);
 
 // One domain served by a connector.
 struct DomainScope {
-  std::string domain;              // lower case
+  std::string domain;  // lower case
   bool ldap_sync = false;
-  std::string account_base;        // expanded, normalized ("" = none)
-  std::string group_base;          // expanded, normalized ("" = no groups)
+  std::string account_base;  // expanded, normalized ("" = none)
+  std::string group_base;    // expanded, normalized ("" = no groups)
 };
 
 struct ConnectorRules {
@@ -47,9 +48,9 @@ struct ConnectorRules {
 // What an LDAP entry is for dirledger.
 struct Classification {
   ObjectKind kind = ObjectKind::kAccount;
-  std::string domain;     // "" when out of every domain's scope
-  std::string name;       // account / group name (value of name attribute)
-  std::string address;    // name@domain, lower case ("" when unknown)
+  std::string domain;   // "" when out of every domain's scope
+  std::string name;     // account / group name (value of name attribute)
+  std::string address;  // name@domain, lower case ("" when unknown)
 };
 
 class RuleSet {

@@ -53,8 +53,8 @@ TEST_CASE("entries are classified by object class and base DN", "[rules]") {
                       {{"objectClass", {"groupOfNames"}}, {"cn", {"staff"}}});
   REQUIRE(g);
   CHECK(g->kind == ObjectKind::kGroup);
-  CHECK_FALSE(r.Classify("corp", "uid=x,ou=other,dc=example,dc=com",
-                         Person("x")));
+  CHECK_FALSE(
+      r.Classify("corp", "uid=x,ou=other,dc=example,dc=com", Person("x")));
   CHECK_FALSE(r.Classify("corp", "cn=x,ou=people,dc=example,dc=com",
                          {{"objectClass", {"device"}}}));
   CHECK(r.connector("corp")->search_base == "dc=example,dc=com");
@@ -68,15 +68,16 @@ name = "cn"
 firstName = "gn"
 title = ""
 mobilePhone = "cellPhone"
-)", "schema.toml");
+)",
+                                          "schema.toml");
   REQUIRE(m.ok());
   CHECK(m->account.name_attribute == "cn");
   CHECK(m->account.AttributeFor("firstName") == "gn");
   CHECK(m->account.AttributeFor("title").empty());
   CHECK(m->account.FieldFor("CELLPHONE") == "mobilePhone");
-  auto bad = AttributeMap::WithCustomSchema(ServerType::kOpenLdap,
-                                            "[account.fields]\nshoeSize = \"x\"\n",
-                                            "schema.toml");
+  auto bad = AttributeMap::WithCustomSchema(
+      ServerType::kOpenLdap, "[account.fields]\nshoeSize = \"x\"\n",
+      "schema.toml");
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message().find("schema.toml:2") != std::string::npos);
   CHECK(bad.status().message().find("shoeSize") != std::string::npos);

@@ -91,6 +91,22 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 std::string SeqKey(std::uint64_t seq) { return BigEndian64(seq); }
 
+// The smallest key greater than every key starting with `prefix` ("" when
+// there is none: a prefix of 0xff bytes). Iterators bounded by it stop at
+// the prefix's end instead of stepping over every deleted key after it.
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty()) {
+    unsigned char c = static_cast<unsigned char>(end.back());
+    if (c != 0xff) {
+      end.back() = static_cast<char>(c + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  return end;
+}
+
 std::string ObjectIndexKey(std::string_view id, std::uint64_t seq) {
   std::string k = AsciiLower(id);
   k += '\0';
@@ -157,8 +173,11 @@ class EventLog::ReadKv : public KvStore {
     return Status::InvalidArgument("the committed projection is read-only");
   }
   Status Scan(std::string_view prefix, const ScanFn& fn) const override {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), cf_));
+    const std::string end = PrefixEnd(prefix);
+    rocksdb::Slice bound(end);
+    rocksdb::ReadOptions ro;
+    if (!end.empty()) ro.iterate_upper_bound = &bound;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_));
     for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
          it->Next()) {
       std::string_view k(it->key().data(), it->key().size());
@@ -198,8 +217,12 @@ class LogTransaction::Kv : public KvStore {
         "projection delete");
   }
   Status Scan(std::string_view prefix, const ScanFn& fn) const override {
+    const std::string end = PrefixEnd(prefix);
+    rocksdb::Slice bound(end);
+    rocksdb::ReadOptions ro;
+    if (!end.empty()) ro.iterate_upper_bound = &bound;
     std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
-        cf_, db_->NewIterator(rocksdb::ReadOptions(), cf_)));
+        cf_, db_->NewIterator(ro, cf_), &ro));
     for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
          it->Next()) {
       std::string_view k(it->key().data(), it->key().size());
@@ -565,8 +588,11 @@ Status EventLog::SeqsForObject(std::string_view id,
                                std::vector<std::uint64_t>* out) const {
   std::string prefix = AsciiLower(id);
   prefix += '\0';
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), by_object_cf_));
+  const std::string end = PrefixEnd(prefix);
+  rocksdb::Slice bound(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &bound;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, by_object_cf_));
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     std::string_view k(it->key().data(), it->key().size());
     if (k.size() != prefix.size() + 8 ||

@@ -216,7 +216,14 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   for (const char* name : kCfNames)
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_opts, dir, cfs, &d->handles_, &raw);
+  if (options.read_only && !fs::exists(fs::path(dir) / "CURRENT", ec))
+    return Status::NotFound("no mail directory in " + dir +
+                            " (run `dirledger run` or `dirledger mail add` "
+                            "first)");
+  rocksdb::Status s =
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_opts, dir, cfs, &d->handles_, &raw)
+          : rocksdb::DB::Open(db_opts, dir, cfs, &d->handles_, &raw);
   if (!s.ok()) {
     const std::string text = s.ToString();
     if (text.find("lock") != std::string::npos ||
@@ -234,7 +241,7 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   d->changes_cf_ = d->handles_[4];
   d->applied_cf_ = d->handles_[5];
   DIRLEDGER_RETURN_IF_ERROR(d->Load());
-  if (d->rules_) {
+  if (d->rules_ && !options.read_only) {
     for (const DomainConfig& dc : d->rules_->config().domains) {
       DIRLEDGER_RETURN_IF_ERROR(d->AddDomain(dc.name));
     }
@@ -245,7 +252,10 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
 Status EmbeddedMailDirectory::Load() {
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), handles_[0], kFormatKey, &v);
-  if (s.IsNotFound()) {
+  if (s.IsNotFound() && options_.read_only) {
+    return Status::Corruption("mail directory " + dir_ +
+                              " has no format version");
+  } else if (s.IsNotFound()) {
     DIRLEDGER_RETURN_IF_ERROR(
         FromRocks(db_->Put(rocksdb::WriteOptions(), handles_[0], kFormatKey,
                            kFormatVersion),

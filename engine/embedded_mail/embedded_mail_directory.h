@@ -46,6 +46,9 @@ struct EmbeddedMailOptions {
   bool sync = true;            // fsync the WAL on every write
   std::size_t batch_size = 0;  // changes per Deliver; 0 = config batch_size
   double poll_interval_s = 1;  // Run: longest wait between two passes
+  // Open for reading only: no lock is taken (so `dirledger mail list/show`
+  // work while `dirledger run` holds the directory), every write fails.
+  bool read_only = false;
 };
 
 // One write to the directory: an object put (add/modify) or erased

@@ -1,7 +1,8 @@
-// LdapWriter: the Applier for an OpenLDAP connector whose direction writes
-// to LDAP (axigen_to_ldap, both_ways). It adds, modifies, renames and
-// deletes accounts (inetOrgPerson) and groups (groupOfNames; the server's
-// memberof overlay keeps memberOf) at the DNs the intents carry.
+// LdapWriter: the Applier for an OpenLDAP connector: the writes the
+// reconciler decides under axigen_to_ldap and both_ways, and an operator's
+// rollback under any direction. It adds, modifies, renames and deletes
+// accounts (inetOrgPerson) and groups (groupOfNames; the server's memberof
+// overlay keeps memberOf) at the DNs the intents carry.
 //
 // Every write is decided on the entry as read just before it (write_plan.h)
 // and guarded by an RFC 4528 assertion of the intent's expected prior
@@ -35,8 +36,7 @@ namespace dirledger {
 
 class LdapWriter : public Applier {
  public:
-  // Errors name the connector: unknown, not OpenLDAP, or a direction that
-  // never writes to LDAP.
+  // Errors name the connector: unknown, or not OpenLDAP.
   static Result<std::unique_ptr<LdapWriter>> Create(
       std::shared_ptr<const RuleSet> rules, std::string_view connector);
 

@@ -55,7 +55,7 @@ std::optional<RefreshMarker> DecodeRefreshMarker(std::string_view value) {
     }
     if (ok) out = m;
   }
-  ber_free(ber, 0);
+  ber_free(ber, 1);  // ber_init() copied the value
   return out;
 }
 

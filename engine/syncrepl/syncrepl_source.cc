@@ -150,13 +150,18 @@ Status SyncreplSource::RunSession(LdapConnection* conn, SyncMode mode,
           options_.poll_interval_s, static_cast<int>(options_.batch_size));
       if (!r.ok()) {
         const Status& err = r.status();
-        // A provider restored from an older backup refuses our cookie.
-        if (err.message().find("newer than provider") != std::string::npos &&
+        // A provider restored from an older backup, or emptied, refuses
+        // our cookie ("consumer state is newer than provider!", "consumer
+        // has state info but provider doesn't!").
+        const bool provider_lost_state =
+            err.message().find("newer than provider") != std::string::npos ||
+            err.message().find("but provider doesn't") != std::string::npos;
+        if (provider_lost_state &&
             !resume->empty() && full_restarts < options_.max_full_restarts) {
           spdlog::error(
               "[{}] {}; the provider's state is older than the stored "
-              "cookie (restored from a backup?): refreshing the whole "
-              "content, whose present phase reconciles",
+              "cookie (restored from a backup, or emptied?): refreshing the "
+              "whole content, whose present phase reconciles",
               id_, Text(err, id_));
           DIRLEDGER_RETURN_IF_ERROR(consumer.RefreshRequired());
           resume->clear();

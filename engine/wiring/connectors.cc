@@ -34,9 +34,11 @@ bool ServesADomain(const ConnectorRules& c) { return !c.domains.empty(); }
 }  // namespace
 
 Result<std::unique_ptr<EmbeddedMailDirectory>> OpenEmbeddedMail(
-    std::shared_ptr<const RuleSet> rules) {
+    std::shared_ptr<const RuleSet> rules, bool read_only) {
   const std::string dir = EmbeddedMailDirectory::DirFor(rules->config());
-  auto m = EmbeddedMailDirectory::Open(dir, rules);
+  EmbeddedMailOptions o;
+  o.read_only = read_only;
+  auto m = EmbeddedMailDirectory::Open(dir, rules, o);
   if (!m.ok()) return m.status().WithContext("embedded mail directory " + dir);
   return m;
 }

@@ -53,7 +53,7 @@ Result<ConnectorSet> BuildConnectors(std::shared_ptr<const RuleSet> rules,
 // Opens only the embedded mail directory of `rules`' config (for
 // `dirledger mail ...`).
 Result<std::unique_ptr<EmbeddedMailDirectory>> OpenEmbeddedMail(
-    std::shared_ptr<const RuleSet> rules);
+    std::shared_ptr<const RuleSet> rules, bool read_only = false);
 
 }  // namespace dirledger
 

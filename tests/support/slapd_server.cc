@@ -2,9 +2,11 @@
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -78,7 +80,29 @@ int SlapdServer::pid() const {
 
 void SlapdServer::Pause() {
   if (!running_ || paused_) return;
-  if (const int p = pid(); p > 0 && kill(p, SIGSTOP) == 0) paused_ = true;
+  const int p = pid();
+  if (p <= 0 || kill(p, SIGSTOP) != 0)
+    throw std::runtime_error("cannot pause slapd in " + dir_);
+  paused_ = true;
+  // SIGSTOP takes effect asynchronously: wait until every thread has stopped.
+  const std::string tasks = "/proc/" + std::to_string(p) + "/task";
+  for (int i = 0; i < 500; ++i) {
+    bool all_stopped = true;
+    for (const auto& t : std::filesystem::directory_iterator(tasks)) {
+      std::ifstream stat(t.path() / "stat");
+      std::string line;
+      std::getline(stat, line);
+      const auto close = line.rfind(')');
+      if (close == std::string::npos || close + 2 >= line.size() ||
+          line[close + 2] != 'T') {
+        all_stopped = false;
+        break;
+      }
+    }
+    if (all_stopped) return;
+    usleep(2000);
+  }
+  throw std::runtime_error("slapd in " + dir_ + " did not stop on SIGSTOP");
 }
 
 void SlapdServer::Resume() {

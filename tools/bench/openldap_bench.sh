@@ -11,9 +11,14 @@
 #   N        entries, default 100000
 # env: BUILD_DIR (default ./build, built with -DDIRLEDGER_BENCH=ON),
 #      PORT (default 3940; the consumer uses PORT+2), LATENCY_N (1000),
-#      INTAKE=driver|dirledger (default: `dirledger run --once` once the
-#      command has it, else the openldap_intake driver: the same source
-#      delivering into the same event log, without the reconciler).
+#      INTAKE=driver|dirledger|both: what "dirledger" means in the
+#      comparison. driver: the openldap_intake driver, the syncrepl source
+#      delivering into the event log without the reconciler (what compares
+#      with the consumer and the floor). dirledger: `dirledger run --once`,
+#      the whole engine (intake, decisions, and the writes into the embedded
+#      mail directory). Default: both when the dirledger command has
+#      `run --once` and N <= 20000 (the whole engine writes every account to
+#      the mail side), else driver.
 # Every slapd started here is stopped by its PID at the end.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,13 +37,15 @@ DIRLEDGER=$BUILD_DIR/tools/dirledger/dirledger
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time (package time)" >&2; exit 2; }
 if [[ -z ${INTAKE:-} ]]; then
   INTAKE=driver
-  "$DIRLEDGER" run --help 2>/dev/null | grep -q -- --once && INTAKE=dirledger
+  if "$DIRLEDGER" run --help 2>/dev/null | grep -q -- --once && ((N <= 20000)); then
+    INTAKE=both
+  fi
 fi
 
 mkdir -p "$W"
 W=$(cd "$W" && pwd)
 for d in prov cons; do "$HARNESS" stop "$W/$d" 2>/dev/null || true; done
-rm -rf "$W/prov" "$W/cons" "$W/data" "$W/people.ldif"
+rm -rf "$W/prov" "$W/cons" "$W/data" "$W/data-engine" "$W/people.ldif"
 trap 'for d in prov cons; do "$HARNESS" stop "$W/$d" 2>/dev/null || true; done' EXIT
 
 now() { date +%s.%N; }
@@ -100,12 +107,15 @@ measure floor_ldapsearch_sync_ro sh -c 'exec "$@" > /dev/null' sh \
   -b "$SBASE" -E sync=ro "$SFILTER" $SATTRS
 
 # 2. dirledger: initial sync into the event log (fsync'ed commits).
-if [[ $INTAKE == dirledger ]]; then
-  measure dirledger_intake "$DIRLEDGER" --config "$CFG" run --once
-else
+if [[ $INTAKE == driver || $INTAKE == both ]]; then
   measure dirledger_intake "$DRIVER" --config "$CFG" | tee "$W/intake.txt"
+  echo "dirledger_log_size=$(du -sh "$W/data" | cut -f1)"
 fi
-echo "dirledger_log_size=$(du -sh "$W/data" | cut -f1)"
+if [[ $INTAKE == dirledger || $INTAKE == both ]]; then
+  sed "s#^data_dir = .*#data_dir = \"$W/data-engine\"#" "$CFG" > "$W/engine.toml"
+  measure dirledger_run_once "$DIRLEDGER" --config "$W/engine.toml" run --once
+  [[ -d $W/data ]] || cp -r "$W/data-engine" "$W/data"  # the latency step resumes there
+fi
 
 # 3. A slapd syncrepl consumer replicating the same provider, until its
 #    contextCSN matches the provider's.

@@ -20,7 +20,10 @@ int RunMail(CliContext& ctx, const MailOptions& o) {
   }
   auto rules = RuleSet::Compile(*cfg);
   if (!rules.ok()) return ctx.Fail(rules.status());
-  auto dir = OpenEmbeddedMail(*rules);
+  // Looking needs no lock: list and show work while `run` holds the
+  // directory.
+  const bool read_only = o.action == "list" || o.action == "show";
+  auto dir = OpenEmbeddedMail(*rules, read_only);
   if (!dir.ok()) return ctx.Fail(dir.status());
   MailAdmin admin(dir->get());
 

@@ -1,0 +1,215 @@
+// Replay rate: how fast `verify` / `replay` re-derive decisions from a log.
+// The history is realistic for syncrepl into the mail directory
+// (ldap_to_axigen): 10,000 inetOrgPerson entries of about a dozen attributes
+// (codecs/test_events.h) are added, then changed three times over, one
+// attribute per change; every change is decided, its mail write's outcome
+// and the mail poller's report of it (the echo) follow, with a cursor
+// advance per 1,000 events. Each replayed event is decoded (verified),
+// decided against the in-memory projection, encoded and compared byte for
+// byte with its recorded decision, and its projection delta applied.
+//
+//   BM_ReplayFromMemory: the stored records held in memory.
+//   BM_ReplayFromRocksDb: the same log written with storage/EventLog, then
+//     read back with EventLog::Scan (verified records, hash chain intact).
+//   BM_DecideOnly: the reconciler alone on pre-decoded events.
+//
+// One core. Run:
+//   build/tools/bench/replay_bench --benchmark_min_time=3
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "codecs/config.h"
+#include "codecs/event_codec.h"
+#include "codecs/test_events.h"
+#include "replay/intent_writes.h"
+#include "replay/reconciler.h"
+#include "replay/replayer.h"
+#include "storage/event_log.h"
+
+namespace dirledger {
+namespace {
+
+constexpr int kPeople = 10000;
+constexpr int kRounds = 3;
+constexpr int kBatch = 1000;
+
+const char* kConfig = R"(
+data_dir = "./data"
+[[connector]]
+name = "corp"
+server_type = "openldap"
+uris = ["ldap://127.0.0.1:3890"]
+direction = "ldap_to_axigen"
+account_base_dn = "ou=people,%D"
+[[domain]]
+name = "example.com"
+ldap_sync = true
+connector = "corp"
+)";
+
+struct History {
+  std::vector<Event> events;
+  std::vector<Decision> decisions;
+  std::vector<std::string> event_bytes;
+  std::vector<std::string> decision_bytes;
+};
+
+// Builds the history by deciding it, as intake would, and simulating the
+// mail side's applier and poller.
+History Build() {
+  History h;
+  Replayer decider(ReplayOptions{0, {}, false});
+  std::map<std::string, AttrList> mail;  // address -> fields
+  std::vector<Intent> pending;
+  auto feed = [&](EventBody body) {
+    Event e;
+    e.seq = h.events.size() + 1;
+    e.body = std::move(body);
+    if (!decider.Feed(e, nullptr).ok()) std::abort();
+    for (const Intent& i : decider.last_decision().intents)
+      pending.push_back(i);
+    h.decisions.push_back(decider.last_decision());
+    h.events.push_back(std::move(e));
+  };
+  auto cursor = [&](int n) {
+    feed(CursorAdvance{"corp/syncrepl", "rid=000,csn=" + std::to_string(n)});
+  };
+  // The mail writer applies every pending intent; the poller reports each
+  // account it changed.
+  auto apply_and_echo = [&] {
+    std::vector<std::string> touched;
+    for (const Intent& i : pending) {
+      AttrList& a = mail[i.target_id];
+      ApplyWrites(i, &a);
+      WriteOutcome o;
+      o.intent_id = i.id;
+      o.ok = true;
+      o.side = i.target;
+      o.target_id = i.target_id;
+      o.attempts = 1;
+      feed(o);
+      touched.push_back(i.target_id);
+    }
+    pending.clear();
+    for (const std::string& address : touched) {
+      ObservedChange c;
+      c.side = Side::kMail;
+      c.source = "mail/embedded";
+      c.domain = "example.com";
+      c.id = address;
+      c.full_image = true;
+      c.attrs = mail[address];
+      feed(std::move(c));
+    }
+  };
+  auto config = ParseConfig(kConfig, "dirledger.toml");
+  feed(MakeConfigChange(*config, kConfig));
+  for (int start = 0; start < kPeople; start += kBatch) {
+    for (int n = start; n < start + kBatch; ++n)
+      feed(testing::PersonChange(n, ChangeOp::kAdd));
+    cursor(start);
+    apply_and_echo();
+  }
+  for (int round = 1; round <= kRounds; ++round) {
+    for (int start = 0; start < kPeople; start += kBatch) {
+      for (int n = start; n < start + kBatch; ++n) {
+        ObservedChange c = testing::PersonChange(n);
+        SetAttr(&c.attrs, (n + round) % 2 ? "title" : "telephoneNumber",
+                {"changed " + std::to_string(round)});
+        feed(std::move(c));
+      }
+      cursor(round * kPeople + start);
+      apply_and_echo();
+    }
+  }
+  for (size_t i = 0; i < h.events.size(); ++i) {
+    h.event_bytes.push_back(EncodeEvent(h.events[i]));
+    h.decision_bytes.push_back(EncodeDecision(h.decisions[i]));
+  }
+  return h;
+}
+
+const History& TheHistory() {
+  static const History h = Build();
+  return h;
+}
+
+void BM_ReplayFromMemory(benchmark::State& state) {
+  const History& h = TheHistory();
+  for (auto _ : state) {
+    Replayer r;
+    for (size_t i = 0; i < h.events.size(); ++i)
+      if (!r.FeedEncoded(i + 1, h.event_bytes[i], h.decision_bytes[i]).ok())
+        state.SkipWithError("replay failed");
+    if (r.differences() != 0) state.SkipWithError("replay differs");
+  }
+  state.SetItemsProcessed(state.iterations() *
+                          static_cast<int64_t>(h.events.size()));
+}
+
+void BM_ReplayFromRocksDb(benchmark::State& state) {
+  const History& h = TheHistory();
+  char templ[] = "/tmp/dirledger-replay-bench-XXXXXX";
+  const std::string dir = mkdtemp(templ);
+  {
+    LogOptions o;
+    o.sync = false;
+    auto log = std::move(EventLog::Open(dir + "/log", o)).value();
+    for (size_t i = 0; i < h.events.size();) {
+      auto txn = std::move(log->Begin()).value();
+      for (size_t k = 0; k < 1000 && i < h.events.size(); ++k, ++i) {
+        Event e = h.events[i];
+        if (!txn->Add(&e, &h.decisions[i]).ok()) std::abort();
+      }
+      if (!txn->Commit().ok()) std::abort();
+    }
+    if (!log->Flush().ok()) std::abort();
+    for (auto _ : state) {
+      Replayer r;
+      Status feed;
+      Status s =
+          log->Scan(1, log->last_seq(), [&](const Event& e, const Decision* d) {
+            feed = r.Feed(e, d);
+            return feed.ok();
+          });
+      if (!s.ok() || !feed.ok() || r.differences() != 0)
+        state.SkipWithError("replay failed or differs");
+    }
+  }
+  std::filesystem::remove_all(dir);
+  state.SetItemsProcessed(state.iterations() *
+                          static_cast<int64_t>(h.events.size()));
+}
+
+void BM_DecideOnly(benchmark::State& state) {
+  const History& h = TheHistory();
+  auto config = ParseConfig(kConfig, "dirledger.toml");
+  auto rules = std::move(RuleSet::Compile(*config)).value();
+  for (auto _ : state) {
+    InMemoryProjection p;
+    Decision d;
+    StateDelta delta;
+    for (const Event& e : h.events) {
+      Reconcile(p, e, *rules, &d, &delta);
+      p.Apply(std::move(delta));
+    }
+    benchmark::DoNotOptimize(d);
+  }
+  state.SetItemsProcessed(state.iterations() *
+                          static_cast<int64_t>(h.events.size()));
+}
+
+BENCHMARK(BM_ReplayFromMemory)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ReplayFromRocksDb)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_DecideOnly)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+}  // namespace dirledger
+
+BENCHMARK_MAIN();
