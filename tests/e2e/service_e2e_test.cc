@@ -48,6 +48,8 @@ TEST_CASE("run as a service: live changes, SIGTERM", "[e2e][service]") {
   REQUIRE(st.exit_code == 0);
   REQUIRE(Where(st.Json(), "source", "corp/syncrepl").size() == 1);
   REQUIRE(dl.Run({"log", "--since", "1", "--until", "3"}).exit_code == 0);
+  REQUIRE(env.MailShow("user000005@example.com")["title"] == "Engineer");
+  REQUIRE(dl.Run({"rollback", "--to", "1", "--dry-run"}).exit_code == 0);
   // ...and a second writer is refused, naming the reason.
   auto second = dl.Run({"run", "--once"});
   REQUIRE(second.exit_code == 1);
