@@ -1,8 +1,10 @@
 #include "codecs/config.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -352,8 +354,12 @@ std::string Config::Resolve(std::string_view p) const {
 }
 
 Result<std::string> LoadFileFromDisk(const std::string& path) {
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("cannot read " + path);
+  if (!in)
+    return Status::IOError(
+        "cannot read " + path +
+        (errno ? std::string(": ") + std::strerror(errno) : std::string()));
   std::ostringstream os;
   os << in.rdbuf();
   if (in.bad()) return Status::IOError("error reading " + path);
@@ -422,10 +428,10 @@ Result<std::string> ToAsciiToml(std::string_view text, std::string_view path) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     const std::string_view rest = text.substr(i);
     if (c == '\n') {
-      ++line;
-      if (in == In::kComment) in = In::kCode;
       if (in == In::kBasic || in == In::kLiteral)
         return fail("a single-line string is not closed");
+      ++line;
+      if (in == In::kComment) in = In::kCode;
       out += '\n';
       continue;
     }

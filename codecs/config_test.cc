@@ -122,6 +122,12 @@ TEST_CASE("TOML syntax errors carry the line", "[config]") {
   auto cfg = Parse("data_dir = \n");
   REQUIRE_FALSE(cfg.ok());
   CHECK(cfg.status().message().find("dirledger.toml:1") != std::string::npos);
+  // An unclosed string is reported on its own line, not the next one.
+  auto open =
+      ParseConfig("fsync = true\ndata_dir = \"./data\nx = 1\n", "c.toml");
+  REQUIRE_FALSE(open.ok());
+  CHECK(open.status().message() ==
+        "c.toml:2: a single-line string is not closed");
 }
 
 TEST_CASE("custom schema files are loaded and stored with the config",

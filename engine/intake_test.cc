@@ -211,6 +211,26 @@ TEST_CASE("persist-mode deletes over the threshold in the window are held",
   CHECK(f.Cursor("corp/syncrepl") == "d4");
 }
 
+TEST_CASE("a delete and a new add of the same object keep their order",
+          "[intake][guard]") {
+  // The mail side reports an address removed and created again in one poll.
+  Fixture f(3);
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp",
+                    &f.stop);
+  REQUIRE(sink.Deliver(People(1, 4), std::string("c1")).ok());
+  std::vector<EventBody> batch;
+  batch.emplace_back(testing::PersonChange(1, ChangeOp::kDelete));
+  batch.emplace_back(testing::PersonChange(1));
+  batch.emplace_back(testing::PersonChange(2, ChangeOp::kDelete));
+  REQUIRE(sink.Deliver(std::move(batch), std::string("c2")).ok());
+  CHECK(f.Known(testing::PersonChange(1)));
+  CHECK_FALSE(f.Known(testing::PersonChange(2)));
+  CHECK(f.Cursor("corp/syncrepl") == "c2");
+  Event e;
+  REQUIRE(f.log->ReadEvent(f.log->last_seq() - 2, &e).ok());
+  CHECK(std::get<ObservedChange>(e.body).op == ChangeOp::kDelete);
+}
+
 TEST_CASE("a dry run decides but writes nothing and moves no cursor",
           "[intake]") {
   Fixture f;

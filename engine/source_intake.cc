@@ -101,7 +101,10 @@ Status SourceIntake::Settle(std::vector<EventBody> deletes,
 Status SourceIntake::Deliver(std::vector<EventBody> events,
                              const std::optional<std::string>& cookie) {
   std::vector<EventBody> pass;
-  std::vector<EventBody> persist_deletes;
+  // Persist-mode deletes stay in `pass`, in the order delivered (a delete
+  // and a new add of the same mail address must be decided in that order);
+  // these are their indexes.
+  std::vector<size_t> persist_deletes;
   std::optional<RefreshPhase> ended;
   for (EventBody& b : events) {
     if (const auto* p = std::get_if<RefreshPhase>(&b)) {
@@ -114,11 +117,11 @@ Status SourceIntake::Deliver(std::vector<EventBody> events,
       continue;
     }
     if (IsDelete(b)) {
-      if (in_refresh_ || ended)
+      if (in_refresh_ || ended) {
         buffered_deletes_.push_back(std::move(b));
-      else
-        persist_deletes.push_back(std::move(b));
-      continue;
+        continue;
+      }
+      persist_deletes.push_back(pass.size());
     }
     pass.push_back(std::move(b));
   }
@@ -144,12 +147,22 @@ Status SourceIntake::Deliver(std::vector<EventBody> events,
     const std::uint64_t threshold = Threshold(KnownCount());
     for (size_t i = 0; i < persist_deletes.size(); ++i)
       recent_deletes_.push_back(now);
-    DIRLEDGER_RETURN_IF_ERROR(AppendAndCount(std::move(pass), std::nullopt));
-    if (in_window > threshold)
-      return Settle(std::move(persist_deletes), {}, cookie,
-                    "within " + std::to_string(window_.count()) + " s",
-                    in_window);
-    return AppendAndCount(std::move(persist_deletes), cookie);
+    if (in_window <= threshold) return AppendAndCount(std::move(pass), cookie);
+    // Held: the deletes come out; the rest keeps its order.
+    std::vector<EventBody> rest, deletes;
+    size_t next = 0;
+    for (size_t i = 0; i < pass.size(); ++i) {
+      if (next < persist_deletes.size() && persist_deletes[next] == i) {
+        deletes.push_back(std::move(pass[i]));
+        ++next;
+      } else {
+        rest.push_back(std::move(pass[i]));
+      }
+    }
+    DIRLEDGER_RETURN_IF_ERROR(AppendAndCount(std::move(rest), std::nullopt));
+    return Settle(std::move(deletes), {}, cookie,
+                  "within " + std::to_string(window_.count()) + " s",
+                  in_window);
   }
   if (in_refresh_ && !buffered_deletes_.empty()) {
     // Keep the cursor back until the buffered deletes are settled.

@@ -89,14 +89,14 @@ std::string NewEntryDn(const ConnectorRules& connector, ObjectKind kind,
   return dn;
 }
 
-LdapEntry NewLdapEntry(const ConnectorRules& connector, ObjectKind kind,
-                       std::string_view name, std::string_view domain,
-                       const AttrList& image,
-                       const std::vector<std::string>& member_dns) {
+NewEntry NewLdapEntry(const ConnectorRules& connector, ObjectKind kind,
+                      std::string_view name, std::string_view domain,
+                      const AttrList& image,
+                      const std::vector<std::string>& member_dns) {
   const ObjectMap& map = MapOf(connector, kind);
   const bool ad = connector.config.server_type == ServerType::kActiveDirectory;
   const std::string address = AsciiLower(name) + "@" + AsciiLower(domain);
-  LdapEntry e;
+  NewEntry e;
   e.dn = NewEntryDn(connector, kind, name, domain);
   for (const FieldMapping& f : map.fields) {
     const auto& v = AttrValues(image, f.field);

@@ -17,7 +17,10 @@
 
 namespace dirledger {
 
-struct LdapEntry {
+// An entry to create. (Not named LdapEntry: engine/ldap has a struct of
+// that name for entries read from a server, and both are linked into the
+// dirledger command; two types of one name break the one-definition rule.)
+struct NewEntry {
   std::string dn;
   AttrList attrs;  // canonical
 };
@@ -32,10 +35,10 @@ std::string NewEntryDn(const ConnectorRules& connector, ObjectKind kind,
 
 // The entry created for the mail object `name`@`domain` whose field image is
 // `image` (replay/field_image.h), with `member_dns` for groups.
-LdapEntry NewLdapEntry(const ConnectorRules& connector, ObjectKind kind,
-                       std::string_view name, std::string_view domain,
-                       const AttrList& image,
-                       const std::vector<std::string>& member_dns);
+NewEntry NewLdapEntry(const ConnectorRules& connector, ObjectKind kind,
+                      std::string_view name, std::string_view domain,
+                      const AttrList& image,
+                      const std::vector<std::string>& member_dns);
 
 // Field writes (field names; empty values remove) -> attribute replacements
 // on an entry whose current attributes are `current`, and the values the

@@ -646,8 +646,8 @@ class ChangeDecider {
         MemberDns(V(image, field::kMembers), source.id);
     const std::string& address = source.id;
     const size_t at = address.find('@');
-    LdapEntry e = NewLdapEntry(*cr_, kind_, address.substr(0, at), domain_name_,
-                               image, dns);
+    NewEntry e = NewLdapEntry(*cr_, kind_, address.substr(0, at), domain_name_,
+                              image, dns);
     Intent i = NewIntent(Side::kLdap, IntentOp::kAdd, "", e.dn);
     i.set = std::move(e.attrs);
     i.source_id = address;
@@ -1173,8 +1173,8 @@ class ChangeDecider {
     std::vector<std::string> dns =
         MemberDns(V(m_next_, field::kMembers), c_.id);
     const size_t at = c_.id.find('@');
-    LdapEntry e = NewLdapEntry(*cr_, kind_, c_.id.substr(0, at), domain_name_,
-                               m_next_, dns);
+    NewEntry e = NewLdapEntry(*cr_, kind_, c_.id.substr(0, at), domain_name_,
+                              m_next_, dns);
     Intent i = NewIntent(Side::kLdap, IntentOp::kAdd, "", e.dn);
     i.set = std::move(e.attrs);
     b_.Id(i.dn);

@@ -264,4 +264,53 @@ TEST_CASE("rollback plan: what changed since SEQ, object by object",
   CHECK(undo->adds == 1);  // anna's entry comes back
 }
 
+TEST_CASE(
+    "rollback plan: an entry created again under its DN is the same entry",
+    "[replay][rollback]") {
+  // Then: u-old at uid=jdoe. Now: u-new at the same DN (deleted and added
+  // again since), and with another title.
+  auto entry = [](std::string id, std::string title) {
+    ObjectState o;
+    o.side = Side::kLdap;
+    o.kind = ObjectKind::kAccount;
+    o.id = std::move(id);
+    o.dn = "uid=jdoe,ou=people,dc=example,dc=com";
+    o.domain = "example.com";
+    o.connector = "corp";
+    o.attrs = {
+        {"sn", {"Doe"}}, {"title", {std::move(title)}}, {"uid", {"jdoe"}}};
+    return o;
+  };
+  auto lister = [](std::vector<ObjectState> objects) -> ObjectLister {
+    return [objects](Side side,
+                     const std::function<bool(const ObjectState&)>& fn) {
+      for (const ObjectState& o : objects)
+        if (o.side == side && !fn(o)) break;
+      return Status::Ok();
+    };
+  };
+  auto same =
+      PlanRollback(lister({entry("u-old", "Dev")}),
+                   lister({entry("u-new", "Dev")}), 7, RollbackFilter{});
+  REQUIRE(same.ok());
+  INFO(same->ToText());
+  CHECK(same->objects.empty());
+  CHECK(same->adds + same->deletes + same->modifies == 0);
+
+  auto changed =
+      PlanRollback(lister({entry("u-old", "Dev")}),
+                   lister({entry("u-new", "Lead")}), 7, RollbackFilter{});
+  REQUIRE(changed.ok());
+  INFO(changed->ToText());
+  REQUIRE(changed->objects.size() == 1);
+  CHECK(changed->modifies == 1);
+  CHECK(changed->adds == 0);
+  CHECK(changed->deletes == 0);
+  const PlannedObject& p = changed->objects[0];
+  CHECK(p.step == RollbackStep::kModify);
+  CHECK(p.target.id == "u-new");
+  CHECK(p.attributes == std::vector<std::string>{"title"});
+  CHECK(changed->ToText().find("title [Lead] -> [Dev]") != std::string::npos);
+}
+
 }  // namespace dirledger::testing

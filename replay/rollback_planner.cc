@@ -34,6 +34,52 @@ ObjectTarget TargetOf(const ObjectState& o, bool exists) {
   return t;
 }
 
+// An LDAP entry deleted and created again since SEQ has a new stable id
+// under the same DN: by id it is one add (the old id) and one delete (the
+// new id) of the same DN, which would delete the entry that is there and
+// create it once more, or, when the add finds it in place, only delete it.
+// It is the same entry: a modify of the one there now (or nothing).
+void PairSameDn(RollbackPlan* plan) {
+  std::map<std::pair<ObjectKind, std::string>, size_t> deleted;
+  for (size_t i = 0; i < plan->objects.size(); ++i) {
+    const PlannedObject& p = plan->objects[i];
+    if (p.step == RollbackStep::kDelete && p.target.side == Side::kLdap &&
+        !p.current_dn.empty())
+      deleted[{p.target.kind, NormalizeDn(p.current_dn)}] = i;
+  }
+  std::vector<bool> drop(plan->objects.size(), false);
+  for (PlannedObject& add : plan->objects) {
+    if (add.step != RollbackStep::kAdd || add.target.side != Side::kLdap)
+      continue;
+    auto it = deleted.find({add.target.kind, NormalizeDn(add.target.dn)});
+    if (it == deleted.end() || drop[it->second]) continue;
+    const size_t di = it->second;
+    const PlannedObject& del = plan->objects[di];
+    drop[di] = true;
+    --plan->adds;
+    --plan->deletes;
+    PlannedObject m;
+    m.target = add.target;
+    m.target.id = del.target.id;  // the entry there now
+    m.current_dn = del.current_dn;
+    m.attributes = DiffFields(add.target.attrs, del.current);
+    for (const std::string& n : m.attributes)
+      if (const Attribute* v = FindAttr(del.current, n))
+        m.current.push_back(*v);
+    if (m.attributes.empty()) {
+      drop[&add - plan->objects.data()] = true;
+      continue;
+    }
+    m.step = RollbackStep::kModify;
+    ++plan->modifies;
+    add = std::move(m);
+  }
+  std::vector<PlannedObject> kept;
+  for (size_t i = 0; i < plan->objects.size(); ++i)
+    if (!drop[i]) kept.push_back(std::move(plan->objects[i]));
+  plan->objects = std::move(kept);
+}
+
 }  // namespace
 
 Status CheckRollbackSide(std::string_view side) {
@@ -91,6 +137,7 @@ Result<RollbackPlan> PlanRollback(const ObjectLister& then,
       plan.objects.push_back(std::move(p));
     }
   }
+  PairSameDn(&plan);
   return plan;
 }
 

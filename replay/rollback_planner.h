@@ -8,7 +8,9 @@
 //
 // An LDAP entry that was deleted since SEQ is added again with its old
 // attributes (it gets a new entryUUID/objectGUID); one created since is
-// deleted. Objects are compared by stable id.
+// deleted. Objects are compared by stable id, except that an LDAP entry
+// deleted and created again under the same DN since SEQ (a new id) is the
+// same entry: a modify of the one there now, or nothing.
 //
 // Thread safety: pure functions of their inputs.
 #ifndef DIRLEDGER_REPLAY_ROLLBACK_PLANNER_H_

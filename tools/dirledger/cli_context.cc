@@ -13,8 +13,9 @@ const Config* CliContext::config() {
   Result<std::string> text = LoadFileFromDisk(config_path_);
   if (!text.ok()) {
     config_failed_ = true;
-    std::cerr << "dirledger: config file " << config_path_
-              << " cannot be read (give one with --config FILE)\n";
+    std::cerr << "dirledger: config file " << config_path_ << ": "
+              << text.status().message()
+              << " (give the config file with --config FILE)\n";
     return nullptr;
   }
   config_text_ = *text;
@@ -60,9 +61,12 @@ EventLog* CliContext::OpenLog(bool read_only) {
 int CliContext::Fail(const Status& s) {
   std::cerr << "dirledger: " << s.message() << "\n";
   switch (s.code()) {
-    case StatusCode::kInvalidArgument: return kExitUsage;
-    case StatusCode::kHeld: return kExitHeld;
-    default: return kExitFailure;
+    case StatusCode::kInvalidArgument:
+      return kExitUsage;
+    case StatusCode::kHeld:
+      return kExitHeld;
+    default:
+      return kExitFailure;
   }
 }
 
@@ -87,7 +91,8 @@ Status ParseSeqOrTime(const std::string& arg, std::uint64_t* seq,
                       std::int64_t* time_us) {
   *seq = 0;
   *time_us = 0;
-  if (!arg.empty() && arg.find_first_not_of("0123456789") == std::string::npos) {
+  if (!arg.empty() &&
+      arg.find_first_not_of("0123456789") == std::string::npos) {
     *seq = std::stoull(arg);
     return Status::Ok();
   }
@@ -98,7 +103,8 @@ Status ParseSeqOrTime(const std::string& arg, std::uint64_t* seq,
                       &h, &m, &sec, tail);
   if (n < 3 || (n > 3 && n < 5))
     return Status::InvalidArgument(
-        "\"" + arg + "\" is neither a sequence number nor a time such as "
+        "\"" + arg +
+        "\" is neither a sequence number nor a time such as "
         "2026-11-21 or 2026-11-21T10:00:00Z");
   std::tm tm{};
   tm.tm_year = Y - 1900;

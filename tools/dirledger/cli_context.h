@@ -30,7 +30,8 @@ class CliContext {
   // --quiet: only warnings and errors are logged, whatever log_level says.
   void set_quiet(bool quiet) { quiet_ = quiet; }
 
-  // Loads the config once (and sets the log level it names). On failure prints the error and returns null.
+  // Loads the config once (and sets the log level it names). On failure prints
+  // the error and returns null.
   const Config* config();
   const std::string& config_text() const { return config_text_; }
   const std::string& config_path() const { return config_path_; }
@@ -42,6 +43,11 @@ class CliContext {
   // Opens the log. Read-only opens never create anything and do not take the
   // data dir's lock. On failure prints the error and returns null.
   EventLog* OpenLog(bool read_only);
+  // The exit code after OpenLog returned null: 2 when the config was at
+  // fault, else 1.
+  int OpenFailedExit() const {
+    return config_failed_ ? kExitUsage : kExitFailure;
+  }
 
   // Prints "dirledger: <message>" to stderr and returns the exit code for
   // the status (2 for InvalidArgument, 3 for Held, else 1).

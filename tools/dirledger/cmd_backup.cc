@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 
 int RunBackup(CliContext& ctx, const std::string& dir) {
   EventLog* log = ctx.OpenLog(/*read_only=*/false);
-  if (!log) return kExitFailure;
+  if (!log) return ctx.OpenFailedExit();
   std::error_code ec;
   if (fs::exists(dir, ec)) {
     std::cerr << "dirledger: backup dir " << dir
@@ -39,6 +39,34 @@ int RunBackup(CliContext& ctx, const std::string& dir) {
   return kExitOk;
 }
 
+namespace {
+
+// A running dirledger (the service) holds the data dir: restoring would
+// replace its files under it, its next writes would be lost and the data
+// dir left damaged. Taking the locks, as every writer does, tells. (Any
+// other failure to open is what a restore is for: it goes ahead.)
+Status CheckNotInUse(CliContext& ctx, const Config& cfg) {
+  std::error_code ec;
+  if (fs::exists(ctx.log_dir(), ec)) {
+    ::dirledger::LogOptions o;
+    o.sync = false;
+    auto probe = EventLog::Open(ctx.log_dir(), o);
+    if (!probe.ok() && probe.status().code() == StatusCode::kUnavailable)
+      return probe.status();
+  }
+  if (cfg.mail.kind == MailKind::kEmbedded &&
+      fs::exists(EmbeddedMailDirectory::DirFor(cfg), ec)) {
+    auto rules = RuleSet::Compile(cfg);
+    if (!rules.ok()) return rules.status();
+    auto mail = OpenEmbeddedMail(*rules);
+    if (!mail.ok() && mail.status().code() == StatusCode::kUnavailable)
+      return mail.status();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 int RunRestore(CliContext& ctx, const std::string& dir, bool yes) {
   const std::string data = ctx.log_dir();
   if (data.empty()) return kExitUsage;
@@ -48,9 +76,11 @@ int RunRestore(CliContext& ctx, const std::string& dir, bool yes) {
               << "; run again with --yes to do it\n";
     return kExitUsage;
   }
-  Status s = EventLog::Restore(dir + "/log", data);
-  if (!s.ok()) return ctx.Fail(s);
   const Config* cfg = ctx.config();
+  Status s = CheckNotInUse(ctx, *cfg);
+  if (!s.ok()) return ctx.Fail(s.WithContext("restore refused"));
+  s = EventLog::Restore(dir + "/log", data);
+  if (!s.ok()) return ctx.Fail(s);
   if (cfg->mail.kind == MailKind::kEmbedded && fs::exists(dir + "/mail")) {
     s = EmbeddedMailDirectory::Restore(dir + "/mail", EmbeddedMailDirectory::DirFor(*cfg));
     if (!s.ok()) return ctx.Fail(s);

@@ -14,7 +14,7 @@ namespace dirledger::cli {
 int RunExport(CliContext& ctx, const ExportOptions& o) {
   const Side side = o.side == "mail" ? Side::kMail : Side::kLdap;
   EventLog* log = ctx.OpenLog(/*read_only=*/true);
-  if (!log) return kExitFailure;
+  if (!log) return ctx.OpenFailedExit();
   auto emit = [&](const ObjectState& obj) {
     if (o.format == "json") {
       CliContext::JsonLine(nlohmann::json{{"side", SideName(obj.side)},
@@ -42,31 +42,37 @@ int RunExport(CliContext& ctx, const ExportOptions& o) {
     std::cout << out;
     return true;
   };
+  // --at is checked before anything is printed.
+  std::uint64_t seq = 0;
+  if (!o.at.empty()) {
+    std::int64_t t;
+    Status s = ParseSeqOrTime(o.at, &seq, &t);
+    if (!s.ok()) return ctx.Fail(s);
+    if (!seq) {
+      auto at = SeqAtTime(*log, t, /*first_after=*/false);
+      if (!at.ok()) return ctx.Fail(at.status());
+      seq = *at;
+    }
+    if (seq == 0 || seq > log->last_seq())
+      return ctx.Fail(Status::InvalidArgument(
+          "--at " + o.at + ": give a sequence between 1 and " +
+          std::to_string(log->last_seq()) + ", or a time within the log"));
+  }
   if (o.format == "ldif")
     std::cout << "version: 1\n# dirledger export of the " << SideName(side)
-              << " side" << (o.at.empty() ? "" : " as of " + o.at) << "\n\n";
+              << " side"
+              << (o.at.empty() ? "" : " as of sequence " + std::to_string(seq))
+              << "\n\n";
   if (o.at.empty()) {
     Status s = log->projection().ForEachObject(side, emit);
     if (!s.ok()) return ctx.Fail(s);
     return kExitOk;
   }
-  std::uint64_t seq;
-  std::int64_t t;
-  Status s = ParseSeqOrTime(o.at, &seq, &t);
-  if (!s.ok()) return ctx.Fail(s);
-  if (!seq) {
-    auto at = SeqAtTime(*log, t, /*first_after=*/false);
-    if (!at.ok()) return ctx.Fail(at.status());
-    seq = *at;
-  }
-  if (seq > log->last_seq())
-    return ctx.Fail(Status::InvalidArgument(
-        "--at " + o.at + ": the log ends at " + std::to_string(log->last_seq())));
   ReplayOptions ro;
   ro.until = seq;
   ro.compare = false;
   Replayer replayer(ro);
-  s = ReplayLog(*log, &replayer, seq, false);
+  Status s = ReplayLog(*log, &replayer, seq, false);
   if (!s.ok()) return ctx.Fail(s);
   s = replayer.projection().ForEachObject(side, emit);
   if (!s.ok()) return ctx.Fail(s);

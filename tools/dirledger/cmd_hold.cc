@@ -10,7 +10,7 @@ namespace dirledger::cli {
 
 int RunHold(CliContext& ctx, const std::string& hold_id, bool approve) {
   EventLog* log = ctx.OpenLog(/*read_only=*/false);
-  if (!log) return kExitFailure;
+  if (!log) return ctx.OpenFailedExit();
   auto hold = log->projection().GetHold(hold_id);
   if (!hold) {
     std::vector<std::string> open;

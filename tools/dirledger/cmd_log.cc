@@ -70,7 +70,7 @@ int RunLog(CliContext& ctx, const LogOptions& o) {
     return kExitUsage;
   }
   EventLog* log = ctx.OpenLog(/*read_only=*/true);
-  if (!log) return kExitFailure;
+  if (!log) return ctx.OpenFailedExit();
   std::uint64_t from = 1, to = log->last_seq();
   if (!o.since.empty()) {
     Status s = Bound(*log, o.since, true, &from);
@@ -114,7 +114,7 @@ int RunLog(CliContext& ctx, const LogOptions& o) {
 
 int RunExplain(CliContext& ctx, const ExplainOptions& o) {
   EventLog* log = ctx.OpenLog(/*read_only=*/true);
-  if (!log) return kExitFailure;
+  if (!log) return ctx.OpenFailedExit();
   std::set<std::uint64_t> seqs;
   std::set<std::string> ids;
   Status s = ObjectSeqs(*log, o.id, &seqs, &ids);

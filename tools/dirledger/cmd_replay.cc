@@ -6,6 +6,7 @@
 // compares the stored projection with the replayed one.
 #include <iostream>
 
+#include "codecs/sha256.h"
 #include "replay/decision_text.h"
 #include "replay/what_if.h"
 #include "tools/dirledger/commands.h"
@@ -51,7 +52,7 @@ void PrintObjects(const InMemoryProjection& p, bool json) {
 
 int RunReplay(CliContext& ctx, const ReplayCliOptions& o) {
   EventLog* log = ctx.OpenLog(/*read_only=*/true);
-  if (!log) return kExitFailure;
+  if (!log) return ctx.OpenFailedExit();
   std::uint64_t until = 0;
   if (!o.until.empty()) {
     std::int64_t t;
@@ -139,8 +140,16 @@ int RunReplay(CliContext& ctx, const ReplayCliOptions& o) {
 }
 
 int RunVerify(CliContext& ctx, const VerifyOptions& o) {
+  const std::string expected = AsciiLower(o.expect_head);
+  if (!expected.empty() &&
+      (expected.size() != 64 ||
+       expected.find_first_not_of("0123456789abcdef") != std::string::npos))
+    return ctx.Fail(Status::InvalidArgument(
+        "--expect-head " + o.expect_head +
+        ": give the 64 hex digits of a head sha256 shown by `dirledger "
+        "status`"));
   EventLog* log = ctx.OpenLog(/*read_only=*/true);
-  if (!log) return kExitFailure;
+  if (!log) return ctx.OpenFailedExit();
   ChainReport report;
   Status s = log->VerifyChain(&report, [](std::uint64_t seq) {
     std::cerr << "verify: " << seq << " records checked\n";
@@ -150,14 +159,32 @@ int RunVerify(CliContext& ctx, const VerifyOptions& o) {
               << s.message() << "\n";
     return kExitFailure;
   }
-  if (!o.expect_head.empty() && AsciiLower(o.expect_head) != report.head_hash) {
-    std::cout << "verify: FAILED: the log head is " << report.head_hash
-              << ", not the expected " << o.expect_head
-              << " (the log was rewritten or is not the one recorded)\n";
-    return kExitFailure;
-  }
   std::cout << "verify: hash chain OK, " << report.records
             << " records, head sha256 " << report.head_hash << "\n";
+  if (!expected.empty()) {
+    // The head recorded earlier must still be in the chain: the head now,
+    // or the predecessor hash some later record carries.
+    std::uint64_t at = expected == report.head_hash ? log->last_seq() : 0;
+    if (!at) {
+      s = log->Scan(2, log->last_seq(), [&](const Event& e, const Decision*) {
+        if (HexEncode(e.prev_hash) == expected) at = e.seq - 1;
+        return at == 0;
+      });
+      if (!s.ok()) {
+        std::cout << "verify: FAILED: " << s.message() << "\n";
+        return kExitFailure;
+      }
+    }
+    if (!at) {
+      std::cout << "verify: FAILED: no record of this log has the head "
+                << expected << " recorded earlier: the log was rewritten, "
+                << "or it is not the one recorded\n";
+      return kExitFailure;
+    }
+    std::cout << "verify: the head recorded earlier is record " << at
+              << " of this chain; " << log->last_seq() - at
+              << " records were appended since\n";
+  }
 
   Replayer replayer;
   s = ReplayLog(*log, &replayer, 0, true);

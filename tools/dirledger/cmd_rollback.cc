@@ -26,7 +26,7 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
   const Config* cfg = ctx.config();
   if (!cfg) return kExitUsage;
   EventLog* log = ctx.OpenLog(/*read_only=*/o.dry_run);
-  if (!log) return kExitFailure;
+  if (!log) return ctx.OpenFailedExit();
   std::uint64_t seq;
   std::int64_t t;
   s = ParseSeqOrTime(o.to, &seq, &t);

@@ -66,7 +66,7 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   auto rules = RuleSet::Compile(*cfg);
   if (!rules.ok()) return ctx.Fail(rules.status());
   EventLog* log = ctx.OpenLog(/*read_only=*/false);
-  if (!log) return kExitFailure;
+  if (!log) return ctx.OpenFailedExit();
   InstallSignals();
 
   ConnectorSetOptions copts;

@@ -55,7 +55,7 @@ std::int64_t CsnTime(const std::string& cookie) {
 
 int RunStatus(CliContext& ctx, const StatusOptions& o) {
   EventLog* log = ctx.OpenLog(/*read_only=*/true);
-  if (!log) return kExitFailure;
+  if (!log) return ctx.OpenFailedExit();
   const Config* cfg = ctx.config();
   using nlohmann::json;
   const std::string head = HexEncode(log->head_hash());
@@ -130,8 +130,17 @@ int RunStatus(CliContext& ctx, const StatusOptions& o) {
                                 {"reason", h.hold.reason}});
     } else {
       std::cout << "  " << h.hold.hold_id << " (seq " << h.seq << ", "
-                << h.hold.source << "): " << h.hold.reason << "\n"
-                << "    `dirledger approve " << h.hold.hold_id
+                << h.hold.source << "): " << h.hold.reason << "\n";
+      // What approving would delete: the operator decides on this list.
+      constexpr size_t kShown = 10;
+      for (size_t i = 0; i < h.hold.deletes.size() && i < kShown; ++i) {
+        const auto& r = h.hold.deletes[i];
+        std::cout << "    delete " << (r.dn.empty() ? r.id : r.dn) << "\n";
+      }
+      if (h.hold.deletes.size() > kShown)
+        std::cout << "    ... and " << h.hold.deletes.size() - kShown
+                  << " more (`dirledger status --json` lists them all)\n";
+      std::cout << "    `dirledger approve " << h.hold.hold_id
                 << "` deletes them, `dirledger reject " << h.hold.hold_id
                 << "` keeps them\n";
     }

@@ -20,6 +20,40 @@ constexpr const char* kFooter =
     "3 held by the mass-delete guard.\nDocs: docs/operations.md, "
     "docs/audit.md, docs/configuration.md.";
 
+// CLI11 reports an unknown command word as "A subcommand is required";
+// this names the word and the commands there are instead. Returns 0, or
+// kExitUsage after printing.
+int CheckCommandWords(CLI::App& app, int argc, char** argv) {
+  CLI::App* at = &app;
+  std::string path = "dirledger";
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--") break;
+    if (word == "--config") {
+      ++i;
+      continue;
+    }
+    if (!word.empty() && word[0] == '-') continue;
+    const auto subs = at->get_subcommands([](CLI::App*) { return true; });
+    if (subs.empty()) break;  // a leaf command's own arguments follow
+    CLI::App* next = nullptr;
+    std::string names;
+    for (CLI::App* sub : subs) {
+      if (sub->get_name() == word) next = sub;
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!next) {
+      std::cerr << path << ": unknown command \"" << word
+                << "\"; the commands are: " << names
+                << "\nRun with --help for more information.\n";
+      return kExitUsage;
+    }
+    at = next;
+    path += " " + word;
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace dirledger::cli
 
@@ -79,8 +113,9 @@ int main(int argc, char** argv) {
   auto* verify = app.add_subcommand(
       "verify", "check the hash chain, every record, and replay determinism");
   verify->add_option("--expect-head", verify_o.expect_head,
-                     "fail unless the log head is this SHA-256 (hex), as "
-                     "recorded earlier from `status`");
+                     "a head sha256 recorded earlier from `status`: fail "
+                     "unless this log still holds it (the head now, or an "
+                     "earlier record of the chain)");
 
   ReplayCliOptions replay_o;
   auto* replay = app.add_subcommand(
@@ -173,6 +208,7 @@ int main(int argc, char** argv) {
   auto* mail_remove = mail->add_subcommand("remove", "delete an account or group");
   mail_remove->add_option("ADDRESS", mail_o.address, "name@domain")->required();
 
+  if (const int rc = CheckCommandWords(app, argc, argv)) return rc;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

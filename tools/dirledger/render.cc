@@ -138,7 +138,9 @@ json EventJson(const Event& e, const Decision* d) {
       j["link"] = json{{"ldap", d->link_ldap_id}, {"mail", d->link_mail_id}};
     if (!d->conflict_fields.empty()) {
       j["conflict_fields"] = d->conflict_fields;
-      j["winner"] = SideName(d->winner);
+      // An open conflict (no_change) has no winner.
+      if (d->outcome == Outcome::kConflictResolved)
+        j["winner"] = SideName(d->winner);
     }
   }
   std::visit(
@@ -156,7 +158,8 @@ json EventJson(const Event& e, const Decision* d) {
           if (!b.value_adds.empty()) j["value_adds"] = AttrsJson(b.value_adds);
           if (!b.value_deletes.empty())
             j["value_deletes"] = AttrsJson(b.value_deletes);
-          if (b.origin_intent) j["origin_intent"] = b.origin_intent;
+          if (b.origin_intent)
+            j["origin_intent"] = IntentIdText(b.origin_intent);
         } else if constexpr (std::is_same_v<B, CursorAdvance>) {
           j["source"] = b.source;
           j["cookie"] = ValueJson(b.cookie);
@@ -279,8 +282,11 @@ std::string EventBlock(const Event& e, const Decision* d) {
     if (!c->value_adds.empty()) out += AttrsText(c->value_adds, "      + ");
     if (!c->value_deletes.empty()) out += AttrsText(c->value_deletes, "      - ");
   }
-  if (const auto* h = std::get_if<DeleteHold>(&e.body))
+  if (const auto* h = std::get_if<DeleteHold>(&e.body)) {
     out += "    " + h->reason + "\n";
+    for (const auto& r : h->deletes)
+      out += "      delete " + ValueText(r.dn.empty() ? r.id : r.dn) + "\n";
+  }
   if (d) {
     out += "    rule " + d->rule + ": " + ValueText(d->reason) + "\n";
     if (!d->link_ldap_id.empty())
@@ -288,7 +294,9 @@ std::string EventBlock(const Event& e, const Decision* d) {
     if (!d->conflict_fields.empty()) {
       out += "    conflict on";
       for (const auto& f : d->conflict_fields) out += " " + f;
-      out += ", " + std::string(SideName(d->winner)) + " wins\n";
+      out += d->outcome == Outcome::kConflictResolved
+                 ? ", " + std::string(SideName(d->winner)) + " wins\n"
+                 : ", open: no side wins\n";
     }
     for (const Intent& i : d->intents) out += "    " + IntentText(i);
   }

@@ -1,0 +1,130 @@
+// End to end: rollback. A bad bulk change and new people are undone on both
+// sides: the plan (--dry-run) writes nothing, a plan deleting more than
+// delete_threshold needs --yes (exit 3 without), and the rollback is itself
+// rolled back.
+#include <catch2/catch.hpp>
+
+#include "tests/e2e/e2e_env.h"
+
+namespace dirledger::test {
+namespace {
+
+constexpr int kPort = 4154;
+
+std::string Uid(int i) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "user%06d", i);
+  return buf;
+}
+
+std::string Department(E2eEnv& env, int i) {
+  auto j = env.MailShow(Uid(i) + "@example.com");
+  return j.is_null() ? "<none>" : j.value("department", "");
+}
+
+TEST_CASE("rollback: plan, guard, apply, and undo", "[e2e][rollback]") {
+  E2eConfig config;
+  config.delete_threshold = 3;
+  E2eEnv env(kPort, 6, config);
+  CliRunner& dl = env.cli();
+  env.RunOnce();
+  const std::uint64_t good = env.LastSeq();
+
+  // A bad bulk change, and five new people.
+  for (int i = 1; i <= 4; ++i) env.LdapReplace(Uid(i), "ou", "Sales");
+  for (int i = 7; i <= 11; ++i) env.LdapAddPerson(Uid(i));
+  env.RunOnce();
+  REQUIRE(Department(env, 1) == "Sales");
+  REQUIRE(env.MailAddresses().size() == 11);
+  const std::uint64_t bad = env.LastSeq();
+
+  // --- the plan: 4 changes and 5 deletes a side; nothing written.
+  auto plan = dl.Run({"rollback", "--to", std::to_string(good), "--dry-run"});
+  INFO(plan.Describe());
+  REQUIRE(plan.exit_code == 0);
+  REQUIRE(Contains(plan.out, "rollback to sequence " + std::to_string(good)));
+  REQUIRE(Contains(plan.out, "ldap account " + PersonDn(Uid(1)) +
+                                 ": modify ou [Sales] -> [Engineering]"));
+  REQUIRE(Contains(plan.out, "dry run: nothing was written"));
+  REQUIRE(env.LastSeq() == bad);
+  REQUIRE(env.LdapValues("(uid=" + Uid(1) + ")", "ou") ==
+          std::vector<std::string>{"Sales"});
+
+  // --- the guard: 5 deletes per side > delete_threshold 3.
+  auto refused = dl.Run({"rollback", "--to", std::to_string(good)});
+  INFO(refused.Describe());
+  REQUIRE(refused.exit_code == 3);
+  REQUIRE(Contains(refused.err, "more than its delete_threshold 3"));
+  REQUIRE(Contains(refused.err, "--yes"));
+  REQUIRE(env.LastSeq() == bad);
+  REQUIRE(env.LdapExists("(uid=" + Uid(7) + ")"));
+
+  // One side of one domain can be planned alone.
+  auto mail_only = dl.Run({"rollback", "--to", std::to_string(good), "--side",
+                           "mail", "--domain", "example.com", "--dry-run"});
+  REQUIRE(mail_only.exit_code == 0);
+  REQUIRE_FALSE(Contains(mail_only.out, "ldap account"));
+  REQUIRE(Contains(mail_only.out, "mail account " + Uid(7) + "@example.com"));
+
+  // --- with --yes: both sides return to `good`.
+  auto done = dl.Run({"rollback", "--to", std::to_string(good), "--yes"});
+  INFO(done.Describe());
+  REQUIRE(done.exit_code == 0);
+  REQUIRE(Contains(done.out, "backup before the rollback: "));
+  REQUIRE(Contains(done.out, "0 failed"));
+  const std::string undo_marker = "to undo it: dirledger rollback --to ";
+  const size_t at = done.out.find(undo_marker);
+  REQUIRE(at != std::string::npos);
+  const std::string undo_to =
+      done.out.substr(at + undo_marker.size(),
+                      done.out.find('\n', at) - at - undo_marker.size());
+  env.RunOnce();
+  for (int i = 1; i <= 4; ++i) {
+    REQUIRE(env.LdapValues("(uid=" + Uid(i) + ")", "ou") ==
+            std::vector<std::string>{"Engineering"});
+    REQUIRE(Department(env, i) == "Engineering");
+  }
+  for (int i = 7; i <= 11; ++i) {
+    REQUIRE_FALSE(env.LdapExists("(uid=" + Uid(i) + ")"));
+    REQUIRE(env.MailShow(Uid(i) + "@example.com").is_null());
+  }
+  auto op = Where(dl.Run({"log", "--json"}).Json(), "kind", "operator");
+  REQUIRE(op.size() == 1);
+  REQUIRE(op[0]["action"] == "rollback");
+  REQUIRE(op[0]["to_seq"] == good);
+  REQUIRE(dl.Run({"verify"}).exit_code == 0);
+
+  // --- the rollback rolled back: the bulk change and the people return.
+  auto undo = dl.Run({"rollback", "--to", undo_to, "--yes"});
+  INFO(undo.Describe());
+  REQUIRE(undo.exit_code == 0);
+  env.RunOnce();
+  for (int i = 1; i <= 4; ++i) {
+    REQUIRE(env.LdapValues("(uid=" + Uid(i) + ")", "ou") ==
+            std::vector<std::string>{"Sales"});
+    REQUIRE(Department(env, i) == "Sales");
+  }
+  for (int i = 7; i <= 11; ++i) {
+    REQUIRE(env.LdapExists("(uid=" + Uid(i) + ")"));
+    REQUIRE(env.MailShow(Uid(i) + "@example.com")["title"] == "Engineer");
+  }
+  // The people are back as new LDAP entries (new entryUUIDs, same DNs):
+  // the state is that of `bad` again, and a rollback to it has nothing to
+  // do (it must not delete the entries and create them once more).
+  auto same = dl.Run({"rollback", "--to", std::to_string(bad), "--dry-run"});
+  INFO(same.Describe());
+  REQUIRE(same.exit_code == 0);
+  REQUIRE(Contains(same.out, "nothing to do"));
+  auto nothing =
+      dl.Run({"rollback", "--to", std::to_string(env.LastSeq()), "--dry-run"});
+  REQUIRE(nothing.exit_code == 0);
+  REQUIRE(Contains(nothing.out, "nothing to do"));
+  auto outside = dl.Run({"rollback", "--to", "999999"});
+  REQUIRE(outside.exit_code == 2);
+  auto v = dl.Run({"verify"});
+  INFO(v.Describe());
+  REQUIRE(v.exit_code == 0);
+}
+
+}  // namespace
+}  // namespace dirledger::test
