@@ -81,9 +81,10 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.IsNotFound()) return Status::NotFound(msg);
   if (s.IsCorruption()) return Status::Corruption(msg);
   if (s.IsIOError() && s.ToString().find("No space") != std::string::npos)
-    return Status::IOError(msg + " (the disk under the data dir is full; "
-                                 "free space and run again, nothing was "
-                                 "written)");
+    return Status::IOError(msg +
+                           " (the disk under the data dir is full; "
+                           "free space and run again, nothing was "
+                           "written)");
   if (s.IsIOError()) return Status::IOError(msg);
   if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
   return Status::IOError(msg);
@@ -222,10 +223,10 @@ LogTransaction::LogTransaction(EventLog* log)
     : log_(log),
       batch_(std::make_unique<rocksdb::WriteBatchWithIndex>(
           rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true)),
-      state_kv_(std::make_unique<Kv>(log->db_.get(), batch_.get(),
-                                     log->state_cf_)),
-      links_kv_(std::make_unique<Kv>(log->db_.get(), batch_.get(),
-                                     log->links_cf_)),
+      state_kv_(
+          std::make_unique<Kv>(log->db_.get(), batch_.get(), log->state_cf_)),
+      links_kv_(
+          std::make_unique<Kv>(log->db_.get(), batch_.get(), log->links_cf_)),
       projection_(
           std::make_unique<ProjectionStore>(state_kv_.get(), links_kv_.get())) {
   std::lock_guard<std::mutex> l(log->mu_);
@@ -250,10 +251,9 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
         "event sequence " + std::to_string(event->seq) + " is not the next (" +
         std::to_string(next_seq_) + ")");
   if (decision && decision->seq != event->seq)
-    return Status::InvalidArgument("decision for sequence " +
-                                   std::to_string(decision->seq) +
-                                   " given with event " +
-                                   std::to_string(event->seq));
+    return Status::InvalidArgument(
+        "decision for sequence " + std::to_string(decision->seq) +
+        " given with event " + std::to_string(event->seq));
   event->time_us = log_->options_.clock->NowMicros();
   event->prev_hash = head_hash_;
   thread_local EventEncoder encoder;
@@ -280,11 +280,11 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
   if (const auto* c = std::get_if<ObservedChange>(&event->body))
     ids.push_back(c->id);
   if (const auto* c = std::get_if<ConfigChange>(&event->body)) {
-    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
-        raw->Put(log_->meta_cf_,
-                 std::string(kMetaConfigPrefix) + SeqKey(event->seq),
-                 c->sha256),
-        "config history write"));
+    DIRLEDGER_RETURN_IF_ERROR(
+        FromRocks(raw->Put(log_->meta_cf_,
+                           std::string(kMetaConfigPrefix) + SeqKey(event->seq),
+                           c->sha256),
+                  "config history write"));
   }
   std::sort(ids.begin(), ids.end(), [](std::string_view a, std::string_view b) {
     return CompareIgnoreCase(a, b) < 0;
@@ -315,8 +315,9 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
 
 void LogTransaction::PutCursor(std::string_view source,
                                std::string_view cookie) {
-  batch_->GetWriteBatch()->Put(log_->cursors_cf_, rocksdb::Slice(source.data(), source.size()),
-              rocksdb::Slice(cookie.data(), cookie.size()));
+  batch_->GetWriteBatch()->Put(log_->cursors_cf_,
+                               rocksdb::Slice(source.data(), source.size()),
+                               rocksdb::Slice(cookie.data(), cookie.size()));
 }
 
 Status LogTransaction::Commit() {
@@ -340,8 +341,8 @@ Status LogTransaction::Commit() {
   }
   rocksdb::WriteOptions wo;
   wo.sync = log_->options_.sync;
-  DIRLEDGER_RETURN_IF_ERROR(FromRocks(
-      log_->db_->Write(wo, batch_->GetWriteBatch()), "log commit"));
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(log_->db_->Write(wo, batch_->GetWriteBatch()), "log commit"));
   std::lock_guard<std::mutex> l(log_->mu_);
   log_->last_seq_ = next_seq_ - 1;
   log_->head_hash_ = head_hash_;
@@ -444,10 +445,10 @@ Status EventLog::Load() {
   if (s.IsNotFound()) {
     if (options_.read_only)
       return Status::Corruption("log in " + dir_ + " has no format version");
-    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
-        db_->Put(rocksdb::WriteOptions(), meta_cf_, kMetaFormat,
-                 std::to_string(kLogFormatVersion)),
-        "writing the format version"));
+    DIRLEDGER_RETURN_IF_ERROR(
+        FromRocks(db_->Put(rocksdb::WriteOptions(), meta_cf_, kMetaFormat,
+                           std::to_string(kLogFormatVersion)),
+                  "writing the format version"));
   } else if (!s.ok()) {
     return FromRocks(s, "reading the format version");
   } else if (v != std::to_string(kLogFormatVersion)) {
@@ -531,8 +532,8 @@ Status EventLog::Scan(std::uint64_t from, std::uint64_t to,
     if (it->key().size() != 8)
       return Status::Corruption("log key of " +
                                 std::to_string(it->key().size()) + " bytes");
-    const std::uint64_t seq = GetBigEndian64(
-        std::string_view(it->key().data(), it->key().size()));
+    const std::uint64_t seq =
+        GetBigEndian64(std::string_view(it->key().data(), it->key().size()));
     if (seq > to) break;
     if (seq != expect)
       return Status::Corruption("log record " + std::to_string(expect) +
@@ -540,9 +541,9 @@ Status EventLog::Scan(std::uint64_t from, std::uint64_t to,
                                 ")");
     ++expect;
     std::string_view payload;
-    DIRLEDGER_RETURN_IF_ERROR(CheckedPayload(
-        std::string_view(it->value().data(), it->value().size()), seq, &payload,
-        nullptr));
+    DIRLEDGER_RETURN_IF_ERROR(
+        CheckedPayload(std::string_view(it->value().data(), it->value().size()),
+                       seq, &payload, nullptr));
     DIRLEDGER_RETURN_IF_ERROR(DecodeEvent(payload, seq, &event));
     const Decision* dp = nullptr;
     while (dit->Valid() &&
@@ -569,8 +570,7 @@ Status EventLog::SeqsForObject(std::string_view id,
       db_->NewIterator(rocksdb::ReadOptions(), by_object_cf_));
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     std::string_view k(it->key().data(), it->key().size());
-    if (k.size() != prefix.size() + 8 ||
-        k.substr(0, prefix.size()) != prefix)
+    if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix)
       break;
     out->push_back(GetBigEndian64(k.substr(prefix.size())));
   }
@@ -606,7 +606,8 @@ Status EventLog::GetSourceStatus(std::string_view source,
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), meta_cf_,
                     std::string(kMetaSourcePrefix) + std::string(source), &v);
-  if (s.IsNotFound()) return Status::NotFound("no status for " + std::string(source));
+  if (s.IsNotFound())
+    return Status::NotFound("no status for " + std::string(source));
   DIRLEDGER_RETURN_IF_ERROR(FromRocks(s, "reading source status"));
   if (!DecodeSourceStatus(source, v, out))
     return Status::Corruption("source status of " + std::string(source) +
@@ -623,9 +624,9 @@ Status EventLog::ForEachSourceStatus(
     std::string_view k(it->key().data(), it->key().size());
     if (k.substr(0, prefix.size()) != prefix) break;
     SourceStatus s;
-    if (DecodeSourceStatus(k.substr(prefix.size()),
-                           std::string_view(it->value().data(), it->value().size()),
-                           &s))
+    if (DecodeSourceStatus(
+            k.substr(prefix.size()),
+            std::string_view(it->value().data(), it->value().size()), &s))
       fn(s);
   }
   return FromRocks(it->status(), "reading source status");
@@ -645,10 +646,11 @@ Status EventLog::NoteSourceContact(std::string_view source,
     s.last_error = std::string(error);
     s.last_error_us = now;
   }
-  return FromRocks(db_->Put(rocksdb::WriteOptions(), meta_cf_,
-                            std::string(kMetaSourcePrefix) + std::string(source),
-                            EncodeSourceStatus(s)),
-                   "writing source status");
+  return FromRocks(
+      db_->Put(rocksdb::WriteOptions(), meta_cf_,
+               std::string(kMetaSourcePrefix) + std::string(source),
+               EncodeSourceStatus(s)),
+      "writing source status");
 }
 
 Status EventLog::ForEachCursor(
@@ -662,7 +664,8 @@ Status EventLog::ForEachCursor(
 }
 
 Status EventLog::VerifyChain(
-    ChainReport* report, const std::function<void(std::uint64_t)>& progress) const {
+    ChainReport* report,
+    const std::function<void(std::uint64_t)>& progress) const {
   *report = ChainReport{};
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
@@ -679,20 +682,19 @@ Status EventLog::VerifyChain(
       return bad(expect, "log record " + std::to_string(expect) +
                              ": a key of " + std::to_string(it->key().size()) +
                              " bytes was inserted");
-    const std::uint64_t seq = GetBigEndian64(
-        std::string_view(it->key().data(), it->key().size()));
+    const std::uint64_t seq =
+        GetBigEndian64(std::string_view(it->key().data(), it->key().size()));
     if (seq != expect)
-      return bad(expect, seq > expect
-                             ? "log record " + std::to_string(expect) +
-                                   " is missing (next is " +
-                                   std::to_string(seq) + ")"
-                             : "log record " + std::to_string(seq) +
-                                   " is out of order");
+      return bad(expect, seq > expect ? "log record " + std::to_string(expect) +
+                                            " is missing (next is " +
+                                            std::to_string(seq) + ")"
+                                      : "log record " + std::to_string(seq) +
+                                            " is out of order");
     std::string_view payload;
     std::string digest;
-    Status s = CheckedPayload(
-        std::string_view(it->value().data(), it->value().size()), seq,
-        &payload, &digest);
+    Status s =
+        CheckedPayload(std::string_view(it->value().data(), it->value().size()),
+                       seq, &payload, &digest);
     if (!s.ok()) return bad(seq, s.message());
     Event event;
     s = DecodeEvent(payload, seq, &event);
@@ -742,9 +744,9 @@ Status EventLog::Checkpoint(const std::string& backup_dir) const {
   DIRLEDGER_RETURN_IF_ERROR(
       FromRocks(rocksdb::Checkpoint::Create(db_.get(), &cp), "checkpoint"));
   std::unique_ptr<rocksdb::Checkpoint> holder(cp);
-  DIRLEDGER_RETURN_IF_ERROR(FromRocks(
-      cp->CreateCheckpoint(backup_dir, /*log_size_for_flush=*/0),
-      "checkpoint into " + backup_dir));
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(cp->CreateCheckpoint(backup_dir, /*log_size_for_flush=*/0),
+                "checkpoint into " + backup_dir));
   ::chmod(backup_dir.c_str(), 0700);
   return Status::Ok();
 }
@@ -769,8 +771,8 @@ Status EventLog::Restore(const std::string& backup_dir,
   fs::remove_all(staging, ec);
   fs::copy(backup_dir, staging, fs::copy_options::recursive, ec);
   if (ec)
-    return Status::IOError("copying " + backup_dir + " to " +
-                           staging.string() + ": " + ec.message());
+    return Status::IOError("copying " + backup_dir + " to " + staging.string() +
+                           ": " + ec.message());
   const fs::path old = target.string() + ".replaced";
   fs::remove_all(old, ec);
   if (fs::exists(target)) {
@@ -797,7 +799,8 @@ Status EventLog::ClearProjection() {
   for (auto* cf : {state_cf_, links_cf_}) {
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions(), cf));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(cf, it->key());
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      batch.Delete(cf, it->key());
     DIRLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "clearing projection"));
   }
   rocksdb::WriteOptions wo;

@@ -54,9 +54,9 @@ Clock* SystemClock();
 struct LogOptions {
   bool create_if_missing = true;
   bool read_only = false;
-  bool sync = true;              // fsync the WAL on every commit
+  bool sync = true;  // fsync the WAL on every commit
   std::size_t block_cache_mb = 64;
-  Clock* clock = nullptr;        // nullptr = SystemClock()
+  Clock* clock = nullptr;  // nullptr = SystemClock()
 };
 
 constexpr std::uint32_t kLogFormatVersion = 1;
@@ -162,7 +162,8 @@ class EventLog {
   Status Scan(std::uint64_t from, std::uint64_t to, const VisitFn& fn) const;
 
   // Sequences of the events indexed under `id` (case-insensitive), ascending.
-  Status SeqsForObject(std::string_view id, std::vector<std::uint64_t>* out) const;
+  Status SeqsForObject(std::string_view id,
+                       std::vector<std::uint64_t>* out) const;
 
   Status GetCursor(std::string_view source, std::string* cookie) const;
 
@@ -191,8 +192,9 @@ class EventLog {
   // prev_hash against its predecessor, the stored head against the last
   // record. OK with report->first_bad_seq == 0 when intact; otherwise a
   // Corruption status naming the first bad sequence.
-  Status VerifyChain(ChainReport* report,
-                     const std::function<void(std::uint64_t)>& progress = {}) const;
+  Status VerifyChain(
+      ChainReport* report,
+      const std::function<void(std::uint64_t)>& progress = {}) const;
 
   // Checkpoint of the whole database into `backup_dir` (must not exist).
   Status Checkpoint(const std::string& backup_dir) const;

@@ -67,18 +67,18 @@ TEST_CASE("append, scan, reopen", "[log]") {
   REQUIRE(log->GetCursor("corp/syncrepl", &cookie).ok());
   CHECK(cookie == "c2");
   std::vector<std::uint64_t> seqs;
-  REQUIRE(log->Scan(3, 6, [&](const Event& e, const Decision* d) {
-                 seqs.push_back(e.seq);
-                 CHECK(d != nullptr);
-                 CHECK(d->seq == e.seq);
-                 return true;
-               })
+  REQUIRE(log->Scan(3, 6,
+                    [&](const Event& e, const Decision* d) {
+                      seqs.push_back(e.seq);
+                      CHECK(d != nullptr);
+                      CHECK(d->seq == e.seq);
+                      return true;
+                    })
               .ok());
   CHECK(seqs == std::vector<std::uint64_t>{3, 4, 5, 6});
   Event e;
   REQUIRE(log->ReadEvent(12, &e).ok());
-  CHECK(std::get<ObservedChange>(e.body).id ==
-        testing::PersonChange(12).id);
+  CHECK(std::get<ObservedChange>(e.body).id == testing::PersonChange(12).id);
   ChainReport report;
   REQUIRE(log->VerifyChain(&report).ok());
   CHECK(report.records == 15);
@@ -95,8 +95,9 @@ TEST_CASE("events are indexed by id and DN, case-insensitively", "[log]") {
   REQUIRE(log->SeqsForObject(testing::PersonChange(2).id, &seqs).ok());
   CHECK(seqs == std::vector<std::uint64_t>{2, 4});
   seqs.clear();
-  REQUIRE(log->SeqsForObject("UID=user000002,ou=people,dc=example,dc=com", &seqs)
-              .ok());
+  REQUIRE(
+      log->SeqsForObject("UID=user000002,ou=people,dc=example,dc=com", &seqs)
+          .ok());
   CHECK(seqs.size() == 2);
 }
 
@@ -216,11 +217,15 @@ TEST_CASE("a flipped byte anywhere in a record is found, naming it",
   CHECK(log->VerifyChain(&report).ok());
 }
 
-TEST_CASE("removed, reordered and inserted records are found", "[log][tamper]") {
+TEST_CASE("removed, reordered and inserted records are found",
+          "[log][tamper]") {
   FixedClock clock;
   SECTION("removed in the middle") {
     test::TempDir tmp;
-    { auto log = OpenLog(tmp.path(), &clock); AppendPeople(log.get(), 1, 10, "c"); }
+    {
+      auto log = OpenLog(tmp.path(), &clock);
+      AppendPeople(log.get(), 1, 10, "c");
+    }
     REQUIRE(test::DeleteLogRecord(tmp.path(), 4).ok());
     auto log = OpenLog(tmp.path(), &clock);
     ChainReport r;
@@ -229,7 +234,10 @@ TEST_CASE("removed, reordered and inserted records are found", "[log][tamper]") 
   }
   SECTION("removed at the end") {
     test::TempDir tmp;
-    { auto log = OpenLog(tmp.path(), &clock); AppendPeople(log.get(), 1, 10, "c"); }
+    {
+      auto log = OpenLog(tmp.path(), &clock);
+      AppendPeople(log.get(), 1, 10, "c");
+    }
     REQUIRE(test::DeleteLogRecord(tmp.path(), 10).ok());
     auto log = OpenLog(tmp.path(), &clock);
     ChainReport r;
@@ -238,7 +246,10 @@ TEST_CASE("removed, reordered and inserted records are found", "[log][tamper]") 
   }
   SECTION("two records swapped") {
     test::TempDir tmp;
-    { auto log = OpenLog(tmp.path(), &clock); AppendPeople(log.get(), 1, 10, "c"); }
+    {
+      auto log = OpenLog(tmp.path(), &clock);
+      AppendPeople(log.get(), 1, 10, "c");
+    }
     std::string a, b;
     {
       auto log = OpenLog(tmp.path(), &clock);
@@ -254,7 +265,10 @@ TEST_CASE("removed, reordered and inserted records are found", "[log][tamper]") 
   }
   SECTION("a forged record replaces a real one") {
     test::TempDir tmp;
-    { auto log = OpenLog(tmp.path(), &clock); AppendPeople(log.get(), 1, 10, "c"); }
+    {
+      auto log = OpenLog(tmp.path(), &clock);
+      AppendPeople(log.get(), 1, 10, "c");
+    }
     // A well-formed record with a correct own digest but the wrong chain.
     Event forged;
     forged.seq = 6;
@@ -269,9 +283,15 @@ TEST_CASE("removed, reordered and inserted records are found", "[log][tamper]") 
   }
   SECTION("a record appended behind the head's back") {
     test::TempDir tmp;
-    { auto log = OpenLog(tmp.path(), &clock); AppendPeople(log.get(), 1, 10, "c"); }
+    {
+      auto log = OpenLog(tmp.path(), &clock);
+      AppendPeople(log.get(), 1, 10, "c");
+    }
     std::string raw;
-    { auto log = OpenLog(tmp.path(), &clock); REQUIRE(log->ReadRaw(10, &raw).ok()); }
+    {
+      auto log = OpenLog(tmp.path(), &clock);
+      REQUIRE(log->ReadRaw(10, &raw).ok());
+    }
     REQUIRE(test::OverwriteLogRecord(tmp.path(), 11, raw).ok());
     auto log = OpenLog(tmp.path(), &clock);
     ChainReport r;
@@ -288,9 +308,9 @@ TEST_CASE("a second opener of a data dir is refused clearly", "[log]") {
   REQUIRE(pid >= 0);
   if (pid == 0) {
     auto second = EventLog::Open(tmp.path(), LogOptions{});
-    const bool clear = !second.ok() &&
-                       second.status().message().find("in use by another") !=
-                           std::string::npos;
+    const bool clear =
+        !second.ok() && second.status().message().find("in use by another") !=
+                            std::string::npos;
     _exit(clear ? 0 : 1);
   }
   int status = 0;
@@ -347,8 +367,10 @@ TEST_CASE("projection writes commit with the events", "[log]") {
     o.dn = "uid=a";
     REQUIRE((*txn)->projection().Apply(PutObject{o}).ok());
     // The transaction sees its own write; the log does not yet.
-    CHECK((*txn)->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u1"));
-    CHECK_FALSE(log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u1"));
+    CHECK((*txn)->projection().GetObject(Side::kLdap, ObjectKind::kAccount,
+                                         "u1"));
+    CHECK_FALSE(
+        log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u1"));
     Event e;
     e.seq = (*txn)->NextSeq();
     e.body = CursorAdvance{"s", "c"};
@@ -357,7 +379,8 @@ TEST_CASE("projection writes commit with the events", "[log]") {
   }
   CHECK(*log->projection().FindIdByDn(Side::kLdap, "uid=a") == "u1");
   REQUIRE(log->ClearProjection().ok());
-  CHECK_FALSE(log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u1"));
+  CHECK_FALSE(
+      log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u1"));
 }
 
 }  // namespace dirledger
