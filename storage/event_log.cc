@@ -219,23 +219,34 @@ class LogTransaction::Kv : public KvStore {
 
 // ---- LogTransaction -------------------------------------------------------
 
-LogTransaction::LogTransaction(EventLog* log)
-    : log_(log),
-      batch_(std::make_unique<rocksdb::WriteBatchWithIndex>(
-          rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true)),
-      state_kv_(
-          std::make_unique<Kv>(log->db_.get(), batch_.get(), log->state_cf_)),
-      links_kv_(
-          std::make_unique<Kv>(log->db_.get(), batch_.get(), log->links_cf_)),
-      projection_(
-          std::make_unique<ProjectionStore>(state_kv_.get(), links_kv_.get())) {
+LogTransaction::LogTransaction(EventLog* log) : log_(log) {
   std::lock_guard<std::mutex> l(log->mu_);
+  // The batch of the previous transaction, emptied, keeps its memory: a
+  // refresh appends thousands of batches of about a megabyte each, and
+  // growing a fresh one every time (copies, page faults) cost more than
+  // writing it.
+  batch_ = std::move(log->spare_batch_);
+  if (!batch_)
+    batch_ = std::make_unique<rocksdb::WriteBatchWithIndex>(
+        rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  state_kv_ =
+      std::make_unique<Kv>(log->db_.get(), batch_.get(), log->state_cf_);
+  links_kv_ =
+      std::make_unique<Kv>(log->db_.get(), batch_.get(), log->links_cf_);
+  projection_ =
+      std::make_unique<ProjectionStore>(state_kv_.get(), links_kv_.get());
   next_seq_ = log->last_seq_ + 1;
   head_hash_ = log->head_hash_;
 }
 
 LogTransaction::~LogTransaction() {
+  // Batches that grew very large (a huge hold, a restore) are not kept.
+  constexpr std::size_t kKeepBytes = 64u << 20;
+  const bool keep =
+      batch_ && batch_->GetWriteBatch()->GetDataSize() <= kKeepBytes;
+  if (keep) batch_->Clear();
   std::lock_guard<std::mutex> l(log_->mu_);
+  if (keep) log_->spare_batch_ = std::move(batch_);
   log_->in_transaction_ = false;
 }
 
@@ -258,16 +269,21 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
   event->prev_hash = head_hash_;
   thread_local EventEncoder encoder;
   std::string_view payload = encoder.Encode(*event);
-  thread_local std::string value;
-  value.assign(payload);
-  std::string digest = Sha256(payload);
-  value += digest;
+  char digest[kSha256Size];
+  Sha256(payload, digest);
   const std::string key = SeqKey(event->seq);
   // Records nobody reads back within the transaction go into the batch
   // directly, bypassing its read index (which only the projection needs).
+  // The stored value is the payload followed by its digest.
   rocksdb::WriteBatch* raw = batch_->GetWriteBatch();
+  const rocksdb::Slice key_slice(key);
+  const rocksdb::Slice value_parts[] = {
+      rocksdb::Slice(payload.data(), payload.size()),
+      rocksdb::Slice(digest, kSha256Size)};
   DIRLEDGER_RETURN_IF_ERROR(
-      FromRocks(raw->Put(log_->log_cf_, key, value), "log write"));
+      FromRocks(raw->Put(log_->log_cf_, rocksdb::SliceParts(&key_slice, 1),
+                         rocksdb::SliceParts(value_parts, 2)),
+                "log write"));
   if (decision) {
     thread_local DecisionEncoder dec_encoder;
     std::string_view d = dec_encoder.Encode(*decision);
@@ -307,7 +323,7 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
     it->second.last_seq = event->seq;
     it->second.last_event_us = event->time_us;
   }
-  head_hash_ = std::move(digest);
+  head_hash_.assign(digest, kSha256Size);
   ++next_seq_;
   ++added_;
   return Status::Ok();

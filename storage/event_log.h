@@ -232,6 +232,8 @@ class EventLog {
   std::unique_ptr<ProjectionStore> projection_;
 
   mutable std::mutex mu_;
+  // The emptied batch of the last transaction, for the next (guarded by mu_).
+  std::unique_ptr<rocksdb::WriteBatchWithIndex> spare_batch_;
   std::mutex contact_mu_;
   std::uint64_t last_seq_ = 0;   // guarded by mu_
   std::string head_hash_;        // guarded by mu_

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <random>
@@ -121,6 +122,55 @@ TEST_CASE("a transaction that is not committed leaves nothing", "[log]") {
   CHECK(cookie == "c1");
   AppendPeople(log.get(), 3, 1, "c3");
   CHECK(log->last_seq() == 3);
+  // Nothing of the abandoned transaction comes along with the next one
+  // (transactions reuse one write batch).
+  REQUIRE(log->GetCursor("corp/syncrepl", &cookie).ok());
+  CHECK(cookie == "c3");
+  std::vector<std::uint64_t> seqs;
+  REQUIRE(log->SeqsForObject(testing::PersonChange(9).id, &seqs).ok());
+  CHECK(seqs.empty());
+  Event e;
+  REQUIRE(log->ReadEvent(3, &e).ok());
+  CHECK(std::get<ObservedChange>(e.body).id == testing::PersonChange(3).id);
+  ChainReport report;
+  CHECK(log->VerifyChain(&report).ok());
+}
+
+TEST_CASE("many transactions in a row index every event once", "[log]") {
+  test::TempDir tmp;
+  FixedClock clock;
+  auto log = OpenLog(tmp.path(), &clock);
+  // 30 transactions of 100 events over 40 people: each person's events
+  // spread over many batches, the index keys of a batch in no order.
+  for (int t = 0; t < 30; ++t) {
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    for (int i = 0; i < 100; ++i) {
+      Event e;
+      e.seq = (*txn)->NextSeq();
+      e.body = testing::PersonChange((i * 7 + t) % 40);
+      REQUIRE((*txn)->Add(&e, nullptr).ok());
+    }
+    REQUIRE((*txn)->Commit().ok());
+  }
+  std::vector<std::uint64_t> all;
+  for (int p = 0; p < 40; ++p) {
+    std::vector<std::uint64_t> seqs;
+    REQUIRE(log->SeqsForObject(testing::PersonChange(p).id, &seqs).ok());
+    CHECK(std::is_sorted(seqs.begin(), seqs.end()));
+    for (std::uint64_t seq : seqs) {
+      Event e;
+      REQUIRE(log->ReadEvent(seq, &e).ok());
+      CHECK(std::get<ObservedChange>(e.body).id == testing::PersonChange(p).id);
+    }
+    all.insert(all.end(), seqs.begin(), seqs.end());
+  }
+  std::sort(all.begin(), all.end());
+  CHECK(all.size() == 3000);
+  CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());
+  ChainReport report;
+  REQUIRE(log->VerifyChain(&report).ok());
+  CHECK(report.records == 3000);
 }
 
 TEST_CASE("sequences must be dense", "[log]") {
@@ -378,6 +428,30 @@ TEST_CASE("projection writes commit with the events", "[log]") {
     REQUIRE((*txn)->Commit().ok());
   }
   CHECK(*log->projection().FindIdByDn(Side::kLdap, "uid=a") == "u1");
+  {
+    // A projection write of a transaction that is dropped is gone, also for
+    // the next transaction (which reuses the write batch).
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    ObjectState o;
+    o.id = "u2";
+    o.dn = "uid=b";
+    REQUIRE((*txn)->projection().Apply(PutObject{o}).ok());
+  }
+  {
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    CHECK_FALSE((*txn)->projection().GetObject(Side::kLdap,
+                                               ObjectKind::kAccount, "u2"));
+    Event e;
+    e.seq = (*txn)->NextSeq();
+    e.body = CursorAdvance{"s", "c2"};
+    REQUIRE((*txn)->Add(&e, nullptr).ok());
+    REQUIRE((*txn)->Commit().ok());
+  }
+  CHECK_FALSE(
+      log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u2"));
+  CHECK_FALSE(log->projection().FindIdByDn(Side::kLdap, "uid=b"));
   REQUIRE(log->ClearProjection().ok());
   CHECK_FALSE(
       log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u1"));
