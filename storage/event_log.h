@@ -123,6 +123,8 @@ class LogTransaction {
   bool done_ = false;
   // Per-source counts of this transaction, folded into meta at commit.
   std::map<std::string, SourceStatus, std::less<>> source_deltas_;
+  // by_object keys of the events added, written at Commit in key order.
+  std::vector<std::string> index_keys_;
 };
 
 // Summary of a chain verification.
