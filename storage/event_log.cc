@@ -92,6 +92,34 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 std::string SeqKey(std::uint64_t seq) { return BigEndian64(seq); }
 
+// The smallest key greater than every key starting with `prefix` ("" when
+// there is none: an empty prefix or one of 0xff bytes only).
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff)
+    end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(end.back() + 1);
+  return end;
+}
+
+// Read options for a scan of the keys starting with `prefix`, bounded by
+// `*end` (which must outlive the iterator). Without the bound, a seek that
+// lands on deleted keys (erased pending intents and waits leave tombstones
+// until the next compaction) skips tombstones past the end of the prefix
+// until it finds a live key: the cost of every scan grew with every intent
+// ever completed.
+rocksdb::ReadOptions PrefixReadOptions(std::string_view prefix,
+                                       std::string* end,
+                                       rocksdb::Slice* end_slice) {
+  rocksdb::ReadOptions ro;
+  *end = PrefixEnd(prefix);
+  if (!end->empty()) {
+    *end_slice = rocksdb::Slice(*end);
+    ro.iterate_upper_bound = end_slice;
+  }
+  return ro;
+}
+
 std::string ObjectIndexKey(std::string_view id, std::uint64_t seq) {
   std::string k = AsciiLower(id);
   k += '\0';
@@ -158,8 +186,10 @@ class EventLog::ReadKv : public KvStore {
     return Status::InvalidArgument("the committed projection is read-only");
   }
   Status Scan(std::string_view prefix, const ScanFn& fn) const override {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), cf_));
+    std::string end;
+    rocksdb::Slice end_slice;
+    const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_));
     for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
          it->Next()) {
       std::string_view k(it->key().data(), it->key().size());
@@ -199,8 +229,11 @@ class LogTransaction::Kv : public KvStore {
         "projection delete");
   }
   Status Scan(std::string_view prefix, const ScanFn& fn) const override {
-    std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
-        cf_, db_->NewIterator(rocksdb::ReadOptions(), cf_)));
+    std::string end;
+    rocksdb::Slice end_slice;
+    const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
+    std::unique_ptr<rocksdb::Iterator> it(
+        batch_->NewIteratorWithBase(cf_, db_->NewIterator(ro, cf_), &ro));
     for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
          it->Next()) {
       std::string_view k(it->key().data(), it->key().size());
