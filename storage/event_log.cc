@@ -166,10 +166,40 @@ Clock* SystemClock() {
 
 // ---- KV views over RocksDB ----------------------------------------------
 
+// Whether `key` (of the state column family) belongs to a family the log
+// keeps in memory (ProjectionStore::kScannedIndexBytes).
+bool IsScanned(std::string_view key) {
+  return !key.empty() && ProjectionStore::kScannedIndexBytes.find(key[0]) !=
+                             std::string_view::npos;
+}
+
+using ScannedMap = std::map<std::string, std::string, std::less<>>;
+
+// The entries of `m` whose key starts with `prefix`, in order.
+void CollectPrefix(const ScannedMap& m, std::string_view prefix,
+                   std::vector<std::pair<std::string, std::string>>* out) {
+  for (auto it = m.lower_bound(prefix);
+       it != m.end() &&
+       std::string_view(it->first).substr(0, prefix.size()) == prefix;
+       ++it)
+    out->emplace_back(it->first, it->second);
+}
+
+Status VisitAll(const std::vector<std::pair<std::string, std::string>>& rows,
+                const KvStore::ScanFn& fn) {
+  for (const auto& [k, v] : rows)
+    if (!fn(k, v)) break;
+  return Status::Ok();
+}
+
 // Committed state, read-only.
 class EventLog::ReadKv : public KvStore {
  public:
-  ReadKv(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) : db_(db), cf_(cf) {}
+  // `log` is given for the state column family: scans of its in-memory
+  // families are answered from the log's copy.
+  ReadKv(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+         const EventLog* log = nullptr)
+      : db_(db), cf_(cf), log_(log) {}
   Status Get(std::string_view key, std::string* value) const override {
     rocksdb::PinnableSlice v;
     auto s = db_->Get(rocksdb::ReadOptions(), cf_,
@@ -186,6 +216,15 @@ class EventLog::ReadKv : public KvStore {
     return Status::InvalidArgument("the committed projection is read-only");
   }
   Status Scan(std::string_view prefix, const ScanFn& fn) const override {
+    if (log_ && IsScanned(prefix)) {
+      // Copied out first: the callback may read the store again.
+      std::vector<std::pair<std::string, std::string>> rows;
+      {
+        std::lock_guard<std::mutex> l(log_->scanned_mu_);
+        CollectPrefix(log_->scanned_, prefix, &rows);
+      }
+      return VisitAll(rows, fn);
+    }
     std::string end;
     rocksdb::Slice end_slice;
     const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
@@ -203,14 +242,18 @@ class EventLog::ReadKv : public KvStore {
  private:
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
+  const EventLog* log_;
 };
 
 // A transaction's view: reads see its own uncommitted writes.
 class LogTransaction::Kv : public KvStore {
  public:
+  // `txn` is given for the state column family: writes to its in-memory
+  // families are also noted in the transaction, and scans of them are
+  // answered from the log's copy and those notes.
   Kv(rocksdb::DB* db, rocksdb::WriteBatchWithIndex* batch,
-     rocksdb::ColumnFamilyHandle* cf)
-      : db_(db), batch_(batch), cf_(cf) {}
+     rocksdb::ColumnFamilyHandle* cf, LogTransaction* txn = nullptr)
+      : db_(db), batch_(batch), cf_(cf), txn_(txn) {}
   Status Get(std::string_view key, std::string* value) const override {
     auto s = batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), cf_,
                                        rocksdb::Slice(key.data(), key.size()),
@@ -219,16 +262,52 @@ class LogTransaction::Kv : public KvStore {
     return FromRocks(s, "projection read");
   }
   Status Put(std::string_view key, std::string_view value) override {
-    return FromRocks(batch_->Put(cf_, rocksdb::Slice(key.data(), key.size()),
-                                 rocksdb::Slice(value.data(), value.size())),
-                     "projection write");
+    DIRLEDGER_RETURN_IF_ERROR(
+        FromRocks(batch_->Put(cf_, rocksdb::Slice(key.data(), key.size()),
+                              rocksdb::Slice(value.data(), value.size())),
+                  "projection write"));
+    if (txn_ && IsScanned(key))
+      txn_->scanned_writes_.insert_or_assign(std::string(key),
+                                             std::string(value));
+    return Status::Ok();
   }
   Status Delete(std::string_view key) override {
-    return FromRocks(
-        batch_->Delete(cf_, rocksdb::Slice(key.data(), key.size())),
-        "projection delete");
+    DIRLEDGER_RETURN_IF_ERROR(
+        FromRocks(batch_->Delete(cf_, rocksdb::Slice(key.data(), key.size())),
+                  "projection delete"));
+    if (txn_ && IsScanned(key))
+      txn_->scanned_writes_.insert_or_assign(std::string(key), std::nullopt);
+    return Status::Ok();
   }
   Status Scan(std::string_view prefix, const ScanFn& fn) const override {
+    if (txn_ && IsScanned(prefix)) {
+      // The committed entries merged with this transaction's writes; copied
+      // out first: the callback may read the store again.
+      std::vector<std::pair<std::string, std::string>> committed, rows;
+      {
+        std::lock_guard<std::mutex> l(txn_->log_->scanned_mu_);
+        CollectPrefix(txn_->log_->scanned_, prefix, &committed);
+      }
+      const auto& writes = txn_->scanned_writes_;
+      auto c = committed.begin();
+      auto w = writes.lower_bound(prefix);
+      auto in_prefix = [&](const std::string& k) {
+        return std::string_view(k).substr(0, prefix.size()) == prefix;
+      };
+      while (c != committed.end() ||
+             (w != writes.end() && in_prefix(w->first))) {
+        const bool take_write = w != writes.end() && in_prefix(w->first) &&
+                                (c == committed.end() || w->first <= c->first);
+        if (!take_write) {
+          rows.push_back(std::move(*c++));
+          continue;
+        }
+        if (c != committed.end() && c->first == w->first) ++c;  // overwritten
+        if (w->second) rows.emplace_back(w->first, *w->second);
+        ++w;
+      }
+      return VisitAll(rows, fn);
+    }
     std::string end;
     rocksdb::Slice end_slice;
     const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
@@ -248,6 +327,7 @@ class LogTransaction::Kv : public KvStore {
   rocksdb::DB* db_;
   rocksdb::WriteBatchWithIndex* batch_;
   rocksdb::ColumnFamilyHandle* cf_;
+  LogTransaction* txn_;
 };
 
 // ---- LogTransaction -------------------------------------------------------
@@ -263,7 +343,7 @@ LogTransaction::LogTransaction(EventLog* log) : log_(log) {
     batch_ = std::make_unique<rocksdb::WriteBatchWithIndex>(
         rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
   state_kv_ =
-      std::make_unique<Kv>(log->db_.get(), batch_.get(), log->state_cf_);
+      std::make_unique<Kv>(log->db_.get(), batch_.get(), log->state_cf_, this);
   links_kv_ =
       std::make_unique<Kv>(log->db_.get(), batch_.get(), log->links_cf_);
   projection_ =
@@ -402,6 +482,15 @@ Status LogTransaction::Commit() {
   wo.sync = log_->options_.sync;
   DIRLEDGER_RETURN_IF_ERROR(
       FromRocks(log_->db_->Write(wo, batch_->GetWriteBatch()), "log commit"));
+  {
+    std::lock_guard<std::mutex> l(log_->scanned_mu_);
+    for (auto& [key, value] : scanned_writes_) {
+      if (value)
+        log_->scanned_.insert_or_assign(key, std::move(*value));
+      else
+        log_->scanned_.erase(key);
+    }
+  }
   std::lock_guard<std::mutex> l(log_->mu_);
   log_->last_seq_ = next_seq_ - 1;
   log_->head_hash_ = head_hash_;
@@ -518,7 +607,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   log->links_cf_ = log->handles_[5];
   log->by_object_cf_ = log->handles_[6];
   log->meta_cf_ = log->handles_[7];
-  log->state_read_ = std::make_unique<ReadKv>(raw, log->state_cf_);
+  log->state_read_ = std::make_unique<ReadKv>(raw, log->state_cf_, log.get());
   log->links_read_ = std::make_unique<ReadKv>(raw, log->links_cf_);
   log->projection_ = std::make_unique<ProjectionStore>(log->state_read_.get(),
                                                        log->links_read_.get());
@@ -527,6 +616,19 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
 }
 
 Status EventLog::Load() {
+  // The projection's scanned index families, into memory.
+  for (char family : ProjectionStore::kScannedIndexBytes) {
+    const std::string prefix(1, family);
+    std::string end;
+    rocksdb::Slice end_slice;
+    const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, state_cf_));
+    std::lock_guard<std::mutex> l(scanned_mu_);
+    for (it->Seek(prefix); it->Valid(); it->Next())
+      scanned_.emplace(it->key().ToString(), it->value().ToString());
+    DIRLEDGER_RETURN_IF_ERROR(
+        FromRocks(it->status(), "reading the projection's index"));
+  }
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaFormat, &v);
   if (s.IsNotFound()) {
@@ -892,7 +994,11 @@ Status EventLog::ClearProjection() {
   }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  return FromRocks(db_->Write(wo, &batch), "clearing projection");
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(db_->Write(wo, &batch), "clearing projection"));
+  std::lock_guard<std::mutex> l(scanned_mu_);
+  scanned_.clear();
+  return Status::Ok();
 }
 
 Status EventLog::Flush() {

@@ -125,6 +125,11 @@ class LogTransaction {
   std::map<std::string, SourceStatus, std::less<>> source_deltas_;
   // by_object keys of the events added, written at Commit in key order.
   std::vector<std::string> index_keys_;
+  // This transaction's writes to the projection's scanned index families
+  // (ProjectionStore::kScannedIndexBytes); nullopt: deleted. Folded into
+  // the log's copy at Commit.
+  std::map<std::string, std::optional<std::string>, std::less<>>
+      scanned_writes_;
 };
 
 // Summary of a chain verification.
@@ -232,6 +237,14 @@ class EventLog {
   std::unique_ptr<ReadKv> state_read_;
   std::unique_ptr<ReadKv> links_read_;
   std::unique_ptr<ProjectionStore> projection_;
+
+  // The committed keys (and values) of the projection's scanned index
+  // families, loaded at Open and kept by Commit: scans of those families
+  // are answered from here, never by a RocksDB iterator (whose creation,
+  // over every memtable and table file, cost more than the rest of a
+  // decision's reads).
+  mutable std::mutex scanned_mu_;
+  std::map<std::string, std::string, std::less<>> scanned_;
 
   mutable std::mutex mu_;
   // The emptied batch of the last transaction, for the next (guarded by mu_).

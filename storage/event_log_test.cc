@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 
+#include "codecs/kv_store.h"
 #include "codecs/test_events.h"
 #include "storage/test_util.h"
 
@@ -455,6 +456,100 @@ TEST_CASE("projection writes commit with the events", "[log]") {
   REQUIRE(log->ClearProjection().ok());
   CHECK_FALSE(
       log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u1"));
+}
+
+}  // namespace dirledger
+
+namespace dirledger {
+namespace {
+
+std::vector<std::uint64_t> PendingIds(const ProjectionView& p, Side side,
+                                      const std::string& id) {
+  std::vector<std::uint64_t> out;
+  for (const PendingIntent& pi : p.PendingFor(side, ObjectKind::kAccount, id))
+    out.push_back(pi.intent.id);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("pending-by-target and wait scans agree with a plain store",
+          "[log][projection]") {
+  // The log answers these scans from memory; a ProjectionStore over a plain
+  // map is the reference. Random puts and erases over many transactions,
+  // some dropped, checked inside transactions, after commits and after a
+  // reopen.
+  test::TempDir tmp;
+  FixedClock clock;
+  auto log = OpenLog(tmp.path(), &clock);
+  MemKvStore ref_state, ref_links;
+  ProjectionStore ref(&ref_state, &ref_links);
+  std::mt19937 rng(7);
+  const std::vector<std::string> targets = {"a@x", "b@x", "c@x", "d@x"};
+  const std::vector<std::string> keys = {"uid=m1,dc=x", "UID=M2,dc=x",
+                                         "address:a@x"};
+  std::vector<std::uint64_t> live;
+  std::uint64_t next_intent = 1;
+  auto check = [&](const ProjectionView& got, const ProjectionView& want) {
+    for (Side side : {Side::kLdap, Side::kMail})
+      for (const std::string& t : targets)
+        CHECK(PendingIds(got, side, t) == PendingIds(want, side, t));
+    for (Side side : {Side::kLdap, Side::kMail})
+      for (const std::string& k : keys)
+        CHECK(got.WaitingFor(side, k) == want.WaitingFor(side, k));
+  };
+  for (int t = 0; t < 40; ++t) {
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    const bool drop = t % 7 == 3;
+    MemKvStore scratch_state = ref_state, scratch_links = ref_links;
+    ProjectionStore scratch(&scratch_state, &scratch_links);
+    ProjectionStore& want = drop ? scratch : ref;
+    std::vector<std::uint64_t> live_after = live;
+    for (int i = 0; i < 12; ++i) {
+      StateMutation m;
+      const int what = static_cast<int>(rng() % 4);
+      if (what == 0 || live_after.empty()) {
+        PendingIntent p;
+        p.intent.id = next_intent++;
+        p.intent.target = rng() % 2 ? Side::kMail : Side::kLdap;
+        p.intent.target_id = targets[rng() % targets.size()];
+        p.decided_seq = 1;
+        live_after.push_back(p.intent.id);
+        m = PutPending{p};
+      } else if (what == 1) {
+        const size_t k = rng() % live_after.size();
+        m = ErasePending{live_after[k]};
+        live_after.erase(live_after.begin() + static_cast<long>(k));
+      } else {
+        const Side side = rng() % 2 ? Side::kMail : Side::kLdap;
+        const std::string key = keys[rng() % keys.size()];
+        const std::string waiter = "g" + std::to_string(rng() % 3);
+        if (what == 2)
+          m = PutWait{side, key, waiter};
+        else
+          m = EraseWait{side, key, waiter};
+      }
+      REQUIRE((*txn)->projection().Apply(m).ok());
+      REQUIRE(want.Apply(m).ok());
+      check((*txn)->projection(), want);
+    }
+    if (drop) continue;  // the transaction is dropped: nothing of it stays
+    live = live_after;
+    Event e;
+    e.seq = (*txn)->NextSeq();
+    e.body = CursorAdvance{"s", std::to_string(t)};
+    REQUIRE((*txn)->Add(&e, nullptr).ok());
+    REQUIRE((*txn)->Commit().ok());
+    check(log->projection(), ref);
+  }
+  log.reset();
+  log = OpenLog(tmp.path(), &clock);
+  check(log->projection(), ref);
+  REQUIRE(log->ClearProjection().ok());
+  MemKvStore empty_state, empty_links;
+  ProjectionStore empty(&empty_state, &empty_links);
+  check(log->projection(), empty);
 }
 
 }  // namespace dirledger
