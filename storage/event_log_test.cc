@@ -553,3 +553,104 @@ TEST_CASE("pending-by-target and wait scans agree with a plain store",
 }
 
 }  // namespace dirledger
+
+namespace dirledger {
+
+TEST_CASE(
+    "objects and links written, rewritten and erased in one "
+    "transaction commit as a plain store has them",
+    "[log][projection]") {
+  // Commit writes the projection's records in key order, one per key; the
+  // result must be what the writes in their order leave.
+  test::TempDir tmp;
+  FixedClock clock;
+  auto log = OpenLog(tmp.path(), &clock);
+  MemKvStore ref_state, ref_links;
+  ProjectionStore ref(&ref_state, &ref_links);
+  std::mt19937 rng(11);
+  auto check = [&](const ProjectionStore& got) {
+    std::vector<std::string> a, b;
+    auto list = [](const ProjectionStore& p, std::vector<std::string>* out) {
+      REQUIRE(p.ForEachObject(Side::kLdap, [&](const ObjectState& o) {
+                 out->push_back(EncodeObjectState(o));
+                 return true;
+               }).ok());
+      REQUIRE(p.ForEachLink([&](const LinkState& l) {
+                 out->push_back(EncodeLinkState(l));
+                 return true;
+               }).ok());
+      REQUIRE(
+          p.ForEachObjectOfSource("corp/syncrepl", [&](Side, ObjectKind,
+                                                       std::string_view id) {
+             out->emplace_back(id);
+             return true;
+           }).ok());
+    };
+    list(got, &a);
+    list(ref, &b);
+    CHECK(a == b);
+    for (int n = 0; n < 6; ++n) {
+      for (int d = 0; d < 3; ++d) {
+        const std::string dn =
+            "uid=u" + std::to_string(n) + "-" + std::to_string(d) + ",dc=x";
+        CHECK(got.FindIdByDn(Side::kLdap, dn) ==
+              ref.FindIdByDn(Side::kLdap, dn));
+      }
+    }
+    for (int n = 0; n < 4; ++n) {
+      const std::string address = "u" + std::to_string(n) + "@x";
+      CHECK(got.FindIdByAddress(Side::kLdap, ObjectKind::kAccount, address) ==
+            ref.FindIdByAddress(Side::kLdap, ObjectKind::kAccount, address));
+      CHECK(got.GetLinkByMail(ObjectKind::kAccount, address) ==
+            ref.GetLinkByMail(ObjectKind::kAccount, address));
+    }
+  };
+  for (int t = 0; t < 25; ++t) {
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    for (int i = 0; i < 30; ++i) {
+      const int n = static_cast<int>(rng() % 6);
+      StateMutation m;
+      switch (rng() % 4) {
+        case 0:
+        case 1: {
+          ObjectState o;
+          o.id = "id-" + std::to_string(n);
+          o.dn = "uid=u" + std::to_string(n) + "-" + std::to_string(rng() % 3) +
+                 ",dc=x";
+          o.address = "u" + std::to_string(rng() % 4) + "@x";
+          o.source = "corp/syncrepl";
+          o.version = static_cast<std::uint64_t>(i);
+          m = PutObject{o};
+          break;
+        }
+        case 2:
+          m = EraseObject{Side::kLdap, ObjectKind::kAccount,
+                          "id-" + std::to_string(n)};
+          break;
+        default: {
+          LinkState l;
+          l.ldap_id = "id-" + std::to_string(n);
+          l.mail_id = "u" + std::to_string(rng() % 4) + "@x";
+          if (rng() % 3 == 0)
+            m = EraseLink{ObjectKind::kAccount, l.ldap_id, l.mail_id};
+          else
+            m = PutLink{l};
+        }
+      }
+      REQUIRE((*txn)->projection().Apply(m).ok());
+      REQUIRE(ref.Apply(m).ok());
+    }
+    Event e;
+    e.seq = (*txn)->NextSeq();
+    e.body = CursorAdvance{"s", std::to_string(t)};
+    REQUIRE((*txn)->Add(&e, nullptr).ok());
+    REQUIRE((*txn)->Commit().ok());
+    check(log->projection());
+  }
+  log.reset();
+  log = OpenLog(tmp.path(), &clock);
+  check(log->projection());
+}
+
+}  // namespace dirledger
