@@ -18,9 +18,16 @@ constexpr char kDrift = 'r';
 constexpr char kLinkByLdap = 'l';
 constexpr char kLinkByMail = 'm';
 constexpr char kWait = 'w';
+static_assert(ProjectionStore::kScannedIndexBytes.find(kPendingByTarget) !=
+                      std::string_view::npos &&
+                  ProjectionStore::kScannedIndexBytes.find(kWait) !=
+                      std::string_view::npos,
+              "the scanned index families are declared in the header");
 
 char SideByte(Side s) { return static_cast<char>('0' + static_cast<int>(s)); }
-char KindByte(ObjectKind k) { return static_cast<char>('0' + static_cast<int>(k)); }
+char KindByte(ObjectKind k) {
+  return static_cast<char>('0' + static_cast<int>(k));
+}
 
 std::string ObjectKey(Side side, ObjectKind kind, std::string_view id) {
   std::string k{kObject, SideByte(side), KindByte(kind)};
@@ -87,9 +94,10 @@ void ProjectionStore::Fail(const Status& s) const {
 }
 
 template <typename T>
-std::optional<T> ProjectionStore::Load(
-    const KvStore* kv, const std::string& key,
-    Status (*decode)(std::string_view, T*)) const {
+std::optional<T> ProjectionStore::Load(const KvStore* kv,
+                                       const std::string& key,
+                                       Status (*decode)(std::string_view,
+                                                        T*)) const {
   std::string value;
   Status s = kv->Get(key, &value);
   if (s.IsNotFound()) return std::nullopt;
@@ -219,8 +227,8 @@ Status ProjectionStore::Apply(const StateMutation& mutation) {
               DIRLEDGER_RETURN_IF_ERROR(
                   state_->Delete(AddressKey(o.side, o.kind, old->address)));
             if (old->source != o.source && !old->source.empty())
-              DIRLEDGER_RETURN_IF_ERROR(state_->Delete(
-                  SourceKey(old->source, o.side, o.kind, o.id)));
+              DIRLEDGER_RETURN_IF_ERROR(
+                  state_->Delete(SourceKey(old->source, o.side, o.kind, o.id)));
           }
           if (!o.dn.empty())
             DIRLEDGER_RETURN_IF_ERROR(state_->Put(DnKey(o.side, o.dn), o.id));
@@ -248,8 +256,8 @@ Status ProjectionStore::Apply(const StateMutation& mutation) {
                   state_->Delete(AddressKey(m.side, m.kind, old->address)));
           }
           if (!old->source.empty())
-            DIRLEDGER_RETURN_IF_ERROR(state_->Delete(
-                SourceKey(old->source, m.side, m.kind, m.id)));
+            DIRLEDGER_RETURN_IF_ERROR(
+                state_->Delete(SourceKey(old->source, m.side, m.kind, m.id)));
           return state_->Delete(ObjectKey(m.side, m.kind, m.id));
         } else if constexpr (std::is_same_v<M, PutLink>) {
           const LinkState& l = m.link;
@@ -257,8 +265,8 @@ Status ProjectionStore::Apply(const StateMutation& mutation) {
           if (old && old->mail_id != l.mail_id)
             DIRLEDGER_RETURN_IF_ERROR(
                 links_->Delete(KindIdKey(kLinkByMail, l.kind, old->mail_id)));
-          DIRLEDGER_RETURN_IF_ERROR(
-              links_->Put(KindIdKey(kLinkByMail, l.kind, l.mail_id), l.ldap_id));
+          DIRLEDGER_RETURN_IF_ERROR(links_->Put(
+              KindIdKey(kLinkByMail, l.kind, l.mail_id), l.ldap_id));
           return links_->Put(KindIdKey(kLinkByLdap, l.kind, l.ldap_id),
                              EncodeLinkState(l));
         } else if constexpr (std::is_same_v<M, EraseLink>) {
@@ -268,10 +276,10 @@ Status ProjectionStore::Apply(const StateMutation& mutation) {
         } else if constexpr (std::is_same_v<M, PutPending>) {
           const Intent& i = m.pending.intent;
           if (!i.target_id.empty())
-            DIRLEDGER_RETURN_IF_ERROR(state_->Put(
-                PendingTargetPrefix(i.target, i.kind, i.target_id) +
-                    BigEndian64(i.id),
-                ""));
+            DIRLEDGER_RETURN_IF_ERROR(
+                state_->Put(PendingTargetPrefix(i.target, i.kind, i.target_id) +
+                                BigEndian64(i.id),
+                            ""));
           return state_->Put(PendingKey(i.id), EncodePendingIntent(m.pending));
         } else if constexpr (std::is_same_v<M, ErasePending>) {
           auto old = GetPending(m.intent_id);
@@ -297,12 +305,10 @@ Status ProjectionStore::Apply(const StateMutation& mutation) {
         } else if constexpr (std::is_same_v<M, EraseDrift>) {
           return state_->Delete(KindIdKey(kDrift, m.kind, m.ldap_id));
         } else if constexpr (std::is_same_v<M, PutWait>) {
-          return state_->Put(
-              WaitPrefix(m.side, m.key) + m.waiter, "");
+          return state_->Put(WaitPrefix(m.side, m.key) + m.waiter, "");
         } else {
           static_assert(std::is_same_v<M, EraseWait>);
-          return state_->Delete(WaitPrefix(m.side, m.key) +
-                                m.waiter);
+          return state_->Delete(WaitPrefix(m.side, m.key) + m.waiter);
         }
       },
       mutation);
@@ -315,16 +321,18 @@ Status ScanRecords(const KvStore* kv, const std::string& prefix,
                    Status (*decode)(std::string_view, T*),
                    const std::function<bool(const T&)>& fn) {
   Status err;
-  Status s = kv->Scan(prefix, [&](std::string_view key, std::string_view value) {
-    T rec;
-    Status d = decode(value, &rec);
-    if (!d.ok()) {
-      err = d.WithContext("projection key " + std::string(key.substr(0, 1)) +
-                          "/" + std::string(key.substr(1)));
-      return false;
-    }
-    return fn(rec);
-  });
+  Status s =
+      kv->Scan(prefix, [&](std::string_view key, std::string_view value) {
+        T rec;
+        Status d = decode(value, &rec);
+        if (!d.ok()) {
+          err =
+              d.WithContext("projection key " + std::string(key.substr(0, 1)) +
+                            "/" + std::string(key.substr(1)));
+          return false;
+        }
+        return fn(rec);
+      });
   if (!s.ok()) return s;
   return err;
 }
@@ -378,8 +386,8 @@ Status ProjectionStore::ForEachHold(
 
 Status ProjectionStore::ForEachDrift(
     const std::function<bool(const DriftState&)>& fn) const {
-  return ScanRecords<DriftState>(state_, std::string{kDrift},
-                                 &DecodeDriftState, fn);
+  return ScanRecords<DriftState>(state_, std::string{kDrift}, &DecodeDriftState,
+                                 fn);
 }
 
 }  // namespace dirledger

@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "codecs/kv_store.h"
 #include "codecs/projection.h"
@@ -22,6 +23,14 @@ namespace dirledger {
 
 class ProjectionStore : public ProjectionView {
  public:
+  // First key bytes of the `state` families that are scanned by prefix on
+  // nearly every decision and whose keys carry an empty value: pending
+  // intents by target ('t') and waits ('w'). There are few of them at any
+  // time (one per pending intent, one per waiting object), so a store may
+  // keep them in memory as well (the log does) to answer those scans
+  // without a storage iterator.
+  static constexpr std::string_view kScannedIndexBytes = "tw";
+
   // REQUIRES: both stores outlive this object.
   ProjectionStore(KvStore* state, KvStore* links);
 
@@ -44,8 +53,8 @@ class ProjectionStore : public ProjectionView {
   std::optional<HoldState> GetHold(std::string_view hold_id) const override;
   std::optional<DriftState> GetDrift(ObjectKind kind,
                                      std::string_view ldap_id) const override;
-  std::vector<std::string> WaitingFor(
-      Side side, std::string_view key) const override;
+  std::vector<std::string> WaitingFor(Side side,
+                                      std::string_view key) const override;
 
   // Applies every mutation in order, maintaining the indexes.
   Status Apply(const StateDelta& delta);

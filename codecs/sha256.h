@@ -1,7 +1,8 @@
 // SHA-256 (OpenSSL libcrypto) and hex encoding, for the log's hash chain and
 // the config fingerprint.
 //
-// Thread safety: pure functions.
+// Thread safety: pure functions (each thread hashes with its own context);
+// a Sha256Hasher is used by one thread at a time.
 #ifndef DIRLEDGER_CODECS_SHA256_H_
 #define DIRLEDGER_CODECS_SHA256_H_
 
@@ -14,6 +15,8 @@ constexpr size_t kSha256Size = 32;
 
 // The 32-byte digest of `data`.
 std::string Sha256(std::string_view data);
+// The same into `out` (kSha256Size bytes), without allocating.
+void Sha256(std::string_view data, char* out);
 
 // Incremental hashing of several pieces.
 class Sha256Hasher {

@@ -1,5 +1,6 @@
 #include "engine/intake.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "codecs/test_events.h"
@@ -51,7 +52,8 @@ void TestDecider(const ProjectionView& state, const Event& e, const RuleSet&,
     return;
   }
   if (const auto* h = std::get_if<DeleteHold>(&e.body)) {
-    delta->mutations.push_back(PutHold{HoldState{*h, HoldStatus::kOpen, e.seq, 0}});
+    delta->mutations.push_back(
+        PutHold{HoldState{*h, HoldStatus::kOpen, e.seq, 0}});
     d->outcome = Outcome::kHeld;
     return;
   }
@@ -82,7 +84,8 @@ struct Fixture {
     log = std::move(EventLog::Open(tmp.path(), o)).value();
     IntakeOptions io;
     io.dry_run = dry;
-    intake = std::make_unique<Intake>(log.get(), Rules(threshold), TestDecider, io);
+    intake =
+        std::make_unique<Intake>(log.get(), Rules(threshold), TestDecider, io);
   }
   void Reopen(bool dry) {
     IntakeOptions io;
@@ -94,26 +97,30 @@ struct Fixture {
     return log->GetCursor(source, &c).ok() ? c : "";
   }
   bool Known(const ObservedChange& c) {
-    return log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, c.id)
+    return log->projection()
+        .GetObject(Side::kLdap, ObjectKind::kAccount, c.id)
         .has_value();
   }
 };
 
 std::vector<EventBody> People(int first, int n) {
   std::vector<EventBody> v;
-  for (int i = first; i < first + n; ++i) v.emplace_back(testing::PersonChange(i));
+  for (int i = first; i < first + n; ++i)
+    v.emplace_back(testing::PersonChange(i));
   return v;
 }
 
 RefreshPhase Phase(PhaseKind k) {
-  return RefreshPhase{"corp/syncrepl", "corp", k, RefreshMode::kPresent, 0, 0, 0};
+  return RefreshPhase{
+      "corp/syncrepl", "corp", k, RefreshMode::kPresent, 0, 0, 0};
 }
 
 }  // namespace
 
 TEST_CASE("events, decisions and cursor are appended together", "[intake]") {
   Fixture f;
-  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp", &f.stop);
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp",
+                    &f.stop);
   REQUIRE(sink.Deliver(People(1, 5), std::string("c1")).ok());
   CHECK(f.log->last_seq() == 5);
   CHECK(f.Cursor("corp/syncrepl") == "c1");
@@ -126,7 +133,8 @@ TEST_CASE("events, decisions and cursor are appended together", "[intake]") {
 TEST_CASE("a present phase that would delete more than the threshold is held",
           "[intake][guard]") {
   Fixture f(/*threshold=*/3);
-  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp", &f.stop);
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp",
+                    &f.stop);
   REQUIRE(sink.Deliver(People(1, 10), std::string("c1")).ok());
   // A refresh whose present phase names only 5 of the 10: 5 missing > 3.
   std::vector<EventBody> begin;
@@ -134,38 +142,48 @@ TEST_CASE("a present phase that would delete more than the threshold is held",
   REQUIRE(sink.Deliver(std::move(begin), std::nullopt).ok());
   std::vector<std::string> present;
   for (int i = 1; i <= 5; ++i) present.push_back(testing::PersonChange(i).id);
-  REQUIRE(sink.EndPresentPhase(present, Phase(PhaseKind::kEnd), std::string("c2")).ok());
+  REQUIRE(
+      sink.EndPresentPhase(present, Phase(PhaseKind::kEnd), std::string("c2"))
+          .ok());
   CHECK(f.Cursor("corp/syncrepl") == "c2");
   // Nothing was deleted; one hold names the five.
   for (int i = 1; i <= 10; ++i) CHECK(f.Known(testing::PersonChange(i)));
   int holds = 0;
-  REQUIRE(f.log->projection().ForEachHold([&](const HoldState& h) {
-    ++holds;
-    CHECK(h.hold.deletes.size() == 5);
-    CHECK(h.hold.hold_id.rfind("hold-", 0) == 0);
-    CHECK(h.hold.reason.find("exceed delete_threshold 3") != std::string::npos);
-    return true;
-  }).ok());
+  REQUIRE(f.log->projection()
+              .ForEachHold([&](const HoldState& h) {
+                ++holds;
+                CHECK(h.hold.deletes.size() == 5);
+                CHECK(h.hold.hold_id.rfind("hold-", 0) == 0);
+                CHECK(h.hold.reason.find("exceed delete_threshold 3") !=
+                      std::string::npos);
+                return true;
+              })
+              .ok());
   CHECK(holds == 1);
   CHECK(sink.stats().held == 5);
 }
 
 TEST_CASE("an empty present phase holds everything", "[intake][guard]") {
   Fixture f(3);
-  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp", &f.stop);
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp",
+                    &f.stop);
   REQUIRE(sink.Deliver(People(1, 10), std::string("c1")).ok());
-  REQUIRE(sink.EndPresentPhase({}, Phase(PhaseKind::kEnd), std::string("c2")).ok());
+  REQUIRE(
+      sink.EndPresentPhase({}, Phase(PhaseKind::kEnd), std::string("c2")).ok());
   CHECK(sink.stats().held == 10);
   for (int i = 1; i <= 10; ++i) CHECK(f.Known(testing::PersonChange(i)));
 }
 
 TEST_CASE("deletes within the threshold go through", "[intake][guard]") {
   Fixture f(3);
-  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp", &f.stop);
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp",
+                    &f.stop);
   REQUIRE(sink.Deliver(People(1, 10), std::string("c1")).ok());
   std::vector<std::string> present;
   for (int i = 1; i <= 8; ++i) present.push_back(testing::PersonChange(i).id);
-  REQUIRE(sink.EndPresentPhase(present, Phase(PhaseKind::kEnd), std::string("c2")).ok());
+  REQUIRE(
+      sink.EndPresentPhase(present, Phase(PhaseKind::kEnd), std::string("c2"))
+          .ok());
   CHECK_FALSE(f.Known(testing::PersonChange(9)));
   CHECK_FALSE(f.Known(testing::PersonChange(10)));
   CHECK(f.Known(testing::PersonChange(8)));
@@ -176,7 +194,8 @@ TEST_CASE("deletes within the threshold go through", "[intake][guard]") {
 TEST_CASE("a refresh's cursor waits for its buffered deletes",
           "[intake][guard]") {
   Fixture f(3);
-  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp", &f.stop);
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp",
+                    &f.stop);
   REQUIRE(sink.Deliver(People(1, 4), std::string("c1")).ok());
   std::vector<EventBody> batch;
   batch.emplace_back(Phase(PhaseKind::kBegin));
@@ -195,7 +214,8 @@ TEST_CASE("a refresh's cursor waits for its buffered deletes",
 TEST_CASE("persist-mode deletes over the threshold in the window are held",
           "[intake][guard]") {
   Fixture f(3);
-  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp", &f.stop);
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp",
+                    &f.stop);
   REQUIRE(sink.Deliver(People(1, 10), std::string("c1")).ok());
   for (int i = 1; i <= 3; ++i) {
     std::vector<EventBody> one;
@@ -235,15 +255,18 @@ TEST_CASE("a dry run decides but writes nothing and moves no cursor",
           "[intake]") {
   Fixture f;
   {
-    SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp", &f.stop);
+    SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp",
+                      &f.stop);
     REQUIRE(sink.Deliver(People(1, 2), std::string("c1")).ok());
   }
   f.Reopen(/*dry=*/true);
-  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp", &f.stop);
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp",
+                    &f.stop);
   REQUIRE(sink.Deliver(People(3, 2), std::string("c2")).ok());
   // The dry run sees its own decisions...
   CHECK(f.intake->projection()
-            .GetObject(Side::kLdap, ObjectKind::kAccount, testing::PersonChange(4).id)
+            .GetObject(Side::kLdap, ObjectKind::kAccount,
+                       testing::PersonChange(4).id)
             .has_value());
   CHECK(f.intake->Cursor("corp/syncrepl") == "c2");
   // ...the log does not.
@@ -284,7 +307,8 @@ class FakeApplier : public Applier {
 
 class FakeSource : public Source {
  public:
-  explicit FakeSource(std::vector<EventBody> events) : events_(std::move(events)) {}
+  explicit FakeSource(std::vector<EventBody> events)
+      : events_(std::move(events)) {}
   const std::string& id() const override { return id_; }
   Side side() const override { return Side::kLdap; }
   Status RunOnce(std::string_view, SourceSink* sink) override {
@@ -292,7 +316,9 @@ class FakeSource : public Source {
     if (passes > 1) return Status::Ok();
     return sink->Deliver(std::move(events_), std::string("cookie"));
   }
-  Status Run(std::string_view c, SourceSink* sink) override { return RunOnce(c, sink); }
+  Status Run(std::string_view c, SourceSink* sink) override {
+    return RunOnce(c, sink);
+  }
   int passes = 0;
 
  private:
@@ -316,9 +342,10 @@ TEST_CASE("run once: sources, then intents applied and their outcomes logged",
   // 3 changes + 3 outcomes; nothing left pending.
   CHECK(f.log->last_seq() == 6);
   int pending = 0;
-  REQUIRE(f.log->projection().ForEachPending([&](const PendingIntent&) {
-    return ++pending, true;
-  }).ok());
+  REQUIRE(
+      f.log->projection()
+          .ForEachPending([&](const PendingIntent&) { return ++pending, true; })
+          .ok());
   CHECK(pending == 0);
   CHECK(source.passes == 2);  // a second round picked up nothing new
 }
@@ -346,6 +373,34 @@ TEST_CASE("an unavailable peer leaves intents pending for the next run",
   REQUIRE(loop.RunOnce(&stats).ok());
   CHECK(mail.applied.size() == 2);
   CHECK(stats.applied == 2);
+}
+
+}  // namespace dirledger
+
+namespace dirledger {
+
+TEST_CASE("run once: more intents than one apply batch, each applied once",
+          "[runloop]") {
+  Fixture f(/*threshold=*/1000);
+  FakeSource source(People(1, 600));
+  FakeApplier mail;
+  RunLoop loop(f.intake.get(), {&source}, {{{Side::kMail, ""}, &mail}}, &f.stop,
+               nullptr);
+  RunStats stats;
+  REQUIRE(loop.RunOnce(&stats).ok());
+  CHECK(stats.applied == 600);
+  std::vector<std::uint64_t> applied = mail.applied;
+  std::sort(applied.begin(), applied.end());
+  CHECK(std::adjacent_find(applied.begin(), applied.end()) == applied.end());
+  CHECK(applied.size() == 600);
+  // 600 changes + 600 outcomes (three batches of outcomes); none pending.
+  CHECK(f.log->last_seq() == 1200);
+  int pending = 0;
+  REQUIRE(
+      f.log->projection()
+          .ForEachPending([&](const PendingIntent&) { return ++pending, true; })
+          .ok());
+  CHECK(pending == 0);
 }
 
 }  // namespace dirledger

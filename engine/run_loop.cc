@@ -48,11 +48,15 @@ Status RunLoop::Pass(Source* source, RunStats* stats) {
 
 Status RunLoop::ApplyPending(RunStats* stats) {
   if (intake_->dry_run()) return Status::Ok();
-  std::vector<PendingIntent> todo;
+  // The ids first: after a full sync there may be 100,000 intents pending,
+  // each with a full image; holding them all at once took more memory than
+  // the rest of the run. Each batch reads its intents when it comes to
+  // them.
+  std::vector<std::uint64_t> ids;
   Status scan;
   intake_->WithProjection([&](const ProjectionStore& p) {
     scan = p.ForEachPending([&](const PendingIntent& pi) {
-      if (!pi.applied) todo.push_back(pi);
+      if (!pi.applied) ids.push_back(pi.intent.id);
       return true;
     });
   });
@@ -61,13 +65,24 @@ Status RunLoop::ApplyPending(RunStats* stats) {
   // before their outcomes are logged together. A crash in between leaves
   // them pending, to be applied again; appliers are idempotent.
   constexpr std::size_t kBatch = 256;
-  for (std::size_t start = 0; start < todo.size(); start += kBatch) {
+  std::vector<Intent> todo;
+  for (std::size_t start = 0; start < ids.size(); start += kBatch) {
     if (stop_ && stop_->load()) break;
-    const std::size_t end = std::min(todo.size(), start + kBatch);
+    const std::size_t end = std::min(ids.size(), start + kBatch);
+    todo.clear();
+    intake_->WithProjection([&](const ProjectionStore& p) {
+      for (std::size_t k = start; k < end; ++k) {
+        // Gone or applied since the ids were read (a source's change
+        // dropped it, in daemon mode): nothing to do.
+        auto pi = p.GetPending(ids[k]);
+        if (pi && !pi->applied) todo.push_back(std::move(pi->intent));
+      }
+      scan = p.status();
+    });
+    DIRLEDGER_RETURN_IF_ERROR(scan);
     std::vector<EventBody> outcomes;
     std::set<Applier*> used;
-    for (std::size_t k = start; k < end; ++k) {
-      const Intent& intent = todo[k].intent;
+    for (const Intent& intent : todo) {
       Applier* applier = ApplierFor(intent);
       ApplyResult r;
       if (!applier) {
@@ -142,8 +157,8 @@ Status RunLoop::Run(RunStats* stats) {
         if (source->id().rfind(c.config.name + "/", 0) == 0)
           connector = c.config.name;
       SourceIntake* sink_ptr = nullptr;
-      SourceIntake sink(intake_, source->id(), source->side(), connector,
-                        stop_, [&](const AppendResult& r) {
+      SourceIntake sink(intake_, source->id(), source->side(), connector, stop_,
+                        [&](const AppendResult& r) {
                           observer_->OnAppend(source->id(), r,
                                               sink_ptr->stats());
                           if (!r.intents.empty()) {
@@ -160,9 +175,8 @@ Status RunLoop::Run(RunStats* stats) {
       while (!(stop_ && stop_->load())) {
         Status s = source->Run(intake_->Cursor(source->id()), &sink);
         if (stop_ && stop_->load()) break;
-        observer_->OnError(source->id(), s.ok() ? Status::Unavailable(
-                                                      "source returned")
-                                                : s);
+        observer_->OnError(source->id(),
+                           s.ok() ? Status::Unavailable("source returned") : s);
         results[i] = s;
         std::unique_lock<std::mutex> l(mu);
         cv.wait_for(l, backoff, [&] { return stop_ && stop_->load(); });

@@ -91,19 +91,31 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 std::string SeqKey(std::uint64_t seq) { return BigEndian64(seq); }
 
 // The smallest key greater than every key starting with `prefix` ("" when
-// there is none: a prefix of 0xff bytes). Iterators bounded by it stop at
-// the prefix's end instead of stepping over every deleted key after it.
+// there is none: an empty prefix or one of 0xff bytes only).
 std::string PrefixEnd(std::string_view prefix) {
   std::string end(prefix);
-  while (!end.empty()) {
-    unsigned char c = static_cast<unsigned char>(end.back());
-    if (c != 0xff) {
-      end.back() = static_cast<char>(c + 1);
-      return end;
-    }
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff)
     end.pop_back();
-  }
+  if (!end.empty()) end.back() = static_cast<char>(end.back() + 1);
   return end;
+}
+
+// Read options for a scan of the keys starting with `prefix`, bounded by
+// `*end` (which must outlive the iterator). Without the bound, a seek that
+// lands on deleted keys (erased pending intents and waits leave tombstones
+// until the next compaction) skips tombstones past the end of the prefix
+// until it finds a live key: the cost of every scan grew with every intent
+// ever completed.
+rocksdb::ReadOptions PrefixReadOptions(std::string_view prefix,
+                                       std::string* end,
+                                       rocksdb::Slice* end_slice) {
+  rocksdb::ReadOptions ro;
+  *end = PrefixEnd(prefix);
+  if (!end->empty()) {
+    *end_slice = rocksdb::Slice(*end);
+    ro.iterate_upper_bound = end_slice;
+  }
+  return ro;
 }
 
 std::string ObjectIndexKey(std::string_view id, std::uint64_t seq) {
@@ -152,10 +164,40 @@ Clock* SystemClock() {
 
 // ---- KV views over RocksDB ----------------------------------------------
 
+// Whether `key` (of the state column family) belongs to a family the log
+// keeps in memory (ProjectionStore::kScannedIndexBytes).
+bool IsScanned(std::string_view key) {
+  return !key.empty() && ProjectionStore::kScannedIndexBytes.find(key[0]) !=
+                             std::string_view::npos;
+}
+
+using ScannedMap = std::map<std::string, std::string, std::less<>>;
+
+// The entries of `m` whose key starts with `prefix`, in order.
+void CollectPrefix(const ScannedMap& m, std::string_view prefix,
+                   std::vector<std::pair<std::string, std::string>>* out) {
+  for (auto it = m.lower_bound(prefix);
+       it != m.end() &&
+       std::string_view(it->first).substr(0, prefix.size()) == prefix;
+       ++it)
+    out->emplace_back(it->first, it->second);
+}
+
+Status VisitAll(const std::vector<std::pair<std::string, std::string>>& rows,
+                const KvStore::ScanFn& fn) {
+  for (const auto& [k, v] : rows)
+    if (!fn(k, v)) break;
+  return Status::Ok();
+}
+
 // Committed state, read-only.
 class EventLog::ReadKv : public KvStore {
  public:
-  ReadKv(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) : db_(db), cf_(cf) {}
+  // `log` is given for the state column family: scans of its in-memory
+  // families are answered from the log's copy.
+  ReadKv(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+         const EventLog* log = nullptr)
+      : db_(db), cf_(cf), log_(log) {}
   Status Get(std::string_view key, std::string* value) const override {
     rocksdb::PinnableSlice v;
     auto s = db_->Get(rocksdb::ReadOptions(), cf_,
@@ -172,10 +214,18 @@ class EventLog::ReadKv : public KvStore {
     return Status::InvalidArgument("the committed projection is read-only");
   }
   Status Scan(std::string_view prefix, const ScanFn& fn) const override {
-    const std::string end = PrefixEnd(prefix);
-    rocksdb::Slice bound(end);
-    rocksdb::ReadOptions ro;
-    if (!end.empty()) ro.iterate_upper_bound = &bound;
+    if (log_ && IsScanned(prefix)) {
+      // Copied out first: the callback may read the store again.
+      std::vector<std::pair<std::string, std::string>> rows;
+      {
+        std::lock_guard<std::mutex> l(log_->scanned_mu_);
+        CollectPrefix(log_->scanned_, prefix, &rows);
+      }
+      return VisitAll(rows, fn);
+    }
+    std::string end;
+    rocksdb::Slice end_slice;
+    const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_));
     for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
          it->Next()) {
@@ -190,14 +240,18 @@ class EventLog::ReadKv : public KvStore {
  private:
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
+  const EventLog* log_;
 };
 
 // A transaction's view: reads see its own uncommitted writes.
 class LogTransaction::Kv : public KvStore {
  public:
+  // `txn` is given for the state column family: writes to its in-memory
+  // families are also noted in the transaction, and scans of them are
+  // answered from the log's copy and those notes.
   Kv(rocksdb::DB* db, rocksdb::WriteBatchWithIndex* batch,
-     rocksdb::ColumnFamilyHandle* cf)
-      : db_(db), batch_(batch), cf_(cf) {}
+     rocksdb::ColumnFamilyHandle* cf, LogTransaction* txn = nullptr)
+      : db_(db), batch_(batch), cf_(cf), txn_(txn) {}
   Status Get(std::string_view key, std::string* value) const override {
     auto s = batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), cf_,
                                        rocksdb::Slice(key.data(), key.size()),
@@ -206,22 +260,57 @@ class LogTransaction::Kv : public KvStore {
     return FromRocks(s, "projection read");
   }
   Status Put(std::string_view key, std::string_view value) override {
-    return FromRocks(batch_->Put(cf_, rocksdb::Slice(key.data(), key.size()),
-                                 rocksdb::Slice(value.data(), value.size())),
-                     "projection write");
+    DIRLEDGER_RETURN_IF_ERROR(
+        FromRocks(batch_->Put(cf_, rocksdb::Slice(key.data(), key.size()),
+                              rocksdb::Slice(value.data(), value.size())),
+                  "projection write"));
+    if (txn_ && IsScanned(key))
+      txn_->scanned_writes_.insert_or_assign(std::string(key),
+                                             std::string(value));
+    return Status::Ok();
   }
   Status Delete(std::string_view key) override {
-    return FromRocks(
-        batch_->Delete(cf_, rocksdb::Slice(key.data(), key.size())),
-        "projection delete");
+    DIRLEDGER_RETURN_IF_ERROR(
+        FromRocks(batch_->Delete(cf_, rocksdb::Slice(key.data(), key.size())),
+                  "projection delete"));
+    if (txn_ && IsScanned(key))
+      txn_->scanned_writes_.insert_or_assign(std::string(key), std::nullopt);
+    return Status::Ok();
   }
   Status Scan(std::string_view prefix, const ScanFn& fn) const override {
-    const std::string end = PrefixEnd(prefix);
-    rocksdb::Slice bound(end);
-    rocksdb::ReadOptions ro;
-    if (!end.empty()) ro.iterate_upper_bound = &bound;
-    std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
-        cf_, db_->NewIterator(ro, cf_), &ro));
+    if (txn_ && IsScanned(prefix)) {
+      // The committed entries merged with this transaction's writes; copied
+      // out first: the callback may read the store again.
+      std::vector<std::pair<std::string, std::string>> committed, rows;
+      {
+        std::lock_guard<std::mutex> l(txn_->log_->scanned_mu_);
+        CollectPrefix(txn_->log_->scanned_, prefix, &committed);
+      }
+      const auto& writes = txn_->scanned_writes_;
+      auto c = committed.begin();
+      auto w = writes.lower_bound(prefix);
+      auto in_prefix = [&](const std::string& k) {
+        return std::string_view(k).substr(0, prefix.size()) == prefix;
+      };
+      while (c != committed.end() ||
+             (w != writes.end() && in_prefix(w->first))) {
+        const bool take_write = w != writes.end() && in_prefix(w->first) &&
+                                (c == committed.end() || w->first <= c->first);
+        if (!take_write) {
+          rows.push_back(std::move(*c++));
+          continue;
+        }
+        if (c != committed.end() && c->first == w->first) ++c;  // overwritten
+        if (w->second) rows.emplace_back(w->first, *w->second);
+        ++w;
+      }
+      return VisitAll(rows, fn);
+    }
+    std::string end;
+    rocksdb::Slice end_slice;
+    const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
+    std::unique_ptr<rocksdb::Iterator> it(
+        batch_->NewIteratorWithBase(cf_, db_->NewIterator(ro, cf_), &ro));
     for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
          it->Next()) {
       std::string_view k(it->key().data(), it->key().size());
@@ -236,32 +325,47 @@ class LogTransaction::Kv : public KvStore {
   rocksdb::DB* db_;
   rocksdb::WriteBatchWithIndex* batch_;
   rocksdb::ColumnFamilyHandle* cf_;
+  LogTransaction* txn_;
 };
 
 // ---- LogTransaction -------------------------------------------------------
 
-LogTransaction::LogTransaction(EventLog* log)
-    : log_(log),
-      batch_(std::make_unique<rocksdb::WriteBatchWithIndex>(
-          rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true)),
-      state_kv_(std::make_unique<Kv>(log->db_.get(), batch_.get(),
-                                     log->state_cf_)),
-      links_kv_(std::make_unique<Kv>(log->db_.get(), batch_.get(),
-                                     log->links_cf_)),
-      projection_(
-          std::make_unique<ProjectionStore>(state_kv_.get(), links_kv_.get())) {
+LogTransaction::LogTransaction(EventLog* log) : log_(log) {
   std::lock_guard<std::mutex> l(log->mu_);
+  // The batch of the previous transaction, emptied, keeps its memory: a
+  // refresh appends thousands of batches of about a megabyte each, and
+  // growing a fresh one every time (copies, page faults) cost more than
+  // writing it.
+  batch_ = std::move(log->spare_batch_);
+  if (!batch_)
+    batch_ = std::make_unique<rocksdb::WriteBatchWithIndex>(
+        rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  state_kv_ =
+      std::make_unique<Kv>(log->db_.get(), batch_.get(), log->state_cf_, this);
+  links_kv_ =
+      std::make_unique<Kv>(log->db_.get(), batch_.get(), log->links_cf_);
+  projection_ =
+      std::make_unique<ProjectionStore>(state_kv_.get(), links_kv_.get());
   next_seq_ = log->last_seq_ + 1;
   head_hash_ = log->head_hash_;
 }
 
 LogTransaction::~LogTransaction() {
+  // Batches that grew very large (a huge hold, a restore) are not kept.
+  constexpr std::size_t kKeepBytes = 64u << 20;
+  const bool keep =
+      batch_ && batch_->GetWriteBatch()->GetDataSize() <= kKeepBytes;
+  if (keep) batch_->Clear();
   std::lock_guard<std::mutex> l(log_->mu_);
+  if (keep) log_->spare_batch_ = std::move(batch_);
   log_->in_transaction_ = false;
 }
 
 std::size_t LogTransaction::bytes() const {
-  return batch_->GetWriteBatch()->GetDataSize();
+  std::size_t index = 0;
+  if (!done_)
+    for (const std::string& k : index_keys_) index += k.size() + 3;
+  return batch_->GetWriteBatch()->GetDataSize() + index;
 }
 
 Status LogTransaction::Add(Event* event, const Decision* decision,
@@ -272,24 +376,28 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
         "event sequence " + std::to_string(event->seq) + " is not the next (" +
         std::to_string(next_seq_) + ")");
   if (decision && decision->seq != event->seq)
-    return Status::InvalidArgument("decision for sequence " +
-                                   std::to_string(decision->seq) +
-                                   " given with event " +
-                                   std::to_string(event->seq));
+    return Status::InvalidArgument(
+        "decision for sequence " + std::to_string(decision->seq) +
+        " given with event " + std::to_string(event->seq));
   event->time_us = log_->options_.clock->NowMicros();
   event->prev_hash = head_hash_;
   thread_local EventEncoder encoder;
   std::string_view payload = encoder.Encode(*event);
-  thread_local std::string value;
-  value.assign(payload);
-  std::string digest = Sha256(payload);
-  value += digest;
+  char digest[kSha256Size];
+  Sha256(payload, digest);
   const std::string key = SeqKey(event->seq);
   // Records nobody reads back within the transaction go into the batch
   // directly, bypassing its read index (which only the projection needs).
+  // The stored value is the payload followed by its digest.
   rocksdb::WriteBatch* raw = batch_->GetWriteBatch();
+  const rocksdb::Slice key_slice(key);
+  const rocksdb::Slice value_parts[] = {
+      rocksdb::Slice(payload.data(), payload.size()),
+      rocksdb::Slice(digest, kSha256Size)};
   DIRLEDGER_RETURN_IF_ERROR(
-      FromRocks(raw->Put(log_->log_cf_, key, value), "log write"));
+      FromRocks(raw->Put(log_->log_cf_, rocksdb::SliceParts(&key_slice, 1),
+                         rocksdb::SliceParts(value_parts, 2)),
+                "log write"));
   if (decision) {
     thread_local DecisionEncoder dec_encoder;
     std::string_view d = dec_encoder.Encode(*decision);
@@ -302,11 +410,11 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
   if (const auto* c = std::get_if<ObservedChange>(&event->body))
     ids.push_back(c->id);
   if (const auto* c = std::get_if<ConfigChange>(&event->body)) {
-    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
-        raw->Put(log_->meta_cf_,
-                 std::string(kMetaConfigPrefix) + SeqKey(event->seq),
-                 c->sha256),
-        "config history write"));
+    DIRLEDGER_RETURN_IF_ERROR(
+        FromRocks(raw->Put(log_->meta_cf_,
+                           std::string(kMetaConfigPrefix) + SeqKey(event->seq),
+                           c->sha256),
+                  "config history write"));
   }
   std::sort(ids.begin(), ids.end(), [](std::string_view a, std::string_view b) {
     return CompareIgnoreCase(a, b) < 0;
@@ -317,9 +425,7 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
     if (id.empty() || (!first && EqualsIgnoreCase(prev, id))) continue;
     first = false;
     prev = id;
-    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
-        raw->Put(log_->by_object_cf_, ObjectIndexKey(id, event->seq), ""),
-        "index write"));
+    index_keys_.push_back(ObjectIndexKey(id, event->seq));
   }
   if (std::string_view source = SourceOf(event->body); !source.empty()) {
     auto it = source_deltas_.find(source);
@@ -329,7 +435,7 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
     it->second.last_seq = event->seq;
     it->second.last_event_us = event->time_us;
   }
-  head_hash_ = std::move(digest);
+  head_hash_.assign(digest, kSha256Size);
   ++next_seq_;
   ++added_;
   return Status::Ok();
@@ -337,14 +443,106 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
 
 void LogTransaction::PutCursor(std::string_view source,
                                std::string_view cookie) {
-  batch_->GetWriteBatch()->Put(log_->cursors_cf_, rocksdb::Slice(source.data(), source.size()),
-              rocksdb::Slice(cookie.data(), cookie.size()));
+  batch_->GetWriteBatch()->Put(log_->cursors_cf_,
+                               rocksdb::Slice(source.data(), source.size()),
+                               rocksdb::Slice(cookie.data(), cookie.size()));
+}
+
+namespace {
+
+// Copies every record of a batch into another, except those of the column
+// families in `skip`.
+class CopyRecords : public rocksdb::WriteBatch::Handler {
+ public:
+  CopyRecords(rocksdb::WriteBatch* out,
+              const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+              std::vector<std::uint32_t> skip)
+      : out_(out), skip_(std::move(skip)) {
+    for (auto* h : handles) by_id_[h->GetID()] = h;
+  }
+  rocksdb::Status PutCF(std::uint32_t cf, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    if (Skip(cf)) return rocksdb::Status::OK();
+    return out_->Put(Handle(cf), key, value);
+  }
+  rocksdb::Status DeleteCF(std::uint32_t cf,
+                           const rocksdb::Slice& key) override {
+    if (Skip(cf)) return rocksdb::Status::OK();
+    return out_->Delete(Handle(cf), key);
+  }
+  // The log writes nothing else (the Handler's defaults refuse the rest).
+
+ private:
+  bool Skip(std::uint32_t cf) const {
+    return std::find(skip_.begin(), skip_.end(), cf) != skip_.end();
+  }
+  rocksdb::ColumnFamilyHandle* Handle(std::uint32_t cf) {
+    auto it = by_id_.find(cf);
+    return it == by_id_.end() ? nullptr : it->second;
+  }
+
+  rocksdb::WriteBatch* out_;
+  std::vector<std::uint32_t> skip_;
+  std::map<std::uint32_t, rocksdb::ColumnFamilyHandle*> by_id_;
+};
+
+}  // namespace
+
+Status LogTransaction::SortProjectionWrites(bool* sorted) {
+  *sorted = false;
+  rocksdb::ColumnFamilyHandle* families[] = {log_->state_cf_, log_->links_cf_};
+  bool any = false;
+  for (auto* cf : families) {
+    std::unique_ptr<rocksdb::WBWIIterator> it(batch_->NewIterator(cf));
+    it->SeekToFirst();
+    any = any || it->Valid();
+  }
+  if (!any) return Status::Ok();
+  // The projection's writes land all over its key space; written in key
+  // order (with the memtable insert hints of those families), each
+  // memtable insert resumes from the previous one's place instead of
+  // descending the skip list from the top. The batch's index holds one
+  // entry per key, the last written, which is what the batch would leave.
+  if (!log_->commit_batch_)
+    log_->commit_batch_ = std::make_unique<rocksdb::WriteBatch>();
+  rocksdb::WriteBatch& out = *log_->commit_batch_;
+  out.Clear();
+  CopyRecords copy(&out, log_->handles_,
+                   {log_->state_cf_->GetID(), log_->links_cf_->GetID()});
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(batch_->GetWriteBatch()->Iterate(&copy), "preparing commit"));
+  for (auto* cf : families) {
+    std::unique_ptr<rocksdb::WBWIIterator> it(batch_->NewIterator(cf));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const rocksdb::WriteEntry e = it->Entry();
+      rocksdb::Status s;
+      if (e.type == rocksdb::kPutRecord)
+        s = out.Put(cf, e.key, e.value);
+      else if (e.type == rocksdb::kDeleteRecord)
+        s = out.Delete(cf, e.key);
+      else
+        s = rocksdb::Status::Corruption("unexpected projection write type");
+      DIRLEDGER_RETURN_IF_ERROR(FromRocks(s, "preparing commit"));
+    }
+    DIRLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "preparing commit"));
+  }
+  *sorted = true;
+  return Status::Ok();
 }
 
 Status LogTransaction::Commit() {
   if (done_) return Status::InvalidArgument("transaction already committed");
   done_ = true;
   DIRLEDGER_RETURN_IF_ERROR(projection_->status());
+  // The object index, in key order: its keys are spread all over the
+  // index (ids are random), and inserting them sorted lets each memtable
+  // insert start from where the previous one ended instead of from the top
+  // of the skip list. The batch is applied atomically either way.
+  std::sort(index_keys_.begin(), index_keys_.end());
+  for (const std::string& k : index_keys_)
+    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+        batch_->GetWriteBatch()->Put(log_->by_object_cf_, k, rocksdb::Slice()),
+        "index write"));
   std::string head = BigEndian64(next_seq_ - 1);
   head += head_hash_;
   batch_->GetWriteBatch()->Put(log_->meta_cf_, kMetaHead, head);
@@ -360,10 +558,25 @@ Status LogTransaction::Commit() {
                                  std::string(kMetaSourcePrefix) + source,
                                  EncodeSourceStatus(s));
   }
+  rocksdb::WriteBatch* write = batch_->GetWriteBatch();
+  bool sorted = false;
+  DIRLEDGER_RETURN_IF_ERROR(SortProjectionWrites(&sorted));
+  if (sorted) write = log_->commit_batch_.get();
   rocksdb::WriteOptions wo;
   wo.sync = log_->options_.sync;
-  DIRLEDGER_RETURN_IF_ERROR(FromRocks(
-      log_->db_->Write(wo, batch_->GetWriteBatch()), "log commit"));
+  Status written = FromRocks(log_->db_->Write(wo, write), "log commit");
+  if (sorted && log_->commit_batch_->GetDataSize() > (64u << 20))
+    log_->commit_batch_.reset();  // not kept past 64 MiB
+  DIRLEDGER_RETURN_IF_ERROR(written);
+  {
+    std::lock_guard<std::mutex> l(log_->scanned_mu_);
+    for (auto& [key, value] : scanned_writes_) {
+      if (value)
+        log_->scanned_.insert_or_assign(key, std::move(*value));
+      else
+        log_->scanned_.erase(key);
+    }
+  }
   std::lock_guard<std::mutex> l(log_->mu_);
   log_->last_seq_ = next_seq_ - 1;
   log_->head_hash_ = head_hash_;
@@ -402,6 +615,16 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   db_opts.max_background_jobs = 2;
   db_opts.info_log_level = rocksdb::InfoLogLevel::ERROR_LEVEL;
   db_opts.info_log = StderrRocksLogger("log");
+  // Memory and WAL bounds. Every column family has its own memtables (up to
+  // 4 x 64 MiB each); one budget for all of them flushes the largest when
+  // they hold more than kMemtableBudget together. The small, constantly
+  // written families (cursors, meta) would otherwise never fill a memtable,
+  // so no WAL file could ever be deleted (a 100,000-entry sync left 1.5 GB
+  // of WAL, all replayed at the next open): past max_total_wal_size the
+  // families holding the oldest WAL file are flushed.
+  constexpr std::size_t kMemtableBudget = 128u << 20;
+  db_opts.db_write_buffer_size = kMemtableBudget;
+  db_opts.max_total_wal_size = 2 * kMemtableBudget;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_mb << 20);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -415,10 +638,32 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   rocksdb::ColumnFamilyOptions seq_opts = cf_opts;
   seq_opts.memtable_insert_with_hint_prefix_extractor.reset(
       rocksdb::NewFixedPrefixTransform(4));
+  // by_object keys are spread over the whole index; Commit writes a batch's
+  // keys in order, and with an insert hint each memtable insert resumes
+  // from the previous one's place (O(log distance) instead of a descent
+  // from the top of the skip list, which cost more than all the rest of an
+  // append). One hint per first byte of the key.
+  rocksdb::ColumnFamilyOptions index_opts = cf_opts;
+  index_opts.memtable_insert_with_hint_prefix_extractor.reset(
+      rocksdb::NewFixedPrefixTransform(1));
+  // The projection is read a dozen times per event during intake, and many
+  // reads are misses (no conflict, no drift, no partner yet) that would
+  // otherwise search every memtable: a whole-key bloom filter per memtable
+  // answers them.
+  rocksdb::ColumnFamilyOptions projection_opts = cf_opts;
+  projection_opts.memtable_whole_key_filtering = true;
+  projection_opts.memtable_prefix_bloom_size_ratio = 0.02;
+  // Commit writes the projection in key order (SortProjectionWrites): one
+  // insert hint per record type.
+  projection_opts.memtable_insert_with_hint_prefix_extractor.reset(
+      rocksdb::NewFixedPrefixTransform(1));
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name : kCfNames) {
     const std::string_view n(name);
-    cfs.emplace_back(name, n == "log" || n == "decisions" ? seq_opts : cf_opts);
+    cfs.emplace_back(name, n == "log" || n == "decisions" ? seq_opts
+                           : n == "by_object"             ? index_opts
+                           : n == "state" || n == "links" ? projection_opts
+                                                          : cf_opts);
   }
   if (!exists) {
     // All column families and the format version at once: a process killed
@@ -459,7 +704,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   log->links_cf_ = log->handles_[5];
   log->by_object_cf_ = log->handles_[6];
   log->meta_cf_ = log->handles_[7];
-  log->state_read_ = std::make_unique<ReadKv>(raw, log->state_cf_);
+  log->state_read_ = std::make_unique<ReadKv>(raw, log->state_cf_, log.get());
   log->links_read_ = std::make_unique<ReadKv>(raw, log->links_cf_);
   log->projection_ = std::make_unique<ProjectionStore>(log->state_read_.get(),
                                                        log->links_read_.get());
@@ -468,15 +713,28 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
 }
 
 Status EventLog::Load() {
+  // The projection's scanned index families, into memory.
+  for (char family : ProjectionStore::kScannedIndexBytes) {
+    const std::string prefix(1, family);
+    std::string end;
+    rocksdb::Slice end_slice;
+    const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, state_cf_));
+    std::lock_guard<std::mutex> l(scanned_mu_);
+    for (it->Seek(prefix); it->Valid(); it->Next())
+      scanned_.emplace(it->key().ToString(), it->value().ToString());
+    DIRLEDGER_RETURN_IF_ERROR(
+        FromRocks(it->status(), "reading the projection's index"));
+  }
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaFormat, &v);
   if (s.IsNotFound()) {
     if (options_.read_only)
       return Status::Corruption("log in " + dir_ + " has no format version");
-    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
-        db_->Put(rocksdb::WriteOptions(), meta_cf_, kMetaFormat,
-                 std::to_string(kLogFormatVersion)),
-        "writing the format version"));
+    DIRLEDGER_RETURN_IF_ERROR(
+        FromRocks(db_->Put(rocksdb::WriteOptions(), meta_cf_, kMetaFormat,
+                           std::to_string(kLogFormatVersion)),
+                  "writing the format version"));
   } else if (!s.ok()) {
     return FromRocks(s, "reading the format version");
   } else if (v != std::to_string(kLogFormatVersion)) {
@@ -560,8 +818,8 @@ Status EventLog::Scan(std::uint64_t from, std::uint64_t to,
     if (it->key().size() != 8)
       return Status::Corruption("log key of " +
                                 std::to_string(it->key().size()) + " bytes");
-    const std::uint64_t seq = GetBigEndian64(
-        std::string_view(it->key().data(), it->key().size()));
+    const std::uint64_t seq =
+        GetBigEndian64(std::string_view(it->key().data(), it->key().size()));
     if (seq > to) break;
     if (seq != expect)
       return Status::Corruption("log record " + std::to_string(expect) +
@@ -569,9 +827,9 @@ Status EventLog::Scan(std::uint64_t from, std::uint64_t to,
                                 ")");
     ++expect;
     std::string_view payload;
-    DIRLEDGER_RETURN_IF_ERROR(CheckedPayload(
-        std::string_view(it->value().data(), it->value().size()), seq, &payload,
-        nullptr));
+    DIRLEDGER_RETURN_IF_ERROR(
+        CheckedPayload(std::string_view(it->value().data(), it->value().size()),
+                       seq, &payload, nullptr));
     DIRLEDGER_RETURN_IF_ERROR(DecodeEvent(payload, seq, &event));
     const Decision* dp = nullptr;
     while (dit->Valid() &&
@@ -601,8 +859,7 @@ Status EventLog::SeqsForObject(std::string_view id,
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, by_object_cf_));
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     std::string_view k(it->key().data(), it->key().size());
-    if (k.size() != prefix.size() + 8 ||
-        k.substr(0, prefix.size()) != prefix)
+    if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix)
       break;
     out->push_back(GetBigEndian64(k.substr(prefix.size())));
   }
@@ -638,7 +895,8 @@ Status EventLog::GetSourceStatus(std::string_view source,
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), meta_cf_,
                     std::string(kMetaSourcePrefix) + std::string(source), &v);
-  if (s.IsNotFound()) return Status::NotFound("no status for " + std::string(source));
+  if (s.IsNotFound())
+    return Status::NotFound("no status for " + std::string(source));
   DIRLEDGER_RETURN_IF_ERROR(FromRocks(s, "reading source status"));
   if (!DecodeSourceStatus(source, v, out))
     return Status::Corruption("source status of " + std::string(source) +
@@ -655,9 +913,9 @@ Status EventLog::ForEachSourceStatus(
     std::string_view k(it->key().data(), it->key().size());
     if (k.substr(0, prefix.size()) != prefix) break;
     SourceStatus s;
-    if (DecodeSourceStatus(k.substr(prefix.size()),
-                           std::string_view(it->value().data(), it->value().size()),
-                           &s))
+    if (DecodeSourceStatus(
+            k.substr(prefix.size()),
+            std::string_view(it->value().data(), it->value().size()), &s))
       fn(s);
   }
   return FromRocks(it->status(), "reading source status");
@@ -677,10 +935,11 @@ Status EventLog::NoteSourceContact(std::string_view source,
     s.last_error = std::string(error);
     s.last_error_us = now;
   }
-  return FromRocks(db_->Put(rocksdb::WriteOptions(), meta_cf_,
-                            std::string(kMetaSourcePrefix) + std::string(source),
-                            EncodeSourceStatus(s)),
-                   "writing source status");
+  return FromRocks(
+      db_->Put(rocksdb::WriteOptions(), meta_cf_,
+               std::string(kMetaSourcePrefix) + std::string(source),
+               EncodeSourceStatus(s)),
+      "writing source status");
 }
 
 Status EventLog::ForEachCursor(
@@ -694,7 +953,8 @@ Status EventLog::ForEachCursor(
 }
 
 Status EventLog::VerifyChain(
-    ChainReport* report, const std::function<void(std::uint64_t)>& progress) const {
+    ChainReport* report,
+    const std::function<void(std::uint64_t)>& progress) const {
   *report = ChainReport{};
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
@@ -711,20 +971,19 @@ Status EventLog::VerifyChain(
       return bad(expect, "log record " + std::to_string(expect) +
                              ": a key of " + std::to_string(it->key().size()) +
                              " bytes was inserted");
-    const std::uint64_t seq = GetBigEndian64(
-        std::string_view(it->key().data(), it->key().size()));
+    const std::uint64_t seq =
+        GetBigEndian64(std::string_view(it->key().data(), it->key().size()));
     if (seq != expect)
-      return bad(expect, seq > expect
-                             ? "log record " + std::to_string(expect) +
-                                   " is missing (next is " +
-                                   std::to_string(seq) + ")"
-                             : "log record " + std::to_string(seq) +
-                                   " is out of order");
+      return bad(expect, seq > expect ? "log record " + std::to_string(expect) +
+                                            " is missing (next is " +
+                                            std::to_string(seq) + ")"
+                                      : "log record " + std::to_string(seq) +
+                                            " is out of order");
     std::string_view payload;
     std::string digest;
-    Status s = CheckedPayload(
-        std::string_view(it->value().data(), it->value().size()), seq,
-        &payload, &digest);
+    Status s =
+        CheckedPayload(std::string_view(it->value().data(), it->value().size()),
+                       seq, &payload, &digest);
     if (!s.ok()) return bad(seq, s.message());
     Event event;
     s = DecodeEvent(payload, seq, &event);
@@ -774,9 +1033,9 @@ Status EventLog::Checkpoint(const std::string& backup_dir) const {
   DIRLEDGER_RETURN_IF_ERROR(
       FromRocks(rocksdb::Checkpoint::Create(db_.get(), &cp), "checkpoint"));
   std::unique_ptr<rocksdb::Checkpoint> holder(cp);
-  DIRLEDGER_RETURN_IF_ERROR(FromRocks(
-      cp->CreateCheckpoint(backup_dir, /*log_size_for_flush=*/0),
-      "checkpoint into " + backup_dir));
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(cp->CreateCheckpoint(backup_dir, /*log_size_for_flush=*/0),
+                "checkpoint into " + backup_dir));
   ::chmod(backup_dir.c_str(), 0700);
   return Status::Ok();
 }
@@ -801,8 +1060,8 @@ Status EventLog::Restore(const std::string& backup_dir,
   fs::remove_all(staging, ec);
   fs::copy(backup_dir, staging, fs::copy_options::recursive, ec);
   if (ec)
-    return Status::IOError("copying " + backup_dir + " to " +
-                           staging.string() + ": " + ec.message());
+    return Status::IOError("copying " + backup_dir + " to " + staging.string() +
+                           ": " + ec.message());
   const fs::path old = target.string() + ".replaced";
   fs::remove_all(old, ec);
   if (fs::exists(target)) {
@@ -829,12 +1088,17 @@ Status EventLog::ClearProjection() {
   for (auto* cf : {state_cf_, links_cf_}) {
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions(), cf));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(cf, it->key());
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      batch.Delete(cf, it->key());
     DIRLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "clearing projection"));
   }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  return FromRocks(db_->Write(wo, &batch), "clearing projection");
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(db_->Write(wo, &batch), "clearing projection"));
+  std::lock_guard<std::mutex> l(scanned_mu_);
+  scanned_.clear();
+  return Status::Ok();
 }
 
 Status EventLog::Flush() {

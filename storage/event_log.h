@@ -38,6 +38,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class WriteBatch;
 class WriteBatchWithIndex;
 }  // namespace rocksdb
 
@@ -54,9 +55,9 @@ Clock* SystemClock();
 struct LogOptions {
   bool create_if_missing = true;
   bool read_only = false;
-  bool sync = true;              // fsync the WAL on every commit
+  bool sync = true;  // fsync the WAL on every commit
   std::size_t block_cache_mb = 64;
-  Clock* clock = nullptr;        // nullptr = SystemClock()
+  Clock* clock = nullptr;  // nullptr = SystemClock()
 };
 
 constexpr std::uint32_t kLogFormatVersion = 1;
@@ -111,6 +112,10 @@ class LogTransaction {
   friend class EventLog;
   class Kv;
   explicit LogTransaction(EventLog* log);
+  // Rebuilds the batch into EventLog::commit_batch_ with the projection's
+  // writes last and in key order; *sorted is false (and nothing is built)
+  // when the transaction wrote no projection record.
+  Status SortProjectionWrites(bool* sorted);
 
   EventLog* log_;
   std::unique_ptr<rocksdb::WriteBatchWithIndex> batch_;
@@ -123,6 +128,13 @@ class LogTransaction {
   bool done_ = false;
   // Per-source counts of this transaction, folded into meta at commit.
   std::map<std::string, SourceStatus, std::less<>> source_deltas_;
+  // by_object keys of the events added, written at Commit in key order.
+  std::vector<std::string> index_keys_;
+  // This transaction's writes to the projection's scanned index families
+  // (ProjectionStore::kScannedIndexBytes); nullopt: deleted. Folded into
+  // the log's copy at Commit.
+  std::map<std::string, std::optional<std::string>, std::less<>>
+      scanned_writes_;
 };
 
 // Summary of a chain verification.
@@ -162,7 +174,8 @@ class EventLog {
   Status Scan(std::uint64_t from, std::uint64_t to, const VisitFn& fn) const;
 
   // Sequences of the events indexed under `id` (case-insensitive), ascending.
-  Status SeqsForObject(std::string_view id, std::vector<std::uint64_t>* out) const;
+  Status SeqsForObject(std::string_view id,
+                       std::vector<std::uint64_t>* out) const;
 
   Status GetCursor(std::string_view source, std::string* cookie) const;
 
@@ -191,8 +204,9 @@ class EventLog {
   // prev_hash against its predecessor, the stored head against the last
   // record. OK with report->first_bad_seq == 0 when intact; otherwise a
   // Corruption status naming the first bad sequence.
-  Status VerifyChain(ChainReport* report,
-                     const std::function<void(std::uint64_t)>& progress = {}) const;
+  Status VerifyChain(
+      ChainReport* report,
+      const std::function<void(std::uint64_t)>& progress = {}) const;
 
   // Checkpoint of the whole database into `backup_dir` (must not exist).
   Status Checkpoint(const std::string& backup_dir) const;
@@ -229,7 +243,21 @@ class EventLog {
   std::unique_ptr<ReadKv> links_read_;
   std::unique_ptr<ProjectionStore> projection_;
 
+  // The committed keys (and values) of the projection's scanned index
+  // families, loaded at Open and kept by Commit: scans of those families
+  // are answered from here, never by a RocksDB iterator (whose creation,
+  // over every memtable and table file, cost more than the rest of a
+  // decision's reads).
+  mutable std::mutex scanned_mu_;
+  std::map<std::string, std::string, std::less<>> scanned_;
+
   mutable std::mutex mu_;
+  // The emptied batch of the last transaction, for the next (guarded by mu_).
+  std::unique_ptr<rocksdb::WriteBatchWithIndex> spare_batch_;
+  // The batch a transaction with projection writes commits (see
+  // LogTransaction::SortProjectionWrites); used by one transaction at a
+  // time, kept for its memory.
+  std::unique_ptr<rocksdb::WriteBatch> commit_batch_;
   std::mutex contact_mu_;
   std::uint64_t last_seq_ = 0;   // guarded by mu_
   std::string head_hash_;        // guarded by mu_

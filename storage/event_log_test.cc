@@ -6,12 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
+#include "codecs/kv_store.h"
 #include "codecs/test_events.h"
 #include "storage/test_util.h"
 
@@ -71,18 +73,18 @@ TEST_CASE("append, scan, reopen", "[log]") {
   REQUIRE(log->GetCursor("corp/syncrepl", &cookie).ok());
   CHECK(cookie == "c2");
   std::vector<std::uint64_t> seqs;
-  REQUIRE(log->Scan(3, 6, [&](const Event& e, const Decision* d) {
-                 seqs.push_back(e.seq);
-                 CHECK(d != nullptr);
-                 CHECK(d->seq == e.seq);
-                 return true;
-               })
+  REQUIRE(log->Scan(3, 6,
+                    [&](const Event& e, const Decision* d) {
+                      seqs.push_back(e.seq);
+                      CHECK(d != nullptr);
+                      CHECK(d->seq == e.seq);
+                      return true;
+                    })
               .ok());
   CHECK(seqs == std::vector<std::uint64_t>{3, 4, 5, 6});
   Event e;
   REQUIRE(log->ReadEvent(12, &e).ok());
-  CHECK(std::get<ObservedChange>(e.body).id ==
-        testing::PersonChange(12).id);
+  CHECK(std::get<ObservedChange>(e.body).id == testing::PersonChange(12).id);
   ChainReport report;
   REQUIRE(log->VerifyChain(&report).ok());
   CHECK(report.records == 15);
@@ -99,8 +101,9 @@ TEST_CASE("events are indexed by id and DN, case-insensitively", "[log]") {
   REQUIRE(log->SeqsForObject(testing::PersonChange(2).id, &seqs).ok());
   CHECK(seqs == std::vector<std::uint64_t>{2, 4});
   seqs.clear();
-  REQUIRE(log->SeqsForObject("UID=user000002,ou=people,dc=example,dc=com", &seqs)
-              .ok());
+  REQUIRE(
+      log->SeqsForObject("UID=user000002,ou=people,dc=example,dc=com", &seqs)
+          .ok());
   CHECK(seqs.size() == 2);
 }
 
@@ -124,6 +127,55 @@ TEST_CASE("a transaction that is not committed leaves nothing", "[log]") {
   CHECK(cookie == "c1");
   AppendPeople(log.get(), 3, 1, "c3");
   CHECK(log->last_seq() == 3);
+  // Nothing of the abandoned transaction comes along with the next one
+  // (transactions reuse one write batch).
+  REQUIRE(log->GetCursor("corp/syncrepl", &cookie).ok());
+  CHECK(cookie == "c3");
+  std::vector<std::uint64_t> seqs;
+  REQUIRE(log->SeqsForObject(testing::PersonChange(9).id, &seqs).ok());
+  CHECK(seqs.empty());
+  Event e;
+  REQUIRE(log->ReadEvent(3, &e).ok());
+  CHECK(std::get<ObservedChange>(e.body).id == testing::PersonChange(3).id);
+  ChainReport report;
+  CHECK(log->VerifyChain(&report).ok());
+}
+
+TEST_CASE("many transactions in a row index every event once", "[log]") {
+  test::TempDir tmp;
+  FixedClock clock;
+  auto log = OpenLog(tmp.path(), &clock);
+  // 30 transactions of 100 events over 40 people: each person's events
+  // spread over many batches, the index keys of a batch in no order.
+  for (int t = 0; t < 30; ++t) {
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    for (int i = 0; i < 100; ++i) {
+      Event e;
+      e.seq = (*txn)->NextSeq();
+      e.body = testing::PersonChange((i * 7 + t) % 40);
+      REQUIRE((*txn)->Add(&e, nullptr).ok());
+    }
+    REQUIRE((*txn)->Commit().ok());
+  }
+  std::vector<std::uint64_t> all;
+  for (int p = 0; p < 40; ++p) {
+    std::vector<std::uint64_t> seqs;
+    REQUIRE(log->SeqsForObject(testing::PersonChange(p).id, &seqs).ok());
+    CHECK(std::is_sorted(seqs.begin(), seqs.end()));
+    for (std::uint64_t seq : seqs) {
+      Event e;
+      REQUIRE(log->ReadEvent(seq, &e).ok());
+      CHECK(std::get<ObservedChange>(e.body).id == testing::PersonChange(p).id);
+    }
+    all.insert(all.end(), seqs.begin(), seqs.end());
+  }
+  std::sort(all.begin(), all.end());
+  CHECK(all.size() == 3000);
+  CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());
+  ChainReport report;
+  REQUIRE(log->VerifyChain(&report).ok());
+  CHECK(report.records == 3000);
 }
 
 TEST_CASE("sequences must be dense", "[log]") {
@@ -220,11 +272,15 @@ TEST_CASE("a flipped byte anywhere in a record is found, naming it",
   CHECK(log->VerifyChain(&report).ok());
 }
 
-TEST_CASE("removed, reordered and inserted records are found", "[log][tamper]") {
+TEST_CASE("removed, reordered and inserted records are found",
+          "[log][tamper]") {
   FixedClock clock;
   SECTION("removed in the middle") {
     test::TempDir tmp;
-    { auto log = OpenLog(tmp.path(), &clock); AppendPeople(log.get(), 1, 10, "c"); }
+    {
+      auto log = OpenLog(tmp.path(), &clock);
+      AppendPeople(log.get(), 1, 10, "c");
+    }
     REQUIRE(test::DeleteLogRecord(tmp.path(), 4).ok());
     auto log = OpenLog(tmp.path(), &clock);
     ChainReport r;
@@ -233,7 +289,10 @@ TEST_CASE("removed, reordered and inserted records are found", "[log][tamper]") 
   }
   SECTION("removed at the end") {
     test::TempDir tmp;
-    { auto log = OpenLog(tmp.path(), &clock); AppendPeople(log.get(), 1, 10, "c"); }
+    {
+      auto log = OpenLog(tmp.path(), &clock);
+      AppendPeople(log.get(), 1, 10, "c");
+    }
     REQUIRE(test::DeleteLogRecord(tmp.path(), 10).ok());
     auto log = OpenLog(tmp.path(), &clock);
     ChainReport r;
@@ -242,7 +301,10 @@ TEST_CASE("removed, reordered and inserted records are found", "[log][tamper]") 
   }
   SECTION("two records swapped") {
     test::TempDir tmp;
-    { auto log = OpenLog(tmp.path(), &clock); AppendPeople(log.get(), 1, 10, "c"); }
+    {
+      auto log = OpenLog(tmp.path(), &clock);
+      AppendPeople(log.get(), 1, 10, "c");
+    }
     std::string a, b;
     {
       auto log = OpenLog(tmp.path(), &clock);
@@ -258,7 +320,10 @@ TEST_CASE("removed, reordered and inserted records are found", "[log][tamper]") 
   }
   SECTION("a forged record replaces a real one") {
     test::TempDir tmp;
-    { auto log = OpenLog(tmp.path(), &clock); AppendPeople(log.get(), 1, 10, "c"); }
+    {
+      auto log = OpenLog(tmp.path(), &clock);
+      AppendPeople(log.get(), 1, 10, "c");
+    }
     // A well-formed record with a correct own digest but the wrong chain.
     Event forged;
     forged.seq = 6;
@@ -273,9 +338,15 @@ TEST_CASE("removed, reordered and inserted records are found", "[log][tamper]") 
   }
   SECTION("a record appended behind the head's back") {
     test::TempDir tmp;
-    { auto log = OpenLog(tmp.path(), &clock); AppendPeople(log.get(), 1, 10, "c"); }
+    {
+      auto log = OpenLog(tmp.path(), &clock);
+      AppendPeople(log.get(), 1, 10, "c");
+    }
     std::string raw;
-    { auto log = OpenLog(tmp.path(), &clock); REQUIRE(log->ReadRaw(10, &raw).ok()); }
+    {
+      auto log = OpenLog(tmp.path(), &clock);
+      REQUIRE(log->ReadRaw(10, &raw).ok());
+    }
     REQUIRE(test::OverwriteLogRecord(tmp.path(), 11, raw).ok());
     auto log = OpenLog(tmp.path(), &clock);
     ChainReport r;
@@ -292,9 +363,9 @@ TEST_CASE("a second opener of a data dir is refused clearly", "[log]") {
   REQUIRE(pid >= 0);
   if (pid == 0) {
     auto second = EventLog::Open(tmp.path(), LogOptions{});
-    const bool clear = !second.ok() &&
-                       second.status().message().find("in use by another") !=
-                           std::string::npos;
+    const bool clear =
+        !second.ok() && second.status().message().find("in use by another") !=
+                            std::string::npos;
     _exit(clear ? 0 : 1);
   }
   int status = 0;
@@ -351,8 +422,10 @@ TEST_CASE("projection writes commit with the events", "[log]") {
     o.dn = "uid=a";
     REQUIRE((*txn)->projection().Apply(PutObject{o}).ok());
     // The transaction sees its own write; the log does not yet.
-    CHECK((*txn)->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u1"));
-    CHECK_FALSE(log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u1"));
+    CHECK((*txn)->projection().GetObject(Side::kLdap, ObjectKind::kAccount,
+                                         "u1"));
+    CHECK_FALSE(
+        log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u1"));
     Event e;
     e.seq = (*txn)->NextSeq();
     e.body = CursorAdvance{"s", "c"};
@@ -360,8 +433,228 @@ TEST_CASE("projection writes commit with the events", "[log]") {
     REQUIRE((*txn)->Commit().ok());
   }
   CHECK(*log->projection().FindIdByDn(Side::kLdap, "uid=a") == "u1");
+  {
+    // A projection write of a transaction that is dropped is gone, also for
+    // the next transaction (which reuses the write batch).
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    ObjectState o;
+    o.id = "u2";
+    o.dn = "uid=b";
+    REQUIRE((*txn)->projection().Apply(PutObject{o}).ok());
+  }
+  {
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    CHECK_FALSE((*txn)->projection().GetObject(Side::kLdap,
+                                               ObjectKind::kAccount, "u2"));
+    Event e;
+    e.seq = (*txn)->NextSeq();
+    e.body = CursorAdvance{"s", "c2"};
+    REQUIRE((*txn)->Add(&e, nullptr).ok());
+    REQUIRE((*txn)->Commit().ok());
+  }
+  CHECK_FALSE(
+      log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u2"));
+  CHECK_FALSE(log->projection().FindIdByDn(Side::kLdap, "uid=b"));
   REQUIRE(log->ClearProjection().ok());
-  CHECK_FALSE(log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u1"));
+  CHECK_FALSE(
+      log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "u1"));
+}
+
+}  // namespace dirledger
+
+namespace dirledger {
+namespace {
+
+std::vector<std::uint64_t> PendingIds(const ProjectionView& p, Side side,
+                                      const std::string& id) {
+  std::vector<std::uint64_t> out;
+  for (const PendingIntent& pi : p.PendingFor(side, ObjectKind::kAccount, id))
+    out.push_back(pi.intent.id);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("pending-by-target and wait scans agree with a plain store",
+          "[log][projection]") {
+  // The log answers these scans from memory; a ProjectionStore over a plain
+  // map is the reference. Random puts and erases over many transactions,
+  // some dropped, checked inside transactions, after commits and after a
+  // reopen.
+  test::TempDir tmp;
+  FixedClock clock;
+  auto log = OpenLog(tmp.path(), &clock);
+  MemKvStore ref_state, ref_links;
+  ProjectionStore ref(&ref_state, &ref_links);
+  std::mt19937 rng(7);
+  const std::vector<std::string> targets = {"a@x", "b@x", "c@x", "d@x"};
+  const std::vector<std::string> keys = {"uid=m1,dc=x", "UID=M2,dc=x",
+                                         "address:a@x"};
+  std::vector<std::uint64_t> live;
+  std::uint64_t next_intent = 1;
+  auto check = [&](const ProjectionView& got, const ProjectionView& want) {
+    for (Side side : {Side::kLdap, Side::kMail})
+      for (const std::string& t : targets)
+        CHECK(PendingIds(got, side, t) == PendingIds(want, side, t));
+    for (Side side : {Side::kLdap, Side::kMail})
+      for (const std::string& k : keys)
+        CHECK(got.WaitingFor(side, k) == want.WaitingFor(side, k));
+  };
+  for (int t = 0; t < 40; ++t) {
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    const bool drop = t % 7 == 3;
+    MemKvStore scratch_state = ref_state, scratch_links = ref_links;
+    ProjectionStore scratch(&scratch_state, &scratch_links);
+    ProjectionStore& want = drop ? scratch : ref;
+    std::vector<std::uint64_t> live_after = live;
+    for (int i = 0; i < 12; ++i) {
+      StateMutation m;
+      const int what = static_cast<int>(rng() % 4);
+      if (what == 0 || live_after.empty()) {
+        PendingIntent p;
+        p.intent.id = next_intent++;
+        p.intent.target = rng() % 2 ? Side::kMail : Side::kLdap;
+        p.intent.target_id = targets[rng() % targets.size()];
+        p.decided_seq = 1;
+        live_after.push_back(p.intent.id);
+        m = PutPending{p};
+      } else if (what == 1) {
+        const size_t k = rng() % live_after.size();
+        m = ErasePending{live_after[k]};
+        live_after.erase(live_after.begin() + static_cast<long>(k));
+      } else {
+        const Side side = rng() % 2 ? Side::kMail : Side::kLdap;
+        const std::string key = keys[rng() % keys.size()];
+        const std::string waiter = "g" + std::to_string(rng() % 3);
+        if (what == 2)
+          m = PutWait{side, key, waiter};
+        else
+          m = EraseWait{side, key, waiter};
+      }
+      REQUIRE((*txn)->projection().Apply(m).ok());
+      REQUIRE(want.Apply(m).ok());
+      check((*txn)->projection(), want);
+    }
+    if (drop) continue;  // the transaction is dropped: nothing of it stays
+    live = live_after;
+    Event e;
+    e.seq = (*txn)->NextSeq();
+    e.body = CursorAdvance{"s", std::to_string(t)};
+    REQUIRE((*txn)->Add(&e, nullptr).ok());
+    REQUIRE((*txn)->Commit().ok());
+    check(log->projection(), ref);
+  }
+  log.reset();
+  log = OpenLog(tmp.path(), &clock);
+  check(log->projection(), ref);
+  REQUIRE(log->ClearProjection().ok());
+  MemKvStore empty_state, empty_links;
+  ProjectionStore empty(&empty_state, &empty_links);
+  check(log->projection(), empty);
+}
+
+}  // namespace dirledger
+
+namespace dirledger {
+
+TEST_CASE(
+    "objects and links written, rewritten and erased in one "
+    "transaction commit as a plain store has them",
+    "[log][projection]") {
+  // Commit writes the projection's records in key order, one per key; the
+  // result must be what the writes in their order leave.
+  test::TempDir tmp;
+  FixedClock clock;
+  auto log = OpenLog(tmp.path(), &clock);
+  MemKvStore ref_state, ref_links;
+  ProjectionStore ref(&ref_state, &ref_links);
+  std::mt19937 rng(11);
+  auto check = [&](const ProjectionStore& got) {
+    std::vector<std::string> a, b;
+    auto list = [](const ProjectionStore& p, std::vector<std::string>* out) {
+      REQUIRE(p.ForEachObject(Side::kLdap, [&](const ObjectState& o) {
+                 out->push_back(EncodeObjectState(o));
+                 return true;
+               }).ok());
+      REQUIRE(p.ForEachLink([&](const LinkState& l) {
+                 out->push_back(EncodeLinkState(l));
+                 return true;
+               }).ok());
+      REQUIRE(
+          p.ForEachObjectOfSource("corp/syncrepl", [&](Side, ObjectKind,
+                                                       std::string_view id) {
+             out->emplace_back(id);
+             return true;
+           }).ok());
+    };
+    list(got, &a);
+    list(ref, &b);
+    CHECK(a == b);
+    for (int n = 0; n < 6; ++n) {
+      for (int d = 0; d < 3; ++d) {
+        const std::string dn =
+            "uid=u" + std::to_string(n) + "-" + std::to_string(d) + ",dc=x";
+        CHECK(got.FindIdByDn(Side::kLdap, dn) ==
+              ref.FindIdByDn(Side::kLdap, dn));
+      }
+    }
+    for (int n = 0; n < 4; ++n) {
+      const std::string address = "u" + std::to_string(n) + "@x";
+      CHECK(got.FindIdByAddress(Side::kLdap, ObjectKind::kAccount, address) ==
+            ref.FindIdByAddress(Side::kLdap, ObjectKind::kAccount, address));
+      CHECK(got.GetLinkByMail(ObjectKind::kAccount, address) ==
+            ref.GetLinkByMail(ObjectKind::kAccount, address));
+    }
+  };
+  for (int t = 0; t < 25; ++t) {
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    for (int i = 0; i < 30; ++i) {
+      const int n = static_cast<int>(rng() % 6);
+      StateMutation m;
+      switch (rng() % 4) {
+        case 0:
+        case 1: {
+          ObjectState o;
+          o.id = "id-" + std::to_string(n);
+          o.dn = "uid=u" + std::to_string(n) + "-" + std::to_string(rng() % 3) +
+                 ",dc=x";
+          o.address = "u" + std::to_string(rng() % 4) + "@x";
+          o.source = "corp/syncrepl";
+          o.version = static_cast<std::uint64_t>(i);
+          m = PutObject{o};
+          break;
+        }
+        case 2:
+          m = EraseObject{Side::kLdap, ObjectKind::kAccount,
+                          "id-" + std::to_string(n)};
+          break;
+        default: {
+          LinkState l;
+          l.ldap_id = "id-" + std::to_string(n);
+          l.mail_id = "u" + std::to_string(rng() % 4) + "@x";
+          if (rng() % 3 == 0)
+            m = EraseLink{ObjectKind::kAccount, l.ldap_id, l.mail_id};
+          else
+            m = PutLink{l};
+        }
+      }
+      REQUIRE((*txn)->projection().Apply(m).ok());
+      REQUIRE(ref.Apply(m).ok());
+    }
+    Event e;
+    e.seq = (*txn)->NextSeq();
+    e.body = CursorAdvance{"s", std::to_string(t)};
+    REQUIRE((*txn)->Add(&e, nullptr).ok());
+    REQUIRE((*txn)->Commit().ok());
+    check(log->projection());
+  }
+  log.reset();
+  log = OpenLog(tmp.path(), &clock);
+  check(log->projection());
 }
 
 }  // namespace dirledger

@@ -179,8 +179,7 @@ Status EmbeddedMailDirectory::Restore(const std::string& backup_dir,
   const std::string staging = dir + ".restoring";
   fs::remove_all(staging, ec);
   fs::copy(backup_dir, staging, fs::copy_options::recursive, ec);
-  if (ec)
-    return Status::IOError("copying " + backup_dir + ": " + ec.message());
+  if (ec) return Status::IOError("copying " + backup_dir + ": " + ec.message());
   const std::string old = dir + ".replaced";
   fs::remove_all(old, ec);
   if (fs::exists(dir)) {
@@ -209,9 +208,15 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   db_opts.max_background_jobs = 2;
   db_opts.info_log_level = rocksdb::InfoLogLevel::ERROR_LEVEL;
   db_opts.info_log = StderrRocksLogger("mail directory");
+  // One memtable budget for all column families (each would otherwise keep
+  // up to two 64 MiB memtables), and a WAL bound: the rarely written
+  // families (domains, secrets) would otherwise pin every WAL file.
+  db_opts.db_write_buffer_size = 64u << 20;
+  db_opts.max_total_wal_size = 128u << 20;
+  rocksdb::ColumnFamilyOptions cf_opts;
+  cf_opts.compression = rocksdb::kNoCompression;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* name : kCfNames)
-    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  for (const char* name : kCfNames) cfs.emplace_back(name, cf_opts);
   rocksdb::DB* raw = nullptr;
   if (options.read_only && !exists)
     return Status::NotFound("no mail directory in " + dir +

@@ -15,7 +15,7 @@
 #   run     `dirledger --config WORKDIR/dirledger.toml run --once`, the whole
 #           engine with the embedded mail directory
 # default: run when the dirledger command has it, else intake.
-# env: AD_BENCH_ADDR (default 127.0.0.24), AD_BENCH_RUNS (default 3; the
+# env: AD_BENCH_ADDR (default 127.0.0.41), AD_BENCH_RUNS (default 3; the
 # median is reported), AD_BENCH_FSYNC (default true), BUILD_DIR (default
 # build), SAMBA_MODEL (see tests/harness/samba.sh).
 set -euo pipefail
@@ -23,7 +23,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 W=${1:-/tmp/dirledger-ad-bench}
 N=${2:-10000}
-ADDR=${AD_BENCH_ADDR:-127.0.0.24}
+ADDR=${AD_BENCH_ADDR:-127.0.0.41}
 RUNS=${AD_BENCH_RUNS:-3}
 BUILD=${BUILD_DIR:-$ROOT/build}
 [[ $BUILD = /* ]] || BUILD=$ROOT/$BUILD
@@ -114,11 +114,12 @@ dirledger_pass() {
   if [[ $DRIVER == intake ]]; then
     "$INTAKE" --config "$CONFIG" $1
   else
-    "$DIRLEDGER" --config "$CONFIG" run --once >/dev/null
+    /usr/bin/time -f "%M" -o "$W/rss.txt" "$DIRLEDGER" --config "$CONFIG" run --once 2> "$W/run.log" >/dev/null
+    echo "peak RSS $(cat "$W/rss.txt") KiB; $(grep '^run: ' "$W/run.log" | tail -1)"
   fi
 }
 
-log "full passes ($RUNS runs each, alternating; driver: $DRIVER)"
+log "full passes ($RUNS runs each, alternating; driver: $DRIVER; load $(cut -d' ' -f1-3 /proc/loadavg))"
 LS=() DL=() FIG=""
 for r in $(seq 1 "$RUNS"); do
   t=$(now)
@@ -129,7 +130,7 @@ for r in $(seq 1 "$RUNS"); do
   out=$(dirledger_pass "")
   DL+=("$(since "$t")")
   [[ -n $out ]] && FIG=$out
-  log "run $r: ldapsearch ${LS[-1]} s, dirledger ${DL[-1]} s ${out:+($out)}"
+  log "run $r (load $(cut -d' ' -f1-3 /proc/loadavg)): ldapsearch ${LS[-1]} s, dirledger ${DL[-1]} s ${out:+($out)}"
 done
 LS_MED=$(printf '%s\n' "${LS[@]}" | median)
 DL_MED=$(printf '%s\n' "${DL[@]}" | median)
