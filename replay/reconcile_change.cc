@@ -101,6 +101,7 @@ class ChangeDecider {
                                             : std::string();
     cr_ = b_.rules.connector(connector_name_);
     map_ = cr_ ? &MapFor(*cr_, kind_) : nullptr;
+    plan_ = cr_ ? &PlanFor(*cr_, kind_) : nullptr;
     prev_ = b_.state.Object(s_, kind_, c_.id);
     if (c_.op == ChangeOp::kPresent && c_.attrs.empty() &&
         c_.value_adds.empty() && c_.value_deletes.empty())
@@ -323,13 +324,13 @@ class ChangeDecider {
     if (!map_) return;
     if (prev_exists_)
       m_prev_ = ImageOfAttrs(s_, eff_prev_.attrs(), prev_ ? prev_->dn : c_.dn,
-                             prev_ ? prev_->address : std::string(), *map_,
+                             prev_ ? prev_->address : std::string(), *plan_,
                              &b_.state);
     if (next_) {
-      m_next_ = ImageOf(*next_, *map_, &b_.state, &unresolved_);
+      m_next_ = ImageOf(*next_, *plan_, &b_.state, &unresolved_);
       if (self_foreseen_) {
         m_self_foreseen_ = ImageOfAttrs(s_, *self_foreseen_, next_->dn,
-                                        next_->address, *map_, &b_.state);
+                                        next_->address, *plan_, &b_.state);
         msf_ = &m_self_foreseen_;
       }
       // An LDAP group's members without a mail counterpart yet wait for it.
@@ -421,7 +422,7 @@ class ChangeDecider {
     if (partner_) {
       foreseen_.Borrow(partner_->attrs);
       foreseen_.dn = partner_->dn;
-      m_partner_ = ImageOf(*partner_, *map_, &b_.state);
+      m_partner_ = ImageOf(*partner_, *plan_, &b_.state);
     }
     std::vector<const PendingIntent*> pending;
     b_.state.PendingFor(o_, kind_, id, &pending);
@@ -448,7 +449,7 @@ class ChangeDecider {
     if (moved && foreseen_.exists) {
       m_foreseen_ = ImageOfAttrs(o_, foreseen_.attrs(), foreseen_.dn,
                                  o_ == Side::kMail ? id : LdapAddressOf(),
-                                 *map_, &b_.state);
+                                 *plan_, &b_.state);
     }
   }
 
@@ -1309,6 +1310,7 @@ class ChangeDecider {
   std::string connector_name_;
   const ConnectorRules* cr_ = nullptr;
   const ObjectMap* map_ = nullptr;
+  const ImagePlan* plan_ = nullptr;
   Direction dir_ = Direction::kLdapToAxigen;
 
   const ObjectState* prev_ = nullptr;

@@ -62,6 +62,7 @@ std::string Describe(Side side, ObjectKind kind, std::string_view id,
 std::string JoinNames(const std::vector<std::string>& names);
 
 const ObjectMap& MapFor(const ConnectorRules& c, ObjectKind kind);
+const ImagePlan& PlanFor(const ConnectorRules& c, ObjectKind kind);
 // Whether a change seen on `from` is written to the other side.
 bool Propagates(Direction d, Side from);
 // The side a conflict resolution lets win (both_ways), or false for
@@ -69,10 +70,11 @@ bool Propagates(Direction d, Side from);
 bool Winner(ConflictResolution r, Side* winner);
 
 // The field image of an object as it stands (replay/field_image.h).
-AttrList ImageOf(const ObjectState& o, const ObjectMap& map, StateReader* state,
+AttrList ImageOf(const ObjectState& o, const ImagePlan& plan,
+                 StateReader* state,
                  std::vector<std::string>* unresolved = nullptr);
 AttrList ImageOfAttrs(Side side, const AttrList& attrs, std::string_view dn,
-                      std::string_view address, const ObjectMap& map,
+                      std::string_view address, const ImagePlan& plan,
                       StateReader* state,
                       std::vector<std::string>* unresolved = nullptr);
 

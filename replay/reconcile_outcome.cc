@@ -92,8 +92,9 @@ std::string FollowCreated(DecisionBuilder& b, const ConnectorRules& cr,
     b.AddIntent(std::move(i));
     return "; " + source_id + " was deleted meanwhile, so the entry is deleted";
   }
-  const AttrList want = ImageOf(*mail, map, &b.state);
-  const AttrList have = ImageOf(entry, map, &b.state);
+  const ImagePlan& plan = PlanFor(cr, entry.kind);
+  const AttrList want = ImageOf(*mail, plan, &b.state);
+  const AttrList have = ImageOf(entry, plan, &b.state);
   AttrList fields;
   std::vector<std::string> adds, dels;
   for (const std::string& f : DiffFields(want, have)) {
@@ -329,8 +330,9 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
           i.target == Side::kLdap ? link->mail_id : link->ldap_id;
       const ObjectState* o2 = b.state.Object(other, i.kind, other_id);
       AttrList ti, oi;
-      if (after) ti = ImageOf(*after, *map, &b.state);
-      if (o2) oi = ImageOf(*o2, *map, &b.state);
+      const ImagePlan& plan = PlanFor(*cr, i.kind);
+      if (after) ti = ImageOf(*after, plan, &b.state);
+      if (o2) oi = ImageOf(*o2, plan, &b.state);
       LinkSides sides;
       const AttrList* tp = after ? &ti : nullptr;
       const AttrList* op = o2 ? &oi : nullptr;

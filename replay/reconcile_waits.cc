@@ -116,8 +116,8 @@ void ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
         !Propagates(cr->config.direction, Side::kLdap))
       continue;
     claimed = true;
-    const ObjectMap& map = MapFor(*cr, kind);
-    const AttrList image = ImageOf(*x, map, &b.state);
+    const ImagePlan& plan = PlanFor(*cr, kind);
+    const AttrList image = ImageOf(*x, plan, &b.state);
     if (old_link) {
       b.Put(EraseLink{old_link->kind, old_link->ldap_id, old_link->mail_id});
       if (b.state.Conflict(kind, old_link->ldap_id))
@@ -139,7 +139,8 @@ void ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
     } else {
       // The mail object stays: it takes this entry's values.
       i.op = IntentOp::kModify;
-      const AttrList there = MailImage(mail_after->attrs, map, address);
+      AttrList there;
+      MailImage(mail_after->attrs, plan, address, &there);
       for (const std::string& f : DiffFields(image, there)) {
         if (EqualsIgnoreCase(f, field::kMembers)) continue;
         i.set.push_back(Attribute{f, AttrValues(image, f)});

@@ -90,17 +90,27 @@ bool Winner(ConflictResolution r, Side* winner) {
   return false;
 }
 
-AttrList ImageOfAttrs(Side side, const AttrList& attrs, std::string_view dn,
-                      std::string_view address, const ObjectMap& map,
-                      StateReader* state,
-                      std::vector<std::string>* unresolved) {
-  if (side == Side::kMail) return MailImage(attrs, map, address);
-  return LdapImage(attrs, dn, address, map, state, unresolved);
+const ImagePlan& PlanFor(const ConnectorRules& c, ObjectKind kind) {
+  return kind == ObjectKind::kAccount ? c.account_plan : c.group_plan;
 }
 
-AttrList ImageOf(const ObjectState& o, const ObjectMap& map, StateReader* state,
-                 std::vector<std::string>* unresolved) {
-  return ImageOfAttrs(o.side, o.attrs, o.dn, o.address, map, state, unresolved);
+AttrList ImageOfAttrs(Side side, const AttrList& attrs, std::string_view dn,
+                      std::string_view address, const ImagePlan& plan,
+                      StateReader* state,
+                      std::vector<std::string>* unresolved) {
+  AttrList out;
+  if (side == Side::kMail) {
+    MailImage(attrs, plan, address, &out);
+  } else {
+    LdapImage(attrs, dn, address, plan, state, unresolved, &out);
+  }
+  return out;
+}
+
+AttrList ImageOf(const ObjectState& o, const ImagePlan& plan,
+                 StateReader* state, std::vector<std::string>* unresolved) {
+  return ImageOfAttrs(o.side, o.attrs, o.dn, o.address, plan, state,
+                      unresolved);
 }
 
 namespace {
