@@ -27,28 +27,6 @@ void LowerInPlace(std::string* s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
 }
 
-// Writes an image into `out`, reusing the storage of the attributes it held
-// (an image is rebuilt for every decision; its shape rarely changes).
-class ImageWriter {
- public:
-  explicit ImageWriter(AttrList* out) : out_(out) {}
-  ~ImageWriter() { out_->resize(n_); }
-
-  // The next attribute, named `name`, its values to be filled by the
-  // caller; Keep() makes it part of the image.
-  Attribute& Next(std::string_view name) {
-    if (n_ == out_->size()) out_->emplace_back();
-    Attribute& a = (*out_)[n_];
-    a.name.assign(name);
-    return a;
-  }
-  void Keep() { ++n_; }
-
- private:
-  AttrList* out_;
-  size_t n_ = 0;
-};
-
 // Sets `values` to the value `v` alone.
 void SetOne(std::vector<std::string>* values, const std::string& v) {
   values->resize(1);
@@ -67,19 +45,18 @@ std::string& Append(std::vector<std::string>* values, size_t* n,
 }  // namespace
 
 void MailImage(const AttrList& attrs, const ImagePlan& plan,
-               std::string_view own_address, AttrList* out) {
+               std::string_view own_address, ImageBuffer* out) {
   ImagePlan::Found found;
   plan.Find(attrs, /*ldap=*/false, &found);
-  ImageWriter image(out);
+  out->Clear();
   for (size_t k = 0; k < plan.fields().size(); ++k) {
     const ImagePlan::Field& f = plan.fields()[k];
     static const std::vector<std::string> kNone;
     const std::vector<std::string>& v = found[k] ? *found[k] : kNone;
     if (v.empty()) continue;
-    Attribute& a = image.Next(f.name);
+    Attribute& a = out->Append(f.name);
     if (f.role == ImagePlan::Role::kContact) {
       SetOne(&a.values, v.front());
-      image.Keep();
       continue;
     }
     size_t n = 0;
@@ -91,30 +68,31 @@ void MailImage(const AttrList& attrs, const ImagePlan& plan,
       LowerInPlace(&Append(&a.values, &n, x));
     }
     a.values.resize(n);
-    if (n == 0) continue;
+    if (n == 0) {
+      out->Truncate(out->list().size() - 1);
+      continue;
+    }
     CanonicalizeValues(&a.values);
-    image.Keep();
   }
 }
 
 void LdapImage(const AttrList& attrs, std::string_view own_dn,
                std::string_view own_address, const ImagePlan& plan,
                StateReader* state, std::vector<std::string>* unresolved,
-               AttrList* out) {
+               ImageBuffer* out) {
   ImagePlan::Found found;
   plan.Find(attrs, /*ldap=*/true, &found);
-  ImageWriter image(out);
+  out->Clear();
   for (size_t k = 0; k < plan.fields().size(); ++k) {
     const ImagePlan::Field& f = plan.fields()[k];
     static const std::vector<std::string> kNone;
     const std::vector<std::string>& v = found[k] ? *found[k] : kNone;
     if (v.empty()) continue;
-    Attribute& a = image.Next(f.name);
+    Attribute& a = out->Append(f.name);
     size_t n = 0;
     switch (f.role) {
       case ImagePlan::Role::kContact:
         SetOne(&a.values, v.front());
-        image.Keep();
         continue;
       case ImagePlan::Role::kAliases:
         for (const std::string& x : v) {
@@ -138,26 +116,28 @@ void LdapImage(const AttrList& attrs, std::string_view own_dn,
         break;
     }
     a.values.resize(n);
-    if (n == 0) continue;
+    if (n == 0) {
+      out->Truncate(out->list().size() - 1);
+      continue;
+    }
     CanonicalizeValues(&a.values);
-    image.Keep();
   }
 }
 
 AttrList MailImage(const AttrList& attrs, const ObjectMap& map,
                    std::string_view own_address) {
-  AttrList out;
+  ImageBuffer out;
   MailImage(attrs, ImagePlan(map), own_address, &out);
-  return out;
+  return out.list();
 }
 
 AttrList LdapImage(const AttrList& attrs, std::string_view own_dn,
                    std::string_view own_address, const ObjectMap& map,
                    StateReader* state, std::vector<std::string>* unresolved) {
-  AttrList out;
+  ImageBuffer out;
   LdapImage(attrs, own_dn, own_address, ImagePlan(map), state, unresolved,
             &out);
-  return out;
+  return out.list();
 }
 
 std::vector<std::string> DiffFields(const AttrList& a, const AttrList& b) {

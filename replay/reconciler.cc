@@ -94,23 +94,20 @@ const ImagePlan& PlanFor(const ConnectorRules& c, ObjectKind kind) {
   return kind == ObjectKind::kAccount ? c.account_plan : c.group_plan;
 }
 
-AttrList ImageOfAttrs(Side side, const AttrList& attrs, std::string_view dn,
-                      std::string_view address, const ImagePlan& plan,
-                      StateReader* state,
-                      std::vector<std::string>* unresolved) {
-  AttrList out;
+void ImageOfAttrs(Side side, const AttrList& attrs, std::string_view dn,
+                  std::string_view address, const ImagePlan& plan,
+                  StateReader* state, ImageBuffer* out,
+                  std::vector<std::string>* unresolved) {
   if (side == Side::kMail) {
-    MailImage(attrs, plan, address, &out);
+    MailImage(attrs, plan, address, out);
   } else {
-    LdapImage(attrs, dn, address, plan, state, unresolved, &out);
+    LdapImage(attrs, dn, address, plan, state, unresolved, out);
   }
-  return out;
 }
 
-AttrList ImageOf(const ObjectState& o, const ImagePlan& plan,
-                 StateReader* state, std::vector<std::string>* unresolved) {
-  return ImageOfAttrs(o.side, o.attrs, o.dn, o.address, plan, state,
-                      unresolved);
+void ImageOf(const ObjectState& o, const ImagePlan& plan, StateReader* state,
+             ImageBuffer* out, std::vector<std::string>* unresolved) {
+  ImageOfAttrs(o.side, o.attrs, o.dn, o.address, plan, state, out, unresolved);
 }
 
 namespace {
@@ -475,6 +472,13 @@ struct Dispatch {
 
 void Reconcile(const ProjectionView& state, const Event& event,
                const RuleSet& rules, Decision* decision, StateDelta* delta) {
+  ReconcileScratch scratch;
+  Reconcile(state, event, rules, decision, delta, &scratch);
+}
+
+void Reconcile(const ProjectionView& state, const Event& event,
+               const RuleSet& rules, Decision* decision, StateDelta* delta,
+               ReconcileScratch* scratch) {
   decision->seq = event.seq;
   decision->rule.clear();
   decision->outcome = Outcome::kRecorded;
@@ -486,7 +490,7 @@ void Reconcile(const ProjectionView& state, const Event& event,
   decision->winner = Side::kLdap;
   decision->object_ids.clear();
   delta->clear();
-  DecisionBuilder b(state, rules, event.seq, decision, delta);
+  DecisionBuilder b(state, rules, event.seq, decision, delta, &scratch->images);
   b.Apply(std::visit(Dispatch{b}, event.body));
   b.Finish();
 }

@@ -169,8 +169,9 @@ const History& TheHistory() {
                                  InMemoryProjection* p) {
   Decision d;
   StateDelta delta;
+  ReconcileScratch scratch;
   for (const Event& e : h.events) {
-    Reconcile(*p, e, rules, &d, &delta);
+    Reconcile(*p, e, rules, &d, &delta, &scratch);
     p->Apply(std::move(delta));
   }
   benchmark::DoNotOptimize(d);
