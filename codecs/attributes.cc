@@ -23,9 +23,12 @@ std::string AsciiLower(std::string_view s) {
   return out;
 }
 
+// Bytes that are equal need no lower-casing: most names compared share a
+// prefix or differ in their first letter.
 int CompareIgnoreCase(std::string_view a, std::string_view b) {
   const size_t n = std::min(a.size(), b.size());
   for (size_t i = 0; i < n; ++i) {
+    if (a[i] == b[i]) continue;
     const unsigned char ca = static_cast<unsigned char>(LowerChar(a[i]));
     const unsigned char cb = static_cast<unsigned char>(LowerChar(b[i]));
     if (ca != cb) return ca < cb ? -1 : 1;
@@ -35,7 +38,10 @@ int CompareIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CompareIgnoreCase(a, b) == 0;
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i] && LowerChar(a[i]) != LowerChar(b[i])) return false;
+  return true;
 }
 
 void CanonicalizeValues(std::vector<std::string>* values) {

@@ -14,14 +14,6 @@ std::optional<std::string_view> StripPrefix(std::string_view v,
   return v.substr(prefix.size());
 }
 
-void AddContactFields(const AttrList& attrs, const ObjectMap& map,
-                      bool ldap_names, AttrList* out) {
-  for (const FieldMapping& f : map.fields) {
-    const auto& v = AttrValues(attrs, ldap_names ? f.attribute : f.field);
-    if (!v.empty()) out->push_back(Attribute{f.field, {v.front()}});
-  }
-}
-
 // AD marks the primary address with an upper-case prefix ("SMTP:").
 std::string AsciiUpperPrefix(std::string_view s) {
   std::string out(s);
@@ -30,82 +22,122 @@ std::string AsciiUpperPrefix(std::string_view s) {
   return out;
 }
 
-void Finish(AttrList* out) {
-  if (!IsCanonical(*out)) CanonicalizeAttrs(out);
+void LowerInPlace(std::string* s) {
+  for (char& c : *s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+}
+
+// Sets `values` to the value `v` alone.
+void SetOne(std::vector<std::string>* values, const std::string& v) {
+  values->resize(1);
+  (*values)[0].assign(v);
+}
+
+// Appends `v` to the first `*n` strings of `values`, reusing storage.
+std::string& Append(std::vector<std::string>* values, size_t* n,
+                    std::string_view v) {
+  if (*n == values->size()) values->emplace_back();
+  std::string& out = (*values)[(*n)++];
+  out.assign(v);
+  return out;
 }
 
 }  // namespace
 
+void MailImage(const AttrList& attrs, const ImagePlan& plan,
+               std::string_view own_address, ImageBuffer* out) {
+  ImagePlan::Found found;
+  plan.Find(attrs, /*ldap=*/false, &found);
+  out->Clear();
+  for (size_t k = 0; k < plan.fields().size(); ++k) {
+    const ImagePlan::Field& f = plan.fields()[k];
+    static const std::vector<std::string> kNone;
+    const std::vector<std::string>& v = found[k] ? *found[k] : kNone;
+    if (v.empty()) continue;
+    Attribute& a = out->Append(f.name);
+    if (f.role == ImagePlan::Role::kContact) {
+      SetOne(&a.values, v.front());
+      continue;
+    }
+    size_t n = 0;
+    for (const std::string& x : v) {
+      if (x.empty()) continue;
+      if (f.role == ImagePlan::Role::kAliases &&
+          EqualsIgnoreCase(x, own_address))
+        continue;
+      LowerInPlace(&Append(&a.values, &n, x));
+    }
+    a.values.resize(n);
+    if (n == 0) {
+      out->Truncate(out->list().size() - 1);
+      continue;
+    }
+    CanonicalizeValues(&a.values);
+  }
+}
+
+void LdapImage(const AttrList& attrs, std::string_view own_dn,
+               std::string_view own_address, const ImagePlan& plan,
+               StateReader* state, std::vector<std::string>* unresolved,
+               ImageBuffer* out) {
+  ImagePlan::Found found;
+  plan.Find(attrs, /*ldap=*/true, &found);
+  out->Clear();
+  for (size_t k = 0; k < plan.fields().size(); ++k) {
+    const ImagePlan::Field& f = plan.fields()[k];
+    static const std::vector<std::string> kNone;
+    const std::vector<std::string>& v = found[k] ? *found[k] : kNone;
+    if (v.empty()) continue;
+    Attribute& a = out->Append(f.name);
+    size_t n = 0;
+    switch (f.role) {
+      case ImagePlan::Role::kContact:
+        SetOne(&a.values, v.front());
+        continue;
+      case ImagePlan::Role::kAliases:
+        for (const std::string& x : v) {
+          auto stripped = StripPrefix(x, plan.aliases_prefix());
+          if (!stripped || stripped->empty() ||
+              EqualsIgnoreCase(*stripped, own_address))
+            continue;
+          LowerInPlace(&Append(&a.values, &n, *stripped));
+        }
+        break;
+      case ImagePlan::Role::kMembers:
+        for (const std::string& dn : v) {
+          if (EqualsIgnoreCase(dn, own_dn)) continue;  // groupOfNames filler
+          std::string address = MemberAddressOfDn(dn, state);
+          if (address.empty()) {
+            if (unresolved) unresolved->push_back(dn);
+            continue;
+          }
+          Append(&a.values, &n, address);
+        }
+        break;
+    }
+    a.values.resize(n);
+    if (n == 0) {
+      out->Truncate(out->list().size() - 1);
+      continue;
+    }
+    CanonicalizeValues(&a.values);
+  }
+}
+
 AttrList MailImage(const AttrList& attrs, const ObjectMap& map,
                    std::string_view own_address) {
-  AttrList out;
-  out.reserve(map.fields.size() + 2);
-  AddContactFields(attrs, map, /*ldap_names=*/false, &out);
-  if (!map.aliases_attribute.empty()) {
-    std::vector<std::string> aliases;
-    for (const std::string& v : AttrValues(attrs, field::kAliases))
-      if (!v.empty() && !EqualsIgnoreCase(v, own_address))
-        aliases.push_back(AsciiLower(v));
-    if (!aliases.empty()) {
-      CanonicalizeValues(&aliases);
-      out.push_back(
-          Attribute{std::string(field::kAliases), std::move(aliases)});
-    }
-  }
-  if (!map.members_attribute.empty()) {
-    std::vector<std::string> members;
-    for (const std::string& v : AttrValues(attrs, field::kMembers))
-      if (!v.empty()) members.push_back(AsciiLower(v));
-    if (!members.empty()) {
-      CanonicalizeValues(&members);
-      out.push_back(
-          Attribute{std::string(field::kMembers), std::move(members)});
-    }
-  }
-  Finish(&out);
-  return out;
+  ImageBuffer out;
+  MailImage(attrs, ImagePlan(map), own_address, &out);
+  return out.list();
 }
 
 AttrList LdapImage(const AttrList& attrs, std::string_view own_dn,
                    std::string_view own_address, const ObjectMap& map,
                    StateReader* state, std::vector<std::string>* unresolved) {
-  AttrList out;
-  out.reserve(map.fields.size() + 2);
-  AddContactFields(attrs, map, /*ldap_names=*/true, &out);
-  if (!map.aliases_attribute.empty()) {
-    std::vector<std::string> aliases;
-    for (const std::string& v : AttrValues(attrs, map.aliases_attribute)) {
-      auto stripped = StripPrefix(v, map.aliases_prefix);
-      if (!stripped || stripped->empty() ||
-          EqualsIgnoreCase(*stripped, own_address))
-        continue;
-      aliases.push_back(AsciiLower(*stripped));
-    }
-    if (!aliases.empty()) {
-      CanonicalizeValues(&aliases);
-      out.push_back(
-          Attribute{std::string(field::kAliases), std::move(aliases)});
-    }
-  }
-  if (!map.members_attribute.empty()) {
-    std::vector<std::string> members;
-    for (const std::string& dn : AttrValues(attrs, map.members_attribute)) {
-      if (EqualsIgnoreCase(dn, own_dn)) continue;  // groupOfNames placeholder
-      std::string address = MemberAddressOfDn(dn, state);
-      if (address.empty()) {
-        if (unresolved) unresolved->push_back(dn);
-        continue;
-      }
-      members.push_back(std::move(address));
-    }
-    if (!members.empty()) {
-      CanonicalizeValues(&members);
-      out.push_back(
-          Attribute{std::string(field::kMembers), std::move(members)});
-    }
-  }
-  Finish(&out);
-  return out;
+  ImageBuffer out;
+  LdapImage(attrs, own_dn, own_address, ImagePlan(map), state, unresolved,
+            &out);
+  return out.list();
 }
 
 std::vector<std::string> DiffFields(const AttrList& a, const AttrList& b) {

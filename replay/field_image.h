@@ -16,6 +16,10 @@
 //     projection: DN -> LDAP id -> link -> mail id; a member that cannot be
 //     resolved is left out and reported to the caller.
 //
+// Images are built from an ImagePlan (replay/image_plan.h), the compiled
+// form of the ObjectMap, into an ImageBuffer (replay/image_pool.h) whose
+// storage is reused.
+//
 // Thread safety: functions of their arguments and the StateReader.
 #ifndef DIRLEDGER_REPLAY_FIELD_IMAGE_H_
 #define DIRLEDGER_REPLAY_FIELD_IMAGE_H_
@@ -26,16 +30,26 @@
 
 #include "codecs/attributes.h"
 #include "replay/attribute_map.h"
+#include "replay/image_plan.h"
+#include "replay/image_pool.h"
 #include "replay/state_reader.h"
 
 namespace dirledger {
 
-// The image of a mail object (attributes in field names).
+// The image of a mail object (attributes in field names), into `*out`.
+void MailImage(const AttrList& attrs, const ImagePlan& plan,
+               std::string_view own_address, ImageBuffer* out);
+
+// The image of an LDAP entry, into `*out`. `unresolved` (may be null)
+// receives member DNs that map to no mail object.
+void LdapImage(const AttrList& attrs, std::string_view own_dn,
+               std::string_view own_address, const ImagePlan& plan,
+               StateReader* state, std::vector<std::string>* unresolved,
+               ImageBuffer* out);
+
+// The same, compiling the plan for one image (for tests and tools).
 AttrList MailImage(const AttrList& attrs, const ObjectMap& map,
                    std::string_view own_address);
-
-// The image of an LDAP entry. `unresolved` (may be null) receives member DNs
-// that map to no mail object.
 AttrList LdapImage(const AttrList& attrs, std::string_view own_dn,
                    std::string_view own_address, const ObjectMap& map,
                    StateReader* state, std::vector<std::string>* unresolved);

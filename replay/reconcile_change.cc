@@ -101,6 +101,7 @@ class ChangeDecider {
                                             : std::string();
     cr_ = b_.rules.connector(connector_name_);
     map_ = cr_ ? &MapFor(*cr_, kind_) : nullptr;
+    plan_ = cr_ ? &PlanFor(*cr_, kind_) : nullptr;
     prev_ = b_.state.Object(s_, kind_, c_.id);
     if (c_.op == ChangeOp::kPresent && c_.attrs.empty() &&
         c_.value_adds.empty() && c_.value_deletes.empty())
@@ -322,14 +323,14 @@ class ChangeDecider {
   void ComputeImages() {
     if (!map_) return;
     if (prev_exists_)
-      m_prev_ = ImageOfAttrs(s_, eff_prev_.attrs(), prev_ ? prev_->dn : c_.dn,
-                             prev_ ? prev_->address : std::string(), *map_,
-                             &b_.state);
+      ImageOfAttrs(s_, eff_prev_.attrs(), prev_ ? prev_->dn : c_.dn,
+                   prev_ ? prev_->address : std::string(), *plan_, &b_.state,
+                   prev_image_.get());
     if (next_) {
-      m_next_ = ImageOf(*next_, *map_, &b_.state, &unresolved_);
+      ImageOf(*next_, *plan_, &b_.state, next_image_.get(), &unresolved_);
       if (self_foreseen_) {
-        m_self_foreseen_ = ImageOfAttrs(s_, *self_foreseen_, next_->dn,
-                                        next_->address, *map_, &b_.state);
+        ImageOfAttrs(s_, *self_foreseen_, next_->dn, next_->address, *plan_,
+                     &b_.state, self_foreseen_image_.get());
         msf_ = &m_self_foreseen_;
       }
       // An LDAP group's members without a mail counterpart yet wait for it.
@@ -421,7 +422,7 @@ class ChangeDecider {
     if (partner_) {
       foreseen_.Borrow(partner_->attrs);
       foreseen_.dn = partner_->dn;
-      m_partner_ = ImageOf(*partner_, *map_, &b_.state);
+      ImageOf(*partner_, *plan_, &b_.state, partner_image_.get());
     }
     std::vector<const PendingIntent*> pending;
     b_.state.PendingFor(o_, kind_, id, &pending);
@@ -446,9 +447,9 @@ class ChangeDecider {
     }
     mf_ = moved ? &m_foreseen_ : &m_partner_;
     if (moved && foreseen_.exists) {
-      m_foreseen_ = ImageOfAttrs(o_, foreseen_.attrs(), foreseen_.dn,
-                                 o_ == Side::kMail ? id : LdapAddressOf(),
-                                 *map_, &b_.state);
+      ImageOfAttrs(o_, foreseen_.attrs(), foreseen_.dn,
+                   o_ == Side::kMail ? id : LdapAddressOf(), *plan_, &b_.state,
+                   foreseen_image_.get());
     }
   }
 
@@ -1302,6 +1303,10 @@ class ChangeDecider {
 
   DecisionBuilder& b_;
   const ObservedChange& c_;
+  // Storage of the field images below (declared first: built first).
+  ImagePool::Lease prev_image_{&b_.images}, next_image_{&b_.images},
+      self_foreseen_image_{&b_.images}, partner_image_{&b_.images},
+      foreseen_image_{&b_.images};
   const Side s_, o_;
   const ObjectKind kind_;
   const std::string domain_name_;
@@ -1309,6 +1314,7 @@ class ChangeDecider {
   std::string connector_name_;
   const ConnectorRules* cr_ = nullptr;
   const ObjectMap* map_ = nullptr;
+  const ImagePlan* plan_ = nullptr;
   Direction dir_ = Direction::kLdapToAxigen;
 
   const ObjectState* prev_ = nullptr;
@@ -1317,12 +1323,14 @@ class ChangeDecider {
   bool prev_exists_ = false;
   std::optional<AttrList> self_foreseen_;  // set when intents are pending
   Foreseen eff_prev_;  // prev_ with the consumed writes in it
-  AttrList m_prev_, m_next_;
+  const AttrList& m_prev_ = prev_image_.list();
+  const AttrList& m_next_ = next_image_.list();
   std::vector<std::string> changed_;
   bool existence_changed_ = false;
   std::vector<std::string> unresolved_;
   std::vector<std::string> caught_up_;
-  AttrList m_self_foreseen_;  // this object with the intents pending on it
+  // This object with the intents pending on it.
+  const AttrList& m_self_foreseen_ = self_foreseen_image_.list();
   const AttrList* msf_ = &m_next_;
 
   // The link: the projection's record, copied when this decision changes it.
@@ -1336,9 +1344,10 @@ class ChangeDecider {
   bool linked_after_ = false;  // the object is linked after this decision
   std::string partner_id_;
   const ObjectState* partner_ = nullptr;
-  AttrList m_partner_;
+  const AttrList& m_partner_ = partner_image_.list();
   Foreseen foreseen_;
-  AttrList m_foreseen_;  // when intents are pending on the partner
+  // When intents are pending on the partner.
+  const AttrList& m_foreseen_ = foreseen_image_.list();
   const AttrList* mf_ = &m_foreseen_;  // the partner as foreseen
 };
 

@@ -13,6 +13,7 @@
 
 #include "codecs/event.h"
 #include "codecs/projection.h"
+#include "replay/image_pool.h"
 #include "replay/rules.h"
 #include "replay/state_reader.h"
 
@@ -29,8 +30,14 @@ struct Verdict {
 class DecisionBuilder {
  public:
   DecisionBuilder(const ProjectionView& view, const RuleSet& rules,
-                  std::uint64_t seq, Decision* decision, StateDelta* delta)
-      : rules(rules), state(view), seq(seq), d(decision), delta_(delta) {}
+                  std::uint64_t seq, Decision* decision, StateDelta* delta,
+                  ImagePool* images)
+      : rules(rules),
+        state(view),
+        images(*images),
+        seq(seq),
+        d(decision),
+        delta_(delta) {}
 
   // Appends `intent` with the next intent id; returns the id.
   std::uint64_t AddIntent(Intent intent);
@@ -46,6 +53,7 @@ class DecisionBuilder {
 
   const RuleSet& rules;
   StateReader state;
+  ImagePool& images;  // working images (ImagePool::Lease)
   const std::uint64_t seq;
   Decision* const d;
 
@@ -62,19 +70,21 @@ std::string Describe(Side side, ObjectKind kind, std::string_view id,
 std::string JoinNames(const std::vector<std::string>& names);
 
 const ObjectMap& MapFor(const ConnectorRules& c, ObjectKind kind);
+const ImagePlan& PlanFor(const ConnectorRules& c, ObjectKind kind);
 // Whether a change seen on `from` is written to the other side.
 bool Propagates(Direction d, Side from);
 // The side a conflict resolution lets win (both_ways), or false for
 // no_change.
 bool Winner(ConflictResolution r, Side* winner);
 
-// The field image of an object as it stands (replay/field_image.h).
-AttrList ImageOf(const ObjectState& o, const ObjectMap& map, StateReader* state,
-                 std::vector<std::string>* unresolved = nullptr);
-AttrList ImageOfAttrs(Side side, const AttrList& attrs, std::string_view dn,
-                      std::string_view address, const ObjectMap& map,
-                      StateReader* state,
-                      std::vector<std::string>* unresolved = nullptr);
+// The field image of an object as it stands (replay/field_image.h), into
+// `*out`.
+void ImageOf(const ObjectState& o, const ImagePlan& plan, StateReader* state,
+             ImageBuffer* out, std::vector<std::string>* unresolved = nullptr);
+void ImageOfAttrs(Side side, const AttrList& attrs, std::string_view dn,
+                  std::string_view address, const ImagePlan& plan,
+                  StateReader* state, ImageBuffer* out,
+                  std::vector<std::string>* unresolved = nullptr);
 
 // Visits the union of field names of three canonical lists, in order, with
 // each list's values (empty when absent).

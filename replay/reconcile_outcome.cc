@@ -92,8 +92,12 @@ std::string FollowCreated(DecisionBuilder& b, const ConnectorRules& cr,
     b.AddIntent(std::move(i));
     return "; " + source_id + " was deleted meanwhile, so the entry is deleted";
   }
-  const AttrList want = ImageOf(*mail, map, &b.state);
-  const AttrList have = ImageOf(entry, map, &b.state);
+  const ImagePlan& plan = PlanFor(cr, entry.kind);
+  ImagePool::Lease want_buffer(&b.images), have_buffer(&b.images);
+  ImageOf(*mail, plan, &b.state, want_buffer.get());
+  ImageOf(entry, plan, &b.state, have_buffer.get());
+  const AttrList& want = want_buffer.list();
+  const AttrList& have = have_buffer.list();
   AttrList fields;
   std::vector<std::string> adds, dels;
   for (const std::string& f : DiffFields(want, have)) {
@@ -328,9 +332,12 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
       const std::string& other_id =
           i.target == Side::kLdap ? link->mail_id : link->ldap_id;
       const ObjectState* o2 = b.state.Object(other, i.kind, other_id);
-      AttrList ti, oi;
-      if (after) ti = ImageOf(*after, *map, &b.state);
-      if (o2) oi = ImageOf(*o2, *map, &b.state);
+      ImagePool::Lease ti_buffer(&b.images), oi_buffer(&b.images);
+      const ImagePlan& plan = PlanFor(*cr, i.kind);
+      if (after) ImageOf(*after, plan, &b.state, ti_buffer.get());
+      if (o2) ImageOf(*o2, plan, &b.state, oi_buffer.get());
+      const AttrList& ti = ti_buffer.list();
+      const AttrList& oi = oi_buffer.list();
       LinkSides sides;
       const AttrList* tp = after ? &ti : nullptr;
       const AttrList* op = o2 ? &oi : nullptr;

@@ -116,8 +116,10 @@ void ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
         !Propagates(cr->config.direction, Side::kLdap))
       continue;
     claimed = true;
-    const ObjectMap& map = MapFor(*cr, kind);
-    const AttrList image = ImageOf(*x, map, &b.state);
+    const ImagePlan& plan = PlanFor(*cr, kind);
+    ImagePool::Lease image_buffer(&b.images);
+    ImageOf(*x, plan, &b.state, image_buffer.get());
+    const AttrList& image = image_buffer.list();
     if (old_link) {
       b.Put(EraseLink{old_link->kind, old_link->ldap_id, old_link->mail_id});
       if (b.state.Conflict(kind, old_link->ldap_id))
@@ -139,7 +141,9 @@ void ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
     } else {
       // The mail object stays: it takes this entry's values.
       i.op = IntentOp::kModify;
-      const AttrList there = MailImage(mail_after->attrs, map, address);
+      ImagePool::Lease there_buffer(&b.images);
+      MailImage(mail_after->attrs, plan, address, there_buffer.get());
+      const AttrList& there = there_buffer.list();
       for (const std::string& f : DiffFields(image, there)) {
         if (EqualsIgnoreCase(f, field::kMembers)) continue;
         i.set.push_back(Attribute{f, AttrValues(image, f)});

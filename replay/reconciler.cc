@@ -90,17 +90,24 @@ bool Winner(ConflictResolution r, Side* winner) {
   return false;
 }
 
-AttrList ImageOfAttrs(Side side, const AttrList& attrs, std::string_view dn,
-                      std::string_view address, const ObjectMap& map,
-                      StateReader* state,
-                      std::vector<std::string>* unresolved) {
-  if (side == Side::kMail) return MailImage(attrs, map, address);
-  return LdapImage(attrs, dn, address, map, state, unresolved);
+const ImagePlan& PlanFor(const ConnectorRules& c, ObjectKind kind) {
+  return kind == ObjectKind::kAccount ? c.account_plan : c.group_plan;
 }
 
-AttrList ImageOf(const ObjectState& o, const ObjectMap& map, StateReader* state,
-                 std::vector<std::string>* unresolved) {
-  return ImageOfAttrs(o.side, o.attrs, o.dn, o.address, map, state, unresolved);
+void ImageOfAttrs(Side side, const AttrList& attrs, std::string_view dn,
+                  std::string_view address, const ImagePlan& plan,
+                  StateReader* state, ImageBuffer* out,
+                  std::vector<std::string>* unresolved) {
+  if (side == Side::kMail) {
+    MailImage(attrs, plan, address, out);
+  } else {
+    LdapImage(attrs, dn, address, plan, state, unresolved, out);
+  }
+}
+
+void ImageOf(const ObjectState& o, const ImagePlan& plan, StateReader* state,
+             ImageBuffer* out, std::vector<std::string>* unresolved) {
+  ImageOfAttrs(o.side, o.attrs, o.dn, o.address, plan, state, out, unresolved);
 }
 
 namespace {
@@ -465,6 +472,13 @@ struct Dispatch {
 
 void Reconcile(const ProjectionView& state, const Event& event,
                const RuleSet& rules, Decision* decision, StateDelta* delta) {
+  ReconcileScratch scratch;
+  Reconcile(state, event, rules, decision, delta, &scratch);
+}
+
+void Reconcile(const ProjectionView& state, const Event& event,
+               const RuleSet& rules, Decision* decision, StateDelta* delta,
+               ReconcileScratch* scratch) {
   decision->seq = event.seq;
   decision->rule.clear();
   decision->outcome = Outcome::kRecorded;
@@ -476,7 +490,7 @@ void Reconcile(const ProjectionView& state, const Event& event,
   decision->winner = Side::kLdap;
   decision->object_ids.clear();
   delta->clear();
-  DecisionBuilder b(state, rules, event.seq, decision, delta);
+  DecisionBuilder b(state, rules, event.seq, decision, delta, &scratch->images);
   b.Apply(std::visit(Dispatch{b}, event.body));
   b.Finish();
 }

@@ -12,14 +12,26 @@
 
 #include "codecs/event.h"
 #include "codecs/projection.h"
+#include "replay/image_pool.h"
 #include "replay/rules.h"
 
 namespace dirledger {
+
+// Working storage the reconciler reuses from one decision to the next.
+// Passing the same scratch to successive calls saves allocations; it never
+// changes a decision (nothing in it outlives the decision that used it).
+struct ReconcileScratch {
+  ImagePool images;
+};
 
 // Decides `event` (whose seq is set). `*decision` and `*delta` are
 // overwritten. REQUIRES: `state` reflects every earlier event's delta.
 void Reconcile(const ProjectionView& state, const Event& event,
                const RuleSet& rules, Decision* decision, StateDelta* delta);
+// The same with reused working storage.
+void Reconcile(const ProjectionView& state, const Event& event,
+               const RuleSet& rules, Decision* decision, StateDelta* delta,
+               ReconcileScratch* scratch);
 
 }  // namespace dirledger
 

@@ -42,7 +42,7 @@ Status Replayer::Decide(const Event& event) {
     return Status::InvalidArgument("log record " + std::to_string(event.seq) +
                                    " fed after " + std::to_string(last_seq_));
   DIRLEDGER_RETURN_IF_ERROR(TakeConfig(event));
-  Reconcile(projection_, event, *rules_, &decision_, &delta_);
+  Reconcile(projection_, event, *rules_, &decision_, &delta_, &scratch_);
   projection_.Apply(std::move(delta_));
   last_seq_ = event.seq;
   ++events_;

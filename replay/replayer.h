@@ -27,6 +27,7 @@
 #include "codecs/projection.h"
 #include "codecs/status.h"
 #include "replay/in_memory_projection.h"
+#include "replay/reconciler.h"
 #include "replay/rules.h"
 
 namespace dirledger {
@@ -99,6 +100,7 @@ class Replayer {
   Decision decision_;
   Decision recorded_decoded_;
   StateDelta delta_;
+  ReconcileScratch scratch_;
   DecisionEncoder encoder_;
   DecisionEncoder recorded_encoder_;
   std::uint64_t last_seq_ = 0;

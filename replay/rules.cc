@@ -137,6 +137,8 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Compile(Config config) {
     }
     r.search_base = c.search_base.empty() ? CommonSuffix(bases)
                                           : NormalizeDn(c.search_base);
+    r.account_plan = ImagePlan(r.map.account);
+    r.group_plan = ImagePlan(r.map.group);
     rules->connectors_.push_back(std::move(r));
   }
   rules->config_ = std::move(config);

@@ -17,6 +17,7 @@
 #include "codecs/config.h"
 #include "codecs/event.h"
 #include "replay/attribute_map.h"
+#include "replay/image_plan.h"
 
 namespace dirledger {
 
@@ -38,6 +39,9 @@ struct DomainScope {
 struct ConnectorRules {
   ConnectorConfig config;
   AttributeMap map;
+  // `map` compiled for building field images.
+  ImagePlan account_plan;
+  ImagePlan group_plan;
   std::vector<DomainScope> domains;  // in config order
   // The normalized search base covering every domain's bases (the longest
   // common suffix), or the configured search_base.

@@ -15,9 +15,22 @@
 //
 // One core. Run:
 //   build/tools/bench/replay_bench --benchmark_min_time=3
+//
+// `replay_bench --fingerprint` prints the SHA-256 of the history's events,
+// of its decisions and of the projection it leaves, and exits: an
+// optimization of the reconciler must leave all three unchanged.
+//
+// The replay loops are functions of their own (ReplayAll, DecideAll) so a
+// profiler can measure them alone, e.g.
+//   valgrind --tool=callgrind --toggle-collect='*DecideAll*'
+//     build/tools/bench/replay_bench --benchmark_filter=DecideOnly
+//   (one command line)
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -26,6 +39,7 @@
 
 #include "codecs/config.h"
 #include "codecs/event_codec.h"
+#include "codecs/sha256.h"
 #include "codecs/test_events.h"
 #include "replay/intent_writes.h"
 #include "replay/reconciler.h"
@@ -140,15 +154,33 @@ const History& TheHistory() {
   return h;
 }
 
+// Replays the stored records; returns the number of differences (or -1 on
+// an error).
+[[gnu::noinline]] std::int64_t ReplayAll(const History& h) {
+  Replayer r;
+  for (size_t i = 0; i < h.events.size(); ++i)
+    if (!r.FeedEncoded(i + 1, h.event_bytes[i], h.decision_bytes[i]).ok())
+      return -1;
+  return static_cast<std::int64_t>(r.differences());
+}
+
+// Decides every event with the reconciler alone.
+[[gnu::noinline]] void DecideAll(const History& h, const RuleSet& rules,
+                                 InMemoryProjection* p) {
+  Decision d;
+  StateDelta delta;
+  ReconcileScratch scratch;
+  for (const Event& e : h.events) {
+    Reconcile(*p, e, rules, &d, &delta, &scratch);
+    p->Apply(std::move(delta));
+  }
+  benchmark::DoNotOptimize(d);
+}
+
 void BM_ReplayFromMemory(benchmark::State& state) {
   const History& h = TheHistory();
-  for (auto _ : state) {
-    Replayer r;
-    for (size_t i = 0; i < h.events.size(); ++i)
-      if (!r.FeedEncoded(i + 1, h.event_bytes[i], h.decision_bytes[i]).ok())
-        state.SkipWithError("replay failed");
-    if (r.differences() != 0) state.SkipWithError("replay differs");
-  }
+  for (auto _ : state)
+    if (ReplayAll(h) != 0) state.SkipWithError("replay failed or differs");
   state.SetItemsProcessed(state.iterations() *
                           static_cast<int64_t>(h.events.size()));
 }
@@ -193,16 +225,58 @@ void BM_DecideOnly(benchmark::State& state) {
   auto rules = std::move(RuleSet::Compile(*config)).value();
   for (auto _ : state) {
     InMemoryProjection p;
-    Decision d;
-    StateDelta delta;
-    for (const Event& e : h.events) {
-      Reconcile(p, e, *rules, &d, &delta);
-      p.Apply(std::move(delta));
-    }
-    benchmark::DoNotOptimize(d);
+    DecideAll(h, *rules, &p);
   }
   state.SetItemsProcessed(state.iterations() *
                           static_cast<int64_t>(h.events.size()));
+}
+
+// The SHA-256 (hex) of the history's events, of its decisions and of the
+// projection a replay leaves, one per line.
+int PrintFingerprint() {
+  const History& h = TheHistory();
+  Sha256Hasher events, decisions, projection;
+  for (size_t i = 0; i < h.events.size(); ++i) {
+    events.Update(h.event_bytes[i]);
+    decisions.Update(h.decision_bytes[i]);
+  }
+  Replayer r;
+  for (size_t i = 0; i < h.events.size(); ++i)
+    if (!r.FeedEncoded(i + 1, h.event_bytes[i], h.decision_bytes[i]).ok())
+      return 1;
+  if (r.differences() != 0) {
+    std::fprintf(stderr, "replay differs:\n%s",
+                 r.first_difference()->ToString().c_str());
+    return 1;
+  }
+  const InMemoryProjection& p = r.projection();
+  auto put = [&](const std::string& record) {
+    projection.Update(record);
+    return true;
+  };
+  for (Side side : {Side::kLdap, Side::kMail})
+    (void)p.ForEachObject(
+        side, [&](const ObjectState& o) { return put(EncodeObjectState(o)); });
+  (void)p.ForEachLink(
+      [&](const LinkState& l) { return put(EncodeLinkState(l)); });
+  (void)p.ForEachPending(
+      [&](const PendingIntent& x) { return put(EncodePendingIntent(x)); });
+  (void)p.ForEachConflict(
+      [&](const ConflictState& c) { return put(EncodeConflictState(c)); });
+  (void)p.ForEachHold(
+      [&](const HoldState& x) { return put(EncodeHoldState(x)); });
+  (void)p.ForEachDrift(
+      [&](const DriftState& d) { return put(EncodeDriftState(d)); });
+  (void)p.ForEachWait(
+      [&](Side side, std::string_view key, std::string_view waiter) {
+        return put(std::string(SideName(side)) + "/" + std::string(key) + "/" +
+                   std::string(waiter));
+      });
+  std::printf("events     %s\ndecisions  %s\nprojection %s\n",
+              HexEncode(events.Finish()).c_str(),
+              HexEncode(decisions.Finish()).c_str(),
+              HexEncode(projection.Finish()).c_str());
+  return 0;
 }
 
 BENCHMARK(BM_ReplayFromMemory)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -212,4 +286,12 @@ BENCHMARK(BM_DecideOnly)->Unit(benchmark::kMillisecond)->UseRealTime();
 }  // namespace
 }  // namespace dirledger
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  if (argc == 2 && std::strcmp(argv[1], "--fingerprint") == 0)
+    return dirledger::PrintFingerprint();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
