@@ -6,10 +6,6 @@
 namespace dirledger {
 namespace {
 
-inline char LowerChar(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 const std::vector<std::string>& EmptyValues() {
   static const std::vector<std::string> kEmpty;
   return kEmpty;
@@ -19,29 +15,8 @@ const std::vector<std::string>& EmptyValues() {
 
 std::string AsciiLower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = LowerChar(c);
+  for (char& c : out) c = AsciiLowerChar(c);
   return out;
-}
-
-// Bytes that are equal need no lower-casing: most names compared share a
-// prefix or differ in their first letter.
-int CompareIgnoreCase(std::string_view a, std::string_view b) {
-  const size_t n = std::min(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) {
-    if (a[i] == b[i]) continue;
-    const unsigned char ca = static_cast<unsigned char>(LowerChar(a[i]));
-    const unsigned char cb = static_cast<unsigned char>(LowerChar(b[i]));
-    if (ca != cb) return ca < cb ? -1 : 1;
-  }
-  if (a.size() == b.size()) return 0;
-  return a.size() < b.size() ? -1 : 1;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i] != b[i] && LowerChar(a[i]) != LowerChar(b[i])) return false;
-  return true;
 }
 
 void CanonicalizeValues(std::vector<std::string>* values) {

@@ -27,9 +27,32 @@ using AttrList = std::vector<Attribute>;
 
 // ASCII lower-casing (attribute names are ASCII by RFC 4512).
 std::string AsciiLower(std::string_view s);
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+constexpr char AsciiLowerChar(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Case-insensitive comparisons, inline: they decide every attribute lookup.
+// Bytes that are equal need no lower-casing; names compared mostly agree
+// byte for byte or differ in their first letter.
+inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i] && AsciiLowerChar(a[i]) != AsciiLowerChar(b[i]))
+      return false;
+  return true;
+}
 // <0, 0, >0 comparing ASCII-lower-cased forms.
-int CompareIgnoreCase(std::string_view a, std::string_view b);
+inline int CompareIgnoreCase(std::string_view a, std::string_view b) {
+  const size_t n = a.size() < b.size() ? a.size() : b.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] == b[i]) continue;
+    const auto ca = static_cast<unsigned char>(AsciiLowerChar(a[i]));
+    const auto cb = static_cast<unsigned char>(AsciiLowerChar(b[i]));
+    if (ca != cb) return ca < cb ? -1 : 1;
+  }
+  if (a.size() == b.size()) return 0;
+  return a.size() < b.size() ? -1 : 1;
+}
 
 // Sorts and deduplicates values bytewise.
 void CanonicalizeValues(std::vector<std::string>* values);
