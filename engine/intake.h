@@ -35,6 +35,10 @@ namespace dirledger {
 using Decider = std::function<void(const ProjectionView&, const Event&,
                                    const RuleSet&, Decision*, StateDelta*)>;
 
+// The production decider: Reconcile() with its working storage reused from
+// one decision to the next (an Intake decides one event at a time).
+Decider ReconcileDecider();
+
 // What one append produced.
 struct AppendResult {
   std::uint64_t first_seq = 0;  // 0 when nothing was appended

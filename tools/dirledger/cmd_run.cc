@@ -77,7 +77,7 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   IntakeOptions io;
   io.dry_run = o.dry_run;
   io.keep_decisions = o.dry_run;
-  Intake intake(log, *rules, Reconcile, io);
+  Intake intake(log, *rules, ReconcileDecider(), io);
 
   // Back up before the first sync of a connector (Axigen's first notice).
   if (!o.dry_run) {

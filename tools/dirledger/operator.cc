@@ -49,7 +49,7 @@ Status AppendOperatorAction(CliContext& ctx, OperatorAction action,
   if (!log) return Status::IOError("the log could not be opened");
   IntakeOptions io;
   io.keep_decisions = true;
-  Intake intake(log, *rules, Reconcile, io);
+  Intake intake(log, *rules, ReconcileDecider(), io);
   // The writers first: if they cannot be built, nothing is appended.
   ConnectorSetOptions copts;
   copts.mail_sync = cfg->fsync;
