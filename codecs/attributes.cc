@@ -48,9 +48,10 @@ void CanonicalizeAttrs(AttrList* attrs) {
 }
 
 void DropEmptyAttrs(AttrList* attrs) {
-  attrs->erase(std::remove_if(attrs->begin(), attrs->end(),
-                              [](const Attribute& a) { return a.values.empty(); }),
-               attrs->end());
+  attrs->erase(
+      std::remove_if(attrs->begin(), attrs->end(),
+                     [](const Attribute& a) { return a.values.empty(); }),
+      attrs->end());
 }
 
 bool IsCanonical(const AttrList& attrs) {

@@ -13,10 +13,8 @@ TEST_CASE("attribute names compare case-insensitively", "[attributes]") {
 
 TEST_CASE("canonical attribute lists are sorted, merged and deduplicated",
           "[attributes]") {
-  AttrList attrs = {{"sn", {"b", "a", "b"}},
-                    {"CN", {"x"}},
-                    {"cn", {"w", "x"}},
-                    {"mail", {}}};
+  AttrList attrs = {
+      {"sn", {"b", "a", "b"}}, {"CN", {"x"}}, {"cn", {"w", "x"}}, {"mail", {}}};
   CanonicalizeAttrs(&attrs);
   REQUIRE(attrs.size() == 3);
   CHECK(attrs[0].name == "CN");

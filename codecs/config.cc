@@ -22,7 +22,8 @@ namespace {
 // Collects the location prefix for errors: "file:line: ".
 class Ctx {
  public:
-  explicit Ctx(std::string_view path) : path_(path.empty() ? "<config>" : path) {}
+  explicit Ctx(std::string_view path)
+      : path_(path.empty() ? "<config>" : path) {}
 
   Status Error(const toml::node* node, std::string msg) const {
     std::string out = path_;
@@ -55,12 +56,13 @@ Status CheckKeys(const Ctx& ctx, const toml::table& t, std::string_view where,
       std::string hint;
       if (k.str() == "bind_password" || k.str() == "password")
         hint = " (passwords never go in the config: use " +
-               std::string(k.str() == "password" ? "password_file or password_env"
-                                                 : "bind_password_file or bind_password_env") +
+               std::string(k.str() == "password"
+                               ? "password_file or password_env"
+                               : "bind_password_file or bind_password_env") +
                ")";
       return ctx.Error(&v, std::string(where) + ": unknown key " +
-                               Quote(k.str()) + hint + "; allowed: " +
-                               Join(allowed));
+                               Quote(k.str()) + hint +
+                               "; allowed: " + Join(allowed));
     }
   }
   return Status::Ok();
@@ -71,8 +73,8 @@ Status GetString(const Ctx& ctx, const toml::table& t, std::string_view where,
   const toml::node* n = t.get(key);
   if (!n) return Status::Ok();
   if (!n->is_string())
-    return ctx.Error(n, std::string(where) + ": " + std::string(key) +
-                            " must be a string");
+    return ctx.Error(
+        n, std::string(where) + ": " + std::string(key) + " must be a string");
   *out = n->as_string()->get();
   return Status::Ok();
 }
@@ -98,8 +100,8 @@ Status GetNumber(const Ctx& ctx, const toml::table& t, std::string_view where,
   else if (n->is_floating_point())
     v = n->as_floating_point()->get();
   else
-    return ctx.Error(n, std::string(where) + ": " + std::string(key) +
-                            " must be a number");
+    return ctx.Error(
+        n, std::string(where) + ": " + std::string(key) + " must be a number");
   if (!(v >= min && v <= max)) {
     std::ostringstream os;
     os << where << ": " << key << " = " << v << " is out of range; allowed "
@@ -131,8 +133,8 @@ Status GetEnum(const Ctx& ctx, const toml::table& t, std::string_view where,
     }
   }
   return ctx.Error(n, std::string(where) + ": " + std::string(key) + " = " +
-                          Quote(s) + " is not allowed; allowed: " +
-                          Join(names));
+                          Quote(s) +
+                          " is not allowed; allowed: " + Join(names));
 }
 
 const std::vector<std::pair<std::string_view, ServerType>> kServerTypes = {
@@ -149,14 +151,13 @@ const std::vector<std::pair<std::string_view, ConflictResolution>>
 const std::vector<std::pair<std::string_view, MailKind>> kMailKinds = {
     {"embedded", MailKind::kEmbedded}, {"axigen", MailKind::kAxigen}};
 
-Status ParseThreshold(const Ctx& ctx, const toml::node* n,
-                      ConnectorConfig* c) {
+Status ParseThreshold(const Ctx& ctx, const toml::node* n, ConnectorConfig* c) {
   if (!n) return Status::Ok();
   if (n->is_integer()) {
     const int64_t v = n->as_integer()->get();
     if (v < 0)
-      return ctx.Error(n, "connector " + Quote(c->name) +
-                              ": delete_threshold must be >= 0");
+      return ctx.Error(
+          n, "connector " + Quote(c->name) + ": delete_threshold must be >= 0");
     c->delete_threshold = static_cast<std::uint64_t>(v);
     c->delete_threshold_percent = 0;
     return Status::Ok();
@@ -183,16 +184,29 @@ Status ParseConnector(const Ctx& ctx, const toml::table& t,
                       ConnectorConfig* c) {
   const std::string where0 = "[[connector]]";
   DIRLEDGER_RETURN_IF_ERROR(GetString(ctx, t, where0, "name", &c->name));
-  if (c->name.empty())
-    return ctx.Error(&t, "[[connector]]: name is required");
+  if (c->name.empty()) return ctx.Error(&t, "[[connector]]: name is required");
   const std::string where = "connector " + Quote(c->name);
-  DIRLEDGER_RETURN_IF_ERROR(CheckKeys(
-      ctx, t, where,
-      {"name", "server_type", "uris", "bind_dn", "bind_password_file",
-       "bind_password_env", "timeout_s", "direction", "conflict_resolution",
-       "account_base_dn", "group_sync", "group_base_dn", "custom_schema_file",
-       "ignore_ldap_deletes", "delete_threshold", "polling_interval_s",
-       "start_tls", "ca_file", "tls_verify", "search_base"}));
+  DIRLEDGER_RETURN_IF_ERROR(CheckKeys(ctx, t, where,
+                                      {"name",
+                                       "server_type",
+                                       "uris",
+                                       "bind_dn",
+                                       "bind_password_file",
+                                       "bind_password_env",
+                                       "timeout_s",
+                                       "direction",
+                                       "conflict_resolution",
+                                       "account_base_dn",
+                                       "group_sync",
+                                       "group_base_dn",
+                                       "custom_schema_file",
+                                       "ignore_ldap_deletes",
+                                       "delete_threshold",
+                                       "polling_interval_s",
+                                       "start_tls",
+                                       "ca_file",
+                                       "tls_verify",
+                                       "search_base"}));
   DIRLEDGER_RETURN_IF_ERROR(
       GetEnum(ctx, t, where, "server_type", kServerTypes, &c->server_type));
   if (const toml::node* n = t.get("uris")) {
@@ -205,22 +219,24 @@ Status ParseConnector(const Ctx& ctx, const toml::table& t,
       const std::string& s = u.as_string()->get();
       if (s.rfind("ldap://", 0) != 0 && s.rfind("ldaps://", 0) != 0 &&
           s.rfind("ldapi://", 0) != 0)
-        return ctx.Error(&u, where + ": " + Quote(s) +
-                                 " is not an ldap://, ldaps:// or ldapi:// URI");
+        return ctx.Error(&u,
+                         where + ": " + Quote(s) +
+                             " is not an ldap://, ldaps:// or ldapi:// URI");
       c->uris.push_back(s);
     }
   } else {
     return ctx.Error(&t, where + ": uris is required");
   }
   DIRLEDGER_RETURN_IF_ERROR(GetString(ctx, t, where, "bind_dn", &c->bind_dn));
-  DIRLEDGER_RETURN_IF_ERROR(GetString(ctx, t, where, "bind_password_file",
-                                      &c->bind_password_file));
-  DIRLEDGER_RETURN_IF_ERROR(GetString(ctx, t, where, "bind_password_env",
-                                      &c->bind_password_env));
+  DIRLEDGER_RETURN_IF_ERROR(
+      GetString(ctx, t, where, "bind_password_file", &c->bind_password_file));
+  DIRLEDGER_RETURN_IF_ERROR(
+      GetString(ctx, t, where, "bind_password_env", &c->bind_password_env));
   if (!c->bind_password_file.empty() && !c->bind_password_env.empty())
     return ctx.Error(t.get("bind_password_env"),
-                     where + ": give bind_password_file or bind_password_env, "
-                             "not both");
+                     where +
+                         ": give bind_password_file or bind_password_env, "
+                         "not both");
   DIRLEDGER_RETURN_IF_ERROR(
       GetNumber(ctx, t, where, "timeout_s", 0.01, 3600, &c->timeout_s));
   DIRLEDGER_RETURN_IF_ERROR(
@@ -231,30 +247,34 @@ Status ParseConnector(const Ctx& ctx, const toml::table& t,
                                     &has_resolution));
   if (has_resolution && c->direction != Direction::kBothWays)
     return ctx.Error(t.get("conflict_resolution"),
-                     where + ": conflict_resolution is only allowed with "
-                             "direction = \"both_ways\" (direction is " +
+                     where +
+                         ": conflict_resolution is only allowed with "
+                         "direction = \"both_ways\" (direction is " +
                          Quote(DirectionName(c->direction)) + ")");
   if (!has_resolution && c->direction == Direction::kBothWays)
     return ctx.Error(t.get("direction"),
-                     where + ": direction = \"both_ways\" needs "
-                             "conflict_resolution (ldap_wins, axigen_wins or "
-                             "no_change)");
+                     where +
+                         ": direction = \"both_ways\" needs "
+                         "conflict_resolution (ldap_wins, axigen_wins or "
+                         "no_change)");
   DIRLEDGER_RETURN_IF_ERROR(
       GetString(ctx, t, where, "account_base_dn", &c->account_base_dn));
   if (c->account_base_dn.empty())
     return ctx.Error(&t, where + ": account_base_dn is required");
-  DIRLEDGER_RETURN_IF_ERROR(GetBool(ctx, t, where, "group_sync", &c->group_sync));
+  DIRLEDGER_RETURN_IF_ERROR(
+      GetBool(ctx, t, where, "group_sync", &c->group_sync));
   DIRLEDGER_RETURN_IF_ERROR(
       GetString(ctx, t, where, "group_base_dn", &c->group_base_dn));
   if (!c->group_sync && !c->group_base_dn.empty())
     return ctx.Error(t.get("group_base_dn"),
-                     where + ": group_base_dn is only allowed with "
-                             "group_sync = true");
+                     where +
+                         ": group_base_dn is only allowed with "
+                         "group_sync = true");
   if (c->group_sync && c->group_base_dn.empty())
     return ctx.Error(t.get("group_sync"),
                      where + ": group_sync = true needs group_base_dn");
-  DIRLEDGER_RETURN_IF_ERROR(GetString(ctx, t, where, "custom_schema_file",
-                                      &c->custom_schema_file));
+  DIRLEDGER_RETURN_IF_ERROR(
+      GetString(ctx, t, where, "custom_schema_file", &c->custom_schema_file));
   if (!c->custom_schema_file.empty()) {
     Result<std::string> text = loader(cfg->Resolve(c->custom_schema_file));
     if (!text.ok())
@@ -264,14 +284,15 @@ Status ParseConnector(const Ctx& ctx, const toml::table& t,
                            text.status().message());
     c->custom_schema_text = std::move(text).value();
   }
-  DIRLEDGER_RETURN_IF_ERROR(GetBool(ctx, t, where, "ignore_ldap_deletes",
-                                    &c->ignore_ldap_deletes));
+  DIRLEDGER_RETURN_IF_ERROR(
+      GetBool(ctx, t, where, "ignore_ldap_deletes", &c->ignore_ldap_deletes));
   DIRLEDGER_RETURN_IF_ERROR(ParseThreshold(ctx, t.get("delete_threshold"), c));
   DIRLEDGER_RETURN_IF_ERROR(GetNumber(ctx, t, where, "polling_interval_s", 0.05,
                                       86400, &c->polling_interval_s));
   DIRLEDGER_RETURN_IF_ERROR(GetBool(ctx, t, where, "start_tls", &c->start_tls));
   DIRLEDGER_RETURN_IF_ERROR(GetString(ctx, t, where, "ca_file", &c->ca_file));
-  DIRLEDGER_RETURN_IF_ERROR(GetBool(ctx, t, where, "tls_verify", &c->tls_verify));
+  DIRLEDGER_RETURN_IF_ERROR(
+      GetBool(ctx, t, where, "tls_verify", &c->tls_verify));
   DIRLEDGER_RETURN_IF_ERROR(
       GetString(ctx, t, where, "search_base", &c->search_base));
   return Status::Ok();
@@ -284,7 +305,8 @@ Status ParseMail(const Ctx& ctx, const toml::table& t, MailConfig* m) {
       {"kind", "host", "port", "user", "password_file", "password_env", "tls",
        "ca_file", "tls_verify", "polling_interval_s",
        "transient_error_retry_interval_s", "timeout_s"}));
-  DIRLEDGER_RETURN_IF_ERROR(GetEnum(ctx, t, where, "kind", kMailKinds, &m->kind));
+  DIRLEDGER_RETURN_IF_ERROR(
+      GetEnum(ctx, t, where, "kind", kMailKinds, &m->kind));
   DIRLEDGER_RETURN_IF_ERROR(GetString(ctx, t, where, "host", &m->host));
   double port = m->port;
   DIRLEDGER_RETURN_IF_ERROR(GetNumber(ctx, t, where, "port", 1, 65535, &port));
@@ -296,7 +318,8 @@ Status ParseMail(const Ctx& ctx, const toml::table& t, MailConfig* m) {
       GetString(ctx, t, where, "password_env", &m->password_env));
   DIRLEDGER_RETURN_IF_ERROR(GetBool(ctx, t, where, "tls", &m->tls));
   DIRLEDGER_RETURN_IF_ERROR(GetString(ctx, t, where, "ca_file", &m->ca_file));
-  DIRLEDGER_RETURN_IF_ERROR(GetBool(ctx, t, where, "tls_verify", &m->tls_verify));
+  DIRLEDGER_RETURN_IF_ERROR(
+      GetBool(ctx, t, where, "tls_verify", &m->tls_verify));
   DIRLEDGER_RETURN_IF_ERROR(GetNumber(ctx, t, where, "polling_interval_s", 0.05,
                                       86400, &m->polling_interval_s));
   DIRLEDGER_RETURN_IF_ERROR(
@@ -306,8 +329,9 @@ Status ParseMail(const Ctx& ctx, const toml::table& t, MailConfig* m) {
       GetNumber(ctx, t, where, "timeout_s", 0.01, 3600, &m->timeout_s));
   if (m->kind == MailKind::kAxigen && m->password_file.empty() &&
       m->password_env.empty())
-    return ctx.Error(&t, where + ": kind = \"axigen\" needs password_file or "
-                                 "password_env");
+    return ctx.Error(&t, where +
+                             ": kind = \"axigen\" needs password_file or "
+                             "password_env");
   return Status::Ok();
 }
 
@@ -319,18 +343,24 @@ std::string_view ServerTypeName(ServerType t) {
 
 std::string_view DirectionName(Direction d) {
   switch (d) {
-    case Direction::kLdapToAxigen: return "ldap_to_axigen";
-    case Direction::kAxigenToLdap: return "axigen_to_ldap";
-    case Direction::kBothWays: return "both_ways";
+    case Direction::kLdapToAxigen:
+      return "ldap_to_axigen";
+    case Direction::kAxigenToLdap:
+      return "axigen_to_ldap";
+    case Direction::kBothWays:
+      return "both_ways";
   }
   return "unknown";
 }
 
 std::string_view ConflictResolutionName(ConflictResolution c) {
   switch (c) {
-    case ConflictResolution::kLdapWins: return "ldap_wins";
-    case ConflictResolution::kAxigenWins: return "axigen_wins";
-    case ConflictResolution::kNoChange: return "no_change";
+    case ConflictResolution::kLdapWins:
+      return "ldap_wins";
+    case ConflictResolution::kAxigenWins:
+      return "axigen_wins";
+    case ConflictResolution::kNoChange:
+      return "no_change";
   }
   return "unknown";
 }
@@ -543,12 +573,12 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path,
         std::string(err.description()));
   }
   const toml::table& root = parsed.table();
-  DIRLEDGER_RETURN_IF_ERROR(CheckKeys(
-      ctx, root, "top level",
-      {"data_dir", "log_level", "batch_size", "fsync", "mail", "connector",
-       "domain"}));
-  DIRLEDGER_RETURN_IF_ERROR(GetString(ctx, root, "top level", "data_dir",
-                                      &cfg.data_dir));
+  DIRLEDGER_RETURN_IF_ERROR(
+      CheckKeys(ctx, root, "top level",
+                {"data_dir", "log_level", "batch_size", "fsync", "mail",
+                 "connector", "domain"}));
+  DIRLEDGER_RETURN_IF_ERROR(
+      GetString(ctx, root, "top level", "data_dir", &cfg.data_dir));
   DIRLEDGER_RETURN_IF_ERROR(
       GetString(ctx, root, "top level", "log_level", &cfg.log_level));
   if (cfg.log_level != "trace" && cfg.log_level != "debug" &&
@@ -562,7 +592,8 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path,
   DIRLEDGER_RETURN_IF_ERROR(
       GetNumber(ctx, root, "top level", "batch_size", 1, 100000, &batch));
   cfg.batch_size = static_cast<std::uint32_t>(batch);
-  DIRLEDGER_RETURN_IF_ERROR(GetBool(ctx, root, "top level", "fsync", &cfg.fsync));
+  DIRLEDGER_RETURN_IF_ERROR(
+      GetBool(ctx, root, "top level", "fsync", &cfg.fsync));
 
   if (const toml::node* n = root.get("mail")) {
     if (!n->is_table()) return ctx.Error(n, "[mail] must be a table");
@@ -571,13 +602,15 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path,
   if (const toml::node* n = root.get("connector")) {
     const toml::array* a = n->as_array();
     if (!a || !a->is_array_of_tables())
-      return ctx.Error(n, "connector must be an array of tables ([[connector]])");
+      return ctx.Error(n,
+                       "connector must be an array of tables ([[connector]])");
     for (const toml::node& e : *a) {
       ConnectorConfig c;
       DIRLEDGER_RETURN_IF_ERROR(
           ParseConnector(ctx, *e.as_table(), loader, &cfg, &c));
       if (cfg.FindConnector(c.name))
-        return ctx.Error(&e, "connector " + Quote(c.name) + " is defined twice");
+        return ctx.Error(&e,
+                         "connector " + Quote(c.name) + " is defined twice");
       cfg.connectors.push_back(std::move(c));
     }
   }
@@ -588,15 +621,18 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path,
     for (const toml::node& e : *a) {
       const toml::table& t = *e.as_table();
       DomainConfig d;
-      DIRLEDGER_RETURN_IF_ERROR(GetString(ctx, t, "[[domain]]", "name", &d.name));
+      DIRLEDGER_RETURN_IF_ERROR(
+          GetString(ctx, t, "[[domain]]", "name", &d.name));
       if (d.name.empty() || d.name.find('.') == std::string::npos ||
           d.name.find_first_of(" ,=@\"\\") != std::string::npos)
-        return ctx.Error(&t, "[[domain]]: name must be a domain such as "
-                             "\"example.com\"");
+        return ctx.Error(&t,
+                         "[[domain]]: name must be a domain such as "
+                         "\"example.com\"");
       const std::string where = "domain " + Quote(d.name);
       DIRLEDGER_RETURN_IF_ERROR(
           CheckKeys(ctx, t, where, {"name", "ldap_sync", "connector"}));
-      DIRLEDGER_RETURN_IF_ERROR(GetBool(ctx, t, where, "ldap_sync", &d.ldap_sync));
+      DIRLEDGER_RETURN_IF_ERROR(
+          GetBool(ctx, t, where, "ldap_sync", &d.ldap_sync));
       DIRLEDGER_RETURN_IF_ERROR(
           GetString(ctx, t, where, "connector", &d.connector));
       if (d.ldap_sync && d.connector.empty())
@@ -604,10 +640,11 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path,
       if (!d.connector.empty() && !cfg.FindConnector(d.connector)) {
         std::vector<std::string_view> names;
         for (const auto& c : cfg.connectors) names.push_back(c.name);
-        return ctx.Error(t.get("connector"),
-                         where + ": connector " + Quote(d.connector) +
-                             " is not defined; defined connectors: " +
-                             (names.empty() ? std::string("none") : Join(names)));
+        return ctx.Error(
+            t.get("connector"),
+            where + ": connector " + Quote(d.connector) +
+                " is not defined; defined connectors: " +
+                (names.empty() ? std::string("none") : Join(names)));
       }
       if (cfg.FindDomain(d.name))
         return ctx.Error(&t, where + " is defined twice");
@@ -636,10 +673,9 @@ Status ApplyConfigOverride(Config* config, std::string_view key,
                                      ": use domain.NAME.ldap_sync");
     const std::string name(rest.substr(0, dot));
     const std::string_view field = rest.substr(dot + 1);
-    auto it = std::find_if(config->domains.begin(), config->domains.end(),
-                           [&](const DomainConfig& d) {
-                             return EqualsIgnoreCase(d.name, name);
-                           });
+    auto it = std::find_if(
+        config->domains.begin(), config->domains.end(),
+        [&](const DomainConfig& d) { return EqualsIgnoreCase(d.name, name); });
     if (it == config->domains.end())
       return Status::InvalidArgument("--set " + std::string(key) +
                                      ": no domain " + Quote(name));
@@ -657,8 +693,9 @@ Status ApplyConfigOverride(Config* config, std::string_view key,
       it->connector = std::string(value);
       return Status::Ok();
     }
-    return Status::InvalidArgument("--set " + std::string(key) +
-                                   ": allowed domain keys: ldap_sync, connector");
+    return Status::InvalidArgument(
+        "--set " + std::string(key) +
+        ": allowed domain keys: ldap_sync, connector");
   }
   std::string connector_name;
   std::string_view field = key;
@@ -672,9 +709,9 @@ Status ApplyConfigOverride(Config* config, std::string_view key,
   for (ConnectorConfig& c : config->connectors) {
     if (!connector_name.empty() && c.name != connector_name) continue;
     auto bad = [&](std::string_view allowed) {
-      return Status::InvalidArgument("--set " + std::string(key) + "=" +
-                                     std::string(value) + ": allowed values: " +
-                                     std::string(allowed));
+      return Status::InvalidArgument(
+          "--set " + std::string(key) + "=" + std::string(value) +
+          ": allowed values: " + std::string(allowed));
     };
     auto pick = [&](const auto& choices, auto* out) {
       for (const auto& ch : choices)
@@ -742,7 +779,8 @@ ConfigChange MakeConfigChange(const Config& config, std::string_view text) {
 }
 
 Result<Config> ConfigFromEvent(const ConfigChange& change) {
-  FileLoader from_event = [&change](const std::string& p) -> Result<std::string> {
+  FileLoader from_event =
+      [&change](const std::string& p) -> Result<std::string> {
     for (const NamedFile& f : change.files)
       if (f.name == p) return f.content;
     return Status::NotFound("not stored with the config");
@@ -774,15 +812,23 @@ std::string ExpandVariables(std::string_view templ, std::string_view account,
       continue;
     }
     switch (templ[++i]) {
-      case 'u': out += account; break;
-      case 'd': out += domain; break;
-      case 'D': out += DomainToDcParts(domain); break;
+      case 'u':
+        out += account;
+        break;
+      case 'd':
+        out += domain;
+        break;
+      case 'D':
+        out += DomainToDcParts(domain);
+        break;
       case 'e':
         out += account;
         out += '@';
         out += domain;
         break;
-      case '%': out += '%'; break;
+      case '%':
+        out += '%';
+        break;
       default:
         out += '%';
         out += templ[i];

@@ -33,34 +33,34 @@ enum class ConflictResolution : std::uint8_t {
 };
 enum class MailKind : std::uint8_t { kEmbedded, kAxigen };
 
-std::string_view ServerTypeName(ServerType t);          // "openldap"
-std::string_view DirectionName(Direction d);            // "ldap_to_axigen"
+std::string_view ServerTypeName(ServerType t);  // "openldap"
+std::string_view DirectionName(Direction d);    // "ldap_to_axigen"
 std::string_view ConflictResolutionName(ConflictResolution c);  // "ldap_wins"
 
 struct ConnectorConfig {
   std::string name;
   ServerType server_type = ServerType::kOpenLdap;
-  std::vector<std::string> uris;         // 1..5, tried in order
+  std::vector<std::string> uris;  // 1..5, tried in order
   std::string bind_dn;
-  std::string bind_password_file;        // path (relative to the config dir)
-  std::string bind_password_env;         // or an environment variable
-  double timeout_s = 4;                  // per lookup
+  std::string bind_password_file;  // path (relative to the config dir)
+  std::string bind_password_env;   // or an environment variable
+  double timeout_s = 4;            // per lookup
   Direction direction = Direction::kLdapToAxigen;
   // Only meaningful (and only allowed) with both_ways.
   ConflictResolution conflict_resolution = ConflictResolution::kLdapWins;
-  std::string account_base_dn;           // may use %u %d %D %e
+  std::string account_base_dn;  // may use %u %d %D %e
   bool group_sync = false;
   std::string group_base_dn;
-  std::string custom_schema_file;        // "" = built-in map for server_type
-  std::string custom_schema_text;        // its content, loaded at parse time
+  std::string custom_schema_file;  // "" = built-in map for server_type
+  std::string custom_schema_text;  // its content, loaded at parse time
   bool ignore_ldap_deletes = false;
   std::uint64_t delete_threshold = 500;  // absolute count, or
   double delete_threshold_percent = 0;   // > 0: percent of known objects
   double polling_interval_s = 30;        // DirSync polling
   bool start_tls = false;
-  std::string ca_file;                   // CA bundle for ldaps:// / StartTLS
+  std::string ca_file;  // CA bundle for ldaps:// / StartTLS
   bool tls_verify = true;
-  std::string search_base;               // "" = derived from the base DNs
+  std::string search_base;  // "" = derived from the base DNs
 };
 
 struct DomainConfig {
@@ -79,14 +79,14 @@ struct MailConfig {
   bool tls = false;
   std::string ca_file;
   bool tls_verify = true;
-  double polling_interval_s = 30;            // Axigen pollingInterval
+  double polling_interval_s = 30;  // Axigen pollingInterval
   double transient_error_retry_interval_s = 10;
   double timeout_s = 10;
 };
 
 struct Config {
-  std::string path;        // file it came from ("" when built in memory)
-  std::string base_dir;    // directory relative paths are resolved against
+  std::string path;      // file it came from ("" when built in memory)
+  std::string base_dir;  // directory relative paths are resolved against
   std::string data_dir = "./data";
   std::string log_level = "info";
   std::uint32_t batch_size = 1000;  // events per log write during refresh

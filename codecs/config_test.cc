@@ -88,7 +88,8 @@ TEST_CASE("bad enum values list what is allowed", "[config]") {
 }
 
 TEST_CASE("a domain naming no connector is a config error", "[config]") {
-  auto cfg = Parse(Replace(kGood, "connector = \"corp\"", "connector = \"hr\""));
+  auto cfg =
+      Parse(Replace(kGood, "connector = \"corp\"", "connector = \"hr\""));
   REQUIRE_FALSE(cfg.ok());
   CHECK(cfg.status().message().find("connector \"hr\" is not defined") !=
         std::string::npos);
@@ -103,10 +104,10 @@ TEST_CASE("passwords in the config are refused with a hint", "[config]") {
 }
 
 TEST_CASE("more than five uris is an error", "[config]") {
-  auto cfg = Parse(Replace(
-      kGood, "uris = [\"ldap://127.0.0.1:3890\"]",
-      "uris = [\"ldap://a\", \"ldap://b\", \"ldap://c\", \"ldap://d\", "
-      "\"ldap://e\", \"ldap://f\"]"));
+  auto cfg = Parse(
+      Replace(kGood, "uris = [\"ldap://127.0.0.1:3890\"]",
+              "uris = [\"ldap://a\", \"ldap://b\", \"ldap://c\", \"ldap://d\", "
+              "\"ldap://e\", \"ldap://f\"]"));
   REQUIRE_FALSE(cfg.ok());
   CHECK(cfg.status().message().find("1 to 5") != std::string::npos);
 }
@@ -147,12 +148,14 @@ TEST_CASE("custom schema files are loaded and stored with the config",
 TEST_CASE("what-if overrides change connectors and domains", "[config]") {
   auto cfg = Parse(kGood);
   REQUIRE(cfg.ok());
-  REQUIRE(ApplyConfigOverride(&*cfg, "conflict_resolution", "axigen_wins").ok());
+  REQUIRE(
+      ApplyConfigOverride(&*cfg, "conflict_resolution", "axigen_wins").ok());
   CHECK(cfg->connectors[0].conflict_resolution ==
         ConflictResolution::kAxigenWins);
   REQUIRE(ApplyConfigOverride(&*cfg, "corp.direction", "ldap_to_axigen").ok());
   CHECK(cfg->connectors[0].direction == Direction::kLdapToAxigen);
-  REQUIRE(ApplyConfigOverride(&*cfg, "domain.example.com.ldap_sync", "false").ok());
+  REQUIRE(
+      ApplyConfigOverride(&*cfg, "domain.example.com.ldap_sync", "false").ok());
   CHECK_FALSE(cfg->domains[0].ldap_sync);
   CHECK_FALSE(ApplyConfigOverride(&*cfg, "direction", "sideways").ok());
   CHECK_FALSE(ApplyConfigOverride(&*cfg, "nosuch", "1").ok());
@@ -177,9 +180,11 @@ TEST_CASE("control and stray non-ASCII characters are refused with the line",
         std::string::npos);
   auto stray = ParseConfig("data_dir = \"x\"\nн = 1\n", "c.toml");
   REQUIRE_FALSE(stray.ok());
-  CHECK(stray.status().message().find("c.toml:2: non-ASCII") != std::string::npos);
+  CHECK(stray.status().message().find("c.toml:2: non-ASCII") !=
+        std::string::npos);
   // Non-ASCII inside strings and comments is fine.
-  CHECK(ParseConfig("# Jürgen's config\ndata_dir = \"/srv/dürer\"\n", "c.toml").ok());
+  CHECK(ParseConfig("# Jürgen's config\ndata_dir = \"/srv/dürer\"\n", "c.toml")
+            .ok());
   CHECK(ParseConfig("data_dir = '''\nü'''\n", "c.toml").ok());
 }
 

@@ -16,22 +16,32 @@ std::string_view KindName(ObjectKind kind) {
 
 std::string_view ChangeOpName(ChangeOp op) {
   switch (op) {
-    case ChangeOp::kAdd: return "add";
-    case ChangeOp::kModify: return "modify";
-    case ChangeOp::kDelete: return "delete";
-    case ChangeOp::kPresent: return "present";
+    case ChangeOp::kAdd:
+      return "add";
+    case ChangeOp::kModify:
+      return "modify";
+    case ChangeOp::kDelete:
+      return "delete";
+    case ChangeOp::kPresent:
+      return "present";
   }
   return "unknown";
 }
 
 std::string_view ActionKindName(ActionKind kind) {
   switch (kind) {
-    case ActionKind::kApprove: return "approve";
-    case ActionKind::kReject: return "reject";
-    case ActionKind::kRollback: return "rollback";
-    case ActionKind::kRestore: return "restore";
-    case ActionKind::kNote: return "note";
-    case ActionKind::kMailAdmin: return "mail-admin";
+    case ActionKind::kApprove:
+      return "approve";
+    case ActionKind::kReject:
+      return "reject";
+    case ActionKind::kRollback:
+      return "rollback";
+    case ActionKind::kRestore:
+      return "restore";
+    case ActionKind::kNote:
+      return "note";
+    case ActionKind::kMailAdmin:
+      return "mail-admin";
   }
   return "unknown";
 }
@@ -52,33 +62,54 @@ std::string_view EventKindName(const EventBody& body) {
 
 std::string_view OutcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kRecorded: return "recorded";
-    case Outcome::kPropagated: return "propagated";
-    case Outcome::kDiscardedDirection: return "discarded (direction)";
-    case Outcome::kConflictResolved: return "conflict resolved";
-    case Outcome::kConflictOpen: return "conflict open";
-    case Outcome::kNoChange: return "no change";
-    case Outcome::kEcho: return "echo";
-    case Outcome::kSkippedDomainOff: return "skipped (domain sync off)";
-    case Outcome::kSkippedOutOfScope: return "skipped (out of scope)";
-    case Outcome::kIgnoredDelete: return "ignored (ldap delete)";
-    case Outcome::kHeld: return "held";
-    case Outcome::kReleased: return "released";
-    case Outcome::kRejected: return "rejected";
-    case Outcome::kApplied: return "applied";
-    case Outcome::kFailed: return "failed";
-    case Outcome::kError: return "error";
-    case Outcome::kRolledBack: return "rolled back";
+    case Outcome::kRecorded:
+      return "recorded";
+    case Outcome::kPropagated:
+      return "propagated";
+    case Outcome::kDiscardedDirection:
+      return "discarded (direction)";
+    case Outcome::kConflictResolved:
+      return "conflict resolved";
+    case Outcome::kConflictOpen:
+      return "conflict open";
+    case Outcome::kNoChange:
+      return "no change";
+    case Outcome::kEcho:
+      return "echo";
+    case Outcome::kSkippedDomainOff:
+      return "skipped (domain sync off)";
+    case Outcome::kSkippedOutOfScope:
+      return "skipped (out of scope)";
+    case Outcome::kIgnoredDelete:
+      return "ignored (ldap delete)";
+    case Outcome::kHeld:
+      return "held";
+    case Outcome::kReleased:
+      return "released";
+    case Outcome::kRejected:
+      return "rejected";
+    case Outcome::kApplied:
+      return "applied";
+    case Outcome::kFailed:
+      return "failed";
+    case Outcome::kError:
+      return "error";
+    case Outcome::kRolledBack:
+      return "rolled back";
   }
   return "unknown";
 }
 
 std::string_view IntentOpName(IntentOp op) {
   switch (op) {
-    case IntentOp::kAdd: return "add";
-    case IntentOp::kModify: return "modify";
-    case IntentOp::kDelete: return "delete";
-    case IntentOp::kRename: return "rename";
+    case IntentOp::kAdd:
+      return "add";
+    case IntentOp::kModify:
+      return "modify";
+    case IntentOp::kDelete:
+      return "delete";
+    case IntentOp::kRename:
+      return "rename";
   }
   return "unknown";
 }

@@ -25,9 +25,9 @@ enum class ChangeOp : std::uint8_t {
   kPresent = 3
 };
 
-std::string_view SideName(Side side);            // "ldap", "mail"
-std::string_view KindName(ObjectKind kind);      // "account", "group"
-std::string_view ChangeOpName(ChangeOp op);      // "add", ...
+std::string_view SideName(Side side);        // "ldap", "mail"
+std::string_view KindName(ObjectKind kind);  // "account", "group"
+std::string_view ChangeOpName(ChangeOp op);  // "add", ...
 Side OtherSide(Side side);
 
 // A change a side reported for one object.
@@ -161,9 +161,9 @@ using EventBody =
 std::string_view EventKindName(const EventBody& body);
 
 struct Event {
-  std::uint64_t seq = 0;       // assigned by the log on append
-  std::int64_t time_us = 0;    // assigned by the log on append
-  std::string prev_hash;       // assigned by the log on append (32 bytes)
+  std::uint64_t seq = 0;     // assigned by the log on append
+  std::int64_t time_us = 0;  // assigned by the log on append
+  std::string prev_hash;     // assigned by the log on append (32 bytes)
   EventBody body;
 };
 

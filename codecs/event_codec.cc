@@ -70,20 +70,19 @@ struct BodyEncoder {
     auto actor = Str(b, a.actor), hold = Str(b, a.hold_id),
          side = Str(b, a.side_filter), domain = Str(b, a.domain_filter),
          command = Str(b, a.command);
-    return {fb::EventBody::OperatorAction,
-            fb::CreateOperatorAction(b, static_cast<fb::ActionKind>(a.kind),
-                                     actor, hold, a.to_seq, side, domain, tv,
-                                     command)
-                .Union()};
+    return {
+        fb::EventBody::OperatorAction,
+        fb::CreateOperatorAction(b, static_cast<fb::ActionKind>(a.kind), actor,
+                                 hold, a.to_seq, side, domain, tv, command)
+            .Union()};
   }
   std::pair<fb::EventBody, Offset<void>> operator()(const WriteOutcome& w) {
     auto msg = Str(b, w.message), target = Str(b, w.target_id),
          assigned = Str(b, w.assigned_id);
     return {fb::EventBody::WriteOutcome,
-            fb::CreateWriteOutcome(b, w.intent_id, w.ok, msg,
-                                   static_cast<fb::Side>(w.side), target,
-                                   assigned, w.retryable, w.attempts,
-                                   w.already_applied)
+            fb::CreateWriteOutcome(
+                b, w.intent_id, w.ok, msg, static_cast<fb::Side>(w.side),
+                target, assigned, w.retryable, w.attempts, w.already_applied)
                 .Union()};
   }
   std::pair<fb::EventBody, Offset<void>> operator()(const DeleteHold& h) {
@@ -98,10 +97,10 @@ struct BodyEncoder {
     auto rv = b.CreateVector(refs);
     auto hold = Str(b, h.hold_id), source = Str(b, h.source),
          connector = Str(b, h.connector), reason = Str(b, h.reason);
-    return {fb::EventBody::DeleteHold,
-            fb::CreateDeleteHold(b, hold, source, connector, reason, rv,
-                                 h.known)
-                .Union()};
+    return {
+        fb::EventBody::DeleteHold,
+        fb::CreateDeleteHold(b, hold, source, connector, reason, rv, h.known)
+            .Union()};
   }
   std::pair<fb::EventBody, Offset<void>> operator()(const ObjectError& e) {
     auto source = Str(b, e.source), connector = Str(b, e.connector),
@@ -134,10 +133,9 @@ void BuildDecision(FlatBufferBuilder& b, const Decision& d) {
        link_ldap = Str(b, d.link_ldap_id), link_mail = Str(b, d.link_mail_id);
   auto fields = Strings(b, d.conflict_fields);
   auto ids = Strings(b, d.object_ids);
-  b.Finish(fb::CreateDecision(b, d.seq, rule,
-                              static_cast<fb::Outcome>(d.outcome), reason, iv,
-                              link_ldap, link_mail, fields,
-                              static_cast<fb::Side>(d.winner), ids));
+  b.Finish(fb::CreateDecision(
+      b, d.seq, rule, static_cast<fb::Outcome>(d.outcome), reason, iv,
+      link_ldap, link_mail, fields, static_cast<fb::Side>(d.winner), ids));
 }
 
 std::string SeqLabel(std::uint64_t seq) {
@@ -277,7 +275,8 @@ Status DecodeBody(const fb::Event* e, std::uint64_t seq, EventBody* out) {
         for (const auto* r : *h->deletes()) {
           if (!InRange(r->side(), fb::Side::MAX) ||
               !InRange(r->kind(), fb::ObjectKind::MAX))
-            return Status::Corruption(where + ": held delete has an unknown enum");
+            return Status::Corruption(where +
+                                      ": held delete has an unknown enum");
           ObjectRef ref;
           ref.side = static_cast<Side>(r->side());
           ref.kind = static_cast<ObjectKind>(r->kind());

@@ -50,8 +50,7 @@ std::string EncodeDecision(const Decision& decision);
 // `seq` is the record's key, used in error messages and checked against the
 // sequence stored inside the record.
 Status DecodeEvent(std::string_view bytes, std::uint64_t seq, Event* out);
-Status DecodeDecision(std::string_view bytes, std::uint64_t seq,
-                      Decision* out);
+Status DecodeDecision(std::string_view bytes, std::uint64_t seq, Decision* out);
 
 // Verification only (no decoding).
 Status VerifyEventBytes(std::string_view bytes, std::uint64_t seq);

@@ -37,25 +37,33 @@ TEST_CASE("every event type round-trips byte for byte", "[codec]") {
   c.value_deletes = {{"member", {"uid=b"}}};
   c.origin_intent = 99;
   RoundTrip(WithBody(c));
-  RoundTrip(WithBody(CursorAdvance{"corp/syncrepl", std::string("\x00\x01rid", 5)}));
+  RoundTrip(
+      WithBody(CursorAdvance{"corp/syncrepl", std::string("\x00\x01rid", 5)}));
   RoundTrip(WithBody(RefreshPhase{"corp/syncrepl", "corp", PhaseKind::kEnd,
                                   RefreshMode::kPresent, 10, 8, 2}));
-  RoundTrip(WithBody(ConfigChange{"data_dir = \"x\"", std::string(32, 'h'),
-                                  {{"schema.toml", "[account]"}}, "d.toml"}));
+  RoundTrip(WithBody(ConfigChange{"data_dir = \"x\"",
+                                  std::string(32, 'h'),
+                                  {{"schema.toml", "[account]"}},
+                                  "d.toml"}));
   OperatorAction a;
   a.kind = ActionKind::kRollback;
   a.actor = "root";
   a.to_seq = 5;
-  a.targets.push_back(ObjectTarget{Side::kMail, ObjectKind::kAccount, "a@b.c",
-                                   "a@b.c", "b.c", "corp", true,
+  a.targets.push_back(ObjectTarget{Side::kMail,
+                                   ObjectKind::kAccount,
+                                   "a@b.c",
+                                   "a@b.c",
+                                   "b.c",
+                                   "corp",
+                                   true,
                                    {{"firstName", {"A"}}}});
   RoundTrip(WithBody(a));
   RoundTrip(WithBody(WriteOutcome{MakeIntentId(5, 1), true, "ok", Side::kMail,
                                   "a@b.c", "", false, 1, false}));
   DeleteHold h;
   h.hold_id = "h-12";
-  h.deletes.push_back(ObjectRef{Side::kLdap, ObjectKind::kGroup, "id", "cn=g",
-                                "b.c"});
+  h.deletes.push_back(
+      ObjectRef{Side::kLdap, ObjectKind::kGroup, "id", "cn=g", "b.c"});
   RoundTrip(WithBody(h));
   RoundTrip(WithBody(ObjectError{Side::kLdap, "s", "corp", "id", "cn=x",
                                  "invalid UTF-8 in cn"}));

@@ -42,11 +42,11 @@ Offset<fb::Intent> BuildIntent(FlatBufferBuilder& b, const Intent& i) {
        connector = Str(b, i.connector), source_id = Str(b, i.source_id);
   auto set = Attrs(b, i.set), adds = Attrs(b, i.add_values),
        dels = Attrs(b, i.delete_values), expect = Attrs(b, i.expect);
-  return fb::CreateIntent(
-      b, i.id, static_cast<fb::Side>(i.target),
-      static_cast<fb::ObjectKind>(i.kind), static_cast<fb::IntentOp>(i.op),
-      target_id, dn, new_dn, domain, connector, set, adds, dels, expect,
-      i.expected_version, source_id);
+  return fb::CreateIntent(b, i.id, static_cast<fb::Side>(i.target),
+                          static_cast<fb::ObjectKind>(i.kind),
+                          static_cast<fb::IntentOp>(i.op), target_id, dn,
+                          new_dn, domain, connector, set, adds, dels, expect,
+                          i.expected_version, source_id);
 }
 
 void ReadAttrs(AttrList* out, const Vector<Offset<fb::Attribute>>* v) {

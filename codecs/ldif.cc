@@ -44,7 +44,8 @@ Result<std::vector<std::vector<Logical>>> SplitRecords(std::string_view text) {
     if (line[0] == ' ') {
       if (last_was_comment) continue;  // a folded comment
       if (current.empty())
-        return LineError(line_no, "continuation line without a line to continue");
+        return LineError(line_no,
+                         "continuation line without a line to continue");
       current.back().text.append(line.substr(1));
     } else if (line[0] == '#') {
       last_was_comment = true;
@@ -73,7 +74,8 @@ Result<NameValue> SplitLine(const Logical& l) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                     (c >= '0' && c <= '9') || c == '-' || c == ';' || c == '.';
     if (!ok)
-      return LineError(l.line, "invalid attribute description \"" + nv.name + "\"");
+      return LineError(l.line,
+                       "invalid attribute description \"" + nv.name + "\"");
   }
   std::string_view rest = std::string_view(l.text).substr(colon + 1);
   if (!rest.empty() && rest[0] == ':') {
@@ -110,7 +112,8 @@ Status ParseRecord(const std::vector<Logical>& lines, LdifRecord* rec) {
   if (!first.ok()) return first.status();
   if (EqualsIgnoreCase(first->name, "version")) {
     if (first->value != "1")
-      return LineError(lines[i].line, "unsupported LDIF version " + first->value);
+      return LineError(lines[i].line,
+                       "unsupported LDIF version " + first->value);
     if (++i == lines.size()) return Status::NotFound("version only");
     first = SplitLine(lines[i]);
     if (!first.ok()) return first.status();
@@ -127,9 +130,12 @@ Status ParseRecord(const std::vector<Logical>& lines, LdifRecord* rec) {
       return LineError(lines[i].line, "LDIF controls are not supported");
     if (EqualsIgnoreCase(nv->name, "changetype")) {
       const std::string& t = nv->value;
-      if (EqualsIgnoreCase(t, "add")) rec->change = LdifChange::kAdd;
-      else if (EqualsIgnoreCase(t, "delete")) rec->change = LdifChange::kDelete;
-      else if (EqualsIgnoreCase(t, "modify")) rec->change = LdifChange::kModify;
+      if (EqualsIgnoreCase(t, "add"))
+        rec->change = LdifChange::kAdd;
+      else if (EqualsIgnoreCase(t, "delete"))
+        rec->change = LdifChange::kDelete;
+      else if (EqualsIgnoreCase(t, "modify"))
+        rec->change = LdifChange::kModify;
       else if (EqualsIgnoreCase(t, "modrdn") || EqualsIgnoreCase(t, "moddn"))
         rec->change = LdifChange::kModRdn;
       else
@@ -156,7 +162,8 @@ Status ParseRecord(const std::vector<Logical>& lines, LdifRecord* rec) {
       for (; i < lines.size(); ++i) {
         auto nv = SplitLine(lines[i]);
         if (!nv.ok()) return nv.status();
-        if (EqualsIgnoreCase(nv->name, "newrdn")) rec->new_rdn = nv->value;
+        if (EqualsIgnoreCase(nv->name, "newrdn"))
+          rec->new_rdn = nv->value;
         else if (EqualsIgnoreCase(nv->name, "deleteoldrdn"))
           rec->delete_old_rdn = nv->value == "1";
         else if (EqualsIgnoreCase(nv->name, "newsuperior"))
@@ -173,7 +180,8 @@ Status ParseRecord(const std::vector<Logical>& lines, LdifRecord* rec) {
         auto op = SplitLine(lines[i]);
         if (!op.ok()) return op.status();
         LdifModification m;
-        if (EqualsIgnoreCase(op->name, "add")) m.op = LdifModification::Op::kAdd;
+        if (EqualsIgnoreCase(op->name, "add"))
+          m.op = LdifModification::Op::kAdd;
         else if (EqualsIgnoreCase(op->name, "delete"))
           m.op = LdifModification::Op::kDelete;
         else if (EqualsIgnoreCase(op->name, "replace"))

@@ -27,12 +27,12 @@ struct LdifModification {
 struct LdifRecord {
   std::string dn;
   LdifChange change = LdifChange::kContent;
-  AttrList attrs;                          // content and add records
-  std::vector<LdifModification> mods;     // modify records
-  std::string new_rdn;                     // modrdn
+  AttrList attrs;                      // content and add records
+  std::vector<LdifModification> mods;  // modify records
+  std::string new_rdn;                 // modrdn
   bool delete_old_rdn = true;
   std::string new_superior;
-  int line = 0;                            // where the record starts
+  int line = 0;  // where the record starts
 };
 
 // Parses a whole LDIF text. Attribute lists keep the input's order.

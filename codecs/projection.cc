@@ -34,9 +34,12 @@ Status Bad(std::string_view what) {
 
 std::string_view HoldStatusName(HoldStatus status) {
   switch (status) {
-    case HoldStatus::kOpen: return "open";
-    case HoldStatus::kApproved: return "approved";
-    case HoldStatus::kRejected: return "rejected";
+    case HoldStatus::kOpen:
+      return "open";
+    case HoldStatus::kApproved:
+      return "approved";
+    case HoldStatus::kRejected:
+      return "rejected";
   }
   return "unknown";
 }
@@ -107,8 +110,8 @@ std::string EncodePendingIntent(const PendingIntent& p) {
 Status DecodePendingIntent(std::string_view bytes, PendingIntent* out) {
   const auto* r = Verified<fb::PendingIntentRecord>(bytes);
   if (!r || !r->intent()) return Bad("pending intent");
-  DIRLEDGER_RETURN_IF_ERROR(ReadIntent(r->intent(), "pending intent",
-                                       &out->intent));
+  DIRLEDGER_RETURN_IF_ERROR(
+      ReadIntent(r->intent(), "pending intent", &out->intent));
   out->decided_seq = r->decided_seq();
   out->applied = r->applied();
   return Status::Ok();

@@ -26,14 +26,14 @@ namespace dirledger {
 struct ObjectState {
   Side side = Side::kLdap;
   ObjectKind kind = ObjectKind::kAccount;
-  std::string id;         // stable id on its side
-  std::string dn;         // LDAP DN; on the mail side, the address
+  std::string id;  // stable id on its side
+  std::string dn;  // LDAP DN; on the mail side, the address
   std::string domain;
   std::string connector;
-  std::string address;    // the mail address this object maps to ("" unknown)
-  AttrList attrs;         // canonical, side-native attribute names
+  std::string address;  // the mail address this object maps to ("" unknown)
+  AttrList attrs;       // canonical, side-native attribute names
   std::uint64_t version = 0;  // seq of the event that last changed it
-  std::string source;     // source that reported it (present-phase scope)
+  std::string source;         // source that reported it (present-phase scope)
   // Mail objects: the pending Add intent creating the LDAP partner (whose id
   // is unknown until the outcome), 0 when none. Later changes of this object
   // are written to that entry by DN instead of creating it twice.
@@ -53,7 +53,7 @@ struct LinkState {
   std::string mail_id;
   std::string domain;
   std::string connector;
-  AttrList agreed;        // mapped fields both sides last agreed on
+  AttrList agreed;  // mapped fields both sides last agreed on
   std::uint64_t version = 0;
 
   friend bool operator==(const LinkState&, const LinkState&) = default;
@@ -64,7 +64,7 @@ struct LinkState {
 struct PendingIntent {
   Intent intent;
   std::uint64_t decided_seq = 0;
-  bool applied = false;   // outcome ok seen; kept until its echo is observed
+  bool applied = false;  // outcome ok seen; kept until its echo is observed
 
   friend bool operator==(const PendingIntent& a, const PendingIntent& b) {
     return a.decided_seq == b.decided_seq && a.applied == b.applied &&
@@ -80,14 +80,18 @@ struct ConflictState {
   std::string domain;
   std::string connector;
   std::vector<std::string> fields;
-  AttrList ldap_values;   // in mail field names
+  AttrList ldap_values;  // in mail field names
   AttrList mail_values;
   std::uint64_t opened_seq = 0;
 
   friend bool operator==(const ConflictState&, const ConflictState&) = default;
 };
 
-enum class HoldStatus : std::uint8_t { kOpen = 0, kApproved = 1, kRejected = 2 };
+enum class HoldStatus : std::uint8_t {
+  kOpen = 0,
+  kApproved = 1,
+  kRejected = 2
+};
 std::string_view HoldStatusName(HoldStatus status);
 
 struct HoldState {
@@ -141,8 +145,8 @@ class ProjectionView {
   virtual std::optional<ConflictState> GetConflict(
       ObjectKind kind, std::string_view ldap_id) const = 0;
   virtual std::optional<HoldState> GetHold(std::string_view hold_id) const = 0;
-  virtual std::optional<DriftState> GetDrift(ObjectKind kind,
-                                             std::string_view ldap_id) const = 0;
+  virtual std::optional<DriftState> GetDrift(
+      ObjectKind kind, std::string_view ldap_id) const = 0;
   // Ids of the objects on `side` waiting for `key` (compared
   // case-insensitively) to become known, in order: a group for a member it
   // could not resolve when it was decided (key: the member's LDAP DN, or
@@ -156,20 +160,56 @@ class ProjectionView {
 
 // One change to the projection. Applying a delta's mutations in order is the
 // only way the projection changes.
-struct PutObject { ObjectState object; };
-struct EraseObject { Side side; ObjectKind kind; std::string id; };
-struct PutLink { LinkState link; };
-struct EraseLink { ObjectKind kind; std::string ldap_id; std::string mail_id; };
-struct PutPending { PendingIntent pending; };
-struct ErasePending { std::uint64_t intent_id; };
-struct PutConflict { ConflictState conflict; };
-struct EraseConflict { ObjectKind kind; std::string ldap_id; };
-struct PutHold { HoldState hold; };
-struct PutDrift { DriftState drift; };
-struct EraseDrift { ObjectKind kind; std::string ldap_id; };
+struct PutObject {
+  ObjectState object;
+};
+struct EraseObject {
+  Side side;
+  ObjectKind kind;
+  std::string id;
+};
+struct PutLink {
+  LinkState link;
+};
+struct EraseLink {
+  ObjectKind kind;
+  std::string ldap_id;
+  std::string mail_id;
+};
+struct PutPending {
+  PendingIntent pending;
+};
+struct ErasePending {
+  std::uint64_t intent_id;
+};
+struct PutConflict {
+  ConflictState conflict;
+};
+struct EraseConflict {
+  ObjectKind kind;
+  std::string ldap_id;
+};
+struct PutHold {
+  HoldState hold;
+};
+struct PutDrift {
+  DriftState drift;
+};
+struct EraseDrift {
+  ObjectKind kind;
+  std::string ldap_id;
+};
 // An object waiting for something to become known (WaitingFor).
-struct PutWait { Side side; std::string key; std::string waiter; };
-struct EraseWait { Side side; std::string key; std::string waiter; };
+struct PutWait {
+  Side side;
+  std::string key;
+  std::string waiter;
+};
+struct EraseWait {
+  Side side;
+  std::string key;
+  std::string waiter;
+};
 
 using StateMutation =
     std::variant<PutObject, EraseObject, PutLink, EraseLink, PutPending,

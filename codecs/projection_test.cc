@@ -1,6 +1,6 @@
-#include "codecs/projection_store.h"
-
 #include <catch2/catch.hpp>
+
+#include "codecs/projection_store.h"
 
 namespace dirledger {
 namespace {
@@ -24,9 +24,11 @@ TEST_CASE("objects are found by id, DN and address; renames move the index",
   MemKvStore state, links;
   ProjectionStore p(&state, &links);
   REQUIRE(p.Apply(PutObject{Person("u1", "uid=a,dc=x", "a@x.com")}).ok());
-  CHECK(p.GetObject(Side::kLdap, ObjectKind::kAccount, "u1")->dn == "uid=a,dc=x");
+  CHECK(p.GetObject(Side::kLdap, ObjectKind::kAccount, "u1")->dn ==
+        "uid=a,dc=x");
   CHECK(*p.FindIdByDn(Side::kLdap, "UID=A,DC=X") == "u1");
-  CHECK(*p.FindIdByAddress(Side::kLdap, ObjectKind::kAccount, "A@x.com") == "u1");
+  CHECK(*p.FindIdByAddress(Side::kLdap, ObjectKind::kAccount, "A@x.com") ==
+        "u1");
   REQUIRE(p.Apply(PutObject{Person("u1", "uid=b,dc=x", "b@x.com")}).ok());
   CHECK_FALSE(p.FindIdByDn(Side::kLdap, "uid=a,dc=x"));
   CHECK(*p.FindIdByDn(Side::kLdap, "uid=b,dc=x") == "u1");
@@ -44,12 +46,11 @@ TEST_CASE("objects are listed by source", "[projection]") {
   REQUIRE(p.Apply(PutObject{Person("u1", "uid=a", "")}).ok());
   REQUIRE(p.Apply(PutObject{Person("u2", "uid=b", "")}).ok());
   std::vector<std::string> ids;
-  REQUIRE(p.ForEachObjectOfSource("corp/syncrepl",
-                                  [&](Side, ObjectKind, std::string_view id) {
-                                    ids.emplace_back(id);
-                                    return true;
-                                  })
-              .ok());
+  REQUIRE(p.ForEachObjectOfSource("corp/syncrepl", [&](Side, ObjectKind,
+                                                       std::string_view id) {
+             ids.emplace_back(id);
+             return true;
+           }).ok());
   CHECK(ids == std::vector<std::string>{"u1", "u2"});
 }
 
@@ -101,7 +102,8 @@ TEST_CASE("holds, conflicts and drift round-trip", "[projection]") {
   ProjectionStore p(&state, &links);
   HoldState h;
   h.hold.hold_id = "hold-7";
-  h.hold.deletes = {ObjectRef{Side::kLdap, ObjectKind::kAccount, "u1", "uid=a", "x.com"}};
+  h.hold.deletes = {
+      ObjectRef{Side::kLdap, ObjectKind::kAccount, "u1", "uid=a", "x.com"}};
   h.seq = 7;
   REQUIRE(p.Apply(PutHold{h}).ok());
   CHECK(p.GetHold("hold-7")->hold.deletes.size() == 1);

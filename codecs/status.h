@@ -94,8 +94,9 @@ class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT
-    if (status_.ok()) status_ = Status(StatusCode::kInvalidArgument,
-                                       "Result built from an OK status");
+    if (status_.ok())
+      status_ = Status(StatusCode::kInvalidArgument,
+                       "Result built from an OK status");
   }
 
   bool ok() const { return value_.has_value(); }
@@ -116,9 +117,9 @@ class [[nodiscard]] Result {
 }  // namespace dirledger
 
 // Returns early from the enclosing function when `expr` is not OK.
-#define DIRLEDGER_RETURN_IF_ERROR(expr)               \
-  do {                                                \
-    ::dirledger::Status dirledger_status_ = (expr);   \
+#define DIRLEDGER_RETURN_IF_ERROR(expr)                    \
+  do {                                                     \
+    ::dirledger::Status dirledger_status_ = (expr);        \
     if (!dirledger_status_.ok()) return dirledger_status_; \
   } while (0)
 

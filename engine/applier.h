@@ -21,10 +21,10 @@
 namespace dirledger {
 
 struct ApplyResult {
-  Status status;             // OK, or why the write failed
-  std::string assigned_id;   // id the side gave a new object (entryUUID)
+  Status status;            // OK, or why the write failed
+  std::string assigned_id;  // id the side gave a new object (entryUUID)
   bool already_applied = false;
-  std::string message;       // the server's own words, for the outcome
+  std::string message;  // the server's own words, for the outcome
 };
 
 class Applier {

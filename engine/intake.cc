@@ -6,11 +6,11 @@ namespace dirledger {
 
 Decider ReconcileDecider() {
   auto scratch = std::make_shared<ReconcileScratch>();
-  return [scratch](const ProjectionView& state, const Event& event,
-                   const RuleSet& rules, Decision* decision,
-                   StateDelta* delta) {
-    Reconcile(state, event, rules, decision, delta, scratch.get());
-  };
+  return
+      [scratch](const ProjectionView& state, const Event& event,
+                const RuleSet& rules, Decision* decision, StateDelta* delta) {
+        Reconcile(state, event, rules, decision, delta, scratch.get());
+      };
 }
 
 Intake::Intake(EventLog* log, std::shared_ptr<const RuleSet> rules,

@@ -43,7 +43,7 @@ Decider ReconcileDecider();
 struct AppendResult {
   std::uint64_t first_seq = 0;  // 0 when nothing was appended
   std::uint64_t last_seq = 0;
-  std::vector<Intent> intents;  // new intents, in decision order
+  std::vector<Intent> intents;      // new intents, in decision order
   std::vector<Decision> decisions;  // kept only when Intake keeps them
 };
 
@@ -64,9 +64,10 @@ class Intake {
 
   // Decides and appends `events` and, when given, stores `cursor`
   // (source id, cookie) with them, in one log write.
-  Status Append(std::vector<EventBody> events,
-                const std::optional<std::pair<std::string, std::string>>& cursor,
-                AppendResult* result = nullptr);
+  Status Append(
+      std::vector<EventBody> events,
+      const std::optional<std::pair<std::string, std::string>>& cursor,
+      AppendResult* result = nullptr);
 
   // The projection as this intake sees it (in a dry run, including what the
   // dry run decided). REQUIRES: the caller holds no reference across

@@ -26,8 +26,7 @@ Result<Secret> ReadSecret(const Config& config, std::string_view file,
   const std::string path = config.Resolve(file);
   Result<std::string> text = LoadFileFromDisk(path);
   if (!text.ok())
-    return Status::InvalidArgument(std::string(what) + ": cannot read " +
-                                   path);
+    return Status::InvalidArgument(std::string(what) + ": cannot read " + path);
   std::string value = std::move(text).value();
   if (!value.empty() && value.back() == '\n') value.pop_back();
   if (!value.empty() && value.back() == '\r') value.pop_back();

@@ -18,8 +18,8 @@ ObjectRef RefOf(const ObservedChange& c) {
 }  // namespace
 
 SourceIntake::SourceIntake(Intake* intake, std::string source_id, Side side,
-                           std::string connector,
-                           const std::atomic<bool>* stop, AppendHook hook)
+                           std::string connector, const std::atomic<bool>* stop,
+                           AppendHook hook)
     : intake_(intake),
       source_id_(std::move(source_id)),
       side_(side),
@@ -32,11 +32,11 @@ bool SourceIntake::StopRequested() const { return stop_ && stop_->load(); }
 std::uint64_t SourceIntake::KnownCount() {
   std::uint64_t n = 0;
   intake_->WithProjection([&](const ProjectionStore& p) {
-    (void)p.ForEachObjectOfSource(
-        source_id_, [&](Side, ObjectKind, std::string_view) {
-          ++n;
-          return true;
-        });
+    (void)p.ForEachObjectOfSource(source_id_,
+                                  [&](Side, ObjectKind, std::string_view) {
+                                    ++n;
+                                    return true;
+                                  });
   });
   return n;
 }
@@ -61,7 +61,8 @@ Status SourceIntake::AppendAndCount(std::vector<EventBody> events,
   AppendResult result;
   std::optional<std::pair<std::string, std::string>> cursor;
   if (cookie) cursor.emplace(source_id_, *cookie);
-  DIRLEDGER_RETURN_IF_ERROR(intake_->Append(std::move(events), cursor, &result));
+  DIRLEDGER_RETURN_IF_ERROR(
+      intake_->Append(std::move(events), cursor, &result));
   stats_.events += n;
   stats_.changes += changes;
   stats_.deletes += deletes;
@@ -83,9 +84,9 @@ Status SourceIntake::Settle(std::vector<EventBody> deletes,
     hold.source = source_id_;
     hold.connector = connector_;
     hold.known = known;
-    hold.reason = std::to_string(counted) + " deletes " +
-                  std::string(why) + " exceed delete_threshold " +
-                  std::to_string(threshold) + " (of " + std::to_string(known) +
+    hold.reason = std::to_string(counted) + " deletes " + std::string(why) +
+                  " exceed delete_threshold " + std::to_string(threshold) +
+                  " (of " + std::to_string(known) +
                   " known objects); held until approved";
     for (const EventBody& b : deletes)
       hold.deletes.push_back(RefOf(std::get<ObservedChange>(b)));
@@ -229,13 +230,14 @@ Status SourceIntake::ForEachKnown(
   Status s;
   intake_->WithProjection([&](const ProjectionStore& p) {
     std::vector<std::pair<ObjectKind, std::string>> ids;
-    s = p.ForEachObjectOfSource(source_id_,
-                                [&](Side side, ObjectKind kind, std::string_view id) {
-                                  if (side == side_) ids.emplace_back(kind, id);
-                                  return true;
-                                });
+    s = p.ForEachObjectOfSource(
+        source_id_, [&](Side side, ObjectKind kind, std::string_view id) {
+          if (side == side_) ids.emplace_back(kind, id);
+          return true;
+        });
     for (const auto& [kind, id] : ids)
-      if (auto o = p.GetObject(side_, kind, id)) objects.push_back(std::move(*o));
+      if (auto o = p.GetObject(side_, kind, id))
+        objects.push_back(std::move(*o));
   });
   DIRLEDGER_RETURN_IF_ERROR(s);
   for (const ObjectState& o : objects)

@@ -25,10 +25,10 @@
 namespace dirledger {
 
 struct SourceStats {
-  std::uint64_t events = 0;        // appended
-  std::uint64_t changes = 0;       // of which observed changes
-  std::uint64_t deletes = 0;       // deletes appended
-  std::uint64_t held = 0;          // deletes held for approval
+  std::uint64_t events = 0;   // appended
+  std::uint64_t changes = 0;  // of which observed changes
+  std::uint64_t deletes = 0;  // deletes appended
+  std::uint64_t held = 0;     // deletes held for approval
   std::uint64_t batches = 0;
 };
 
@@ -46,9 +46,8 @@ class SourceIntake : public SourceSink {
                  const std::optional<std::string>& cookie) override;
   Status EndPresentPhase(std::vector<std::string> present_ids, RefreshPhase end,
                          const std::optional<std::string>& cookie) override;
-  Status ForEachKnown(
-      const std::function<bool(ObjectKind, std::string_view,
-                               const AttrList&)>& fn) override;
+  Status ForEachKnown(const std::function<bool(ObjectKind, std::string_view,
+                                               const AttrList&)>& fn) override;
   std::optional<ObjectState> LookupKnown(std::string_view id) override;
   bool StopRequested() const override;
 

@@ -18,7 +18,8 @@ Status WithCf(const std::string& dir, const std::string& cf_name, Fn fn) {
   auto s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names);
   if (!s.ok()) return Status::IOError(s.ToString());
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  for (const auto& n : names)
+    cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   s = rocksdb::DB::Open(rocksdb::Options(), dir, cfs, &handles, &raw);
@@ -49,9 +50,10 @@ Status PutRaw(const std::string& dir, const std::string& cf,
 }
 
 Status DeleteLogRecord(const std::string& dir, std::uint64_t seq) {
-  return WithCf(dir, "log", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h) {
-    return db->Delete(rocksdb::WriteOptions(), h, BigEndian64(seq));
-  });
+  return WithCf(
+      dir, "log", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h) {
+        return db->Delete(rocksdb::WriteOptions(), h, BigEndian64(seq));
+      });
 }
 
 std::string StoredRecord(const Event& event) {

@@ -11,8 +11,8 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
-#include <mutex>
 #include <cstdio>
+#include <mutex>
 
 namespace dirledger {
 namespace {

@@ -156,8 +156,8 @@ Status SyncreplSource::RunSession(LdapConnection* conn, SyncMode mode,
         const bool provider_lost_state =
             err.message().find("newer than provider") != std::string::npos ||
             err.message().find("but provider doesn't") != std::string::npos;
-        if (provider_lost_state &&
-            !resume->empty() && full_restarts < options_.max_full_restarts) {
+        if (provider_lost_state && !resume->empty() &&
+            full_restarts < options_.max_full_restarts) {
           spdlog::error(
               "[{}] {}; the provider's state is older than the stored "
               "cookie (restored from a backup, or emptied?): refreshing the "

@@ -29,8 +29,6 @@ namespace {
 
 bool ServesADomain(const ConnectorRules& c) { return !c.domains.empty(); }
 
-
-
 }  // namespace
 
 Result<std::unique_ptr<EmbeddedMailDirectory>> OpenEmbeddedMail(

@@ -40,9 +40,9 @@ struct ConnectorSet {
 };
 
 struct ConnectorSetOptions {
-  bool ldap = true;         // build LDAP sources and writers
-  bool mail = true;         // open the mail side
-  bool mail_sync = true;    // fsync the embedded mail directory's writes
+  bool ldap = true;       // build LDAP sources and writers
+  bool mail = true;       // open the mail side
+  bool mail_sync = true;  // fsync the embedded mail directory's writes
 };
 
 // Builds what `rules` names. Errors name the connector and the cause (an

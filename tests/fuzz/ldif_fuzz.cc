@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!recs.ok()) return 0;
   std::string out;
   for (const auto& r : *recs) {
-    if (r.change != dirledger::LdifChange::kContent || r.attrs.empty()) continue;
+    if (r.change != dirledger::LdifChange::kContent || r.attrs.empty())
+      continue;
     out.clear();
     dirledger::AppendLdifEntry(&out, r.dn, r.attrs);
     auto again = dirledger::ParseLdif(out);

@@ -21,7 +21,9 @@ int RunBackup(CliContext& ctx, const std::string& dir) {
     return kExitUsage;
   }
   fs::create_directories(dir, ec);
-  if (ec) return ctx.Fail(Status::IOError("cannot create " + dir + ": " + ec.message()));
+  if (ec)
+    return ctx.Fail(
+        Status::IOError("cannot create " + dir + ": " + ec.message()));
   Status s = log->Checkpoint(dir + "/log");
   if (!s.ok()) return ctx.Fail(s);
   std::cout << "backup: log (" << log->last_seq() << " records) saved to "
@@ -34,7 +36,8 @@ int RunBackup(CliContext& ctx, const std::string& dir) {
     if (!mail.ok()) return ctx.Fail(mail.status());
     s = (*mail)->Checkpoint(dir + "/mail");
     if (!s.ok()) return ctx.Fail(s);
-    std::cout << "backup: embedded mail directory saved to " << dir << "/mail\n";
+    std::cout << "backup: embedded mail directory saved to " << dir
+              << "/mail\n";
   }
   return kExitOk;
 }
@@ -82,7 +85,8 @@ int RunRestore(CliContext& ctx, const std::string& dir, bool yes) {
   s = EventLog::Restore(dir + "/log", data);
   if (!s.ok()) return ctx.Fail(s);
   if (cfg->mail.kind == MailKind::kEmbedded && fs::exists(dir + "/mail")) {
-    s = EmbeddedMailDirectory::Restore(dir + "/mail", EmbeddedMailDirectory::DirFor(*cfg));
+    s = EmbeddedMailDirectory::Restore(dir + "/mail",
+                                       EmbeddedMailDirectory::DirFor(*cfg));
     if (!s.ok()) return ctx.Fail(s);
     std::cout << "restore: embedded mail directory restored\n";
   }

@@ -36,8 +36,8 @@ int RunExport(CliContext& ctx, const ExportOptions& o) {
               {obj.kind == ObjectKind::kAccount ? "dirledgerMailAccount"
                                                 : "dirledgerMailGroup"});
       SetAttr(&attrs, "mail", {obj.id});
-      AppendLdifEntry(&out, "mail=" + obj.id + "," + DomainToDcParts(obj.domain),
-                      attrs);
+      AppendLdifEntry(
+          &out, "mail=" + obj.id + "," + DomainToDcParts(obj.domain), attrs);
     }
     std::cout << out;
     return true;

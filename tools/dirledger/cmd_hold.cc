@@ -42,8 +42,8 @@ int RunHold(CliContext& ctx, const std::string& hold_id, bool approve) {
             << r.seq << "): " << r.decision.reason << "\n";
   if (approve)
     std::cout << "  " << r.applied << " writes applied, " << r.failed
-              << " failed" << (r.retry_later ? ", some left for the next run" : "")
-              << "\n";
+              << " failed"
+              << (r.retry_later ? ", some left for the next run" : "") << "\n";
   return r.failed ? kExitFailure : kExitOk;
 }
 

@@ -38,13 +38,16 @@ Status ObjectSeqs(const EventLog& log, const std::string& id,
     std::vector<std::uint64_t> found;
     DIRLEDGER_RETURN_IF_ERROR(log.SeqsForObject(next, &found));
     // A DN may only be known to the projection (when it never changed).
-    if (auto by_dn = log.projection().FindIdByDn(Side::kLdap, NormalizeDn(next)))
+    if (auto by_dn =
+            log.projection().FindIdByDn(Side::kLdap, NormalizeDn(next)))
       todo.push_back(*by_dn);
     else if (auto by_dn2 = log.projection().FindIdByDn(Side::kLdap, next))
       todo.push_back(*by_dn2);
     for (ObjectKind k : {ObjectKind::kAccount, ObjectKind::kGroup}) {
-      if (auto l = log.projection().GetLinkByMail(k, next)) todo.push_back(l->ldap_id);
-      if (auto l = log.projection().GetLinkByLdap(k, next)) todo.push_back(l->mail_id);
+      if (auto l = log.projection().GetLinkByMail(k, next))
+        todo.push_back(l->ldap_id);
+      if (auto l = log.projection().GetLinkByLdap(k, next))
+        todo.push_back(l->mail_id);
     }
     for (std::uint64_t s : found) {
       if (!seqs->insert(s).second) continue;

@@ -58,8 +58,7 @@ int RunMail(CliContext& ctx, const MailOptions& o) {
         std::cout << "\n";
       }
     }
-    if (!o.json)
-      std::cerr << entries->size() << " objects\n";
+    if (!o.json) std::cerr << entries->size() << " objects\n";
     return kExitOk;
   }
   if (o.address.empty()) {

@@ -93,16 +93,17 @@ int RunReplay(CliContext& ctx, const ReplayCliOptions& o) {
             {"what_if_rule", d.what_if.rule},
             {"what_if_reason", d.what_if.reason}});
       for (const ValueDiff& v : report.values)
-        CliContext::JsonLine(nlohmann::json{{"type", "object"},
-                                            {"side", SideName(v.side)},
-                                            {"object_kind", KindName(v.kind)},
-                                            {"id", v.id},
-                                            {"dn", v.dn},
-                                            {"exists_as_recorded", v.exists_as_recorded},
-                                            {"exists_what_if", v.exists_what_if},
-                                            {"attributes", v.attributes},
-                                            {"as_recorded", AttrsJson(v.as_recorded)},
-                                            {"what_if", AttrsJson(v.what_if)}});
+        CliContext::JsonLine(
+            nlohmann::json{{"type", "object"},
+                           {"side", SideName(v.side)},
+                           {"object_kind", KindName(v.kind)},
+                           {"id", v.id},
+                           {"dn", v.dn},
+                           {"exists_as_recorded", v.exists_as_recorded},
+                           {"exists_what_if", v.exists_what_if},
+                           {"attributes", v.attributes},
+                           {"as_recorded", AttrsJson(v.as_recorded)},
+                           {"what_if", AttrsJson(v.what_if)}});
     } else {
       std::cout << report.ToText();
     }
@@ -117,11 +118,12 @@ int RunReplay(CliContext& ctx, const ReplayCliOptions& o) {
   if (until) PrintObjects(replayer.projection(), o.json);
   if (const auto& diff = replayer.first_difference()) {
     if (o.json)
-      CliContext::JsonLine(nlohmann::json{{"type", "mismatch"},
-                                          {"seq", diff->seq},
-                                          {"differences", replayer.differences()},
-                                          {"recorded", diff->recorded},
-                                          {"replayed", diff->replayed}});
+      CliContext::JsonLine(
+          nlohmann::json{{"type", "mismatch"},
+                         {"seq", diff->seq},
+                         {"differences", replayer.differences()},
+                         {"recorded", diff->recorded},
+                         {"replayed", diff->replayed}});
     else
       std::cout << "replay: " << replayer.differences()
                 << " decisions differ from the record; the first:\n"

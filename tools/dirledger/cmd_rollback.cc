@@ -37,9 +37,9 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
     seq = *at;
   }
   if (seq == 0 || seq > log->last_seq())
-    return ctx.Fail(Status::InvalidArgument(
-        "--to " + o.to + ": give a sequence between 1 and " +
-        std::to_string(log->last_seq())));
+    return ctx.Fail(Status::InvalidArgument("--to " + o.to +
+                                            ": give a sequence between 1 and " +
+                                            std::to_string(log->last_seq())));
 
   ReplayOptions ro;
   ro.until = seq;
@@ -73,12 +73,15 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
     if (p.step == RollbackStep::kDelete) ++deletes_by_domain[p.target.domain];
   for (const ConnectorRules& c : (*rules)->connectors()) {
     std::uint64_t deletes = 0;
-    for (const DomainScope& d : c.domains) deletes += deletes_by_domain[d.domain];
+    for (const DomainScope& d : c.domains)
+      deletes += deletes_by_domain[d.domain];
     std::uint64_t known = 0;
-    (void)log->projection().ForEachObject(Side::kLdap, [&](const ObjectState& obj) {
-      if (obj.connector == c.config.name) ++known;
-      return true;
-    });
+    (void)log->projection().ForEachObject(Side::kLdap,
+                                          [&](const ObjectState& obj) {
+                                            if (obj.connector == c.config.name)
+                                              ++known;
+                                            return true;
+                                          });
     const std::uint64_t threshold = c.DeleteThreshold(known);
     if (deletes > threshold && !o.yes) {
       std::cerr << "dirledger: the rollback deletes " << deletes
@@ -105,7 +108,8 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
   if (!s.ok()) return ctx.Fail(s);
   std::cout << "rolled back (seq " << r.seq << "): " << r.applied
             << " writes applied, " << r.failed << " failed";
-  if (r.retry_later) std::cout << ", " << r.retry_later << " left for the next run";
+  if (r.retry_later)
+    std::cout << ", " << r.retry_later << " left for the next run";
   std::cout << "\nto undo it: dirledger rollback --to " << r.seq - 1 << "\n";
   return r.failed ? kExitFailure : kExitOk;
 }

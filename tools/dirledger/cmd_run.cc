@@ -94,12 +94,13 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
                                 "before-first-sync-" + name, &where);
       if (!s.ok()) return ctx.Fail(s.WithContext("automatic backup"));
       if (!o.quiet)
-        std::cerr << "backup before the first sync of " << first.front()
-                  << ": " << where << "\n";
+        std::cerr << "backup before the first sync of " << first.front() << ": "
+                  << where << "\n";
     }
   }
 
-  auto recorded = intake.RecordConfig(MakeConfigChange(*cfg, ctx.config_text()));
+  auto recorded =
+      intake.RecordConfig(MakeConfigChange(*cfg, ctx.config_text()));
   if (!recorded.ok()) return ctx.Fail(recorded.status());
 
   Progress progress(o.dry_run ? nullptr : log, isatty(STDERR_FILENO) != 0,
@@ -124,7 +125,8 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
     std::cerr << "run: " << stats.events << " events, " << stats.applied
               << " writes applied, " << stats.failed << " failed";
     if (stats.retry_later)
-      std::cerr << ", " << stats.retry_later << " left for later (peer unavailable)";
+      std::cerr << ", " << stats.retry_later
+                << " left for later (peer unavailable)";
     std::cerr << "; log at " << log->last_seq() << "\n";
   }
   if (!s.ok() && s.code() != StatusCode::kAborted) return ctx.Fail(s);

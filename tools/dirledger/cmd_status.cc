@@ -81,19 +81,22 @@ int RunStatus(CliContext& ctx, const StatusOptions& o) {
   });
   if (!s.ok()) return ctx.Fail(s);
   if (!o.json) std::cout << "\nsources:\n";
-  if (sources.empty() && !o.json) std::cout << "  none yet (run `dirledger run --once`)\n";
+  if (sources.empty() && !o.json)
+    std::cout << "  none yet (run `dirledger run --once`)\n";
   for (const auto& [name, st] : sources) {
     const std::string& cookie = cursors[name];
     const std::int64_t csn = CsnTime(cookie);
     const std::int64_t lag_us = csn ? NowUs() - csn : 0;
     if (o.json) {
-      json j{{"type", "source"},
-             {"source", name},
-             {"cursor", CookiePreview(cookie)},
-             {"events", st.events},
-             {"last_seq", st.last_seq},
-             {"last_event", st.last_event_us ? FormatTime(st.last_event_us) : ""},
-             {"last_contact", st.last_contact_us ? FormatTime(st.last_contact_us) : ""}};
+      json j{
+          {"type", "source"},
+          {"source", name},
+          {"cursor", CookiePreview(cookie)},
+          {"events", st.events},
+          {"last_seq", st.last_seq},
+          {"last_event", st.last_event_us ? FormatTime(st.last_event_us) : ""},
+          {"last_contact",
+           st.last_contact_us ? FormatTime(st.last_contact_us) : ""}};
       if (csn) j["lag_s"] = lag_us / 1e6;
       if (!st.last_error.empty()) {
         j["last_error"] = st.last_error;
@@ -104,8 +107,8 @@ int RunStatus(CliContext& ctx, const StatusOptions& o) {
       std::cout << "  " << name << ": " << st.events << " events, last contact "
                 << Ago(st.last_contact_us);
       if (csn) std::cout << ", newest change seen " << Ago(csn);
-      std::cout << "\n    cursor " << (cookie.empty() ? "(none)" : CookiePreview(cookie))
-                << "\n";
+      std::cout << "\n    cursor "
+                << (cookie.empty() ? "(none)" : CookiePreview(cookie)) << "\n";
       if (!st.last_error.empty())
         std::cout << "    last error " << Ago(st.last_error_us) << ": "
                   << st.last_error << "\n";
@@ -120,7 +123,8 @@ int RunStatus(CliContext& ctx, const StatusOptions& o) {
     ++holds;
     if (o.json) {
       json ids = json::array();
-      for (const auto& r : h.hold.deletes) ids.push_back(r.dn.empty() ? r.id : r.dn);
+      for (const auto& r : h.hold.deletes)
+        ids.push_back(r.dn.empty() ? r.id : r.dn);
       CliContext::JsonLine(json{{"type", "hold"},
                                 {"hold_id", h.hold.hold_id},
                                 {"source", h.hold.source},
@@ -171,7 +175,9 @@ int RunStatus(CliContext& ctx, const StatusOptions& o) {
   if (!s.ok()) return ctx.Fail(s);
   if (!o.json && conflicts == 0) std::cout << "  none\n";
 
-  if (!o.json) std::cout << "\ndrift (one-way connectors, changes discarded by direction):\n";
+  if (!o.json)
+    std::cout
+        << "\ndrift (one-way connectors, changes discarded by direction):\n";
   s = p.ForEachDrift([&](const DriftState& d) {
     ++drifts;
     if (o.json) {

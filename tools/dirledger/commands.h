@@ -40,7 +40,7 @@ int RunVerify(CliContext& ctx, const VerifyOptions& o);
 struct RunOptions {
   bool once = false;
   bool dry_run = false;
-  bool json = false;   // --dry-run: intents as JSON Lines
+  bool json = false;  // --dry-run: intents as JSON Lines
   bool quiet = false;
 };
 int RunRun(CliContext& ctx, const RunOptions& o);

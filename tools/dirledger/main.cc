@@ -1,10 +1,9 @@
 // dirledger: the command operators and auditors use. Contract (DESIGN and
 // docs/operations.md): exit 0 ok, 1 failure or mismatch, 2 usage or config
 // error, 3 held by the mass-delete guard; --json prints JSON Lines.
-#include <sys/stat.h>
-
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -62,7 +61,8 @@ int main(int argc, char** argv) {
   ::umask(077);  // everything dirledger writes is private to its user
   // Operational messages go to stderr: stdout carries results (and --json).
   spdlog::set_default_logger(spdlog::stderr_color_mt("dirledger"));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v",
+                      spdlog::pattern_time_type::utc);
 
   CLI::App app{
       "dirledger: keeps an LDAP directory and Axigen's accounts and groups in "
@@ -74,8 +74,9 @@ int main(int argc, char** argv) {
 
   RunOptions run_o;
   auto* run = app.add_subcommand(
-      "run", "sync: take changes from every source, decide, apply; runs until "
-             "SIGTERM unless --once");
+      "run",
+      "sync: take changes from every source, decide, apply; runs until "
+      "SIGTERM unless --once");
   run->add_flag("--once", run_o.once,
                 "one pass of every source, apply the writes, exit");
   run->add_flag("--dry-run", run_o.dry_run,
@@ -85,8 +86,9 @@ int main(int argc, char** argv) {
 
   StatusOptions status_o;
   auto* status = app.add_subcommand(
-      "status", "sources, cursors, held deletes, open conflicts, drift, "
-                "intents not yet applied");
+      "status",
+      "sources, cursors, held deletes, open conflicts, drift, "
+      "intents not yet applied");
   status->add_flag("--json", status_o.json, "JSON Lines output");
 
   LogOptions log_o;
@@ -102,10 +104,12 @@ int main(int argc, char** argv) {
 
   ExplainOptions explain_o;
   auto* explain = app.add_subcommand(
-      "explain", "an object's whole history: what each side said, what the "
-                 "rule decided and why, what was written");
-  explain->add_option("ID", explain_o.id,
-                      "mail address, DN, entryUUID or objectGUID")
+      "explain",
+      "an object's whole history: what each side said, what the "
+      "rule decided and why, what was written");
+  explain
+      ->add_option("ID", explain_o.id,
+                   "mail address, DN, entryUUID or objectGUID")
       ->required();
   explain->add_flag("--json", explain_o.json, "JSON Lines output");
 
@@ -119,19 +123,22 @@ int main(int argc, char** argv) {
 
   ReplayCliOptions replay_o;
   auto* replay = app.add_subcommand(
-      "replay", "re-decide the log from the start: exit 0 when every decision "
-                "matches the record; --set replays it under other rules");
+      "replay",
+      "re-decide the log from the start: exit 0 when every decision "
+      "matches the record; --set replays it under other rules");
   replay->add_option("--until", replay_o.until,
                      "stop at this SEQ or TIME and show the state then");
-  replay->add_option("--set", replay_o.sets,
-                     "what-if: KEY=VALUE, e.g. conflict_resolution=ldap_wins, "
-                     "corp.direction=both_ways, domain.example.com.ldap_sync=false");
+  replay->add_option(
+      "--set", replay_o.sets,
+      "what-if: KEY=VALUE, e.g. conflict_resolution=ldap_wins, "
+      "corp.direction=both_ways, domain.example.com.ldap_sync=false");
   replay->add_flag("--json", replay_o.json, "JSON Lines output");
 
   RollbackOptions rollback_o;
   auto* rollback = app.add_subcommand(
-      "rollback", "undo changes made after SEQ|TIME: plan, then compensating "
-                  "writes (itself logged and reversible)");
+      "rollback",
+      "undo changes made after SEQ|TIME: plan, then compensating "
+      "writes (itself logged and reversible)");
   rollback->add_option("--to", rollback_o.to, "SEQ or TIME to return to")
       ->required();
   rollback->add_option("--domain", rollback_o.domain, "only this domain");
@@ -148,8 +155,8 @@ int main(int argc, char** argv) {
       "approve", "carry out deletes held by the mass-delete guard");
   approve->add_option("HOLD", hold_id, "hold id from `dirledger status`")
       ->required();
-  auto* reject = app.add_subcommand(
-      "reject", "keep the objects whose deletes were held");
+  auto* reject =
+      app.add_subcommand("reject", "keep the objects whose deletes were held");
   reject->add_option("HOLD", hold_id, "hold id from `dirledger status`")
       ->required();
 
@@ -165,18 +172,22 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   std::string backup_dir;
-  auto* backup = app.add_subcommand("backup", "checkpoint the data dir into DIR");
+  auto* backup =
+      app.add_subcommand("backup", "checkpoint the data dir into DIR");
   backup->add_option("DIR", backup_dir, "a new directory")->required();
   std::string restore_dir;
   bool restore_yes = false;
-  auto* restore = app.add_subcommand("restore", "replace the data dir with a backup");
-  restore->add_option("DIR", restore_dir, "a directory made by `backup`")->required();
+  auto* restore =
+      app.add_subcommand("restore", "replace the data dir with a backup");
+  restore->add_option("DIR", restore_dir, "a directory made by `backup`")
+      ->required();
   restore->add_flag("--yes", restore_yes, "really replace it");
 
   MailOptions mail_o;
   auto* mail = app.add_subcommand(
-      "mail", "administer the embedded mail directory (list, show, add, set, "
-              "remove)");
+      "mail",
+      "administer the embedded mail directory (list, show, add, set, "
+      "remove)");
   mail->require_subcommand(1);
   auto* mail_list = mail->add_subcommand("list", "accounts and groups");
   mail_list->add_option("--domain", mail_o.domain, "only this domain");
@@ -205,7 +216,8 @@ int main(int argc, char** argv) {
   mail_set->add_option("--password-env", mail_o.password_env,
                        "new password from this variable");
   mail_set->add_flag("--json", mail_o.json, "JSON output");
-  auto* mail_remove = mail->add_subcommand("remove", "delete an account or group");
+  auto* mail_remove =
+      mail->add_subcommand("remove", "delete an account or group");
   mail_remove->add_option("ADDRESS", mail_o.address, "name@domain")->required();
 
   if (const int rc = CheckCommandWords(app, argc, argv)) return rc;

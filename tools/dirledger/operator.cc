@@ -55,13 +55,14 @@ Status AppendOperatorAction(CliContext& ctx, OperatorAction action,
   copts.mail_sync = cfg->fsync;
   auto connectors = BuildConnectors(*rules, copts);
   if (!connectors.ok()) return connectors.status();
-  auto recorded = intake.RecordConfig(MakeConfigChange(*cfg, ctx.config_text()));
+  auto recorded =
+      intake.RecordConfig(MakeConfigChange(*cfg, ctx.config_text()));
   if (!recorded.ok()) return recorded.status();
   AppendResult appended;
   std::vector<EventBody> events;
   events.emplace_back(std::move(action));
-  DIRLEDGER_RETURN_IF_ERROR(intake.Append(std::move(events), std::nullopt,
-                                          &appended));
+  DIRLEDGER_RETURN_IF_ERROR(
+      intake.Append(std::move(events), std::nullopt, &appended));
   result->seq = appended.last_seq;
   if (!appended.decisions.empty()) result->decision = appended.decisions.back();
   if (appended.intents.empty()) return Status::Ok();

@@ -1,16 +1,15 @@
 #include "tools/dirledger/progress.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <ctime>
 #include <iostream>
-
-#include <spdlog/spdlog.h>
 
 #include "tools/dirledger/cli_context.h"
 
 namespace dirledger::cli {
 namespace {
-
 
 std::string Rate(std::uint64_t n, double secs) {
   char buf[64];

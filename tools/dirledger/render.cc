@@ -53,11 +53,16 @@ bool IsValidUtf8(std::string_view s) {
   while (i < s.size()) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     size_t n = 0;
-    if (c < 0x80) n = 0;
-    else if (c >= 0xc2 && c <= 0xdf) n = 1;
-    else if (c >= 0xe0 && c <= 0xef) n = 2;
-    else if (c >= 0xf0 && c <= 0xf4) n = 3;
-    else return false;
+    if (c < 0x80)
+      n = 0;
+    else if (c >= 0xc2 && c <= 0xdf)
+      n = 1;
+    else if (c >= 0xe0 && c <= 0xef)
+      n = 2;
+    else if (c >= 0xf0 && c <= 0xf4)
+      n = 3;
+    else
+      return false;
     if (i + n >= s.size() && n > 0) return false;
     for (size_t k = 1; k <= n; ++k)
       if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
@@ -102,14 +107,10 @@ json AttrsJson(const AttrList& attrs) {
 }
 
 json IntentJson(const Intent& i) {
-  json j{{"id", IntentIdText(i.id)},
-         {"target", SideName(i.target)},
-         {"op", IntentOpName(i.op)},
-         {"object_kind", KindName(i.kind)},
-         {"target_id", i.target_id},
-         {"dn", i.dn},
-         {"domain", i.domain},
-         {"connector", i.connector}};
+  json j{{"id", IntentIdText(i.id)}, {"target", SideName(i.target)},
+         {"op", IntentOpName(i.op)}, {"object_kind", KindName(i.kind)},
+         {"target_id", i.target_id}, {"dn", i.dn},
+         {"domain", i.domain},       {"connector", i.connector}};
   if (!i.new_dn.empty()) j["new_dn"] = i.new_dn;
   if (!i.set.empty()) j["set"] = AttrsJson(i.set);
   if (!i.add_values.empty()) j["add_values"] = AttrsJson(i.add_values);
@@ -120,12 +121,13 @@ json IntentJson(const Intent& i) {
 }
 
 json EventJson(const Event& e, const Decision* d) {
-  json j{{"seq", e.seq},
-         {"time", FormatTime(e.time_us)},
-         {"side", EventSide(e)},
-         {"kind", EventKindName(e.body)},
-         {"object", ValueJson(EventObject(e))},
-         {"decision", d ? std::string(OutcomeName(d->outcome)) : std::string()}};
+  json j{
+      {"seq", e.seq},
+      {"time", FormatTime(e.time_us)},
+      {"side", EventSide(e)},
+      {"kind", EventKindName(e.body)},
+      {"object", ValueJson(EventObject(e))},
+      {"decision", d ? std::string(OutcomeName(d->outcome)) : std::string()}};
   if (d) {
     j["rule"] = d->rule;
     j["reason"] = ValueJson(d->reason);
@@ -167,7 +169,8 @@ json EventJson(const Event& e, const Decision* d) {
           j["source"] = b.source;
           j["connector"] = b.connector;
           j["phase"] = b.kind == PhaseKind::kBegin ? "begin" : "end";
-          static const char* kModes[] = {"incremental", "full", "present", "delete"};
+          static const char* kModes[] = {"incremental", "full", "present",
+                                         "delete"};
           j["mode"] = kModes[static_cast<int>(b.mode)];
           if (b.kind == PhaseKind::kEnd) {
             j["entries"] = b.entries;
@@ -280,7 +283,8 @@ std::string EventBlock(const Event& e, const Decision* d) {
            ", id " + ValueText(c->id) + "):\n";
     out += AttrsText(c->attrs, "      ");
     if (!c->value_adds.empty()) out += AttrsText(c->value_adds, "      + ");
-    if (!c->value_deletes.empty()) out += AttrsText(c->value_deletes, "      - ");
+    if (!c->value_deletes.empty())
+      out += AttrsText(c->value_deletes, "      - ");
   }
   if (const auto* h = std::get_if<DeleteHold>(&e.body)) {
     out += "    " + h->reason + "\n";

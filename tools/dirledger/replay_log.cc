@@ -41,12 +41,15 @@ Status CompareLists(
   std::sort(right.begin(), right.end());
   size_t i = 0, j = 0;
   while (i < left.size() || j < right.size()) {
-    if (j == right.size() || (i < left.size() && left[i].first < right[j].first)) {
-      *where = what + " " + left[i].first + " is missing from the stored projection";
+    if (j == right.size() ||
+        (i < left.size() && left[i].first < right[j].first)) {
+      *where =
+          what + " " + left[i].first + " is missing from the stored projection";
       return Status::Ok();
     }
     if (i == left.size() || right[j].first < left[i].first) {
-      *where = what + " " + right[j].first + " is in the stored projection but not in the log";
+      *where = what + " " + right[j].first +
+               " is in the stored projection but not in the log";
       return Status::Ok();
     }
     if (left[i].second != right[j].second) {
