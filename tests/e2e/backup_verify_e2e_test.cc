@@ -3,7 +3,10 @@
 // verify against a tampered log: a record rewritten consistently by someone
 // who knows the format, and a record damaged on disk. Each time verify exits
 // 1 and names the sequence.
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <ctime>
+#include <filesystem>
 
 #include "storage/event_log.h"
 #include "storage/test_util.h"
@@ -143,6 +146,46 @@ TEST_CASE("backup, restore, and verify against a tampered log",
     REQUIRE(log.exit_code == 1);
     REQUIRE(Contains(log.err, "3"));
   }
+}
+
+TEST_CASE("automatic backups: unfinished ones removed, names never reused",
+          "[e2e][backup]") {
+  namespace fs = std::filesystem;
+  E2eEnv env(kPort, 3);
+  const fs::path backups = env.tmp() / "data/backups";
+  const std::string why = "-before-first-sync-corp-syncrepl";
+  // What a run killed while making its backup leaves.
+  fs::create_directories(backups / ("20250101T000000Z" + why + ".partial/log"));
+  // Backups already named for this second and the next few: a run killed
+  // after its backup and started again at once finds its name taken.
+  std::vector<std::string> taken;
+  for (std::time_t t = std::time(nullptr), end = t + 6; t < end; ++t) {
+    std::tm tm;
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+    taken.push_back(buf + why);
+    fs::create_directories(backups / taken.back());
+  }
+
+  CliResult r = env.RunOnce();
+  REQUIRE(Contains(r.err, "removed the unfinished backup"));
+  REQUIRE_FALSE(fs::exists(backups / ("20250101T000000Z" + why + ".partial")));
+  std::vector<std::string> made;
+  for (const auto& e : fs::directory_iterator(backups)) {
+    const std::string name = e.path().filename().string();
+    REQUIRE_FALSE(name.ends_with(".partial"));
+    if (std::find(taken.begin(), taken.end(), name) == taken.end())
+      made.push_back(name);
+  }
+  INFO(r.Describe());
+  REQUIRE(made.size() == 1);
+  REQUIRE(made[0].ends_with(why + "-2"));
+  REQUIRE(fs::exists(backups / made[0] / "log/CURRENT"));
+  REQUIRE(fs::exists(backups / made[0] / "mail/CURRENT"));
+  // The taken names were left as they were.
+  for (const std::string& name : taken) REQUIRE(fs::is_empty(backups / name));
+  REQUIRE(env.MailAddresses().size() == 3);
 }
 
 }  // namespace

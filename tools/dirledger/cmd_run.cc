@@ -49,13 +49,41 @@ Status AutoCheckpoint(CliContext& ctx, EventLog* log,
                       EmbeddedMailDirectory* embedded, const std::string& why,
                       std::string* where) {
   namespace fs = std::filesystem;
-  const std::string dir =
-      ctx.data_dir() + "/backups/" + Timestamp() + "-" + why;
+  const std::string backups = ctx.data_dir() + "/backups";
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Status::IOError("cannot create " + dir + ": " + ec.message());
-  DIRLEDGER_RETURN_IF_ERROR(log->Checkpoint(dir + "/log"));
-  if (embedded) DIRLEDGER_RETURN_IF_ERROR(embedded->Checkpoint(dir + "/mail"));
+  fs::create_directories(backups, ec);
+  if (ec)
+    return Status::IOError("cannot create " + backups + ": " + ec.message());
+  // A backup is made under NAME.partial and renamed to NAME once whole, so a
+  // process killed while making it leaves no directory that looks complete.
+  // Such leftovers are ours, and unfinished: remove them.
+  for (const fs::directory_entry& e : fs::directory_iterator(backups, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() > 8 && name.ends_with(".partial")) {
+      fs::remove_all(e.path(), ec);
+      if (ec)
+        return Status::IOError("cannot remove the unfinished backup " +
+                               e.path().string() + ": " + ec.message());
+      std::cerr << "removed the unfinished backup " << e.path().string()
+                << " (an earlier run stopped while making it)\n";
+    }
+  }
+  // Two backups in the same second (a run restarted at once) get -2, -3...
+  const std::string base = backups + "/" + Timestamp() + "-" + why;
+  std::string dir = base;
+  for (int n = 2; fs::exists(dir) || fs::exists(dir + ".partial"); ++n)
+    dir = base + "-" + std::to_string(n);
+  const std::string partial = dir + ".partial";
+  fs::create_directories(partial, ec);
+  if (ec)
+    return Status::IOError("cannot create " + partial + ": " + ec.message());
+  DIRLEDGER_RETURN_IF_ERROR(log->Checkpoint(partial + "/log"));
+  if (embedded)
+    DIRLEDGER_RETURN_IF_ERROR(embedded->Checkpoint(partial + "/mail"));
+  fs::rename(partial, dir, ec);
+  if (ec)
+    return Status::IOError("cannot rename " + partial + " to " + dir + ": " +
+                           ec.message());
   *where = dir;
   return Status::Ok();
 }
