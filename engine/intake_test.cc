@@ -362,7 +362,8 @@ TEST_CASE("an unavailable peer leaves intents pending for the next run",
     RunStats stats;
     REQUIRE(loop.RunOnce(&stats).ok());
     CHECK(stats.retry_later == 2);
-    CHECK(f.log->last_seq() == 2);  // no outcome recorded
+    CHECK(stats.left_pending == 2);  // what `run --once` reports (exit 1)
+    CHECK(f.log->last_seq() == 2);   // no outcome recorded
   }
   mail.unavailable = false;
   mail.applied.clear();
@@ -373,6 +374,7 @@ TEST_CASE("an unavailable peer leaves intents pending for the next run",
   REQUIRE(loop.RunOnce(&stats).ok());
   CHECK(mail.applied.size() == 2);
   CHECK(stats.applied == 2);
+  CHECK(stats.left_pending == 0);
 }
 
 }  // namespace dirledger

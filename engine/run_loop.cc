@@ -120,8 +120,15 @@ Status RunLoop::ApplyPending(RunStats* stats) {
 
 Status RunLoop::RunOnce(RunStats* stats) {
   Status first_error;
+  // Applies what is pending; notes how much of it is left for a later run.
+  auto apply_pending = [&]() -> Status {
+    const std::uint64_t before = stats->retry_later;
+    Status s = ApplyPending(stats);
+    stats->left_pending = stats->retry_later - before;
+    return s;
+  };
   // Intents a crash left pending go first.
-  DIRLEDGER_RETURN_IF_ERROR(ApplyPending(stats));
+  DIRLEDGER_RETURN_IF_ERROR(apply_pending());
   for (int round = 0; round < 3; ++round) {
     const std::uint64_t applied_before = stats->applied + stats->failed;
     for (Source* s : sources_) {
@@ -132,7 +139,7 @@ Status RunLoop::RunOnce(RunStats* stats) {
         if (first_error.ok()) first_error = st;
       }
     }
-    DIRLEDGER_RETURN_IF_ERROR(ApplyPending(stats));
+    DIRLEDGER_RETURN_IF_ERROR(apply_pending());
     if (intake_->dry_run()) break;
     if (stats->applied + stats->failed == applied_before) break;
   }

@@ -49,7 +49,10 @@ struct RunStats {
   std::uint64_t events = 0;
   std::uint64_t applied = 0;
   std::uint64_t failed = 0;
-  std::uint64_t retry_later = 0;  // left pending: peer unavailable
+  std::uint64_t retry_later = 0;  // attempts left pending: peer unavailable
+  // RunOnce: writes still pending when the pass ended (their peer stayed
+  // unavailable through its last attempt); the next run makes them.
+  std::uint64_t left_pending = 0;
   std::uint64_t held = 0;
   std::vector<Intent> dry_run_intents;
 };

@@ -152,8 +152,8 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   } else if (!o.quiet) {
     std::cerr << "run: " << stats.events << " events, " << stats.applied
               << " writes applied, " << stats.failed << " failed";
-    if (stats.retry_later)
-      std::cerr << ", " << stats.retry_later
+    if (stats.left_pending)
+      std::cerr << ", " << stats.left_pending
                 << " left for later (peer unavailable)";
     std::cerr << "; log at " << log->last_seq() << "\n";
   }
@@ -168,6 +168,14 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
     return kExitHeld;
   }
   if (stats.failed > 0) return kExitFailure;
+  if (stats.left_pending > 0) {
+    // Nothing is lost (the intents stay pending in the log), but the pass
+    // did not finish its work: a script running it must be able to tell.
+    std::cerr << "dirledger: " << stats.left_pending
+              << " writes were left for the next run (a peer was "
+                 "unavailable); `dirledger status` lists them\n";
+    return kExitFailure;
+  }
   return kExitOk;
 }
 
