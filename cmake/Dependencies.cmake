@@ -13,6 +13,22 @@ pkg_check_modules(LDAP REQUIRED IMPORTED_TARGET ldap lber)
 if(DIRLEDGER_BENCH)
   find_package(benchmark CONFIG REQUIRED)
 endif()
+# jemalloc (libjemalloc-dev) as the allocator of the programs (not of the
+# sanitizer or fuzz builds, whose allocator is the sanitizer's): replay and
+# intake allocate and free many small strings, and glibc's allocator took a
+# fifth of a replay's CPU (docs/dependencies.md).
+if(DIRLEDGER_SANITIZE OR DIRLEDGER_FUZZ)
+  set(DIRLEDGER_JEMALLOC OFF)
+endif()
+if(DIRLEDGER_JEMALLOC)
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
+endif()
+# dirledger_allocator(TARGET): links a program with jemalloc when enabled.
+function(dirledger_allocator target)
+  if(DIRLEDGER_JEMALLOC)
+    target_link_libraries(${target} PRIVATE PkgConfig::JEMALLOC)
+  endif()
+endfunction()
 find_program(FLATC flatc REQUIRED)
 
 # dirledger_flatbuffers(TARGET schema.fbs ...) compiles schemas with flatc at

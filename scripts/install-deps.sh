@@ -9,7 +9,7 @@ PACKAGES=(
   clang libclang-rt-14-dev clang-format
   librocksdb-dev libflatbuffers-dev flatbuffers-compiler
   libspdlog-dev libfmt-dev catch2 libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
-  libldap-dev libssl-dev libbenchmark-dev
+  libldap-dev libssl-dev libbenchmark-dev libjemalloc-dev
   slapd ldap-utils
   samba samba-ad-dc samba-dsdb-modules python3-samba winbind ldb-tools krb5-user
   iproute2 procps openssl bc time python3

@@ -5,3 +5,4 @@ target_include_directories(openldap_intake PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(openldap_intake PRIVATE dirledger_syncrepl
   dirledger_storage CLI11::CLI11 spdlog::spdlog)
 dirledger_warnings(openldap_intake)
+dirledger_allocator(openldap_intake)

@@ -4,3 +4,4 @@ target_link_libraries(replay_bench PRIVATE dirledger_storage dirledger_replay
                       benchmark::benchmark)
 target_include_directories(replay_bench PRIVATE ${PROJECT_SOURCE_DIR})
 dirledger_warnings(replay_bench)
+dirledger_allocator(replay_bench)
