@@ -23,6 +23,9 @@ static_assert(ProjectionStore::kScannedIndexBytes.find(kPendingByTarget) !=
                   ProjectionStore::kScannedIndexBytes.find(kWait) !=
                       std::string_view::npos,
               "the scanned index families are declared in the header");
+static_assert(ProjectionStore::kKeyOnlyIndexBytes.find(kPending) !=
+                  std::string_view::npos,
+              "the key-only index families are declared in the header");
 
 char SideByte(Side s) { return static_cast<char>('0' + static_cast<int>(s)); }
 char KindByte(ObjectKind k) {

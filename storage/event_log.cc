@@ -166,9 +166,16 @@ Clock* SystemClock() {
 
 // Whether `key` (of the state column family) belongs to a family the log
 // keeps in memory (ProjectionStore::kScannedIndexBytes).
-bool IsScanned(std::string_view key) {
-  return !key.empty() && ProjectionStore::kScannedIndexBytes.find(key[0]) !=
+bool IsKeyOnly(std::string_view key) {
+  return !key.empty() && ProjectionStore::kKeyOnlyIndexBytes.find(key[0]) !=
                              std::string_view::npos;
+}
+// ...or of a family whose keys alone it keeps in memory (values read by key;
+// ProjectionStore::kKeyOnlyIndexBytes).
+bool IsScanned(std::string_view key) {
+  return !key.empty() && (ProjectionStore::kScannedIndexBytes.find(key[0]) !=
+                              std::string_view::npos ||
+                          IsKeyOnly(key));
 }
 
 using ScannedMap = std::map<std::string, std::string, std::less<>>;
@@ -221,6 +228,16 @@ class EventLog::ReadKv : public KvStore {
         std::lock_guard<std::mutex> l(log_->scanned_mu_);
         CollectPrefix(log_->scanned_, prefix, &rows);
       }
+      if (IsKeyOnly(prefix)) {
+        // Only the keys are in memory: each value read by its key.
+        for (auto& [k, v] : rows) {
+          Status s = Get(k, &v);
+          if (s.IsNotFound()) continue;  // erased since the keys were taken
+          DIRLEDGER_RETURN_IF_ERROR(s);
+          if (!fn(k, v)) break;
+        }
+        return Status::Ok();
+      }
       return VisitAll(rows, fn);
     }
     std::string end;
@@ -265,8 +282,9 @@ class LogTransaction::Kv : public KvStore {
                               rocksdb::Slice(value.data(), value.size())),
                   "projection write"));
     if (txn_ && IsScanned(key))
-      txn_->scanned_writes_.insert_or_assign(std::string(key),
-                                             std::string(value));
+      txn_->scanned_writes_.insert_or_assign(
+          std::string(key),
+          IsKeyOnly(key) ? std::string() : std::string(value));
     return Status::Ok();
   }
   Status Delete(std::string_view key) override {
@@ -303,6 +321,17 @@ class LogTransaction::Kv : public KvStore {
         if (c != committed.end() && c->first == w->first) ++c;  // overwritten
         if (w->second) rows.emplace_back(w->first, *w->second);
         ++w;
+      }
+      if (IsKeyOnly(prefix)) {
+        // Only the keys are in memory: each value read by its key (from
+        // this transaction's writes or the committed state).
+        for (auto& [k, v] : rows) {
+          Status s = Get(k, &v);
+          if (s.IsNotFound()) continue;
+          DIRLEDGER_RETURN_IF_ERROR(s);
+          if (!fn(k, v)) break;
+        }
+        return Status::Ok();
       }
       return VisitAll(rows, fn);
     }
@@ -713,16 +742,21 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
 }
 
 Status EventLog::Load() {
-  // The projection's scanned index families, into memory.
-  for (char family : ProjectionStore::kScannedIndexBytes) {
+  // The projection's scanned index families, into memory (of the key-only
+  // ones, the keys).
+  std::string families(ProjectionStore::kScannedIndexBytes);
+  families += ProjectionStore::kKeyOnlyIndexBytes;
+  for (char family : families) {
     const std::string prefix(1, family);
     std::string end;
     rocksdb::Slice end_slice;
     const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, state_cf_));
     std::lock_guard<std::mutex> l(scanned_mu_);
+    const bool key_only = IsKeyOnly(prefix);
     for (it->Seek(prefix); it->Valid(); it->Next())
-      scanned_.emplace(it->key().ToString(), it->value().ToString());
+      scanned_.emplace(it->key().ToString(),
+                       key_only ? std::string() : it->value().ToString());
     DIRLEDGER_RETURN_IF_ERROR(
         FromRocks(it->status(), "reading the projection's index"));
   }
