@@ -129,7 +129,7 @@ for r in $(seq 1 "$RUNS"); do
   C=$("$HARNESS" consumer "$W/cons" $((PORT + 2)) "$P" | tail -1)
   until [[ "$(csn "$C")" == "$PC" ]]; do sleep 0.02; done
   CO_S+=("$(since "$t")")
-  CO_K+=("$(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$(cat "$W/cons/slapd.pid")/status")")
+  CO_K+=("$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$(cat "$W/cons/slapd.pid")/status")")
   "$HARNESS" stop "$W/cons"
 
   echo "run $r (load before: $l): floor ${FL_S[-1]} s, dirledger ${DL_S[-1]} s (peak RSS ${DL_K[-1]} KiB; $summary), consumer ${CO_S[-1]} s"
@@ -160,7 +160,7 @@ echo "persist: $LATENCY_N single modifies (title of uid=user000001...), load bef
 "$LATENCY" --uri "$P" --bind-dn "$ADMIN" --password-file "$W/prov/admin.pw" \
   --data-dir "$W/data" --count "$LATENCY_N" \
   --dn-format "uid=user%06d,ou=people,$BASE" --address-format "user%06d@example.com"
-echo "daemon_peak_rss_kib=$(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$DAEMON_PID/status")"
+echo "daemon_peak_rss_kib=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$DAEMON_PID/status")"
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" || true
 DAEMON_PID=
