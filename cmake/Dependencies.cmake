@@ -23,10 +23,14 @@ endif()
 if(DIRLEDGER_JEMALLOC)
   pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
 endif()
-# dirledger_allocator(TARGET): links a program with jemalloc when enabled.
+# dirledger_allocator(TARGET [SETTINGS_SOURCE]): with SETTINGS_SOURCE, the
+# program also gets that file's jemalloc settings (malloc_conf).
 function(dirledger_allocator target)
   if(DIRLEDGER_JEMALLOC)
     target_link_libraries(${target} PRIVATE PkgConfig::JEMALLOC)
+    if(ARGC GREATER 1)
+      target_sources(${target} PRIVATE ${ARGV1})
+    endif()
   endif()
 endfunction()
 find_program(FLATC flatc REQUIRED)

@@ -651,7 +651,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   // so no WAL file could ever be deleted (a 100,000-entry sync left 1.5 GB
   // of WAL, all replayed at the next open): past max_total_wal_size the
   // families holding the oldest WAL file are flushed.
-  constexpr std::size_t kMemtableBudget = 128u << 20;
+  constexpr std::size_t kMemtableBudget = 64u << 20;
   db_opts.db_write_buffer_size = kMemtableBudget;
   db_opts.max_total_wal_size = 2 * kMemtableBudget;
   rocksdb::BlockBasedTableOptions table;

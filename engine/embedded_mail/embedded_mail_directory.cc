@@ -211,8 +211,8 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   // One memtable budget for all column families (each would otherwise keep
   // up to two 64 MiB memtables), and a WAL bound: the rarely written
   // families (domains, secrets) would otherwise pin every WAL file.
-  db_opts.db_write_buffer_size = 64u << 20;
-  db_opts.max_total_wal_size = 128u << 20;
+  db_opts.db_write_buffer_size = 32u << 20;
+  db_opts.max_total_wal_size = 64u << 20;
   rocksdb::ColumnFamilyOptions cf_opts;
   cf_opts.compression = rocksdb::kNoCompression;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
