@@ -190,11 +190,34 @@ void CollectPrefix(const ScannedMap& m, std::string_view prefix,
     out->emplace_back(it->first, it->second);
 }
 
-Status VisitAll(const std::vector<std::pair<std::string, std::string>>& rows,
+// Visits the in-memory `rows` of a scan of `prefix`, in order. Of a key-only
+// family only the keys are in memory: each value is read from `store` by its
+// key first, and a key erased since the rows were taken is skipped.
+Status VisitAll(std::vector<std::pair<std::string, std::string>>* rows,
+                std::string_view prefix, const KvStore& store,
                 const KvStore::ScanFn& fn) {
-  for (const auto& [k, v] : rows)
+  const bool key_only = IsKeyOnly(prefix);
+  for (auto& [k, v] : *rows) {
+    if (key_only) {
+      Status s = store.Get(k, &v);
+      if (s.IsNotFound()) continue;
+      DIRLEDGER_RETURN_IF_ERROR(s);
+    }
     if (!fn(k, v)) break;
+  }
   return Status::Ok();
+}
+
+// Visits the keys starting with `prefix` from `it` (bounded by the prefix).
+Status VisitIterator(rocksdb::Iterator* it, std::string_view prefix,
+                     const KvStore::ScanFn& fn) {
+  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
+       it->Next()) {
+    std::string_view k(it->key().data(), it->key().size());
+    if (k.substr(0, prefix.size()) != prefix) break;
+    if (!fn(k, std::string_view(it->value().data(), it->value().size()))) break;
+  }
+  return FromRocks(it->status(), "projection scan");
 }
 
 // Committed state, read-only.
@@ -228,30 +251,13 @@ class EventLog::ReadKv : public KvStore {
         std::lock_guard<std::mutex> l(log_->scanned_mu_);
         CollectPrefix(log_->scanned_, prefix, &rows);
       }
-      if (IsKeyOnly(prefix)) {
-        // Only the keys are in memory: each value read by its key.
-        for (auto& [k, v] : rows) {
-          Status s = Get(k, &v);
-          if (s.IsNotFound()) continue;  // erased since the keys were taken
-          DIRLEDGER_RETURN_IF_ERROR(s);
-          if (!fn(k, v)) break;
-        }
-        return Status::Ok();
-      }
-      return VisitAll(rows, fn);
+      return VisitAll(&rows, prefix, *this, fn);
     }
     std::string end;
     rocksdb::Slice end_slice;
     const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_));
-    for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
-         it->Next()) {
-      std::string_view k(it->key().data(), it->key().size());
-      if (k.substr(0, prefix.size()) != prefix) break;
-      if (!fn(k, std::string_view(it->value().data(), it->value().size())))
-        break;
-    }
-    return FromRocks(it->status(), "projection scan");
+    return VisitIterator(it.get(), prefix, fn);
   }
 
  private:
@@ -322,32 +328,14 @@ class LogTransaction::Kv : public KvStore {
         if (w->second) rows.emplace_back(w->first, *w->second);
         ++w;
       }
-      if (IsKeyOnly(prefix)) {
-        // Only the keys are in memory: each value read by its key (from
-        // this transaction's writes or the committed state).
-        for (auto& [k, v] : rows) {
-          Status s = Get(k, &v);
-          if (s.IsNotFound()) continue;
-          DIRLEDGER_RETURN_IF_ERROR(s);
-          if (!fn(k, v)) break;
-        }
-        return Status::Ok();
-      }
-      return VisitAll(rows, fn);
+      return VisitAll(&rows, prefix, *this, fn);
     }
     std::string end;
     rocksdb::Slice end_slice;
     const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
     std::unique_ptr<rocksdb::Iterator> it(
         batch_->NewIteratorWithBase(cf_, db_->NewIterator(ro, cf_), &ro));
-    for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid();
-         it->Next()) {
-      std::string_view k(it->key().data(), it->key().size());
-      if (k.substr(0, prefix.size()) != prefix) break;
-      if (!fn(k, std::string_view(it->value().data(), it->value().size())))
-        break;
-    }
-    return FromRocks(it->status(), "projection scan");
+    return VisitIterator(it.get(), prefix, fn);
   }
 
  private:
