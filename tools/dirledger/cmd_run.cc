@@ -71,7 +71,7 @@ Status AutoCheckpoint(CliContext& ctx, EventLog* log,
   // Two backups in the same second (a run restarted at once) get -2, -3...
   const std::string base = backups + "/" + Timestamp() + "-" + why;
   std::string dir = base;
-  for (int n = 2; fs::exists(dir) || fs::exists(dir + ".partial"); ++n)
+  for (int n = 2; fs::exists(dir); ++n)  // (no NAME.partial is left)
     dir = base + "-" + std::to_string(n);
   const std::string partial = dir + ".partial";
   fs::create_directories(partial, ec);
