@@ -26,9 +26,7 @@ struct AxigenSetup {
     axigen.AddDomain("example.com");
     REQUIRE(axigen.Start().ok());
     std::ofstream(tmp / "axigen.pw") << "secret\n";
-    TestConfig c;
-    c.uri = slapd.url();
-    c.password_file = slapd.password_file();
+    TestConfig c = TestConfig::For(slapd);
     c.mail = "[mail]\nkind = \"axigen\"\nhost = \"127.0.0.1\"\nport = " +
              std::to_string(axigen.port()) +
              "\nuser = \"admin\"\npassword_file = \"axigen.pw\"\n"

@@ -51,9 +51,7 @@ TEST_CASE(
   // without checking UTF-8 (it refuses invalid UTF-8 in directory strings).
   std::ofstream(tmp / "schema.toml")
       << "[account.fields]\noffice = \"audio\"\n";
-  TestConfig c;
-  c.uri = slapd.url();
-  c.password_file = slapd.password_file();
+  TestConfig c = TestConfig::For(slapd);
   c.connector_extra = "custom_schema_file = \"schema.toml\"";
   cli.WriteConfig(c.ToToml());
 

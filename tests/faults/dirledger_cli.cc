@@ -158,6 +158,13 @@ bool WaitFor(const std::function<bool()>& pred, double timeout_s) {
   return pred();
 }
 
+TestConfig TestConfig::For(const SlapdServer& slapd) {
+  TestConfig c;
+  c.uri = slapd.url();
+  c.password_file = slapd.password_file();
+  return c;
+}
+
 std::string TestConfig::ToToml() const {
   std::string t = "data_dir = \"./data\"\n" + top_extra + "\n" + mail + "\n";
   t += "[[connector]]\nname = \"corp\"\nserver_type = \"" + server_type +

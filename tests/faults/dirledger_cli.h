@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/slapd_server.h"
+
 namespace dirledger::test {
 
 // The dirledger binary of this build (set by CMake).
@@ -110,6 +112,9 @@ struct TestConfig {
   std::string group_base_dn = "ou=groups,%D";
   std::string domain = "example.com";
   std::string ToToml() const;
+
+  // The defaults, on `slapd`'s URL with its admin password file.
+  static TestConfig For(const SlapdServer& slapd);
 };
 
 // The JSON Lines of `text` (`--json` output); a line that is not JSON is

@@ -104,9 +104,7 @@ TEST_CASE(
   constexpr int kPeople = 1000;
   SlapdServer slapd(tmp / "slapd", 4140, kPeople);
   DirledgerCli cli(tmp.path());
-  TestConfig c;
-  c.uri = slapd.url();
-  c.password_file = slapd.password_file();
+  TestConfig c = TestConfig::For(slapd);
   cli.WriteConfig(c.ToToml());
   CliResult r = cli.Run({"run", "--once"});
   INFO(r.text());
@@ -168,9 +166,7 @@ TEST_CASE(
   constexpr int kPeople = 1000;
   SlapdServer slapd(tmp / "slapd", 4141, kPeople);
   DirledgerCli cli(tmp.path());
-  TestConfig c;
-  c.uri = slapd.url();
-  c.password_file = slapd.password_file();
+  TestConfig c = TestConfig::For(slapd);
   cli.WriteConfig(c.ToToml());
   CliResult r = cli.Run({"run", "--once"});
   INFO(r.text());

@@ -53,9 +53,7 @@ TEST_CASE(
   constexpr int kPeople = 20000;
   SlapdServer slapd(tmp / "slapd", 4110, kPeople);
   DirledgerCli cli(tmp.path());
-  TestConfig c;
-  c.uri = slapd.url();
-  c.password_file = slapd.password_file();
+  TestConfig c = TestConfig::For(slapd);
   c.top_extra = "batch_size = 200";
   c.timeout_s = 2;
   cli.WriteConfig(c.ToToml());
@@ -129,9 +127,7 @@ TEST_CASE(
   INFO(how);
   SlapdServer slapd(tmp / "slapd", port, options);
   DirledgerCli cli(tmp.path());
-  TestConfig c;
-  c.uri = slapd.url();
-  c.password_file = slapd.password_file();
+  TestConfig c = TestConfig::For(slapd);
   cli.WriteConfig(c.ToToml());
   CliResult r = cli.Run({"run", "--once"});
   INFO(r.text());
@@ -193,9 +189,7 @@ TEST_CASE("an empty present phase is held for approval, not applied",
   TempDir tmp;
   SlapdServer slapd(tmp / "slapd", 4114, 50);
   DirledgerCli cli(tmp.path());
-  TestConfig c;
-  c.uri = slapd.url();
-  c.password_file = slapd.password_file();
+  TestConfig c = TestConfig::For(slapd);
   c.delete_threshold = 10;
   cli.WriteConfig(c.ToToml());
   CliResult r = cli.Run({"run", "--once"});
@@ -251,9 +245,7 @@ TEST_CASE("a second `dirledger run` on a data dir in use is refused clearly",
   TempDir tmp;
   SlapdServer slapd(tmp / "slapd", 4115, 20);
   DirledgerCli cli(tmp.path());
-  TestConfig c;
-  c.uri = slapd.url();
-  c.password_file = slapd.password_file();
+  TestConfig c = TestConfig::For(slapd);
   cli.WriteConfig(c.ToToml());
   BackgroundRun first = cli.Start({"run"});
   // Running: its first refresh is in the log.
