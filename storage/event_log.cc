@@ -20,6 +20,7 @@
 #include "codecs/sha256.h"
 #include "storage/create_database.h"
 #include "storage/io_hints.h"
+#include "storage/object_indexer.h"
 #include "storage/rocksdb_logger.h"
 
 namespace dirledger {
@@ -116,13 +117,6 @@ rocksdb::ReadOptions PrefixReadOptions(std::string_view prefix,
     ro.iterate_upper_bound = end_slice;
   }
   return ro;
-}
-
-std::string ObjectIndexKey(std::string_view id, std::uint64_t seq) {
-  std::string k = AsciiLower(id);
-  k += '\0';
-  PutBigEndian64(&k, seq);
-  return k;
 }
 
 // A stored log value is the FlatBuffers event followed by the SHA-256 of
@@ -433,17 +427,7 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
                            c->sha256),
                   "config history write"));
   }
-  std::sort(ids.begin(), ids.end(), [](std::string_view a, std::string_view b) {
-    return CompareIgnoreCase(a, b) < 0;
-  });
-  std::string_view prev;
-  bool first = true;
-  for (std::string_view id : ids) {
-    if (id.empty() || (!first && EqualsIgnoreCase(prev, id))) continue;
-    first = false;
-    prev = id;
-    index_keys_.push_back(ObjectIndexKey(id, event->seq));
-  }
+  AppendObjectIndexKeys(event->seq, &ids, &index_keys_);
   if (std::string_view source = SourceOf(event->body); !source.empty()) {
     auto it = source_deltas_.find(source);
     if (it == source_deltas_.end())
@@ -551,15 +535,6 @@ Status LogTransaction::Commit() {
   if (done_) return Status::InvalidArgument("transaction already committed");
   done_ = true;
   DIRLEDGER_RETURN_IF_ERROR(projection_->status());
-  // The object index, in key order: its keys are spread all over the
-  // index (ids are random), and inserting them sorted lets each memtable
-  // insert start from where the previous one ended instead of from the top
-  // of the skip list. The batch is applied atomically either way.
-  std::sort(index_keys_.begin(), index_keys_.end());
-  for (const std::string& k : index_keys_)
-    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
-        batch_->GetWriteBatch()->Put(log_->by_object_cf_, k, rocksdb::Slice()),
-        "index write"));
   std::string head = BigEndian64(next_seq_ - 1);
   head += head_hash_;
   batch_->GetWriteBatch()->Put(log_->meta_cf_, kMetaHead, head);
@@ -594,15 +569,23 @@ Status LogTransaction::Commit() {
         log_->scanned_.erase(key);
     }
   }
-  std::lock_guard<std::mutex> l(log_->mu_);
-  log_->last_seq_ = next_seq_ - 1;
-  log_->head_hash_ = head_hash_;
-  return Status::Ok();
+  const std::uint64_t first = next_seq_ - added_;
+  {
+    std::lock_guard<std::mutex> l(log_->mu_);
+    log_->last_seq_ = next_seq_ - 1;
+    log_->head_hash_ = head_hash_;
+  }
+  // The object index follows on its own thread (ObjectIndexer).
+  if (added_ == 0) return Status::Ok();
+  return log_->indexer_->Enqueue(first, next_seq_ - 1, std::move(index_keys_))
+      .WithContext("the events up to " + std::to_string(next_seq_ - 1) +
+                   " are committed");
 }
 
 // ---- EventLog -------------------------------------------------------------
 
 EventLog::~EventLog() {
+  indexer_.reset();  // writes what it has queued
   projection_.reset();
   state_read_.reset();
   links_read_.reset();
@@ -641,6 +624,10 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   // families holding the oldest WAL file are flushed.
   constexpr std::size_t kMemtableBudget = 64u << 20;
   db_opts.db_write_buffer_size = kMemtableBudget;
+  // The object indexer writes beside the committing transactions: with
+  // pipelined writes a commit's WAL write goes ahead while an index write's
+  // memtable inserts finish, instead of waiting for all of it.
+  db_opts.enable_pipelined_write = true;
   db_opts.max_total_wal_size = 2 * kMemtableBudget;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_mb << 20);
@@ -653,10 +640,11 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   // log and decisions are keyed by ascending sequence: a shared insert hint
   // makes each memtable insert land next to the previous one.
   rocksdb::ColumnFamilyOptions seq_opts = cf_opts;
+
   seq_opts.memtable_insert_with_hint_prefix_extractor.reset(
       rocksdb::NewFixedPrefixTransform(4));
-  // by_object keys are spread over the whole index; Commit writes a batch's
-  // keys in order, and with an insert hint each memtable insert resumes
+  // by_object keys are spread over the whole index; the indexer writes a
+  // batch's keys in order, and with an insert hint each memtable insert resumes
   // from the previous one's place (O(log distance) instead of a descent
   // from the top of the skip list, which cost more than all the rest of an
   // append). One hint per first byte of the key.
@@ -726,7 +714,40 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   log->projection_ = std::make_unique<ProjectionStore>(log->state_read_.get(),
                                                        log->links_read_.get());
   DIRLEDGER_RETURN_IF_ERROR(log->Load());
+  if (!options.read_only) DIRLEDGER_RETURN_IF_ERROR(log->StartIndexer());
   return log;
+}
+
+Status EventLog::StartIndexer() {
+  indexer_ = std::make_unique<ObjectIndexer>(db_.get(), by_object_cf_, meta_cf_,
+                                             index_through_);
+  if (index_through_ >= last_seq_) return Status::Ok();
+  // A crash left the index behind the log: index the rest again. A damaged
+  // record ends this early; SeqsForObject reads past the watermark from the
+  // log itself (and reports the damage).
+  std::vector<std::string> keys;
+  std::vector<std::string_view> ids;
+  std::uint64_t from = index_through_ + 1, last = index_through_;
+  auto flush = [&] {
+    Status s = indexer_->Enqueue(from, last, std::move(keys));
+    keys.clear();
+    from = last + 1;
+    return s;
+  };
+  Status enqueued;
+  const Status scanned = Scan(index_through_ + 1, last_seq_,
+                              [&](const Event& e, const Decision* d) {
+                                ids.clear();
+                                ObjectIndexIds(e, d, &ids);
+                                AppendObjectIndexKeys(e.seq, &ids, &keys);
+                                last = e.seq;
+                                if (keys.size() >= 4096) enqueued = flush();
+                                return enqueued.ok();
+                              });
+  if (enqueued.ok() && last >= from) enqueued = flush();
+  (void)scanned;  // damage is reported where the record is read
+  return enqueued.WithContext("indexing the log after " +
+                              std::to_string(index_through_));
 }
 
 Status EventLog::Load() {
@@ -773,6 +794,18 @@ Status EventLog::Load() {
     head_hash_ = v.substr(8);
   } else if (!s.IsNotFound()) {
     return FromRocks(s, "reading the log head");
+  }
+  // The index watermark (ObjectIndexer). A log without one was written
+  // with its index in the same batches as its events: complete.
+  index_through_ = last_seq_;
+  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaIndexThrough, &v);
+  if (s.ok()) {
+    if (v.size() != 8)
+      return Status::Corruption("object index watermark in " + dir_ +
+                                " is damaged");
+    index_through_ = std::min(GetBigEndian64(v), last_seq_);
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "reading the object index watermark");
   }
   return Status::Ok();
 }
@@ -872,6 +905,31 @@ Status EventLog::Scan(std::uint64_t from, std::uint64_t to,
 
 Status EventLog::SeqsForObject(std::string_view id,
                                std::vector<std::uint64_t>* out) const {
+  // The index holds every event up to its watermark; the events after it
+  // (still queued for the indexer, or left unindexed by a damaged record)
+  // are read from the log.
+  const std::uint64_t last = last_seq();
+  const std::uint64_t through =
+      indexer_ ? indexer_->WaitIdle() : index_through_;
+  const std::size_t before = out->size();
+  DIRLEDGER_RETURN_IF_ERROR(IndexedSeqs(id, out));
+  while (out->size() > before && out->back() > through) out->pop_back();
+  if (through >= last) return Status::Ok();
+  std::vector<std::string_view> ids;
+  return Scan(through + 1, last, [&](const Event& e, const Decision* d) {
+    ids.clear();
+    ObjectIndexIds(e, d, &ids);
+    for (std::string_view i : ids)
+      if (!i.empty() && EqualsIgnoreCase(i, id)) {
+        out->push_back(e.seq);
+        break;
+      }
+    return true;
+  });
+}
+
+Status EventLog::IndexedSeqs(std::string_view id,
+                             std::vector<std::uint64_t>* out) const {
   std::string prefix = AsciiLower(id);
   prefix += '\0';
   const std::string end = PrefixEnd(prefix);
@@ -1051,6 +1109,7 @@ Status EventLog::Checkpoint(const std::string& backup_dir) const {
   if (fs::exists(backup_dir, ec))
     return Status::InvalidArgument("backup dir " + backup_dir +
                                    " already exists; give a new path");
+  if (indexer_) indexer_->WaitIdle();  // the backup's index complete
   rocksdb::Checkpoint* cp = nullptr;
   DIRLEDGER_RETURN_IF_ERROR(
       FromRocks(rocksdb::Checkpoint::Create(db_.get(), &cp), "checkpoint"));
@@ -1124,6 +1183,7 @@ Status EventLog::ClearProjection() {
 }
 
 Status EventLog::Flush() {
+  if (indexer_) indexer_->WaitIdle();
   rocksdb::FlushOptions fo;
   return FromRocks(db_->Flush(fo, handles_), "flush");
 }

@@ -5,14 +5,17 @@
 //   cursors    source id -> cookie
 //   state      projection records and indexes (codecs/projection_store.h)
 //   links      links between LDAP and mail objects
-//   by_object  lower(id) \0 seq -> "" (every event an object appears in)
+//   by_object  lower(id) \0 seq -> "" (every event an object appears in;
+//              written after the events by an ObjectIndexer)
 //   meta       format version, log head (seq + SHA-256 of the last record)
 //
 // All writes go through a LogTransaction: events, their decisions, cursor
 // advances and projection changes are committed in ONE WriteBatch, so after a
 // crash a source resumes from exactly the cursor stored with the last events
-// it delivered. Sequence numbers are dense and start at 1. Every record read
-// back is verified; damage is a Corruption status naming the sequence.
+// it delivered. The object index (by_object) is derived from those and
+// written after them on a thread of its own (storage/object_indexer.h).
+// Sequence numbers are dense and start at 1. Every record read back is
+// verified; damage is a Corruption status naming the sequence.
 //
 // Thread safety: one writer at a time (Begin() fails while a transaction is
 // open); readers may run concurrently with the writer. A data dir can be
@@ -76,6 +79,7 @@ struct SourceStatus {
 };
 
 class EventLog;
+class ObjectIndexer;
 
 // One atomic append. Reads through projection() see this transaction's own
 // writes. Nothing is visible to others, nor durable, until Commit().
@@ -110,6 +114,7 @@ class LogTransaction {
 
  private:
   friend class EventLog;
+  class ObjectIndexer;
   class Kv;
   explicit LogTransaction(EventLog* log);
   // Rebuilds the batch into EventLog::commit_batch_ with the projection's
@@ -128,7 +133,7 @@ class LogTransaction {
   bool done_ = false;
   // Per-source counts of this transaction, folded into meta at commit.
   std::map<std::string, SourceStatus, std::less<>> source_deltas_;
-  // by_object keys of the events added, written at Commit in key order.
+  // by_object keys of the events added, handed to the indexer at Commit.
   std::vector<std::string> index_keys_;
   // This transaction's writes to the projection's scanned index families
   // (ProjectionStore::kScannedIndexBytes); nullopt: deleted. Folded into
@@ -225,6 +230,11 @@ class EventLog {
   friend class LogTransaction;
   EventLog() = default;
   Status Load();
+  // Starts the object indexer and indexes what a crash left unindexed.
+  Status StartIndexer();
+  // The sequences the by_object index holds for `id`.
+  Status IndexedSeqs(std::string_view id,
+                     std::vector<std::uint64_t>* out) const;
 
   std::string dir_;
   LogOptions options_;
@@ -250,6 +260,10 @@ class EventLog {
   // decision's reads).
   mutable std::mutex scanned_mu_;
   std::map<std::string, std::string, std::less<>> scanned_;
+
+  // Writes the by_object index after the events (read-only: none).
+  std::unique_ptr<ObjectIndexer> indexer_;
+  std::uint64_t index_through_ = 0;  // the stored watermark, as of Open
 
   mutable std::mutex mu_;
   // The emptied batch of the last transaction, for the next (guarded by mu_).

@@ -49,6 +49,33 @@ Status PutRaw(const std::string& dir, const std::string& cf,
   });
 }
 
+Status ClearRaw(const std::string& dir, const std::string& cf) {
+  return WithCf(dir, cf, [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), h));
+    rocksdb::WriteBatch batch;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(h, it->key());
+    if (!it->status().ok()) return it->status();
+    return db->Write(rocksdb::WriteOptions(), &batch);
+  });
+}
+
+Status GetRaw(const std::string& dir, const std::string& cf,
+              const std::string& key, std::string* value) {
+  bool found = true;
+  Status s =
+      WithCf(dir, cf, [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h) {
+        rocksdb::Status g = db->Get(rocksdb::ReadOptions(), h, key, value);
+        if (g.IsNotFound()) {
+          found = false;
+          return rocksdb::Status::OK();
+        }
+        return g;
+      });
+  if (s.ok() && !found) return Status::NotFound(cf + " has no such key");
+  return s;
+}
+
 Status DeleteLogRecord(const std::string& dir, std::uint64_t seq) {
   return WithCf(
       dir, "log", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h) {

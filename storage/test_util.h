@@ -21,6 +21,12 @@ Status DeleteLogRecord(const std::string& dir, std::uint64_t seq);
 Status PutRaw(const std::string& dir, const std::string& cf,
               const std::string& key, const std::string& value);
 
+// Deletes every key of a column family.
+Status ClearRaw(const std::string& dir, const std::string& cf);
+// Reads one key of a column family (NotFound when absent).
+Status GetRaw(const std::string& dir, const std::string& cf,
+              const std::string& key, std::string* value);
+
 // The stored form of `event` (FlatBuffers + its own SHA-256), as it is.
 std::string StoredRecord(const Event& event);
 
