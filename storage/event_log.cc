@@ -7,13 +7,14 @@
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <set>
+#include <unordered_map>
 
 #include "codecs/event_codec.h"
 #include "codecs/kv_store.h"
@@ -260,27 +261,45 @@ class EventLog::ReadKv : public KvStore {
   const EventLog* log_;
 };
 
-// A transaction's view: reads see its own uncommitted writes.
+// A transaction's view: reads see its own uncommitted writes. Writes are
+// kept in a hash map until Commit puts them into the batch in key order;
+// values read from the committed state are remembered for the rest of the
+// transaction (nobody else writes while it is open), since deciding an
+// event reads the same records again and again. Both replaced a
+// WriteBatchWithIndex whose lookups and inserts (a skip list comparing keys
+// decoded from the batch) cost more than the decisions they served.
 class LogTransaction::Kv : public KvStore {
  public:
   // `txn` is given for the state column family: writes to its in-memory
   // families are also noted in the transaction, and scans of them are
   // answered from the log's copy and those notes.
-  Kv(rocksdb::DB* db, rocksdb::WriteBatchWithIndex* batch,
-     rocksdb::ColumnFamilyHandle* cf, LogTransaction* txn = nullptr)
-      : db_(db), batch_(batch), cf_(cf), txn_(txn) {}
+  Kv(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+     LogTransaction* txn = nullptr)
+      : db_(db), cf_(cf), txn_(txn) {}
   Status Get(std::string_view key, std::string* value) const override {
-    auto s = batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), cf_,
-                                       rocksdb::Slice(key.data(), key.size()),
-                                       value);
-    if (s.IsNotFound()) return Status::NotFound("no key");
-    return FromRocks(s, "projection read");
+    if (auto w = writes_.find(key); w != writes_.end())
+      return Found(w->second, value);
+    if (auto r = reads_.find(key); r != reads_.end())
+      return Found(r->second, value);
+    rocksdb::PinnableSlice v;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_,
+                      rocksdb::Slice(key.data(), key.size()), &v);
+    if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "projection read");
+    std::optional<std::string> got;
+    if (s.ok()) got.emplace(v.data(), v.size());
+    if (read_bytes_ > kMaxReadBytes) {  // a remembrance, not a copy of the db
+      reads_.clear();
+      read_bytes_ = 0;
+    }
+    read_bytes_ += key.size() + (got ? got->size() : 0);
+    return Found(reads_.emplace(std::string(key), std::move(got)).first->second,
+                 value);
   }
   Status Put(std::string_view key, std::string_view value) override {
-    DIRLEDGER_RETURN_IF_ERROR(
-        FromRocks(batch_->Put(cf_, rocksdb::Slice(key.data(), key.size()),
-                              rocksdb::Slice(value.data(), value.size())),
-                  "projection write"));
+    auto [it, added] = writes_.try_emplace(std::string(key));
+    if (added) write_bytes_ += key.size() + 3;
+    write_bytes_ += value.size();
+    it->second.emplace(value);
     if (txn_ && IsScanned(key))
       txn_->scanned_writes_.insert_or_assign(
           std::string(key),
@@ -288,9 +307,9 @@ class LogTransaction::Kv : public KvStore {
     return Status::Ok();
   }
   Status Delete(std::string_view key) override {
-    DIRLEDGER_RETURN_IF_ERROR(
-        FromRocks(batch_->Delete(cf_, rocksdb::Slice(key.data(), key.size())),
-                  "projection delete"));
+    auto [it, added] = writes_.try_emplace(std::string(key));
+    if (added) write_bytes_ += key.size() + 3;
+    it->second.reset();
     if (txn_ && IsScanned(key))
       txn_->scanned_writes_.insert_or_assign(std::string(key), std::nullopt);
     return Status::Ok();
@@ -324,19 +343,86 @@ class LogTransaction::Kv : public KvStore {
       }
       return VisitAll(&rows, prefix, *this, fn);
     }
+    // The committed keys merged with this transaction's writes under the
+    // prefix (copied and sorted: scans of these families are rare, whole-
+    // family walks such as the end of a refresh).
+    std::vector<std::pair<std::string_view, const std::optional<std::string>*>>
+        mine;
+    for (const auto& [k, v] : writes_)
+      if (std::string_view(k).substr(0, prefix.size()) == prefix)
+        mine.emplace_back(k, &v);
+    std::sort(mine.begin(), mine.end());
+    std::vector<std::pair<std::string, std::optional<std::string>>> own;
+    own.reserve(mine.size());
+    for (const auto& [k, v] : mine) own.emplace_back(k, *v);  // callbacks write
     std::string end;
     rocksdb::Slice end_slice;
     const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
-    std::unique_ptr<rocksdb::Iterator> it(
-        batch_->NewIteratorWithBase(cf_, db_->NewIterator(ro, cf_), &ro));
-    return VisitIterator(it.get(), prefix, fn);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_));
+    it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
+    std::size_t m = 0;
+    for (;;) {
+      std::string_view k;
+      const bool db_row =
+          it->Valid() &&
+          (k = std::string_view(it->key().data(), it->key().size()))
+                  .substr(0, prefix.size()) == prefix;
+      if (!db_row && m == own.size()) break;
+      if (m < own.size() && (!db_row || own[m].first <= k)) {
+        if (db_row && own[m].first == k) it->Next();  // overwritten
+        const auto& [key, value] = own[m++];
+        if (value && !fn(key, *value)) break;
+        continue;
+      }
+      if (!fn(k, std::string_view(it->value().data(), it->value().size())))
+        break;
+      it->Next();
+    }
+    return FromRocks(it->status(), "projection scan");
   }
 
+  // Puts the writes into `batch` in key order: each memtable insert then
+  // starts near the previous one (with the insert hints of these families).
+  Status WriteTo(rocksdb::WriteBatch* batch) const {
+    std::vector<const std::pair<const std::string, std::optional<std::string>>*>
+        sorted;
+    sorted.reserve(writes_.size());
+    for (const auto& w : writes_) sorted.push_back(&w);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto* a, const auto* b) { return a->first < b->first; });
+    for (const auto* w : sorted) {
+      rocksdb::Status s = w->second ? batch->Put(cf_, w->first, *w->second)
+                                    : batch->Delete(cf_, w->first);
+      DIRLEDGER_RETURN_IF_ERROR(FromRocks(s, "preparing commit"));
+    }
+    return Status::Ok();
+  }
+  std::size_t bytes() const { return write_bytes_; }
+
  private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view k) const {
+      return std::hash<std::string_view>()(k);
+    }
+  };
+  using Map = std::unordered_map<std::string, std::optional<std::string>, Hash,
+                                 std::equal_to<>>;
+  static constexpr std::size_t kMaxReadBytes = 64u << 20;
+
+  static Status Found(const std::optional<std::string>& v, std::string* out) {
+    if (!v) return Status::NotFound("no key");
+    *out = *v;
+    return Status::Ok();
+  }
+
   rocksdb::DB* db_;
-  rocksdb::WriteBatchWithIndex* batch_;
   rocksdb::ColumnFamilyHandle* cf_;
   LogTransaction* txn_;
+  Map writes_;
+  mutable Map reads_;
+  std::size_t write_bytes_ = 0;
+  mutable std::size_t read_bytes_ = 0;
 };
 
 // ---- LogTransaction -------------------------------------------------------
@@ -348,13 +434,9 @@ LogTransaction::LogTransaction(EventLog* log) : log_(log) {
   // growing a fresh one every time (copies, page faults) cost more than
   // writing it.
   batch_ = std::move(log->spare_batch_);
-  if (!batch_)
-    batch_ = std::make_unique<rocksdb::WriteBatchWithIndex>(
-        rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
-  state_kv_ =
-      std::make_unique<Kv>(log->db_.get(), batch_.get(), log->state_cf_, this);
-  links_kv_ =
-      std::make_unique<Kv>(log->db_.get(), batch_.get(), log->links_cf_);
+  if (!batch_) batch_ = std::make_unique<rocksdb::WriteBatch>();
+  state_kv_ = std::make_unique<Kv>(log->db_.get(), log->state_cf_, this);
+  links_kv_ = std::make_unique<Kv>(log->db_.get(), log->links_cf_);
   projection_ =
       std::make_unique<ProjectionStore>(state_kv_.get(), links_kv_.get());
   next_seq_ = log->last_seq_ + 1;
@@ -364,8 +446,7 @@ LogTransaction::LogTransaction(EventLog* log) : log_(log) {
 LogTransaction::~LogTransaction() {
   // Batches that grew very large (a huge hold, a restore) are not kept.
   constexpr std::size_t kKeepBytes = 64u << 20;
-  const bool keep =
-      batch_ && batch_->GetWriteBatch()->GetDataSize() <= kKeepBytes;
+  const bool keep = batch_ && batch_->GetDataSize() <= kKeepBytes;
   if (keep) batch_->Clear();
   std::lock_guard<std::mutex> l(log_->mu_);
   if (keep) log_->spare_batch_ = std::move(batch_);
@@ -376,7 +457,8 @@ std::size_t LogTransaction::bytes() const {
   std::size_t index = 0;
   if (!done_)
     for (const std::string& k : index_keys_) index += k.size() + 3;
-  return batch_->GetWriteBatch()->GetDataSize() + index;
+  return batch_->GetDataSize() + state_kv_->bytes() + links_kv_->bytes() +
+         index;
 }
 
 Status LogTransaction::Add(Event* event, const Decision* decision,
@@ -400,7 +482,7 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
   // Records nobody reads back within the transaction go into the batch
   // directly, bypassing its read index (which only the projection needs).
   // The stored value is the payload followed by its digest.
-  rocksdb::WriteBatch* raw = batch_->GetWriteBatch();
+  rocksdb::WriteBatch* raw = batch_.get();
   const rocksdb::Slice key_slice(key);
   const rocksdb::Slice value_parts[] = {
       rocksdb::Slice(payload.data(), payload.size()),
@@ -444,91 +526,8 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
 
 void LogTransaction::PutCursor(std::string_view source,
                                std::string_view cookie) {
-  batch_->GetWriteBatch()->Put(log_->cursors_cf_,
-                               rocksdb::Slice(source.data(), source.size()),
-                               rocksdb::Slice(cookie.data(), cookie.size()));
-}
-
-namespace {
-
-// Copies every record of a batch into another, except those of the column
-// families in `skip`.
-class CopyRecords : public rocksdb::WriteBatch::Handler {
- public:
-  CopyRecords(rocksdb::WriteBatch* out,
-              const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
-              std::vector<std::uint32_t> skip)
-      : out_(out), skip_(std::move(skip)) {
-    for (auto* h : handles) by_id_[h->GetID()] = h;
-  }
-  rocksdb::Status PutCF(std::uint32_t cf, const rocksdb::Slice& key,
-                        const rocksdb::Slice& value) override {
-    if (Skip(cf)) return rocksdb::Status::OK();
-    return out_->Put(Handle(cf), key, value);
-  }
-  rocksdb::Status DeleteCF(std::uint32_t cf,
-                           const rocksdb::Slice& key) override {
-    if (Skip(cf)) return rocksdb::Status::OK();
-    return out_->Delete(Handle(cf), key);
-  }
-  // The log writes nothing else (the Handler's defaults refuse the rest).
-
- private:
-  bool Skip(std::uint32_t cf) const {
-    return std::find(skip_.begin(), skip_.end(), cf) != skip_.end();
-  }
-  rocksdb::ColumnFamilyHandle* Handle(std::uint32_t cf) {
-    auto it = by_id_.find(cf);
-    return it == by_id_.end() ? nullptr : it->second;
-  }
-
-  rocksdb::WriteBatch* out_;
-  std::vector<std::uint32_t> skip_;
-  std::map<std::uint32_t, rocksdb::ColumnFamilyHandle*> by_id_;
-};
-
-}  // namespace
-
-Status LogTransaction::SortProjectionWrites(bool* sorted) {
-  *sorted = false;
-  rocksdb::ColumnFamilyHandle* families[] = {log_->state_cf_, log_->links_cf_};
-  bool any = false;
-  for (auto* cf : families) {
-    std::unique_ptr<rocksdb::WBWIIterator> it(batch_->NewIterator(cf));
-    it->SeekToFirst();
-    any = any || it->Valid();
-  }
-  if (!any) return Status::Ok();
-  // The projection's writes land all over its key space; written in key
-  // order (with the memtable insert hints of those families), each
-  // memtable insert resumes from the previous one's place instead of
-  // descending the skip list from the top. The batch's index holds one
-  // entry per key, the last written, which is what the batch would leave.
-  if (!log_->commit_batch_)
-    log_->commit_batch_ = std::make_unique<rocksdb::WriteBatch>();
-  rocksdb::WriteBatch& out = *log_->commit_batch_;
-  out.Clear();
-  CopyRecords copy(&out, log_->handles_,
-                   {log_->state_cf_->GetID(), log_->links_cf_->GetID()});
-  DIRLEDGER_RETURN_IF_ERROR(
-      FromRocks(batch_->GetWriteBatch()->Iterate(&copy), "preparing commit"));
-  for (auto* cf : families) {
-    std::unique_ptr<rocksdb::WBWIIterator> it(batch_->NewIterator(cf));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      const rocksdb::WriteEntry e = it->Entry();
-      rocksdb::Status s;
-      if (e.type == rocksdb::kPutRecord)
-        s = out.Put(cf, e.key, e.value);
-      else if (e.type == rocksdb::kDeleteRecord)
-        s = out.Delete(cf, e.key);
-      else
-        s = rocksdb::Status::Corruption("unexpected projection write type");
-      DIRLEDGER_RETURN_IF_ERROR(FromRocks(s, "preparing commit"));
-    }
-    DIRLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "preparing commit"));
-  }
-  *sorted = true;
-  return Status::Ok();
+  batch_->Put(log_->cursors_cf_, rocksdb::Slice(source.data(), source.size()),
+              rocksdb::Slice(cookie.data(), cookie.size()));
 }
 
 Status LogTransaction::Commit() {
@@ -537,7 +536,7 @@ Status LogTransaction::Commit() {
   DIRLEDGER_RETURN_IF_ERROR(projection_->status());
   std::string head = BigEndian64(next_seq_ - 1);
   head += head_hash_;
-  batch_->GetWriteBatch()->Put(log_->meta_cf_, kMetaHead, head);
+  batch_->Put(log_->meta_cf_, kMetaHead, head);
   for (const auto& [source, delta] : source_deltas_) {
     SourceStatus s;
     (void)log_->GetSourceStatus(source, &s);
@@ -546,20 +545,16 @@ Status LogTransaction::Commit() {
     s.last_seq = delta.last_seq;
     s.last_event_us = delta.last_event_us;
     s.last_contact_us = delta.last_event_us;
-    batch_->GetWriteBatch()->Put(log_->meta_cf_,
-                                 std::string(kMetaSourcePrefix) + source,
-                                 EncodeSourceStatus(s));
+    batch_->Put(log_->meta_cf_, std::string(kMetaSourcePrefix) + source,
+                EncodeSourceStatus(s));
   }
-  rocksdb::WriteBatch* write = batch_->GetWriteBatch();
-  bool sorted = false;
-  DIRLEDGER_RETURN_IF_ERROR(SortProjectionWrites(&sorted));
-  if (sorted) write = log_->commit_batch_.get();
+  // The projection's writes last, each family in key order.
+  DIRLEDGER_RETURN_IF_ERROR(state_kv_->WriteTo(batch_.get()));
+  DIRLEDGER_RETURN_IF_ERROR(links_kv_->WriteTo(batch_.get()));
   rocksdb::WriteOptions wo;
   wo.sync = log_->options_.sync;
-  Status written = FromRocks(log_->db_->Write(wo, write), "log commit");
-  if (sorted && log_->commit_batch_->GetDataSize() > (64u << 20))
-    log_->commit_batch_.reset();  // not kept past 64 MiB
-  DIRLEDGER_RETURN_IF_ERROR(written);
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(log_->db_->Write(wo, batch_.get()), "log commit"));
   {
     std::lock_guard<std::mutex> l(log_->scanned_mu_);
     for (auto& [key, value] : scanned_writes_) {
@@ -658,7 +653,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   rocksdb::ColumnFamilyOptions projection_opts = cf_opts;
   projection_opts.memtable_whole_key_filtering = true;
   projection_opts.memtable_prefix_bloom_size_ratio = 0.02;
-  // Commit writes the projection in key order (SortProjectionWrites): one
+  // Commit writes the projection in key order (Kv::WriteTo): one
   // insert hint per record type.
   projection_opts.memtable_insert_with_hint_prefix_extractor.reset(
       rocksdb::NewFixedPrefixTransform(1));

@@ -42,7 +42,6 @@ namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
 class WriteBatch;
-class WriteBatchWithIndex;
 }  // namespace rocksdb
 
 namespace dirledger {
@@ -117,13 +116,9 @@ class LogTransaction {
   class ObjectIndexer;
   class Kv;
   explicit LogTransaction(EventLog* log);
-  // Rebuilds the batch into EventLog::commit_batch_ with the projection's
-  // writes last and in key order; *sorted is false (and nothing is built)
-  // when the transaction wrote no projection record.
-  Status SortProjectionWrites(bool* sorted);
 
   EventLog* log_;
-  std::unique_ptr<rocksdb::WriteBatchWithIndex> batch_;
+  std::unique_ptr<rocksdb::WriteBatch> batch_;  // all but the projection
   std::unique_ptr<Kv> state_kv_;
   std::unique_ptr<Kv> links_kv_;
   std::unique_ptr<ProjectionStore> projection_;
@@ -267,11 +262,7 @@ class EventLog {
 
   mutable std::mutex mu_;
   // The emptied batch of the last transaction, for the next (guarded by mu_).
-  std::unique_ptr<rocksdb::WriteBatchWithIndex> spare_batch_;
-  // The batch a transaction with projection writes commits (see
-  // LogTransaction::SortProjectionWrites); used by one transaction at a
-  // time, kept for its memory.
-  std::unique_ptr<rocksdb::WriteBatch> commit_batch_;
+  std::unique_ptr<rocksdb::WriteBatch> spare_batch_;
   std::mutex contact_mu_;
   std::uint64_t last_seq_ = 0;   // guarded by mu_
   std::string head_hash_;        // guarded by mu_
