@@ -27,6 +27,14 @@ class KvStore {
   virtual Status Put(std::string_view key, std::string_view value) = 0;
   virtual Status Delete(std::string_view key) = 0;
   virtual Status Scan(std::string_view prefix, const ScanFn& fn) const = 0;
+  // The keys alone under a prefix, in key order; return false to stop. A
+  // store that keeps a family's keys apart from its values lists them
+  // without reading a value.
+  using KeyFn = std::function<bool(std::string_view key)>;
+  virtual Status ScanKeys(std::string_view prefix, const KeyFn& fn) const {
+    return Scan(prefix,
+                [&](std::string_view k, std::string_view) { return fn(k); });
+  }
 };
 
 class MemKvStore : public KvStore {

@@ -375,6 +375,14 @@ Status ProjectionStore::ForEachPending(
                                     &DecodePendingIntent, fn);
 }
 
+Status ProjectionStore::ForEachPendingId(
+    const std::function<bool(std::uint64_t)>& fn) const {
+  return state_->ScanKeys(std::string{kPending}, [&](std::string_view key) {
+    if (key.size() != 9) return true;
+    return fn(GetBigEndian64(key.substr(1)));
+  });
+}
+
 Status ProjectionStore::ForEachConflict(
     const std::function<bool(const ConflictState&)>& fn) const {
   return ScanRecords<ConflictState>(state_, std::string{kConflict},

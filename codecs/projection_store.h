@@ -77,6 +77,8 @@ class ProjectionStore : public ProjectionView {
   Status ForEachLink(const std::function<bool(const LinkState&)>& fn) const;
   Status ForEachPending(
       const std::function<bool(const PendingIntent&)>& fn) const;
+  // The ids of the pending intents, ascending, without reading them.
+  Status ForEachPendingId(const std::function<bool(std::uint64_t)>& fn) const;
   Status ForEachConflict(
       const std::function<bool(const ConflictState&)>& fn) const;
   Status ForEachHold(const std::function<bool(const HoldState&)>& fn) const;

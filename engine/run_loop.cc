@@ -48,15 +48,16 @@ Status RunLoop::Pass(Source* source, RunStats* stats) {
 
 Status RunLoop::ApplyPending(RunStats* stats) {
   if (intake_->dry_run()) return Status::Ok();
-  // The ids first: after a full sync there may be 100,000 intents pending,
-  // each with a full image; holding them all at once took more memory than
-  // the rest of the run. Each batch reads its intents when it comes to
-  // them.
+  // The ids first, from the keys alone: after a full sync there may be
+  // 100,000 intents pending, each with a full image; holding them all at
+  // once took more memory than the rest of the run, and reading each one
+  // twice took time. Each batch reads its intents when it comes to them
+  // (and skips those applied already).
   std::vector<std::uint64_t> ids;
   Status scan;
   intake_->WithProjection([&](const ProjectionStore& p) {
-    scan = p.ForEachPending([&](const PendingIntent& pi) {
-      if (!pi.applied) ids.push_back(pi.intent.id);
+    scan = p.ForEachPendingId([&](std::uint64_t id) {
+      ids.push_back(id);
       return true;
     });
   });

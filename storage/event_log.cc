@@ -254,6 +254,17 @@ class EventLog::ReadKv : public KvStore {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_));
     return VisitIterator(it.get(), prefix, fn);
   }
+  Status ScanKeys(std::string_view prefix, const KeyFn& fn) const override {
+    if (!log_ || !IsKeyOnly(prefix)) return KvStore::ScanKeys(prefix, fn);
+    std::vector<std::pair<std::string, std::string>> rows;
+    {
+      std::lock_guard<std::mutex> l(log_->scanned_mu_);
+      CollectPrefix(log_->scanned_, prefix, &rows);
+    }
+    for (const auto& row : rows)
+      if (!fn(row.first)) break;
+    return Status::Ok();
+  }
 
  private:
   rocksdb::DB* db_;

@@ -602,8 +602,17 @@ TEST_CASE("pending-by-target and wait scans agree with a plain store",
              }).ok());
     return out;
   };
+  auto pending_ids = [](const ProjectionStore& p) {
+    std::vector<std::uint64_t> out;
+    REQUIRE(p.ForEachPendingId([&](std::uint64_t id) {
+               out.push_back(id);
+               return true;
+             }).ok());
+    return out;
+  };
   auto check = [&](const ProjectionStore& got, const ProjectionStore& want) {
     CHECK(all_pending(got) == all_pending(want));
+    CHECK(pending_ids(got) == pending_ids(want));
     for (Side side : {Side::kLdap, Side::kMail})
       for (const std::string& t : targets)
         CHECK(PendingIds(got, side, t) == PendingIds(want, side, t));
