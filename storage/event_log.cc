@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
@@ -649,14 +650,16 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
 
   seq_opts.memtable_insert_with_hint_prefix_extractor.reset(
       rocksdb::NewFixedPrefixTransform(4));
-  // by_object keys are spread over the whole index; the indexer writes a
-  // batch's keys in order, and with an insert hint each memtable insert resumes
-  // from the previous one's place (O(log distance) instead of a descent
-  // from the top of the skip list, which cost more than all the rest of an
-  // append). One hint per first byte of the key.
+  // by_object keys are spread over the whole index: its memtable hashes
+  // on the object a key names (storage/object_indexer.h), so an insert does
+  // not search a skip list of every key. Scans of the index are of one
+  // object's keys, which is what such a memtable answers. (It allows no
+  // concurrent memtable inserts; the log has one writer and the indexer.)
   rocksdb::ColumnFamilyOptions index_opts = cf_opts;
-  index_opts.memtable_insert_with_hint_prefix_extractor.reset(
-      rocksdb::NewFixedPrefixTransform(1));
+  index_opts.prefix_extractor = ObjectIndexPrefix();
+  index_opts.memtable_factory.reset(
+      rocksdb::NewHashLinkListRepFactory(/*bucket_count=*/1 << 16));
+  db_opts.allow_concurrent_memtable_write = false;
   // The projection is read a dozen times per event during intake, and many
   // reads are misses (no conflict, no drift, no partner yet) that would
   // otherwise search every memtable: a whole-key bloom filter per memtable
@@ -936,14 +939,14 @@ Status EventLog::SeqsForObject(std::string_view id,
 
 Status EventLog::IndexedSeqs(std::string_view id,
                              std::vector<std::uint64_t>* out) const {
-  std::string prefix = AsciiLower(id);
-  prefix += '\0';
-  const std::string end = PrefixEnd(prefix);
-  rocksdb::Slice bound(end);
+  // A prefix seek (ObjectIndexPrefix): from the object's key at sequence 0,
+  // over that object's keys only.
+  const std::string start = ObjectIndexKey(id, 0);
+  const std::string_view prefix(start.data(), start.size() - 8);
   rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &bound;
+  ro.prefix_same_as_start = true;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, by_object_cf_));
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
+  for (it->Seek(start); it->Valid(); it->Next()) {
     std::string_view k(it->key().data(), it->key().size());
     if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix)
       break;

@@ -1,6 +1,7 @@
 #include "storage/object_indexer.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -26,6 +27,21 @@ std::string ObjectIndexKey(std::string_view id, std::uint64_t seq) {
   k += '\0';
   PutBigEndian64(&k, seq);
   return k;
+}
+
+std::shared_ptr<const rocksdb::SliceTransform> ObjectIndexPrefix() {
+  class Prefix : public rocksdb::SliceTransform {
+   public:
+    const char* Name() const override { return "dirledger.ObjectIndexPrefix"; }
+    rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+      return rocksdb::Slice(key.data(), key.size() - 8);
+    }
+    bool InDomain(const rocksdb::Slice& key) const override {
+      return key.size() > 8;
+    }
+  };
+  static const auto prefix = std::make_shared<const Prefix>();
+  return prefix;
 }
 
 void AppendObjectIndexKeys(std::uint64_t seq,

@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -30,6 +31,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class SliceTransform;
 }  // namespace rocksdb
 
 namespace dirledger {
@@ -39,6 +41,12 @@ inline constexpr char kMetaIndexThrough[] = "index_through";
 
 // The by_object key of `id` (compared case-insensitively) at `seq`.
 std::string ObjectIndexKey(std::string_view id, std::uint64_t seq);
+
+// The prefix of a by_object key that names its object (the key without its
+// sequence). The index's memtable hashes on it: an insert touches one
+// object's short list instead of searching a skip list of every key, and a
+// lookup (a scan of one object's keys) reads that list.
+std::shared_ptr<const rocksdb::SliceTransform> ObjectIndexPrefix();
 
 // Appends the keys of `seq` for `ids` to *keys, each id once whatever its
 // case; empty ids are skipped. Reorders `ids`.
