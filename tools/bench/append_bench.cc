@@ -3,7 +3,8 @@
 // with the WAL on. Each event is encoded, hashed into the chain and indexed
 // under its id and DN (by_object), with a decision beside it: four keys per
 // event, and the cursor and the log head per batch. Run:
-//   build/tools/bench/append_bench --benchmark_min_time=2
+//   build/tools/bench/append_bench --benchmark_min_time=2 \
+//     --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 // The figure is the wall-clock rate (UseRealTime), fsync'ed or not.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
