@@ -358,15 +358,13 @@ class LogTransaction::Kv : public KvStore {
     // The committed keys merged with this transaction's writes under the
     // prefix (copied and sorted: scans of these families are rare, whole-
     // family walks such as the end of a refresh).
-    std::vector<std::pair<std::string_view, const std::optional<std::string>*>>
-        mine;
+    // Copies: a callback may write.
+    std::vector<std::pair<std::string, std::optional<std::string>>> own;
     for (const auto& [k, v] : writes_)
       if (std::string_view(k).substr(0, prefix.size()) == prefix)
-        mine.emplace_back(k, &v);
-    std::sort(mine.begin(), mine.end());
-    std::vector<std::pair<std::string, std::optional<std::string>>> own;
-    own.reserve(mine.size());
-    for (const auto& [k, v] : mine) own.emplace_back(k, *v);  // callbacks write
+        own.emplace_back(k, v);
+    std::sort(own.begin(), own.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     std::string end;
     rocksdb::Slice end_slice;
     const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
@@ -647,7 +645,6 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   // log and decisions are keyed by ascending sequence: a shared insert hint
   // makes each memtable insert land next to the previous one.
   rocksdb::ColumnFamilyOptions seq_opts = cf_opts;
-
   seq_opts.memtable_insert_with_hint_prefix_extractor.reset(
       rocksdb::NewFixedPrefixTransform(4));
   // by_object keys are spread over the whole index: its memtable hashes
@@ -744,17 +741,18 @@ Status EventLog::StartIndexer() {
     return s;
   };
   Status enqueued;
-  const Status scanned = Scan(index_through_ + 1, last_seq_,
-                              [&](const Event& e, const Decision* d) {
-                                ids.clear();
-                                ObjectIndexIds(e, d, &ids);
-                                AppendObjectIndexKeys(e.seq, &ids, &keys);
-                                last = e.seq;
-                                if (keys.size() >= 4096) enqueued = flush();
-                                return enqueued.ok();
-                              });
+  // Scan's own status is not this one's: damage is reported where the
+  // record is read.
+  (void)Scan(index_through_ + 1, last_seq_,
+             [&](const Event& e, const Decision* d) {
+               ids.clear();
+               ObjectIndexIds(e, d, &ids);
+               AppendObjectIndexKeys(e.seq, &ids, &keys);
+               last = e.seq;
+               if (keys.size() >= 4096) enqueued = flush();
+               return enqueued.ok();
+             });
   if (enqueued.ok() && last >= from) enqueued = flush();
-  (void)scanned;  // damage is reported where the record is read
   return enqueued.WithContext("indexing the log after " +
                               std::to_string(index_through_));
 }

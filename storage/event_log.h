@@ -113,7 +113,6 @@ class LogTransaction {
 
  private:
   friend class EventLog;
-  class ObjectIndexer;
   class Kv;
   explicit LogTransaction(EventLog* log);
 

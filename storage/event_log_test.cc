@@ -686,7 +686,8 @@ TEST_CASE(
     "transaction commit as a plain store has them",
     "[log][projection]") {
   // Commit writes the projection's records in key order, one per key; the
-  // result must be what the writes in their order leave.
+  // result, and the transaction's view before it, must be what the writes
+  // in their order leave.
   test::TempDir tmp;
   FixedClock clock;
   auto log = OpenLog(tmp.path(), &clock);
@@ -766,6 +767,9 @@ TEST_CASE(
       REQUIRE((*txn)->projection().Apply(m).ok());
       REQUIRE(ref.Apply(m).ok());
     }
+    // The transaction's own view: its writes merged over the committed
+    // records (overwritten, erased, new).
+    check((*txn)->projection());
     Event e;
     e.seq = (*txn)->NextSeq();
     e.body = CursorAdvance{"s", std::to_string(t)};
