@@ -133,8 +133,8 @@ void ObjectIndexer::Loop() {
 }
 
 Status ObjectIndexer::Write(Chunk* chunk, bool advance) {
-  // In key order: each memtable insert then starts near the previous one.
-  std::sort(chunk->keys.begin(), chunk->keys.end());
+  // In the order given: the index's memtable hashes on the object (no skip
+  // list to walk in key order), and one object's keys come in sequence order.
   rocksdb::WriteOptions wo;  // the WAL, not synced: a lost tail is rebuilt
   rocksdb::WriteBatch batch;
   const std::size_t n = chunk->keys.size();
