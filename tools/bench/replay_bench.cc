@@ -12,6 +12,9 @@
 //   BM_ReplayFromRocksDb: the same log written with storage/EventLog, then
 //     read back with EventLog::Scan (verified records, hash chain intact).
 //   BM_DecideOnly: the reconciler alone on pre-decoded events.
+//   BM_CodecOnly: the record work alone, no reconciler: each event decoded
+//     (verified) and its recorded decision encoded again and compared; the
+//     floor of a replay with these record formats.
 //
 // One core. Run:
 //   build/tools/bench/replay_bench --benchmark_min_time=3
@@ -164,6 +167,19 @@ const History& TheHistory() {
   return static_cast<std::int64_t>(r.differences());
 }
 
+// Decodes every event and encodes every recorded decision again; returns
+// the number of decisions that differ from their stored bytes.
+[[gnu::noinline]] std::int64_t CodecAll(const History& h) {
+  Event e;
+  DecisionEncoder encoder;
+  std::int64_t differ = 0;
+  for (size_t i = 0; i < h.events.size(); ++i) {
+    if (!DecodeEvent(h.event_bytes[i], i + 1, &e).ok()) return -1;
+    differ += encoder.Encode(h.decisions[i]) != h.decision_bytes[i];
+  }
+  return differ;
+}
+
 // Decides every event with the reconciler alone.
 [[gnu::noinline]] void DecideAll(const History& h, const RuleSet& rules,
                                  InMemoryProjection* p) {
@@ -231,6 +247,14 @@ void BM_DecideOnly(benchmark::State& state) {
                           static_cast<int64_t>(h.events.size()));
 }
 
+void BM_CodecOnly(benchmark::State& state) {
+  const History& h = TheHistory();
+  for (auto _ : state)
+    if (CodecAll(h) != 0) state.SkipWithError("codec round trip differs");
+  state.SetItemsProcessed(state.iterations() *
+                          static_cast<int64_t>(h.events.size()));
+}
+
 // The SHA-256 (hex) of the history's events, of its decisions and of the
 // projection a replay leaves, one per line.
 int PrintFingerprint() {
@@ -282,6 +306,7 @@ int PrintFingerprint() {
 BENCHMARK(BM_ReplayFromMemory)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ReplayFromRocksDb)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_DecideOnly)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CodecOnly)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace dirledger
