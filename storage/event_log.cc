@@ -285,12 +285,17 @@ class LogTransaction::Kv : public KvStore {
   // `txn` is given for the state column family: writes to its in-memory
   // families are also noted in the transaction, and scans of them are
   // answered from the log's copy and those notes.
-  Kv(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
-     LogTransaction* txn = nullptr)
-      : db_(db), cf_(cf), txn_(txn) {}
+  // `previous`: the same family's view of the transaction in flight
+  // (nullptr: none), whose writes count as committed.
+  Kv(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const EventLog* log,
+     const Kv* previous, LogTransaction* txn = nullptr)
+      : db_(db), cf_(cf), log_(log), previous_(previous), txn_(txn) {}
   Status Get(std::string_view key, std::string* value) const override {
     if (auto w = writes_.find(key); w != writes_.end())
       return Found(w->second, value);
+    if (previous_)
+      if (auto w = previous_->writes_.find(key); w != previous_->writes_.end())
+        return Found(w->second, value);
     if (auto r = reads_.find(key); r != reads_.end())
       return Found(r->second, value);
     rocksdb::PinnableSlice v;
@@ -357,7 +362,9 @@ class LogTransaction::Kv : public KvStore {
     }
     // The committed keys merged with this transaction's writes under the
     // prefix (copied and sorted: scans of these families are rare, whole-
-    // family walks such as the end of a refresh).
+    // family walks such as the end of a refresh). The transaction in
+    // flight is written first, so that the iterator sees its writes.
+    if (previous_) DIRLEDGER_RETURN_IF_ERROR(log_->WaitCommitted());
     // Copies: a callback may write.
     std::vector<std::pair<std::string, std::optional<std::string>>> own;
     for (const auto& [k, v] : writes_)
@@ -428,6 +435,8 @@ class LogTransaction::Kv : public KvStore {
 
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
+  const EventLog* log_;
+  const Kv* previous_;
   LogTransaction* txn_;
   Map writes_;
   mutable Map reads_;
@@ -437,7 +446,8 @@ class LogTransaction::Kv : public KvStore {
 
 // ---- LogTransaction -------------------------------------------------------
 
-LogTransaction::LogTransaction(EventLog* log) : log_(log) {
+LogTransaction::LogTransaction(EventLog* log, LogTransaction* previous)
+    : log_(log) {
   std::lock_guard<std::mutex> l(log->mu_);
   // The batch of the previous transaction, emptied, keeps its memory: a
   // refresh appends thousands of batches of about a megabyte each, and
@@ -445,12 +455,16 @@ LogTransaction::LogTransaction(EventLog* log) : log_(log) {
   // writing it.
   batch_ = std::move(log->spare_batch_);
   if (!batch_) batch_ = std::make_unique<rocksdb::WriteBatch>();
-  state_kv_ = std::make_unique<Kv>(log->db_.get(), log->state_cf_, this);
-  links_kv_ = std::make_unique<Kv>(log->db_.get(), log->links_cf_);
+  state_kv_ = std::make_unique<Kv>(
+      log->db_.get(), log->state_cf_, log,
+      previous ? previous->state_kv_.get() : nullptr, this);
+  links_kv_ =
+      std::make_unique<Kv>(log->db_.get(), log->links_cf_, log,
+                           previous ? previous->links_kv_.get() : nullptr);
   projection_ =
       std::make_unique<ProjectionStore>(state_kv_.get(), links_kv_.get());
-  next_seq_ = log->last_seq_ + 1;
-  head_hash_ = log->head_hash_;
+  next_seq_ = log->tail_seq_ + 1;
+  head_hash_ = log->tail_hash_;
 }
 
 LogTransaction::~LogTransaction() {
@@ -460,7 +474,7 @@ LogTransaction::~LogTransaction() {
   if (keep) batch_->Clear();
   std::lock_guard<std::mutex> l(log_->mu_);
   if (keep) log_->spare_batch_ = std::move(batch_);
-  log_->in_transaction_ = false;
+  if (!released_) log_->in_transaction_ = false;
 }
 
 std::size_t LogTransaction::bytes() const {
@@ -542,6 +556,17 @@ void LogTransaction::PutCursor(std::string_view source,
 
 Status LogTransaction::Commit() {
   if (done_) return Status::InvalidArgument("transaction already committed");
+  DIRLEDGER_RETURN_IF_ERROR(log_->WaitCommitted());
+  DIRLEDGER_RETURN_IF_ERROR(Build());
+  DIRLEDGER_RETURN_IF_ERROR(WriteBatch());
+  // A later transaction must not read the one before this from memory: this
+  // one may have overwritten what it wrote.
+  log_->DropWritten();
+  PublishWrites();
+  return Finish();
+}
+
+Status LogTransaction::Build() {
   done_ = true;
   DIRLEDGER_RETURN_IF_ERROR(projection_->status());
   std::string head = BigEndian64(next_seq_ - 1);
@@ -560,11 +585,10 @@ Status LogTransaction::Commit() {
   }
   // The projection's writes last, each family in key order.
   DIRLEDGER_RETURN_IF_ERROR(state_kv_->WriteTo(batch_.get()));
-  DIRLEDGER_RETURN_IF_ERROR(links_kv_->WriteTo(batch_.get()));
-  rocksdb::WriteOptions wo;
-  wo.sync = log_->options_.sync;
-  DIRLEDGER_RETURN_IF_ERROR(
-      FromRocks(log_->db_->Write(wo, batch_.get()), "log commit"));
+  return links_kv_->WriteTo(batch_.get());
+}
+
+void LogTransaction::PublishWrites() {
   {
     std::lock_guard<std::mutex> l(log_->scanned_mu_);
     for (auto& [key, value] : scanned_writes_) {
@@ -574,6 +598,18 @@ Status LogTransaction::Commit() {
         log_->scanned_.erase(key);
     }
   }
+  std::lock_guard<std::mutex> l(log_->mu_);
+  log_->tail_seq_ = next_seq_ - 1;
+  log_->tail_hash_ = head_hash_;
+}
+
+Status LogTransaction::WriteBatch() {
+  rocksdb::WriteOptions wo;
+  wo.sync = log_->options_.sync;
+  return FromRocks(log_->db_->Write(wo, batch_.get()), "log commit");
+}
+
+Status LogTransaction::Finish() {
   const std::uint64_t first = next_seq_ - added_;
   {
     std::lock_guard<std::mutex> l(log_->mu_);
@@ -590,6 +626,14 @@ Status LogTransaction::Commit() {
 // ---- EventLog -------------------------------------------------------------
 
 EventLog::~EventLog() {
+  {
+    std::unique_lock<std::mutex> l(commit_mu_);
+    commit_cv_.wait(l, [&] { return !writing_; });
+    stop_committer_ = true;
+  }
+  commit_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
+  in_flight_.reset();
   indexer_.reset();  // writes what it has queued
   projection_.reset();
   state_read_.reset();
@@ -802,6 +846,8 @@ Status EventLog::Load() {
   } else if (!s.IsNotFound()) {
     return FromRocks(s, "reading the log head");
   }
+  tail_seq_ = last_seq_;
+  tail_hash_ = head_hash_;
   // The index watermark (ObjectIndexer). A log without one was written
   // with its index in the same batches as its events: complete.
   index_through_ = last_seq_;
@@ -820,13 +866,75 @@ Status EventLog::Load() {
 Result<std::unique_ptr<LogTransaction>> EventLog::Begin() {
   if (options_.read_only)
     return Status::InvalidArgument("the log is open read-only");
+  LogTransaction* previous = nullptr;
+  {
+    std::lock_guard<std::mutex> l(commit_mu_);
+    if (!commit_error_.ok()) return commit_error_;
+    previous = in_flight_.get();
+  }
   {
     std::lock_guard<std::mutex> l(mu_);
     if (in_transaction_)
       return Status::InvalidArgument("another log transaction is open");
     in_transaction_ = true;
   }
-  return std::unique_ptr<LogTransaction>(new LogTransaction(this));
+  return std::unique_ptr<LogTransaction>(new LogTransaction(this, previous));
+}
+
+Status EventLog::Submit(std::unique_ptr<LogTransaction> txn) {
+  if (!txn || txn->log_ != this)
+    return Status::InvalidArgument("not a transaction of this log");
+  if (txn->done_)
+    return Status::InvalidArgument("transaction already committed");
+  DIRLEDGER_RETURN_IF_ERROR(WaitCommitted());
+  DIRLEDGER_RETURN_IF_ERROR(txn->Build());
+  txn->PublishWrites();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    in_transaction_ = false;  // the next may begin
+    txn->released_ = true;
+  }
+  std::unique_ptr<LogTransaction> written;  // destroyed outside the lock
+  {
+    std::lock_guard<std::mutex> l(commit_mu_);
+    if (!committer_.joinable())
+      committer_ = std::thread([this] { CommitterLoop(); });
+    written = std::move(in_flight_);
+    in_flight_ = std::move(txn);
+    writing_ = true;
+  }
+  commit_cv_.notify_all();
+  return Status::Ok();
+}
+
+Status EventLog::WaitCommitted() const {
+  std::unique_lock<std::mutex> l(commit_mu_);
+  commit_cv_.wait(l, [&] { return !writing_; });
+  return commit_error_;
+}
+
+void EventLog::DropWritten() {
+  std::unique_ptr<LogTransaction> written;  // destroyed outside the lock
+  std::lock_guard<std::mutex> l(commit_mu_);
+  if (!writing_) written = std::move(in_flight_);
+}
+
+void EventLog::CommitterLoop() {
+  std::unique_lock<std::mutex> l(commit_mu_);
+  for (;;) {
+    commit_cv_.wait(l, [&] { return writing_ || stop_committer_; });
+    if (!writing_) return;  // stopping
+    LogTransaction* txn = in_flight_.get();
+    l.unlock();
+    Status s = txn->WriteBatch();
+    if (s.ok()) s = txn->Finish();
+    l.lock();
+    if (!s.ok() && commit_error_.ok())
+      commit_error_ = s.WithContext(
+          "writing a batch of log records (nothing after it was written)");
+    writing_ = false;
+    commit_cv_.notify_all();
+  }
 }
 
 std::uint64_t EventLog::last_seq() const {
@@ -1116,6 +1224,7 @@ Status EventLog::Checkpoint(const std::string& backup_dir) const {
   if (fs::exists(backup_dir, ec))
     return Status::InvalidArgument("backup dir " + backup_dir +
                                    " already exists; give a new path");
+  DIRLEDGER_RETURN_IF_ERROR(WaitCommitted());
   if (indexer_) indexer_->WaitIdle();  // the backup's index complete
   rocksdb::Checkpoint* cp = nullptr;
   DIRLEDGER_RETURN_IF_ERROR(
@@ -1172,6 +1281,8 @@ Status EventLog::ClearProjection() {
     if (in_transaction_)
       return Status::InvalidArgument("a log transaction is open");
   }
+  DIRLEDGER_RETURN_IF_ERROR(WaitCommitted());
+  DropWritten();
   rocksdb::WriteBatch batch;
   for (auto* cf : {state_cf_, links_cf_}) {
     std::unique_ptr<rocksdb::Iterator> it(
@@ -1190,6 +1301,7 @@ Status EventLog::ClearProjection() {
 }
 
 Status EventLog::Flush() {
+  DIRLEDGER_RETURN_IF_ERROR(WaitCommitted());
   if (indexer_) indexer_->WaitIdle();
   rocksdb::FlushOptions fo;
   return FromRocks(db_->Flush(fo, handles_), "flush");

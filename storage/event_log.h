@@ -17,6 +17,9 @@
 // Sequence numbers are dense and start at 1. Every record read back is
 // verified; damage is a Corruption status naming the sequence.
 //
+// A bulk writer may hand a transaction to the log's committer thread
+// (EventLog::Submit) and decide the next one while it is written.
+//
 // Thread safety: one writer at a time (Begin() fails while a transaction is
 // open); readers may run concurrently with the writer. A data dir can be
 // open in one process only (RocksDB's LOCK file); a second open is refused
@@ -24,6 +27,7 @@
 #ifndef DIRLEDGER_STORAGE_EVENT_LOG_H_
 #define DIRLEDGER_STORAGE_EVENT_LOG_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -32,6 +36,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "codecs/event.h"
@@ -107,14 +112,23 @@ class LogTransaction {
 
   std::size_t bytes() const;
 
-  // Writes everything in one WriteBatch (fsync'ed when LogOptions::sync).
-  // On failure nothing is written and the transaction cannot be reused.
+  // Writes everything in one WriteBatch (fsync'ed when LogOptions::sync),
+  // after the transaction in flight (EventLog::Submit), if any. On failure
+  // nothing is written and the transaction cannot be reused.
   Status Commit();
 
  private:
   friend class EventLog;
   class Kv;
-  explicit LogTransaction(EventLog* log);
+  // `previous`: the transaction in flight (nullptr: none), whose projection
+  // writes this one reads as committed.
+  LogTransaction(EventLog* log, LogTransaction* previous);
+  // Commit's steps, which Submit splits between the caller's thread and the
+  // committer's.
+  Status Build();        // completes the batch
+  void PublishWrites();  // scanned families and the log's tail take it
+  Status WriteBatch();   // writes it
+  Status Finish();       // the durable head moves; the index follows
 
   EventLog* log_;
   std::unique_ptr<rocksdb::WriteBatch> batch_;  // all but the projection
@@ -125,6 +139,7 @@ class LogTransaction {
   std::string head_hash_;
   std::size_t added_ = 0;
   bool done_ = false;
+  bool released_ = false;  // no longer the open transaction (submitted)
   // Per-source counts of this transaction, folded into meta at commit.
   std::map<std::string, SourceStatus, std::less<>> source_deltas_;
   // by_object keys of the events added, handed to the indexer at Commit.
@@ -153,9 +168,24 @@ class EventLog {
   static Result<std::unique_ptr<EventLog>> Open(const std::string& dir,
                                                 const LogOptions& options = {});
 
-  // Starts the one transaction allowed at a time.
+  // Starts the one transaction allowed at a time (one may be in flight,
+  // see Submit).
   Result<std::unique_ptr<LogTransaction>> Begin();
 
+  // Commits `txn` on the log's committer thread: its batch is completed
+  // here and written there (WAL, memtables, fsync when LogOptions::sync)
+  // while the caller goes on. A transaction begun next reads this one's
+  // projection writes as committed and gets the sequences after it. At most
+  // one is in flight: Submit first waits for the one before. Nothing is
+  // durable until WaitCommitted returns OK. A failed write fails every later
+  // Begin, Commit, Submit and WaitCommitted: what was decided after it
+  // rests on writes that are not there, and the log must be reopened.
+  Status Submit(std::unique_ptr<LogTransaction> txn);
+  // Waits until the submitted transaction, if any, is written; OK, or why
+  // a write failed.
+  Status WaitCommitted() const;
+
+  // The last durable sequence (a submitted transaction counts once written).
   std::uint64_t last_seq() const;
   std::string head_hash() const;  // 32 bytes; zeros when empty
   const std::string& dir() const { return dir_; }
@@ -255,6 +285,21 @@ class EventLog {
   mutable std::mutex scanned_mu_;
   std::map<std::string, std::string, std::less<>> scanned_;
 
+  // The committer thread of Submit, started on first use. A submitted
+  // transaction stays here after it is written, until the next is submitted
+  // (one begun meanwhile reads its writes).
+  void CommitterLoop();
+  // Drops the written transaction kept for readers (a synchronous commit
+  // follows it).
+  void DropWritten();
+  mutable std::mutex commit_mu_;
+  mutable std::condition_variable commit_cv_;
+  std::thread committer_;
+  std::unique_ptr<LogTransaction> in_flight_;  // guarded by commit_mu_
+  bool writing_ = false;                       // guarded by commit_mu_
+  bool stop_committer_ = false;                // guarded by commit_mu_
+  Status commit_error_;                        // guarded by commit_mu_
+
   // Writes the by_object index after the events (read-only: none).
   std::unique_ptr<ObjectIndexer> indexer_;
   std::uint64_t index_through_ = 0;  // the stored watermark, as of Open
@@ -263,8 +308,12 @@ class EventLog {
   // The emptied batch of the last transaction, for the next (guarded by mu_).
   std::unique_ptr<rocksdb::WriteBatch> spare_batch_;
   std::mutex contact_mu_;
-  std::uint64_t last_seq_ = 0;   // guarded by mu_
-  std::string head_hash_;        // guarded by mu_
+  std::uint64_t last_seq_ = 0;  // guarded by mu_; durable
+  std::string head_hash_;       // guarded by mu_; durable
+  // The last sequence and hash handed out: ahead of last_seq_ while a
+  // submitted transaction is being written (guarded by mu_).
+  std::uint64_t tail_seq_ = 0;
+  std::string tail_hash_;
   bool in_transaction_ = false;  // guarded by mu_
 };
 

@@ -914,3 +914,109 @@ TEST_CASE("an empty directory where the log goes is taken; a full one is not",
 
 }  // namespace
 }  // namespace dirledger
+
+namespace dirledger {
+
+TEST_CASE("a submitted transaction is read by the next before it is written",
+          "[log][submit]") {
+  test::TempDir tmp;
+  FixedClock clock;
+  constexpr int kRounds = 60;
+  {
+    auto log = OpenLog(tmp.path(), &clock);
+    for (int round = 1; round <= kRounds; ++round) {
+      auto txn = log->Begin();
+      REQUIRE(txn.ok());
+      ProjectionStore& p = (*txn)->projection();
+      // What the transaction before wrote, whether it is written yet or not
+      // (and whether it was submitted or committed).
+      auto counter = p.GetObject(Side::kLdap, ObjectKind::kAccount, "counter");
+      if (round == 1) {
+        REQUIRE_FALSE(counter);
+      } else {
+        REQUIRE(counter);
+        CHECK(counter->dn == "uid=v" + std::to_string(round - 1));
+        // The previous value's DN index entry went with it.
+        CHECK_FALSE(
+            p.FindIdByDn(Side::kLdap, "uid=v" + std::to_string(round - 2)));
+        auto link = p.GetLinkByMail(ObjectKind::kAccount,
+                                    "m" + std::to_string(round - 1));
+        REQUIRE(link);
+        CHECK(link->ldap_id == "counter");
+      }
+      // A scan through a family the log keeps no copy of sees every object
+      // written before.
+      int objects = 0;
+      REQUIRE(p.ForEachObject(Side::kLdap, [&](const ObjectState&) {
+                 ++objects;
+                 return true;
+               }).ok());
+      CHECK(objects == (round == 1 ? 0 : round));
+      ObjectState o;
+      o.id = "counter";
+      o.dn = "uid=v" + std::to_string(round);
+      REQUIRE(p.Apply(PutObject{o}).ok());
+      ObjectState one;
+      one.id = "o" + std::to_string(round);
+      REQUIRE(p.Apply(PutObject{one}).ok());
+      LinkState l;
+      l.ldap_id = "counter";
+      l.mail_id = "m" + std::to_string(round);
+      REQUIRE(p.Apply(PutLink{l}).ok());
+      Event e;
+      e.seq = (*txn)->NextSeq();
+      CHECK(e.seq == static_cast<std::uint64_t>(round));
+      e.body = CursorAdvance{"s", std::to_string(round)};
+      REQUIRE((*txn)->Add(&e, nullptr, {"counter"}).ok());
+      // Every fifth a plain commit: the next must not read the submitted
+      // one before it from memory (this one overwrote its values).
+      if (round % 5 == 0) {
+        REQUIRE((*txn)->Commit().ok());
+      } else {
+        REQUIRE(log->Submit(std::move(*txn)).ok());
+      }
+    }
+    REQUIRE(log->WaitCommitted().ok());
+    CHECK(log->last_seq() == kRounds);
+  }
+  auto log = OpenLog(tmp.path(), &clock);
+  CHECK(log->last_seq() == kRounds);
+  ChainReport report;
+  REQUIRE(log->VerifyChain(&report).ok());
+  CHECK(report.records == kRounds);
+  auto counter =
+      log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, "counter");
+  REQUIRE(counter);
+  CHECK(counter->dn == "uid=v" + std::to_string(kRounds));
+  CHECK_FALSE(log->projection().GetLinkByMail(ObjectKind::kAccount, "m1"));
+  std::vector<std::uint64_t> seqs;
+  REQUIRE(log->SeqsForObject("counter", &seqs).ok());
+  CHECK(seqs.size() == kRounds);
+}
+
+TEST_CASE("a log with a transaction in flight closes after writing it",
+          "[log][submit]") {
+  test::TempDir tmp;
+  FixedClock clock;
+  {
+    auto log = OpenLog(tmp.path(), &clock);
+    AppendPeople(log.get(), 0, 10, "c1");
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    Event e;
+    e.seq = (*txn)->NextSeq();
+    e.body = testing::PersonChange(10);
+    REQUIRE((*txn)->Add(&e, nullptr).ok());
+    (*txn)->PutCursor("corp/syncrepl", "c2");
+    REQUIRE(log->Submit(std::move(*txn)).ok());
+    // Not a transaction of this log, or one already submitted.
+    CHECK_FALSE(log->Submit(nullptr).ok());
+  }
+  auto log = OpenLog(tmp.path(), &clock);
+  CHECK(log->last_seq() == 11);
+  std::string cookie;
+  REQUIRE(log->GetCursor("corp/syncrepl", &cookie).ok());
+  CHECK(cookie == "c2");
+}
+
+}  // namespace dirledger
