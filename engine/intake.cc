@@ -23,6 +23,7 @@ Intake::Intake(EventLog* log, std::shared_ptr<const RuleSet> rules,
 Intake::~Intake() = default;
 
 Result<bool> Intake::RecordConfig(const ConfigChange& change) {
+  DIRLEDGER_RETURN_IF_ERROR(Sync());
   std::vector<EventLog::ConfigRecord> history;
   DIRLEDGER_RETURN_IF_ERROR(log_->ConfigHistory(&history));
   std::string last_sha;
@@ -114,16 +115,30 @@ Status Intake::Append(
     }
   }
   if (options_.dry_run) return Status::Ok();
+  if (options_.async_commit) return log_->Submit(std::move(own));
   return txn->Commit();
+}
+
+Status Intake::Sync() {
+  std::lock_guard<std::mutex> l(mu_);
+  return log_->WaitCommitted();
 }
 
 const ProjectionStore& Intake::projection() {
   std::lock_guard<std::mutex> l(mu_);
+  (void)log_->WaitCommitted();  // a failure fails the next Append
   if (dry_txn_) return dry_txn_->projection();
   return log_->projection();
 }
 
 void Intake::WithProjection(
+    const std::function<void(const ProjectionStore&)>& fn) {
+  std::lock_guard<std::mutex> l(mu_);
+  (void)log_->WaitCommitted();  // a failure fails the next Append
+  fn(dry_txn_ ? dry_txn_->projection() : log_->projection());
+}
+
+void Intake::WithDurableProjection(
     const std::function<void(const ProjectionStore&)>& fn) {
   std::lock_guard<std::mutex> l(mu_);
   fn(dry_txn_ ? dry_txn_->projection() : log_->projection());
@@ -133,6 +148,7 @@ std::string Intake::Cursor(const std::string& source) {
   std::lock_guard<std::mutex> l(mu_);
   if (auto it = dry_cursors_.find(source); it != dry_cursors_.end())
     return it->second;
+  (void)log_->WaitCommitted();  // a failure fails the next Append
   std::string cookie;
   Status s = log_->GetCursor(source, &cookie);
   return s.ok() ? cookie : std::string();

@@ -50,6 +50,11 @@ struct AppendResult {
 struct IntakeOptions {
   bool dry_run = false;
   bool keep_decisions = false;  // fill AppendResult::decisions (dry-run output)
+  // Append hands each transaction to the log's committer (EventLog::Submit)
+  // and returns while it is written: the next batch is decided meanwhile.
+  // Appended events are durable once Sync returns OK (or a later Append
+  // has returned); readers through this intake wait for them.
+  bool async_commit = false;
 };
 
 class Intake {
@@ -63,11 +68,16 @@ class Intake {
   Result<bool> RecordConfig(const ConfigChange& change);
 
   // Decides and appends `events` and, when given, stores `cursor`
-  // (source id, cookie) with them, in one log write.
+  // (source id, cookie) with them, in one log write (written in the
+  // background with IntakeOptions::async_commit).
   Status Append(
       std::vector<EventBody> events,
       const std::optional<std::pair<std::string, std::string>>& cursor,
       AppendResult* result = nullptr);
+
+  // Waits until everything appended is durable (async_commit); OK, or why
+  // it is not.
+  Status Sync();
 
   // The projection as this intake sees it (in a dry run, including what the
   // dry run decided). REQUIRES: the caller holds no reference across
@@ -77,6 +87,12 @@ class Intake {
   // Runs `fn` with the intake's lock held and the projection it sees, so a
   // caller can read several records consistently.
   void WithProjection(const std::function<void(const ProjectionStore&)>& fn);
+  // The same without waiting for a write in flight (async_commit): point
+  // reads see what is durable, with or without that write. For reads of
+  // records known durable (RunLoop's intents, after a Sync), so that they
+  // overlap the write of the outcomes before them.
+  void WithDurableProjection(
+      const std::function<void(const ProjectionStore&)>& fn);
 
   const RuleSet& rules() const { return *rules_; }
   EventLog* log() { return log_; }

@@ -40,6 +40,8 @@ Status RunLoop::Pass(Source* source, RunStats* stats) {
   sink_ptr = &sink;
   const std::string cookie = intake_->Cursor(source->id());
   Status s = source->RunOnce(cookie, &sink);
+  // The pass is over when its events are durable.
+  if (Status synced = intake_->Sync(); s.ok() || !synced.ok()) s = synced;
   stats->events += sink.stats().events;
   stats->held += sink.stats().held;
   observer_->OnPassEnd(source->id(), s, sink.stats());
@@ -48,6 +50,8 @@ Status RunLoop::Pass(Source* source, RunStats* stats) {
 
 Status RunLoop::ApplyPending(RunStats* stats) {
   if (intake_->dry_run()) return Status::Ok();
+  // Only intents whose decisions are durable are applied.
+  DIRLEDGER_RETURN_IF_ERROR(intake_->Sync());
   // The ids first, from the keys alone: after a full sync there may be
   // 100,000 intents pending, each with a full image; holding them all at
   // once took more memory than the rest of the run, and reading each one
@@ -71,7 +75,9 @@ Status RunLoop::ApplyPending(RunStats* stats) {
     if (stop_ && stop_->load()) break;
     const std::size_t end = std::min(ids.size(), start + kBatch);
     todo.clear();
-    intake_->WithProjection([&](const ProjectionStore& p) {
+    // These intents were durable before the loop (Sync above); reading them
+    // need not wait for the outcomes of the batch before.
+    intake_->WithDurableProjection([&](const ProjectionStore& p) {
       for (std::size_t k = start; k < end; ++k) {
         // Gone or applied since the ids were read (a source's change
         // dropped it, in daemon mode): nothing to do.

@@ -105,6 +105,9 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   IntakeOptions io;
   io.dry_run = o.dry_run;
   io.keep_decisions = o.dry_run;
+  // Each batch is written while the next is decided; the run loop waits
+  // for the writes before acting on them (applying, ending a pass).
+  io.async_commit = !o.dry_run;
   Intake intake(log, *rules, ReconcileDecider(), io);
 
   // Back up before the first sync of a connector (Axigen's first notice).
@@ -137,6 +140,7 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
                &progress);
   RunStats stats;
   Status s = o.once || o.dry_run ? loop.RunOnce(&stats) : loop.Run(&stats);
+  if (Status synced = intake.Sync(); s.ok() || !synced.ok()) s = synced;
 
   if (o.dry_run) {
     if (o.json) {
