@@ -503,35 +503,33 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
   char digest[kSha256Size];
   Sha256(payload, digest);
   const std::string key = SeqKey(event->seq);
-  // Records nobody reads back within the transaction go into the batch
-  // directly, bypassing its read index (which only the projection needs).
   // The stored value is the payload followed by its digest.
-  rocksdb::WriteBatch* raw = batch_.get();
   const rocksdb::Slice key_slice(key);
   const rocksdb::Slice value_parts[] = {
       rocksdb::Slice(payload.data(), payload.size()),
       rocksdb::Slice(digest, kSha256Size)};
   DIRLEDGER_RETURN_IF_ERROR(
-      FromRocks(raw->Put(log_->log_cf_, rocksdb::SliceParts(&key_slice, 1),
-                         rocksdb::SliceParts(value_parts, 2)),
+      FromRocks(batch_->Put(log_->log_cf_, rocksdb::SliceParts(&key_slice, 1),
+                            rocksdb::SliceParts(value_parts, 2)),
                 "log write"));
   if (decision) {
     thread_local DecisionEncoder dec_encoder;
     std::string_view d = dec_encoder.Encode(*decision);
-    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
-        raw->Put(log_->decisions_cf_, key, rocksdb::Slice(d.data(), d.size())),
-        "decision write"));
+    DIRLEDGER_RETURN_IF_ERROR(
+        FromRocks(batch_->Put(log_->decisions_cf_, key,
+                              rocksdb::Slice(d.data(), d.size())),
+                  "decision write"));
   }
   // Index every id the caller names, and the changed object's id, once each.
   std::vector<std::string_view> ids(object_ids.begin(), object_ids.end());
   if (const auto* c = std::get_if<ObservedChange>(&event->body))
     ids.push_back(c->id);
   if (const auto* c = std::get_if<ConfigChange>(&event->body)) {
-    DIRLEDGER_RETURN_IF_ERROR(
-        FromRocks(raw->Put(log_->meta_cf_,
-                           std::string(kMetaConfigPrefix) + SeqKey(event->seq),
-                           c->sha256),
-                  "config history write"));
+    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+        batch_->Put(log_->meta_cf_,
+                    std::string(kMetaConfigPrefix) + SeqKey(event->seq),
+                    c->sha256),
+        "config history write"));
   }
   AppendObjectIndexKeys(event->seq, &ids, &index_keys_);
   if (std::string_view source = SourceOf(event->body); !source.empty()) {
@@ -627,8 +625,8 @@ Status LogTransaction::Finish() {
 
 EventLog::~EventLog() {
   {
-    std::unique_lock<std::mutex> l(commit_mu_);
-    commit_cv_.wait(l, [&] { return !writing_; });
+    // The committer writes the transaction in flight before it stops.
+    std::lock_guard<std::mutex> l(commit_mu_);
     stop_committer_ = true;
   }
   commit_cv_.notify_all();
