@@ -124,31 +124,39 @@ Status Intake::Sync() {
   return log_->WaitCommitted();
 }
 
+void Intake::AwaitWritesLocked() {
+  // A failed write is not reported here: it fails the next Append.
+  (void)log_->WaitCommitted();
+}
+
+const ProjectionStore& Intake::SeenLocked() {
+  return dry_txn_ ? dry_txn_->projection() : log_->projection();
+}
+
 const ProjectionStore& Intake::projection() {
   std::lock_guard<std::mutex> l(mu_);
-  (void)log_->WaitCommitted();  // a failure fails the next Append
-  if (dry_txn_) return dry_txn_->projection();
-  return log_->projection();
+  AwaitWritesLocked();
+  return SeenLocked();
 }
 
 void Intake::WithProjection(
     const std::function<void(const ProjectionStore&)>& fn) {
   std::lock_guard<std::mutex> l(mu_);
-  (void)log_->WaitCommitted();  // a failure fails the next Append
-  fn(dry_txn_ ? dry_txn_->projection() : log_->projection());
+  AwaitWritesLocked();
+  fn(SeenLocked());
 }
 
 void Intake::WithDurableProjection(
     const std::function<void(const ProjectionStore&)>& fn) {
   std::lock_guard<std::mutex> l(mu_);
-  fn(dry_txn_ ? dry_txn_->projection() : log_->projection());
+  fn(SeenLocked());
 }
 
 std::string Intake::Cursor(const std::string& source) {
   std::lock_guard<std::mutex> l(mu_);
   if (auto it = dry_cursors_.find(source); it != dry_cursors_.end())
     return it->second;
-  (void)log_->WaitCommitted();  // a failure fails the next Append
+  AwaitWritesLocked();
   std::string cookie;
   Status s = log_->GetCursor(source, &cookie);
   return s.ok() ? cookie : std::string();

@@ -102,6 +102,11 @@ class Intake {
   std::string Cursor(const std::string& source);
 
  private:
+  // REQUIRES: mu_ held. Waits for the write in flight (async_commit).
+  void AwaitWritesLocked();
+  // REQUIRES: mu_ held. The projection this intake sees.
+  const ProjectionStore& SeenLocked();
+
   EventLog* log_;
   std::shared_ptr<const RuleSet> rules_;
   Decider decider_;
