@@ -129,27 +129,21 @@ void Intake::AwaitWritesLocked() {
   (void)log_->WaitCommitted();
 }
 
-const ProjectionStore& Intake::SeenLocked() {
-  return dry_txn_ ? dry_txn_->projection() : log_->projection();
-}
-
 const ProjectionStore& Intake::projection() {
   std::lock_guard<std::mutex> l(mu_);
   AwaitWritesLocked();
-  return SeenLocked();
+  return dry_txn_ ? dry_txn_->projection() : log_->projection();
 }
 
 void Intake::WithProjection(
     const std::function<void(const ProjectionStore&)>& fn) {
   std::lock_guard<std::mutex> l(mu_);
-  AwaitWritesLocked();
-  fn(SeenLocked());
-}
-
-void Intake::WithDurableProjection(
-    const std::function<void(const ProjectionStore&)>& fn) {
-  std::lock_guard<std::mutex> l(mu_);
-  fn(SeenLocked());
+  if (dry_txn_) {
+    fn(dry_txn_->projection());
+    return;
+  }
+  // Appends hold mu_: no transaction is committed while `fn` reads.
+  log_->ReadTail(fn);
 }
 
 std::string Intake::Cursor(const std::string& source) {

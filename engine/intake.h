@@ -85,14 +85,11 @@ class Intake {
   const ProjectionStore& projection();
 
   // Runs `fn` with the intake's lock held and the projection it sees, so a
-  // caller can read several records consistently.
+  // caller can read several records consistently. With async_commit, the
+  // writes of the batch in flight are read from memory (EventLog::ReadTail):
+  // a source looking up what it delivered a moment ago does not wait for
+  // the write, and so the next batch is received while it is written.
   void WithProjection(const std::function<void(const ProjectionStore&)>& fn);
-  // The same without waiting for a write in flight (async_commit): point
-  // reads see what is durable, with or without that write. For reads of
-  // records known durable (RunLoop's intents, after a Sync), so that they
-  // overlap the write of the outcomes before them.
-  void WithDurableProjection(
-      const std::function<void(const ProjectionStore&)>& fn);
 
   const RuleSet& rules() const { return *rules_; }
   EventLog* log() { return log_; }
@@ -104,8 +101,6 @@ class Intake {
  private:
   // REQUIRES: mu_ held. Waits for the write in flight (async_commit).
   void AwaitWritesLocked();
-  // REQUIRES: mu_ held. The projection this intake sees.
-  const ProjectionStore& SeenLocked();
 
   EventLog* log_;
   std::shared_ptr<const RuleSet> rules_;

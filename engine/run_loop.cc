@@ -75,9 +75,8 @@ Status RunLoop::ApplyPending(RunStats* stats) {
     if (stop_ && stop_->load()) break;
     const std::size_t end = std::min(ids.size(), start + kBatch);
     todo.clear();
-    // These intents were durable before the loop (Sync above); reading them
-    // need not wait for the outcomes of the batch before.
-    intake_->WithDurableProjection([&](const ProjectionStore& p) {
+    // Read beside the write of the outcomes before (Intake::WithProjection).
+    intake_->WithProjection([&](const ProjectionStore& p) {
       for (std::size_t k = start; k < end; ++k) {
         // Gone or applied since the ids were read (a source's change
         // dropped it, in daemon mode): nothing to do.

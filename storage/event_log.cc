@@ -160,14 +160,15 @@ Clock* SystemClock() {
 
 // ---- KV views over RocksDB ----------------------------------------------
 
-// Whether `key` (of the state column family) belongs to a family the log
-// keeps in memory (ProjectionStore::kScannedIndexBytes).
+// Whether `key` (of the state column family) belongs to a family whose keys
+// alone the log keeps in memory (values read by key;
+// ProjectionStore::kKeyOnlyIndexBytes).
 bool IsKeyOnly(std::string_view key) {
   return !key.empty() && ProjectionStore::kKeyOnlyIndexBytes.find(key[0]) !=
                              std::string_view::npos;
 }
-// ...or of a family whose keys alone it keeps in memory (values read by key;
-// ProjectionStore::kKeyOnlyIndexBytes).
+// ...or to any family the log keeps in memory
+// (ProjectionStore::kScannedIndexBytes, and the key-only ones).
 bool IsScanned(std::string_view key) {
   return !key.empty() && (ProjectionStore::kScannedIndexBytes.find(key[0]) !=
                               std::string_view::npos ||
@@ -294,8 +295,7 @@ class LogTransaction::Kv : public KvStore {
     if (auto w = writes_.find(key); w != writes_.end())
       return Found(w->second, value);
     if (previous_)
-      if (auto w = previous_->writes_.find(key); w != previous_->writes_.end())
-        return Found(w->second, value);
+      if (const auto* w = previous_->Written(key)) return Found(*w, value);
     if (auto r = reads_.find(key); r != reads_.end())
       return Found(r->second, value);
     rocksdb::PinnableSlice v;
@@ -415,6 +415,12 @@ class LogTransaction::Kv : public KvStore {
     return Status::Ok();
   }
   std::size_t bytes() const { return write_bytes_; }
+  // This transaction's write of `key` (nullopt inside: deleted); nullptr:
+  // none.
+  const std::optional<std::string>* Written(std::string_view key) const {
+    auto w = writes_.find(key);
+    return w == writes_.end() ? nullptr : &w->second;
+  }
 
  private:
   struct Hash {
@@ -442,6 +448,57 @@ class LogTransaction::Kv : public KvStore {
   mutable Map reads_;
   std::size_t write_bytes_ = 0;
   mutable std::size_t read_bytes_ = 0;
+};
+
+// The tail's view (EventLog::ReadTail): the writes of the transaction
+// submitted last over the committed state. Read-only.
+class EventLog::TailKv : public KvStore {
+ public:
+  // `log` is given for the state column family (scans of its in-memory
+  // families: the log's copy holds the submitted writes already).
+  TailKv(const LogTransaction::Kv* submitted, const ReadKv* committed,
+         const EventLog* log, const EventLog* scanned)
+      : submitted_(submitted),
+        committed_(committed),
+        log_(log),
+        scanned_(scanned) {}
+  Status Get(std::string_view key, std::string* value) const override {
+    if (const auto* w = submitted_->Written(key)) {
+      if (!*w) return Status::NotFound("no key");
+      *value = **w;
+      return Status::Ok();
+    }
+    return committed_->Get(key, value);
+  }
+  Status Put(std::string_view, std::string_view) override {
+    return Status::InvalidArgument("the projection's tail is read-only");
+  }
+  Status Delete(std::string_view) override {
+    return Status::InvalidArgument("the projection's tail is read-only");
+  }
+  Status Scan(std::string_view prefix, const ScanFn& fn) const override {
+    if (scanned_ && IsScanned(prefix)) {
+      std::vector<std::pair<std::string, std::string>> rows;
+      {
+        std::lock_guard<std::mutex> l(scanned_->scanned_mu_);
+        CollectPrefix(scanned_->scanned_, prefix, &rows);
+      }
+      return VisitAll(&rows, prefix, *this, fn);  // key-only: values by Get
+    }
+    // A walk of the stored family: once the submitted writes are in it.
+    DIRLEDGER_RETURN_IF_ERROR(log_->WaitCommitted());
+    return committed_->Scan(prefix, fn);
+  }
+  Status ScanKeys(std::string_view prefix, const KeyFn& fn) const override {
+    if (scanned_ && IsKeyOnly(prefix)) return committed_->ScanKeys(prefix, fn);
+    return KvStore::ScanKeys(prefix, fn);
+  }
+
+ private:
+  const LogTransaction::Kv* submitted_;
+  const ReadKv* committed_;
+  const EventLog* log_;
+  const EventLog* scanned_;
 };
 
 // ---- LogTransaction -------------------------------------------------------
@@ -892,7 +949,7 @@ Status EventLog::Submit(std::unique_ptr<LogTransaction> txn) {
     in_transaction_ = false;  // the next may begin
     txn->released_ = true;
   }
-  std::unique_ptr<LogTransaction> written;  // destroyed outside the lock
+  std::shared_ptr<LogTransaction> written;  // destroyed outside the lock
   {
     std::lock_guard<std::mutex> l(commit_mu_);
     if (!committer_.joinable())
@@ -912,7 +969,7 @@ Status EventLog::WaitCommitted() const {
 }
 
 void EventLog::DropWritten() {
-  std::unique_ptr<LogTransaction> written;  // destroyed outside the lock
+  std::shared_ptr<LogTransaction> written;  // destroyed outside the lock
   std::lock_guard<std::mutex> l(commit_mu_);
   if (!writing_) written = std::move(in_flight_);
 }
@@ -924,6 +981,7 @@ void EventLog::CommitterLoop() {
     if (!writing_) return;  // stopping
     LogTransaction* txn = in_flight_.get();
     l.unlock();
+    if (options_.before_submitted_write) options_.before_submitted_write();
     Status s = txn->WriteBatch();
     if (s.ok()) s = txn->Finish();
     l.lock();
@@ -933,6 +991,23 @@ void EventLog::CommitterLoop() {
     writing_ = false;
     commit_cv_.notify_all();
   }
+}
+
+void EventLog::ReadTail(
+    const std::function<void(const ProjectionStore&)>& fn) const {
+  std::shared_ptr<const LogTransaction> submitted;
+  {
+    std::lock_guard<std::mutex> l(commit_mu_);
+    submitted = in_flight_;
+  }
+  if (!submitted) {
+    fn(*projection_);
+    return;
+  }
+  TailKv state(submitted->state_kv_.get(), state_read_.get(), this, this);
+  TailKv links(submitted->links_kv_.get(), links_read_.get(), this, nullptr);
+  ProjectionStore view(&state, &links);
+  fn(view);
 }
 
 std::uint64_t EventLog::last_seq() const {

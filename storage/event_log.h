@@ -65,6 +65,9 @@ struct LogOptions {
   bool sync = true;  // fsync the WAL on every commit
   std::size_t block_cache_mb = 64;
   Clock* clock = nullptr;  // nullptr = SystemClock()
+  // Tests: called on the committer thread before it writes a submitted
+  // transaction (EventLog::Submit), to hold the write in flight.
+  std::function<void()> before_submitted_write;
 };
 
 constexpr std::uint32_t kLogFormatVersion = 1;
@@ -228,6 +231,12 @@ class EventLog {
 
   // A read view of the committed projection.
   const ProjectionStore& projection() const { return *projection_; }
+  // Runs `fn` with the projection as the next transaction will begin from:
+  // the projection writes of the transaction submitted last (Submit) over
+  // the committed state, without waiting for its write. A scan of a family
+  // the log keeps no copy of waits for it. REQUIRES: no transaction is
+  // committed meanwhile (the caller serializes with the log's one writer).
+  void ReadTail(const std::function<void(const ProjectionStore&)>& fn) const;
 
   // Walks the whole chain: dense sequences, FlatBuffers verification, each
   // prev_hash against its predecessor, the stored head against the last
@@ -273,6 +282,7 @@ class EventLog {
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
 
   class ReadKv;
+  class TailKv;
   std::unique_ptr<ReadKv> state_read_;
   std::unique_ptr<ReadKv> links_read_;
   std::unique_ptr<ProjectionStore> projection_;
@@ -295,7 +305,8 @@ class EventLog {
   mutable std::mutex commit_mu_;
   mutable std::condition_variable commit_cv_;
   std::thread committer_;
-  std::unique_ptr<LogTransaction> in_flight_;  // guarded by commit_mu_
+  // Shared with readers of the tail (ReadTail), which may outlast it here.
+  std::shared_ptr<LogTransaction> in_flight_;  // guarded by commit_mu_
   bool writing_ = false;                       // guarded by commit_mu_
   bool stop_committer_ = false;                // guarded by commit_mu_
   Status commit_error_;                        // guarded by commit_mu_

@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 
 #include "codecs/attributes.h"
@@ -992,6 +994,111 @@ TEST_CASE("a submitted transaction is read by the next before it is written",
   std::vector<std::uint64_t> seqs;
   REQUIRE(log->SeqsForObject("counter", &seqs).ok());
   CHECK(seqs.size() == kRounds);
+}
+
+TEST_CASE("the tail is read without waiting for the write in flight",
+          "[log][submit]") {
+  test::TempDir tmp;
+  FixedClock clock;
+  // Each submitted write is held until the next round has read the tail.
+  std::mutex mu;
+  std::condition_variable cv;
+  int released = 0, written = 0;
+  LogOptions options;
+  options.clock = &clock;
+  options.before_submitted_write = [&] {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return released > written; });
+    ++written;
+  };
+  auto release = [&] {
+    std::lock_guard<std::mutex> l(mu);
+    ++released;
+    cv.notify_all();
+  };
+  auto opened = EventLog::Open(tmp.path(), options);
+  REQUIRE(opened.ok());
+  auto log = std::move(opened).value();
+  constexpr int kRounds = 40;
+  for (int round = 1; round <= kRounds; ++round) {
+    // The submit before is not written yet: the tail holds its writes.
+    if (round > 1)
+      CHECK(log->last_seq() == static_cast<std::uint64_t>(round - 2));
+    log->ReadTail([&](const ProjectionStore& p) {
+      auto counter = p.GetObject(Side::kLdap, ObjectKind::kAccount, "counter");
+      auto link = p.GetLinkByMail(ObjectKind::kAccount,
+                                  "m" + std::to_string(round - 1));
+      std::vector<std::uint64_t> pending;  // the key-only family
+      CHECK(p.ForEachPendingId([&](std::uint64_t id) {
+               pending.push_back(id);
+               return true;
+             }).ok());
+      std::vector<std::string> targets;  // ...read whole
+      CHECK(p.ForEachPending([&](const PendingIntent& i) {
+               targets.push_back(i.intent.target_id);
+               return true;
+             }).ok());
+      auto waiting = p.PendingFor(Side::kMail, ObjectKind::kAccount,
+                                  "m" + std::to_string(round - 1));
+      CHECK(p.status().ok());
+      if (round == 1) {
+        CHECK_FALSE(counter);
+        CHECK(pending.empty());
+        return;
+      }
+      REQUIRE(counter);
+      CHECK(counter->dn == "uid=v" + std::to_string(round - 1));
+      CHECK_FALSE(
+          p.FindIdByDn(Side::kLdap, "uid=v" + std::to_string(round - 2)));
+      REQUIRE(link);
+      CHECK(link->ldap_id == "counter");
+      // One pending intent at a time: each round replaces the one before.
+      CHECK(pending ==
+            std::vector<std::uint64_t>{static_cast<std::uint64_t>(round - 1)});
+      CHECK(targets ==
+            std::vector<std::string>{"m" + std::to_string(round - 1)});
+      REQUIRE(waiting.size() == 1);
+      CHECK(waiting[0].intent.id == static_cast<std::uint64_t>(round - 1));
+    });
+    release();
+    // A family the log keeps no copy of is scanned once the write is done.
+    log->ReadTail([&](const ProjectionStore& p) {
+      int objects = 0;
+      CHECK(p.ForEachObject(Side::kLdap, [&](const ObjectState& o) {
+               CHECK(o.dn == "uid=v" + std::to_string(round - 1));
+               ++objects;
+               return true;
+             }).ok());
+      CHECK(objects == (round == 1 ? 0 : 1));
+    });
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    ProjectionStore& p = (*txn)->projection();
+    ObjectState o;
+    o.id = "counter";
+    o.dn = "uid=v" + std::to_string(round);
+    REQUIRE(p.Apply(PutObject{o}).ok());
+    LinkState l;
+    l.ldap_id = "counter";
+    l.mail_id = "m" + std::to_string(round);
+    REQUIRE(p.Apply(PutLink{l}).ok());
+    if (round > 1)
+      REQUIRE(p.Apply(ErasePending{std::uint64_t(round - 1)}).ok());
+    PendingIntent pi;
+    pi.intent.id = round;
+    pi.intent.target = Side::kMail;
+    pi.intent.target_id = l.mail_id;
+    pi.decided_seq = round;
+    REQUIRE(p.Apply(PutPending{pi}).ok());
+    Event e;
+    e.seq = (*txn)->NextSeq();
+    e.body = CursorAdvance{"s", std::to_string(round)};
+    REQUIRE((*txn)->Add(&e, nullptr).ok());
+    REQUIRE(log->Submit(std::move(*txn)).ok());
+  }
+  release();
+  REQUIRE(log->WaitCommitted().ok());
+  CHECK(log->last_seq() == kRounds);
 }
 
 TEST_CASE("a log with a transaction in flight closes after writing it",
