@@ -1,6 +1,7 @@
 #include "engine/intake.h"
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 
 #include "codecs/test_events.h"
@@ -296,13 +297,32 @@ class FakeApplier : public Applier {
  public:
   Side side() const override { return Side::kMail; }
   ApplyResult Apply(const Intent& intent) override {
+    Enter();
     applied.push_back(intent.id);
     ApplyResult r;
     if (unavailable) r.status = Status::Unavailable("mail server down");
+    busy = false;
     return r;
+  }
+  Status Sync() override {
+    Enter();
+    ++syncs;
+    busy = false;
+    if (syncs == fail_sync) return Status::IOError("mail directory: disk full");
+    return Status::Ok();
   }
   std::vector<std::uint64_t> applied;
   bool unavailable = false;
+  int syncs = 0;
+  int fail_sync = 0;  // the Sync call that fails (1-based); 0: none
+  std::atomic<bool> overlapped{false};
+
+ private:
+  // One thread at a time (Applier's contract): notes a call that overlaps.
+  void Enter() {
+    if (busy.exchange(true)) overlapped = true;
+  }
+  std::atomic<bool> busy{false};
 };
 
 class FakeSource : public Source {
@@ -403,6 +423,49 @@ TEST_CASE("run once: more intents than one apply batch, each applied once",
           .ForEachPending([&](const PendingIntent&) { return ++pending, true; })
           .ok());
   CHECK(pending == 0);
+}
+
+}  // namespace dirledger
+
+namespace dirledger {
+
+TEST_CASE("apply batches: in order, one at a time, none logged past a failure",
+          "[runloop]") {
+  Fixture f(/*threshold=*/1000);
+  FakeSource source(People(1, 600));
+  FakeApplier mail;
+  mail.fail_sync = 2;  // the second batch's writes are not made durable
+  RunLoop loop(f.intake.get(), {&source}, {{{Side::kMail, ""}, &mail}}, &f.stop,
+               nullptr);
+  RunStats stats;
+  Status s = loop.RunOnce(&stats);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message().find("disk full") != std::string::npos);
+  CHECK_FALSE(mail.overlapped);
+  // The first two batches were applied, in the order of their intents; the
+  // third was never started.
+  REQUIRE(mail.applied.size() == 512);
+  CHECK(std::is_sorted(mail.applied.begin(), mail.applied.end()));
+  CHECK(stats.applied == 256);
+  // 600 changes and the first batch's 256 outcomes, in intent order.
+  REQUIRE(f.log->last_seq() == 856);
+  std::vector<std::uint64_t> outcomes;
+  REQUIRE(f.log
+              ->Scan(601, 856,
+                     [&](const Event& e, const Decision*) {
+                       if (const auto* o = std::get_if<WriteOutcome>(&e.body))
+                         outcomes.push_back(o->intent_id);
+                       return true;
+                     })
+              .ok());
+  CHECK(outcomes == std::vector<std::uint64_t>(mail.applied.begin(),
+                                               mail.applied.begin() + 256));
+  int pending = 0;
+  REQUIRE(
+      f.log->projection()
+          .ForEachPending([&](const PendingIntent&) { return ++pending, true; })
+          .ok());
+  CHECK(pending == 600 - 256);
 }
 
 }  // namespace dirledger

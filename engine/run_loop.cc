@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -48,6 +49,44 @@ Status RunLoop::Pass(Source* source, RunStats* stats) {
   return s.WithContext(source->id());
 }
 
+Status RunLoop::ReadIntents(const std::vector<std::uint64_t>& ids,
+                            std::size_t from, std::size_t to,
+                            std::vector<Intent>* out) {
+  Status scan;
+  intake_->WithProjection([&](const ProjectionStore& p) {
+    for (std::size_t k = from; k < to; ++k) {
+      // Gone or applied since the ids were read (a source's change
+      // dropped it, in daemon mode): nothing to do.
+      auto pi = p.GetPending(ids[k]);
+      if (pi && !pi->applied) out->push_back(std::move(pi->intent));
+    }
+    scan = p.status();
+  });
+  return scan;
+}
+
+RunLoop::AppliedBatch RunLoop::ApplyBatch(std::vector<Intent> intents) {
+  AppliedBatch done;
+  done.intents = std::move(intents);
+  done.results.reserve(done.intents.size());
+  std::set<Applier*> used;
+  for (const Intent& intent : done.intents) {
+    Applier* applier = ApplierFor(intent);
+    ApplyResult& r = done.results.emplace_back();
+    if (!applier) {
+      r.status = Status::InvalidArgument(
+          "no " + std::string(SideName(intent.target)) +
+          " writer for connector \"" + intent.connector + "\"");
+      continue;
+    }
+    r = applier->Apply(intent);
+    used.insert(applier);
+  }
+  for (Applier* a : used)
+    if (done.status.ok()) done.status = a->Sync();
+  return done;
+}
+
 Status RunLoop::ApplyPending(RunStats* stats) {
   if (intake_->dry_run()) return Status::Ok();
   // Only intents whose decisions are durable are applied.
@@ -68,37 +107,32 @@ Status RunLoop::ApplyPending(RunStats* stats) {
   DIRLEDGER_RETURN_IF_ERROR(scan);
   // Apply in batches: every write of a batch is made durable (Applier::Sync)
   // before their outcomes are logged together. A crash in between leaves
-  // them pending, to be applied again; appliers are idempotent.
+  // them pending, to be applied again; appliers are idempotent. The writes
+  // of the next batch are made on a thread of their own while the outcomes
+  // of one are decided and logged (one batch at a time per applier, in the
+  // order of the ids; the outcomes are logged in that order too).
   constexpr std::size_t kBatch = 256;
-  std::vector<Intent> todo;
-  for (std::size_t start = 0; start < ids.size(); start += kBatch) {
-    if (stop_ && stop_->load()) break;
-    const std::size_t end = std::min(ids.size(), start + kBatch);
-    todo.clear();
-    // Read beside the write of the outcomes before (Intake::WithProjection).
-    intake_->WithProjection([&](const ProjectionStore& p) {
-      for (std::size_t k = start; k < end; ++k) {
-        // Gone or applied since the ids were read (a source's change
-        // dropped it, in daemon mode): nothing to do.
-        auto pi = p.GetPending(ids[k]);
-        if (pi && !pi->applied) todo.push_back(std::move(pi->intent));
-      }
-      scan = p.status();
+  auto stopped = [&] { return stop_ && stop_->load(); };
+  std::future<AppliedBatch> applying;
+  auto start_batch = [&](std::size_t from) -> Status {
+    std::vector<Intent> todo;
+    DIRLEDGER_RETURN_IF_ERROR(
+        ReadIntents(ids, from, std::min(ids.size(), from + kBatch), &todo));
+    applying = std::async(std::launch::async, [this, t = std::move(todo)] {
+      return ApplyBatch(std::move(t));
     });
-    DIRLEDGER_RETURN_IF_ERROR(scan);
+    return Status::Ok();
+  };
+  if (!ids.empty() && !stopped()) DIRLEDGER_RETURN_IF_ERROR(start_batch(0));
+  for (std::size_t start = 0; applying.valid(); start += kBatch) {
+    AppliedBatch done = applying.get();
+    DIRLEDGER_RETURN_IF_ERROR(done.status);
+    if (start + kBatch < ids.size() && !stopped())
+      DIRLEDGER_RETURN_IF_ERROR(start_batch(start + kBatch));
     std::vector<EventBody> outcomes;
-    std::set<Applier*> used;
-    for (const Intent& intent : todo) {
-      Applier* applier = ApplierFor(intent);
-      ApplyResult r;
-      if (!applier) {
-        r.status = Status::InvalidArgument(
-            "no " + std::string(SideName(intent.target)) +
-            " writer for connector \"" + intent.connector + "\"");
-      } else {
-        r = applier->Apply(intent);
-        used.insert(applier);
-      }
+    for (std::size_t k = 0; k < done.intents.size(); ++k) {
+      const Intent& intent = done.intents[k];
+      ApplyResult& r = done.results[k];
       observer_->OnApplied(intent, r);
       if (!r.status.ok() && r.status.retryable()) {
         ++stats->retry_later;
@@ -107,17 +141,16 @@ Status RunLoop::ApplyPending(RunStats* stats) {
       WriteOutcome o;
       o.intent_id = intent.id;
       o.ok = r.status.ok();
-      o.message = r.status.ok() ? r.message : r.status.message();
+      o.message = r.status.ok() ? std::move(r.message) : r.status.message();
       o.side = intent.target;
       o.target_id = intent.target_id;
-      o.assigned_id = r.assigned_id;
+      o.assigned_id = std::move(r.assigned_id);
       o.retryable = r.status.retryable();
       o.attempts = 1;
       o.already_applied = r.already_applied;
       ++(o.ok ? stats->applied : stats->failed);
       outcomes.emplace_back(std::move(o));
     }
-    for (Applier* a : used) DIRLEDGER_RETURN_IF_ERROR(a->Sync());
     DIRLEDGER_RETURN_IF_ERROR(
         intake_->Append(std::move(outcomes), std::nullopt));
   }

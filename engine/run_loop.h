@@ -72,8 +72,23 @@ class RunLoop {
   Status ApplyPending(RunStats* stats);
 
  private:
+  // One batch of intents applied, results in the same order; `status`: why
+  // the writes could not be made durable (nothing of the batch is logged).
+  struct AppliedBatch {
+    std::vector<Intent> intents;
+    std::vector<ApplyResult> results;
+    Status status;
+  };
+
   Status Pass(Source* source, RunStats* stats);
   Applier* ApplierFor(const Intent& intent);
+  // Reads the intents ids[from, to) still to apply (not gone, not applied).
+  Status ReadIntents(const std::vector<std::uint64_t>& ids, std::size_t from,
+                     std::size_t to, std::vector<Intent>* out);
+  // Applies `intents` and makes the writes durable (Applier::Sync). Touches
+  // nothing but the appliers: it runs beside the logging of the batch
+  // before.
+  AppliedBatch ApplyBatch(std::vector<Intent> intents);
 
   Intake* intake_;
   std::vector<Source*> sources_;
