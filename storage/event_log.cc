@@ -454,14 +454,15 @@ class LogTransaction::Kv : public KvStore {
 // submitted last over the committed state. Read-only.
 class EventLog::TailKv : public KvStore {
  public:
-  // `log` is given for the state column family (scans of its in-memory
-  // families: the log's copy holds the submitted writes already).
+  // `state`: the view is of the state column family, whose scanned
+  // families are answered from the log's copy (which holds the submitted
+  // writes already: Submit publishes them).
   TailKv(const LogTransaction::Kv* submitted, const ReadKv* committed,
-         const EventLog* log, const EventLog* scanned)
+         const EventLog* log, bool state)
       : submitted_(submitted),
         committed_(committed),
         log_(log),
-        scanned_(scanned) {}
+        state_(state) {}
   Status Get(std::string_view key, std::string* value) const override {
     if (const auto* w = submitted_->Written(key)) {
       if (!*w) return Status::NotFound("no key");
@@ -477,11 +478,11 @@ class EventLog::TailKv : public KvStore {
     return Status::InvalidArgument("the projection's tail is read-only");
   }
   Status Scan(std::string_view prefix, const ScanFn& fn) const override {
-    if (scanned_ && IsScanned(prefix)) {
+    if (state_ && IsScanned(prefix)) {
       std::vector<std::pair<std::string, std::string>> rows;
       {
-        std::lock_guard<std::mutex> l(scanned_->scanned_mu_);
-        CollectPrefix(scanned_->scanned_, prefix, &rows);
+        std::lock_guard<std::mutex> l(log_->scanned_mu_);
+        CollectPrefix(log_->scanned_, prefix, &rows);
       }
       return VisitAll(&rows, prefix, *this, fn);  // key-only: values by Get
     }
@@ -490,7 +491,7 @@ class EventLog::TailKv : public KvStore {
     return committed_->Scan(prefix, fn);
   }
   Status ScanKeys(std::string_view prefix, const KeyFn& fn) const override {
-    if (scanned_ && IsKeyOnly(prefix)) return committed_->ScanKeys(prefix, fn);
+    if (state_ && IsKeyOnly(prefix)) return committed_->ScanKeys(prefix, fn);
     return KvStore::ScanKeys(prefix, fn);
   }
 
@@ -498,7 +499,7 @@ class EventLog::TailKv : public KvStore {
   const LogTransaction::Kv* submitted_;
   const ReadKv* committed_;
   const EventLog* log_;
-  const EventLog* scanned_;
+  bool state_;
 };
 
 // ---- LogTransaction -------------------------------------------------------
@@ -1004,8 +1005,8 @@ void EventLog::ReadTail(
     fn(*projection_);
     return;
   }
-  TailKv state(submitted->state_kv_.get(), state_read_.get(), this, this);
-  TailKv links(submitted->links_kv_.get(), links_read_.get(), this, nullptr);
+  TailKv state(submitted->state_kv_.get(), state_read_.get(), this, true);
+  TailKv links(submitted->links_kv_.get(), links_read_.get(), this, false);
   ProjectionStore view(&state, &links);
   fn(view);
 }

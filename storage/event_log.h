@@ -234,8 +234,8 @@ class EventLog {
   // Runs `fn` with the projection as the next transaction will begin from:
   // the projection writes of the transaction submitted last (Submit) over
   // the committed state, without waiting for its write. A scan of a family
-  // the log keeps no copy of waits for it. REQUIRES: no transaction is
-  // committed meanwhile (the caller serializes with the log's one writer).
+  // the log keeps no copy of waits for it. REQUIRES: nothing is committed
+  // or submitted meanwhile (the caller serializes with the log's writer).
   void ReadTail(const std::function<void(const ProjectionStore&)>& fn) const;
 
   // Walks the whole chain: dense sequences, FlatBuffers verification, each
