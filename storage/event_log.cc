@@ -241,15 +241,7 @@ class EventLog::ReadKv : public KvStore {
     return Status::InvalidArgument("the committed projection is read-only");
   }
   Status Scan(std::string_view prefix, const ScanFn& fn) const override {
-    if (log_ && IsScanned(prefix)) {
-      // Copied out first: the callback may read the store again.
-      std::vector<std::pair<std::string, std::string>> rows;
-      {
-        std::lock_guard<std::mutex> l(log_->scanned_mu_);
-        CollectPrefix(log_->scanned_, prefix, &rows);
-      }
-      return VisitAll(&rows, prefix, *this, fn);
-    }
+    if (log_ && IsScanned(prefix)) return log_->VisitScanned(prefix, *this, fn);
     std::string end;
     rocksdb::Slice end_slice;
     const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
@@ -478,14 +470,8 @@ class EventLog::TailKv : public KvStore {
     return Status::InvalidArgument("the projection's tail is read-only");
   }
   Status Scan(std::string_view prefix, const ScanFn& fn) const override {
-    if (state_ && IsScanned(prefix)) {
-      std::vector<std::pair<std::string, std::string>> rows;
-      {
-        std::lock_guard<std::mutex> l(log_->scanned_mu_);
-        CollectPrefix(log_->scanned_, prefix, &rows);
-      }
-      return VisitAll(&rows, prefix, *this, fn);  // key-only: values by Get
-    }
+    if (state_ && IsScanned(prefix))
+      return log_->VisitScanned(prefix, *this, fn);
     // A walk of the stored family: once the submitted writes are in it.
     DIRLEDGER_RETURN_IF_ERROR(log_->WaitCommitted());
     return committed_->Scan(prefix, fn);
@@ -992,6 +978,17 @@ void EventLog::CommitterLoop() {
     writing_ = false;
     commit_cv_.notify_all();
   }
+}
+
+Status EventLog::VisitScanned(std::string_view prefix, const KvStore& values,
+                              const KvStore::ScanFn& fn) const {
+  // Copied out first: the callback may read the store again.
+  std::vector<std::pair<std::string, std::string>> rows;
+  {
+    std::lock_guard<std::mutex> l(scanned_mu_);
+    CollectPrefix(scanned_, prefix, &rows);
+  }
+  return VisitAll(&rows, prefix, values, fn);
 }
 
 void EventLog::ReadTail(

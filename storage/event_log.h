@@ -294,6 +294,10 @@ class EventLog {
   // decision's reads).
   mutable std::mutex scanned_mu_;
   std::map<std::string, std::string, std::less<>> scanned_;
+  // Visits the copy's entries under `prefix` in key order; the values of a
+  // key-only family are read from `values` (a key gone there is skipped).
+  Status VisitScanned(std::string_view prefix, const KvStore& values,
+                      const KvStore::ScanFn& fn) const;
 
   // The committer thread of Submit, started on first use. A submitted
   // transaction stays here after it is written, until the next is submitted
