@@ -1000,7 +1000,9 @@ TEST_CASE("the tail is read without waiting for the write in flight",
           "[log][submit]") {
   test::TempDir tmp;
   FixedClock clock;
-  // Each submitted write is held until the next round has read the tail.
+  // Each submitted write is held until the next round has read the tail:
+  // round r releases once it has read, then submits; the write of round r
+  // (the r-th through the hook) goes on after round r + 1's release.
   std::mutex mu;
   std::condition_variable cv;
   int released = 0, written = 0;
@@ -1008,7 +1010,7 @@ TEST_CASE("the tail is read without waiting for the write in flight",
   options.clock = &clock;
   options.before_submitted_write = [&] {
     std::unique_lock<std::mutex> l(mu);
-    cv.wait(l, [&] { return released > written; });
+    cv.wait(l, [&] { return released > written + 1; });
     ++written;
   };
   auto release = [&] {
@@ -1019,6 +1021,18 @@ TEST_CASE("the tail is read without waiting for the write in flight",
   auto opened = EventLog::Open(tmp.path(), options);
   REQUIRE(opened.ok());
   auto log = std::move(opened).value();
+  // A failed REQUIRE leaves the round early: every write goes on before the
+  // log is closed (which waits for the one in flight).
+  struct ReleaseAll {
+    std::mutex& mu;
+    std::condition_variable& cv;
+    int& released;
+    ~ReleaseAll() {
+      std::lock_guard<std::mutex> l(mu);
+      released = 1 << 20;
+      cv.notify_all();
+    }
+  } release_all{mu, cv, released};
   constexpr int kRounds = 40;
   for (int round = 1; round <= kRounds; ++round) {
     // The submit before is not written yet: the tail holds its writes.
