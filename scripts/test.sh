@@ -12,6 +12,15 @@ cd "$(dirname "$0")/.."
 start=$(date +%s)
 summary=()
 stage() { echo; echo "== $*"; }
+# A failed suite shows what its failed tests printed (ctest writes a test's
+# output after its result line), so a failure far from this machine can be
+# read without running it again.
+failed() {
+  echo "== output of the failed tests ($1)"
+  sed -n '/\*\*\*\(Failed\|Timeout\|Exception\)/,$p' "$1" | head -n 400
+  echo "$2 FAILED"
+  exit 1
+}
 
 stage "dependencies"
 bash scripts/install-deps.sh
@@ -22,7 +31,7 @@ bash scripts/build.sh
 stage "tests"
 ctest --test-dir build --output-on-failure -j "${TEST_JOBS:-2}" --timeout 1800 \
   | tee build/ctest.log | grep -E "tests passed|tests failed|Failed|Passed|\*\*\*" || true
-grep -q "100% tests passed" build/ctest.log || { echo "tests FAILED"; exit 1; }
+grep -q "100% tests passed" build/ctest.log || failed build/ctest.log tests
 summary+=("tests: $(grep -E '[0-9]+% tests passed' build/ctest.log)")
 
 if [[ ${SKIP_SANITIZE:-0} != 1 ]]; then
@@ -32,7 +41,7 @@ if [[ ${SKIP_SANITIZE:-0} != 1 ]]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "${TEST_JOBS:-2}" --timeout 1800 \
     | tee build-asan/ctest.log | grep -E "tests passed|tests failed|Failed|\*\*\*" || true
-  grep -q "100% tests passed" build-asan/ctest.log || { echo "sanitizer tests FAILED"; exit 1; }
+  grep -q "100% tests passed" build-asan/ctest.log || failed build-asan/ctest.log "sanitizer tests"
   summary+=("sanitizers (ASan+UBSan): $(grep -E '[0-9]+% tests passed' build-asan/ctest.log)")
 fi
 
