@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Configures and builds dirledger into BUILD_DIR (default ./build).
-# Extra arguments go to cmake, e.g. -DDIRLEDGER_SANITIZE=ON.
+# Configures and builds dirledger into BUILD_DIR (default ./build), with
+# warnings as errors (the development and CI setting; a plain cmake build
+# leaves DIRLEDGER_WERROR off). Extra arguments go to cmake, e.g.
+# -DDIRLEDGER_SANITIZE=ON. ccache is used when it is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} "$@" >/dev/null
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
+  -DDIRLEDGER_WERROR=ON "${launcher[@]}" "$@" >/dev/null
 cmake --build "$BUILD_DIR" -j "$JOBS"

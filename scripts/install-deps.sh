@@ -11,7 +11,8 @@ PACKAGES=(
   libspdlog-dev libfmt-dev catch2 libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libldap-dev libssl-dev libbenchmark-dev libjemalloc-dev
   slapd ldap-utils
-  samba samba-ad-dc samba-dsdb-modules python3-samba winbind ldb-tools krb5-user
+  samba samba-ad-dc samba-ad-provision samba-dsdb-modules python3-samba winbind ldb-tools krb5-user
+  libsystemd-dev
   iproute2 procps openssl bc time python3
 )
 
