@@ -37,7 +37,14 @@ class Ctx {
   std::string path_;
 };
 
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string Quote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  out += s;
+  out += '"';
+  return out;
+}
 
 std::string Join(const std::vector<std::string_view>& v) {
   std::string out;

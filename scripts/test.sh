@@ -25,8 +25,11 @@ failed() {
 stage "dependencies"
 bash scripts/install-deps.sh
 
-stage "build"
-bash scripts/build.sh
+stage "tools the tests start"
+bash scripts/check-tools.sh
+
+stage "build (Release, GCC)"
+BUILD_TYPE=Release bash scripts/build.sh
 
 stage "tests"
 ctest --test-dir build --output-on-failure -j "${TEST_JOBS:-2}" --timeout 1800 \
