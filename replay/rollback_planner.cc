@@ -138,6 +138,28 @@ Result<RollbackPlan> PlanRollback(const ObjectLister& then,
     }
   }
   PairSameDn(&plan);
+  if (filter.created_after) {
+    // What is left to delete and was not created after SEQ is kept.
+    std::vector<PlannedObject> planned;
+    for (PlannedObject& p : plan.objects) {
+      if (p.step == RollbackStep::kDelete &&
+          !filter.created_after(p.target.side, p.target.id)) {
+        --plan.deletes;
+        ObjectState o;
+        o.side = p.target.side;
+        o.kind = p.target.kind;
+        o.id = p.target.id;
+        o.dn = p.current_dn;
+        o.domain = p.target.domain;
+        o.connector = p.target.connector;
+        o.attrs = std::move(p.current);
+        plan.kept.push_back(std::move(o));
+        continue;
+      }
+      planned.push_back(std::move(p));
+    }
+    plan.objects = std::move(planned);
+  }
   return plan;
 }
 
@@ -195,9 +217,18 @@ std::string RollbackPlan::ToText() const {
     }
     out += "\n";
   }
+  for (const ObjectState& o : kept)
+    out += std::string(SideName(o.side)) + " " + std::string(KindName(o.kind)) +
+           " " +
+           ValueText(o.side == Side::kLdap && !o.dn.empty() ? o.dn : o.id) +
+           ": kept (first seen after seq " + std::to_string(to_seq) +
+           ", when dirledger began to sync it: it was not created after "
+           "that point, and its state then is unknown)\n";
   out += "rollback to seq " + std::to_string(to_seq) + ": " +
          std::to_string(adds) + " adds, " + std::to_string(modifies) +
-         " changes, " + std::to_string(deletes) + " deletes\n";
+         " changes, " + std::to_string(deletes) + " deletes";
+  if (!kept.empty()) out += ", " + std::to_string(kept.size()) + " kept";
+  out += "\n";
   return out;
 }
 

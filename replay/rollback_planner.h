@@ -8,9 +8,11 @@
 //
 // An LDAP entry that was deleted since SEQ is added again with its old
 // attributes (it gets a new entryUUID/objectGUID); one created since is
-// deleted. Objects are compared by stable id, except that an LDAP entry
-// deleted and created again under the same DN since SEQ (a new id) is the
-// same entry: a modify of the one there now, or nothing.
+// deleted. An object first *observed* since SEQ (replay/appearances.h) was
+// not created then: its state at SEQ is unknown, and it is kept as it is
+// (listed in the plan, never deleted). Objects are compared by stable id,
+// except that an LDAP entry deleted and created again under the same DN since
+// SEQ (a new id) is the same entry: a modify of the one there now, or nothing.
 //
 // Thread safety: pure functions of their inputs.
 #ifndef DIRLEDGER_REPLAY_ROLLBACK_PLANNER_H_
@@ -42,6 +44,10 @@ ObjectLister ListerOf(const Projection& p) {
 struct RollbackFilter {
   std::string side = "both";  // "ldap", "mail" or "both"
   std::string domain;         // "" = every domain
+  // Whether an object present now and absent at SEQ was created after SEQ
+  // (Appearances::Created); the others are kept. Unset: every such object
+  // counts as created.
+  std::function<bool(Side, std::string_view id)> created_after;
 };
 
 // Parses "ldap", "mail", "both"; InvalidArgument naming the value otherwise.
@@ -62,10 +68,12 @@ struct RollbackPlan {
   RollbackFilter filter;
   std::vector<PlannedObject> objects;  // ldap before mail, each by kind, id
   std::size_t adds = 0, modifies = 0, deletes = 0;
+  // Objects absent at SEQ that were first observed after it: kept.
+  std::vector<ObjectState> kept;
 
   std::vector<ObjectTarget> Targets() const;
   // One line per object ("mail account a@x.com: modify title [Lead] ->
-  // [Dev]"), then the counts.
+  // [Dev]"), one per kept object, then the counts.
   std::string ToText() const;
   // The operator event that carries it out.
   OperatorAction Action(std::string actor, std::string command) const;

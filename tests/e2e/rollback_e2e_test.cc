@@ -1,7 +1,7 @@
 // End to end: rollback. A bad bulk change and new people are undone on both
-// sides: the plan (--dry-run) writes nothing, a plan deleting more than
-// delete_threshold needs --yes (exit 3 without), and the rollback is itself
-// rolled back.
+// sides: the plan (--dry-run) writes nothing, a plan that deletes needs
+// --yes (exit 3 without), and the rollback is itself rolled back. People
+// who were in LDAP before dirledger first ran are never deleted by it.
 #include <catch2/catch.hpp>
 
 #include "tests/e2e/e2e_env.h"
@@ -10,6 +10,7 @@ namespace dirledger::test {
 namespace {
 
 constexpr int kPort = 4154;
+constexpr int kObservedPort = 4170;
 
 std::string Uid(int i) {
   char buf[16];
@@ -121,6 +122,58 @@ TEST_CASE("rollback: plan, guard, apply, and undo", "[e2e][rollback]") {
   REQUIRE(Contains(nothing.out, "nothing to do"));
   auto outside = dl.Run({"rollback", "--to", "999999"});
   REQUIRE(outside.exit_code == 2);
+  auto v = dl.Run({"verify"});
+  INFO(v.Describe());
+  REQUIRE(v.exit_code == 0);
+}
+
+// 50 people were in LDAP before dirledger first ran: the first refresh
+// observed them, it did not create them, so no rollback deletes them. The
+// mail accounts dirledger created for them are undone, after --yes.
+TEST_CASE("rollback never deletes what was there before the first sync",
+          "[e2e][rollback]") {
+  E2eConfig config;
+  config.direction = "both_ways";
+  config.conflict_resolution = "ldap_wins";
+  E2eEnv env(kObservedPort, 50, config);
+  CliRunner& dl = env.cli();
+  env.RunOnce();
+  REQUIRE(env.MailAddresses().size() == 50);
+  // One person created after the first sync: rollback deletes that one.
+  env.LdapAddPerson("late");
+  env.RunOnce();
+  REQUIRE(env.MailAddresses().size() == 51);
+
+  auto ldap_plan =
+      dl.Run({"rollback", "--to", "1", "--side", "ldap", "--dry-run"});
+  INFO(ldap_plan.Describe());
+  REQUIRE(ldap_plan.exit_code == 0);
+  REQUIRE(Contains(ldap_plan.out, PersonDn(Uid(1)) + ": kept (first seen"));
+  REQUIRE(Contains(ldap_plan.out, "1 deletes, 50 kept"));
+
+  // A delete is never made without --yes, however few.
+  auto refused = dl.Run({"rollback", "--to", "1", "--side", "ldap"});
+  INFO(refused.Describe());
+  REQUIRE(refused.exit_code == 3);
+  REQUIRE(Contains(refused.err, "deletes 1 objects"));
+  REQUIRE(Contains(refused.err, "--yes"));
+  REQUIRE(env.LdapExists("(uid=late)"));
+
+  auto ldap = dl.Run({"rollback", "--to", "1", "--side", "ldap", "--yes"});
+  INFO(ldap.Describe());
+  REQUIRE(ldap.exit_code == 0);
+  for (int i = 1; i <= 50; ++i) REQUIRE(env.LdapExists("(uid=" + Uid(i) + ")"));
+  REQUIRE_FALSE(env.LdapExists("(uid=late)"));
+
+  // The mail side: every account there was created by dirledger.
+  auto mail_refused = dl.Run({"rollback", "--to", "1", "--side", "mail"});
+  REQUIRE(mail_refused.exit_code == 3);
+  REQUIRE(env.MailAddresses().size() == 51);
+  auto mail = dl.Run({"rollback", "--to", "1", "--side", "mail", "--yes"});
+  INFO(mail.Describe());
+  REQUIRE(mail.exit_code == 0);
+  REQUIRE(env.MailAddresses().empty());
+  for (int i = 1; i <= 50; ++i) REQUIRE(env.LdapExists("(uid=" + Uid(i) + ")"));
   auto v = dl.Run({"verify"});
   INFO(v.Describe());
   REQUIRE(v.exit_code == 0);

@@ -2,19 +2,28 @@
 // [--dry-run] [--yes]`: rebuilds the state as of SEQ by replay, diffs it
 // against now, shows the plan object by object, then (after an automatic
 // backup) appends one operator event whose compensating writes go through
-// the normal appliers. More deletes than a connector's delete_threshold
-// need --yes. A rollback is itself logged, and can be rolled back.
+// the normal appliers. Any delete, or more than a handful of writes, needs
+// --yes. Objects first observed after SEQ are kept, never deleted
+// (replay/appearances.h). A rollback is itself logged, and can be rolled
+// back.
 #include <iostream>
 #include <map>
 
 #include "engine/embedded_mail/embedded_mail_directory.h"
 #include "engine/wiring/connectors.h"
+#include "replay/appearances.h"
 #include "replay/rollback_planner.h"
 #include "tools/dirledger/commands.h"
 #include "tools/dirledger/operator.h"
 #include "tools/dirledger/replay_log.h"
 
 namespace dirledger::cli {
+namespace {
+
+// More writes than this need --yes even without a delete.
+constexpr std::size_t kHandful = 10;
+
+}  // namespace
 
 Status AutoCheckpoint(CliContext& ctx, EventLog* log,
                       EmbeddedMailDirectory* embedded, const std::string& why,
@@ -47,9 +56,20 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
   Replayer then(ro);
   s = ReplayLog(*log, &then, seq, false);
   if (!s.ok()) return ctx.Fail(s);
+  // How each object that appeared since `seq` came to be: only those
+  // created since are deleted; those first observed since are kept.
+  Appearances appearances(seq);
+  s = log->Scan(1, log->last_seq(), [&](const Event& e, const Decision* d) {
+    appearances.Visit(e, d);
+    return true;
+  });
+  if (!s.ok()) return ctx.Fail(s.WithContext("reading the log"));
   RollbackFilter filter;
   filter.side = o.side;
   filter.domain = o.domain;
+  filter.created_after = [&appearances](Side side, std::string_view id) {
+    return appearances.Created(side, id);
+  };
   auto plan = PlanRollback(ListerOf(then.projection()),
                            ListerOf(log->projection()), seq, filter);
   if (!plan.ok()) return ctx.Fail(plan.status());
@@ -76,12 +96,13 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
     for (const DomainScope& d : c.domains)
       deletes += deletes_by_domain[d.domain];
     std::uint64_t known = 0;
-    (void)log->projection().ForEachObject(Side::kLdap,
-                                          [&](const ObjectState& obj) {
-                                            if (obj.connector == c.config.name)
-                                              ++known;
-                                            return true;
-                                          });
+    s = log->projection().ForEachObject(Side::kLdap,
+                                        [&](const ObjectState& obj) {
+                                          if (obj.connector == c.config.name)
+                                            ++known;
+                                          return true;
+                                        });
+    if (!s.ok()) return ctx.Fail(s.WithContext("counting the objects"));
     const std::uint64_t threshold = c.DeleteThreshold(known);
     if (deletes > threshold && !o.yes) {
       std::cerr << "dirledger: the rollback deletes " << deletes
@@ -90,6 +111,17 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
                 << "; check the plan and run again with --yes\n";
       return kExitHeld;
     }
+  }
+  // Any delete, or more than a handful of writes, is confirmed by the
+  // operator who has read the plan above.
+  if (!o.yes && (plan->deletes > 0 || plan->objects.size() > kHandful)) {
+    std::cerr << "dirledger: the rollback "
+              << (plan->deletes > 0
+                      ? "deletes " + std::to_string(plan->deletes) + " objects"
+                      : "writes " + std::to_string(plan->objects.size()) +
+                            " objects")
+              << " (the plan above); check it and run again with --yes\n";
+    return kExitHeld;
   }
   std::unique_ptr<EmbeddedMailDirectory> embedded;
   if (cfg->mail.kind == MailKind::kEmbedded) {

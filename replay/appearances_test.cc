@@ -1,0 +1,111 @@
+// Appearances: which objects that came to be known after a point were
+// created after it, and a rollback plan that keeps the others.
+#include "replay/appearances.h"
+
+#include <catch2/catch.hpp>
+
+#include "replay/replay_test_util.h"
+#include "replay/rollback_planner.h"
+
+namespace dirledger::testing {
+namespace {
+
+RefreshPhase Phase(PhaseKind kind, RefreshMode mode) {
+  RefreshPhase p;
+  p.source = "corp/syncrepl";
+  p.connector = "corp";
+  p.kind = kind;
+  p.mode = mode;
+  return p;
+}
+
+Appearances Classify(const Scenario& s, std::uint64_t point) {
+  Appearances a(point);
+  for (size_t i = 0; i < s.events().size(); ++i)
+    a.Visit(s.events()[i], &s.decisions()[i]);
+  return a;
+}
+
+TEST_CASE("appearances: an initial refresh observes, later adds create",
+          "[replay][rollback]") {
+  Scenario s;  // ldap_to_axigen
+  const std::uint64_t point = s.seq();
+  // The first sync: two people who existed before dirledger ran.
+  s.Feed(Phase(PhaseKind::kBegin, RefreshMode::kFull));
+  s.Feed(LdapPerson("u-old1", "old1", {}, ChangeOp::kAdd));
+  const Intent add_old1 = s.decisions().back().intents.at(0);
+  s.Feed(LdapPerson("u-old2", "old2", {}, ChangeOp::kAdd));
+  s.Feed(Phase(PhaseKind::kEnd, RefreshMode::kFull));
+  // dirledger creates the mail account of old1.
+  s.Feed(OkOutcome(add_old1));
+  // Later, in persist mode: a person created in LDAP.
+  s.Feed(LdapPerson("u-new", "new", {}, ChangeOp::kAdd));
+  // A resumed refresh (incremental at its start) reports another new one.
+  s.Feed(Phase(PhaseKind::kBegin, RefreshMode::kIncremental));
+  s.Feed(LdapPerson("u-new2", "new2", {}, ChangeOp::kAdd));
+  s.Feed(Phase(PhaseKind::kEnd, RefreshMode::kPresent));
+  // A mail source polled for the first time after the point: what it holds.
+  s.Feed(MailObject("held@example.com", {{"firstName", {"H"}}},
+                    ObjectKind::kAccount, ChangeOp::kAdd));
+
+  const Appearances a = Classify(s, point);
+  CHECK_FALSE(a.Created(Side::kLdap, "u-old1"));
+  CHECK_FALSE(a.Created(Side::kLdap, "U-OLD2"));
+  CHECK(a.Created(Side::kMail, "old1@example.com"));  // dirledger's add
+  CHECK(a.Created(Side::kLdap, "u-new"));
+  CHECK(a.Created(Side::kLdap, "u-new2"));
+  CHECK_FALSE(a.Created(Side::kMail, "held@example.com"));
+  CHECK_FALSE(a.Created(Side::kLdap, "u-never-seen"));
+
+  // A point after the mail source's first poll: its later adds create.
+  const std::uint64_t later = s.seq();
+  s.Feed(MailObject("made@example.com", {{"firstName", {"M"}}},
+                    ObjectKind::kAccount, ChangeOp::kAdd));
+  CHECK(Classify(s, later).Created(Side::kMail, "made@example.com"));
+  // Before that point, the same add came from a source not yet polled.
+  CHECK_FALSE(Classify(s, point).Created(Side::kMail, "made@example.com"));
+}
+
+TEST_CASE("rollback plan: objects first observed after the point are kept",
+          "[replay][rollback]") {
+  Scenario s;
+  const std::uint64_t point = s.seq();
+  s.Feed(Phase(PhaseKind::kBegin, RefreshMode::kFull));
+  s.Feed(LdapPerson("u-old", "old", {}, ChangeOp::kAdd));
+  const Intent add_old = s.decisions().back().intents.at(0);
+  s.Feed(Phase(PhaseKind::kEnd, RefreshMode::kFull));
+  s.Feed(OkOutcome(add_old));
+  s.Feed(LdapPerson("u-new", "new", {}, ChangeOp::kAdd));
+
+  Replayer then(ReplayOptions{point, {}, false});
+  for (const Event& e : s.events()) REQUIRE(then.Feed(e, nullptr).ok());
+  const Appearances a = Classify(s, point);
+  RollbackFilter filter;
+  filter.created_after = [&a](Side side, std::string_view id) {
+    return a.Created(side, id);
+  };
+  auto plan = PlanRollback(ListerOf(then.projection()),
+                           ListerOf(s.projection()), point, filter);
+  REQUIRE(plan.ok());
+  INFO(plan->ToText());
+  // u-old was there before the first sync: kept on LDAP. Its mail account
+  // and u-new were created after the point: deleted.
+  REQUIRE(plan->kept.size() == 1);
+  CHECK(plan->kept[0].id == "u-old");
+  CHECK(plan->deletes == 2);
+  for (const PlannedObject& p : plan->objects) {
+    CHECK(p.step == RollbackStep::kDelete);
+    CHECK(p.target.id != "u-old");
+  }
+  CHECK(plan->ToText().find(PersonDn("old") + ": kept") != std::string::npos);
+  CHECK(plan->ToText().find("1 kept") != std::string::npos);
+
+  // Without the origins (every appearance a creation), u-old goes too.
+  auto blind = PlanRollback(ListerOf(then.projection()),
+                            ListerOf(s.projection()), point, RollbackFilter{});
+  REQUIRE(blind.ok());
+  CHECK(blind->deletes == 3);
+}
+
+}  // namespace
+}  // namespace dirledger::testing
