@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-30}
 BUILD=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DDIRLEDGER_FUZZ=ON -DDIRLEDGER_BENCH=OFF >/dev/null
+  -DDIRLEDGER_FUZZ=ON -DDIRLEDGER_BENCH=OFF -DDIRLEDGER_WERROR=ON >/dev/null
 targets=(config ldif event decision)
 [[ -f tests/fuzz/axigen_reply_fuzz.cc ]] && targets+=(axigen_reply)
 cmake --build "$BUILD" -j "${JOBS:-$(nproc)}" --target "${targets[@]/%/_fuzz}"
