@@ -10,6 +10,8 @@ find_package(CLI11 CONFIG REQUIRED)
 find_package(Catch2 2 CONFIG REQUIRED)
 # toml++ (libtomlplusplus-dev) is used header-only; see codecs/config.cc.
 pkg_check_modules(LDAP REQUIRED IMPORTED_TARGET ldap lber)
+# libsystemd (libsystemd-dev): sd_notify for `run` under a Type=notify unit.
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 if(DIRLEDGER_BENCH)
   find_package(benchmark CONFIG REQUIRED)
 endif()

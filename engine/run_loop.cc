@@ -193,6 +193,8 @@ Status RunLoop::Run(RunStats* stats) {
   std::vector<std::thread> threads;
   std::vector<Status> results(sources_.size());
   std::atomic<int> running{static_cast<int>(sources_.size())};
+  std::atomic<int> caught_up{0};
+  if (sources_.empty()) observer_->OnReady();
   std::atomic<std::uint64_t> events_total{0};
   std::atomic<std::uint64_t> held_total{0};
   for (size_t i = 0; i < sources_.size(); ++i) {
@@ -214,6 +216,11 @@ Status RunLoop::Run(RunStats* stats) {
                           }
                         });
       sink_ptr = &sink;
+      sink.set_caught_up_hook([&] {
+        observer_->OnCaughtUp(source->id());
+        if (++caught_up == static_cast<int>(sources_.size()))
+          observer_->OnReady();
+      });
       observer_->OnPassStart(source->id());
       // A source returns on stop or on an error it cannot retry; restart it
       // after a pause unless stopping.
@@ -246,6 +253,7 @@ Status RunLoop::Run(RunStats* stats) {
                   [&] { return work || (stop_ && stop_->load()); });
       work = false;
     }
+    observer_->OnHeartbeat();
     if (stop_ && stop_->load()) break;
     RunStats round;
     Status s = ApplyPending(&round);

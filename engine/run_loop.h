@@ -43,6 +43,12 @@ class RunObserver {
                          const SourceStats& totals) {}
   virtual void OnApplied(const Intent& intent, const ApplyResult& r) {}
   virtual void OnError(const std::string& what, const Status& s) {}
+  // Run(): `source` delivered everything its peer held when it started.
+  virtual void OnCaughtUp(const std::string& source) {}
+  // Run(): every source is caught up (once).
+  virtual void OnReady() {}
+  // Run(): the applier loop is alive; called at least every 5 seconds.
+  virtual void OnHeartbeat() {}
 };
 
 struct RunStats {

@@ -56,6 +56,9 @@ class SourceSink {
   // True once the run loop wants sources to stop (SIGTERM): finish the
   // current batch, then return.
   virtual bool StopRequested() const = 0;
+  // The source has delivered everything its peer held when it started (a
+  // refresh ended, a first poll is done). Repeats are harmless.
+  virtual void CaughtUp() {}
 };
 
 class Source {

@@ -135,8 +135,10 @@ Status SourceIntake::Deliver(std::vector<EventBody> events,
     tail.emplace_back(*ended);
     std::optional<std::string> c = cookie ? cookie : deferred_cookie_;
     deferred_cookie_.reset();
-    return Settle(std::exchange(buffered_deletes_, {}), std::move(tail), c,
-                  "in one refresh");
+    Status s = Settle(std::exchange(buffered_deletes_, {}), std::move(tail), c,
+                      "in one refresh");
+    if (s.ok()) CaughtUp();
+    return s;
   }
   if (!persist_deletes.empty()) {
     // Persist mode: count deletes over a rolling window.
@@ -218,8 +220,16 @@ Status SourceIntake::EndPresentPhase(std::vector<std::string> present_ids,
   tail.emplace_back(std::move(end));
   std::optional<std::string> c = cookie ? cookie : deferred_cookie_;
   deferred_cookie_.reset();
-  return Settle(std::move(deletes), std::move(tail), c,
-                "after a present phase");
+  Status s =
+      Settle(std::move(deletes), std::move(tail), c, "after a present phase");
+  if (s.ok()) CaughtUp();
+  return s;
+}
+
+void SourceIntake::CaughtUp() {
+  if (caught_up_) return;
+  caught_up_ = true;
+  if (caught_up_hook_) caught_up_hook_();
 }
 
 Status SourceIntake::ForEachKnown(

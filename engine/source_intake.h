@@ -50,6 +50,12 @@ class SourceIntake : public SourceSink {
                                                const AttrList&)>& fn) override;
   std::optional<ObjectState> LookupKnown(std::string_view id) override;
   bool StopRequested() const override;
+  // A refresh's end (Deliver, EndPresentPhase) counts as caught up too.
+  void CaughtUp() override;
+  // Called the first time the source is caught up.
+  void set_caught_up_hook(std::function<void()> hook) {
+    caught_up_hook_ = std::move(hook);
+  }
 
   const SourceStats& stats() const { return stats_; }
   const std::string& source_id() const { return source_id_; }
@@ -75,6 +81,8 @@ class SourceIntake : public SourceSink {
   std::string connector_;
   const std::atomic<bool>* stop_;
   AppendHook hook_;
+  std::function<void()> caught_up_hook_;
+  bool caught_up_ = false;
   SourceStats stats_;
 
   bool in_refresh_ = false;

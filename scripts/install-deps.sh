@@ -12,7 +12,7 @@ PACKAGES=(
   libldap-dev libssl-dev libbenchmark-dev libjemalloc-dev
   slapd ldap-utils
   samba samba-ad-dc samba-ad-provision samba-dsdb-modules python3-samba winbind ldb-tools krb5-user
-  libsystemd-dev
+  libsystemd-dev systemd
   iproute2 procps openssl bc time python3
 )
 

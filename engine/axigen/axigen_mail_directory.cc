@@ -510,6 +510,7 @@ Status AxigenMailDirectory::Run(std::string_view cookie, SourceSink* sink) {
     Status s = PollOnce(current, sink, &next);
     if (s.ok()) {
       current = next;
+      sink->CaughtUp();
       if (!SleepUnlessStopped(sink, options_.polling_interval_s)) break;
       continue;
     }

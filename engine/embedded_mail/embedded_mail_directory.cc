@@ -533,6 +533,7 @@ Status EmbeddedMailDirectory::Run(std::string_view cookie, SourceSink* sink) {
     // Delivers up to the end of the feed as it reads it; `pos` is what was
     // delivered, so a change committed meanwhile is read on the next pass.
     DIRLEDGER_RETURN_IF_ERROR(DeliverFrom(&pos, sink));
+    sink->CaughtUp();
     std::unique_lock<std::mutex> lock(mu_);
     const auto deadline = std::chrono::steady_clock::now() + poll;
     while (last_change_ <= pos && !sink->StopRequested() &&

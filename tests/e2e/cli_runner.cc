@@ -146,13 +146,14 @@ CliResult CliRunner::RunRaw(const std::vector<std::string>& args) const {
   return r;
 }
 
-void CliRunner::StartService(const std::vector<std::string>& args) {
+void CliRunner::StartService(const std::vector<std::string>& args,
+                             const std::map<std::string, std::string>& env) {
   if (service_running()) throw std::runtime_error("a service already runs");
   std::vector<std::string> argv{DirledgerBinary(), "--config", config_path()};
   argv.insert(argv.end(), args.begin(), args.end());
   service_out_ = work_dir_ + "/.service.out";
   service_err_ = work_dir_ + "/.service.err";
-  service_pid_ = Spawn(argv, {}, service_out_, service_err_);
+  service_pid_ = Spawn(argv, env, service_out_, service_err_);
 }
 
 CliResult CliRunner::StopService() {

@@ -55,8 +55,10 @@ class CliRunner {
                        const std::map<std::string, std::string>& env) const;
 
   // Starts `dirledger --config ... ARGS...` in the background (one at a
-  // time); its output goes to files read by StopService.
-  void StartService(const std::vector<std::string>& args);
+  // time), with extra environment variables; its output goes to files read
+  // by StopService.
+  void StartService(const std::vector<std::string>& args,
+                    const std::map<std::string, std::string>& env = {});
   bool service_running() const { return service_pid_ > 0; }
   // Sends SIGTERM and waits for the process to exit.
   CliResult StopService();

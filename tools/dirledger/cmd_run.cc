@@ -17,6 +17,7 @@
 #include "tools/dirledger/commands.h"
 #include "tools/dirledger/progress.h"
 #include "tools/dirledger/render.h"
+#include "tools/dirledger/service_notify.h"
 
 namespace dirledger::cli {
 namespace {
@@ -136,10 +137,18 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
 
   Progress progress(o.dry_run ? nullptr : log, isatty(STDERR_FILENO) != 0,
                     o.quiet);
+  // Under a Type=notify unit: READY=1, WATCHDOG=1 and STATUS= to systemd.
+  ServiceNotifier notifier;
+  NotifyingObserver notifying(&notifier, &progress,
+                              connectors->sources().size());
+  const bool service = !o.once && !o.dry_run;
   RunLoop loop(&intake, connectors->sources(), connectors->appliers(), &g_stop,
-               &progress);
+               service ? static_cast<RunObserver*>(&notifying) : &progress);
   RunStats stats;
-  Status s = o.once || o.dry_run ? loop.RunOnce(&stats) : loop.Run(&stats);
+  Status s = service ? loop.Run(&stats) : loop.RunOnce(&stats);
+  if (service)
+    notifier.Stopping("stopping: " +
+                      std::string(s.ok() ? "stopped" : s.message()));
   if (Status synced = intake.Sync(); s.ok() || !synced.ok()) s = synced;
 
   if (o.dry_run) {
