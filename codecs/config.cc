@@ -765,6 +765,7 @@ ConfigChange MakeConfigChange(const Config& config, std::string_view text) {
   ConfigChange change;
   change.text = std::string(text);
   change.path = config.path;
+  change.rules_revision = config.rules_revision;
   for (const ConnectorConfig& c : config.connectors) {
     if (c.custom_schema_file.empty()) continue;
     change.files.push_back(
@@ -781,6 +782,10 @@ ConfigChange MakeConfigChange(const Config& config, std::string_view text) {
     put(f.name);
     put(f.content);
   }
+  // A new revision makes the same text a new config to record (revision 0,
+  // from before revisions, hashes as it always did).
+  if (change.rules_revision != 0)
+    put("rules_revision " + std::to_string(change.rules_revision));
   change.sha256 = h.Finish();
   return change;
 }
@@ -792,7 +797,9 @@ Result<Config> ConfigFromEvent(const ConfigChange& change) {
       if (f.name == p) return f.content;
     return Status::NotFound("not stored with the config");
   };
-  return ParseConfig(change.text, change.path, from_event);
+  auto config = ParseConfig(change.text, change.path, from_event);
+  if (config.ok()) config->rules_revision = change.rules_revision;
+  return config;
 }
 
 std::string DomainToDcParts(std::string_view domain) {

@@ -84,8 +84,22 @@ struct MailConfig {
   double timeout_s = 10;
 };
 
+// The revision of the reconciler's rules that new decisions are made under,
+// recorded with each config (ConfigChange::rules_revision). A change to the
+// rules that would decide an old event otherwise raises it, and the
+// reconciler keeps deciding under the older revision where a log's config
+// says so.
+//   1: a domain with ldap_sync = false is "domain sync off" before its
+//      connector is looked up (before: "connector ... is not in the config"
+//      when it names none).
+inline constexpr std::uint32_t kRulesRevision = 1;
+
 struct Config {
-  std::string path;      // file it came from ("" when built in memory)
+  std::string path;  // file it came from ("" when built in memory)
+  // The rules revision decisions under this config follow: kRulesRevision
+  // for a config read now, the recorded one for a config replayed from the
+  // log (0 for logs from before revisions).
+  std::uint32_t rules_revision = kRulesRevision;
   std::string base_dir;  // directory relative paths are resolved against
   std::string data_dir = "./data";
   std::string log_level = "info";

@@ -49,6 +49,27 @@ std::string Replace(std::string s, const std::string& from,
 
 }  // namespace
 
+TEST_CASE("a recorded config carries the rules revision", "[config]") {
+  auto cfg = Parse(kGood);
+  REQUIRE(cfg.ok());
+  CHECK(cfg->rules_revision == kRulesRevision);
+  const ConfigChange now = MakeConfigChange(*cfg, kGood);
+  CHECK(now.rules_revision == kRulesRevision);
+  auto back = ConfigFromEvent(now);
+  REQUIRE(back.ok());
+  CHECK(back->rules_revision == kRulesRevision);
+  // A config recorded before revisions replays under revision 0, and the
+  // same text under a new revision is a new config to record.
+  Config old = *cfg;
+  old.rules_revision = 0;
+  const ConfigChange before = MakeConfigChange(old, kGood);
+  CHECK(before.rules_revision == 0);
+  CHECK(before.sha256 != now.sha256);
+  auto replayed = ConfigFromEvent(before);
+  REQUIRE(replayed.ok());
+  CHECK(replayed->rules_revision == 0);
+}
+
 TEST_CASE("a full config parses", "[config]") {
   auto cfg = Parse(kGood);
   REQUIRE(cfg.ok());

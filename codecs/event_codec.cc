@@ -53,7 +53,8 @@ struct BodyEncoder {
     auto sha = Bytes(b, c.sha256);
     auto path = Str(b, c.path);
     return {fb::EventBody::ConfigChange,
-            fb::CreateConfigChange(b, text, sha, fv, path).Union()};
+            fb::CreateConfigChange(b, text, sha, fv, path, c.rules_revision)
+                .Union()};
   }
   std::pair<fb::EventBody, Offset<void>> operator()(const OperatorAction& a) {
     std::vector<Offset<fb::ObjectTarget>> targets;
@@ -201,6 +202,7 @@ Status DecodeBody(const fb::Event* e, std::uint64_t seq, EventBody* out) {
       const auto* c = e->body_as_ConfigChange();
       ConfigChange o;
       Assign(&o.text, c->text());
+      o.rules_revision = c->rules_revision();
       AssignBytes(&o.sha256, c->sha256());
       if (c->files()) {
         for (const auto* f : *c->files()) {

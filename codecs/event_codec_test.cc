@@ -31,6 +31,22 @@ void RoundTrip(const Event& in) {
 
 }  // namespace
 
+TEST_CASE("a ConfigChange keeps its rules revision; 0 is not written",
+          "[codec]") {
+  ConfigChange c{"data_dir = \"x\"", std::string(32, '\x11'), {}, "/x.toml"};
+  const std::string before_revisions = EncodeEvent(WithBody(c));
+  c.rules_revision = 3;
+  const std::string with = EncodeEvent(WithBody(c));
+  CHECK(with != before_revisions);
+  Event out;
+  REQUIRE(DecodeEvent(with, 7, &out).ok());
+  CHECK(std::get<ConfigChange>(out.body).rules_revision == 3);
+  REQUIRE(DecodeEvent(before_revisions, 7, &out).ok());
+  CHECK(std::get<ConfigChange>(out.body).rules_revision == 0);
+  // A log written before revisions existed re-encodes to the same bytes.
+  CHECK(EncodeEvent(out) == before_revisions);
+}
+
 TEST_CASE("every event type round-trips byte for byte", "[codec]") {
   ObservedChange c = testing::PersonChange(42);
   c.value_adds = {{"member", {"uid=a"}}};

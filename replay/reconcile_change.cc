@@ -110,6 +110,10 @@ class ChangeDecider {
     if (!domain_)
       return Skip("scope/unknown-domain", Outcome::kSkippedOutOfScope,
                   "its domain " + c_.domain + " is not in the config");
+    // Since rules revision 1 a domain with sync off says so, whatever its
+    // connector (often none); before, the connector was looked up first.
+    if (!domain_->ldap_sync && b_.rules.config().rules_revision >= 1)
+      return DomainOff();
     if (!cr_)
       return Skip(
           "scope/unknown-connector", Outcome::kSkippedOutOfScope,
@@ -122,9 +126,7 @@ class ChangeDecider {
       return Skip("scope/group-sync-off", Outcome::kSkippedOutOfScope,
                   "connector \"" + connector_name_ +
                       "\" does not sync groups (group_sync = false)");
-    if (!domain_->ldap_sync)
-      return Skip("scope/domain-off", Outcome::kSkippedDomainOff,
-                  "domain " + domain_->name + " has ldap_sync = false");
+    if (!domain_->ldap_sync) return DomainOff();
     WalkPendings();
     ComputeImages();
     Verdict v = DecideInScope();
@@ -154,6 +156,11 @@ class ChangeDecider {
   }
   std::string Partner(const std::string& id, const std::string& dn) const {
     return Describe(o_, kind_, id, dn);
+  }
+
+  Verdict DomainOff() {
+    return Skip("scope/domain-off", Outcome::kSkippedDomainOff,
+                "domain " + domain_->name + " has ldap_sync = false");
   }
 
   Verdict Present() {

@@ -114,6 +114,43 @@ TEST_CASE("scope: unknown domain, other connector, group sync off, domain off",
   CHECK(synced.rule == "create/ldap-to-mail");
 }
 
+TEST_CASE("scope: a domain with sync off and no connector is domain sync off",
+          "[rules]") {
+  std::string toml = ConfigToml(ConnectorOptions{});
+  toml += "[[domain]]\nname = \"quiet.org\"\nldap_sync = false\n";
+  // The mail side reports the domain's objects with no connector.
+  ObservedChange c = MailObject("ann@quiet.org", {{"firstName", {"Ann"}}});
+  c.domain = "quiet.org";
+  REQUIRE(c.connector.empty());
+
+  Scenario s;
+  s.Feed(ConfigEvent(toml));
+  const Decision& d = s.Feed(c);
+  CHECK(d.rule == "scope/domain-off");
+  CHECK(d.outcome == Outcome::kSkippedDomainOff);
+  CHECK(d.reason ==
+        "mail account ann@quiet.org modify recorded, not synced: domain "
+        "quiet.org has ldap_sync = false");
+  CHECK(d.intents.empty());
+  // An LDAP entry of that domain, through connector "corp": the same.
+  ObservedChange l = LdapPerson("u-ann", "ann", {{"mail", {"ann@quiet.org"}}});
+  l.domain = "quiet.org";
+  CHECK(s.Feed(l).rule == "scope/domain-off");
+
+  // A log from before rules revision 1 decided this under the connector
+  // check; replaying it must say what it said then.
+  Scenario old;
+  ConfigChange before = ConfigEvent(toml);
+  before.rules_revision = 0;
+  old.Feed(before);
+  const Decision& o = old.Feed(c);
+  CHECK(o.rule == "scope/unknown-connector");
+  CHECK(o.outcome == Outcome::kSkippedOutOfScope);
+  CHECK(o.reason ==
+        "mail account ann@quiet.org modify recorded, not synced: its "
+        "connector \"\" is not in the config");
+}
+
 TEST_CASE("echoes of our own writes are recognised", "[rules]") {
   Scenario s(Both("ldap_wins"));
   Linked(s);

@@ -4,6 +4,7 @@
 #include "replay/replayer.h"
 
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "codecs/event_codec.h"
 #include "replay/replay_test_util.h"
@@ -191,6 +192,55 @@ TEST_CASE("what-if: one way instead of both ways", "[replay][whatif]") {
   for (const DecisionDiff& d : r.decisions)
     if (d.what_if.outcome == Outcome::kDiscardedDirection) discarded = true;
   CHECK(discarded);
+}
+
+TEST_CASE("what-if on a sync's log: its own writes are counted apart",
+          "[replay][whatif]") {
+  // A one-way sync as `run` logs it: each LDAP person is propagated, the
+  // mail write's outcome comes back, then the mail side reports the new
+  // account, tagged with the intent that made it.
+  Scenario s;
+  std::uint64_t ldap_events = 0;
+  std::set<std::uint64_t> own;
+  for (const char* uid : {"ada", "bob", "cy"}) {
+    const Decision& d = s.Feed(
+        LdapPerson(std::string("u-") + uid, uid, {{"givenName", {uid}}}));
+    ++ldap_events;
+    REQUIRE(d.intents.size() == 1);
+    const Intent intent = d.intents[0];
+    s.Feed(OkOutcome(intent));
+    own.insert(s.seq());
+    ObservedChange echo =
+        MailObject(std::string(uid) + "@example.com",
+                   {{"firstName", {uid}}, {"lastName", {uid}}},
+                   ObjectKind::kAccount, ChangeOp::kAdd);
+    echo.origin_intent = intent.id;
+    REQUIRE(s.Feed(echo).outcome == Outcome::kEcho);
+    own.insert(s.seq());
+  }
+  for (const Event& e : s.events())
+    CHECK(IsOwnWrite(e, s.decisions()[e.seq - 1]) == (own.count(e.seq) > 0));
+
+  WhatIf w(WhatIfOptions{{{"direction", "axigen_to_ldap"}}, 0, 100});
+  for (const Event& e : s.events()) REQUIRE(w.Feed(e).ok());
+  WhatIfReport r = w.Finish();
+  const std::string text = r.ToText();
+  INFO(text);
+  // The LDAP changes are decided otherwise (discarded by direction)...
+  CHECK(r.decisions_differing == ldap_events);
+  // ...and every outcome and echo of the recorded writes differs too, which
+  // is counted apart, not shown, and not mistaken for what the operator
+  // asked.
+  CHECK(r.own_writes_differing == own.size());
+  for (const DecisionDiff& d : r.decisions) {
+    CHECK(d.own_write == (own.count(d.seq) > 0));
+    if (!d.own_write) CHECK(d.what_if.outcome == Outcome::kDiscardedDirection);
+  }
+  CHECK(text.find(std::to_string(ldap_events) + " decided differently") !=
+        std::string::npos);
+  CHECK(text.find(std::to_string(own.size()) +
+                  " decisions on dirledger's own writes") != std::string::npos);
+  CHECK(text.find(" outcome ") == std::string::npos);
 }
 
 TEST_CASE("rollback plan: what changed since SEQ, object by object",

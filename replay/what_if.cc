@@ -2,6 +2,7 @@
 
 #include <map>
 #include <tuple>
+#include <variant>
 
 #include "replay/decision_text.h"
 #include "replay/field_image.h"
@@ -26,12 +27,22 @@ Status WhatIf::Feed(const Event& event) {
   if (a_.Encode(as_recorded_.last_decision()) ==
       b_.Encode(what_if_.last_decision()))
     return Status::Ok();
-  ++report_.decisions_differing;
-  if (report_.decisions.size() < options_.keep_decisions)
+  const bool own = IsOwnWrite(event, as_recorded_.last_decision());
+  // Each kind is kept up to the limit, so echoes never crowd out the rest.
+  std::uint64_t& counted =
+      own ? report_.own_writes_differing : report_.decisions_differing;
+  if (++counted <= options_.keep_decisions)
     report_.decisions.push_back(DecisionDiff{event.seq, EventText(event),
                                              as_recorded_.last_decision(),
-                                             what_if_.last_decision()});
+                                             what_if_.last_decision(), own});
   return Status::Ok();
+}
+
+bool IsOwnWrite(const Event& event, const Decision& recorded) {
+  if (std::holds_alternative<WriteOutcome>(event.body)) return true;
+  if (const auto* c = std::get_if<ObservedChange>(&event.body))
+    return c->origin_intent != 0 || recorded.outcome == Outcome::kEcho;
+  return false;
 }
 
 std::vector<ObjectState> Foreseen(const InMemoryProjection& projection,
@@ -158,13 +169,21 @@ std::string WhatIfReport::ToText() const {
                     std::to_string(decisions_differing) +
                     " decided differently; " + std::to_string(values.size()) +
                     " objects would end up differently\n";
+  if (own_writes_differing > 0)
+    out += std::to_string(own_writes_differing) +
+           " decisions on dirledger's own writes (their outcomes and echoes) "
+           "differ too, as expected when the rules change the writes; not "
+           "shown\n";
+  std::uint64_t shown = 0;
   for (const DecisionDiff& d : decisions) {
+    if (d.own_write) continue;
+    ++shown;
     out += "\n" + d.event + "\n";
     out += "  as recorded:\n" + Indent(DecisionText(d.as_recorded));
     out += "  what if:\n" + Indent(DecisionText(d.what_if));
   }
-  if (decisions.size() < decisions_differing)
-    out += "\n(" + std::to_string(decisions_differing - decisions.size()) +
+  if (shown < decisions_differing)
+    out += "\n(" + std::to_string(decisions_differing - shown) +
            " more differing decisions not shown)\n";
   if (!values.empty()) out += "\n";
   for (const ValueDiff& v : values) {

@@ -9,6 +9,12 @@
 // Final values are each side's objects with the intents still pending
 // applied, as if every what-if write had succeeded.
 //
+// Events about dirledger's own writes (the outcome of one of its intents, or
+// a change a side reports that is the echo of one: tagged with the intent,
+// or decided an echo as recorded) are decided differently whenever the rules
+// change the writes, without any object ending up differently for it; they
+// are counted apart from the decisions that answer the operator's question.
+//
 // Thread safety: not thread-safe.
 #ifndef DIRLEDGER_REPLAY_WHAT_IF_H_
 #define DIRLEDGER_REPLAY_WHAT_IF_H_
@@ -28,16 +34,19 @@ namespace dirledger {
 
 struct WhatIfOptions {
   std::vector<std::pair<std::string, std::string>> overrides;
-  std::uint64_t until = 0;            // 0: the whole history
-  std::size_t keep_decisions = 1000;  // differing decisions kept (all counted)
+  std::uint64_t until = 0;  // 0: the whole history
+  // Differing decisions kept, of each kind (own writes, others); all are
+  // counted.
+  std::size_t keep_decisions = 1000;
 };
 
 // One event decided differently.
 struct DecisionDiff {
   std::uint64_t seq = 0;
-  std::string event;     // EventText
-  Decision as_recorded;  // under the rules in force
-  Decision what_if;      // under the overrides
+  std::string event;       // EventText
+  Decision as_recorded;    // under the rules in force
+  Decision what_if;        // under the overrides
+  bool own_write = false;  // the event is about one of dirledger's writes
 };
 
 // One object that would end up differently.
@@ -55,11 +64,15 @@ struct ValueDiff {
 
 struct WhatIfReport {
   std::uint64_t events = 0;
+  // Events decided differently that are not about dirledger's own writes.
   std::uint64_t decisions_differing = 0;
-  std::vector<DecisionDiff> decisions;  // the first keep_decisions
+  // Outcomes and echoes of dirledger's own writes decided differently.
+  std::uint64_t own_writes_differing = 0;
+  std::vector<DecisionDiff> decisions;  // the first keep_decisions of each
   std::vector<ValueDiff> values;        // by side, kind, id
 
-  // Readable: one block per differing decision, then one line per object.
+  // Readable: one block per differing decision (those on dirledger's own
+  // writes only counted), then one line per object.
   std::string ToText() const;
 };
 
@@ -83,6 +96,11 @@ class WhatIf {
   DecisionEncoder a_, b_;
   WhatIfReport report_;
 };
+
+// Whether `event` is about one of dirledger's own writes: the outcome of an
+// intent, or a reported change that echoes one (tagged with its intent, or
+// decided an echo in `recorded`).
+bool IsOwnWrite(const Event& event, const Decision& recorded);
 
 // Each object of `projection` on `side`, as it will be once the intents
 // pending on it are applied (absent ones are not listed), in id order.

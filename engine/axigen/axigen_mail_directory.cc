@@ -53,7 +53,7 @@ Result<std::vector<std::string>> ListNames(AxigenCliClient* c,
                                            const std::string& command) {
   auto r = Must(c, command);
   if (!r.ok()) return r.status();
-  return ParseList(*r);
+  return ParseList(*r, command);
 }
 
 // Reads the account `name` of the current domain context into `*out`.

@@ -376,6 +376,66 @@ TEST_CASE("a domain Axigen cannot list fails the pass without deletes",
   REQUIRE(sink.known.count("ada@example.com") == 1);
 }
 
+TEST_CASE("listings printed as Axigen prints them: the header is no account",
+          "[axigen_directory][list]") {
+  Fixture f;  // the fake prints LIST replies as tables, as Axigen does
+  f.server.Mutate([](test::FakeState* s) {
+    auto& d = (*s)["example.com"];
+    d.accounts["ada"].aliases = {"countess"};
+    d.groups["staff"].addresses = {"ada@example.com"};
+  });
+  LogSink sink;
+  REQUIRE(f.dir->RunOnce("", &sink).ok());
+  REQUIRE(sink.errors.empty());
+  REQUIRE(sink.known.size() == 2);
+  REQUIRE(sink.known.count("name@example.com") == 0);
+  REQUIRE(AttrValues(sink.known.at("ada@example.com").second, "aliases") ==
+          std::vector<std::string>{"countess@example.com"});
+  REQUIRE(AttrValues(sink.known.at("staff@example.com").second, "members") ==
+          std::vector<std::string>{"ada@example.com"});
+  for (const auto& command : f.server.commands())
+    REQUIRE(command.find("\"name\"") == std::string::npos);
+
+  // The bare form reads the same: nothing changes, nothing is delivered.
+  f.server.SetListForm(test::ListForm::kBare);
+  REQUIRE(f.dir->RunOnce(sink.cookie, &sink).ok());
+  REQUIRE(sink.deliveries == 1);
+
+  // Applying reads the listing too.
+  f.server.SetListForm(test::ListForm::kAxigen);
+  Intent add = MakeIntent(42, IntentOp::kAdd, ObjectKind::kAccount,
+                          "bob@example.com", {{"firstName", {"Bob"}}});
+  REQUIRE(f.dir->Apply(add).status.ok());
+  REQUIRE(f.Account("bob").contact.at("firstName") == "Bob");
+}
+
+TEST_CASE("a listing that does not parse fails the pass without deletes",
+          "[axigen_directory][list]") {
+  Fixture f;
+  f.server.Mutate([](test::FakeState* s) {
+    (*s)["example.com"].accounts["ada"];
+    (*s)["example.com"].groups["staff"];
+  });
+  LogSink sink;
+  REQUIRE(f.dir->RunOnce("", &sink).ok());
+  REQUIRE(sink.known.size() == 2);
+  const std::string cookie = sink.cookie;
+  // "+OK", but the table has lost its rule: no list can be read from it.
+  f.server.SetListForm(test::ListForm::kNoRule);
+  Status s = f.dir->RunOnce(sink.cookie, &sink);
+  REQUIRE_FALSE(s.ok());
+  REQUIRE(s.message().find("`LIST Accounts`") != std::string::npos);
+  REQUIRE(s.message().find("line 1") != std::string::npos);
+  REQUIRE(sink.deliveries == 1);
+  REQUIRE(sink.known.size() == 2);
+  REQUIRE(sink.cookie == cookie);
+  // Nor does applying act on a listing it cannot read.
+  Intent del = MakeIntent(43, IntentOp::kDelete, ObjectKind::kAccount,
+                          "ada@example.com");
+  REQUIRE_FALSE(f.dir->Apply(del).status.ok());
+  REQUIRE(f.server.State().at("example.com").accounts.count("ada") == 1);
+}
+
 TEST_CASE("a dropped session is reconnected", "[axigen_directory]") {
   test::FakeAxigenServer server;
   REQUIRE(server.Start().ok());

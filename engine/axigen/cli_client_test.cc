@@ -62,7 +62,8 @@ TEST_CASE("login, contexts and QUIET mode", "[axigen_client]") {
   REQUIRE(c->context().empty());
   auto domains = c->Expect("LIST Domains");
   REQUIRE(domains.ok());
-  REQUIRE(ParseList(*domains) == std::vector<std::string>{"example.com"});
+  REQUIRE(ParseList(*domains, "LIST Domains").value() ==
+          std::vector<std::string>{"example.com"});
   REQUIRE(c->Expect("UPDATE Domain name example.com").ok());
   REQUIRE(c->context() == "domain");
   REQUIRE(c->Expect("ADD Group name staff").ok());
@@ -109,9 +110,10 @@ TEST_CASE("each command changes the fake as documented", "[axigen_client]") {
   REQUIRE(ada.password == "p w");
 
   auto accounts = c->Expect("LIST Accounts");
-  REQUIRE(ParseList(*accounts) == std::vector<std::string>{"ada"});
+  REQUIRE(ParseList(*accounts, "LIST Accounts").value() ==
+          std::vector<std::string>{"ada"});
   REQUIRE(c->Expect("UPDATE Account name ada").ok());
-  REQUIRE(ParseList(*c->Expect("LIST Aliases")) ==
+  REQUIRE(ParseList(*c->Expect("LIST Aliases"), "LIST Aliases").value() ==
           std::vector<std::string>{"countess"});
   REQUIRE(c->Expect("CONFIG ContactInfo").ok());
   REQUIRE(c->Expect("SET title \"\"").ok());

@@ -1,5 +1,7 @@
 #include "engine/axigen/cli_reply.h"
 
+#include <cctype>
+
 #include "engine/axigen/cli_quoting.h"
 
 namespace dirledger {
@@ -148,13 +150,128 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseShow(
   return out;
 }
 
-std::vector<std::string> ParseList(const CliReply& reply) {
-  std::vector<std::string> out;
-  for (const std::string& line : reply.lines) {
-    std::string_view t = Trim(line);
-    if (!t.empty()) out.emplace_back(t);
+namespace {
+
+bool HasBlank(std::string_view s) {
+  return s.find_first_of(" \t") != std::string_view::npos;
+}
+
+// A dashed rule under a column header: dashes, optionally split into columns
+// by blanks, '+' or '|'.
+bool IsRule(std::string_view t) {
+  std::size_t dashes = 0;
+  for (char c : t) {
+    if (c == '-') {
+      ++dashes;
+    } else if (c != ' ' && c != '\t' && c != '+' && c != '|') {
+      return false;
+    }
   }
-  return out;
+  return dashes >= 3;
+}
+
+// A title ("The list of accounts:"), as opposed to a bare item: words, or
+// ending in ':'. Axigen names never hold blanks or ':'.
+bool IsTitle(std::string_view t) {
+  return HasBlank(t) || (!t.empty() && t.back() == ':');
+}
+
+std::size_t ColumnCount(std::string_view header) {
+  std::size_t n = 0;
+  bool in_word = false;
+  for (char c : header) {
+    const bool sep = c == ' ' || c == '\t' || c == '|';
+    if (!sep && !in_word) ++n;
+    in_word = !sep;
+  }
+  return n;
+}
+
+class ListParser {
+ public:
+  ListParser(const CliReply& reply, std::string_view command)
+      : command_(command) {
+    for (const std::string& l : reply.lines) lines_.push_back(Trim(l));
+  }
+
+  Result<std::vector<std::string>> Parse() {
+    std::size_t rule = lines_.size();
+    for (std::size_t i = 0; i < lines_.size(); ++i) {
+      if (!IsRule(lines_[i])) continue;
+      if (rule != lines_.size())
+        return Bad(i, "a second dashed rule (the first is on line " +
+                          std::to_string(rule + 1) + ")");
+      rule = i;
+    }
+    if (rule != lines_.size()) return Table(rule);
+    std::size_t first = 0;
+    while (first < lines_.size() && lines_[first].empty()) ++first;
+    if (first == lines_.size()) return std::vector<std::string>();
+    if (!IsTitle(lines_[first])) return Items(first, 1);
+    if (!Titled())
+      return Bad(first,
+                 "a title, but no column header with a dashed rule under it "
+                 "follows (the listing is cut short or not a table)");
+    if (first + 1 >= lines_.size() || !lines_[first + 1].empty())
+      return Bad(first, "a title without the blank line under it");
+    return Items(first + 2, 1);
+  }
+
+ private:
+  // Whether `command` lists in the titled layout (no column header).
+  bool Titled() const {
+    std::string_view c = Trim(command_);
+    const auto sp = c.find(' ');
+    std::string what(sp == std::string_view::npos ? std::string_view()
+                                                  : Trim(c.substr(sp + 1)));
+    for (char& ch : what) ch = static_cast<char>(std::tolower(ch));
+    return what == "aliases" || what == "addresses";
+  }
+
+  Result<std::vector<std::string>> Table(std::size_t rule) {
+    if (rule == 0 || lines_[rule - 1].empty())
+      return Bad(rule, "a dashed rule with no column header above it");
+    const std::size_t columns = ColumnCount(lines_[rule - 1]);
+    // Above the header: the title and blank lines only.
+    for (std::size_t i = 0; i + 1 < rule; ++i) {
+      if (!lines_[i].empty() && i != 0)
+        return Bad(i, "text between the title and the column header");
+    }
+    return Items(rule + 1, columns);
+  }
+
+  Result<std::vector<std::string>> Items(std::size_t from,
+                                         std::size_t columns) {
+    std::vector<std::string> out;
+    for (std::size_t i = from; i < lines_.size(); ++i) {
+      std::string_view t = lines_[i];
+      if (t.empty()) continue;
+      if (columns <= 1 && IsTitle(t))
+        return Bad(i, "not a single name where the listing's items are");
+      const auto end = t.find_first_of(" \t|");
+      if (end == 0)
+        return Bad(i, "an item line with no name in its first column");
+      out.emplace_back(t.substr(0, end));
+    }
+    return out;
+  }
+
+  Status Bad(std::size_t line, const std::string& why) const {
+    return Status::Unavailable(
+        "Axigen CLI: the reply to `" + Printable(command_, 40) +
+        "` does not parse as a listing: line " + std::to_string(line + 1) +
+        " \"" + Printable(lines_[line], 80) + "\": " + why);
+  }
+
+  std::string_view command_;
+  std::vector<std::string_view> lines_;
+};
+
+}  // namespace
+
+Result<std::vector<std::string>> ParseList(const CliReply& reply,
+                                           std::string_view command) {
+  return ListParser(reply, command).Parse();
 }
 
 }  // namespace dirledger

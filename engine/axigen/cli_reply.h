@@ -54,9 +54,23 @@ Result<CliReply> ParseReply(std::string_view raw, bool expect_status);
 Result<std::vector<std::pair<std::string, std::string>>> ParseShow(
     const CliReply& reply);
 
-// The items of a LIST reply in QUIET mode: one per line, surrounding blanks
-// removed, empty lines skipped.
-std::vector<std::string> ParseList(const CliReply& reply);
+// The items of the reply to the LIST `command` (its words name the layout).
+// Axigen prints a listing in one of two layouts (as GECAD's own cli2.py
+// reads them), and dirledger also takes the bare form:
+//   table  (LIST Accounts, Groups, Domains): a title line, a blank line, a
+//          column header, a dashed rule, a blank line, one item per line,
+//          a blank line;
+//   titled (LIST Aliases, Addresses): a title line, a blank line, one item
+//          per line, a blank line;
+//   bare:  one item per line and nothing else.
+// An item is the first column of its line: a single word when the header
+// has one column. A reply that fits none of these (a table without its
+// rule, a title without the blank line under it, a title where a table is
+// due, an item line of several words, a second rule) is an error naming the
+// command and the line, never a shorter list: a listing that does not parse
+// must not read as objects having gone.
+Result<std::vector<std::string>> ParseList(const CliReply& reply,
+                                           std::string_view command);
 
 // A printable rendering of untrusted text for error messages: control
 // characters escaped, cut to `max` bytes.

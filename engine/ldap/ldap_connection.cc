@@ -4,6 +4,7 @@
 #include <ldap.h>
 #include <netdb.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <csignal>
 #include <cstdio>
 #include <mutex>
+#include <utility>
 
 namespace dirledger {
 namespace {
@@ -138,6 +140,8 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
   if (options.uris.empty())
     return Status::InvalidArgument(options.what + ": no LDAP URIs configured");
   std::string failures;
+  // Each URI that failed and why (the password is never part of a message).
+  std::vector<std::pair<std::string, std::string>> failed;
   bool all_unavailable = true;
   for (const std::string& uri : options.uris) {
     std::unique_ptr<LdapConnection> c(new LdapConnection());
@@ -168,6 +172,7 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
         all_unavailable = false;
       if (!failures.empty()) failures += "; ";
       failures += s.message();
+      failed.emplace_back(uri, s.message());
     };
     int rc = ldap_initialize(&c->ld_, uri.c_str());
     if (rc != LDAP_SUCCESS) {
@@ -218,8 +223,15 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Connect(
                       hint.empty() ? Diagnostic(c->ld_) : hint));
       continue;
     }
+    // The URIs before this one are down or refuse us: say so, though the
+    // connection works, so an operator learns of it before the last fails.
+    for (const auto& [dead, why] : failed)
+      spdlog::warn("{}: {} failed ({}); using {}", options.what, dead, why,
+                   uri);
     return c;
   }
+  for (const auto& [dead, why] : failed)
+    spdlog::debug("{}: {} failed ({})", options.what, dead, why);
   Status s(
       all_unavailable ? StatusCode::kUnavailable : StatusCode::kInvalidArgument,
       options.what + ": no LDAP server could be used: " + failures,

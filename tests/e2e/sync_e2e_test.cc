@@ -280,6 +280,26 @@ TEST_CASE("dry run, sync, then every read command, one way", "[e2e][sync]") {
                                 "--set", "conflict_resolution=axigen_wins"});
     REQUIRE(what_if_text.exit_code == 0);
     REQUIRE(Contains(what_if_text.out, "1 objects would end up differently"));
+    // The outcomes and echoes of the sync's own writes differ under other
+    // rules too; they are counted apart and marked, not shown as changes.
+    auto reversed =
+        dl.Run({"replay", "--set", "direction=axigen_to_ldap", "--json"});
+    INFO(reversed.Describe());
+    REQUIRE(reversed.exit_code == 0);
+    auto reversed_decisions = Where(reversed.Json(), "type", "decision");
+    std::size_t own_writes = 0;
+    for (const auto& d : reversed_decisions)
+      if (d["own_write"] == true) ++own_writes;
+    REQUIRE(own_writes > 0);
+    REQUIRE(own_writes < reversed_decisions.size());
+    auto reversed_text =
+        dl.Run({"replay", "--set", "direction=axigen_to_ldap"});
+    REQUIRE(Contains(
+        reversed_text.out,
+        std::to_string(own_writes) + " decisions on dirledger's own writes"));
+    REQUIRE(Contains(reversed_text.out,
+                     std::to_string(reversed_decisions.size() - own_writes) +
+                         " decided differently"));
     // What-if writes nothing.
     REQUIRE(env.LdapValues("(uid=user000003)", "title") ==
             std::vector<std::string>{"Engineer"});

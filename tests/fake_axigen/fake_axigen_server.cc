@@ -250,15 +250,18 @@ bool FakeAxigenServer::Session::Reply(const std::vector<std::string>& lines,
 
 bool FakeAxigenServer::Session::List(const std::string& title,
                                      const std::vector<std::string>& items) {
-  std::vector<std::string> lines;
-  if (!quiet_) {
-    lines.push_back("The list of " + title + ":");
-    lines.push_back("");
+  const ListForm form = server_->list_form_.load();
+  if (form == ListForm::kBare) return Reply(items, true, "command successful");
+  const bool table = title != "aliases" && title != "addresses";
+  std::vector<std::string> lines = {"The list of " + title + ":", ""};
+  if (table) {
     lines.push_back("name");
-    lines.push_back("------------------------------");
+    if (form != ListForm::kNoRule)
+      lines.push_back("--------------------------------");
+    lines.push_back("");
   }
   lines.insert(lines.end(), items.begin(), items.end());
-  if (!quiet_) lines.push_back("");
+  lines.push_back("");
   return Reply(lines, true, "command successful");
 }
 
@@ -787,6 +790,8 @@ void FakeAxigenServer::GarbleCommand(const std::string& prefix, int times) {
 void FakeAxigenServer::SetReplyDelay(std::chrono::milliseconds delay) {
   delay_ms_ = delay.count();
 }
+
+void FakeAxigenServer::SetListForm(ListForm form) { list_form_ = form; }
 
 int FakeAxigenServer::commits() const {
   std::lock_guard<std::mutex> lock(mu_);

@@ -4,7 +4,8 @@
 // documented protocol (docs/axigen.md): the "<login> " prompt, USER and the
 // "<password> " prompt, "+OK: ..." / "-ERR: ..." status lines, prompts naming
 // the context ("<#> ", "<domain#> ", "<domain-account#> ",
-// "<domain-account-contactinfo#> ", "<domain-group#> "), QUIET mode, the
+// "<domain-account-contactinfo#> ", "<domain-group#> "), QUIET mode, LIST
+// replies laid out as Axigen lays them out (ListForm), the
 // three value forms (escaped, 'single-quoted', "double-quoted"), and
 // COMMIT / DONE / BACK: nothing a session changes reaches the server state
 // before COMMIT, BACK discards, and a session that ends discards what it
@@ -67,6 +68,18 @@ enum class CommitFault {
   kDropAfterEffect,   // apply the COMMIT, then close without answering
 };
 
+// How the fake prints a LIST reply.
+enum class ListForm {
+  // As Axigen prints it (and GECAD's cli2.py reads it), QUIET or not:
+  // LIST Domains / Accounts / Groups as a table ("The list of accounts:",
+  // a blank line, the column header "name", a dashed rule, a blank line, the
+  // items, a blank line); LIST Aliases / Addresses as a titled list (the
+  // title, a blank line, the items, a blank line).
+  kAxigen,
+  kBare,    // one item per line and nothing else
+  kNoRule,  // fault: the table without its dashed rule, still "+OK"
+};
+
 struct FakeAxigenOptions {
   int port = 0;  // 0: any free port
   std::string user = "admin";
@@ -99,6 +112,7 @@ class FakeAxigenServer {
   // the next `times` commands starting with `prefix`.
   void GarbleCommand(const std::string& prefix, int times = 1);
   void SetReplyDelay(std::chrono::milliseconds delay);
+  void SetListForm(ListForm form);
 
   // What happened: COMMITs that changed the server state, sessions opened,
   // and every command line received (the login password replaced).
@@ -116,6 +130,7 @@ class FakeAxigenServer {
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<long long> delay_ms_{0};
+  std::atomic<ListForm> list_form_{ListForm::kAxigen};
   std::thread accept_thread_;
 
   mutable std::mutex mu_;  // guards everything below

@@ -82,7 +82,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } else {
       Check(!show.status().message().empty());
     }
-    for (const std::string& item : ParseList(r)) Check(!item.empty());
+    for (const char* command : {"LIST Accounts", "LIST Aliases"}) {
+      auto list = ParseList(r, command);
+      if (list.ok()) {
+        for (const std::string& item : *list) {
+          Check(!item.empty());
+          Check(item.find_first_of(" \t|") == std::string::npos);
+        }
+      } else {
+        Check(list.status().message().find(command) != std::string::npos);
+      }
+    }
   }
 
   auto unquoted = UnquoteValue(raw);

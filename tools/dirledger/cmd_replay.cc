@@ -91,7 +91,8 @@ int RunReplay(CliContext& ctx, const ReplayCliOptions& o) {
             {"as_recorded_rule", d.as_recorded.rule},
             {"what_if", std::string(OutcomeName(d.what_if.outcome))},
             {"what_if_rule", d.what_if.rule},
-            {"what_if_reason", d.what_if.reason}});
+            {"what_if_reason", d.what_if.reason},
+            {"own_write", d.own_write}});
       for (const ValueDiff& v : report.values)
         CliContext::JsonLine(
             nlohmann::json{{"type", "object"},
