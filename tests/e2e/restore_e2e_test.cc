@@ -19,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kPort = 4171;
+constexpr int kPort = 4180;       // and the next five
 constexpr int kKilled = 128 + 9;  // SIGKILL
 
 struct Snapshot {
