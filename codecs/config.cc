@@ -582,8 +582,8 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path,
   const toml::table& root = parsed.table();
   DIRLEDGER_RETURN_IF_ERROR(
       CheckKeys(ctx, root, "top level",
-                {"data_dir", "log_level", "batch_size", "fsync", "mail",
-                 "connector", "domain"}));
+                {"data_dir", "log_level", "batch_size", "fsync", "backup_keep",
+                 "mail", "connector", "domain"}));
   DIRLEDGER_RETURN_IF_ERROR(
       GetString(ctx, root, "top level", "data_dir", &cfg.data_dir));
   DIRLEDGER_RETURN_IF_ERROR(
@@ -601,6 +601,14 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path,
   cfg.batch_size = static_cast<std::uint32_t>(batch);
   DIRLEDGER_RETURN_IF_ERROR(
       GetBool(ctx, root, "top level", "fsync", &cfg.fsync));
+  if (const toml::node* n = root.get("backup_keep")) {
+    if (!n->is_integer() || n->as_integer()->get() < 0 ||
+        n->as_integer()->get() > 100000)
+      return ctx.Error(n,
+                       "top level: backup_keep must be a whole number from 0 "
+                       "(keep every automatic backup) to 100000");
+    cfg.backup_keep = static_cast<std::uint32_t>(n->as_integer()->get());
+  }
 
   if (const toml::node* n = root.get("mail")) {
     if (!n->is_table()) return ctx.Error(n, "[mail] must be a table");

@@ -105,6 +105,9 @@ struct Config {
   std::string log_level = "info";
   std::uint32_t batch_size = 1000;  // events per log write during refresh
   bool fsync = true;                // sync the WAL on every log write
+  // Automatic backups kept in DATA/backups (the oldest pruned after a new
+  // one is complete); 0 keeps all.
+  std::uint32_t backup_keep = 10;
   MailConfig mail;
   std::vector<ConnectorConfig> connectors;
   std::vector<DomainConfig> domains;

@@ -108,6 +108,27 @@ TEST_CASE("bad enum values list what is allowed", "[config]") {
         std::string::npos);
 }
 
+TEST_CASE("backup_keep: 10 by default, 0 keeps all, a bad value is refused",
+          "[config]") {
+  auto dflt = Parse(kGood);
+  REQUIRE(dflt.ok());
+  CHECK(dflt->backup_keep == 10);
+  auto all = Parse(Replace(kGood, "data_dir = \"./data\"",
+                           "data_dir = \"./data\"\nbackup_keep = 0"));
+  REQUIRE(all.ok());
+  CHECK(all->backup_keep == 0);
+  for (const char* bad : {"-1", "2.5", "\"3\""}) {
+    auto cfg = Parse(
+        Replace(kGood, "data_dir = \"./data\"",
+                std::string("data_dir = \"./data\"\nbackup_keep = ") + bad));
+    INFO(bad);
+    REQUIRE_FALSE(cfg.ok());
+    CHECK(cfg.status().message().find("dirledger.toml:3: top level: "
+                                      "backup_keep must be a whole number") !=
+          std::string::npos);
+  }
+}
+
 TEST_CASE("a domain naming no connector is a config error", "[config]") {
   auto cfg =
       Parse(Replace(kGood, "connector = \"corp\"", "connector = \"hr\""));

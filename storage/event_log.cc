@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <random>
 #include <set>
 #include <unordered_map>
 
@@ -34,6 +35,20 @@ constexpr const char* kCfNames[] = {"default", "log",   "decisions", "cursors",
                                     "state",   "links", "by_object", "meta"};
 constexpr const char kMetaFormat[] = "format_version";
 constexpr const char kMetaHead[] = "head";
+// A random id given to the log when it is created: which installation a
+// backup comes from (docs/operations.md, "Back up and restore").
+constexpr const char kMetaInstallation[] = "installation_id";
+
+std::string NewInstallationId() {
+  std::random_device rd;
+  std::string bytes;
+  for (int i = 0; i < 4; ++i) {
+    const std::uint32_t v = rd();
+    bytes.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  return HexEncode(bytes);
+}
+
 constexpr const char kMetaConfigPrefix[] = "config/";
 constexpr const char kMetaSourcePrefix[] = "source/";
 
@@ -771,9 +786,10 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
            const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
           rocksdb::WriteOptions wo;
           wo.sync = true;
-          return FromRocks(db->Put(wo, handles[7], kMetaFormat,
-                                   std::to_string(kLogFormatVersion)),
-                           "writing the format version");
+          rocksdb::WriteBatch batch;
+          batch.Put(handles[7], kMetaFormat, std::to_string(kLogFormatVersion));
+          batch.Put(handles[7], kMetaInstallation, NewInstallationId());
+          return FromRocks(db->Write(wo, &batch), "writing the format version");
         }));
   }
   rocksdb::DB* raw = nullptr;
@@ -877,6 +893,22 @@ Status EventLog::Load() {
     return Status::InvalidArgument("log in " + dir_ + " has format version " +
                                    v + "; this dirledger reads version " +
                                    std::to_string(kLogFormatVersion));
+  }
+  // Logs created before installation ids get one on their first writable
+  // open; read-only, such a log has none ("").
+  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaInstallation,
+               &installation_id_);
+  if (s.IsNotFound()) {
+    installation_id_.clear();
+    if (!options_.read_only) {
+      installation_id_ = NewInstallationId();
+      DIRLEDGER_RETURN_IF_ERROR(
+          FromRocks(db_->Put(rocksdb::WriteOptions(), meta_cf_,
+                             kMetaInstallation, installation_id_),
+                    "writing the installation id"));
+    }
+  } else if (!s.ok()) {
+    return FromRocks(s, "reading the installation id");
   }
   head_hash_.assign(kSha256Size, '\0');
   s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaHead, &v);

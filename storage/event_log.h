@@ -192,6 +192,9 @@ class EventLog {
   std::uint64_t last_seq() const;
   std::string head_hash() const;  // 32 bytes; zeros when empty
   const std::string& dir() const { return dir_; }
+  // This installation's id (hex), random, made with the log and kept in
+  // `meta`; backups carry it. "" for an older log opened read-only.
+  const std::string& installation_id() const { return installation_id_; }
 
   // Reads one record, verified.
   Status ReadEvent(std::uint64_t seq, Event* out) const;
@@ -318,6 +321,7 @@ class EventLog {
   // Writes the by_object index after the events (read-only: none).
   std::unique_ptr<ObjectIndexer> indexer_;
   std::uint64_t index_through_ = 0;  // the stored watermark, as of Open
+  std::string installation_id_;      // set by Open
 
   mutable std::mutex mu_;
   // The emptied batch of the last transaction, for the next (guarded by mu_).

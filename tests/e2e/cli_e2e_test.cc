@@ -132,7 +132,8 @@ TEST_CASE("config errors exit 2 and name file, line, key and what is allowed",
        "fsync = false\nsync_everything = true",
        1,
        {"top level: unknown key \"sync_everything\"; allowed: data_dir, "
-        "log_level, batch_size, fsync, mail, connector, domain"}},
+        "log_level, batch_size, fsync, backup_keep, mail, connector, "
+        "domain"}},
       {"password in the config",
        "bind_dn",
        "bind_password = \"hunter2\"\nbind_dn",

@@ -5,6 +5,8 @@
 #include <ctime>
 #include <iostream>
 
+#include "engine/backup/restore_journal.h"
+
 namespace dirledger::cli {
 
 const Config* CliContext::config() {
@@ -40,6 +42,16 @@ std::string CliContext::data_dir() {
 std::string CliContext::log_dir() {
   const std::string d = data_dir();
   return d.empty() ? d : d + "/log";
+}
+
+int CliContext::FinishInterruptedRestore() {
+  const std::string data = data_dir();
+  if (data.empty()) return kExitUsage;
+  std::string note;
+  Status s = RecoverInterruptedRestore(data, &note);
+  if (!s.ok()) return Fail(s.WithContext("data dir " + data));
+  if (!note.empty()) std::cerr << "dirledger: " << data << ": " << note << "\n";
+  return kExitOk;
 }
 
 EventLog* CliContext::OpenLog(bool read_only) {

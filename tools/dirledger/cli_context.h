@@ -40,6 +40,12 @@ class CliContext {
   std::string data_dir();
   std::string log_dir();
 
+  // Finishes or undoes a restore of the data dir that was stopped midway
+  // (engine/backup/restore_journal.h), saying so on stderr; every command
+  // does this before it reads the data dir. 0, or the exit code of a
+  // failure (printed).
+  int FinishInterruptedRestore();
+
   // Opens the log. Read-only opens never create anything and do not take the
   // data dir's lock. On failure prints the error and returns null.
   EventLog* OpenLog(bool read_only);

@@ -1,9 +1,13 @@
-// `dirledger backup DIR` / `restore DIR`: RocksDB checkpoints of the log
-// (and of the embedded mail directory when it is in use), as the Axigen
-// documentation's first notice asks: back up before syncing.
+// `dirledger backup DIR` / `restore DIR`: backups of the log (and of the
+// embedded mail directory when it is in use) with a manifest, made whole or
+// not at all (engine/backup/backup_writer.h), and restores that leave the
+// data dir old or new after a kill at any point (restore_journal.h).
 #include <filesystem>
 #include <iostream>
 
+#include "engine/backup/backup_writer.h"
+#include "engine/backup/restore_check.h"
+#include "engine/backup/restore_journal.h"
 #include "engine/embedded_mail/embedded_mail_directory.h"
 #include "engine/wiring/connectors.h"
 #include "tools/dirledger/commands.h"
@@ -14,31 +18,27 @@ namespace fs = std::filesystem;
 int RunBackup(CliContext& ctx, const std::string& dir) {
   EventLog* log = ctx.OpenLog(/*read_only=*/false);
   if (!log) return ctx.OpenFailedExit();
-  std::error_code ec;
-  if (fs::exists(dir, ec)) {
-    std::cerr << "dirledger: backup dir " << dir
-              << " already exists; give a new path\n";
-    return kExitUsage;
-  }
-  fs::create_directories(dir, ec);
-  if (ec)
-    return ctx.Fail(
-        Status::IOError("cannot create " + dir + ": " + ec.message()));
-  Status s = log->Checkpoint(dir + "/log");
-  if (!s.ok()) return ctx.Fail(s);
-  std::cout << "backup: log (" << log->last_seq() << " records) saved to "
-            << dir << "/log\n";
   const Config* cfg = ctx.config();
+  std::unique_ptr<EmbeddedMailDirectory> mail;
   if (cfg->mail.kind == MailKind::kEmbedded) {
     auto rules = RuleSet::Compile(*cfg);
     if (!rules.ok()) return ctx.Fail(rules.status());
-    auto mail = OpenEmbeddedMail(*rules);
-    if (!mail.ok()) return ctx.Fail(mail.status());
-    s = (*mail)->Checkpoint(dir + "/mail");
-    if (!s.ok()) return ctx.Fail(s);
+    auto m = OpenEmbeddedMail(*rules);
+    if (!m.ok()) return ctx.Fail(m.status());
+    mail = std::move(m).value();
+  }
+  BackupManifest manifest;
+  Status s =
+      WriteBackup(*log, mail.get(), BackupRequest{dir, false, ""}, &manifest);
+  if (!s.ok()) return ctx.Fail(s);
+  std::cout << "backup: log (" << manifest.last_seq << " records) saved to "
+            << dir << "/log\n";
+  if (mail)
     std::cout << "backup: embedded mail directory saved to " << dir
               << "/mail\n";
-  }
+  else
+    std::cout << "backup: no mail directory ([mail] kind = \"axigen\": "
+                 "dirledger syncs Axigen, it does not back it up)\n";
   return kExitOk;
 }
 
@@ -68,13 +68,25 @@ Status CheckNotInUse(CliContext& ctx, const Config& cfg) {
   return Status::Ok();
 }
 
+// The installation id of the data dir's log, "" when there is no log or it
+// cannot be read (then there is nothing to compare with).
+std::string CurrentInstallation(CliContext& ctx) {
+  std::error_code ec;
+  if (!fs::exists(fs::path(ctx.log_dir()) / "CURRENT", ec)) return "";
+  ::dirledger::LogOptions ro;
+  ro.read_only = true;
+  auto log = EventLog::Open(ctx.log_dir(), ro);
+  return log.ok() ? (*log)->installation_id() : std::string();
+}
+
 }  // namespace
 
-int RunRestore(CliContext& ctx, const std::string& dir, bool yes) {
-  const std::string data = ctx.log_dir();
+int RunRestore(CliContext& ctx, const std::string& dir,
+               const RestoreOptions& o) {
+  const std::string data = ctx.data_dir();
   if (data.empty()) return kExitUsage;
-  if (!yes) {
-    std::cerr << "dirledger: restore replaces the log in " << data
+  if (!o.yes) {
+    std::cerr << "dirledger: restore replaces the log in " << ctx.log_dir()
               << " with the backup in " << dir
               << "; run again with --yes to do it\n";
     return kExitUsage;
@@ -82,15 +94,43 @@ int RunRestore(CliContext& ctx, const std::string& dir, bool yes) {
   const Config* cfg = ctx.config();
   Status s = CheckNotInUse(ctx, *cfg);
   if (!s.ok()) return ctx.Fail(s.WithContext("restore refused"));
-  s = EventLog::Restore(dir + "/log", data);
-  if (!s.ok()) return ctx.Fail(s);
-  if (cfg->mail.kind == MailKind::kEmbedded && fs::exists(dir + "/mail")) {
-    s = EmbeddedMailDirectory::Restore(dir + "/mail",
-                                       EmbeddedMailDirectory::DirFor(*cfg));
-    if (!s.ok()) return ctx.Fail(s);
-    std::cout << "restore: embedded mail directory restored\n";
+  auto manifest = CheckBackupComplete(dir);
+  if (!manifest.ok())
+    return ctx.Fail(manifest.status().WithContext("restore refused"));
+  const bool embedded = cfg->mail.kind == MailKind::kEmbedded;
+  if (embedded && !manifest->has_mail)
+    return ctx.Fail(Status::InvalidArgument(
+        "restore refused: backup " + dir +
+        " has no mail directory (it was made with [mail] kind = \"axigen\"), "
+        "but this config uses the embedded one: restoring the log alone "
+        "would leave the two apart"));
+  const std::string here = CurrentInstallation(ctx);
+  if (!here.empty() && here != manifest->installation_id) {
+    std::cerr << "dirledger: backup " << dir << " is of installation "
+              << manifest->installation_id << " (made "
+              << FormatTime(manifest->created_us) << ", log at seq "
+              << manifest->last_seq << "); this data dir is installation "
+              << here << "\n";
+    if (!o.other_installation)
+      return ctx.Fail(Status::InvalidArgument(
+          "restore refused: the backup is of another installation; give "
+          "--other-installation to restore it here all the same"));
   }
-  std::cout << "restore: " << data << " restored from " << dir << "\n";
+  std::vector<RestorePart> parts = {{"log", dir + "/log"}};
+  if (embedded) parts.push_back({"mail", dir + "/mail"});
+  s = RestoreParts(data, parts);
+  if (!s.ok()) return ctx.Fail(s.WithContext("restore"));
+  if (embedded) {
+    std::cout << "restore: embedded mail directory restored\n";
+  } else if (manifest->has_mail) {
+    std::cout << "restore: the backup's embedded mail directory is left out "
+                 "([mail] kind = \"axigen\")\n";
+  } else {
+    std::cout << "restore: the backup has no mail directory; only the log "
+                 "is restored\n";
+  }
+  std::cout << "restore: " << ctx.log_dir() << " restored from " << dir
+            << " (log at seq " << manifest->last_seq << ")\n";
   return kExitOk;
 }
 

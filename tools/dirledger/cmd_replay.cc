@@ -12,6 +12,7 @@
 #include "tools/dirledger/commands.h"
 #include "tools/dirledger/render.h"
 #include "tools/dirledger/replay_log.h"
+#include "tools/dirledger/verify_mail_directory.h"
 
 namespace dirledger::cli {
 namespace {
@@ -227,7 +228,7 @@ int RunVerify(CliContext& ctx, const VerifyOptions& o) {
     return kExitFailure;
   }
   std::cout << "verify: projection OK, it is what the log says\n";
-  return kExitOk;
+  return VerifyMailDirectory(ctx, *log);
 }
 
 }  // namespace dirledger::cli

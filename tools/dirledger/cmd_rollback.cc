@@ -13,6 +13,7 @@
 #include "engine/wiring/connectors.h"
 #include "replay/appearances.h"
 #include "replay/rollback_planner.h"
+#include "tools/dirledger/auto_backup.h"
 #include "tools/dirledger/commands.h"
 #include "tools/dirledger/operator.h"
 #include "tools/dirledger/replay_log.h"
@@ -24,10 +25,6 @@ namespace {
 constexpr std::size_t kHandful = 10;
 
 }  // namespace
-
-Status AutoCheckpoint(CliContext& ctx, EventLog* log,
-                      EmbeddedMailDirectory* embedded, const std::string& why,
-                      std::string* where);
 
 int RunRollback(CliContext& ctx, const RollbackOptions& o) {
   Status s = CheckRollbackSide(o.side);
@@ -129,12 +126,16 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
     if (!m.ok()) return ctx.Fail(m.status());
     embedded = std::move(m).value();
   }
-  std::string where;
-  s = AutoCheckpoint(ctx, log, embedded.get(),
-                     "before-rollback-to-" + std::to_string(seq), &where);
+  AutoBackupResult backup;
+  s = AutoBackup(ctx, *log, embedded.get(),
+                 "before-rollback-to-" + std::to_string(seq),
+                 /*once_per_head=*/false, &backup);
   if (!s.ok()) return ctx.Fail(s.WithContext("automatic backup"));
   embedded.reset();  // the appliers open it again
-  std::cout << "backup before the rollback: " << where << "\n";
+  std::cout << "backup before the rollback: " << backup.where << "\n";
+  for (const std::string& p : backup.pruned)
+    std::cout << "removed the old automatic backup " << p
+              << " (backup_keep = " << cfg->backup_keep << ")\n";
   OperatorResult r;
   s = AppendOperatorAction(ctx, plan->Action(Actor(), CommandLine()), &r);
   if (!s.ok()) return ctx.Fail(s);

@@ -14,6 +14,7 @@
 #include "engine/run_loop.h"
 #include "engine/wiring/connectors.h"
 #include "replay/reconciler.h"
+#include "tools/dirledger/auto_backup.h"
 #include "tools/dirledger/commands.h"
 #include "tools/dirledger/progress.h"
 #include "tools/dirledger/render.h"
@@ -35,59 +36,7 @@ void InstallSignals() {
   signal(SIGPIPE, SIG_IGN);
 }
 
-std::string Timestamp() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
-
 }  // namespace
-
-Status AutoCheckpoint(CliContext& ctx, EventLog* log,
-                      EmbeddedMailDirectory* embedded, const std::string& why,
-                      std::string* where) {
-  namespace fs = std::filesystem;
-  const std::string backups = ctx.data_dir() + "/backups";
-  std::error_code ec;
-  fs::create_directories(backups, ec);
-  if (ec)
-    return Status::IOError("cannot create " + backups + ": " + ec.message());
-  // A backup is made under NAME.partial and renamed to NAME once whole, so a
-  // process killed while making it leaves no directory that looks complete.
-  // Such leftovers are ours, and unfinished: remove them.
-  for (const fs::directory_entry& e : fs::directory_iterator(backups, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.size() > 8 && name.ends_with(".partial")) {
-      fs::remove_all(e.path(), ec);
-      if (ec)
-        return Status::IOError("cannot remove the unfinished backup " +
-                               e.path().string() + ": " + ec.message());
-      std::cerr << "removed the unfinished backup " << e.path().string()
-                << " (an earlier run stopped while making it)\n";
-    }
-  }
-  // Two backups in the same second (a run restarted at once) get -2, -3...
-  const std::string base = backups + "/" + Timestamp() + "-" + why;
-  std::string dir = base;
-  for (int n = 2; fs::exists(dir); ++n)  // (no NAME.partial is left)
-    dir = base + "-" + std::to_string(n);
-  const std::string partial = dir + ".partial";
-  fs::create_directories(partial, ec);
-  if (ec)
-    return Status::IOError("cannot create " + partial + ": " + ec.message());
-  DIRLEDGER_RETURN_IF_ERROR(log->Checkpoint(partial + "/log"));
-  if (embedded)
-    DIRLEDGER_RETURN_IF_ERROR(embedded->Checkpoint(partial + "/mail"));
-  fs::rename(partial, dir, ec);
-  if (ec)
-    return Status::IOError("cannot rename " + partial + " to " + dir + ": " +
-                           ec.message());
-  *where = dir;
-  return Status::Ok();
-}
 
 int RunRun(CliContext& ctx, const RunOptions& o) {
   const Config* cfg = ctx.config();
@@ -111,29 +60,39 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   io.async_commit = !o.dry_run;
   Intake intake(log, *rules, ReconcileDecider(), io);
 
-  // Back up before the first sync of a connector (Axigen's first notice).
+  const bool had_events = log->last_seq() > 0;
+  auto recorded =
+      intake.RecordConfig(MakeConfigChange(*cfg, ctx.config_text()));
+  if (!recorded.ok()) return ctx.Fail(recorded.status());
+
+  // Back up before the first sync of a connector (Axigen's first notice),
+  // once per log head: a first run that failed (a server down, a password
+  // file missing) and is run again takes the backup it made.
   if (!o.dry_run) {
     std::vector<std::string> first;
     for (Source* s : connectors->sources())
       if (s->side() == Side::kLdap && intake.Cursor(s->id()).empty())
         first.push_back(s->id());
-    if (!first.empty() && (log->last_seq() > 0 || connectors->embedded)) {
+    if (!first.empty() && (had_events || connectors->embedded)) {
       std::string name = first.front();
       for (char& c : name)
         if (c == '/') c = '-';
-      std::string where;
-      Status s = AutoCheckpoint(ctx, log, connectors->embedded,
-                                "before-first-sync-" + name, &where);
+      AutoBackupResult backup;
+      Status s = AutoBackup(ctx, *log, connectors->embedded,
+                            "before-first-sync-" + name,
+                            /*once_per_head=*/true, &backup);
       if (!s.ok()) return ctx.Fail(s.WithContext("automatic backup"));
-      if (!o.quiet)
+      if (!o.quiet) {
         std::cerr << "backup before the first sync of " << first.front() << ": "
-                  << where << "\n";
+                  << backup.where
+                  << (backup.reused ? " (made earlier at this log head)" : "")
+                  << "\n";
+        for (const std::string& p : backup.pruned)
+          std::cerr << "removed the old automatic backup " << p
+                    << " (backup_keep = " << cfg->backup_keep << ")\n";
+      }
     }
   }
-
-  auto recorded =
-      intake.RecordConfig(MakeConfigChange(*cfg, ctx.config_text()));
-  if (!recorded.ok()) return ctx.Fail(recorded.status());
 
   Progress progress(o.dry_run ? nullptr : log, isatty(STDERR_FILENO) != 0,
                     o.quiet);

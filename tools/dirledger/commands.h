@@ -83,7 +83,12 @@ struct ExportOptions {
 int RunExport(CliContext& ctx, const ExportOptions& o);
 
 int RunBackup(CliContext& ctx, const std::string& dir);
-int RunRestore(CliContext& ctx, const std::string& dir, bool yes);
+struct RestoreOptions {
+  bool yes = false;
+  bool other_installation = false;  // a backup of another installation
+};
+int RunRestore(CliContext& ctx, const std::string& dir,
+               const RestoreOptions& o);
 
 }  // namespace dirledger::cli
 

@@ -176,12 +176,14 @@ int main(int argc, char** argv) {
       app.add_subcommand("backup", "checkpoint the data dir into DIR");
   backup->add_option("DIR", backup_dir, "a new directory")->required();
   std::string restore_dir;
-  bool restore_yes = false;
+  RestoreOptions restore_o;
   auto* restore =
       app.add_subcommand("restore", "replace the data dir with a backup");
   restore->add_option("DIR", restore_dir, "a directory made by `backup`")
       ->required();
-  restore->add_flag("--yes", restore_yes, "really replace it");
+  restore->add_flag("--yes", restore_o.yes, "really replace it");
+  restore->add_flag("--other-installation", restore_o.other_installation,
+                    "restore a backup made by another installation");
 
   MailOptions mail_o;
   auto* mail = app.add_subcommand(
@@ -233,6 +235,7 @@ int main(int argc, char** argv) {
   // Every command needs the config; one that cannot be read or is wrong is
   // a usage or config error (exit 2), whatever the command.
   if (!ctx.config()) return kExitUsage;
+  if (const int rc = ctx.FinishInterruptedRestore()) return rc;
   if (*run) return RunRun(ctx, run_o);
   if (*replay) return RunReplay(ctx, replay_o);
   if (*rollback) return RunRollback(ctx, rollback_o);
@@ -248,6 +251,6 @@ int main(int argc, char** argv) {
   if (*explain) return RunExplain(ctx, explain_o);
   if (*verify) return RunVerify(ctx, verify_o);
   if (*backup) return RunBackup(ctx, backup_dir);
-  if (*restore) return RunRestore(ctx, restore_dir, restore_yes);
+  if (*restore) return RunRestore(ctx, restore_dir, restore_o);
   return kExitUsage;
 }

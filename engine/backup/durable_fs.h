@@ -1,0 +1,29 @@
+// Durable file-system steps for backups and restores: a file written and
+// fsynced, a directory tree fsynced, a rename followed by an fsync of the
+// parent, so that what a step made survives a power cut before the next
+// step relies on it.
+//
+// Thread safety: plain functions.
+#ifndef DIRLEDGER_ENGINE_BACKUP_DURABLE_FS_H_
+#define DIRLEDGER_ENGINE_BACKUP_DURABLE_FS_H_
+
+#include <string>
+
+#include "codecs/status.h"
+
+namespace dirledger {
+
+// Writes `text` to `path` through `path`.tmp (0600), fsynced, renamed.
+Status WriteFileDurably(const std::string& path, const std::string& text);
+// fsyncs every file and directory under `dir`, and `dir` itself.
+Status SyncTree(const std::string& dir);
+// fsyncs the directory `dir`.
+Status SyncDir(const std::string& dir);
+// Renames `from` to `to` and fsyncs the parent of `to`.
+Status RenameDurably(const std::string& from, const std::string& to);
+// Copies the tree `from` into `to` (must not exist), 0700/0600, fsynced.
+Status CopyTreeDurably(const std::string& from, const std::string& to);
+
+}  // namespace dirledger
+
+#endif  // DIRLEDGER_ENGINE_BACKUP_DURABLE_FS_H_
