@@ -89,6 +89,110 @@ std::string HoldKey(std::string_view hold_id) {
 
 }  // namespace
 
+namespace {
+
+// Printable ASCII as is, anything else as \xNN.
+std::string Escaped(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string SideText(char b) {
+  if (b == SideByte(Side::kLdap)) return std::string(SideName(Side::kLdap));
+  if (b == SideByte(Side::kMail)) return std::string(SideName(Side::kMail));
+  return "side " + Escaped(std::string_view(&b, 1));
+}
+
+std::string KindText(char b) {
+  if (b == KindByte(ObjectKind::kAccount))
+    return std::string(KindName(ObjectKind::kAccount));
+  if (b == KindByte(ObjectKind::kGroup))
+    return std::string(KindName(ObjectKind::kGroup));
+  return "kind " + Escaped(std::string_view(&b, 1));
+}
+
+// What a key names, without the key itself; "" for an unknown layout.
+std::string KeyMeaning(std::string_view key, bool links) {
+  if (key.empty()) return "";
+  const char tag = key[0];
+  std::string_view rest = key.substr(1);
+  auto side_kind_id = [&](std::string_view what) {
+    if (rest.size() < 2) return std::string();
+    return std::string(what) + ": " + SideText(rest[0]) + " " +
+           KindText(rest[1]) + " " + Escaped(rest.substr(2));
+  };
+  auto kind_id = [&](std::string_view what) {
+    if (rest.empty()) return std::string();
+    return std::string(what) + ": " + KindText(rest[0]) + " " +
+           Escaped(rest.substr(1));
+  };
+  if (links) {
+    if (tag == kLinkByLdap) return kind_id("link by LDAP id");
+    if (tag == kLinkByMail) return kind_id("link index by mail id");
+    return "";
+  }
+  switch (tag) {
+    case kObject:
+      return side_kind_id("object");
+    case kAddressIndex:
+      return side_kind_id("address index");
+    case kDnIndex:
+      if (rest.empty()) return "";
+      return "DN index: " + SideText(rest[0]) + " " + Escaped(rest.substr(1));
+    case kSourceIndex: {
+      const size_t nul = rest.find('\0');
+      if (nul == std::string_view::npos || rest.size() < nul + 3) return "";
+      return "source index: " + Escaped(rest.substr(0, nul)) + " " +
+             SideText(rest[nul + 1]) + " " + KindText(rest[nul + 2]) + " " +
+             Escaped(rest.substr(nul + 3));
+    }
+    case kPending:
+      if (rest.size() != 8) return "";
+      return "pending intent " + std::to_string(GetBigEndian64(rest));
+    case kPendingByTarget: {
+      if (rest.size() < 2 + 1 + 8 || rest[rest.size() - 9] != '\0') return "";
+      return "pending intent index: " + SideText(rest[0]) + " " +
+             KindText(rest[1]) + " " +
+             Escaped(rest.substr(2, rest.size() - 2 - 9)) + " intent " +
+             std::to_string(GetBigEndian64(rest.substr(rest.size() - 8)));
+    }
+    case kConflict:
+      return kind_id("conflict");
+    case kHold:
+      return "hold " + Escaped(rest);
+    case kDrift:
+      return kind_id("drift");
+    case kWait: {
+      const size_t nul = rest.find('\0', 1);
+      if (rest.empty() || nul == std::string_view::npos) return "";
+      return "wait: " + SideText(rest[0]) + " " +
+             Escaped(rest.substr(nul + 1)) + " waits for " +
+             Escaped(rest.substr(1, nul - 1));
+    }
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+std::string DescribeProjectionKey(std::string_view key, bool links) {
+  std::string meaning = KeyMeaning(key, links);
+  return Escaped(key) + (meaning.empty()
+                             ? " (not a key of the projection's layout)"
+                             : " (" + meaning + ")");
+}
+
 ProjectionStore::ProjectionStore(KvStore* state, KvStore* links)
     : state_(state), links_(links) {}
 

@@ -21,6 +21,11 @@
 
 namespace dirledger {
 
+// A readable form of a key of the `state` (`links` when `links`) family:
+// the key with its bytes escaped, then what it is, e.g.
+// `a10user1@example.com (address index: mail account user1@example.com)`.
+std::string DescribeProjectionKey(std::string_view key, bool links);
+
 class ProjectionStore : public ProjectionView {
  public:
   // First key bytes of the `state` families that are scanned by prefix on

@@ -1403,6 +1403,23 @@ Status EventLog::ClearProjection() {
   return Status::Ok();
 }
 
+Status EventLog::ScanDerivedFamily(DerivedFamily family,
+                                   const KvStore::ScanFn& fn) const {
+  rocksdb::ColumnFamilyHandle* cf = family == DerivedFamily::kState ? state_cf_
+                                    : family == DerivedFamily::kLinks
+                                        ? links_cf_
+                                        : by_object_cf_;
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;  // by_object has a prefix extractor
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!fn(std::string_view(it->key().data(), it->key().size()),
+            std::string_view(it->value().data(), it->value().size())))
+      break;
+  }
+  return FromRocks(it->status(), "scanning " + cf->GetName());
+}
+
 Status EventLog::Flush() {
   DIRLEDGER_RETURN_IF_ERROR(WaitCommitted());
   if (indexer_) indexer_->WaitIdle();

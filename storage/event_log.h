@@ -262,6 +262,17 @@ class EventLog {
   // Flushes memtables (used by tests that tamper with files).
   Status Flush();
 
+  // The derived column families, as stored: every key and value of `state`,
+  // `links` or `by_object` (DerivedFamily), in key order, read from the
+  // database itself (never from a copy kept in memory), for `verify`.
+  // The callback returns false to stop. REQUIRES: nothing is committed
+  // meanwhile (a read-only log is never written).
+  enum class DerivedFamily { kState, kLinks, kObjectIndex };
+  Status ScanDerivedFamily(DerivedFamily family,
+                           const KvStore::ScanFn& fn) const;
+  // The last sequence whose by_object keys were all written, as of Open.
+  std::uint64_t index_through() const { return index_through_; }
+
  private:
   friend class LogTransaction;
   EventLog() = default;

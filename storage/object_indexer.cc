@@ -29,6 +29,16 @@ std::string ObjectIndexKey(std::string_view id, std::uint64_t seq) {
   return k;
 }
 
+std::string DescribeObjectIndexKey(std::string_view key) {
+  if (key.size() < 9 || key[key.size() - 9] != '\0')
+    return "a key of another layout, " + std::to_string(key.size()) + " bytes";
+  std::string out;
+  for (char c : key.substr(0, key.size() - 9))
+    out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return out + " at sequence " +
+         std::to_string(GetBigEndian64(key.substr(key.size() - 8)));
+}
+
 std::shared_ptr<const rocksdb::SliceTransform> ObjectIndexPrefix() {
   class Prefix : public rocksdb::SliceTransform {
    public:

@@ -42,6 +42,9 @@ inline constexpr char kMetaIndexThrough[] = "index_through";
 // The by_object key of `id` (compared case-insensitively) at `seq`.
 std::string ObjectIndexKey(std::string_view id, std::uint64_t seq);
 
+// A readable form of a by_object key: `<id> at sequence <seq>`.
+std::string DescribeObjectIndexKey(std::string_view key);
+
 // The prefix of a by_object key that names its object (the key without its
 // sequence). The index's memtable hashes on it: an insert touches one
 // object's short list instead of searching a skip list of every key, and a

@@ -49,6 +49,13 @@ Status PutRaw(const std::string& dir, const std::string& cf,
   });
 }
 
+Status DeleteRaw(const std::string& dir, const std::string& cf,
+                 const std::string& key) {
+  return WithCf(dir, cf, [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h) {
+    return db->Delete(rocksdb::WriteOptions(), h, key);
+  });
+}
+
 Status ClearRaw(const std::string& dir, const std::string& cf) {
   return WithCf(dir, cf, [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* h) {
     std::unique_ptr<rocksdb::Iterator> it(

@@ -21,6 +21,9 @@ Status DeleteLogRecord(const std::string& dir, std::uint64_t seq);
 Status PutRaw(const std::string& dir, const std::string& cf,
               const std::string& key, const std::string& value);
 
+// Deletes one key of a column family.
+Status DeleteRaw(const std::string& dir, const std::string& cf,
+                 const std::string& key);
 // Deletes every key of a column family.
 Status ClearRaw(const std::string& dir, const std::string& cf);
 // Reads one key of a column family (NotFound when absent).

@@ -632,6 +632,22 @@ ApplyResult AxigenMailDirectory::ApplyLocked(const Intent& intent,
   }
   for (const std::string& cmd : commands) {
     auto r = Must(c, cmd);
+    if (!r.ok() && r.status().code() != StatusCode::kUnavailable &&
+        r.status().code() != StatusCode::kTimeout &&
+        cmd.starts_with("ADD Alias ")) {
+      // Axigen gives a name to one account, group or alias of a domain:
+      // name the address it refused.
+      for (const std::string& a :
+           AttrValues(plan->target.attrs, field::kAliases)) {
+        auto q = Quote(a.substr(0, a.find('@')), "alias");
+        if (q.ok() && cmd == "ADD Alias " + *q) {
+          result.status = r.status().WithContext(
+              "applying intent " + std::to_string(intent.id) + " to " +
+              *address + ": alias " + a + " refused");
+          return result;
+        }
+      }
+    }
     if (!r.ok()) {
       result.status = r.status().code() == StatusCode::kUnavailable ||
                               r.status().code() == StatusCode::kTimeout

@@ -257,6 +257,43 @@ TEST_CASE("-ERR from Axigen fails the intent with its words",
   REQUIRE(nodomain.status.IsNotFound());
 }
 
+TEST_CASE(
+    "an alias another object holds is refused by Axigen; the failure names "
+    "it",
+    "[axigen_directory]") {
+  Fixture f;
+  REQUIRE(f.dir
+              ->Apply(MakeIntent(1, IntentOp::kAdd, ObjectKind::kAccount,
+                                 "ada@example.com", kAda))
+              .status.ok());
+  REQUIRE(f.dir
+              ->Apply(MakeIntent(2, IntentOp::kAdd, ObjectKind::kAccount,
+                                 "bob@example.com"))
+              .status.ok());
+  for (const std::string alias : {"ada.king@example.com", "ada@example.com"}) {
+    INFO(alias);
+    ApplyResult r =
+        f.dir->Apply(MakeIntent(3, IntentOp::kAdd, ObjectKind::kAccount,
+                                "evil@example.com", {{"aliases", {alias}}}));
+    REQUIRE_FALSE(r.status.ok());
+    CHECK(r.status.message().find("evil@example.com: alias " + alias +
+                                  " refused") != std::string::npos);
+    CHECK(r.status.message().find("-ERR the name " +
+                                  alias.substr(0, alias.find('@')) +
+                                  " is already in use") != std::string::npos);
+    CHECK(f.server.State().at("example.com").accounts.count("evil") == 0);
+  }
+  // A modify adding it is refused alike; ada keeps her alias.
+  ApplyResult r = f.dir->Apply(
+      MakeIntent(4, IntentOp::kModify, ObjectKind::kAccount, "bob@example.com",
+                 {{"aliases", {"ada.king@example.com"}}}));
+  REQUIRE_FALSE(r.status.ok());
+  CHECK(r.status.message().find("alias ada.king@example.com refused") !=
+        std::string::npos);
+  CHECK(f.Account("bob").aliases.empty());
+  CHECK(f.Account("ada").aliases == std::set<std::string>{"ada.king"});
+}
+
 TEST_CASE("a connection dropped mid-COMMIT: re-applying ends right, once",
           "[axigen_directory]") {
   Fixture f;

@@ -285,7 +285,64 @@ Status EmbeddedMailDirectory::Load() {
                                 " bytes, expected 8");
     last_change_ = GetBigEndian64({it->key().data(), it->key().size()});
   }
-  return FromRocks(it->status(), "reading the change feed");
+  DIRLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "reading the change feed"));
+  if (options_.read_only) return Status::Ok();  // it writes nothing
+  return ForEach("", [&](const MailObject& o) {
+    for (const std::string& a : AttrValues(o.attrs, field::kAliases))
+      alias_owners_.emplace(a, o.address);
+    return true;
+  });
+}
+
+Status EmbeddedMailDirectory::CheckAddressesLocked(const MailObject& o) const {
+  const std::string_view what =
+      o.kind == ObjectKind::kGroup ? "group " : "account ";
+  if (auto it = alias_owners_.find(o.address);
+      it != alias_owners_.end() && it->second != o.address)
+    return Status::Conflict(std::string(what) + o.address +
+                            " refused: the address is an alias of " +
+                            it->second);
+  // Every alias refused, in one message.
+  std::string refused;
+  auto refuse = [&](const std::string& alias, const std::string& why) {
+    if (!refused.empty()) refused += "; ";
+    refused += "alias " + alias + " of " + o.address + " refused: " + why;
+  };
+  for (const std::string& a : AttrValues(o.attrs, field::kAliases)) {
+    if (a == o.address) continue;
+    const std::string_view domain = std::string_view(a).substr(a.find('@') + 1);
+    if (!HasDomain(domain)) {
+      refuse(a,
+             "domain " + std::string(domain) + " is not in the mail directory");
+      continue;
+    }
+    if (auto it = alias_owners_.find(a);
+        it != alias_owners_.end() && it->second != o.address) {
+      refuse(a, "it is an alias of " + it->second);
+      continue;
+    }
+    auto holder = Get(a);
+    if (!holder.ok()) return holder.status();
+    if (*holder)
+      refuse(a, "it is the address of " +
+                    std::string((*holder)->kind == ObjectKind::kGroup
+                                    ? "group "
+                                    : "account ") +
+                    a);
+  }
+  return refused.empty() ? Status::Ok() : Status::Conflict(refused);
+}
+
+void EmbeddedMailDirectory::IndexAliasesLocked(
+    const std::optional<MailObject>& before, const MailWrite& write) {
+  if (before)
+    for (const std::string& a : AttrValues(before->attrs, field::kAliases))
+      if (auto it = alias_owners_.find(a);
+          it != alias_owners_.end() && it->second == before->address)
+        alias_owners_.erase(it);
+  if (write.op == ChangeOp::kDelete) return;
+  for (const std::string& a : AttrValues(write.object.attrs, field::kAliases))
+    alias_owners_.emplace(a, write.object.address);
 }
 
 void EmbeddedMailDirectory::SetRules(std::shared_ptr<const RuleSet> rules) {
@@ -418,6 +475,10 @@ Result<std::uint64_t> EmbeddedMailDirectory::Update(std::string_view address,
 Result<std::uint64_t> EmbeddedMailDirectory::CommitLocked(
     const MailWrite& write, std::uint64_t applied_intent) {
   const MailObject& o = write.object;
+  auto before = Get(o.address);
+  if (!before.ok()) return before.status();
+  if (write.op != ChangeOp::kDelete)
+    DIRLEDGER_RETURN_IF_ERROR(CheckAddressesLocked(o));
   const std::uint64_t seq = last_change_ + 1;
   const std::string domain(o.domain());
   rocksdb::WriteBatch batch;
@@ -465,6 +526,7 @@ Result<std::uint64_t> EmbeddedMailDirectory::CommitLocked(
   DIRLEDGER_RETURN_IF_ERROR(
       FromRocks(db_->Write(wo, &batch), "writing " + o.address));
   last_change_ = seq;
+  IndexAliasesLocked(*before, write);
   return seq;
 }
 

@@ -13,7 +13,10 @@
 // batch with its new cursor in one SourceSink::Deliver. As an Applier it
 // applies intents idempotently (engine/mail_object.h, PlanIntent) and
 // remembers every intent id it applied, so a second Apply of the same intent
-// (a crash between the write and its outcome) changes nothing.
+// (a crash between the write and its outcome) changes nothing. Like Axigen,
+// it gives an address to one object only: a write that would make an
+// object's address or alias another object's is refused (Conflict), whoever
+// makes it.
 //
 // Thread safety: all methods are safe to call from several threads (the
 // source thread, the applier thread and an admin); writes are serialized.
@@ -24,6 +27,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -134,6 +138,13 @@ class EmbeddedMailDirectory : public MailDirectory {
   Status DeliverFrom(std::uint64_t* pos, SourceSink* sink);
   Result<std::uint64_t> CommitLocked(const MailWrite& write,
                                      std::uint64_t applied_intent);
+  // Conflict when `o` would take an address another object holds: its own
+  // address is another object's alias, or an alias of it is another
+  // object's address or alias. REQUIRES: mu_ held.
+  Status CheckAddressesLocked(const MailObject& o) const;
+  // Keeps alias_owners_ up to date with a write. REQUIRES: mu_ held.
+  void IndexAliasesLocked(const std::optional<MailObject>& before,
+                          const MailWrite& write);
   std::string ConnectorFor(std::string_view domain) const;
   std::size_t BatchSize() const;
 
@@ -152,6 +163,10 @@ class EmbeddedMailDirectory : public MailDirectory {
   std::condition_variable changed_;
   std::shared_ptr<const RuleSet> rules_;
   std::uint64_t last_change_ = 0;
+  // Every alias in the directory -> the address of the object holding it
+  // (built at Open from the objects, kept by every write; guarded by mu_).
+  // An address belongs to one object only, as in Axigen.
+  std::map<std::string, std::string, std::less<>> alias_owners_;
 };
 
 // A salted PBKDF2-HMAC-SHA256 hash of `password` for storage:

@@ -229,6 +229,65 @@ TEST_CASE("intents for unknown domains or bad input fail clearly",
   REQUIRE(f.dir->last_change() == 0);
 }
 
+TEST_CASE(
+    "an address belongs to one object: an alias that is another object's "
+    "address or alias, or in a domain the directory lacks, is refused",
+    "[embedded_mail]") {
+  Fixture f;
+  MailAdmin admin(f.dir.get());
+  REQUIRE(f.dir
+              ->Apply(AddIntent(1, "ada@example.com",
+                                {{"aliases", {"countess@example.com"}}}))
+              .status.ok());
+  REQUIRE(f.dir->Apply(AddIntent(2, "bob@example.com", {})).status.ok());
+  const std::uint64_t changes = f.dir->last_change();
+  struct Case {
+    std::string alias;
+    std::string says;
+  };
+  for (const Case& c :
+       {Case{"ada@example.com", "it is the address of account ada@example.com"},
+        Case{"countess@example.com", "it is an alias of ada@example.com"},
+        Case{"boss@othercorp.org",
+             "domain othercorp.org is not in the mail directory"}}) {
+    INFO(c.alias);
+    ApplyResult r = f.dir->Apply(
+        AddIntent(3, "evil@example.com", {{"aliases", {c.alias}}}));
+    REQUIRE(r.status.code() == StatusCode::kConflict);
+    CHECK(r.status.message() ==
+          "alias " + c.alias + " of evil@example.com refused: " + c.says);
+    // Nor by a modify of an existing object, nor through the admin.
+    auto s =
+        admin.Set("bob@example.com", *ParseMailEdits({"aliases=" + c.alias}));
+    CHECK(s.status().code() == StatusCode::kConflict);
+  }
+  CHECK_FALSE((*f.dir->Get("evil@example.com")).has_value());
+  CHECK(f.dir->last_change() == changes);
+  // An account whose own address is another's alias is refused too.
+  ApplyResult r = f.dir->Apply(AddIntent(4, "countess@example.com", {}));
+  CHECK(r.status.code() == StatusCode::kConflict);
+  CHECK(r.status.message() ==
+        "account countess@example.com refused: the address is an alias of "
+        "ada@example.com");
+
+  // Released by its owner, the alias can be taken; the ownership survives a
+  // restart (it is rebuilt from the objects).
+  REQUIRE(admin
+              .Set("ada@example.com",
+                   *ParseMailEdits({"aliases-=countess@example.com"}))
+              .ok());
+  REQUIRE(admin
+              .Set("bob@example.com",
+                   *ParseMailEdits({"aliases=countess@example.com"}))
+              .ok());
+  f.Reopen();
+  r = f.dir->Apply(AddIntent(5, "eve@example.com",
+                             {{"aliases", {"countess@example.com"}}}));
+  CHECK(r.status.code() == StatusCode::kConflict);
+  CHECK(r.status.message().find("it is an alias of bob@example.com") !=
+        std::string::npos);
+}
+
 TEST_CASE("a restart keeps objects, domains, passwords and the feed",
           "[embedded_mail]") {
   Fixture f;

@@ -23,6 +23,18 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// Whether `name` is an account, a group or an alias in `d`, other than an
+// alias of the account `self`.
+bool NameTaken(const FakeDomain& d, const std::string& name,
+               const std::string& self) {
+  if (d.groups.count(name)) return true;
+  for (const auto& [n, a] : d.accounts) {
+    if (n == name && n != self) return true;
+    if (n != self && a.aliases.count(name)) return true;
+  }
+  return false;
+}
+
 bool IEquals(const std::string& a, const char* b) {
   return Lower(a) == Lower(b);
 }
@@ -410,6 +422,9 @@ bool FakeAxigenServer::Session::DoCommit() {
       FakeDomain& d = dit->second;
       if (c.is_new && d.accounts.count(c.name)) {
         error = "account already exists";
+      } else if (c.is_new && NameTaken(d, c.name, c.name)) {
+        error =
+            "the name " + c.name + " is already in use in domain " + c.domain;
       } else if (!c.is_new && !d.accounts.count(c.name)) {
         error = "account no longer exists";
       } else {
@@ -602,6 +617,16 @@ bool FakeAxigenServer::Session::Command(const std::vector<std::string>& w,
         if (!ValidName(a)) return Err("invalid alias name");
         if (verb == "add") {
           if (a == ctx.name) return Err("an alias may not be the account name");
+          // As Axigen: a name belongs to one account, group or alias of the
+          // domain.
+          {
+            std::lock_guard<std::mutex> lock(server_->mu_);
+            auto dit = server_->state_.find(ctx.domain);
+            if (dit != server_->state_.end() &&
+                NameTaken(dit->second, a, ctx.name))
+              return Err("the name " + a + " is already in use in domain " +
+                         ctx.domain);
+          }
           if (!ctx.account.aliases.insert(a).second)
             return Err("alias already exists");
         } else if (!ctx.account.aliases.erase(a)) {

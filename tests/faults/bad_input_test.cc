@@ -132,5 +132,81 @@ TEST_CASE(
   INFO(verify);
 }
 
+// The failed outcomes of the log: their messages.
+std::vector<std::string> FailedWrites(const LogFigures& f) {
+  std::vector<std::string> out;
+  for (const nlohmann::json& j : f.lines)
+    if (j.contains("ok") && !j.value("ok", true))
+      out.push_back(j.value("message", ""));
+  return out;
+}
+
+bool AnyContains(const std::vector<std::string>& texts,
+                 const std::string& part) {
+  for (const std::string& t : texts)
+    if (t.find(part) != std::string::npos) return true;
+  return false;
+}
+
+TEST_CASE(
+    "an LDAP entry claiming other objects' addresses, or an unmanaged "
+    "domain's, does not get them in the mail directory",
+    "[faults][bad_input][ownership][integration]") {
+  TempDir tmp;
+  SlapdServer slapd(tmp / "slapd", 4126, 3);
+  DirledgerCli cli(tmp.path());
+  cli.WriteConfig(TestConfig::For(slapd).ToToml());
+  CliResult r = cli.Run({"run", "--once"});
+  INFO(r.text());
+  REQUIRE(r.exit_code == 0);
+
+  REQUIRE(slapd.Modify(AddPerson("uid=evil",
+                                 "mail: " + PersonUid(2) +
+                                     "@example.com\n"
+                                     "mail: postmaster@example.com\n"
+                                     "mail: boss@othercorp.org\n",
+                                 "uid: evil\n") +
+                       "\n" +
+                       AddPerson("uid=dup1", "mail: shared@example.com\n",
+                                 "uid: dup1\n") +
+                       "\n" +
+                       AddPerson("uid=dup2", "mail: shared@example.com\n",
+                                 "uid: dup2\n")) == 0);
+  r = cli.Run({"run", "--once"});
+  INFO(r.text());
+  // The refused writes fail the run.
+  CHECK(r.exit_code == 1);
+
+  const auto mail = MailObjects(cli);
+  // Nobody took another account's address.
+  REQUIRE(mail.count(PersonUid(2) + "@example.com") == 1);
+  for (const auto& [address, o] : mail) {
+    INFO(address);
+    for (const auto& a : o.value("aliases", nlohmann::json::array())) {
+      CHECK(a != PersonUid(2) + "@example.com");
+      CHECK(a != "boss@othercorp.org");
+    }
+  }
+  // The first entry with an alias keeps it; the second does not get it.
+  REQUIRE(mail.count("dup1@example.com") == 1);
+  CHECK(mail.at("dup1@example.com")["aliases"] ==
+        nlohmann::json::array({"shared@example.com"}));
+  if (mail.count("dup2@example.com"))
+    CHECK(
+        mail.at("dup2@example.com").value("aliases", nlohmann::json::array()) ==
+        nlohmann::json::array());
+
+  // Each refusal is a failed write naming the address and its owner.
+  const auto failed = FailedWrites(ReadLog(cli));
+  INFO(failed.size());
+  CHECK(AnyContains(failed, "alias " + PersonUid(2) +
+                                "@example.com of evil@example.com refused: it "
+                                "is the address of account " +
+                                PersonUid(2) + "@example.com"));
+  CHECK(AnyContains(failed,
+                    "alias shared@example.com of dup2@example.com refused: it "
+                    "is an alias of dup1@example.com"));
+}
+
 }  // namespace
 }  // namespace dirledger::test

@@ -12,6 +12,7 @@
 //     the first bad sequence.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -21,6 +22,7 @@
 #include "codecs/event_codec.h"
 #include "codecs/kv_store.h"
 #include "storage/event_log.h"
+#include "storage/object_indexer.h"
 #include "storage/test_util.h"
 #include "tests/fake_axigen/fake_axigen_server.h"
 #include "tests/faults/dirledger_cli.h"
@@ -460,6 +462,103 @@ TEST_CASE(
   CHECK(r.exit_code == 1);
   CHECK(r.out.find("verify: FAILED at sequence " + std::to_string(bad)) !=
         std::string::npos);
+}
+
+std::string Key(std::initializer_list<std::string_view> parts) {
+  std::string k;
+  for (std::string_view p : parts) k += p;
+  return k;
+}
+
+TEST_CASE(
+    "verify finds a derived record (projection, index, link, object index) "
+    "deleted, added or changed, and names its key",
+    "[security][tamper][integration]") {
+  RealLog real(4135);
+  const std::string dir = real.LogDir();
+  const std::string address = "user000001@example.com";
+  std::vector<std::uint64_t> seqs;
+  {
+    LogOptions o;
+    o.read_only = true;
+    auto log = EventLog::Open(dir, o);
+    REQUIRE(log.ok());
+    REQUIRE((*log)->SeqsForObject(address, &seqs).ok());
+  }
+  REQUIRE(!seqs.empty());
+  std::string expected;  // in verify's output
+  SECTION("the mail address index entry of an account deleted") {
+    REQUIRE(DeleteRaw(dir, "state", "a10" + address).ok());
+    expected = "state key a10" + address + " (address index: mail account " +
+               address + ") is missing from the stored projection";
+  }
+  SECTION("both address index entries of an account deleted") {
+    REQUIRE(DeleteRaw(dir, "state", "a00" + address).ok());
+    REQUIRE(DeleteRaw(dir, "state", "a10" + address).ok());
+    expected = "state key a00" + address + " (address index: ldap account " +
+               address + ") is missing";
+  }
+  SECTION("an address index entry pointed at another object") {
+    REQUIRE(PutRaw(dir, "state", "a00" + address, "impostor-id").ok());
+    expected = "state key a00" + address + " (address index: ldap account " +
+               address + ") differs from what the log derives";
+  }
+  SECTION("a DN index entry added") {
+    REQUIRE(PutRaw(dir, "state", "d0uid=mallory,ou=people,dc=example,dc=com",
+                   "impostor-id")
+                .ok());
+    expected =
+        "state key d0uid=mallory,ou=people,dc=example,dc=com (DN index: ldap "
+        "uid=mallory,ou=people,dc=example,dc=com) is stored but not derived";
+  }
+  SECTION("a pending intent index entry added") {
+    REQUIRE(PutRaw(dir, "state",
+                   Key({"t10", address, std::string(1, '\0'), BigEndian64(99)}),
+                   "")
+                .ok());
+    expected = "(pending intent index: mail account " + address +
+               " intent 99) is stored but not derived";
+  }
+  SECTION("a wait added") {
+    REQUIRE(PutRaw(dir, "state",
+                   Key({"w0address:account:", address, std::string(1, '\0'),
+                        "impostor-id"}),
+                   "")
+                .ok());
+    expected = "(wait: ldap impostor-id waits for address:account:" + address +
+               ") is stored but not derived";
+  }
+  SECTION("the link index by mail id deleted") {
+    REQUIRE(DeleteRaw(dir, "links", "m0" + address).ok());
+    expected = "links key m0" + address + " (link index by mail id: account " +
+               address + ") is missing";
+  }
+  SECTION("the link index by mail id changed") {
+    REQUIRE(PutRaw(dir, "links", "m0" + address, "impostor-id").ok());
+    expected = "links key m0" + address + " (link index by mail id: account " +
+               address + ") differs";
+  }
+  SECTION("an object index key deleted") {
+    REQUIRE(DeleteRaw(dir, "by_object", ObjectIndexKey(address, seqs.front()))
+                .ok());
+    expected = "by_object key " + address + " at sequence " +
+               std::to_string(seqs.front()) +
+               " is missing from the stored object index";
+  }
+  SECTION("an object index key added") {
+    std::uint64_t other = 1;  // an event the account is not in
+    while (std::find(seqs.begin(), seqs.end(), other) != seqs.end()) ++other;
+    REQUIRE(PutRaw(dir, "by_object", ObjectIndexKey(address, other), "").ok());
+    expected = "by_object key " + address + " at sequence " +
+               std::to_string(other) +
+               " is stored but not derived from the log";
+  }
+  CliResult r = real.cli.Run({"verify"});
+  INFO(r.text());
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("verify: FAILED: ") != std::string::npos);
+  CHECK(r.out.find(expected) != std::string::npos);
+  CHECK(r.out.find("projection OK") == std::string::npos);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "tools/dirledger/render.h"
 #include "tools/dirledger/replay_log.h"
 #include "tools/dirledger/verify_mail_directory.h"
+#include "tools/dirledger/verify_derived.h"
 
 namespace dirledger::cli {
 namespace {
@@ -47,6 +48,29 @@ void PrintObjects(const InMemoryProjection& p, bool json) {
       return true;
     });
   }
+}
+
+// Every derived key against the replayed one; prints the differences.
+bool VerifyDerivedRecords(const EventLog& log,
+                          const DerivedRecordsCheck& derived) {
+  constexpr std::size_t kShown = 20;
+  std::vector<std::string> diffs;
+  std::uint64_t count = 0;
+  Status s = derived.Compare(log, kShown, &diffs, &count);
+  if (!s.ok()) {
+    std::cout << "verify: FAILED: the stored projection cannot be read: "
+              << s.message() << "\n";
+    return false;
+  }
+  if (count == 0) return true;
+  std::cout << "verify: FAILED: " << count
+            << " derived records differ from what the log derives"
+            << (count > diffs.size()
+                    ? " (the first " + std::to_string(diffs.size()) + ")"
+                    : std::string())
+            << ":\n";
+  for (const std::string& d : diffs) std::cout << "verify:   " << d << "\n";
+  return false;
 }
 
 }  // namespace
@@ -190,8 +214,14 @@ int RunVerify(CliContext& ctx, const VerifyOptions& o) {
               << " records were appended since\n";
   }
 
-  Replayer replayer;
-  s = ReplayLog(*log, &replayer, 0, true);
+  DerivedRecordsCheck derived;
+  ReplayOptions ro;
+  ro.mirror = derived.mirror();
+  Replayer replayer(ro);
+  s = ReplayLog(*log, &replayer, 0, true,
+                [&](const Event& e, const Decision* d) {
+                  derived.Note(replayer.projection(), e, d);
+                });
   if (!s.ok()) {
     std::cout << "verify: FAILED: replay stopped: " << s.message() << "\n";
     return kExitFailure;
@@ -227,6 +257,7 @@ int RunVerify(CliContext& ctx, const VerifyOptions& o) {
     std::cout << "verify: FAILED: projection: " << where << "\n";
     return kExitFailure;
   }
+  if (!VerifyDerivedRecords(*log, derived)) return kExitFailure;
   std::cout << "verify: projection OK, it is what the log says\n";
   return VerifyMailDirectory(ctx, *log);
 }

@@ -5,10 +5,11 @@
 namespace dirledger::cli {
 
 Status ReplayLog(const EventLog& log, Replayer* replayer, std::uint64_t until,
-                 bool progress) {
+                 bool progress, const BeforeFeedFn& before) {
   if (until == 0) until = log.last_seq();
   Status fed;
   Status s = log.Scan(1, until, [&](const Event& e, const Decision* d) {
+    if (before) before(e, d);
     fed = replayer->Feed(e, d);
     if (!fed.ok()) return false;
     if (progress && e.seq % 100000 == 0)

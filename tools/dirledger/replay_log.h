@@ -3,15 +3,19 @@
 #ifndef DIRLEDGER_TOOLS_DIRLEDGER_REPLAY_LOG_H_
 #define DIRLEDGER_TOOLS_DIRLEDGER_REPLAY_LOG_H_
 
+#include <functional>
+
 #include "replay/replayer.h"
 #include "storage/event_log.h"
 
 namespace dirledger::cli {
 
 // Feeds events 1..until (0: all) with their recorded decisions. Reports
-// progress on stderr every 100,000 events when `progress`.
+// progress on stderr every 100,000 events when `progress`. `before`, when
+// set, sees each event (and its recorded decision) before it is fed.
+using BeforeFeedFn = std::function<void(const Event&, const Decision*)>;
 Status ReplayLog(const EventLog& log, Replayer* replayer, std::uint64_t until,
-                 bool progress);
+                 bool progress, const BeforeFeedFn& before = {});
 
 // Compares a replayed projection with the stored one; the first difference
 // (as "what: key") in *where. OK with *where empty when they agree.
