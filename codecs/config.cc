@@ -774,6 +774,9 @@ ConfigChange MakeConfigChange(const Config& config, std::string_view text) {
     put(f.name);
     put(f.content);
   }
+  change.reconciler_rules = config.reconciler_rules;
+  if (change.reconciler_rules >= 2)
+    put("reconciler_rules=" + std::to_string(change.reconciler_rules));
   change.sha256 = h.Finish();
   return change;
 }
@@ -785,7 +788,17 @@ Result<Config> ConfigFromEvent(const ConfigChange& change) {
       if (f.name == p) return f.content;
     return Status::NotFound("not stored with the config");
   };
-  return ParseConfig(change.text, change.path, from_event);
+  if (change.reconciler_rules > kReconcilerRules)
+    return Status::InvalidArgument(
+        "the config was recorded under reconciler rules version " +
+        std::to_string(change.reconciler_rules) +
+        ", newer than this dirledger's (" + std::to_string(kReconcilerRules) +
+        ")");
+  auto config = ParseConfig(change.text, change.path, from_event);
+  if (config.ok())
+    config->reconciler_rules =
+        change.reconciler_rules == 0 ? 1 : change.reconciler_rules;
+  return config;
 }
 
 std::string DomainToDcParts(std::string_view domain) {

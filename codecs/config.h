@@ -84,6 +84,15 @@ struct MailConfig {
   double timeout_s = 10;
 };
 
+// The version of the reconciler's rules this build decides by. A rule change
+// that would decide a recorded event differently raises it; a ConfigChange
+// records the version in force, so a log replays under the rules each of its
+// events was decided by (docs/rules.md, "Rules versions").
+//   1: the first rules.
+//   2: an echo of one step of a multi-step write is no change of its own
+//      (the later steps are already applied).
+inline constexpr std::uint32_t kReconcilerRules = 2;
+
 struct Config {
   std::string path;      // file it came from ("" when built in memory)
   std::string base_dir;  // directory relative paths are resolved against
@@ -94,6 +103,9 @@ struct Config {
   MailConfig mail;
   std::vector<ConnectorConfig> connectors;
   std::vector<DomainConfig> domains;
+  // Not a config key: the rules version in force (kReconcilerRules for a
+  // config read now; the recorded one for a config read from the log).
+  std::uint32_t reconciler_rules = kReconcilerRules;
 
   const ConnectorConfig* FindConnector(std::string_view name) const;
   const DomainConfig* FindDomain(std::string_view name) const;
@@ -132,12 +144,15 @@ Result<Config> LoadConfigFile(const std::string& path);
 Status ApplyConfigOverride(Config* config, std::string_view key,
                            std::string_view value);
 
-// The ConfigChange event for a config: its text, the files it loaded, and a
-// SHA-256 over both. Two configs with the same fingerprint are the same.
+// The ConfigChange event for a config: its text, the files it loaded, its
+// rules version, and a SHA-256 over them (the version counts from version 2
+// on, so a log written under version 1 records its config again when a newer
+// dirledger runs it). Two configs with the same fingerprint are the same.
 ConfigChange MakeConfigChange(const Config& config, std::string_view text);
 
 // Re-parses a stored ConfigChange, taking files from the event, never the
-// disk.
+// disk, with the rules version it recorded; a version newer than this build
+// knows is an error.
 Result<Config> ConfigFromEvent(const ConfigChange& change);
 
 // Expands the connector's expanding variables (docs/configuration.md):

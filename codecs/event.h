@@ -80,6 +80,9 @@ struct ConfigChange {
   std::string sha256;  // 32 raw bytes
   std::vector<NamedFile> files;
   std::string path;
+  // The reconciler's rules version (Config::reconciler_rules); 0 in events
+  // written before it was recorded, which were decided under version 1.
+  std::uint32_t reconciler_rules = 0;
 };
 
 enum class ActionKind : std::uint8_t {

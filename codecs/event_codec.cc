@@ -53,7 +53,8 @@ struct BodyEncoder {
     auto sha = Bytes(b, c.sha256);
     auto path = Str(b, c.path);
     return {fb::EventBody::ConfigChange,
-            fb::CreateConfigChange(b, text, sha, fv, path).Union()};
+            fb::CreateConfigChange(b, text, sha, fv, path, c.reconciler_rules)
+                .Union()};
   }
   std::pair<fb::EventBody, Offset<void>> operator()(const OperatorAction& a) {
     std::vector<Offset<fb::ObjectTarget>> targets;
@@ -211,6 +212,7 @@ Status DecodeBody(const fb::Event* e, std::uint64_t seq, EventBody* out) {
         }
       }
       Assign(&o.path, c->path());
+      o.reconciler_rules = c->reconciler_rules();
       *out = std::move(o);
       return Status::Ok();
     }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <random>
 
+#include "codecs/config.h"
 #include "codecs/test_events.h"
 
 namespace dirledger {
@@ -45,6 +46,11 @@ TEST_CASE("every event type round-trips byte for byte", "[codec]") {
                                   std::string(32, 'h'),
                                   {{"schema.toml", "[account]"}},
                                   "d.toml"}));
+  RoundTrip(WithBody(ConfigChange{"data_dir = \"x\"",
+                                  std::string(32, 'h'),
+                                  {},
+                                  "d.toml",
+                                  kReconcilerRules}));
   OperatorAction a;
   a.kind = ActionKind::kRollback;
   a.actor = "root";
