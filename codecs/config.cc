@@ -773,7 +773,6 @@ ConfigChange MakeConfigChange(const Config& config, std::string_view text) {
   ConfigChange change;
   change.text = std::string(text);
   change.path = config.path;
-  change.rules_revision = config.rules_revision;
   for (const ConnectorConfig& c : config.connectors) {
     if (c.custom_schema_file.empty()) continue;
     change.files.push_back(
@@ -790,10 +789,9 @@ ConfigChange MakeConfigChange(const Config& config, std::string_view text) {
     put(f.name);
     put(f.content);
   }
-  // A new revision makes the same text a new config to record (revision 0,
-  // from before revisions, hashes as it always did).
-  if (change.rules_revision != 0)
-    put("rules_revision " + std::to_string(change.rules_revision));
+  change.reconciler_rules = config.reconciler_rules;
+  if (change.reconciler_rules >= 2)
+    put("reconciler_rules=" + std::to_string(change.reconciler_rules));
   change.sha256 = h.Finish();
   return change;
 }
@@ -805,8 +803,16 @@ Result<Config> ConfigFromEvent(const ConfigChange& change) {
       if (f.name == p) return f.content;
     return Status::NotFound("not stored with the config");
   };
+  if (change.reconciler_rules > kReconcilerRules)
+    return Status::InvalidArgument(
+        "the config was recorded under reconciler rules version " +
+        std::to_string(change.reconciler_rules) +
+        ", newer than this dirledger's (" + std::to_string(kReconcilerRules) +
+        ")");
   auto config = ParseConfig(change.text, change.path, from_event);
-  if (config.ok()) config->rules_revision = change.rules_revision;
+  if (config.ok())
+    config->reconciler_rules =
+        change.reconciler_rules == 0 ? 1 : change.reconciler_rules;
   return config;
 }
 

@@ -84,22 +84,19 @@ struct MailConfig {
   double timeout_s = 10;
 };
 
-// The revision of the reconciler's rules that new decisions are made under,
-// recorded with each config (ConfigChange::rules_revision). A change to the
-// rules that would decide an old event otherwise raises it, and the
-// reconciler keeps deciding under the older revision where a log's config
-// says so.
-//   1: a domain with ldap_sync = false is "domain sync off" before its
-//      connector is looked up (before: "connector ... is not in the config"
-//      when it names none).
-inline constexpr std::uint32_t kRulesRevision = 1;
+// The version of the reconciler's rules this build decides by. A rule change
+// that would decide a recorded event differently raises it; a ConfigChange
+// records the version in force, so a log replays under the rules each of its
+// events was decided by (docs/rules.md, "Rules versions").
+//   1: the first rules.
+//   2: an echo of one step of a multi-step write is no change of its own
+//      (the later steps are already applied); a domain with
+//      ldap_sync = false is "domain sync off" before its connector is looked
+//      up (under 1: "connector ... is not in the config" when it names none).
+inline constexpr std::uint32_t kReconcilerRules = 2;
 
 struct Config {
   std::string path;  // file it came from ("" when built in memory)
-  // The rules revision decisions under this config follow: kRulesRevision
-  // for a config read now, the recorded one for a config replayed from the
-  // log (0 for logs from before revisions).
-  std::uint32_t rules_revision = kRulesRevision;
   std::string base_dir;  // directory relative paths are resolved against
   std::string data_dir = "./data";
   std::string log_level = "info";
@@ -111,6 +108,9 @@ struct Config {
   MailConfig mail;
   std::vector<ConnectorConfig> connectors;
   std::vector<DomainConfig> domains;
+  // Not a config key: the rules version in force (kReconcilerRules for a
+  // config read now; the recorded one for a config read from the log).
+  std::uint32_t reconciler_rules = kReconcilerRules;
 
   const ConnectorConfig* FindConnector(std::string_view name) const;
   const DomainConfig* FindDomain(std::string_view name) const;
@@ -149,12 +149,15 @@ Result<Config> LoadConfigFile(const std::string& path);
 Status ApplyConfigOverride(Config* config, std::string_view key,
                            std::string_view value);
 
-// The ConfigChange event for a config: its text, the files it loaded, and a
-// SHA-256 over both. Two configs with the same fingerprint are the same.
+// The ConfigChange event for a config: its text, the files it loaded, its
+// rules version, and a SHA-256 over them (the version counts from version 2
+// on, so a log written under version 1 records its config again when a newer
+// dirledger runs it). Two configs with the same fingerprint are the same.
 ConfigChange MakeConfigChange(const Config& config, std::string_view text);
 
 // Re-parses a stored ConfigChange, taking files from the event, never the
-// disk.
+// disk, with the rules version it recorded; a version newer than this build
+// knows is an error.
 Result<Config> ConfigFromEvent(const ConfigChange& change);
 
 // Expands the connector's expanding variables (docs/configuration.md):

@@ -49,27 +49,6 @@ std::string Replace(std::string s, const std::string& from,
 
 }  // namespace
 
-TEST_CASE("a recorded config carries the rules revision", "[config]") {
-  auto cfg = Parse(kGood);
-  REQUIRE(cfg.ok());
-  CHECK(cfg->rules_revision == kRulesRevision);
-  const ConfigChange now = MakeConfigChange(*cfg, kGood);
-  CHECK(now.rules_revision == kRulesRevision);
-  auto back = ConfigFromEvent(now);
-  REQUIRE(back.ok());
-  CHECK(back->rules_revision == kRulesRevision);
-  // A config recorded before revisions replays under revision 0, and the
-  // same text under a new revision is a new config to record.
-  Config old = *cfg;
-  old.rules_revision = 0;
-  const ConfigChange before = MakeConfigChange(old, kGood);
-  CHECK(before.rules_revision == 0);
-  CHECK(before.sha256 != now.sha256);
-  auto replayed = ConfigFromEvent(before);
-  REQUIRE(replayed.ok());
-  CHECK(replayed->rules_revision == 0);
-}
-
 TEST_CASE("a full config parses", "[config]") {
   auto cfg = Parse(kGood);
   REQUIRE(cfg.ok());
@@ -185,6 +164,38 @@ TEST_CASE("custom schema files are loaded and stored with the config",
   auto again = ConfigFromEvent(change);
   // kGood itself has no schema file; the event replays what it holds.
   REQUIRE(again.ok());
+}
+
+TEST_CASE("a ConfigChange records the reconciler rules version", "[config]") {
+  auto cfg = Parse(kGood);
+  REQUIRE(cfg.ok());
+  CHECK(cfg->reconciler_rules == kReconcilerRules);
+  ConfigChange now = MakeConfigChange(*cfg, kGood);
+  CHECK(now.reconciler_rules == kReconcilerRules);
+  auto again = ConfigFromEvent(now);
+  REQUIRE(again.ok());
+  CHECK(again->reconciler_rules == kReconcilerRules);
+
+  // Recorded before the version was: decided under version 1, and the
+  // fingerprint is what it was then, so a newer dirledger records the
+  // config again and its rules apply from there on.
+  Config old_cfg = *cfg;
+  old_cfg.reconciler_rules = 1;
+  ConfigChange old = MakeConfigChange(old_cfg, kGood);
+  old.reconciler_rules = 0;
+  auto old_again = ConfigFromEvent(old);
+  REQUIRE(old_again.ok());
+  CHECK(old_again->reconciler_rules == 1);
+  CHECK(old.sha256 != now.sha256);
+  CHECK(MakeConfigChange(old_cfg, kGood).sha256 == old.sha256);
+
+  // A log written by a newer dirledger is not replayed under older rules.
+  ConfigChange newer = now;
+  newer.reconciler_rules = kReconcilerRules + 1;
+  auto refused = ConfigFromEvent(newer);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message().find("reconciler rules version") !=
+        std::string::npos);
 }
 
 TEST_CASE("what-if overrides change connectors and domains", "[config]") {

@@ -80,11 +80,9 @@ struct ConfigChange {
   std::string sha256;  // 32 raw bytes
   std::vector<NamedFile> files;
   std::string path;
-  // The revision of the reconciler's rules this config is decided under
-  // (kRulesRevision in codecs/config.h when recorded; 0 in logs written
-  // before revisions existed). Replay decides each event under the revision
-  // of the config in force, so old decisions reproduce byte for byte.
-  std::uint32_t rules_revision = 0;
+  // The reconciler's rules version (Config::reconciler_rules); 0 in events
+  // written before it was recorded, which were decided under version 1.
+  std::uint32_t reconciler_rules = 0;
 };
 
 enum class ActionKind : std::uint8_t {

@@ -53,7 +53,7 @@ struct BodyEncoder {
     auto sha = Bytes(b, c.sha256);
     auto path = Str(b, c.path);
     return {fb::EventBody::ConfigChange,
-            fb::CreateConfigChange(b, text, sha, fv, path, c.rules_revision)
+            fb::CreateConfigChange(b, text, sha, fv, path, c.reconciler_rules)
                 .Union()};
   }
   std::pair<fb::EventBody, Offset<void>> operator()(const OperatorAction& a) {
@@ -202,7 +202,6 @@ Status DecodeBody(const fb::Event* e, std::uint64_t seq, EventBody* out) {
       const auto* c = e->body_as_ConfigChange();
       ConfigChange o;
       Assign(&o.text, c->text());
-      o.rules_revision = c->rules_revision();
       AssignBytes(&o.sha256, c->sha256());
       if (c->files()) {
         for (const auto* f : *c->files()) {
@@ -213,6 +212,7 @@ Status DecodeBody(const fb::Event* e, std::uint64_t seq, EventBody* out) {
         }
       }
       Assign(&o.path, c->path());
+      o.reconciler_rules = c->reconciler_rules();
       *out = std::move(o);
       return Status::Ok();
     }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <random>
 
+#include "codecs/config.h"
 #include "codecs/test_events.h"
 
 namespace dirledger {
@@ -31,18 +32,18 @@ void RoundTrip(const Event& in) {
 
 }  // namespace
 
-TEST_CASE("a ConfigChange keeps its rules revision; 0 is not written",
+TEST_CASE("a ConfigChange keeps its rules version; 0 is not written",
           "[codec]") {
   ConfigChange c{"data_dir = \"x\"", std::string(32, '\x11'), {}, "/x.toml"};
   const std::string before_revisions = EncodeEvent(WithBody(c));
-  c.rules_revision = 3;
+  c.reconciler_rules = 3;
   const std::string with = EncodeEvent(WithBody(c));
   CHECK(with != before_revisions);
   Event out;
   REQUIRE(DecodeEvent(with, 7, &out).ok());
-  CHECK(std::get<ConfigChange>(out.body).rules_revision == 3);
+  CHECK(std::get<ConfigChange>(out.body).reconciler_rules == 3);
   REQUIRE(DecodeEvent(before_revisions, 7, &out).ok());
-  CHECK(std::get<ConfigChange>(out.body).rules_revision == 0);
+  CHECK(std::get<ConfigChange>(out.body).reconciler_rules == 0);
   // A log written before revisions existed re-encodes to the same bytes.
   CHECK(EncodeEvent(out) == before_revisions);
 }
@@ -61,6 +62,11 @@ TEST_CASE("every event type round-trips byte for byte", "[codec]") {
                                   std::string(32, 'h'),
                                   {{"schema.toml", "[account]"}},
                                   "d.toml"}));
+  RoundTrip(WithBody(ConfigChange{"data_dir = \"x\"",
+                                  std::string(32, 'h'),
+                                  {},
+                                  "d.toml",
+                                  kReconcilerRules}));
   OperatorAction a;
   a.kind = ActionKind::kRollback;
   a.actor = "root";

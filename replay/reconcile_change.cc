@@ -110,9 +110,9 @@ class ChangeDecider {
     if (!domain_)
       return Skip("scope/unknown-domain", Outcome::kSkippedOutOfScope,
                   "its domain " + c_.domain + " is not in the config");
-    // Since rules revision 1 a domain with sync off says so, whatever its
+    // Since rules version 2 a domain with sync off says so, whatever its
     // connector (often none); before, the connector was looked up first.
-    if (!domain_->ldap_sync && b_.rules.config().rules_revision >= 1)
+    if (!domain_->ldap_sync && b_.rules.config().reconciler_rules >= 2)
       return DomainOff();
     if (!cr_)
       return Skip(
@@ -253,6 +253,7 @@ class ChangeDecider {
         origin = nullptr;
       if (origin) consumed_.push_back(origin);
     }
+    if (origin) TakeAhead(*origin, pending);
     if (!pending.empty() || origin) {
       const AttrList* seen = next_ ? &next_->attrs : nullptr;
       std::optional<AttrList> running;
@@ -265,6 +266,7 @@ class ChangeDecider {
         if (p == origin || (origin && p->intent.id == origin->intent.id))
           continue;
         if (leaving && p->intent.id > leaving) continue;
+        if (IsAhead(p)) continue;
         const Intent& i = p->intent;
         const bool visible = WritesVisible(i, seen);
         if (p->applied) {
@@ -309,6 +311,36 @@ class ChangeDecider {
         ApplyWrites(i, &eff_prev_.Own());
       }
     }
+    if (prev_exists_)
+      for (const PendingIntent* p : ahead_)
+        ApplyWrites(p->intent, &eff_prev_.Own());
+  }
+
+  // The observation reports the write of `origin`, one step of what
+  // dirledger wrote to this object. Writes are made in intent id order, so
+  // the Modify intents pending on it that were applied after `origin` (the
+  // later steps) are not in this image yet: they are done all the same, and
+  // each will be reported by its own echo. They are taken into the object's
+  // new state (and into the state before, so that they compare equal): an
+  // intermediate echo is never someone else's change, and its intents stay
+  // pending until their own echoes. Rules before version 2 took no such
+  // steps (docs/rules.md, "Rules versions").
+  void TakeAhead(const PendingIntent& origin,
+                 const std::vector<const PendingIntent*>& pending) {
+    if (!next_ || b_.rules.config().reconciler_rules < 2) return;
+    const std::uint64_t leaving = Leaving(prev_);
+    for (const PendingIntent* p : pending) {
+      const Intent& i = p->intent;
+      if (i.id <= origin.intent.id) continue;
+      if (leaving && i.id > leaving) break;
+      if (!p->applied || i.op != IntentOp::kModify) break;
+      ahead_.push_back(p);
+      ApplyWrites(i, &next_->attrs);
+    }
+  }
+
+  bool IsAhead(const PendingIntent* p) const {
+    return std::find(ahead_.begin(), ahead_.end(), p) != ahead_.end();
   }
 
   // What an Add or a mail Rename starts from: nothing, or the attributes of
@@ -1327,6 +1359,8 @@ class ChangeDecider {
   const ObjectState* prev_ = nullptr;
   std::optional<ObjectState> next_;  // nullopt: deleted
   std::vector<const PendingIntent*> consumed_, dropped_;
+  // Applied after the write this observation reports (TakeAhead).
+  std::vector<const PendingIntent*> ahead_;
   bool prev_exists_ = false;
   std::optional<AttrList> self_foreseen_;  // set when intents are pending
   Foreseen eff_prev_;  // prev_ with the consumed writes in it

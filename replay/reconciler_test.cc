@@ -137,11 +137,11 @@ TEST_CASE("scope: a domain with sync off and no connector is domain sync off",
   l.domain = "quiet.org";
   CHECK(s.Feed(l).rule == "scope/domain-off");
 
-  // A log from before rules revision 1 decided this under the connector
+  // A log from before rules version 2 decided this under the connector
   // check; replaying it must say what it said then.
   Scenario old;
   ConfigChange before = ConfigEvent(toml);
-  before.rules_revision = 0;
+  before.reconciler_rules = 0;
   old.Feed(before);
   const Decision& o = old.Feed(c);
   CHECK(o.rule == "scope/unknown-connector");

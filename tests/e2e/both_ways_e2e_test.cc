@@ -11,6 +11,7 @@ namespace {
 
 constexpr int kPort = 4155;
 constexpr int kConflictPort = 4156;
+constexpr int kLateMemberPort = 4160;
 
 TEST_CASE("both_ways: mail-side changes reach LDAP", "[e2e][both_ways]") {
   E2eConfig config;
@@ -149,6 +150,76 @@ TEST_CASE("both_ways: a conflict under each resolution", "[e2e][conflict]") {
     REQUIRE(mail2[0]["what_if"]["title"] ==
             nlohmann::json::array({"From LDAP"}));
   }
+  auto v = dl.Run({"verify"});
+  INFO(v.Describe());
+  REQUIRE(v.exit_code == 0);
+}
+
+// The intents in the `log --json` lines after `since`.
+std::vector<nlohmann::json> IntentsSince(CliRunner& dl, std::uint64_t since) {
+  auto log = dl.Run({"log", "--since", std::to_string(since + 1), "--json"});
+  INFO(log.Describe());
+  REQUIRE(log.exit_code == 0);
+  std::vector<nlohmann::json> intents;
+  for (const nlohmann::json& line : log.Json())
+    if (line.contains("intents"))
+      for (const nlohmann::json& i : line["intents"]) intents.push_back(i);
+  return intents;
+}
+
+TEST_CASE("both_ways: members that arrive late are never removed",
+          "[e2e][both_ways][members]") {
+  E2eConfig config;
+  config.direction = "both_ways";
+  config.conflict_resolution = "ldap_wins";
+  E2eEnv env(kLateMemberPort, 2, config);
+  CliRunner& dl = env.cli();
+  env.RunOnce();
+
+  // A group naming one person who exists and three who do not yet.
+  const std::vector<std::string> late = {"newa", "newb", "newc"};
+  std::string ldif =
+      "dn: cn=g2,ou=groups,dc=example,dc=com\nchangetype: add\n"
+      "objectClass: groupOfNames\ncn: g2\nmember: " +
+      PersonDn("user000001") + "\n";
+  for (const std::string& uid : late) ldif += "member: " + PersonDn(uid) + "\n";
+  env.Ldap(ldif);
+  env.RunOnce();
+  for (const std::string& uid : late) env.LdapAddPerson(uid);
+
+  std::vector<std::string> want_dns = {PersonDn("user000001")};
+  std::vector<std::string> want_addresses = {"user000001@example.com"};
+  for (const std::string& uid : late) {
+    want_dns.push_back(PersonDn(uid));
+    want_addresses.push_back(uid + "@example.com");
+  }
+  std::sort(want_dns.begin(), want_dns.end());
+  std::sort(want_addresses.begin(), want_addresses.end());
+
+  std::uint64_t before_last = 0;
+  for (int run = 0; run < 3; ++run) {
+    before_last = env.LastSeq();
+    env.RunOnce();
+  }
+  auto ldap_members = env.LdapValues("(cn=g2)", "member");
+  std::sort(ldap_members.begin(), ldap_members.end());
+  CHECK(ldap_members == want_dns);
+  const nlohmann::json g2 = env.MailShow("g2@example.com");
+  REQUIRE(g2.is_object());
+  std::vector<std::string> mail_members;
+  for (const auto& m : g2["members"]) mail_members.push_back(m);
+  std::sort(mail_members.begin(), mail_members.end());
+  CHECK(mail_members == want_addresses);
+
+  // Nobody removed a member, so no write of dirledger's ever did.
+  for (const nlohmann::json& i : IntentsSince(dl, 0)) {
+    INFO(i.dump());
+    CHECK_FALSE(i.contains("delete_values"));
+  }
+  // The last run had nothing left to do.
+  const auto idle = IntentsSince(dl, before_last);
+  INFO(nlohmann::json(idle).dump());
+  CHECK(idle.empty());
   auto v = dl.Run({"verify"});
   INFO(v.Describe());
   REQUIRE(v.exit_code == 0);
