@@ -15,7 +15,7 @@
 namespace dirledger::test {
 namespace {
 
-constexpr int kPort = 4171;
+constexpr int kPort = 4177;
 
 // A datagram socket as systemd listens on: every notification is one
 // datagram of NAME=VALUE lines.
