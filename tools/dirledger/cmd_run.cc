@@ -12,6 +12,7 @@
 #include "engine/embedded_mail/embedded_mail_directory.h"
 #include "engine/intake.h"
 #include "engine/run_loop.h"
+#include "engine/secrets.h"
 #include "engine/wiring/connectors.h"
 #include "replay/reconciler.h"
 #include "tools/dirledger/commands.h"
@@ -93,6 +94,9 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   if (!cfg) return kExitUsage;
   auto rules = RuleSet::Compile(*cfg);
   if (!rules.ok()) return ctx.Fail(rules.status());
+  // A password file that is empty or cannot be read stops the run before it
+  // starts (exit 2), not at its first connection.
+  if (Status s = CheckSecrets(*cfg); !s.ok()) return ctx.Fail(s);
   EventLog* log = ctx.OpenLog(/*read_only=*/false);
   if (!log) return ctx.OpenFailedExit();
   InstallSignals();
