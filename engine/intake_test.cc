@@ -397,6 +397,78 @@ TEST_CASE("an unavailable peer leaves intents pending for the next run",
   CHECK(stats.left_pending == 0);
 }
 
+namespace {
+
+// A service's source that delivers its events and then is stopped, as by
+// SIGTERM, before the applier could have applied them all.
+class StoppedAfterDelivery : public Source {
+ public:
+  StoppedAfterDelivery(std::vector<EventBody> events, std::atomic<bool>* stop)
+      : events_(std::move(events)), stop_(stop) {}
+  const std::string& id() const override { return id_; }
+  Side side() const override { return Side::kLdap; }
+  Status RunOnce(std::string_view, SourceSink*) override {
+    return Status::Ok();
+  }
+  Status Run(std::string_view, SourceSink* sink) override {
+    Status s = sink->Deliver(std::move(events_), std::string("cookie"));
+    stop_->store(true);
+    return s;
+  }
+
+ private:
+  std::string id_ = "corp/syncrepl";
+  std::vector<EventBody> events_;
+  std::atomic<bool>* stop_;
+};
+
+int Pending(const EventLog& log) {
+  int n = 0;
+  REQUIRE(log.projection()
+              .ForEachPending([&](const PendingIntent& p) {
+                n += !p.applied;
+                return true;
+              })
+              .ok());
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a stopped service applies what was decided before it returns",
+          "[runloop][drain]") {
+  Fixture f;
+  // More than two apply batches: stopped at once, the applier had no time.
+  StoppedAfterDelivery source(People(1, 600), &f.stop);
+  FakeApplier mail;
+  std::atomic<bool> hurry{false};
+  RunLoop loop(f.intake.get(), {&source}, {{{Side::kMail, ""}, &mail}}, &f.stop,
+               nullptr);
+  SECTION("drained") {
+    RunStats stats;
+    REQUIRE(loop.Run(&stats).ok());
+    CHECK(stats.applied == 600);
+    CHECK(stats.left_pending == 0);
+    CHECK(Pending(*f.log) == 0);
+    CHECK(f.log->last_seq() == 1200);  // 600 changes, 600 outcomes
+  }
+  SECTION("the peer unavailable: left pending, and counted") {
+    mail.unavailable = true;
+    RunStats stats;
+    REQUIRE(loop.Run(&stats).ok());
+    CHECK(stats.left_pending == 600);
+    CHECK(Pending(*f.log) == 600);
+  }
+  SECTION("a second signal: no new batch") {
+    hurry = true;
+    loop.set_drain(std::chrono::seconds(30), &hurry);
+    RunStats stats;
+    REQUIRE(loop.Run(&stats).ok());
+    CHECK(stats.left_pending > 0);
+    CHECK(stats.left_pending == static_cast<std::uint64_t>(Pending(*f.log)));
+  }
+}
+
 }  // namespace dirledger
 
 namespace dirledger {

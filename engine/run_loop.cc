@@ -88,6 +88,11 @@ RunLoop::AppliedBatch RunLoop::ApplyBatch(std::vector<Intent> intents) {
 }
 
 Status RunLoop::ApplyPending(RunStats* stats) {
+  return ApplyPendingWhile(stats, [&] { return !(stop_ && stop_->load()); });
+}
+
+Status RunLoop::ApplyPendingWhile(RunStats* stats,
+                                  const std::function<bool()>& go_on) {
   if (intake_->dry_run()) return Status::Ok();
   // Only intents whose decisions are durable are applied.
   DIRLEDGER_RETURN_IF_ERROR(intake_->Sync());
@@ -112,7 +117,7 @@ Status RunLoop::ApplyPending(RunStats* stats) {
   // of one are decided and logged (one batch at a time per applier, in the
   // order of the ids; the outcomes are logged in that order too).
   constexpr std::size_t kBatch = 256;
-  auto stopped = [&] { return stop_ && stop_->load(); };
+  auto stopped = [&] { return !go_on(); };
   std::future<AppliedBatch> applying;
   auto start_batch = [&](std::size_t from) -> Status {
     std::vector<Intent> todo;
@@ -274,7 +279,34 @@ Status RunLoop::Run(RunStats* stats) {
   for (std::thread& t : threads) t.join();
   stats->events += events_total.load();
   stats->held += held_total.load();
-  return applier_status;
+  if (!applier_status.ok()) return applier_status;
+  return Drain(stats);
+}
+
+Status RunLoop::Drain(RunStats* stats) {
+  // The sources have stopped: nothing more is decided. What was decided is
+  // applied now (retryable failures stay pending), as long as time allows.
+  const auto deadline = std::chrono::steady_clock::now() + drain_timeout_;
+  auto go_on = [&] {
+    return !(hurry_ && hurry_->load()) &&
+           std::chrono::steady_clock::now() < deadline;
+  };
+  RunStats round;
+  Status s = go_on() ? ApplyPendingWhile(&round, go_on) : Status::Ok();
+  stats->applied += round.applied;
+  stats->failed += round.failed;
+  stats->retry_later += round.retry_later;
+  if (!s.ok()) observer_->OnError("applier", s);
+  std::uint64_t left = 0;
+  Status scan;
+  intake_->WithProjection([&](const ProjectionStore& p) {
+    scan = p.ForEachPending([&](const PendingIntent& pi) {
+      if (!pi.applied) ++left;
+      return true;
+    });
+  });
+  stats->left_pending = left;
+  return s.ok() ? scan : s;
 }
 
 }  // namespace dirledger

@@ -7,8 +7,10 @@
 //   exits.
 //   Run(): every source runs in its own thread (refreshAndPersist, polling)
 //   and an applier thread applies intents as they are decided, until `stop`
-//   is set (SIGTERM): sources finish their current batch, the applier its
-//   current intent.
+//   is set (SIGTERM): sources finish their current batch; then what was
+//   decided is drained: every pending intent is applied, until none is left
+//   or the drain timeout passes (or `hurry` is set: a second signal), and
+//   RunStats::left_pending counts what stays pending.
 //
 // Intents left pending by a crash (applied or not) are applied again at the
 // start; appliers are idempotent. A retryable failure (peer unavailable)
@@ -20,6 +22,8 @@
 #define DIRLEDGER_ENGINE_RUN_LOOP_H_
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -57,7 +61,8 @@ struct RunStats {
   std::uint64_t failed = 0;
   std::uint64_t retry_later = 0;  // attempts left pending: peer unavailable
   // RunOnce: writes still pending when the pass ended (their peer stayed
-  // unavailable through its last attempt); the next run makes them.
+  // unavailable through its last attempt); Run: writes still pending after
+  // the drain (that, or the drain's time ran out). The next run makes them.
   std::uint64_t left_pending = 0;
   std::uint64_t held = 0;
   std::vector<Intent> dry_run_intents;
@@ -74,7 +79,16 @@ class RunLoop {
   Status RunOnce(RunStats* stats);
   Status Run(RunStats* stats);
 
-  // Applies every pending intent not yet applied, appending outcomes.
+  // Run's drain after `stop`: at most `timeout`, and no new batch once
+  // `hurry` (may be null) is set. Default 30 s.
+  void set_drain(std::chrono::milliseconds timeout,
+                 const std::atomic<bool>* hurry) {
+    drain_timeout_ = timeout;
+    hurry_ = hurry;
+  }
+
+  // Applies every pending intent not yet applied, appending outcomes; stops
+  // between batches once `stop` is set.
   Status ApplyPending(RunStats* stats);
 
  private:
@@ -86,6 +100,11 @@ class RunLoop {
     Status status;
   };
 
+  // ApplyPending, starting a new batch only while `go_on()` holds.
+  Status ApplyPendingWhile(RunStats* stats, const std::function<bool()>& go_on);
+  // After `stop`: applies what is pending within the drain timeout; sets
+  // stats->left_pending to what is still pending then.
+  Status Drain(RunStats* stats);
   Status Pass(Source* source, RunStats* stats);
   Applier* ApplierFor(const Intent& intent);
   // Reads the intents ids[from, to) still to apply (not gone, not applied).
@@ -100,6 +119,8 @@ class RunLoop {
   std::vector<Source*> sources_;
   std::map<std::pair<Side, std::string>, Applier*> appliers_;
   std::atomic<bool>* stop_;
+  std::chrono::milliseconds drain_timeout_{30000};
+  const std::atomic<bool>* hurry_ = nullptr;
   RunObserver* observer_;
   RunObserver null_observer_;
 };

@@ -34,9 +34,18 @@ class Secret {
 // Reads the secret named by `file` (resolved against the config dir; one
 // trailing newline is dropped) or `env`. `what` names it in errors
 // ("connector \"corp\" bind password"); an error never contains the value.
-// Both empty: an empty secret (anonymous bind).
+// Both empty: an empty secret (anonymous bind). A file that is empty, is a
+// directory or cannot be read, and a variable that is empty, are
+// InvalidArgument naming the file (or variable) and the cause: with a bind
+// DN, an empty password is an unauthenticated bind. A file that its group
+// or others may read is read, with a warning (once per file) in the log.
 Result<Secret> ReadSecret(const Config& config, std::string_view file,
                           std::string_view env, std::string_view what);
+
+// Reads every secret the config names (each connector's bind password, the
+// Axigen password) and forgets them: a service checks them before it
+// starts, rather than when it first connects.
+Status CheckSecrets(const Config& config);
 
 }  // namespace dirledger
 

@@ -95,17 +95,21 @@ Status CreateDatabase(const std::string& dir, rocksdb::Options options,
 
   // An empty directory in the way (made by hand, or by an older version)
   // goes; one with a database in it means another process won.
-  if (fs::exists(target / "CURRENT", ec)) {
+  const bool done = fs::exists(target / "CURRENT", ec);
+  if (!ec && done) {
     discard();
     return Status::Ok();
   }
-  if (fs::exists(target, ec)) {
-    fs::remove(target, ec);  // only when empty
-    if (ec) {
-      discard();
+  // Only a directory known to hold something else is called that: one that
+  // cannot be looked into (no permission) may hold the database itself.
+  if (!ec && fs::exists(target, ec)) fs::remove(target, ec);  // when empty
+  if (ec) {
+    discard();
+    if (ec == std::errc::directory_not_empty || ec == std::errc::file_exists)
       return Status::IOError(dir + " exists, is not empty and does not hold " +
                              what + "; move it away");
-    }
+    return Status::IOError("cannot use " + dir + " for " + what + ": " +
+                           ec.message());
   }
   fs::rename(staging, target, ec);
   if (ec) {

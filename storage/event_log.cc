@@ -710,6 +710,8 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
 
   std::error_code ec;
   const bool exists = fs::exists(fs::path(dir) / "CURRENT", ec);
+  if (ec)  // not "absent": the log may be there, unseen (no permission)
+    return Status::IOError("cannot look into " + dir + ": " + ec.message());
   if (!exists && (!options.create_if_missing || options.read_only))
     return Status::NotFound("no dirledger log in " + dir +
                             " (run `dirledger run` first, or check "
@@ -800,9 +802,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
     s = rocksdb::DB::Open(db_opts, dir, cfs, &log->handles_, &raw);
   }
   if (!s.ok()) {
-    const std::string text = s.ToString();
-    if (text.find("lock") != std::string::npos ||
-        text.find("LOCK") != std::string::npos)
+    if (LockHeld(s.ToString()))
       return Status::Unavailable(
           "data dir " + dir +
           " is in use by another dirledger process (its RocksDB LOCK is "
@@ -1333,9 +1333,13 @@ Status EventLog::Checkpoint(const std::string& backup_dir) const {
   DIRLEDGER_RETURN_IF_ERROR(
       FromRocks(rocksdb::Checkpoint::Create(db_.get(), &cp), "checkpoint"));
   std::unique_ptr<rocksdb::Checkpoint> holder(cp);
-  DIRLEDGER_RETURN_IF_ERROR(
-      FromRocks(cp->CreateCheckpoint(backup_dir, /*log_size_for_flush=*/0),
-                "checkpoint into " + backup_dir));
+  const rocksdb::Status made =
+      cp->CreateCheckpoint(backup_dir, /*log_size_for_flush=*/0);
+  if (!made.ok()) {
+    const std::string msg =
+        "checkpoint into " + backup_dir + ": " + made.ToString();
+    return Status::IOError(msg + IoHint(msg, backup_dir));
+  }
   ::chmod(backup_dir.c_str(), 0700);
   return Status::Ok();
 }

@@ -164,8 +164,12 @@ Status EmbeddedMailDirectory::Checkpoint(const std::string& backup_dir) const {
   DIRLEDGER_RETURN_IF_ERROR(
       FromRocks(rocksdb::Checkpoint::Create(db_.get(), &cp), "checkpoint"));
   std::unique_ptr<rocksdb::Checkpoint> holder(cp);
-  DIRLEDGER_RETURN_IF_ERROR(
-      FromRocks(cp->CreateCheckpoint(backup_dir, 0), "checkpoint of " + dir_));
+  const rocksdb::Status made = cp->CreateCheckpoint(backup_dir, 0);
+  if (!made.ok()) {
+    const std::string msg = "mail directory: checkpoint of " + dir_ + " into " +
+                            backup_dir + ": " + made.ToString();
+    return Status::IOError(msg + IoHint(msg, backup_dir));
+  }
   ::chmod(backup_dir.c_str(), 0700);
   return Status::Ok();
 }
@@ -202,6 +206,8 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   d->rules_ = std::move(rules);
   std::error_code ec;
   const bool exists = fs::exists(fs::path(dir) / "CURRENT", ec);
+  if (ec)  // not "absent": it may be there, unseen (no permission)
+    return Status::IOError("cannot look into " + dir + ": " + ec.message());
   rocksdb::Options db_opts;
   db_opts.create_if_missing = true;
   db_opts.create_missing_column_families = true;
@@ -233,9 +239,7 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
           ? rocksdb::DB::OpenForReadOnly(db_opts, dir, cfs, &d->handles_, &raw)
           : rocksdb::DB::Open(db_opts, dir, cfs, &d->handles_, &raw);
   if (!s.ok()) {
-    const std::string text = s.ToString();
-    if (text.find("lock") != std::string::npos ||
-        text.find("LOCK") != std::string::npos)
+    if (LockHeld(s.ToString()))
       return Status::Unavailable(
           "mail directory " + dir +
           " is in use by another dirledger process (its RocksDB LOCK is "

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "codecs/printable.h"
+
 namespace dirledger {
 namespace {
 
@@ -103,10 +105,13 @@ nlohmann::json ToJson(const MailEntry& entry) {
 }
 
 std::string ToText(const MailEntry& entry) {
-  std::string out =
-      entry.address + " (" + std::string(KindName(entry.kind)) + ")\n";
+  // Values come from whoever edits either side: shown escaped, so none can
+  // forge a line on the reader's terminal.
+  std::string out = PrintableText(entry.address) + " (" +
+                    std::string(KindName(entry.kind)) + ")\n";
   for (const Attribute& a : entry.fields) {
-    for (const auto& v : a.values) out += "  " + a.name + ": " + v + "\n";
+    for (const auto& v : a.values)
+      out += "  " + PrintableText(a.name) + ": " + PrintableText(v) + "\n";
   }
   if (entry.kind == ObjectKind::kAccount)
     out += std::string("  password: ") + (entry.has_password ? "set" : "none") +

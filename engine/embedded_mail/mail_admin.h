@@ -58,7 +58,8 @@ struct MailEntry {
 //  "aliases": [...], "password_set": true}: single-valued fields as strings,
 // aliases and members as arrays. Never holds a password or its hash.
 nlohmann::json ToJson(const MailEntry& entry);
-// A few human-readable lines: the address and kind, then "  field: value".
+// A few human-readable lines: the address and kind, then "  field: value",
+// control characters escaped (codecs/printable.h).
 std::string ToText(const MailEntry& entry);
 
 class MailAdmin {

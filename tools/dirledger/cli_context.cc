@@ -1,9 +1,14 @@
 #include "tools/dirledger/cli_context.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <iostream>
+#include <streambuf>
 
 #include "engine/backup/restore_journal.h"
 
@@ -85,6 +90,86 @@ int CliContext::Fail(const Status& s) {
 void CliContext::JsonLine(const nlohmann::json& j) {
   std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
             << "\n";
+}
+
+namespace {
+
+// Standard output for std::cout: a buffer written with write(2), which
+// keeps the cause of the first failed write (stdio's error flag does not:
+// errno is long gone when the failure is noticed). After a failure nothing
+// more is written.
+class CheckedStdout : public std::streambuf {
+ public:
+  CheckedStdout() { setp(buf_, buf_ + sizeof buf_); }
+  int error() const { return error_; }
+
+ protected:
+  int overflow(int c) override {
+    if (Drain() != 0) return traits_type::eof();
+    if (c != traits_type::eof()) {
+      *pptr() = static_cast<char>(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override { return Drain(); }
+
+ private:
+  int Drain() {
+    const char* p = pbase();
+    std::size_t n = static_cast<std::size_t>(pptr() - pbase());
+    while (n > 0 && error_ == 0) {
+      const ssize_t w = ::write(STDOUT_FILENO, p, n);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        error_ = w < 0 ? errno : EIO;
+        break;
+      }
+      p += w;
+      n -= static_cast<std::size_t>(w);
+    }
+    setp(buf_, buf_ + sizeof buf_);
+    return error_ == 0 ? 0 : -1;
+  }
+
+  char buf_[64 << 10];
+  int error_ = 0;
+};
+
+CheckedStdout* g_stdout = nullptr;
+
+}  // namespace
+
+void CliContext::UseCheckedStdout() {
+  // Never destroyed: std::cout is flushed once more at exit.
+  g_stdout = new CheckedStdout();
+  std::cout.rdbuf(g_stdout);
+}
+
+bool CliContext::OutputFailed() {
+  return !std::cout.good() || (g_stdout && g_stdout->error() != 0);
+}
+
+int CliContext::FinishOutput(int rc) {
+  std::cout.flush();
+  int cause = g_stdout ? g_stdout->error() : 0;
+  bool failed = cause != 0 || !std::cout.good();
+  // Anything written through stdio, then the descriptor itself (a file on
+  // NFS reports some write errors only on close).
+  errno = 0;
+  if (std::fflush(stdout) != 0 && !failed) {
+    failed = true;
+    cause = errno;
+  }
+  if (::close(STDOUT_FILENO) != 0 && errno != EBADF && !failed) {
+    failed = true;
+    cause = errno;
+  }
+  if (!failed) return rc;
+  std::cerr << "dirledger: writing to standard output: "
+            << (cause ? std::strerror(cause) : "the output stream failed")
+            << "; the output is incomplete\n";
+  return rc == kExitOk ? kExitFailure : rc;
 }
 
 std::string FormatTime(std::int64_t time_us) {

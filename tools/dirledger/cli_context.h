@@ -62,6 +62,18 @@ class CliContext {
   // One JSON Lines record to stdout.
   static void JsonLine(const nlohmann::json& j);
 
+  // Makes std::cout write to standard output through a buffer that keeps
+  // the cause of a failed write. Called first thing in main.
+  static void UseCheckedStdout();
+  // True once a write to standard output failed (a full disk, /dev/full):
+  // long outputs stop there.
+  static bool OutputFailed();
+  // Flushes and closes standard output, once, when a command is done. When
+  // any write to it failed, prints "dirledger: writing to standard output:
+  // <cause>" and returns 1 (`rc` when that is already a failure); else `rc`.
+  // Output that did not arrive whole never exits 0.
+  static int FinishOutput(int rc);
+
  private:
   std::string config_path_;
   std::string config_text_;

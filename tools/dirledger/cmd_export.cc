@@ -25,7 +25,7 @@ int RunExport(CliContext& ctx, const ExportOptions& o) {
                                           {"address", obj.address},
                                           {"version", obj.version},
                                           {"attrs", AttrsJson(obj.attrs)}});
-      return true;
+      return !CliContext::OutputFailed();  // the rest would be lost too
     }
     std::string out;
     if (side == Side::kLdap) {
@@ -40,7 +40,7 @@ int RunExport(CliContext& ctx, const ExportOptions& o) {
           &out, "mail=" + obj.id + "," + DomainToDcParts(obj.domain), attrs);
     }
     std::cout << out;
-    return true;
+    return !CliContext::OutputFailed();
   };
   // --at is checked before anything is printed.
   std::uint64_t seq = 0;

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <set>
 
+#include "codecs/printable.h"
 #include "replay/rules.h"
 #include "tools/dirledger/commands.h"
 #include "tools/dirledger/render.h"
@@ -109,7 +110,7 @@ int RunLog(CliContext& ctx, const LogOptions& o) {
   if (from > to) return kExitOk;
   Status s = log->Scan(from, to, [&](const Event& e, const Decision* d) {
     emit(e, d);
-    return true;
+    return !CliContext::OutputFailed();  // main reports the failed write
   });
   if (!s.ok()) return ctx.Fail(s);
   return kExitOk;
@@ -123,15 +124,15 @@ int RunExplain(CliContext& ctx, const ExplainOptions& o) {
   Status s = ObjectSeqs(*log, o.id, &seqs, &ids);
   if (!s.ok()) return ctx.Fail(s);
   if (seqs.empty()) {
-    std::cerr << "dirledger: no event in the log concerns \"" << o.id
+    std::cerr << "dirledger: no event in the log concerns \"" << ValueText(o.id)
               << "\" (give a mail address, a DN, an entryUUID or an "
                  "objectGUID)\n";
     return kExitFailure;
   }
   if (!o.json) {
-    std::cout << "History of " << o.id << " (" << seqs.size()
+    std::cout << "History of " << ValueText(o.id) << " (" << seqs.size()
               << " events; ids:";
-    for (const auto& id : ids) std::cout << " " << id;
+    for (const auto& id : ids) std::cout << " " << ValueText(id);
     std::cout << ")\n\n";
   }
   int skipped = 0;
@@ -158,12 +159,13 @@ int RunExplain(CliContext& ctx, const ExplainOptions& o) {
         for (ObjectKind k : {ObjectKind::kAccount, ObjectKind::kGroup})
           if (auto obj = log->projection().GetObject(side, k, id)) {
             std::cout << "Now on " << SideName(side) << ": " << KindName(k)
-                      << " " << (obj->dn.empty() ? obj->id : obj->dn)
+                      << " " << ValueText(obj->dn.empty() ? obj->id : obj->dn)
                       << " (version " << obj->version << ")\n";
             for (const Attribute& a : obj->attrs) {
-              std::cout << "  " << a.name << ":";
+              std::cout << "  " << PrintableText(a.name) << ":";
               for (const auto& v : a.values)
-                std::cout << " " << (IsValidUtf8(v) ? v : "<binary>");
+                std::cout << " "
+                          << (IsValidUtf8(v) ? PrintableText(v) : "<binary>");
               std::cout << "\n";
             }
           }

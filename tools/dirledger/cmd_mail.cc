@@ -3,6 +3,7 @@
 // are taken into the log by the next `run`, like any change on the mail side.
 #include <iostream>
 
+#include "codecs/printable.h"
 #include "engine/embedded_mail/mail_admin.h"
 #include "engine/wiring/connectors.h"
 #include "tools/dirledger/commands.h"
@@ -47,14 +48,15 @@ int RunMail(CliContext& ctx, const MailOptions& o) {
       if (o.json) {
         CliContext::JsonLine(ToJson(e));
       } else {
-        std::cout << e.address << "  " << KindName(e.kind);
+        std::cout << PrintableText(e.address) << "  " << KindName(e.kind);
         const std::string_view first = FirstValue(e.fields, "firstName");
         const std::string_view last = FirstValue(e.fields, "lastName");
         const std::string_view display = FirstValue(e.fields, "displayName");
         if (!display.empty())
-          std::cout << "  " << display;
+          std::cout << "  " << PrintableText(display);
         else if (!first.empty() || !last.empty())
-          std::cout << "  " << first << " " << last;
+          std::cout << "  " << PrintableText(first) << " "
+                    << PrintableText(last);
         std::cout << "\n";
       }
     }
@@ -74,7 +76,7 @@ int RunMail(CliContext& ctx, const MailOptions& o) {
   if (o.action == "remove") {
     Status s = admin.Remove(o.address);
     if (!s.ok()) return ctx.Fail(s);
-    if (!o.json) std::cout << "removed " << o.address << "\n";
+    if (!o.json) std::cout << "removed " << PrintableText(o.address) << "\n";
     return kExitOk;
   }
   auto edits = ParseMailEdits(o.edits);

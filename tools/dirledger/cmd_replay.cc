@@ -42,8 +42,8 @@ void PrintObjects(const InMemoryProjection& p, bool json) {
                                             {"attrs", AttrsJson(o.attrs)}});
       } else {
         std::cout << SideName(o.side) << " " << KindName(o.kind) << " "
-                  << (o.dn.empty() ? o.id : o.dn) << " (version " << o.version
-                  << ")\n";
+                  << ValueText(o.dn.empty() ? o.id : o.dn) << " (version "
+                  << o.version << ")\n";
       }
       return true;
     });

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "engine/embedded_mail/embedded_mail_directory.h"
 #include "engine/intake.h"
 #include "engine/run_loop.h"
+#include "engine/secrets.h"
 #include "engine/wiring/connectors.h"
 #include "replay/reconciler.h"
 #include "tools/dirledger/auto_backup.h"
@@ -24,28 +26,52 @@ namespace dirledger::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
+// A second SIGTERM or SIGINT: stop draining, exit now.
+std::atomic<bool> g_hurry{false};
 
-extern "C" void OnSignal(int) { g_stop.store(true); }
+// The drain after SIGTERM applies what was decided for at most this long.
+constexpr std::chrono::seconds kDrainTimeout{30};
+
+extern "C" void OnStop(int) {
+  if (g_stop.exchange(true)) g_hurry.store(true);
+}
+
+// SIGHUP does not re-read the config (a changed config takes effect at the
+// next start, where it is recorded as an event): it is ignored and says so.
+extern "C" void OnHangup(int) {
+  static constexpr char kLine[] =
+      "dirledger: SIGHUP ignored; restart to re-read the config\n";
+  const ssize_t n = write(STDERR_FILENO, kLine, sizeof kLine - 1);
+  (void)n;  // nothing more a signal handler can do
+}
 
 void InstallSignals() {
   struct sigaction sa {};
-  sa.sa_handler = OnSignal;
+  sa.sa_handler = OnStop;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
+  struct sigaction hup {};
+  hup.sa_handler = OnHangup;
+  sigemptyset(&hup.sa_mask);
+  hup.sa_flags = SA_RESTART;
+  sigaction(SIGHUP, &hup, nullptr);
   signal(SIGPIPE, SIG_IGN);
 }
 
 }  // namespace
 
 int RunRun(CliContext& ctx, const RunOptions& o) {
+  InstallSignals();
   const Config* cfg = ctx.config();
   if (!cfg) return kExitUsage;
   auto rules = RuleSet::Compile(*cfg);
   if (!rules.ok()) return ctx.Fail(rules.status());
+  // A password file that is empty or cannot be read stops the run before it
+  // starts (exit 2), not at its first connection.
+  if (Status s = CheckSecrets(*cfg); !s.ok()) return ctx.Fail(s);
   EventLog* log = ctx.OpenLog(/*read_only=*/false);
   if (!log) return ctx.OpenFailedExit();
-  InstallSignals();
 
   ConnectorSetOptions copts;
   copts.mail_sync = cfg->fsync;
@@ -103,6 +129,7 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   const bool service = !o.once && !o.dry_run;
   RunLoop loop(&intake, connectors->sources(), connectors->appliers(), &g_stop,
                service ? static_cast<RunObserver*>(&notifying) : &progress);
+  loop.set_drain(kDrainTimeout, &g_hurry);
   RunStats stats;
   Status s = service ? loop.Run(&stats) : loop.RunOnce(&stats);
   if (service)
@@ -129,8 +156,15 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
                 << " left for later (peer unavailable)";
     std::cerr << "; log at " << log->last_seq() << "\n";
   }
+  if (!o.once && !o.dry_run && stats.left_pending > 0)
+    std::cerr << "dirledger: stopped with " << stats.left_pending
+              << " writes still pending (their peer was unavailable, or the "
+              << kDrainTimeout.count()
+              << " s drain ended first); the next run applies them; "
+                 "`dirledger status` lists them\n";
   if (!s.ok() && s.code() != StatusCode::kAborted) return ctx.Fail(s);
-  // A service stopped by SIGTERM exits 0: its holds and failures are in
+  // A service stopped by SIGTERM exits 0 once it has drained what was
+  // decided: its holds, failures and any write left pending are in
   // `dirledger status`. A single pass reports them in its exit code.
   if (!o.once && !o.dry_run) return kExitOk;
   if (stats.held > 0) {

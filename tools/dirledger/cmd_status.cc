@@ -5,6 +5,7 @@
 #include <chrono>
 #include <iostream>
 
+#include "codecs/printable.h"
 #include "codecs/sha256.h"
 #include "tools/dirledger/commands.h"
 #include "tools/dirledger/render.h"
@@ -30,7 +31,7 @@ std::string Ago(std::int64_t t_us) {
 // A readable preview of an opaque cookie.
 std::string CookiePreview(const std::string& c) {
   if (IsValidUtf8(c) && c.find_first_of("\r\n") == std::string::npos)
-    return c.size() > 72 ? c.substr(0, 69) + "..." : c;
+    return PrintableText(c.size() > 72 ? c.substr(0, 69) + "..." : c);
   const std::string hex = HexEncode(c);
   return "hex:" + (hex.size() > 64 ? hex.substr(0, 61) + "..." : hex) + " (" +
          std::to_string(c.size()) + " bytes)";
@@ -65,8 +66,8 @@ int RunStatus(CliContext& ctx, const StatusOptions& o) {
                               {"last_seq", log->last_seq()},
                               {"head_sha256", head}});
   } else {
-    std::cout << "log: " << ctx.data_dir() << ", " << log->last_seq()
-              << " records, head sha256 " << head << "\n";
+    std::cout << "log: " << PrintableText(ctx.data_dir()) << ", "
+              << log->last_seq() << " records, head sha256 " << head << "\n";
   }
 
   // Sources: the configured ones first, then any the log knows of.
@@ -104,14 +105,14 @@ int RunStatus(CliContext& ctx, const StatusOptions& o) {
       }
       CliContext::JsonLine(j);
     } else {
-      std::cout << "  " << name << ": " << st.events << " events, last contact "
-                << Ago(st.last_contact_us);
+      std::cout << "  " << PrintableText(name) << ": " << st.events
+                << " events, last contact " << Ago(st.last_contact_us);
       if (csn) std::cout << ", newest change seen " << Ago(csn);
       std::cout << "\n    cursor "
                 << (cookie.empty() ? "(none)" : CookiePreview(cookie)) << "\n";
       if (!st.last_error.empty())
         std::cout << "    last error " << Ago(st.last_error_us) << ": "
-                  << st.last_error << "\n";
+                  << PrintableText(st.last_error) << "\n";
     }
   }
 
@@ -133,20 +134,22 @@ int RunStatus(CliContext& ctx, const StatusOptions& o) {
                                 {"seq", h.seq},
                                 {"reason", h.hold.reason}});
     } else {
-      std::cout << "  " << h.hold.hold_id << " (seq " << h.seq << ", "
-                << h.hold.source << "): " << h.hold.reason << "\n";
+      std::cout << "  " << PrintableText(h.hold.hold_id) << " (seq " << h.seq
+                << ", " << PrintableText(h.hold.source)
+                << "): " << PrintableText(h.hold.reason) << "\n";
       // What approving would delete: the operator decides on this list.
       constexpr size_t kShown = 10;
       for (size_t i = 0; i < h.hold.deletes.size() && i < kShown; ++i) {
         const auto& r = h.hold.deletes[i];
-        std::cout << "    delete " << (r.dn.empty() ? r.id : r.dn) << "\n";
+        std::cout << "    delete " << ValueText(r.dn.empty() ? r.id : r.dn)
+                  << "\n";
       }
       if (h.hold.deletes.size() > kShown)
         std::cout << "    ... and " << h.hold.deletes.size() - kShown
                   << " more (`dirledger status --json` lists them all)\n";
-      std::cout << "    `dirledger approve " << h.hold.hold_id
-                << "` deletes them, `dirledger reject " << h.hold.hold_id
-                << "` keeps them\n";
+      std::cout << "    `dirledger approve " << PrintableText(h.hold.hold_id)
+                << "` deletes them, `dirledger reject "
+                << PrintableText(h.hold.hold_id) << "` keeps them\n";
     }
     return true;
   });
@@ -165,9 +168,9 @@ int RunStatus(CliContext& ctx, const StatusOptions& o) {
                                 {"mail_values", AttrsJson(c.mail_values)},
                                 {"since_seq", c.opened_seq}});
     } else {
-      std::cout << "  " << c.mail_id << " <-> " << c.ldap_id << " since seq "
-                << c.opened_seq << ":";
-      for (const auto& f : c.fields) std::cout << " " << f;
+      std::cout << "  " << ValueText(c.mail_id) << " <-> "
+                << ValueText(c.ldap_id) << " since seq " << c.opened_seq << ":";
+      for (const auto& f : c.fields) std::cout << " " << PrintableText(f);
       std::cout << "\n";
     }
     return true;
@@ -188,9 +191,10 @@ int RunStatus(CliContext& ctx, const StatusOptions& o) {
                                 {"fields", d.fields},
                                 {"since_seq", d.since_seq}});
     } else {
-      std::cout << "  " << d.mail_id << " (" << d.connector << ") since seq "
-                << d.since_seq << ":";
-      for (const auto& f : d.fields) std::cout << " " << f;
+      std::cout << "  " << ValueText(d.mail_id) << " ("
+                << PrintableText(d.connector) << ") since seq " << d.since_seq
+                << ":";
+      for (const auto& f : d.fields) std::cout << " " << PrintableText(f);
       std::cout << "\n";
     }
     return true;

@@ -59,6 +59,7 @@ int CheckCommandWords(CLI::App& app, int argc, char** argv) {
 int main(int argc, char** argv) {
   using namespace dirledger::cli;  // NOLINT
   ::umask(077);  // everything dirledger writes is private to its user
+  CliContext::UseCheckedStdout();  // a failed write is an error, exit 1
   // Operational messages go to stderr: stdout carries results (and --json).
   spdlog::set_default_logger(spdlog::stderr_color_mt("dirledger"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v",
@@ -227,30 +228,35 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
-    return rc == 0 ? kExitOk : kExitUsage;
+    return CliContext::FinishOutput(rc == 0 ? kExitOk : kExitUsage);
   }
   SetCommandLine(argc, argv);
   CliContext ctx(config);
   ctx.set_quiet(run_o.quiet);
   // Every command needs the config; one that cannot be read or is wrong is
   // a usage or config error (exit 2), whatever the command.
-  if (!ctx.config()) return kExitUsage;
-  if (const int rc = ctx.FinishInterruptedRestore()) return rc;
-  if (*run) return RunRun(ctx, run_o);
-  if (*replay) return RunReplay(ctx, replay_o);
-  if (*rollback) return RunRollback(ctx, rollback_o);
-  if (*approve) return RunHold(ctx, hold_id, true);
-  if (*reject) return RunHold(ctx, hold_id, false);
-  if (*exp) return RunExport(ctx, export_o);
-  if (*mail) {
-    for (auto* sub : mail->get_subcommands()) mail_o.action = sub->get_name();
-    return RunMail(ctx, mail_o);
-  }
-  if (*status) return RunStatus(ctx, status_o);
-  if (*log) return RunLog(ctx, log_o);
-  if (*explain) return RunExplain(ctx, explain_o);
-  if (*verify) return RunVerify(ctx, verify_o);
-  if (*backup) return RunBackup(ctx, backup_dir);
-  if (*restore) return RunRestore(ctx, restore_dir, restore_o);
-  return kExitUsage;
+  if (!ctx.config()) return CliContext::FinishOutput(kExitUsage);
+  if (const int rc = ctx.FinishInterruptedRestore())
+    return CliContext::FinishOutput(rc);
+  // Whatever the command printed must have arrived whole.
+  const auto command = [&]() -> int {
+    if (*run) return RunRun(ctx, run_o);
+    if (*replay) return RunReplay(ctx, replay_o);
+    if (*rollback) return RunRollback(ctx, rollback_o);
+    if (*approve) return RunHold(ctx, hold_id, true);
+    if (*reject) return RunHold(ctx, hold_id, false);
+    if (*exp) return RunExport(ctx, export_o);
+    if (*mail) {
+      for (auto* sub : mail->get_subcommands()) mail_o.action = sub->get_name();
+      return RunMail(ctx, mail_o);
+    }
+    if (*status) return RunStatus(ctx, status_o);
+    if (*log) return RunLog(ctx, log_o);
+    if (*explain) return RunExplain(ctx, explain_o);
+    if (*verify) return RunVerify(ctx, verify_o);
+    if (*backup) return RunBackup(ctx, backup_dir);
+    if (*restore) return RunRestore(ctx, restore_dir, restore_o);
+    return kExitUsage;
+  };
+  return CliContext::FinishOutput(command());
 }

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "codecs/ldif.h"
+#include "codecs/printable.h"
 #include "codecs/sha256.h"
 #include "tools/dirledger/cli_context.h"
 
@@ -16,16 +17,11 @@ json ValueJson(const std::string& v) {
   return json{{"base64", Base64Encode(v)}};
 }
 
-std::string ValueText(const std::string& v) {
-  if (IsValidUtf8(v) && v.find_first_of("\r\n") == std::string::npos) return v;
-  return "b64:" + Base64Encode(v);
-}
-
 std::string AttrsText(const AttrList& attrs, std::string_view indent) {
   std::string out;
   for (const Attribute& a : attrs) {
     out += indent;
-    out += a.name;
+    out += PrintableText(a.name);
     out += ":";
     if (a.values.empty()) out += " (removed)";
     for (size_t i = 0; i < a.values.size(); ++i) {
@@ -38,11 +34,16 @@ std::string AttrsText(const AttrList& attrs, std::string_view indent) {
 }
 
 std::string Short(const std::string& s, size_t n = 48) {
-  if (s.size() <= n) return s;
-  return s.substr(0, n - 3) + "...";
+  if (s.size() <= n) return PrintableText(s);
+  return PrintableText(s.substr(0, n - 3)) + "...";
 }
 
 }  // namespace
+
+std::string ValueText(const std::string& v) {
+  if (IsValidUtf8(v)) return PrintableText(v);
+  return "b64:" + Base64Encode(v);
+}
 
 std::string IntentIdText(std::uint64_t id) {
   return std::to_string(IntentSeq(id)) + "." + std::to_string(id & 0xffff);
@@ -220,8 +221,8 @@ std::string IntentText(const Intent& i) {
   std::ostringstream os;
   os << "intent " << IntentIdText(i.id) << ": " << IntentOpName(i.op) << " "
      << KindName(i.kind) << " on " << SideName(i.target) << " "
-     << (i.dn.empty() ? i.target_id : i.dn);
-  if (!i.new_dn.empty()) os << " -> " << i.new_dn;
+     << ValueText(i.dn.empty() ? i.target_id : i.dn);
+  if (!i.new_dn.empty()) os << " -> " << ValueText(i.new_dn);
   os << "\n";
   std::string out = os.str();
   if (!i.set.empty()) out += AttrsText(i.set, "      set ");
@@ -243,18 +244,18 @@ std::string EventLine(const Event& e, const Decision* d) {
           os << ChangeOpName(b.op) << " " << KindName(b.kind) << " "
              << ValueText(b.dn.empty() ? b.id : b.dn);
         } else if constexpr (std::is_same_v<B, CursorAdvance>) {
-          os << b.source << " cursor advanced";
+          os << PrintableText(b.source) << " cursor advanced";
         } else if constexpr (std::is_same_v<B, RefreshPhase>) {
-          os << b.source << " refresh "
+          os << PrintableText(b.source) << " refresh "
              << (b.kind == PhaseKind::kBegin ? "begins" : "ends");
           if (b.kind == PhaseKind::kEnd)
             os << " (" << b.entries << " entries, " << b.missing << " missing)";
         } else if constexpr (std::is_same_v<B, ConfigChange>) {
-          os << "config " << b.path << " sha256 "
+          os << "config " << PrintableText(b.path) << " sha256 "
              << HexEncode(b.sha256).substr(0, 16);
         } else if constexpr (std::is_same_v<B, OperatorAction>) {
-          os << ActionKindName(b.kind) << " by " << b.actor;
-          if (!b.hold_id.empty()) os << " " << b.hold_id;
+          os << ActionKindName(b.kind) << " by " << PrintableText(b.actor);
+          if (!b.hold_id.empty()) os << " " << PrintableText(b.hold_id);
           if (b.kind == ActionKind::kRollback) os << " to " << b.to_seq;
         } else if constexpr (std::is_same_v<B, WriteOutcome>) {
           os << "intent " << IntentIdText(b.intent_id)
@@ -262,7 +263,8 @@ std::string EventLine(const Event& e, const Decision* d) {
           if (b.already_applied) os << " (already in place)";
           if (!b.ok) os << ": " << Short(b.message, 80);
         } else if constexpr (std::is_same_v<B, DeleteHold>) {
-          os << b.hold_id << ": " << b.deletes.size() << " deletes held";
+          os << PrintableText(b.hold_id) << ": " << b.deletes.size()
+             << " deletes held";
         } else if constexpr (std::is_same_v<B, ObjectError>) {
           os << ValueText(b.dn.empty() ? b.id : b.dn) << ": "
              << Short(b.message, 80);
@@ -279,25 +281,27 @@ std::string EventLine(const Event& e, const Decision* d) {
 std::string EventBlock(const Event& e, const Decision* d) {
   std::string out = EventLine(e, d) + "\n";
   if (const auto* c = std::get_if<ObservedChange>(&e.body)) {
-    out += "    " + std::string(SideName(c->side)) + " said (" + c->source +
-           ", id " + ValueText(c->id) + "):\n";
+    out += "    " + std::string(SideName(c->side)) + " said (" +
+           PrintableText(c->source) + ", id " + ValueText(c->id) + "):\n";
     out += AttrsText(c->attrs, "      ");
     if (!c->value_adds.empty()) out += AttrsText(c->value_adds, "      + ");
     if (!c->value_deletes.empty())
       out += AttrsText(c->value_deletes, "      - ");
   }
   if (const auto* h = std::get_if<DeleteHold>(&e.body)) {
-    out += "    " + h->reason + "\n";
+    out += "    " + PrintableText(h->reason) + "\n";
     for (const auto& r : h->deletes)
       out += "      delete " + ValueText(r.dn.empty() ? r.id : r.dn) + "\n";
   }
   if (d) {
-    out += "    rule " + d->rule + ": " + ValueText(d->reason) + "\n";
+    out += "    rule " + PrintableText(d->rule) + ": " + ValueText(d->reason) +
+           "\n";
     if (!d->link_ldap_id.empty())
-      out += "    linked " + d->link_ldap_id + " <-> " + d->link_mail_id + "\n";
+      out += "    linked " + ValueText(d->link_ldap_id) + " <-> " +
+             ValueText(d->link_mail_id) + "\n";
     if (!d->conflict_fields.empty()) {
       out += "    conflict on";
-      for (const auto& f : d->conflict_fields) out += " " + f;
+      for (const auto& f : d->conflict_fields) out += " " + PrintableText(f);
       out += d->outcome == Outcome::kConflictResolved
                  ? ", " + std::string(SideName(d->winner)) + " wins\n"
                  : ", open: no side wins\n";

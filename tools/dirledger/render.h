@@ -1,6 +1,8 @@
 // Rendering of events and decisions for people (`log`, `explain`) and for
 // programs (`--json`, JSON Lines). Values that are not valid UTF-8 appear in
-// JSON as {"base64": "..."} and in text as base64 with a "b64:" prefix.
+// JSON as {"base64": "..."} and in text as base64 with a "b64:" prefix; in
+// text, the control characters of other values show as escapes (\r, \n,
+// \x1b: codecs/printable.h), so a value cannot forge lines on a terminal.
 #ifndef DIRLEDGER_TOOLS_DIRLEDGER_RENDER_H_
 #define DIRLEDGER_TOOLS_DIRLEDGER_RENDER_H_
 
@@ -12,6 +14,9 @@
 namespace dirledger::cli {
 
 bool IsValidUtf8(std::string_view s);
+// A value for text output: "b64:..." when it is not UTF-8, else
+// PrintableText(v).
+std::string ValueText(const std::string& v);
 // "157.0": the deciding event's sequence and the intent's index in it.
 std::string IntentIdText(std::uint64_t id);
 
