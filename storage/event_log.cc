@@ -1421,7 +1421,8 @@ Status EventLog::ClearProjection() {
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions(), cf));
     for (it->SeekToFirst(); it->Valid(); it->Next())
-      batch.Delete(cf, it->key());
+      DIRLEDGER_RETURN_IF_ERROR(
+          FromRocks(batch.Delete(cf, it->key()), "clearing projection"));
     DIRLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "clearing projection"));
   }
   rocksdb::WriteOptions wo;
