@@ -1,12 +1,19 @@
-# dirledger_test(NAME source.cc... LIBS lib... [LABELS l...]) builds one Catch2
-# test binary and registers it with CTest. Unit tests carry the label "unit";
-# tests that start real servers carry "integration".
+# dirledger_test(NAME source.cc... LIBS lib... [LABELS l...] [TSAN_ARGS a...])
+# builds one Catch2 test binary and registers it with CTest. Unit tests carry
+# the label "unit"; tests that start real servers carry "integration".
+# TSAN_ARGS: the binary's arguments in a ThreadSanitizer build (a Catch2 test
+# spec leaving out cases that fork a process with threads, which
+# ThreadSanitizer cannot follow; the other builds run them).
 function(dirledger_test name)
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS;TSAN_ARGS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} dirledger_test_main)
   dirledger_warnings(${name})
-  add_test(NAME ${name} COMMAND ${name})
+  if(DIRLEDGER_TSAN AND T_TSAN_ARGS)
+    add_test(NAME ${name} COMMAND ${name} ${T_TSAN_ARGS})
+  else()
+    add_test(NAME ${name} COMMAND ${name})
+  endif()
   if(NOT T_LABELS)
     set(T_LABELS unit)
   endif()

@@ -30,3 +30,16 @@ if(DIRLEDGER_FUZZ)
   add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+# Clang checks the locking the code declares (codecs/thread_annotations.h:
+# GUARDED_BY, REQUIRES, ACQUIRE, ...) at compile time.
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-Wthread-safety>)
+endif()
+
+if(DIRLEDGER_TSAN)
+  # ThreadSanitizer (clang): data races and lock-order inversions in the
+  # unit suites and the threaded storage and engine tests (scripts/test.sh).
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()

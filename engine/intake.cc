@@ -29,7 +29,7 @@ Result<bool> Intake::RecordConfig(const ConfigChange& change) {
   std::string last_sha;
   if (!history.empty()) last_sha = history.back().sha256;
   if (options_.dry_run) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!dry_config_sha_.empty()) last_sha = dry_config_sha_;
   }
   if (last_sha == change.sha256) return false;
@@ -37,7 +37,7 @@ Result<bool> Intake::RecordConfig(const ConfigChange& change) {
   events.emplace_back(change);
   DIRLEDGER_RETURN_IF_ERROR(Append(std::move(events), std::nullopt));
   if (options_.dry_run) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     dry_config_sha_ = change.sha256;
   }
   return true;
@@ -47,7 +47,7 @@ Status Intake::Append(
     std::vector<EventBody> events,
     const std::optional<std::pair<std::string, std::string>>& cursor,
     AppendResult* result) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (result) *result = AppendResult{};
   if (events.empty() && !cursor) return Status::Ok();
 
@@ -111,7 +111,7 @@ Status Intake::Append(
     if (options_.dry_run) {
       dry_cursors_[cursor->first] = cursor->second;
     } else {
-      txn->PutCursor(cursor->first, cursor->second);
+      DIRLEDGER_RETURN_IF_ERROR(txn->PutCursor(cursor->first, cursor->second));
     }
   }
   if (options_.dry_run) return Status::Ok();
@@ -120,24 +120,21 @@ Status Intake::Append(
 }
 
 Status Intake::Sync() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return log_->WaitCommitted();
 }
 
-void Intake::AwaitWritesLocked() {
-  // A failed write is not reported here: it fails the next Append.
-  (void)log_->WaitCommitted();
-}
-
 const ProjectionStore& Intake::projection() {
-  std::lock_guard<std::mutex> l(mu_);
-  AwaitWritesLocked();
+  MutexLock l(&mu_);
+  // A failed write is not this reader's to report: it fails every later
+  // Append and Sync, and what is committed is still read as it stands.
+  (void)log_->WaitCommitted();
   return dry_txn_ ? dry_txn_->projection() : log_->projection();
 }
 
 void Intake::WithProjection(
     const std::function<void(const ProjectionStore&)>& fn) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (dry_txn_) {
     fn(dry_txn_->projection());
     return;
@@ -146,14 +143,17 @@ void Intake::WithProjection(
   log_->ReadTail(fn);
 }
 
-std::string Intake::Cursor(const std::string& source) {
-  std::lock_guard<std::mutex> l(mu_);
+Result<std::string> Intake::Cursor(const std::string& source) {
+  MutexLock l(&mu_);
   if (auto it = dry_cursors_.find(source); it != dry_cursors_.end())
     return it->second;
-  AwaitWritesLocked();
+  // The cursor stored with the last batch, once that batch is written.
+  DIRLEDGER_RETURN_IF_ERROR(log_->WaitCommitted());
   std::string cookie;
   Status s = log_->GetCursor(source, &cookie);
-  return s.ok() ? cookie : std::string();
+  if (s.IsNotFound()) return std::string();
+  DIRLEDGER_RETURN_IF_ERROR(s);
+  return cookie;
 }
 
 }  // namespace dirledger

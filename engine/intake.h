@@ -19,12 +19,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "codecs/event.h"
+#include "codecs/mutex.h"
 #include "codecs/projection.h"
 #include "replay/rules.h"
 #include "storage/event_log.h"
@@ -95,21 +95,20 @@ class Intake {
   EventLog* log() { return log_; }
   bool dry_run() const { return options_.dry_run; }
 
-  // The cursor of `source` as this intake sees it ("" when none).
-  std::string Cursor(const std::string& source);
+  // The cursor of `source` as this intake sees it ("" when none stored).
+  // A cursor that cannot be read is an error, never "": an empty cursor
+  // makes the source take everything in again from the start.
+  Result<std::string> Cursor(const std::string& source);
 
  private:
-  // REQUIRES: mu_ held. Waits for the write in flight (async_commit).
-  void AwaitWritesLocked();
-
   EventLog* log_;
   std::shared_ptr<const RuleSet> rules_;
   Decider decider_;
   IntakeOptions options_;
-  std::mutex mu_;
-  std::unique_ptr<LogTransaction> dry_txn_;  // dry run only
-  std::map<std::string, std::string> dry_cursors_;
-  std::string dry_config_sha_;
+  Mutex mu_;
+  std::unique_ptr<LogTransaction> dry_txn_ GUARDED_BY(mu_);  // dry run only
+  std::map<std::string, std::string> dry_cursors_ GUARDED_BY(mu_);
+  std::string dry_config_sha_ GUARDED_BY(mu_);
 };
 
 }  // namespace dirledger

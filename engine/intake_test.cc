@@ -75,6 +75,8 @@ std::shared_ptr<const RuleSet> Rules(std::uint64_t threshold) {
 
 struct Fixture {
   test::TempDir tmp;
+  // A stored read fault (LogOptions::read_fault), when set.
+  std::function<Status(std::string_view)> fault;
   std::unique_ptr<EventLog> log;
   std::unique_ptr<Intake> intake;
   std::atomic<bool> stop{false};
@@ -82,6 +84,9 @@ struct Fixture {
   explicit Fixture(std::uint64_t threshold = 3, bool dry = false) {
     LogOptions o;
     o.sync = false;
+    o.read_fault = [this](std::string_view what) {
+      return fault ? fault(what) : Status::Ok();
+    };
     log = std::move(EventLog::Open(tmp.path(), o)).value();
     IntakeOptions io;
     io.dry_run = dry;
@@ -269,7 +274,7 @@ TEST_CASE("a dry run decides but writes nothing and moves no cursor",
             .GetObject(Side::kLdap, ObjectKind::kAccount,
                        testing::PersonChange(4).id)
             .has_value());
-  CHECK(f.intake->Cursor("corp/syncrepl") == "c2");
+  CHECK(f.intake->Cursor("corp/syncrepl").value() == "c2");
   // ...the log does not.
   CHECK(f.log->last_seq() == 2);
   CHECK(f.Cursor("corp/syncrepl") == "c1");
@@ -538,6 +543,68 @@ TEST_CASE("apply batches: in order, one at a time, none logged past a failure",
           .ForEachPending([&](const PendingIntent&) { return ++pending, true; })
           .ok());
   CHECK(pending == 600 - 256);
+}
+
+}  // namespace dirledger
+
+namespace dirledger {
+
+TEST_CASE("a cursor that cannot be read fails the pass, never a resync",
+          "[runloop][faults]") {
+  Fixture f;
+  {
+    SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp",
+                      &f.stop);
+    REQUIRE(sink.Deliver(People(1, 2), std::string("c1")).ok());
+  }
+  f.fault = [](std::string_view what) {
+    return what.substr(0, 6) == "cursor" ? Status::IOError("read error (EIO)")
+                                         : Status::Ok();
+  };
+  FakeSource source(People(3, 2));
+  FakeApplier mail;
+  RunLoop loop(f.intake.get(), {&source}, {{{Side::kMail, ""}, &mail}}, &f.stop,
+               nullptr);
+  RunStats stats;
+  Status s = loop.RunOnce(&stats);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message().find("read error (EIO)") != std::string::npos);
+  CHECK(s.message().find("corp/syncrepl") != std::string::npos);
+  // The source never ran (with an empty cursor it would have taken
+  // everything in again): the log holds the two changes from before and
+  // the outcomes of their two intents, applied at the start.
+  CHECK(source.passes == 0);
+  CHECK(f.log->last_seq() == 4);
+  f.fault = nullptr;
+  CHECK(f.Cursor("corp/syncrepl") == "c1");
+}
+
+TEST_CASE("a known-object count that cannot be read stops the delete guard",
+          "[intake][guard][faults]") {
+  Fixture f(3);
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp",
+                    &f.stop);
+  REQUIRE(sink.Deliver(People(1, 10), std::string("c1")).ok());
+  f.fault = [](std::string_view what) {
+    return what == "projection scan" ? Status::IOError("read error (EIO)")
+                                     : Status::Ok();
+  };
+  // Five deletes in persist mode: the guard needs the count of known
+  // objects to decide. A failed count is an error, not a count of 0 (which
+  // would hold the deletes as "of 0 known objects", or with a percentage
+  // threshold hold or pass them on a wrong base).
+  std::vector<EventBody> deletes;
+  for (int i = 1; i <= 5; ++i)
+    deletes.emplace_back(testing::PersonChange(i, ChangeOp::kDelete));
+  Status s = sink.Deliver(std::move(deletes), std::string("d1"));
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message().find("read error (EIO)") != std::string::npos);
+  CHECK(s.message().find("delete threshold") != std::string::npos);
+  CHECK(sink.stats().held == 0);
+  CHECK(f.log->last_seq() == 10);
+  f.fault = nullptr;
+  CHECK(f.Cursor("corp/syncrepl") == "c1");
+  CHECK(f.Known(testing::PersonChange(1)));
 }
 
 }  // namespace dirledger

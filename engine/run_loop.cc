@@ -39,8 +39,11 @@ Status RunLoop::Pass(Source* source, RunStats* stats) {
                           stats->dry_run_intents.push_back(i);
                     });
   sink_ptr = &sink;
-  const std::string cookie = intake_->Cursor(source->id());
-  Status s = source->RunOnce(cookie, &sink);
+  // A cursor that cannot be read fails the pass: the source is not run
+  // without one (which would take everything in again).
+  Result<std::string> cookie = intake_->Cursor(source->id());
+  Status s =
+      cookie.ok() ? source->RunOnce(cookie.value(), &sink) : cookie.status();
   // The pass is over when its events are durable.
   if (Status synced = intake_->Sync(); s.ok() || !synced.ok()) s = synced;
   stats->events += sink.stats().events;
@@ -231,7 +234,11 @@ Status RunLoop::Run(RunStats* stats) {
       // after a pause unless stopping.
       auto backoff = std::chrono::milliseconds(500);
       while (!(stop_ && stop_->load())) {
-        Status s = source->Run(intake_->Cursor(source->id()), &sink);
+        // A cursor that cannot be read is an error like the source's own
+        // (retried after the pause), never a start from nothing.
+        Result<std::string> cookie = intake_->Cursor(source->id());
+        Status s =
+            cookie.ok() ? source->Run(cookie.value(), &sink) : cookie.status();
         if (stop_ && stop_->load()) break;
         observer_->OnError(source->id(),
                            s.ok() ? Status::Unavailable("source returned") : s);

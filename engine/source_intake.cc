@@ -29,15 +29,19 @@ SourceIntake::SourceIntake(Intake* intake, std::string source_id, Side side,
 
 bool SourceIntake::StopRequested() const { return stop_ && stop_->load(); }
 
-std::uint64_t SourceIntake::KnownCount() {
+Result<std::uint64_t> SourceIntake::KnownCount() {
   std::uint64_t n = 0;
+  Status scan;
   intake_->WithProjection([&](const ProjectionStore& p) {
-    (void)p.ForEachObjectOfSource(source_id_,
-                                  [&](Side, ObjectKind, std::string_view) {
-                                    ++n;
-                                    return true;
-                                  });
+    scan = p.ForEachObjectOfSource(source_id_,
+                                   [&](Side, ObjectKind, std::string_view) {
+                                     ++n;
+                                     return true;
+                                   });
   });
+  if (!scan.ok())
+    return scan.WithContext("counting the known objects of " + source_id_ +
+                            " for the delete threshold");
   return n;
 }
 
@@ -75,7 +79,9 @@ Status SourceIntake::Settle(std::vector<EventBody> deletes,
                             std::vector<EventBody> tail,
                             const std::optional<std::string>& cookie,
                             std::string_view why, std::uint64_t counted) {
-  const std::uint64_t known = KnownCount();
+  const Result<std::uint64_t> counted_known = KnownCount();
+  if (!counted_known.ok()) return counted_known.status();
+  const std::uint64_t known = counted_known.value();
   const std::uint64_t threshold = Threshold(known);
   if (counted == 0) counted = deletes.size();
   std::vector<EventBody> out;
@@ -147,7 +153,9 @@ Status SourceIntake::Deliver(std::vector<EventBody> events,
       recent_deletes_.pop_front();
     const std::uint64_t in_window =
         recent_deletes_.size() + persist_deletes.size();
-    const std::uint64_t threshold = Threshold(KnownCount());
+    const Result<std::uint64_t> known = KnownCount();
+    if (!known.ok()) return known.status();
+    const std::uint64_t threshold = Threshold(known.value());
     for (size_t i = 0; i < persist_deletes.size(); ++i)
       recent_deletes_.push_back(now);
     if (in_window <= threshold) return AppendAndCount(std::move(pass), cookie);

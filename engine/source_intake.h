@@ -72,7 +72,9 @@ class SourceIntake : public SourceSink {
   Status Settle(std::vector<EventBody> deletes, std::vector<EventBody> tail,
                 const std::optional<std::string>& cookie, std::string_view why,
                 std::uint64_t counted = 0);
-  std::uint64_t KnownCount();
+  // The objects of this source in the projection; a scan that fails is an
+  // error, never a smaller count (the threshold would follow it).
+  Result<std::uint64_t> KnownCount();
   std::uint64_t Threshold(std::uint64_t known) const;
 
   Intake* intake_;

@@ -419,19 +419,22 @@ Status InMemoryProjection::ExportTo(ProjectionStore* store) const {
     return s.ok();
   };
   for (Side side : {Side::kLdap, Side::kMail})
-    (void)ForEachObject(
-        side, [&](const ObjectState& o) { return put(PutObject{o}); });
-  (void)ForEachLink([&](const LinkState& l) { return put(PutLink{l}); });
-  (void)ForEachPending(
-      [&](const PendingIntent& p) { return put(PutPending{p}); });
-  (void)ForEachConflict(
-      [&](const ConflictState& c) { return put(PutConflict{c}); });
-  (void)ForEachHold([&](const HoldState& h) { return put(PutHold{h}); });
-  (void)ForEachDrift([&](const DriftState& d) { return put(PutDrift{d}); });
-  (void)ForEachWait(
+    DIRLEDGER_RETURN_IF_ERROR(ForEachObject(
+        side, [&](const ObjectState& o) { return put(PutObject{o}); }));
+  DIRLEDGER_RETURN_IF_ERROR(
+      ForEachLink([&](const LinkState& l) { return put(PutLink{l}); }));
+  DIRLEDGER_RETURN_IF_ERROR(ForEachPending(
+      [&](const PendingIntent& p) { return put(PutPending{p}); }));
+  DIRLEDGER_RETURN_IF_ERROR(ForEachConflict(
+      [&](const ConflictState& c) { return put(PutConflict{c}); }));
+  DIRLEDGER_RETURN_IF_ERROR(
+      ForEachHold([&](const HoldState& h) { return put(PutHold{h}); }));
+  DIRLEDGER_RETURN_IF_ERROR(
+      ForEachDrift([&](const DriftState& d) { return put(PutDrift{d}); }));
+  DIRLEDGER_RETURN_IF_ERROR(ForEachWait(
       [&](Side side, std::string_view member, std::string_view group) {
         return put(PutWait{side, std::string(member), std::string(group)});
-      });
+      }));
   return s;
 }
 

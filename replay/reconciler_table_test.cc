@@ -20,7 +20,6 @@ const Cfg kA2L{"axigen_to_ldap", "", "axigen_to_ldap"};
 const Cfg kLW{"both_ways", "ldap_wins", "both_ways/ldap_wins"};
 const Cfg kAW{"both_ways", "axigen_wins", "both_ways/axigen_wins"};
 const Cfg kNC{"both_ways", "no_change", "both_ways/no_change"};
-const Cfg kAll[] = {kL2A, kA2L, kLW, kAW, kNC};
 
 ConnectorOptions Options(const Cfg& c) {
   ConnectorOptions o;

@@ -526,6 +526,7 @@ SimWorld::Applied SimWorld::ApplyMail(const Intent& i, std::string* touched) {
 
 bool SimWorld::ApplyNext(Side side) {
   std::optional<PendingIntent> next;
+  // The simulated world's store is in memory: its listings cannot fail.
   (void)store_.ForEachPending([&](const PendingIntent& p) {
     if (p.applied || p.intent.target != side) return true;
     next = p;

@@ -49,6 +49,7 @@ std::vector<ObjectState> Foreseen(const InMemoryProjection& projection,
                                   Side side) {
   using Key = std::tuple<ObjectKind, std::string>;
   std::map<Key, ObjectState> out;
+  // In memory (InMemoryProjection): its listings cannot fail.
   (void)projection.ForEachObject(side, [&](const ObjectState& o) {
     out[{o.kind, o.id}] = o;
     return true;

@@ -2,10 +2,14 @@
 # Installs what is missing, builds, and runs the whole test suite:
 #   1. unit and integration tests (real slapd and Samba started on loopback),
 #   2. the same suites built with AddressSanitizer + UBSan,
-#   3. the libFuzzer targets for a bounded time from their seed corpus,
-#   4. the crash harness (SIGKILL at random points, seed printed),
+#   3. the whole tree built with clang and ThreadSanitizer, running the unit
+#      suites (storage_test and engine_test among them: the log's committer
+#      and indexer threads, the run loop's source and applier threads),
+#   4. the libFuzzer targets for a bounded time from their seed corpus,
+#   5. the crash harness (SIGKILL at random points, seed printed),
 # and prints the figures of each at the end. Exits non-zero on any failure.
-# env: SKIP_SANITIZE=1, SKIP_FUZZ=1, SKIP_CRASH=1 to leave a stage out
+# env: SKIP_SANITIZE=1, SKIP_TSAN=1, SKIP_FUZZ=1, SKIP_CRASH=1 to leave a
+#      stage out
 #      (CI runs everything); FUZZ_SECONDS (default 60), CRASH_KILLS (50).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +50,24 @@ if [[ ${SKIP_SANITIZE:-0} != 1 ]]; then
     | tee build-asan/ctest.log | grep -E "tests passed|tests failed|Failed|\*\*\*" || true
   grep -q "100% tests passed" build-asan/ctest.log || failed build-asan/ctest.log "sanitizer tests"
   summary+=("sanitizers (ASan+UBSan): $(grep -E '[0-9]+% tests passed' build-asan/ctest.log)")
+fi
+
+if [[ ${SKIP_TSAN:-0} != 1 ]]; then
+  # Bounded: the unit label only (the integration suites start real servers
+  # and take most of the plain run's time). Also the clang build of every
+  # target, with -Wthread-safety and warnings as errors.
+  stage "unit tests under ThreadSanitizer (clang)"
+  tsan_start=$(date +%s)
+  CC=clang CXX=clang++ BUILD_DIR=build-tsan bash scripts/build.sh \
+    -DDIRLEDGER_TSAN=ON -DDIRLEDGER_JEMALLOC=OFF -DDIRLEDGER_BENCH=OFF
+  tsan_options=halt_on_error=1:second_deadlock_stack=1
+  [[ -f tests/tsan.supp ]] && tsan_options+=:suppressions=$PWD/tests/tsan.supp
+  TSAN_OPTIONS=$tsan_options \
+    ctest --test-dir build-tsan -L unit --output-on-failure -j "${TEST_JOBS:-2}" \
+      --timeout 1800 \
+    | tee build-tsan/ctest.log | grep -E "tests passed|tests failed|Failed|\*\*\*" || true
+  grep -q "100% tests passed" build-tsan/ctest.log || failed build-tsan/ctest.log "ThreadSanitizer tests"
+  summary+=("ThreadSanitizer: $(grep -E '[0-9]+% tests passed' build-tsan/ctest.log), $(( $(date +%s) - tsan_start )) s with the build")
 fi
 
 if [[ ${SKIP_FUZZ:-0} != 1 ]]; then

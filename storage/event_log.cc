@@ -236,10 +236,11 @@ Status VisitIterator(rocksdb::Iterator* it, std::string_view prefix,
 class EventLog::ReadKv : public KvStore {
  public:
   // `log` is given for the state column family: scans of its in-memory
-  // families are answered from the log's copy.
+  // families are answered from the log's copy. `options`: the log's
+  // (LogOptions::read_fault).
   ReadKv(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
-         const EventLog* log = nullptr)
-      : db_(db), cf_(cf), log_(log) {}
+         const LogOptions* options, const EventLog* log = nullptr)
+      : db_(db), cf_(cf), options_(options), log_(log) {}
   Status Get(std::string_view key, std::string* value) const override {
     rocksdb::PinnableSlice v;
     auto s = db_->Get(rocksdb::ReadOptions(), cf_,
@@ -257,6 +258,8 @@ class EventLog::ReadKv : public KvStore {
   }
   Status Scan(std::string_view prefix, const ScanFn& fn) const override {
     if (log_ && IsScanned(prefix)) return log_->VisitScanned(prefix, *this, fn);
+    if (options_->read_fault)
+      DIRLEDGER_RETURN_IF_ERROR(options_->read_fault("projection scan"));
     std::string end;
     rocksdb::Slice end_slice;
     const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
@@ -267,7 +270,7 @@ class EventLog::ReadKv : public KvStore {
     if (!log_ || !IsKeyOnly(prefix)) return KvStore::ScanKeys(prefix, fn);
     std::vector<std::pair<std::string, std::string>> rows;
     {
-      std::lock_guard<std::mutex> l(log_->scanned_mu_);
+      MutexLock l(&log_->scanned_mu_);
       CollectPrefix(log_->scanned_, prefix, &rows);
     }
     for (const auto& row : rows)
@@ -278,6 +281,7 @@ class EventLog::ReadKv : public KvStore {
  private:
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
+  const LogOptions* options_;
   const EventLog* log_;
 };
 
@@ -344,7 +348,7 @@ class LogTransaction::Kv : public KvStore {
       // out first: the callback may read the store again.
       std::vector<std::pair<std::string, std::string>> committed, rows;
       {
-        std::lock_guard<std::mutex> l(txn_->log_->scanned_mu_);
+        MutexLock l(&txn_->log_->scanned_mu_);
         CollectPrefix(txn_->log_->scanned_, prefix, &committed);
       }
       const auto& writes = txn_->scanned_writes_;
@@ -507,7 +511,7 @@ class EventLog::TailKv : public KvStore {
 
 LogTransaction::LogTransaction(EventLog* log, LogTransaction* previous)
     : log_(log) {
-  std::lock_guard<std::mutex> l(log->mu_);
+  MutexLock l(&log->mu_);
   // The batch of the previous transaction, emptied, keeps its memory: a
   // refresh appends thousands of batches of about a megabyte each, and
   // growing a fresh one every time (copies, page faults) cost more than
@@ -531,7 +535,7 @@ LogTransaction::~LogTransaction() {
   constexpr std::size_t kKeepBytes = 64u << 20;
   const bool keep = batch_ && batch_->GetDataSize() <= kKeepBytes;
   if (keep) batch_->Clear();
-  std::lock_guard<std::mutex> l(log_->mu_);
+  MutexLock l(&log_->mu_);
   if (keep) log_->spare_batch_ = std::move(batch_);
   if (!released_) log_->in_transaction_ = false;
 }
@@ -605,10 +609,13 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
   return Status::Ok();
 }
 
-void LogTransaction::PutCursor(std::string_view source,
-                               std::string_view cookie) {
-  batch_->Put(log_->cursors_cf_, rocksdb::Slice(source.data(), source.size()),
-              rocksdb::Slice(cookie.data(), cookie.size()));
+Status LogTransaction::PutCursor(std::string_view source,
+                                 std::string_view cookie) {
+  if (done_) return Status::InvalidArgument("transaction already committed");
+  return FromRocks(batch_->Put(log_->cursors_cf_,
+                               rocksdb::Slice(source.data(), source.size()),
+                               rocksdb::Slice(cookie.data(), cookie.size())),
+                   "storing the cursor of " + std::string(source));
 }
 
 Status LogTransaction::Commit() {
@@ -628,26 +635,17 @@ Status LogTransaction::Build() {
   DIRLEDGER_RETURN_IF_ERROR(projection_->status());
   std::string head = BigEndian64(next_seq_ - 1);
   head += head_hash_;
-  batch_->Put(log_->meta_cf_, kMetaHead, head);
-  for (const auto& [source, delta] : source_deltas_) {
-    SourceStatus s;
-    (void)log_->GetSourceStatus(source, &s);
-    s.source = source;
-    s.events += delta.events;
-    s.last_seq = delta.last_seq;
-    s.last_event_us = delta.last_event_us;
-    s.last_contact_us = delta.last_event_us;
-    batch_->Put(log_->meta_cf_, std::string(kMetaSourcePrefix) + source,
-                EncodeSourceStatus(s));
-  }
-  // The projection's writes last, each family in key order.
+  DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+      batch_->Put(log_->meta_cf_, kMetaHead, head), "preparing the log head"));
+  // The sources' status records are added as the batch is written
+  // (WriteBatch). The projection's writes last, each family in key order.
   DIRLEDGER_RETURN_IF_ERROR(state_kv_->WriteTo(batch_.get()));
   return links_kv_->WriteTo(batch_.get());
 }
 
 void LogTransaction::PublishWrites() {
   {
-    std::lock_guard<std::mutex> l(log_->scanned_mu_);
+    MutexLock l(&log_->scanned_mu_);
     for (auto& [key, value] : scanned_writes_) {
       if (value)
         log_->scanned_.insert_or_assign(key, std::move(*value));
@@ -655,21 +653,48 @@ void LogTransaction::PublishWrites() {
         log_->scanned_.erase(key);
     }
   }
-  std::lock_guard<std::mutex> l(log_->mu_);
+  MutexLock l(&log_->mu_);
   log_->tail_seq_ = next_seq_ - 1;
   log_->tail_hash_ = head_hash_;
 }
 
 Status LogTransaction::WriteBatch() {
+  // The source records change under sources_mu_, held until they are
+  // written: a contact noted meanwhile (NoteSourceContact) is made on top of
+  // this transaction's counts, never overwritten by them.
+  MutexLock l(&log_->sources_mu_);
+  std::vector<SourceStatus> updated;
+  updated.reserve(source_deltas_.size());
+  for (const auto& [source, delta] : source_deltas_) {
+    SourceStatus s;
+    if (auto it = log_->sources_.find(source); it != log_->sources_.end())
+      s = it->second;
+    s.source = source;
+    s.events += delta.events;
+    s.last_seq = delta.last_seq;
+    s.last_event_us = delta.last_event_us;
+    s.last_contact_us = delta.last_event_us;
+    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+        batch_->Put(log_->meta_cf_, std::string(kMetaSourcePrefix) + source,
+                    EncodeSourceStatus(s)),
+        "preparing the status of source " + source));
+    updated.push_back(std::move(s));
+  }
   rocksdb::WriteOptions wo;
   wo.sync = log_->options_.sync;
-  return FromRocks(log_->db_->Write(wo, batch_.get()), "log commit");
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(log_->db_->Write(wo, batch_.get()), "log commit"));
+  for (SourceStatus& s : updated) {
+    std::string source = s.source;
+    log_->sources_.insert_or_assign(std::move(source), std::move(s));
+  }
+  return Status::Ok();
 }
 
 Status LogTransaction::Finish() {
   const std::uint64_t first = next_seq_ - added_;
   {
-    std::lock_guard<std::mutex> l(log_->mu_);
+    MutexLock l(&log_->mu_);
     log_->last_seq_ = next_seq_ - 1;
     log_->head_hash_ = head_hash_;
   }
@@ -685,10 +710,10 @@ Status LogTransaction::Finish() {
 EventLog::~EventLog() {
   {
     // The committer writes the transaction in flight before it stops.
-    std::lock_guard<std::mutex> l(commit_mu_);
+    MutexLock l(&commit_mu_);
     stop_committer_ = true;
   }
-  commit_cv_.notify_all();
+  commit_cv_.SignalAll();
   if (committer_.joinable()) committer_.join();
   in_flight_.reset();
   indexer_.reset();  // writes what it has queued
@@ -817,8 +842,10 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   log->links_cf_ = log->handles_[5];
   log->by_object_cf_ = log->handles_[6];
   log->meta_cf_ = log->handles_[7];
-  log->state_read_ = std::make_unique<ReadKv>(raw, log->state_cf_, log.get());
-  log->links_read_ = std::make_unique<ReadKv>(raw, log->links_cf_);
+  log->state_read_ =
+      std::make_unique<ReadKv>(raw, log->state_cf_, &log->options_, log.get());
+  log->links_read_ =
+      std::make_unique<ReadKv>(raw, log->links_cf_, &log->options_);
   log->projection_ = std::make_unique<ProjectionStore>(log->state_read_.get(),
                                                        log->links_read_.get());
   DIRLEDGER_RETURN_IF_ERROR(log->Load());
@@ -829,7 +856,8 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
 Status EventLog::StartIndexer() {
   indexer_ = std::make_unique<ObjectIndexer>(db_.get(), by_object_cf_, meta_cf_,
                                              index_through_);
-  if (index_through_ >= last_seq_) return Status::Ok();
+  const std::uint64_t last_seq = this->last_seq();
+  if (index_through_ >= last_seq) return Status::Ok();
   // A crash left the index behind the log: index the rest again. A damaged
   // record ends this early; SeqsForObject reads past the watermark from the
   // log itself (and reports the damage).
@@ -845,7 +873,7 @@ Status EventLog::StartIndexer() {
   Status enqueued;
   // Scan's own status is not this one's: damage is reported where the
   // record is read.
-  (void)Scan(index_through_ + 1, last_seq_,
+  (void)Scan(index_through_ + 1, last_seq,
              [&](const Event& e, const Decision* d) {
                ids.clear();
                ObjectIndexIds(e, d, &ids);
@@ -870,7 +898,7 @@ Status EventLog::Load() {
     rocksdb::Slice end_slice;
     const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, state_cf_));
-    std::lock_guard<std::mutex> l(scanned_mu_);
+    MutexLock l(&scanned_mu_);
     const bool key_only = IsKeyOnly(prefix);
     for (it->Seek(prefix); it->Valid(); it->Next())
       scanned_.emplace(it->key().ToString(),
@@ -910,27 +938,55 @@ Status EventLog::Load() {
   } else if (!s.ok()) {
     return FromRocks(s, "reading the installation id");
   }
-  head_hash_.assign(kSha256Size, '\0');
+  std::uint64_t last_seq = 0;
+  std::string head_hash(kSha256Size, '\0');
   s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaHead, &v);
   if (s.ok()) {
     if (v.size() != 8 + kSha256Size)
       return Status::Corruption("log head in " + dir_ + " is damaged");
-    last_seq_ = GetBigEndian64(v);
-    head_hash_ = v.substr(8);
+    last_seq = GetBigEndian64(v);
+    head_hash = v.substr(8);
   } else if (!s.IsNotFound()) {
     return FromRocks(s, "reading the log head");
   }
-  tail_seq_ = last_seq_;
-  tail_hash_ = head_hash_;
+  {
+    MutexLock l(&mu_);
+    last_seq_ = tail_seq_ = last_seq;
+    head_hash_ = tail_hash_ = head_hash;
+  }
+  // The sources' status records, which this log changes from here on.
+  std::map<std::string, SourceStatus, std::less<>> sources;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+  const std::string_view source_prefix(kMetaSourcePrefix);
+  for (it->Seek(kMetaSourcePrefix); it->Valid(); it->Next()) {
+    std::string_view k(it->key().data(), it->key().size());
+    if (k.substr(0, source_prefix.size()) != source_prefix) break;
+    const std::string_view source = k.substr(source_prefix.size());
+    SourceStatus status;
+    if (!DecodeSourceStatus(
+            source, std::string_view(it->value().data(), it->value().size()),
+            &status))
+      return Status::Corruption("the status record of source " +
+                                std::string(source) + " in " + dir_ +
+                                " is damaged");
+    sources.emplace(std::string(source), std::move(status));
+  }
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(it->status(), "reading the sources' status in " + dir_));
+  {
+    MutexLock l(&sources_mu_);
+    sources_ = std::move(sources);
+  }
   // The index watermark (ObjectIndexer). A log without one was written
   // with its index in the same batches as its events: complete.
-  index_through_ = last_seq_;
+  index_through_ = last_seq;
   s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaIndexThrough, &v);
   if (s.ok()) {
     if (v.size() != 8)
       return Status::Corruption("object index watermark in " + dir_ +
                                 " is damaged");
-    index_through_ = std::min(GetBigEndian64(v), last_seq_);
+    index_through_ = std::min(GetBigEndian64(v), last_seq);
   } else if (!s.IsNotFound()) {
     return FromRocks(s, "reading the object index watermark");
   }
@@ -942,12 +998,12 @@ Result<std::unique_ptr<LogTransaction>> EventLog::Begin() {
     return Status::InvalidArgument("the log is open read-only");
   LogTransaction* previous = nullptr;
   {
-    std::lock_guard<std::mutex> l(commit_mu_);
+    MutexLock l(&commit_mu_);
     if (!commit_error_.ok()) return commit_error_;
     previous = in_flight_.get();
   }
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (in_transaction_)
       return Status::InvalidArgument("another log transaction is open");
     in_transaction_ = true;
@@ -964,51 +1020,51 @@ Status EventLog::Submit(std::unique_ptr<LogTransaction> txn) {
   DIRLEDGER_RETURN_IF_ERROR(txn->Build());
   txn->PublishWrites();
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     in_transaction_ = false;  // the next may begin
     txn->released_ = true;
   }
   std::shared_ptr<LogTransaction> written;  // destroyed outside the lock
   {
-    std::lock_guard<std::mutex> l(commit_mu_);
+    MutexLock l(&commit_mu_);
     if (!committer_.joinable())
       committer_ = std::thread([this] { CommitterLoop(); });
     written = std::move(in_flight_);
     in_flight_ = std::move(txn);
     writing_ = true;
   }
-  commit_cv_.notify_all();
+  commit_cv_.SignalAll();
   return Status::Ok();
 }
 
 Status EventLog::WaitCommitted() const {
-  std::unique_lock<std::mutex> l(commit_mu_);
-  commit_cv_.wait(l, [&] { return !writing_; });
+  MutexLock l(&commit_mu_);
+  while (writing_) commit_cv_.Wait();
   return commit_error_;
 }
 
 void EventLog::DropWritten() {
   std::shared_ptr<LogTransaction> written;  // destroyed outside the lock
-  std::lock_guard<std::mutex> l(commit_mu_);
+  MutexLock l(&commit_mu_);
   if (!writing_) written = std::move(in_flight_);
 }
 
 void EventLog::CommitterLoop() {
-  std::unique_lock<std::mutex> l(commit_mu_);
+  MutexLock l(&commit_mu_);
   for (;;) {
-    commit_cv_.wait(l, [&] { return writing_ || stop_committer_; });
+    while (!writing_ && !stop_committer_) commit_cv_.Wait();
     if (!writing_) return;  // stopping
     LogTransaction* txn = in_flight_.get();
-    l.unlock();
+    commit_mu_.Unlock();
     if (options_.before_submitted_write) options_.before_submitted_write();
     Status s = txn->WriteBatch();
     if (s.ok()) s = txn->Finish();
-    l.lock();
+    commit_mu_.Lock();
     if (!s.ok() && commit_error_.ok())
       commit_error_ = s.WithContext(
           "writing a batch of log records (nothing after it was written)");
     writing_ = false;
-    commit_cv_.notify_all();
+    commit_cv_.SignalAll();
   }
 }
 
@@ -1017,7 +1073,7 @@ Status EventLog::VisitScanned(std::string_view prefix, const KvStore& values,
   // Copied out first: the callback may read the store again.
   std::vector<std::pair<std::string, std::string>> rows;
   {
-    std::lock_guard<std::mutex> l(scanned_mu_);
+    MutexLock l(&scanned_mu_);
     CollectPrefix(scanned_, prefix, &rows);
   }
   return VisitAll(&rows, prefix, values, fn);
@@ -1027,7 +1083,7 @@ void EventLog::ReadTail(
     const std::function<void(const ProjectionStore&)>& fn) const {
   std::shared_ptr<const LogTransaction> submitted;
   {
-    std::lock_guard<std::mutex> l(commit_mu_);
+    MutexLock l(&commit_mu_);
     submitted = in_flight_;
   }
   if (!submitted) {
@@ -1041,12 +1097,12 @@ void EventLog::ReadTail(
 }
 
 std::uint64_t EventLog::last_seq() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return last_seq_;
 }
 
 std::string EventLog::head_hash() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return head_hash_;
 }
 
@@ -1165,6 +1221,10 @@ Status EventLog::IndexedSeqs(std::string_view id,
 }
 
 Status EventLog::GetCursor(std::string_view source, std::string* cookie) const {
+  if (options_.read_fault)
+    DIRLEDGER_RETURN_IF_ERROR(
+        options_.read_fault("cursor " + std::string(source))
+            .WithContext("reading the cursor of " + std::string(source)));
   auto s = db_->Get(rocksdb::ReadOptions(), cursors_cf_,
                     rocksdb::Slice(source.data(), source.size()), cookie);
   if (s.IsNotFound())
@@ -1222,9 +1282,9 @@ Status EventLog::ForEachSourceStatus(
 Status EventLog::NoteSourceContact(std::string_view source,
                                    std::string_view error) {
   if (options_.read_only) return Status::Ok();
-  std::lock_guard<std::mutex> l(contact_mu_);
+  MutexLock l(&sources_mu_);
   SourceStatus s;
-  (void)GetSourceStatus(source, &s);
+  if (auto it = sources_.find(source); it != sources_.end()) s = it->second;
   s.source = std::string(source);
   const std::int64_t now = options_.clock->NowMicros();
   if (error.empty()) {
@@ -1233,11 +1293,13 @@ Status EventLog::NoteSourceContact(std::string_view source,
     s.last_error = std::string(error);
     s.last_error_us = now;
   }
-  return FromRocks(
-      db_->Put(rocksdb::WriteOptions(), meta_cf_,
-               std::string(kMetaSourcePrefix) + std::string(source),
-               EncodeSourceStatus(s)),
-      "writing source status");
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(db_->Put(rocksdb::WriteOptions(), meta_cf_,
+                         std::string(kMetaSourcePrefix) + std::string(source),
+                         EncodeSourceStatus(s)),
+                "writing the status of source " + std::string(source)));
+  sources_.insert_or_assign(std::string(source), std::move(s));
+  return Status::Ok();
 }
 
 Status EventLog::ForEachCursor(
@@ -1303,7 +1365,7 @@ Status EventLog::VerifyChain(
   std::uint64_t head_seq;
   std::string head_hash;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     head_seq = last_seq_;
     head_hash = head_hash_;
   }
@@ -1384,7 +1446,7 @@ Status EventLog::Restore(const std::string& backup_dir,
 
 Status EventLog::ClearProjection() {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (in_transaction_)
       return Status::InvalidArgument("a log transaction is open");
   }
@@ -1395,14 +1457,15 @@ Status EventLog::ClearProjection() {
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions(), cf));
     for (it->SeekToFirst(); it->Valid(); it->Next())
-      batch.Delete(cf, it->key());
+      DIRLEDGER_RETURN_IF_ERROR(
+          FromRocks(batch.Delete(cf, it->key()), "clearing projection"));
     DIRLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "clearing projection"));
   }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   DIRLEDGER_RETURN_IF_ERROR(
       FromRocks(db_->Write(wo, &batch), "clearing projection"));
-  std::lock_guard<std::mutex> l(scanned_mu_);
+  MutexLock l(&scanned_mu_);
   scanned_.clear();
   return Status::Ok();
 }

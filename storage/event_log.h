@@ -27,12 +27,10 @@
 #ifndef DIRLEDGER_STORAGE_EVENT_LOG_H_
 #define DIRLEDGER_STORAGE_EVENT_LOG_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +38,7 @@
 #include <vector>
 
 #include "codecs/event.h"
+#include "codecs/mutex.h"
 #include "codecs/projection_store.h"
 #include "codecs/status.h"
 
@@ -68,6 +67,10 @@ struct LogOptions {
   // Tests: called on the committer thread before it writes a submitted
   // transaction (EventLog::Submit), to hold the write in flight.
   std::function<void()> before_submitted_write;
+  // Tests: a stored read fault. Called before each read of a cursor
+  // ("cursor <source>") and each scan of a stored projection family
+  // ("projection scan"); a status it returns that is not OK is that read's.
+  std::function<Status(std::string_view what)> read_fault;
 };
 
 constexpr std::uint32_t kLogFormatVersion = 1;
@@ -106,7 +109,7 @@ class LogTransaction {
   Status Add(Event* event, const Decision* decision,
              const std::vector<std::string>& object_ids = {});
 
-  void PutCursor(std::string_view source, std::string_view cookie);
+  Status PutCursor(std::string_view source, std::string_view cookie);
 
   // The projection as of this transaction.
   ProjectionStore& projection() { return *projection_; }
@@ -130,8 +133,9 @@ class LogTransaction {
   // committer's.
   Status Build();        // completes the batch
   void PublishWrites();  // scanned families and the log's tail take it
-  Status WriteBatch();   // writes it
-  Status Finish();       // the durable head moves; the index follows
+  // Writes it, with the sources' status records (EventLog::sources_).
+  Status WriteBatch();
+  Status Finish();  // the durable head moves; the index follows
 
   EventLog* log_;
   std::unique_ptr<rocksdb::WriteBatch> batch_;  // all but the projection
@@ -143,7 +147,8 @@ class LogTransaction {
   std::size_t added_ = 0;
   bool done_ = false;
   bool released_ = false;  // no longer the open transaction (submitted)
-  // Per-source counts of this transaction, folded into meta at commit.
+  // Per-source counts of this transaction, folded into the log's source
+  // records (and so into meta) when its batch is written.
   std::map<std::string, SourceStatus, std::less<>> source_deltas_;
   // by_object keys of the events added, handed to the indexer at Commit.
   std::vector<std::string> index_keys_;
@@ -227,8 +232,11 @@ class EventLog {
   Status ForEachSourceStatus(
       const std::function<void(const SourceStatus&)>& fn) const;
   // Records a successful contact, or an error (non-empty `error`), for a
-  // source. Written on its own, outside any transaction.
-  Status NoteSourceContact(std::string_view source, std::string_view error);
+  // source. Written on its own, outside any transaction; a transaction's
+  // counts and a contact noted while it is written never overwrite each
+  // other (both change the record under sources_mu_).
+  Status NoteSourceContact(std::string_view source, std::string_view error)
+      EXCLUDES(sources_mu_);
   Status ForEachCursor(
       const std::function<void(std::string_view, std::string_view)>& fn) const;
 
@@ -306,45 +314,53 @@ class EventLog {
   // are answered from here, never by a RocksDB iterator (whose creation,
   // over every memtable and table file, cost more than the rest of a
   // decision's reads).
-  mutable std::mutex scanned_mu_;
-  std::map<std::string, std::string, std::less<>> scanned_;
+  mutable Mutex scanned_mu_;
+  std::map<std::string, std::string, std::less<>> scanned_
+      GUARDED_BY(scanned_mu_);
   // Visits the copy's entries under `prefix` in key order; the values of a
   // key-only family are read from `values` (a key gone there is skipped).
   Status VisitScanned(std::string_view prefix, const KvStore& values,
-                      const KvStore::ScanFn& fn) const;
+                      const KvStore::ScanFn& fn) const EXCLUDES(scanned_mu_);
 
   // The committer thread of Submit, started on first use. A submitted
   // transaction stays here after it is written, until the next is submitted
   // (one begun meanwhile reads its writes).
-  void CommitterLoop();
+  void CommitterLoop() EXCLUDES(commit_mu_);
   // Drops the written transaction kept for readers (a synchronous commit
   // follows it).
-  void DropWritten();
-  mutable std::mutex commit_mu_;
-  mutable std::condition_variable commit_cv_;
-  std::thread committer_;
+  void DropWritten() EXCLUDES(commit_mu_);
+  mutable Mutex commit_mu_;
+  mutable CondVar commit_cv_{&commit_mu_};
+  std::thread committer_ GUARDED_BY(commit_mu_);
   // Shared with readers of the tail (ReadTail), which may outlast it here.
-  std::shared_ptr<LogTransaction> in_flight_;  // guarded by commit_mu_
-  bool writing_ = false;                       // guarded by commit_mu_
-  bool stop_committer_ = false;                // guarded by commit_mu_
-  Status commit_error_;                        // guarded by commit_mu_
+  std::shared_ptr<LogTransaction> in_flight_ GUARDED_BY(commit_mu_);
+  bool writing_ GUARDED_BY(commit_mu_) = false;
+  bool stop_committer_ GUARDED_BY(commit_mu_) = false;
+  Status commit_error_ GUARDED_BY(commit_mu_);
 
   // Writes the by_object index after the events (read-only: none).
   std::unique_ptr<ObjectIndexer> indexer_;
   std::uint64_t index_through_ = 0;  // the stored watermark, as of Open
   std::string installation_id_;      // set by Open
 
-  mutable std::mutex mu_;
-  // The emptied batch of the last transaction, for the next (guarded by mu_).
-  std::unique_ptr<rocksdb::WriteBatch> spare_batch_;
-  std::mutex contact_mu_;
-  std::uint64_t last_seq_ = 0;  // guarded by mu_; durable
-  std::string head_hash_;       // guarded by mu_; durable
+  mutable Mutex mu_;
+  // The emptied batch of the last transaction, for the next.
+  std::unique_ptr<rocksdb::WriteBatch> spare_batch_ GUARDED_BY(mu_);
+  std::uint64_t last_seq_ GUARDED_BY(mu_) = 0;  // durable
+  std::string head_hash_ GUARDED_BY(mu_);       // durable
   // The last sequence and hash handed out: ahead of last_seq_ while a
-  // submitted transaction is being written (guarded by mu_).
-  std::uint64_t tail_seq_ = 0;
-  std::string tail_hash_;
-  bool in_transaction_ = false;  // guarded by mu_
+  // submitted transaction is being written.
+  std::uint64_t tail_seq_ GUARDED_BY(mu_) = 0;
+  std::string tail_hash_ GUARDED_BY(mu_);
+  bool in_transaction_ GUARDED_BY(mu_) = false;
+
+  // Each source's status record (meta "source/<id>"), loaded at Open. Its
+  // one owner: every change (a transaction's counts as its batch is
+  // written, a contact noted) is made here and stored under this mutex, so
+  // no writer stores a record read before another's change.
+  Mutex sources_mu_;
+  std::map<std::string, SourceStatus, std::less<>> sources_
+      GUARDED_BY(sources_mu_);
 };
 
 }  // namespace dirledger

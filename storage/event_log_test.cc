@@ -55,7 +55,7 @@ void AppendPeople(EventLog* log, int first, int n, const std::string& cookie) {
     d.outcome = Outcome::kNoChange;
     REQUIRE((*txn)->Add(&e, &d, {testing::PersonChange(i).dn}).ok());
   }
-  (*txn)->PutCursor("corp/syncrepl", cookie);
+  REQUIRE((*txn)->PutCursor("corp/syncrepl", cookie).ok());
   REQUIRE((*txn)->Commit().ok());
 }
 
@@ -122,7 +122,7 @@ TEST_CASE("a transaction that is not committed leaves nothing", "[log]") {
     e.seq = (*txn)->NextSeq();
     e.body = testing::PersonChange(9);
     REQUIRE((*txn)->Add(&e, nullptr).ok());
-    (*txn)->PutCursor("corp/syncrepl", "never");
+    REQUIRE((*txn)->PutCursor("corp/syncrepl", "never").ok());
   }
   CHECK(log->last_seq() == 2);
   std::string cookie;
@@ -284,7 +284,8 @@ TEST_CASE("sequences must be dense", "[log]") {
   CHECK_FALSE(log->Begin().ok());  // one writer at a time
 }
 
-TEST_CASE("events and cursor survive a kill in one piece", "[log][crash]") {
+TEST_CASE("events and cursor survive a kill in one piece",
+          "[log][crash][fork]") {
   // A child process appends batches (events + cursor in one WriteBatch) and
   // is killed with SIGKILL mid-stream. After reopening, the cursor must name
   // the last batch whose events are all present, and no batch is partial.
@@ -307,7 +308,7 @@ TEST_CASE("events and cursor survive a kill in one piece", "[log][crash]") {
           e.body = testing::PersonChange(b * 50 + i);
           if (!(*txn)->Add(&e, nullptr).ok()) _exit(5);
         }
-        (*txn)->PutCursor("src", std::to_string(b));
+        if (!(*txn)->PutCursor("src", std::to_string(b)).ok()) _exit(7);
         if (!(*txn)->Commit().ok()) _exit(6);
       }
     }
@@ -455,7 +456,7 @@ TEST_CASE("removed, reordered and inserted records are found",
   }
 }
 
-TEST_CASE("a second opener of a data dir is refused clearly", "[log]") {
+TEST_CASE("a second opener of a data dir is refused clearly", "[log][fork]") {
   test::TempDir tmp;
   FixedClock clock;
   auto log = OpenLog(tmp.path(), &clock);
@@ -852,7 +853,7 @@ namespace dirledger {
 namespace {
 
 TEST_CASE("a process killed while creating the log leaves none or a whole one",
-          "[log][crash]") {
+          "[log][crash][fork]") {
   // RocksDB creates column families one by one; killed in between, it used
   // to leave a database that read-only commands (status, verify) could not
   // open: "Column family not found".
@@ -1128,7 +1129,7 @@ TEST_CASE("a log with a transaction in flight closes after writing it",
     e.seq = (*txn)->NextSeq();
     e.body = testing::PersonChange(10);
     REQUIRE((*txn)->Add(&e, nullptr).ok());
-    (*txn)->PutCursor("corp/syncrepl", "c2");
+    REQUIRE((*txn)->PutCursor("corp/syncrepl", "c2").ok());
     REQUIRE(log->Submit(std::move(*txn)).ok());
     // Not a transaction of this log, or one already submitted.
     CHECK_FALSE(log->Submit(nullptr).ok());
@@ -1138,6 +1139,81 @@ TEST_CASE("a log with a transaction in flight closes after writing it",
   std::string cookie;
   REQUIRE(log->GetCursor("corp/syncrepl", &cookie).ok());
   CHECK(cookie == "c2");
+}
+
+}  // namespace dirledger
+
+namespace dirledger {
+
+TEST_CASE("a contact noted while a batch is written is kept, counts too",
+          "[log][submit][source_status]") {
+  test::TempDir tmp;
+  FixedClock clock;
+  // The source's error is noted after the batch was completed and before
+  // it is written (the committer's hook runs in between): the batch's
+  // counts and the error must both be in the stored record.
+  EventLog* log_ptr = nullptr;
+  bool noted = false;
+  Status note;
+  LogOptions options;
+  options.clock = &clock;
+  options.sync = false;
+  options.before_submitted_write = [&] {
+    if (noted) return;
+    noted = true;
+    note = log_ptr->NoteSourceContact("corp/syncrepl", "ldap server down");
+  };
+  {
+    auto opened = EventLog::Open(tmp.path(), options);
+    REQUIRE(opened.ok());
+    auto log = std::move(opened).value();
+    log_ptr = log.get();
+    REQUIRE(log->NoteSourceContact("corp/syncrepl", "").ok());
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    for (int i = 1; i <= 2; ++i) {
+      Event e;
+      e.seq = (*txn)->NextSeq();
+      e.body = testing::PersonChange(i);
+      REQUIRE((*txn)->Add(&e, nullptr).ok());
+    }
+    REQUIRE(log->Submit(std::move(*txn)).ok());
+    REQUIRE(log->WaitCommitted().ok());
+    REQUIRE(noted);
+    REQUIRE(note.ok());
+    SourceStatus s;
+    REQUIRE(log->GetSourceStatus("corp/syncrepl", &s).ok());
+    CHECK(s.events == 2);
+    CHECK(s.last_seq == 2);
+    CHECK(s.last_error == "ldap server down");
+    CHECK(s.last_error_us > 0);
+  }
+  // Reopened, the record is taken up where it was: a contact keeps the
+  // counts and the error.
+  options.before_submitted_write = nullptr;
+  auto log = std::move(EventLog::Open(tmp.path(), options)).value();
+  REQUIRE(log->NoteSourceContact("corp/syncrepl", "").ok());
+  SourceStatus s;
+  REQUIRE(log->GetSourceStatus("corp/syncrepl", &s).ok());
+  CHECK(s.events == 2);
+  CHECK(s.last_error == "ldap server down");
+  CHECK(s.last_contact_us > s.last_error_us);
+}
+
+TEST_CASE("a damaged source status record is reported at open",
+          "[log][source_status]") {
+  test::TempDir tmp;
+  FixedClock clock;
+  {
+    auto log = OpenLog(tmp.path(), &clock);
+    REQUIRE(log->NoteSourceContact("corp/syncrepl", "").ok());
+  }
+  REQUIRE(
+      test::PutRaw(tmp.path(), "meta", "source/corp/syncrepl", "short").ok());
+  auto opened = EventLog::Open(tmp.path(), LogOptions{});
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.status().IsCorruption());
+  CHECK(opened.status().message().find("corp/syncrepl") != std::string::npos);
 }
 
 }  // namespace dirledger

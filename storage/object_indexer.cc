@@ -157,8 +157,11 @@ Status ObjectIndexer::Write(Chunk* chunk, bool advance) {
       if (!s.ok()) return Status::IOError(s.ToString());  // never: in memory
     }
     // The watermark goes with the last slice: all keys up to it are in.
-    if (end == n && advance)
-      batch.Put(meta_cf_, kMetaIndexThrough, BigEndian64(chunk->through));
+    if (end == n && advance) {
+      rocksdb::Status s =
+          batch.Put(meta_cf_, kMetaIndexThrough, BigEndian64(chunk->through));
+      if (!s.ok()) return Status::IOError(s.ToString());  // never: in memory
+    }
     rocksdb::Status s = db_->Write(wo, &batch);
     if (!s.ok()) {
       const std::string msg = s.ToString();

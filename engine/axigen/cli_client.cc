@@ -134,6 +134,7 @@ Status AxigenCliClient::BackToRoot() {
 
 void AxigenCliClient::Close() {
   if (transport_ && !broken_) {
+    // A courtesy on a connection being closed: if it fails, closing does.
     (void)transport_->Write("EXIT\r\n");
   }
   if (transport_) transport_->Close();

@@ -72,7 +72,7 @@ class LogSink : public SourceSink {
     for (const EventBody& e : events) DIRLEDGER_RETURN_IF_ERROR(add(e));
     if (cookie) {
       DIRLEDGER_RETURN_IF_ERROR(add(CursorAdvance{source_, *cookie}));
-      (*txn)->PutCursor(source_, *cookie);
+      DIRLEDGER_RETURN_IF_ERROR((*txn)->PutCursor(source_, *cookie));
     }
     ++commits_;
     return (*txn)->Commit();

@@ -47,7 +47,9 @@ void Append(benchmark::State& state, bool sync, bool with_decision) {
         if (!txn->Add(&e, with_decision ? &d : nullptr, dn).ok())
           state.SkipWithError("append failed");
       }
-      txn->PutCursor("corp/syncrepl", "rid=000,csn=" + std::to_string(n));
+      if (!txn->PutCursor("corp/syncrepl", "rid=000,csn=" + std::to_string(n))
+               .ok())
+        state.SkipWithError("cursor failed");
       if (!txn->Commit().ok()) state.SkipWithError("commit failed");
     }
     state.SetItemsProcessed(state.iterations() * batch);

@@ -52,7 +52,7 @@ Status EventLogSink::Append(std::vector<EventBody> events,
     e.body = std::move(body);
     DIRLEDGER_RETURN_IF_ERROR((*txn)->Add(&e, nullptr));
   }
-  if (cookie) (*txn)->PutCursor(source_, *cookie);
+  if (cookie) DIRLEDGER_RETURN_IF_ERROR((*txn)->PutCursor(source_, *cookie));
   DIRLEDGER_RETURN_IF_ERROR((*txn)->Commit());
   events_ += events.size();
   ++commits_;

@@ -278,6 +278,7 @@ int PrintFingerprint() {
     projection.Update(record);
     return true;
   };
+  // In memory (InMemoryProjection): its listings cannot fail.
   for (Side side : {Side::kLdap, Side::kMail})
     (void)p.ForEachObject(
         side, [&](const ObjectState& o) { return put(EncodeObjectState(o)); });

@@ -14,10 +14,11 @@ int RunHold(CliContext& ctx, const std::string& hold_id, bool approve) {
   auto hold = log->projection().GetHold(hold_id);
   if (!hold) {
     std::vector<std::string> open;
-    (void)log->projection().ForEachHold([&](const HoldState& h) {
+    Status listed = log->projection().ForEachHold([&](const HoldState& h) {
       if (h.status == HoldStatus::kOpen) open.push_back(h.hold.hold_id);
       return true;
     });
+    if (!listed.ok()) return ctx.Fail(listed.WithContext("listing the holds"));
     std::string list;
     for (const auto& h : open) list += (list.empty() ? "" : ", ") + h;
     std::cerr << "dirledger: no held deletes named \"" << hold_id

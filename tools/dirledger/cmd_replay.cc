@@ -31,6 +31,7 @@ Status ParseSets(const std::vector<std::string>& sets,
 
 void PrintObjects(const InMemoryProjection& p, bool json) {
   for (Side side : {Side::kLdap, Side::kMail}) {
+    // In memory (InMemoryProjection): its listings cannot fail.
     (void)p.ForEachObject(side, [&](const ObjectState& o) {
       if (json) {
         CliContext::JsonLine(nlohmann::json{{"side", SideName(o.side)},

@@ -93,13 +93,16 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
     for (const DomainScope& d : c.domains)
       deletes += deletes_by_domain[d.domain];
     std::uint64_t known = 0;
-    s = log->projection().ForEachObject(Side::kLdap,
-                                        [&](const ObjectState& obj) {
-                                          if (obj.connector == c.config.name)
-                                            ++known;
-                                          return true;
-                                        });
-    if (!s.ok()) return ctx.Fail(s.WithContext("counting the objects"));
+    // The threshold follows this count: one that cannot be read fails the
+    // command, never passes for a smaller one.
+    Status counted = log->projection().ForEachObject(
+        Side::kLdap, [&](const ObjectState& obj) {
+          if (obj.connector == c.config.name) ++known;
+          return true;
+        });
+    if (!counted.ok())
+      return ctx.Fail(counted.WithContext("counting the objects of connector " +
+                                          c.config.name));
     const std::uint64_t threshold = c.DeleteThreshold(known);
     if (deletes > threshold && !o.yes) {
       std::cerr << "dirledger: the rollback deletes " << deletes

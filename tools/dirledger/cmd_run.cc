@@ -96,9 +96,12 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   // file missing) and is run again takes the backup it made.
   if (!o.dry_run) {
     std::vector<std::string> first;
-    for (Source* s : connectors->sources())
-      if (s->side() == Side::kLdap && intake.Cursor(s->id()).empty())
-        first.push_back(s->id());
+    for (Source* s : connectors->sources()) {
+      if (s->side() != Side::kLdap) continue;
+      Result<std::string> cursor = intake.Cursor(s->id());
+      if (!cursor.ok()) return ctx.Fail(cursor.status());
+      if (cursor->empty()) first.push_back(s->id());
+    }
     if (!first.empty() && (had_events || connectors->embedded)) {
       std::string name = first.front();
       for (char& c : name)

@@ -56,9 +56,15 @@ void Progress::OnAppend(const std::string& source, const AppendResult&,
   }
 }
 
+void Progress::NoteContact(const std::string& source, std::string_view error) {
+  if (!log_) return;
+  if (Status s = log_->NoteSourceContact(source, error); !s.ok())
+    spdlog::warn("the status of {} was not stored: {}", source, s.message());
+}
+
 void Progress::OnPassEnd(const std::string& source, const Status& s,
                          const SourceStats& totals) {
-  if (log_) (void)log_->NoteSourceContact(source, s.ok() ? "" : s.message());
+  NoteContact(source, s.ok() ? "" : s.message());
   std::lock_guard<std::mutex> l(mu_);
   PerSource& p = sources_[source];
   const double secs =
@@ -93,7 +99,7 @@ void Progress::OnApplied(const Intent& intent, const ApplyResult& r) {
 }
 
 void Progress::OnError(const std::string& what, const Status& s) {
-  if (log_) (void)log_->NoteSourceContact(what, s.message());
+  NoteContact(what, s.message());
   std::lock_guard<std::mutex> l(mu_);
   if (terminal_) std::cerr << "\r\033[K" << std::flush;
   spdlog::error("{}", s.message());

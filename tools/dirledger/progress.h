@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "engine/run_loop.h"
 #include "storage/event_log.h"
@@ -40,6 +41,9 @@ class Progress : public RunObserver {
     bool drawn = false;
   };
   void Line(const std::string& text);
+  // Stores a source's contact or error for `dirledger status`; a failure to
+  // store it is logged (the sync itself goes on).
+  void NoteContact(const std::string& source, std::string_view error);
 
   EventLog* log_;
   bool terminal_;
