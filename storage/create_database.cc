@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "storage/durable_fs.h"
 #include "storage/io_hints.h"
 
 namespace dirledger {
@@ -33,13 +34,6 @@ void RemoveStaleStaging(const fs::path& dir) {
     std::error_code rm;
     fs::remove_all(e.path(), rm);
   }
-}
-
-void SyncDir(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return;
-  (void)::fsync(fd);
-  ::close(fd);
 }
 
 Status Rocks(const rocksdb::Status& s, const std::string& what) {
@@ -118,8 +112,9 @@ Status CreateDatabase(const std::string& dir, rocksdb::Options options,
     return Status::IOError("cannot move the new " + what + " into " + dir +
                            ": " + ec.message());
   }
-  SyncDir(parent);
-  return Status::Ok();
+  // The new database's name must survive a power cut: the next open would
+  // create it again, empty, over a log that had events.
+  return SyncDir(parent.string());
 }
 
 }  // namespace dirledger

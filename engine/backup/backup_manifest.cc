@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "engine/backup/durable_fs.h"
+#include "storage/durable_fs.h"
 
 namespace dirledger {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "engine/backup/durable_fs.h"
+#include "storage/durable_fs.h"
 
 namespace dirledger {
 namespace fs = std::filesystem;

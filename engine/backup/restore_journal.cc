@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "engine/backup/crash_point.h"
-#include "engine/backup/durable_fs.h"
+#include "storage/durable_fs.h"
 
 namespace dirledger {
 namespace fs = std::filesystem;

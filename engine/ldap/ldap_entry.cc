@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "engine/ldap/utf8.h"
+#include "codecs/utf8.h"
 
 namespace dirledger {
 

@@ -1,6 +1,6 @@
 #include "engine/ldap/ldap_filter.h"
 
-#include "engine/ldap/utf8.h"
+#include "codecs/utf8.h"
 
 namespace dirledger {
 namespace {

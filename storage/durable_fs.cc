@@ -1,4 +1,4 @@
-#include "engine/backup/durable_fs.h"
+#include "storage/durable_fs.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

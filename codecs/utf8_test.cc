@@ -1,4 +1,4 @@
-#include "engine/ldap/utf8.h"
+#include "codecs/utf8.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,11 +1,11 @@
-// Durable file-system steps for backups and restores: a file written and
-// fsynced, a directory tree fsynced, a rename followed by an fsync of the
-// parent, so that what a step made survives a power cut before the next
-// step relies on it.
+// Durable file-system steps for the databases' creation, backups and
+// restores: a file written and fsynced, a directory tree fsynced, a rename
+// followed by an fsync of the parent, so that what a step made survives a
+// power cut before the next step relies on it.
 //
 // Thread safety: plain functions.
-#ifndef DIRLEDGER_ENGINE_BACKUP_DURABLE_FS_H_
-#define DIRLEDGER_ENGINE_BACKUP_DURABLE_FS_H_
+#ifndef DIRLEDGER_STORAGE_DURABLE_FS_H_
+#define DIRLEDGER_STORAGE_DURABLE_FS_H_
 
 #include <string>
 
@@ -26,4 +26,4 @@ Status CopyTreeDurably(const std::string& from, const std::string& to);
 
 }  // namespace dirledger
 
-#endif  // DIRLEDGER_ENGINE_BACKUP_DURABLE_FS_H_
+#endif  // DIRLEDGER_STORAGE_DURABLE_FS_H_
