@@ -84,6 +84,8 @@ RunLoop::AppliedBatch RunLoop::ApplyBatch(std::vector<Intent> intents) {
     }
     r = applier->Apply(intent);
     used.insert(applier);
+    // A batch of slow writes is progress too: the watchdog is fed by it.
+    observer_->OnHeartbeat();
   }
   for (Applier* a : used)
     if (done.status.ok()) done.status = a->Sync();

@@ -51,7 +51,9 @@ class RunObserver {
   virtual void OnCaughtUp(const std::string& source) {}
   // Run(): every source is caught up (once).
   virtual void OnReady() {}
-  // Run(): the applier loop is alive; called at least every 5 seconds.
+  // Run(): the run loop is alive: called at least every 5 seconds while it
+  // waits for work, and after each write it applies (from the thread that
+  // applies the writes).
   virtual void OnHeartbeat() {}
 };
 

@@ -30,14 +30,19 @@ ImagePlan::ImagePlan(const ObjectMap& map)
     std::string ldap_attribute;
   };
   std::vector<Entry> entries;
+  auto add = [&entries](std::string_view name, Role role,
+                        const std::string& attribute) {
+    Entry& e = entries.emplace_back();
+    e.field.name = name;
+    e.field.role = role;
+    e.ldap_attribute = attribute;
+  };
   for (const FieldMapping& f : map.fields)
-    entries.push_back({{f.field, Role::kContact}, f.attribute});
+    add(f.field, Role::kContact, f.attribute);
   if (!map.aliases_attribute.empty())
-    entries.push_back({{std::string(field::kAliases), Role::kAliases},
-                       map.aliases_attribute});
+    add(field::kAliases, Role::kAliases, map.aliases_attribute);
   if (!map.members_attribute.empty())
-    entries.push_back({{std::string(field::kMembers), Role::kMembers},
-                       map.members_attribute});
+    add(field::kMembers, Role::kMembers, map.members_attribute);
   std::stable_sort(entries.begin(), entries.end(),
                    [](const Entry& a, const Entry& b) {
                      return CompareIgnoreCase(a.field.name, b.field.name) < 0;

@@ -930,10 +930,13 @@ Status EventLog::Load() {
     installation_id_.clear();
     if (!options_.read_only) {
       installation_id_ = NewInstallationId();
-      DIRLEDGER_RETURN_IF_ERROR(
-          FromRocks(db_->Put(rocksdb::WriteOptions(), meta_cf_,
-                             kMetaInstallation, installation_id_),
-                    "writing the installation id"));
+      // Backups carry it: one lost to a power cut would make them another
+      // installation's.
+      rocksdb::WriteOptions synced;
+      synced.sync = true;
+      DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+          db_->Put(synced, meta_cf_, kMetaInstallation, installation_id_),
+          "writing the installation id"));
     }
   } else if (!s.ok()) {
     return FromRocks(s, "reading the installation id");

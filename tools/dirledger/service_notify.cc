@@ -116,12 +116,18 @@ void NotifyingObserver::OnHeartbeat() {
   notifier_->Watchdog();
   std::string line;
   {
+    // STATUS= at most once a second: heartbeats come after every write.
     std::lock_guard<std::mutex> l(mu_);
-    line = StatusLine();
-    if (line == last_status_)
-      line.clear();
-    else
-      last_status_ = line;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_status_time_ >= std::chrono::seconds(1)) {
+      line = StatusLine();
+      if (line == last_status_) {
+        line.clear();
+      } else {
+        last_status_ = line;
+        last_status_time_ = now;
+      }
+    }
   }
   if (!line.empty()) notifier_->Status(line);
   inner_->OnHeartbeat();

@@ -80,6 +80,7 @@ class NotifyingObserver : public RunObserver {
   std::atomic<std::uint64_t> failed_{0};
   std::atomic<std::uint64_t> held_{0};
   std::string last_status_;
+  std::chrono::steady_clock::time_point last_status_time_;
 };
 
 }  // namespace dirledger::cli

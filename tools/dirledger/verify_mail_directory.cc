@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "codecs/printable.h"
 #include "engine/embedded_mail/embedded_mail_directory.h"
 #include "engine/wiring/connectors.h"
 #include "storage/event_log.h"
@@ -154,7 +155,8 @@ int VerifyMailDirectory(CliContext& ctx, const EventLog& log) {
               << report.differences.size()
               << " differences from what the log says\n";
     for (const std::string& d : report.differences)
-      std::cout << "  " << d << "\n";
+      std::cout << "  " << PrintableText(d)
+                << "\n";  // values can't forge lines
     return kExitFailure;
   }
   std::cout << "verify: mail directory OK, " << report.compared
