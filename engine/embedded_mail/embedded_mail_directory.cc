@@ -9,6 +9,7 @@
 #include <rocksdb/write_batch.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
@@ -298,11 +299,14 @@ Status EmbeddedMailDirectory::Load() {
   });
 }
 
-Status EmbeddedMailDirectory::CheckAddressesLocked(const MailObject& o) const {
+Status EmbeddedMailDirectory::CheckAddressesLocked(
+    const MailObject& o, const std::optional<MailObject>& before) const {
   const std::string_view what =
       o.kind == ObjectKind::kGroup ? "group " : "account ";
+  std::vector<std::string> held;
+  if (before) held = AttrValues(before->attrs, field::kAliases);
   if (auto it = alias_owners_.find(o.address);
-      it != alias_owners_.end() && it->second != o.address)
+      !before && it != alias_owners_.end() && it->second != o.address)
     return Status::Conflict(std::string(what) + o.address +
                             " refused: the address is an alias of " +
                             it->second);
@@ -313,7 +317,8 @@ Status EmbeddedMailDirectory::CheckAddressesLocked(const MailObject& o) const {
     refused += "alias " + alias + " of " + o.address + " refused: " + why;
   };
   for (const std::string& a : AttrValues(o.attrs, field::kAliases)) {
-    if (a == o.address) continue;
+    if (a == o.address || std::find(held.begin(), held.end(), a) != held.end())
+      continue;
     const std::string_view domain = std::string_view(a).substr(a.find('@') + 1);
     if (!HasDomain(domain)) {
       refuse(a,
@@ -482,7 +487,7 @@ Result<std::uint64_t> EmbeddedMailDirectory::CommitLocked(
   auto before = Get(o.address);
   if (!before.ok()) return before.status();
   if (write.op != ChangeOp::kDelete)
-    DIRLEDGER_RETURN_IF_ERROR(CheckAddressesLocked(o));
+    DIRLEDGER_RETURN_IF_ERROR(CheckAddressesLocked(o, *before));
   const std::uint64_t seq = last_change_ + 1;
   const std::string domain(o.domain());
   rocksdb::WriteBatch batch;

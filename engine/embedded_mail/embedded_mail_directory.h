@@ -141,7 +141,11 @@ class EmbeddedMailDirectory : public MailDirectory {
   // Conflict when `o` would take an address another object holds: its own
   // address is another object's alias, or an alias of it is another
   // object's address or alias. REQUIRES: mu_ held.
-  Status CheckAddressesLocked(const MailObject& o) const;
+  // `before`: the object as stored now; what it holds already is not
+  // checked again (an alias two objects held before the check existed
+  // must not lock either out of every later write).
+  Status CheckAddressesLocked(const MailObject& o,
+                              const std::optional<MailObject>& before) const;
   // Keeps alias_owners_ up to date with a write. REQUIRES: mu_ held.
   void IndexAliasesLocked(const std::optional<MailObject>& before,
                           const MailWrite& write);
