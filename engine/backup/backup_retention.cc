@@ -53,14 +53,23 @@ Status RemoveUnfinishedBackups(const std::string& backups_dir,
 }
 
 Status PruneAutomaticBackups(const std::string& backups_dir, std::uint32_t keep,
+                             const std::string& just_made,
                              std::vector<std::string>* removed) {
   if (keep == 0) return Status::Ok();
   auto all = ListAutomaticBackups(backups_dir);
   if (!all.ok()) return all.status();
-  if (all->size() <= keep) return Status::Ok();
-  const std::size_t drop = all->size() - keep;
+  // The order is the clock's: a clock set back would put the backup just
+  // made first, to be removed at once. It is kept and counted apart.
+  const fs::path made = fs::path(just_made).filename();
+  std::vector<std::string> others;
+  for (const StoredBackup& b : *all)
+    if (just_made.empty() || fs::path(b.dir).filename() != made)
+      others.push_back(b.dir);
+  const std::size_t room = keep - (others.size() < all->size() ? 1 : 0);
+  if (others.size() <= room) return Status::Ok();
+  const std::size_t drop = others.size() - room;
   for (std::size_t i = 0; i < drop; ++i) {
-    const std::string& dir = (*all)[i].dir;
+    const std::string& dir = others[i];
     const std::string doomed = dir + ".partial";
     DIRLEDGER_RETURN_IF_ERROR(RenameDurably(dir, doomed));
     std::error_code ec;

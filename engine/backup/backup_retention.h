@@ -34,9 +34,12 @@ Status RemoveUnfinishedBackups(const std::string& backups_dir,
                                std::vector<std::string>* removed);
 
 // Removes the oldest automatic backups beyond the newest `keep` (0: none
-// removed). Each is first renamed to NAME.partial, so one stopped halfway
-// is unfinished, never a damaged backup that looks complete.
+// removed). `just_made` (a backup directory, "" for none) is always among
+// those kept, whatever the clock said when it was made. Each removed one
+// is first renamed to NAME.partial, so one stopped halfway is unfinished,
+// never a damaged backup that looks complete.
 Status PruneAutomaticBackups(const std::string& backups_dir, std::uint32_t keep,
+                             const std::string& just_made,
                              std::vector<std::string>* removed);
 
 }  // namespace dirledger

@@ -59,7 +59,7 @@ Status AutoBackup(CliContext& ctx, const EventLog& log,
   DIRLEDGER_RETURN_IF_ERROR(
       WriteBackup(log, embedded, BackupRequest{dir, true, why}, &manifest));
   out->where = dir;
-  return PruneAutomaticBackups(backups, ctx.config()->backup_keep,
+  return PruneAutomaticBackups(backups, ctx.config()->backup_keep, dir,
                                &out->pruned);
 }
 
