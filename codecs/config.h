@@ -96,7 +96,7 @@ struct MailConfig {
 inline constexpr std::uint32_t kReconcilerRules = 2;
 
 struct Config {
-  std::string path;  // file it came from ("" when built in memory)
+  std::string path;      // file it came from ("" when built in memory)
   std::string base_dir;  // directory relative paths are resolved against
   std::string data_dir = "./data";
   std::string log_level = "info";

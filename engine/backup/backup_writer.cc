@@ -7,8 +7,8 @@
 
 #include "codecs/sha256.h"
 #include "engine/backup/crash_point.h"
-#include "storage/durable_fs.h"
 #include "engine/embedded_mail/embedded_mail_directory.h"
+#include "storage/durable_fs.h"
 #include "storage/event_log.h"
 
 namespace dirledger {

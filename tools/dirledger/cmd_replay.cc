@@ -12,8 +12,8 @@
 #include "tools/dirledger/commands.h"
 #include "tools/dirledger/render.h"
 #include "tools/dirledger/replay_log.h"
-#include "tools/dirledger/verify_mail_directory.h"
 #include "tools/dirledger/verify_derived.h"
+#include "tools/dirledger/verify_mail_directory.h"
 
 namespace dirledger::cli {
 namespace {
