@@ -174,15 +174,53 @@ Status RecoverInterruptedRestore(const std::string& data_dir,
   return RecoverLocked(data_dir, note);
 }
 
+DataDirLock::~DataDirLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status DataDirLock::TryAcquire(const std::string& data_dir, bool exclusive) {
+  const std::string path = data_dir + "/" + kLock;
+  if (fd_ < 0) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0 && !exclusive &&
+        (errno == EROFS || errno == EACCES || errno == EPERM)) {
+      // A data dir this process may not write: no restore of it can be
+      // started from here, and the open that follows names the real cause.
+      fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd_ < 0) return Status::Ok();
+    }
+    if (fd_ < 0)
+      return Status::IOError("cannot open " + path + ": " +
+                             std::strerror(errno));
+  }
+  int rc;
+  while ((rc = ::flock(fd_, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB)) != 0 &&
+         errno == EINTR) {
+  }
+  if (rc != 0) {
+    if (errno == EWOULDBLOCK)
+      return Status::Unavailable(
+          exclusive ? "data dir " + data_dir +
+                          " is in use by another dirledger process"
+                    : "a restore of data dir " + data_dir +
+                          " is in progress; run again when it is done");
+    return Status::IOError("cannot lock " + path + ": " + std::strerror(errno));
+  }
+  exclusive_ = exclusive;
+  return Status::Ok();
+}
+
 Status RestoreParts(const std::string& data_dir,
-                    const std::vector<RestorePart>& parts) {
+                    const std::vector<RestorePart>& parts,
+                    const DataDirLock& held) {
   std::error_code ec;
   fs::create_directories(data_dir, ec);
   if (ec)
     return Status::IOError("cannot create " + data_dir + ": " + ec.message());
   ::chmod(data_dir.c_str(), 0700);
-  RestoreLock lock;
-  DIRLEDGER_RETURN_IF_ERROR(lock.Acquire(data_dir));
+  if (!held.exclusive())
+    return Status::InvalidArgument("restore of " + data_dir +
+                                   " without its lock held exclusively");
   const fs::path data(data_dir);
   std::string note;
   DIRLEDGER_RETURN_IF_ERROR(RecoverLocked(data, &note));

@@ -15,7 +15,10 @@
 // RecoverInterruptedRestore, run before any command touches the data dir,
 // finishes a restore whose journal is there (every part staged or already
 // swapped), or else undoes it, and removes what a stopped restore left.
-// A lock file (`restore.lock`, flock) keeps a restore and a recovery apart.
+// A lock file (`restore.lock`, flock) keeps a restore apart from a recovery
+// and from every command that writes: a restore holds it exclusively from
+// its first check to its last rename, a writer holds it shared while it
+// runs (DataDirLock), so neither starts inside the other.
 //
 // Thread safety: plain functions; the flock serializes processes.
 #ifndef DIRLEDGER_ENGINE_BACKUP_RESTORE_JOURNAL_H_
@@ -33,12 +36,32 @@ struct RestorePart {
   std::string from;  // its copy in the backup
 };
 
+// The data dir's restore lock, held until destroyed.
+class DataDirLock {
+ public:
+  DataDirLock() = default;
+  DataDirLock(const DataDirLock&) = delete;
+  DataDirLock& operator=(const DataDirLock&) = delete;
+  ~DataDirLock();
+  // Takes the lock of `data_dir` shared (a command that writes) or
+  // exclusive (a restore) without waiting: Unavailable, naming the data
+  // dir, when another process holds it the other way.
+  Status TryAcquire(const std::string& data_dir, bool exclusive);
+  bool exclusive() const { return fd_ >= 0 && exclusive_; }
+
+ private:
+  int fd_ = -1;
+  bool exclusive_ = false;
+};
+
 // Replaces the parts of `data_dir` with the backup's copies, as above.
 // Crash points (crash_point.h): restore.after_stage_PART,
 // restore.after_journal, restore.after_PART_aside, restore.after_PART_swap,
-// restore.after_commit.
+// restore.after_commit. REQUIRES: `held` is the data dir's lock, taken
+// exclusively before the restore's first check.
 Status RestoreParts(const std::string& data_dir,
-                    const std::vector<RestorePart>& parts);
+                    const std::vector<RestorePart>& parts,
+                    const DataDirLock& held);
 
 // Finishes or undoes a restore of `data_dir` that was stopped, and removes
 // its leftovers. `*note` says what was done ("" when nothing was needed).

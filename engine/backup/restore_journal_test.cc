@@ -123,13 +123,47 @@ TEST_CASE("RestoreParts swaps every part in and leaves nothing behind",
   MakePart(data + "/mail", "old");
   MakePart(tmp / "backup/log", "new");
   MakePart(tmp / "backup/mail", "new");
-  REQUIRE(RestoreParts(data, {{"log", tmp / "backup/log"},
-                              {"mail", tmp / "backup/mail"}})
-              .ok());
+  DataDirLock lock;
+  REQUIRE(lock.TryAcquire(data, /*exclusive=*/true).ok());
+  REQUIRE(
+      RestoreParts(data,
+                   {{"log", tmp / "backup/log"}, {"mail", tmp / "backup/mail"}},
+                   lock)
+          .ok());
   CHECK(Which(data + "/log") == "new");
   CHECK(Which(data + "/mail") == "new");
   CHECK(Which(tmp / "backup/log") == "new");  // the backup stays
   RequireNoLeftovers(data);
+}
+
+TEST_CASE("the data dir lock keeps a restore and the writers apart",
+          "[restore]") {
+  TempDir tmp;
+  const std::string data = tmp / "data";
+  fs::create_directories(data);
+  {
+    // Two commands that write may run side by side (the log's own lock
+    // says which may open it); a restore may not start beside them.
+    DataDirLock writer, other_writer;
+    REQUIRE(writer.TryAcquire(data, /*exclusive=*/false).ok());
+    REQUIRE(other_writer.TryAcquire(data, /*exclusive=*/false).ok());
+    DataDirLock restore;
+    Status s = restore.TryAcquire(data, /*exclusive=*/true);
+    CHECK(s.code() == StatusCode::kUnavailable);
+    CHECK(s.message() ==
+          "data dir " + data + " is in use by another dirledger process");
+  }
+  // While a restore holds it, no writer starts.
+  DataDirLock restore;
+  REQUIRE(restore.TryAcquire(data, /*exclusive=*/true).ok());
+  DataDirLock writer;
+  Status s = writer.TryAcquire(data, /*exclusive=*/false);
+  CHECK(s.code() == StatusCode::kUnavailable);
+  CHECK(s.message() == "a restore of data dir " + data +
+                           " is in progress; run again when it is done");
+  // And a restore without the lock is refused.
+  DataDirLock none;
+  CHECK(RestoreParts(data, {}, none).code() == StatusCode::kInvalidArgument);
 }
 
 }  // namespace dirledger

@@ -6,6 +6,10 @@
 // that restores; `restore` refuses an incomplete backup and one of another
 // installation; `verify` finds a mail directory that differs from the log;
 // failed first runs make one automatic backup, and backup_keep prunes.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -326,6 +330,52 @@ TEST_CASE("failed first runs make one automatic backup; backup_keep prunes",
     if (s != "manual") REQUIRE(std::count(left.begin(), left.end(), s) == 0);
   for (const std::string& s : left)
     REQUIRE(fs::exists(backups / s / "dirledger-backup.json"));
+}
+
+// A restore holds the data dir's lock from its first check to its last
+// rename: a command that writes does not start inside it (it would write
+// into the log being replaced), and a restore does not start beside one.
+TEST_CASE("no command writes while a restore runs, nor restores beside one",
+          "[e2e][restore]") {
+  E2eEnv env(kPort + 6, 3);
+  CliRunner& dl = env.cli();
+  env.RunOnce();
+  const std::string data = env.tmp() / "data";
+  const std::string backup = env.tmp() / "b";
+  REQUIRE(dl.Run({"backup", backup}).exit_code == 0);
+  const std::uint64_t seq = env.LastSeq();
+
+  // A restore in progress, as the lock says.
+  const int fd =
+      ::open((data + "/restore.lock").c_str(), O_RDWR | O_CREAT, 0600);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+  env.LdapReplace("user000001", "title", "During");
+  auto run = dl.Run({"run", "--once"});
+  INFO(run.Describe());
+  CHECK(run.exit_code == 1);
+  CHECK(Contains(run.err, "a restore of data dir " + data + " is in progress"));
+  CHECK(dl.Run({"status"}).exit_code == 0);  // reading goes on
+  // A second restore is refused.
+  auto second = dl.Run({"restore", backup, "--yes"});
+  CHECK(second.exit_code == 1);
+  CHECK(Contains(second.err, "restore refused"));
+  ::close(fd);
+
+  // A command that writes holds it shared: a restore then is refused.
+  dl.StartService({"run"});
+  WaitUntil("the service's first pass", [&] { return env.LastSeq() > seq; });
+  auto beside = dl.Run({"restore", backup, "--yes"});
+  INFO(beside.Describe());
+  CHECK(beside.exit_code == 1);
+  CHECK(Contains(beside.err, "restore refused: data dir " + data +
+                                 " is in use by another dirledger process"));
+  REQUIRE(dl.StopService().exit_code == 0);
+  // With nothing running it goes through.
+  auto done = dl.Run({"restore", backup, "--yes"});
+  INFO(done.Describe());
+  CHECK(done.exit_code == 0);
+  CHECK(env.LastSeq() == seq);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "codecs/config.h"
 #include "codecs/status.h"
+#include "engine/backup/restore_journal.h"
 #include "storage/event_log.h"
 
 namespace dirledger::cli {
@@ -80,6 +81,7 @@ class CliContext {
   std::unique_ptr<Config> config_;
   bool config_failed_ = false;
   bool quiet_ = false;
+  DataDirLock data_lock_;  // shared, while the log is open for writing
   std::unique_ptr<EventLog> log_;
 };
 

@@ -92,7 +92,17 @@ int RunRestore(CliContext& ctx, const std::string& dir,
     return kExitUsage;
   }
   const Config* cfg = ctx.config();
-  Status s = CheckNotInUse(ctx, *cfg);
+  // From the first check to the last rename no command that writes may
+  // start: one that opened the log now would write into the log replaced.
+  std::error_code ec;
+  fs::create_directories(data, ec);
+  if (ec)
+    return ctx.Fail(
+        Status::IOError("cannot create " + data + ": " + ec.message()));
+  DataDirLock lock;
+  Status s = lock.TryAcquire(data, /*exclusive=*/true);
+  if (!s.ok()) return ctx.Fail(s.WithContext("restore refused"));
+  s = CheckNotInUse(ctx, *cfg);
   if (!s.ok()) return ctx.Fail(s.WithContext("restore refused"));
   auto manifest = CheckBackupComplete(dir);
   if (!manifest.ok())
@@ -118,7 +128,7 @@ int RunRestore(CliContext& ctx, const std::string& dir,
   }
   std::vector<RestorePart> parts = {{"log", dir + "/log"}};
   if (embedded) parts.push_back({"mail", dir + "/mail"});
-  s = RestoreParts(data, parts);
+  s = RestoreParts(data, parts, lock);
   if (!s.ok()) return ctx.Fail(s.WithContext("restore"));
   if (embedded) {
     std::cout << "restore: embedded mail directory restored\n";
