@@ -229,11 +229,18 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
     return Status::NotFound("no mail directory in " + dir +
                             " (run `dirledger run` or `dirledger mail add` "
                             "first)");
-  // All column families at once: a process killed while creating the
-  // directory leaves none or a complete, empty one.
+  // All column families and the format version at once: a process killed
+  // while creating the directory leaves none or a complete, empty one.
   if (!exists) {
+    auto init = [](rocksdb::DB* db,
+                   const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+      rocksdb::WriteOptions synced;
+      synced.sync = true;
+      return FromRocks(db->Put(synced, handles[0], kFormatKey, kFormatVersion),
+                       "writing the format version");
+    };
     DIRLEDGER_RETURN_IF_ERROR(
-        CreateDatabase(dir, db_opts, cfs, "the mail directory"));
+        CreateDatabase(dir, db_opts, cfs, "the mail directory", init));
   }
   rocksdb::Status s =
       options.read_only
