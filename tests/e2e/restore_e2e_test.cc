@@ -356,6 +356,13 @@ TEST_CASE("no command writes while a restore runs, nor restores beside one",
   CHECK(run.exit_code == 1);
   CHECK(Contains(run.err, "a restore of data dir " + data + " is in progress"));
   CHECK(dl.Run({"status"}).exit_code == 0);  // reading goes on
+  // So is a change of the embedded mail directory, which the restore is
+  // about to replace; looking at it goes on.
+  auto add = dl.Run({"mail", "add", "during@example.com"});
+  INFO(add.Describe());
+  CHECK(add.exit_code == 1);
+  CHECK(Contains(add.err, "a restore of data dir " + data + " is in progress"));
+  CHECK(dl.Run({"mail", "list"}).exit_code == 0);
   // A second restore is refused.
   auto second = dl.Run({"restore", backup, "--yes"});
   CHECK(second.exit_code == 1);

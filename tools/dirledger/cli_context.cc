@@ -61,24 +61,28 @@ int CliContext::FinishInterruptedRestore() {
   return kExitOk;
 }
 
+bool CliContext::LockDataDir() {
+  if (data_locked_) return true;
+  const std::string data = data_dir();
+  if (data.empty()) return false;
+  std::error_code ec;
+  if (!std::filesystem::exists(data, ec)) {
+    std::filesystem::create_directories(data, ec);
+    ::chmod(data.c_str(), 0700);
+  }
+  if (Status s = data_lock_.TryAcquire(data, /*exclusive=*/false); !s.ok()) {
+    Fail(s);
+    return false;
+  }
+  data_locked_ = true;
+  return true;
+}
+
 EventLog* CliContext::OpenLog(bool read_only) {
   if (log_) return log_.get();
   const Config* c = config();
   if (!c) return nullptr;
-  if (!read_only) {
-    // No restore may start while this command writes, nor this command
-    // while a restore runs (engine/backup/restore_journal.h).
-    const std::string data = data_dir();
-    std::error_code ec;
-    if (!std::filesystem::exists(data, ec)) {
-      std::filesystem::create_directories(data, ec);
-      ::chmod(data.c_str(), 0700);
-    }
-    if (Status s = data_lock_.TryAcquire(data, /*exclusive=*/false); !s.ok()) {
-      Fail(s);
-      return nullptr;
-    }
-  }
+  if (!read_only && !LockDataDir()) return nullptr;
   LogOptions o;
   o.read_only = read_only;
   o.sync = c->fsync;

@@ -47,6 +47,12 @@ class CliContext {
   // failure (printed).
   int FinishInterruptedRestore();
 
+  // Takes the data dir's lock shared, for a command that writes the log or
+  // the embedded mail directory: no restore may start while it writes, nor
+  // it while a restore runs (engine/backup/restore_journal.h). Held until
+  // this context ends. On failure prints the error and returns false.
+  bool LockDataDir();
+
   // Opens the log. Read-only opens never create anything and do not take the
   // data dir's lock. On failure prints the error and returns null.
   EventLog* OpenLog(bool read_only);
@@ -81,7 +87,8 @@ class CliContext {
   std::unique_ptr<Config> config_;
   bool config_failed_ = false;
   bool quiet_ = false;
-  DataDirLock data_lock_;  // shared, while the log is open for writing
+  DataDirLock data_lock_;  // shared, while a command writes (LockDataDir)
+  bool data_locked_ = false;
   std::unique_ptr<EventLog> log_;
 };
 

@@ -24,6 +24,9 @@ int RunMail(CliContext& ctx, const MailOptions& o) {
   // Looking needs no lock: list and show work while `run` holds the
   // directory.
   const bool read_only = o.action == "list" || o.action == "show";
+  // A change waits for no restore, and no restore swaps the directory out
+  // from under it.
+  if (!read_only && !ctx.LockDataDir()) return ctx.OpenFailedExit();
   auto dir = OpenEmbeddedMail(*rules, read_only);
   if (!dir.ok()) return ctx.Fail(dir.status());
   MailAdmin admin(dir->get());
