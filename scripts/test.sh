@@ -62,12 +62,8 @@ if [[ ${SKIP_TSAN:-0} != 1 ]]; then
     -DDIRLEDGER_TSAN=ON -DDIRLEDGER_JEMALLOC=OFF -DDIRLEDGER_BENCH=OFF
   tsan_options=halt_on_error=1:second_deadlock_stack=1
   [[ -f tests/tsan.supp ]] && tsan_options+=:suppressions=$PWD/tests/tsan.supp
-  # storage_test is left out until an intermittent report between its test
-  # threads and the object indexer's thread (a key buffer the indexer reads
-  # while the test writes one at the same address) is explained: it comes
-  # and goes run to run, and may be RocksDB's uninstrumented atomics.
   TSAN_OPTIONS=$tsan_options \
-    ctest --test-dir build-tsan -L unit -E '^storage_test$' --output-on-failure \
+    ctest --test-dir build-tsan -L unit --output-on-failure \
       -j "${TEST_JOBS:-2}" --timeout 1800 \
     | tee build-tsan/ctest.log | grep -E "tests passed|tests failed|Failed|\*\*\*" || true
   grep -q "100% tests passed" build-tsan/ctest.log || failed build-tsan/ctest.log "ThreadSanitizer tests"

@@ -25,6 +25,7 @@
 #include "storage/io_hints.h"
 #include "storage/object_indexer.h"
 #include "storage/rocksdb_logger.h"
+#include "storage/rocksdb_write.h"
 
 namespace dirledger {
 namespace {
@@ -682,8 +683,8 @@ Status LogTransaction::WriteBatch() {
   }
   rocksdb::WriteOptions wo;
   wo.sync = log_->options_.sync;
-  DIRLEDGER_RETURN_IF_ERROR(
-      FromRocks(log_->db_->Write(wo, batch_.get()), "log commit"));
+  DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+      WriteToRocksDb(log_->db_.get(), wo, batch_.get()), "log commit"));
   for (SourceStatus& s : updated) {
     std::string source = s.source;
     log_->sources_.insert_or_assign(std::move(source), std::move(s));

@@ -9,6 +9,7 @@
 #include "codecs/attributes.h"
 #include "codecs/kv_store.h"
 #include "storage/io_hints.h"
+#include "storage/rocksdb_write.h"
 
 namespace dirledger {
 namespace {
@@ -162,7 +163,7 @@ Status ObjectIndexer::Write(Chunk* chunk, bool advance) {
           batch.Put(meta_cf_, kMetaIndexThrough, BigEndian64(chunk->through));
       if (!s.ok()) return Status::IOError(s.ToString());  // never: in memory
     }
-    rocksdb::Status s = db_->Write(wo, &batch);
+    rocksdb::Status s = WriteToRocksDb(db_, wo, &batch);
     if (!s.ok()) {
       const std::string msg = s.ToString();
       return Status::IOError(msg + IoHint(msg));
