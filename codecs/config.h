@@ -61,6 +61,9 @@ struct ConnectorConfig {
   std::string ca_file;  // CA bundle for ldaps:// / StartTLS
   bool tls_verify = true;
   std::string search_base;  // "" = derived from the base DNs
+  // Attributes never read nor stored, beyond the built-in secrets
+  // (codecs/secret_attributes.h).
+  std::vector<std::string> secret_attributes;
 };
 
 struct DomainConfig {
