@@ -213,7 +213,8 @@ Status ParseConnector(const Ctx& ctx, const toml::table& t,
                                        "start_tls",
                                        "ca_file",
                                        "tls_verify",
-                                       "search_base"}));
+                                       "search_base",
+                                       "secret_attributes"}));
   DIRLEDGER_RETURN_IF_ERROR(
       GetEnum(ctx, t, where, "server_type", kServerTypes, &c->server_type));
   if (const toml::node* n = t.get("uris")) {
@@ -233,6 +234,20 @@ Status ParseConnector(const Ctx& ctx, const toml::table& t,
     }
   } else {
     return ctx.Error(&t, where + ": uris is required");
+  }
+  if (const toml::node* n = t.get("secret_attributes")) {
+    const toml::array* a = n->as_array();
+    if (!a)
+      return ctx.Error(n, where +
+                              ": secret_attributes must be a list of "
+                              "attribute names");
+    for (const toml::node& u : *a) {
+      if (!u.is_string() || u.as_string()->get().empty())
+        return ctx.Error(&u, where +
+                                 ": secret_attributes must hold "
+                                 "attribute names");
+      c->secret_attributes.push_back(u.as_string()->get());
+    }
   }
   DIRLEDGER_RETURN_IF_ERROR(GetString(ctx, t, where, "bind_dn", &c->bind_dn));
   DIRLEDGER_RETURN_IF_ERROR(

@@ -61,6 +61,9 @@ struct ConnectorConfig {
   std::string ca_file;  // CA bundle for ldaps:// / StartTLS
   bool tls_verify = true;
   std::string search_base;  // "" = derived from the base DNs
+  // Attributes never read nor stored, beyond the built-in secrets
+  // (codecs/secret_attributes.h).
+  std::vector<std::string> secret_attributes;
 };
 
 struct DomainConfig {
@@ -93,7 +96,9 @@ struct MailConfig {
 //      (the later steps are already applied); a domain with
 //      ldap_sync = false is "domain sync off" before its connector is looked
 //      up (under 1: "connector ... is not in the config" when it names none).
-inline constexpr std::uint32_t kReconcilerRules = 2;
+//   3: a rollback's Add of a deleted LDAP entry names the entry's old id
+//      (target_id), so the writer can bring the entry back with it.
+inline constexpr std::uint32_t kReconcilerRules = 3;
 
 struct Config {
   std::string path;      // file it came from ("" when built in memory)

@@ -171,12 +171,13 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
   const ObjectMap* map = cr ? &MapFor(*cr, i.kind) : nullptr;
   const Side other = OtherSide(i.target);
   std::string target_id = i.target_id;
-  if (target_id.empty() && i.target == Side::kLdap) {
-    if (i.op == IntentOp::kAdd) {
-      target_id = o.assigned_id;
-    } else if (const std::string* id = b.state.IdByDn(Side::kLdap, i.dn)) {
+  if (i.target == Side::kLdap && i.op == IntentOp::kAdd) {
+    // The id the server gave the entry: a rollback's Add (rules version 3)
+    // names the old id, which the server may not have taken.
+    if (!o.assigned_id.empty()) target_id = o.assigned_id;
+  } else if (target_id.empty() && i.target == Side::kLdap) {
+    if (const std::string* id = b.state.IdByDn(Side::kLdap, i.dn))
       target_id = *id;
-    }
   }
   const ObjectState* target =
       target_id.empty() ? nullptr : b.state.Object(i.target, i.kind, target_id);
@@ -258,7 +259,8 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
         follow = FollowCreated(b, *cr, *after, nullptr, i.source_id);
       }
       // A new LDAP entry's id is known now: its echo can be recognised.
-      retarget = i.target_id.empty() && !o.already_applied;
+      retarget = (i.target_id.empty() || target_id != i.target_id) &&
+                 !o.already_applied;
       break;
     }
     case IntentOp::kModify: {

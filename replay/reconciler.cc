@@ -354,7 +354,14 @@ Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
     i.connector = t.connector;
     if (t.exists && !cur) {
       i.op = IntentOp::kAdd;
-      i.target_id = t.side == Side::kMail ? t.id : "";
+      // From rules version 3 an LDAP entry's Add names its old id: the
+      // writer brings the entry back with it where the server allows
+      // (OpenLDAP: entryUUID under the Relax Rules control; AD: the
+      // tombstone reanimated), else the entry gets a new one, which the
+      // outcome reports.
+      i.target_id =
+          t.side == Side::kMail || b.rules.config().reconciler_rules >= 3 ? t.id
+                                                                          : "";
       i.dn = t.side == Side::kMail ? t.id : t.dn;
       i.set = t.attrs;
       CanonicalizeAttrs(&i.set);

@@ -193,7 +193,21 @@ std::string RollbackPlan::ToText() const {
     switch (p.step) {
       case RollbackStep::kAdd:
         out += ": add " + AttrsText(t.attrs);
-        if (t.side == Side::kLdap) out += " (a new entry; it was " + t.id + ")";
+        if (t.side == Side::kLdap) {
+          auto type = filter.server_types.find(t.connector);
+          const bool ad = type != filter.server_types.end() &&
+                          type->second == ServerType::kActiveDirectory;
+          out += ad ? " (the whole entry as last stored: its tombstone " +
+                          t.id +
+                          " is reanimated where the DC allows, else a new "
+                          "entry is created)"
+                    : " (the whole entry as last stored, asking back its "
+                      "entryUUID " +
+                          t.id + "; a new one where the server refuses)";
+          if (t.kind == ObjectKind::kAccount)
+            out += std::string("; ") + (ad ? "unicodePwd" : "userPassword") +
+                   " not restored: secrets are never stored";
+        }
         break;
       case RollbackStep::kDelete:
         out += ": delete (now " + AttrsText(p.current) + ")";

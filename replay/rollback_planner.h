@@ -6,13 +6,16 @@
 // deletes than the delete threshold without --yes, and appends the event;
 // the reconciler turns the targets into intents (docs/rules.md, "Rollback").
 //
-// An LDAP entry that was deleted since SEQ is added again with its old
-// attributes (it gets a new entryUUID/objectGUID); one created since is
-// deleted. An object first *observed* since SEQ (replay/appearances.h) was
-// not created then: its state at SEQ is unknown, and it is kept as it is
-// (listed in the plan, never deleted). Objects are compared by stable id,
-// except that an LDAP entry deleted and created again under the same DN since
-// SEQ (a new id) is the same entry: a modify of the one there now, or nothing.
+// An LDAP entry that was deleted since SEQ is added again whole, as last
+// stored (every user attribute the directory reported; secrets such as
+// userPassword are never stored, so never restored, and the plan says so),
+// asking back its old entryUUID/objectGUID (docs/rules.md, section 10); one
+// created since is deleted. An object first *observed* since SEQ
+// (replay/appearances.h) was not created then: its state at SEQ is unknown, and
+// it is kept as it is (listed in the plan, never deleted). Objects are compared
+// by stable id, except that an LDAP entry deleted and created again under the
+// same DN since SEQ (a new id) is the same entry: a modify of the one there
+// now, or nothing.
 //
 // Thread safety: pure functions of their inputs.
 #ifndef DIRLEDGER_REPLAY_ROLLBACK_PLANNER_H_
@@ -20,9 +23,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "codecs/config.h"
 #include "codecs/event.h"
 #include "codecs/projection.h"
 #include "codecs/status.h"
@@ -48,6 +53,10 @@ struct RollbackFilter {
   // (Appearances::Created); the others are kept. Unset: every such object
   // counts as created.
   std::function<bool(Side, std::string_view id)> created_after;
+  // Each connector's server type, for the plan's words about an LDAP entry
+  // added again (which id it asks back, which password is not restored).
+  // A connector not listed is taken as OpenLDAP.
+  std::map<std::string, ServerType> server_types;
 };
 
 // Parses "ldap", "mail", "both"; InvalidArgument naming the value otherwise.

@@ -167,7 +167,8 @@ ApplyResult AdWriter::Fail(Status s) {
 }
 
 Result<std::optional<AdWriter::Current>> AdWriter::ReadAt(
-    const std::string& base, const std::vector<std::string>& attrs) {
+    const std::string& base, const std::vector<std::string>& attrs,
+    bool show_deleted) {
   LDAP* ld = conn_->handle();
   std::vector<std::string> wanted = attrs;
   wanted.push_back("objectGUID");
@@ -180,9 +181,13 @@ Result<std::optional<AdWriter::Current>> AdWriter::ReadAt(
     a.push_back(nullptr);
     LDAPMessage* raw = nullptr;
     timeval tv = Tv(options_.ldap.timeout_s);
-    const int rc =
-        ldap_search_ext_s(ld, base.c_str(), LDAP_SCOPE_BASE, "(objectClass=*)",
-                          a.data(), 0, nullptr, nullptr, &tv, 0, &raw);
+    LDAPControl show{};
+    show.ldctl_oid = const_cast<char*>(LDAP_CONTROL_X_SHOW_DELETED);
+    show.ldctl_iscritical = 1;
+    LDAPControl* ctrls[] = {&show, nullptr};
+    const int rc = ldap_search_ext_s(
+        ld, base.c_str(), LDAP_SCOPE_BASE, "(objectClass=*)", a.data(), 0,
+        show_deleted ? ctrls : nullptr, nullptr, &tv, 0, &raw);
     std::unique_ptr<LDAPMessage, int (*)(LDAPMessage*)> msg(raw, ldap_msgfree);
     if (rc == LDAP_NO_SUCH_OBJECT) return std::optional<Current>();
     if (rc != LDAP_SUCCESS) return conn_->Error(rc, "reading \"" + base + "\"");
@@ -325,6 +330,14 @@ ApplyResult AdWriter::Create(const Intent& intent) {
       intent.target_id.empty() ? Result<std::optional<Current>>(std::nullopt)
                                : Read(intent, names);
   if (!existing.ok()) return Fail(existing.status());
+  // Brought back already (a re-apply after a crash): finish it.
+  if (existing->has_value() && !intent.target_id.empty())
+    return Complete(intent, **existing, "");
+  std::string not_reanimated;
+  if (!intent.target_id.empty()) {
+    if (std::optional<ApplyResult> r = Reanimate(intent, &not_reanimated))
+      return std::move(*r);
+  }
   if (!existing->has_value()) existing = ReadAt(intent.dn, names);
   if (!existing.ok()) return Fail(existing.status());
   if (existing->has_value()) return compare_existing(**existing);
@@ -395,7 +408,95 @@ ApplyResult AdWriter::Create(const Intent& intent) {
   if (!created->has_value() || (*created)->guid.empty())
     return Fail(Status::IOError(Describe(intent) +
                                 ": created, but cannot be read back"));
+  if (!not_reanimated.empty())
+    note += " as a new object (objectGUID " + (*created)->guid +
+            "): the tombstone of " + intent.target_id +
+            " was not reanimated: " + not_reanimated;
   return Done("created \"" + intent.dn + "\"" + note, false, (*created)->guid);
+}
+
+std::optional<ApplyResult> AdWriter::Reanimate(const Intent& intent,
+                                               std::string* why) {
+  if (!ParseObjectGuid(intent.target_id)) {
+    *why = "\"" + intent.target_id + "\" is not an objectGUID string";
+    return std::nullopt;
+  }
+  Result<std::optional<Current>> tomb =
+      ReadAt("<GUID=" + intent.target_id + ">", {"isDeleted"}, true);
+  if (!tomb.ok()) {
+    if (tomb.status().retryable()) return Fail(tomb.status());
+    *why = tomb.status().message();
+    return std::nullopt;
+  }
+  if (!tomb->has_value()) {
+    *why = "no tombstone (removed by garbage collection, or never deleted)";
+    return std::nullopt;
+  }
+  const Current& t = **tomb;
+  if (!EqualsIgnoreCase(FirstValue(t.attrs, "isDeleted"), "TRUE")) {
+    *why = "the object is not deleted (at \"" + t.dn + "\")";
+    return std::nullopt;
+  }
+  ModList mods;
+  mods.Add(LDAP_MOD_DELETE, "isDeleted", {});
+  mods.Add(LDAP_MOD_REPLACE, "distinguishedName", {intent.dn});
+  LDAPControl show{};
+  show.ldctl_oid = const_cast<char*>(LDAP_CONTROL_X_SHOW_DELETED);
+  show.ldctl_iscritical = 1;
+  LDAPControl* ctrls[] = {&show, nullptr};
+  const int rc = ldap_modify_ext_s(conn_->handle(), t.dn.c_str(), mods.Build(),
+                                   ctrls, nullptr);
+  if (rc != LDAP_SUCCESS) {
+    Status st = conn_->Error(rc, "reanimating \"" + t.dn + "\"");
+    if (st.retryable()) return Fail(st);
+    *why = st.message();
+    return std::nullopt;
+  }
+  Result<std::optional<Current>> back = Read(intent, NamesOf(intent));
+  if (!back.ok()) return Fail(back.status());
+  if (!back->has_value())
+    return Fail(Status::IOError(Describe(intent) +
+                                ": reanimated, but cannot be read back"));
+  return Complete(intent, **back,
+                  "reanimated the tombstone of " + intent.target_id + " at \"" +
+                      intent.dn + "\" (objectGUID and objectSid kept)");
+}
+
+ApplyResult AdWriter::Complete(const Intent& intent, const Current& cur,
+                               std::string done) {
+  Intent rest;
+  rest.id = intent.id;
+  rest.target = intent.target;
+  rest.kind = intent.kind;
+  rest.op = IntentOp::kModify;
+  rest.target_id = cur.guid;
+  rest.dn = cur.dn;
+  // The RDN's attribute (and name) change by a rename only.
+  const std::string rdn = SplitDn(cur.dn).first;
+  const std::string rdn_attr = rdn.substr(0, rdn.find('='));
+  for (const Attribute& a : intent.set) {
+    if (Unwritable(a.name) || EqualsIgnoreCase(a.name, "objectClass") ||
+        EqualsIgnoreCase(a.name, "name") ||
+        EqualsIgnoreCase(a.name, "distinguishedName") ||
+        EqualsIgnoreCase(a.name, rdn_attr))
+      continue;
+    rest.set.push_back(a);
+  }
+  for (const Attribute& a : intent.add_values) rest.add_values.push_back(a);
+  ApplyResult r = Modify(rest);
+  r.assigned_id = cur.guid;
+  if (!r.status.ok()) {
+    if (!done.empty()) r.message = done + "; then " + r.message;
+    return r;
+  }
+  if (done.empty()) {
+    r.message = "\"" + cur.dn + "\" is back already (objectGUID " + cur.guid +
+                "); " + r.message;
+    return r;
+  }
+  r.already_applied = false;
+  r.message = done + "; " + r.message;
+  return r;
 }
 
 ApplyResult AdWriter::Modify(const Intent& intent) {

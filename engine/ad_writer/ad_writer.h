@@ -21,6 +21,14 @@
 //    an encrypted connection (ldaps:// or StartTLS); the writer refuses to
 //    send a password otherwise. userAccountControl is never written except on
 //    create. assigned_id is the new object's objectGUID string.
+//  - Undelete: a create naming an objectGUID (target_id: a rollback bringing
+//    a deleted object back) first looks for that object's tombstone (Show
+//    Deleted control) and reanimates it (MS-ADTS 3.1.1.5.3.7: one modify of
+//    the tombstone removing isDeleted and setting distinguishedName to the
+//    intent's DN), so objectGUID and objectSid survive; the intent's other
+//    attributes the tombstone lost are written after it. A DC or a bind
+//    account that does not allow it (or a tombstone already gone) makes it
+//    a plain create; the message says which was done.
 //
 // Thread safety: one thread at a time (the Applier contract).
 #ifndef DIRLEDGER_ENGINE_AD_WRITER_AD_WRITER_H_
@@ -69,8 +77,16 @@ class AdWriter : public Applier {
   Result<std::optional<Current>> Read(const Intent& intent,
                                       const std::vector<std::string>& attrs);
   Result<std::optional<Current>> ReadAt(const std::string& base,
-                                        const std::vector<std::string>& attrs);
+                                        const std::vector<std::string>& attrs,
+                                        bool show_deleted = false);
   ApplyResult Create(const Intent& intent);
+  // Reanimates the tombstone of intent.target_id at intent.dn; nullopt
+  // (with `why` set) when there is none or the DC refuses.
+  std::optional<ApplyResult> Reanimate(const Intent& intent, std::string* why);
+  // Writes the attributes of a create's `set` that `cur` lacks or holds
+  // otherwise (after a reanimation).
+  ApplyResult Complete(const Intent& intent, const Current& cur,
+                       std::string done);
   ApplyResult Modify(const Intent& intent);
   ApplyResult Delete(const Intent& intent);
   ApplyResult Rename(const Intent& intent);

@@ -8,16 +8,6 @@
 
 namespace dirledger {
 
-bool IsSecretAttribute(std::string_view name) {
-  // An attribute description may carry options ("userPassword;binary").
-  const std::string_view base = name.substr(0, name.find(';'));
-  return EqualsIgnoreCase(base, "userPassword") ||
-         EqualsIgnoreCase(base, "authPassword") ||
-         EqualsIgnoreCase(base, "unicodePwd") ||
-         EqualsIgnoreCase(base, "sambaNTPassword") ||
-         EqualsIgnoreCase(base, "sambaLMPassword");
-}
-
 Result<LdapEntry> ReadEntry(LDAP* ld, LDAPMessage* msg,
                             const EntryReadOptions& options) {
   LdapEntry entry;
@@ -36,22 +26,38 @@ Result<LdapEntry> ReadEntry(LDAP* ld, LDAPMessage* msg,
        rc == LDAP_SUCCESS && attr.bv_val != nullptr;
        rc = ldap_get_attribute_ber(ld, msg, ber, &attr, &vals)) {
     std::string_view name(attr.bv_val, attr.bv_len);
-    if (IsSecretAttribute(name)) {
+    if (IsSecretAttribute(name, options.secret_attributes)) {
       ber_memfree(vals);
       vals = nullptr;
       continue;
     }
     Attribute a;
     a.name.assign(name);
-    const bool binary = std::any_of(
-        options.binary_attributes.begin(), options.binary_attributes.end(),
-        [&](const std::string& b) { return EqualsIgnoreCase(b, name); });
+    const auto named = [&](const std::vector<std::string>& names) {
+      return std::any_of(names.begin(), names.end(), [&](const std::string& b) {
+        return EqualsIgnoreCase(b, name);
+      });
+    };
+    const bool binary = named(options.binary_attributes);
+    const bool checked =
+        options.checked_attributes.empty() || named(options.checked_attributes);
     std::size_t count = 0;
-    for (BerVarray v = vals; v && v->bv_val; ++v) ++count;
+    bool oversized = false;
+    for (BerVarray v = vals; v && v->bv_val; ++v) {
+      ++count;
+      if (options.max_value_bytes && v->bv_len > options.max_value_bytes)
+        oversized = true;
+    }
+    if (!checked && oversized) {
+      entry.left_out.push_back(a.name);
+      ber_memfree(vals);
+      vals = nullptr;
+      continue;
+    }
     a.values.reserve(count);
     for (BerVarray v = vals; v && v->bv_val; ++v) {
       std::string_view value(v->bv_val, v->bv_len);
-      if (entry.problem.empty()) {
+      if (checked && entry.problem.empty()) {
         if (options.max_value_bytes && value.size() > options.max_value_bytes) {
           entry.problem = "attribute " + a.name + " has a value of " +
                           std::to_string(value.size()) +

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "codecs/attributes.h"
+#include "codecs/secret_attributes.h"
 #include "codecs/status.h"
 
 typedef struct ldap LDAP;
@@ -23,15 +24,19 @@ typedef struct ldapmsg LDAPMessage;
 
 namespace dirledger {
 
-// Attributes dirledger never reads, keeps or logs, whatever a server sends.
-bool IsSecretAttribute(std::string_view name);
-
 struct EntryReadOptions {
   // Values longer than this make the entry invalid (0: no limit).
   std::size_t max_value_bytes = 0;
   // Values must be UTF-8, except those of `binary_attributes`.
   bool require_utf8 = false;
   std::vector<std::string> binary_attributes;  // case-insensitive names
+  // When not empty, only these attributes (the mapped ones) are checked as
+  // above; any other attribute is kept as octets, and one with a value over
+  // `max_value_bytes` is left out (named in `left_out`), the entry stays
+  // valid.
+  std::vector<std::string> checked_attributes;
+  // Secrets beyond the built-in ones (a connector's secret_attributes).
+  std::vector<std::string> secret_attributes;
 };
 
 struct LdapEntry {
@@ -39,6 +44,7 @@ struct LdapEntry {
   AttrList attrs;       // in the order the server sent them
   std::string problem;  // "" or the first reason the data is invalid; it
                         // names the attribute, never shows a value
+  std::vector<std::string> left_out;  // unchecked attributes left out
 };
 
 // Decodes the search entry `msg`. An error only when the message cannot be

@@ -61,6 +61,17 @@ class RequestControls {
                                ldap_err2string(rc));
       owned_.push_back(c);
     }
+    for (const auto& [wanted, oid] :
+         {std::pair{controls.relax, LDAP_CONTROL_RELAX},
+          std::pair{controls.show_deleted, LDAP_CONTROL_X_SHOW_DELETED}}) {
+      if (!wanted) continue;
+      LDAPControl* c = nullptr;
+      const int rc = ldap_control_create(oid, 1, nullptr, 1, &c);
+      if (rc != LDAP_SUCCESS)
+        return Status::IOError(std::string("building control ") + oid + ": " +
+                               ldap_err2string(rc));
+      owned_.push_back(c);
+    }
     ptrs_ = owned_;
     ptrs_.push_back(nullptr);
     return Status::Ok();

@@ -25,6 +25,12 @@ namespace dirledger {
 struct WriteControls {
   std::string assertion;               // RFC 4528 filter; "" = none
   std::vector<std::string> read_back;  // RFC 4527 post-read attributes
+  // OpenLDAP's Relax Rules control (1.3.6.1.4.1.4203.666.5.12), critical:
+  // lets the rootdn write NO-USER-MODIFICATION attributes such as entryUUID.
+  bool relax = false;
+  // AD's Show Deleted control (1.2.840.113556.1.4.417), critical: the
+  // write may name a tombstone (MS-ADTS 3.1.1.5.3.7, undelete).
+  bool show_deleted = false;
 };
 
 struct WriteReply {

@@ -277,18 +277,46 @@ ApplyResult LdapWriter::Add(const Intent& intent) {
       r.assigned_id = std::string(FirstValue((*existing)->attrs, "entryUUID"));
       return r;
     }
-    LdapModList mods = LdapModList::ForAdd(desired);
     WriteControls controls;
     controls.read_back = {"entryUUID"};
-    auto reply = AddEntry(*conn_, intent.dn, mods, controls);
+    // A rollback brings a deleted entry back under its old entryUUID
+    // (target_id): the rootdn may write it with the Relax Rules control.
+    // A server or bind that does not allow it gives the entry a new one.
+    std::string id_note;
+    Result<WriteReply> reply = Status::Unavailable("add not sent");
+    bool plain = intent.target_id.empty();
+    if (!plain) {
+      AttrList with_id = desired;
+      SetAttr(&with_id, "entryUUID", {intent.target_id});
+      LdapModList mods = LdapModList::ForAdd(with_id);
+      WriteControls relaxed = controls;
+      relaxed.relax = true;
+      reply = AddEntry(*conn_, intent.dn, mods, relaxed);
+      const StatusCode code = reply.status().code();
+      if (reply.ok()) {
+        id_note = " with its entryUUID " + intent.target_id + " kept";
+      } else if (code != StatusCode::kConflict &&
+                 code != StatusCode::kUnavailable &&
+                 code != StatusCode::kTimeout) {
+        id_note =
+            " with a new entryUUID (the server did not take the old "
+            "one, " +
+            intent.target_id + ": " + reply.status().message() + ")";
+        plain = true;
+      }
+    }
+    if (plain) {
+      LdapModList mods = LdapModList::ForAdd(desired);
+      reply = AddEntry(*conn_, intent.dn, mods, controls);
+    }
     if (!reply.ok()) {
       // Added by someone else since we looked: decide again on what is there.
       if (reply.status().code() == StatusCode::kConflict && attempt == 0)
         continue;
       return Fail(reply.status());
     }
-    ApplyResult r =
-        Done(reply->diagnostic.empty() ? "added" : reply->diagnostic);
+    ApplyResult r = Done(
+        (reply->diagnostic.empty() ? "added" : reply->diagnostic) + id_note);
     if (reply->post_read)
       r.assigned_id =
           std::string(FirstValue(reply->post_read->attrs, "entryUUID"));

@@ -12,6 +12,10 @@
 // entry exists with the intended values, a delete of an entry that is gone,
 // a modify whose values are there). An add reports the new entry's
 // entryUUID as assigned_id (read back with the RFC 4527 post-read control).
+// An add naming an entryUUID (a rollback bringing a deleted entry back)
+// writes it under the Relax Rules control, which slapd allows the rootdn;
+// when the server refuses, the entry is added with a new entryUUID and the
+// outcome's message says why.
 //
 // Existing objects are found by entryUUID (the intent's target_id) under
 // the connector's search base, so a DN that changed meanwhile does not

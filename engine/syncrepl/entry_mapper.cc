@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "codecs/secret_attributes.h"
 #include "engine/mail_object.h"
 
 namespace dirledger {
@@ -61,13 +62,18 @@ MappedEntry EntryMapper::Map(std::string_view id, LdapEntry entry,
                           "); the entry is not synced until it does");
     return out;
   }
-  // The id is the object's key, not part of its image; an empty DN in a
-  // group's member list is the placeholder that keeps groupOfNames valid
-  // without members.
+  // The whole entry as the server reported it, every user attribute,
+  // mapped or not, except secrets (never stored, whoever sent them). The id
+  // is the object's key, not part of its image; an empty DN in a group's
+  // member list is the placeholder that keeps groupOfNames valid without
+  // members.
   AttrList& attrs = entry.attrs;
+  const std::vector<std::string>& secrets =
+      rules_for_connector_->config.secret_attributes;
   attrs.erase(std::remove_if(attrs.begin(), attrs.end(),
-                             [](const Attribute& a) {
-                               return EqualsIgnoreCase(a.name, "entryUUID");
+                             [&](const Attribute& a) {
+                               return EqualsIgnoreCase(a.name, "entryUUID") ||
+                                      IsSecretAttribute(a.name, secrets);
                              }),
               attrs.end());
   if (!map.members_attribute.empty()) {

@@ -1,8 +1,9 @@
 // EntryMapper: what one LDAP entry reported by syncrepl is for dirledger.
 // Classifies the entry with the connector's rules (account or group, domain,
 // address) and builds the event: an ObservedChange carrying the full,
-// canonical image, an ObjectError when the entry's data is invalid (so the
-// sync goes on for everyone else), or nothing when the entry is out of
+// canonical image of the whole entry (every user attribute, mapped or not;
+// secret attributes never), an ObjectError when the entry's data is invalid (so
+// the sync goes on for everyone else), or nothing when the entry is out of
 // scope. Deletes, reported by entryUUID alone, are built from what the log
 // knows of the object.
 //

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "codecs/secret_attributes.h"
+
 namespace dirledger {
 namespace {
 
@@ -50,6 +52,45 @@ TEST_CASE("an entry in scope becomes a full-image change", "[syncrepl]") {
   CHECK(FindAttr(c.attrs, "entryUUID") == nullptr);
   CHECK(FirstValue(c.attrs, "sn") == "Doe");
   CHECK(m.Map("id-1", Person("jdoe"), true).change.op == ChangeOp::kModify);
+}
+
+TEST_CASE(
+    "the image is the whole entry: unmapped attributes kept, secrets "
+    "dropped",
+    "[syncrepl][whole]") {
+  Config c;
+  ConnectorConfig corp;
+  corp.name = "corp";
+  corp.uris = {"ldap://127.0.0.1:3900"};
+  corp.account_base_dn = "ou=people,%D";
+  corp.secret_attributes = {"pinCode"};
+  c.connectors.push_back(corp);
+  c.domains.push_back({"example.com", true, "corp"});
+  auto rules = RuleSet::Compile(c);
+  REQUIRE(rules.ok());
+  EntryMapper m(*rules, "corp", "corp/syncrepl");
+  LdapEntry e = Person("jdoe");
+  e.attrs.push_back({"employeeNumber", {"42"}});
+  e.attrs.push_back({"description", {"on leave", "badge 7"}});
+  e.attrs.push_back({"telephoneNumber", {"+1 555 0100"}});
+  e.attrs.push_back({"userPassword", {"{SSHA}secret"}});
+  e.attrs.push_back({"userPassword;binary", {"x"}});
+  e.attrs.push_back({"sambaNTPassword", {"0123"}});
+  e.attrs.push_back({"PINCODE", {"1234"}});
+  MappedEntry out = m.Map("id-1", e, false);
+  REQUIRE(out.kind == MappedEntry::Kind::kChange);
+  const AttrList& a = out.change.attrs;
+  CHECK(AttrValues(a, "employeeNumber") == std::vector<std::string>{"42"});
+  CHECK(AttrValues(a, "description") ==
+        std::vector<std::string>{"badge 7", "on leave"});
+  CHECK(AttrValues(a, "telephoneNumber") ==
+        std::vector<std::string>{"+1 555 0100"});
+  CHECK(FindAttr(a, "userPassword") == nullptr);
+  CHECK(FindAttr(a, "userPassword;binary") == nullptr);
+  CHECK(FindAttr(a, "sambaNTPassword") == nullptr);
+  CHECK(FindAttr(a, "pinCode") == nullptr);
+  CHECK(FindAttr(a, "entryUUID") == nullptr);
+  for (const Attribute& x : a) CHECK_FALSE(IsSecretAttribute(x.name));
 }
 
 TEST_CASE("entries out of scope are skipped", "[syncrepl]") {

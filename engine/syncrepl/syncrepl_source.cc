@@ -45,7 +45,7 @@ Result<std::unique_ptr<SyncreplSource>> SyncreplSource::Create(
         " serves no domain (no [[domain]] names it) and has no "
         "search_base: there is nothing to sync");
   for (const std::string& a : c->map.RequestedAttributes())
-    if (IsSecretAttribute(a))
+    if (IsSecretAttribute(a, c->config.secret_attributes))
       return Status::InvalidArgument(
           what + ": the attribute map asks for " + a +
           ", which dirledger never reads; map the field to another attribute");
@@ -72,13 +72,24 @@ SyncreplSource::SyncreplSource(std::shared_ptr<const RuleSet> rules,
   }
   search_.base = connector.search_base;
   search_.filter = ObjectClassFilter(classes, excluded);
-  search_.attributes = map.RequestedAttributes();
+  // The whole entry: every user attribute ("*"; secrets are dropped unread
+  // by the entry reader), the mapped ones by name too (a map may name an
+  // operational attribute), and the entry's stable id.
+  const std::vector<std::string> mapped = map.RequestedAttributes();
+  search_.attributes = {"*"};
+  search_.attributes.insert(search_.attributes.end(), mapped.begin(),
+                            mapped.end());
   search_.attributes.push_back("entryUUID");
   if (options_.batch_size == 0)
     options_.batch_size = rules_->config().batch_size;
   consumer_options_.batch_size = options_.batch_size;
   consumer_options_.entry.require_utf8 = true;
   consumer_options_.entry.max_value_bytes = options_.max_value_bytes;
+  // The mapped attributes must be valid (the entry is refused otherwise);
+  // the others are kept as the server sent them.
+  consumer_options_.entry.checked_attributes = mapped;
+  consumer_options_.entry.checked_attributes.push_back("entryUUID");
+  consumer_options_.entry.secret_attributes = config_.secret_attributes;
 }
 
 Result<std::unique_ptr<LdapConnection>> SyncreplSource::Connect() {

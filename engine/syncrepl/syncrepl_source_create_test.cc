@@ -34,6 +34,9 @@ TEST_CASE("the sync search follows the connector's map and scope",
   CHECK(s.filter == "(objectClass=inetOrgPerson)");
   CHECK(s.attributes.back() == "entryUUID");
   for (const std::string& a : s.attributes) CHECK_FALSE(IsSecretAttribute(a));
+  // The whole entry is asked for, not only the mapped attributes.
+  REQUIRE_FALSE(s.attributes.empty());
+  CHECK(s.attributes.front() == "*");
 
   Config groups = Base();
   groups.connectors[0].group_sync = true;

@@ -154,7 +154,9 @@ TEST_CASE("initial refresh reports every entry once, by entryUUID",
   CHECK(FirstValue(first->attrs, "sn") == "Number1");
   CHECK(FirstValue(first->attrs, "mail") == "user000001@example.com");
   CHECK(FindAttr(first->attrs, "entryUUID") == nullptr);
-  CHECK(FindAttr(first->attrs, "employeeNumber") == nullptr);  // not mapped
+  // The whole entry: unmapped attributes too.
+  CHECK(FirstValue(first->attrs, "employeeNumber") == "1");
+  CHECK(FirstValue(first->attrs, "description") == "generated test entry 1");
 
   // Batches of at most batch_size, no cookie until the refresh is complete,
   // bracketed by Begin and End; the initial content ends in a present phase.

@@ -11,6 +11,7 @@ namespace {
 
 constexpr int kPort = 4154;
 constexpr int kObservedPort = 4170;
+constexpr int kWholePort = 4205;
 
 std::string Uid(int i) {
   char buf[16];
@@ -109,9 +110,10 @@ TEST_CASE("rollback: plan, guard, apply, and undo", "[e2e][rollback]") {
     REQUIRE(env.LdapExists("(uid=" + Uid(i) + ")"));
     REQUIRE(env.MailShow(Uid(i) + "@example.com")["title"] == "Engineer");
   }
-  // The people are back as new LDAP entries (new entryUUIDs, same DNs):
-  // the state is that of `bad` again, and a rollback to it has nothing to
-  // do (it must not delete the entries and create them once more).
+  // The people are back, under their old entryUUIDs (slapd takes them
+  // from the rootdn under the Relax Rules control): the state is that of
+  // `bad` again, and a rollback to it has nothing to do (it must not delete
+  // the entries and create them once more).
   auto same = dl.Run({"rollback", "--to", std::to_string(bad), "--dry-run"});
   INFO(same.Describe());
   REQUIRE(same.exit_code == 0);
@@ -174,6 +176,92 @@ TEST_CASE("rollback never deletes what was there before the first sync",
   REQUIRE(mail.exit_code == 0);
   REQUIRE(env.MailAddresses().empty());
   for (int i = 1; i <= 50; ++i) REQUIRE(env.LdapExists("(uid=" + Uid(i) + ")"));
+  auto v = dl.Run({"verify"});
+  INFO(v.Describe());
+  REQUIRE(v.exit_code == 0);
+}
+
+// Entries come back whole: five people deleted in LDAP, the deletes
+// synced, and rolled back. Each comes back with every attribute the log
+// stored, mapped or not (employeeNumber and description are not in the
+// attribute map; telephoneNumber is), without its userPassword (never stored:
+// the plan says so), and under its old entryUUID: slapd lets the rootdn write
+// entryUUID under the Relax Rules control, so the entry is the same object
+// for everyone who keeps its id.
+TEST_CASE("rollback re-creates deleted entries whole, under their entryUUID",
+          "[e2e][rollback][whole]") {
+  E2eEnv env(kWholePort, 8);
+  CliRunner& dl = env.cli();
+  struct Person {
+    std::string uid;
+    std::vector<std::string> uuid, employee, description, phone;
+  };
+  std::vector<Person> people;
+  for (int i = 1; i <= 5; ++i) {
+    env.LdapReplace(Uid(i), "userPassword", "pw-" + Uid(i));
+    Person p;
+    p.uid = Uid(i);
+    const std::string f = "(uid=" + p.uid + ")";
+    p.uuid = env.LdapValues(f, "entryUUID");
+    p.employee = env.LdapValues(f, "employeeNumber");
+    p.description = env.LdapValues(f, "description");
+    p.phone = env.LdapValues(f, "telephoneNumber");
+    REQUIRE(p.uuid.size() == 1);
+    REQUIRE_FALSE(p.employee.empty());
+    REQUIRE_FALSE(p.description.empty());
+    REQUIRE_FALSE(p.phone.empty());
+    REQUIRE(Contains(env.slapd().Search(f, "userPassword"), "userPassword"));
+    people.push_back(std::move(p));
+  }
+  env.RunOnce();
+  const std::uint64_t good = env.LastSeq();
+  // The log holds the whole entry, never the password.
+  auto shown = dl.Run({"log", "--object", people[0].uuid[0], "--json"});
+  REQUIRE(shown.exit_code == 0);
+  CHECK(Contains(shown.out, "employeeNumber"));
+  CHECK_FALSE(Contains(shown.out, "userPassword"));
+  CHECK_FALSE(Contains(shown.out, "pw-" + Uid(1)));
+
+  for (const Person& p : people) env.LdapDelete(PersonDn(p.uid));
+  env.RunOnce();
+  for (const Person& p : people) {
+    REQUIRE_FALSE(env.LdapExists("(uid=" + p.uid + ")"));
+    REQUIRE(env.MailShow(p.uid + "@example.com").is_null());
+  }
+
+  auto done = dl.Run({"rollback", "--to", std::to_string(good), "--yes"});
+  INFO(done.Describe());
+  REQUIRE(done.exit_code == 0);
+  REQUIRE(Contains(done.out, "0 failed"));
+  REQUIRE(Contains(done.out,
+                   "userPassword not restored: secrets are never stored"));
+  REQUIRE(Contains(done.out, "asking back its entryUUID " + people[0].uuid[0]));
+  for (const Person& p : people) {
+    INFO(p.uid);
+    const std::string f = "(uid=" + p.uid + ")";
+    REQUIRE(env.LdapExists(f));
+    CHECK(env.LdapValues(f, "employeeNumber") == p.employee);
+    CHECK(env.LdapValues(f, "description") == p.description);
+    CHECK(env.LdapValues(f, "telephoneNumber") == p.phone);
+    CHECK_FALSE(
+        Contains(env.slapd().Search(f, "userPassword"), "userPassword"));
+    CHECK(env.LdapValues(f, "entryUUID") == p.uuid);
+  }
+  auto outcomes = dl.Run({"log", "--json"});
+  CHECK(Contains(outcomes.out,
+                 "with its entryUUID " + people[0].uuid[0] + " kept"));
+  // syncrepl reports the entries back: echoes of the rollback's writes; the
+  // mail accounts are there again, linked to the same entries.
+  env.RunOnce();
+  for (const Person& p : people) {
+    CHECK_FALSE(env.MailShow(p.uid + "@example.com").is_null());
+    auto ex = dl.Run({"explain", p.uid + "@example.com"});
+    CHECK(Contains(ex.out, p.uuid[0]));
+  }
+  auto nothing =
+      dl.Run({"rollback", "--to", std::to_string(good), "--dry-run"});
+  INFO(nothing.Describe());
+  CHECK(Contains(nothing.out, "nothing to do"));
   auto v = dl.Run({"verify"});
   INFO(v.Describe());
   REQUIRE(v.exit_code == 0);
