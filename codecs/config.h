@@ -93,7 +93,9 @@ struct MailConfig {
 //      (the later steps are already applied); a domain with
 //      ldap_sync = false is "domain sync off" before its connector is looked
 //      up (under 1: "connector ... is not in the config" when it names none).
-inline constexpr std::uint32_t kReconcilerRules = 2;
+//   3: failed writes and per-object errors are kept as failure records
+//      until resolved or dismissed (`dismiss`).
+inline constexpr std::uint32_t kReconcilerRules = 3;
 
 struct Config {
   std::string path;      // file it came from ("" when built in memory)
