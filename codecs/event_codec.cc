@@ -74,12 +74,11 @@ struct BodyEncoder {
     // Absent unless set, so actions of other kinds encode as before.
     Offset<flatbuffers::String> failure;
     if (!a.failure_id.empty()) failure = Str(b, a.failure_id);
-    return {
-        fb::EventBody::OperatorAction,
-        fb::CreateOperatorAction(b, static_cast<fb::ActionKind>(a.kind), actor,
-                                 hold, a.to_seq, side, domain, tv, command,
-                                 failure)
-            .Union()};
+    return {fb::EventBody::OperatorAction,
+            fb::CreateOperatorAction(b, static_cast<fb::ActionKind>(a.kind),
+                                     actor, hold, a.to_seq, side, domain, tv,
+                                     command, failure)
+                .Union()};
   }
   std::pair<fb::EventBody, Offset<void>> operator()(const WriteOutcome& w) {
     auto msg = Str(b, w.message), target = Str(b, w.target_id),

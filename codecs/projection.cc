@@ -239,8 +239,8 @@ std::string EncodeFailureState(const FailureState& f) {
        message = Str(b, f.message);
   b.Finish(fb::CreateFailureRecord(
       b, static_cast<fb::FailureKind>(f.kind), static_cast<fb::Side>(f.side),
-      static_cast<fb::ObjectKind>(f.object_kind), object, dn, domain,
-      connector, source, f.intent_id, static_cast<fb::IntentOp>(f.op), message,
+      static_cast<fb::ObjectKind>(f.object_kind), object, dn, domain, connector,
+      source, f.intent_id, static_cast<fb::IntentOp>(f.op), message,
       f.since_seq));
   return Finish(b);
 }

@@ -137,10 +137,10 @@ struct FailureState {
   std::string dn;
   std::string domain;
   std::string connector;
-  std::string source;  // kObjectError: the source that reported it
+  std::string source;           // kObjectError: the source that reported it
   std::uint64_t intent_id = 0;  // kFailedWrite: the intent that failed
   IntentOp op = IntentOp::kModify;
-  std::string message;  // the server's words, or the reason
+  std::string message;          // the server's words, or the reason
   std::uint64_t since_seq = 0;  // the event that opened it
 
   friend bool operator==(const FailureState&, const FailureState&) = default;

@@ -108,9 +108,8 @@ Status Intake::Append(
       for (const StateMutation& m : delta.mutations)
         if (const auto* f = std::get_if<PutFailure>(&m))
           spdlog::error("{} {} (seq {}): {} {} {}: {}; `dirledger dismiss {}`",
-                        FailureKindName(f->failure.kind),
-                        FailureId(f->failure), event.seq,
-                        SideName(f->failure.side),
+                        FailureKindName(f->failure.kind), FailureId(f->failure),
+                        event.seq, SideName(f->failure.side),
                         KindName(f->failure.object_kind),
                         PrintableText(f->failure.object),
                         PrintableText(f->failure.message),

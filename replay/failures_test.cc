@@ -11,9 +11,9 @@ namespace dirledger::testing {
 namespace {
 
 ObservedChange Jdoe(const std::string& title) {
-  return LdapPerson("u-jdoe", "jdoe",
-                    {{"givenName", {"John"}}, {"sn", {"Doe"}},
-                     {"title", {title}}});
+  return LdapPerson(
+      "u-jdoe", "jdoe",
+      {{"givenName", {"John"}}, {"sn", {"Doe"}}, {"title", {title}}});
 }
 
 const Intent& Only(const Decision& d) {
@@ -141,8 +141,8 @@ TEST_CASE("failures: dismiss drops one; an unknown or closed id is an error",
 TEST_CASE("failures: an object error stays until the object is read again",
           "[rules][failures]") {
   Scenario s;
-  ObjectError e{Side::kLdap, "corp/syncrepl", "corp", "u-jdoe",
-                PersonDn("jdoe"), "invalid UTF-8 in sn"};
+  ObjectError e{Side::kLdap, "corp/syncrepl",  "corp",
+                "u-jdoe",    PersonDn("jdoe"), "invalid UTF-8 in sn"};
   CHECK(s.Feed(e).rule == "error/object");
   std::vector<FailureState> f = Failures(s);
   REQUIRE(f.size() == 1);
@@ -178,8 +178,8 @@ TEST_CASE(
     for (Scenario* s : {&old, &now}) {
       const Intent add = Only(s->Feed(Jdoe("Dev")));
       s->Feed(FailedOutcome(add, "quota"));
-      s->Feed(ObjectError{Side::kLdap, "corp/syncrepl", "corp", "u-x",
-                          "uid=x", "bad"});
+      s->Feed(ObjectError{Side::kLdap, "corp/syncrepl", "corp", "u-x", "uid=x",
+                          "bad"});
     }
     CHECK(Failures(old).empty());
     CHECK(Failures(now).size() == 2);

@@ -363,8 +363,8 @@ void InMemoryProjection::Apply(StateMutation&& mutation) {
         } else if constexpr (std::is_same_v<M, EraseWait>) {
           waits_.erase(WaitPrefix(m.side, m.key) + m.waiter);
         } else if constexpr (std::is_same_v<M, PutFailure>) {
-          std::string key = FailureTableKey(m.failure.kind, m.failure.side,
-                                            m.failure.object);
+          std::string key =
+              FailureTableKey(m.failure.kind, m.failure.side, m.failure.object);
           failures_[std::move(key)] = std::move(m.failure);
         } else {
           static_assert(std::is_same_v<M, EraseFailure>);

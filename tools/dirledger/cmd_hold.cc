@@ -59,10 +59,11 @@ int RunDismiss(CliContext& ctx, const std::string& failure_id) {
         "looking up failure " + failure_id));
   if (!open) {
     std::vector<std::string> ids;
-    Status listed = log->projection().ForEachFailure([&](const FailureState& f) {
-      ids.push_back(FailureId(f));
-      return true;
-    });
+    Status listed =
+        log->projection().ForEachFailure([&](const FailureState& f) {
+          ids.push_back(FailureId(f));
+          return true;
+        });
     if (!listed.ok())
       return ctx.Fail(listed.WithContext("listing the failures"));
     std::string list;

@@ -180,10 +180,11 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   }
   if (stats.failed > 0) return kExitFailure;
   std::uint64_t opened = 0;
-  Status listed = intake.projection().ForEachFailure([&](const FailureState& f) {
-    if (f.since_seq > run_start_seq) ++opened;
-    return true;
-  });
+  Status listed =
+      intake.projection().ForEachFailure([&](const FailureState& f) {
+        if (f.since_seq > run_start_seq) ++opened;
+        return true;
+      });
   if (!listed.ok()) return ctx.Fail(listed.WithContext("listing the failures"));
   if (opened > 0) {
     std::cerr << "dirledger: " << opened

@@ -17,7 +17,8 @@ namespace {
 constexpr const char* kFooter =
     "Exit codes: 0 ok, 1 failure or mismatch (`run --once`: a write failed, "
     "or a failure was opened, in this run), 2 usage or config error (an "
-    "unknown failure id for `dismiss`), 3 held by the mass-delete guard.\nDocs: docs/operations.md, "
+    "unknown failure id for `dismiss`), 3 held by the mass-delete "
+    "guard.\nDocs: docs/operations.md, "
     "docs/audit.md, docs/configuration.md.";
 
 // CLI11 reports an unknown command word as "A subcommand is required";

@@ -259,8 +259,7 @@ std::string EventLine(const Event& e, const Decision* d) {
         } else if constexpr (std::is_same_v<B, OperatorAction>) {
           os << ActionKindName(b.kind) << " by " << PrintableText(b.actor);
           if (!b.hold_id.empty()) os << " " << PrintableText(b.hold_id);
-          if (!b.failure_id.empty())
-            os << " " << PrintableText(b.failure_id);
+          if (!b.failure_id.empty()) os << " " << PrintableText(b.failure_id);
           if (b.kind == ActionKind::kRollback) os << " to " << b.to_seq;
         } else if constexpr (std::is_same_v<B, WriteOutcome>) {
           os << "intent " << IntentIdText(b.intent_id)
