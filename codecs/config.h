@@ -97,7 +97,9 @@ struct MailConfig {
 //      ldap_sync = false is "domain sync off" before its connector is looked
 //      up (under 1: "connector ... is not in the config" when it names none).
 //   3: a rollback's Add of a deleted LDAP entry names the entry's old id
-//      (target_id), so the writer can bring the entry back with it.
+//      (target_id), so the writer can bring the entry back with it; failed
+//      writes and per-object errors are kept as failure records until
+//      resolved or dismissed (`dismiss`).
 inline constexpr std::uint32_t kReconcilerRules = 3;
 
 struct Config {

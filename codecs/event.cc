@@ -42,6 +42,8 @@ std::string_view ActionKindName(ActionKind kind) {
       return "note";
     case ActionKind::kMailAdmin:
       return "mail-admin";
+    case ActionKind::kDismiss:
+      return "dismiss";
   }
   return "unknown";
 }

@@ -91,7 +91,8 @@ enum class ActionKind : std::uint8_t {
   kRollback = 2,
   kRestore = 3,
   kNote = 4,
-  kMailAdmin = 5
+  kMailAdmin = 5,
+  kDismiss = 6
 };
 std::string_view ActionKindName(ActionKind kind);
 
@@ -115,6 +116,7 @@ struct OperatorAction {
   std::string domain_filter;
   std::vector<ObjectTarget> targets;
   std::string command;
+  std::string failure_id;  // kDismiss: the failure record dismissed
 };
 
 struct WriteOutcome {

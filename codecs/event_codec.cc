@@ -71,11 +71,14 @@ struct BodyEncoder {
     auto actor = Str(b, a.actor), hold = Str(b, a.hold_id),
          side = Str(b, a.side_filter), domain = Str(b, a.domain_filter),
          command = Str(b, a.command);
-    return {
-        fb::EventBody::OperatorAction,
-        fb::CreateOperatorAction(b, static_cast<fb::ActionKind>(a.kind), actor,
-                                 hold, a.to_seq, side, domain, tv, command)
-            .Union()};
+    // Absent unless set, so actions of other kinds encode as before.
+    Offset<flatbuffers::String> failure;
+    if (!a.failure_id.empty()) failure = Str(b, a.failure_id);
+    return {fb::EventBody::OperatorAction,
+            fb::CreateOperatorAction(b, static_cast<fb::ActionKind>(a.kind),
+                                     actor, hold, a.to_seq, side, domain, tv,
+                                     command, failure)
+                .Union()};
   }
   std::pair<fb::EventBody, Offset<void>> operator()(const WriteOutcome& w) {
     auto msg = Str(b, w.message), target = Str(b, w.target_id),
@@ -245,6 +248,7 @@ Status DecodeBody(const fb::Event* e, std::uint64_t seq, EventBody* out) {
         }
       }
       Assign(&o.command, a->command());
+      Assign(&o.failure_id, a->failure_id());
       *out = std::move(o);
       return Status::Ok();
     }

@@ -218,4 +218,53 @@ Status DecodeDriftState(std::string_view bytes, DriftState* out) {
   return Status::Ok();
 }
 
+std::string_view FailureKindName(FailureKind kind) {
+  switch (kind) {
+    case FailureKind::kFailedWrite:
+      return "failed_write";
+    case FailureKind::kObjectError:
+      return "object_error";
+  }
+  return "unknown";
+}
+
+std::string FailureId(const FailureState& f) {
+  return "F" + std::to_string(f.since_seq);
+}
+
+std::string EncodeFailureState(const FailureState& f) {
+  FlatBufferBuilder b(256);
+  auto object = Str(b, f.object), dn = Str(b, f.dn), domain = Str(b, f.domain),
+       connector = Str(b, f.connector), source = Str(b, f.source),
+       message = Str(b, f.message);
+  b.Finish(fb::CreateFailureRecord(
+      b, static_cast<fb::FailureKind>(f.kind), static_cast<fb::Side>(f.side),
+      static_cast<fb::ObjectKind>(f.object_kind), object, dn, domain, connector,
+      source, f.intent_id, static_cast<fb::IntentOp>(f.op), message,
+      f.since_seq));
+  return Finish(b);
+}
+
+Status DecodeFailureState(std::string_view bytes, FailureState* out) {
+  const auto* r = Verified<fb::FailureRecord>(bytes);
+  if (!r || !InRange(r->kind(), fb::FailureKind::MAX) ||
+      !InRange(r->side(), fb::Side::MAX) ||
+      !InRange(r->object_kind(), fb::ObjectKind::MAX) ||
+      !InRange(r->op(), fb::IntentOp::MAX))
+    return Bad("failure");
+  out->kind = static_cast<FailureKind>(r->kind());
+  out->side = static_cast<Side>(r->side());
+  out->object_kind = static_cast<ObjectKind>(r->object_kind());
+  Assign(&out->object, r->object());
+  Assign(&out->dn, r->dn());
+  Assign(&out->domain, r->domain());
+  Assign(&out->connector, r->connector());
+  Assign(&out->source, r->source());
+  out->intent_id = r->intent_id();
+  out->op = static_cast<IntentOp>(r->op());
+  Assign(&out->message, r->message());
+  out->since_seq = r->since_seq();
+  return Status::Ok();
+}
+
 }  // namespace dirledger

@@ -120,6 +120,34 @@ struct DriftState {
   friend bool operator==(const DriftState&, const DriftState&) = default;
 };
 
+// An open failure, listed by `status` until it is resolved or dismissed
+// (docs/rules.md, "Failures"): a write that failed for good
+// (kFailedWrite, from a failed WriteOutcome) or input about one object that
+// could not be taken (kObjectError). One per (kind, side, object); a later
+// one replaces it.
+enum class FailureKind : std::uint8_t { kFailedWrite = 0, kObjectError = 1 };
+std::string_view FailureKindName(FailureKind kind);  // "failed_write", ...
+
+struct FailureState {
+  FailureKind kind = FailureKind::kFailedWrite;
+  Side side = Side::kLdap;
+  ObjectKind object_kind = ObjectKind::kAccount;
+  std::string object;  // its id on `side` (LDAP: entryUUID, or the DN when
+                       // the entry has none yet; mail: the address)
+  std::string dn;
+  std::string domain;
+  std::string connector;
+  std::string source;           // kObjectError: the source that reported it
+  std::uint64_t intent_id = 0;  // kFailedWrite: the intent that failed
+  IntentOp op = IntentOp::kModify;
+  std::string message;          // the server's words, or the reason
+  std::uint64_t since_seq = 0;  // the event that opened it
+
+  friend bool operator==(const FailureState&, const FailureState&) = default;
+};
+// The id an operator types (`dirledger dismiss F123`): "F" and since_seq.
+std::string FailureId(const FailureState& f);
+
 // Read access the reconciler needs. Lookups return std::nullopt when absent.
 class ProjectionView {
  public:
@@ -155,6 +183,16 @@ class ProjectionView {
   virtual std::vector<std::string> WaitingFor(Side side,
                                               std::string_view key) const {
     return {};
+  }
+  // The open failure of `kind` about (side, object), compared exactly.
+  virtual std::optional<FailureState> GetFailure(
+      FailureKind kind, Side side, std::string_view object) const {
+    return std::nullopt;
+  }
+  // The open failure whose FailureId is `failure_id` (ignoring case).
+  virtual std::optional<FailureState> FindFailure(
+      std::string_view failure_id) const {
+    return std::nullopt;
   }
 };
 
@@ -211,10 +249,19 @@ struct EraseWait {
   std::string waiter;
 };
 
+struct PutFailure {
+  FailureState failure;
+};
+struct EraseFailure {
+  FailureKind kind;
+  Side side;
+  std::string object;
+};
+
 using StateMutation =
     std::variant<PutObject, EraseObject, PutLink, EraseLink, PutPending,
                  ErasePending, PutConflict, EraseConflict, PutHold, PutDrift,
-                 EraseDrift, PutWait, EraseWait>;
+                 EraseDrift, PutWait, EraseWait, PutFailure, EraseFailure>;
 
 struct StateDelta {
   std::vector<StateMutation> mutations;
@@ -235,6 +282,8 @@ std::string EncodeHoldState(const HoldState& h);
 Status DecodeHoldState(std::string_view bytes, HoldState* out);
 std::string EncodeDriftState(const DriftState& d);
 Status DecodeDriftState(std::string_view bytes, DriftState* out);
+std::string EncodeFailureState(const FailureState& f);
+Status DecodeFailureState(std::string_view bytes, FailureState* out);
 
 }  // namespace dirledger
 

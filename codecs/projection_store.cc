@@ -18,6 +18,7 @@ constexpr char kDrift = 'r';
 constexpr char kLinkByLdap = 'l';
 constexpr char kLinkByMail = 'm';
 constexpr char kWait = 'w';
+constexpr char kFailure = 'f';
 static_assert(ProjectionStore::kScannedIndexBytes.find(kPendingByTarget) !=
                       std::string_view::npos &&
                   ProjectionStore::kScannedIndexBytes.find(kWait) !=
@@ -79,6 +80,13 @@ std::string WaitPrefix(Side side, std::string_view key) {
   std::string k{kWait, SideByte(side)};
   k += AsciiLower(key);
   k += '\0';
+  return k;
+}
+// f kind side object -> FailureRecord
+std::string FailureKey(FailureKind kind, Side side, std::string_view object) {
+  std::string k{kFailure, static_cast<char>('0' + static_cast<int>(kind)),
+                SideByte(side)};
+  k += object;
   return k;
 }
 std::string HoldKey(std::string_view hold_id) {
@@ -172,6 +180,15 @@ std::string KeyMeaning(std::string_view key, bool links) {
       return "hold " + Escaped(rest);
     case kDrift:
       return kind_id("drift");
+    case kFailure: {
+      if (rest.size() < 2) return "";
+      const char kind = rest[0];
+      std::string what = kind == '0' ? "failed write"
+                         : kind == '1'
+                             ? "object error"
+                             : "failure of kind " + Escaped(rest.substr(0, 1));
+      return what + ": " + SideText(rest[1]) + " " + Escaped(rest.substr(2));
+    }
     case kWait: {
       const size_t nul = rest.find('\0', 1);
       if (rest.empty() || nul == std::string_view::npos) return "";
@@ -301,6 +318,24 @@ std::optional<DriftState> ProjectionStore::GetDrift(
                           &DecodeDriftState);
 }
 
+std::optional<FailureState> ProjectionStore::GetFailure(
+    FailureKind kind, Side side, std::string_view object) const {
+  return Load<FailureState>(state_, FailureKey(kind, side, object),
+                            &DecodeFailureState);
+}
+
+std::optional<FailureState> ProjectionStore::FindFailure(
+    std::string_view failure_id) const {
+  std::optional<FailureState> found;
+  Status s = ForEachFailure([&](const FailureState& f) {
+    if (!EqualsIgnoreCase(FailureId(f), failure_id)) return true;
+    found = f;
+    return false;
+  });
+  if (!s.ok()) Fail(s);
+  return found;
+}
+
 std::vector<std::string> ProjectionStore::WaitingFor(
     Side side, std::string_view key) const {
   std::vector<std::string> out;
@@ -413,9 +448,15 @@ Status ProjectionStore::Apply(const StateMutation& mutation) {
           return state_->Delete(KindIdKey(kDrift, m.kind, m.ldap_id));
         } else if constexpr (std::is_same_v<M, PutWait>) {
           return state_->Put(WaitPrefix(m.side, m.key) + m.waiter, "");
-        } else {
-          static_assert(std::is_same_v<M, EraseWait>);
+        } else if constexpr (std::is_same_v<M, EraseWait>) {
           return state_->Delete(WaitPrefix(m.side, m.key) + m.waiter);
+        } else if constexpr (std::is_same_v<M, PutFailure>) {
+          const FailureState& f = m.failure;
+          return state_->Put(FailureKey(f.kind, f.side, f.object),
+                             EncodeFailureState(f));
+        } else {
+          static_assert(std::is_same_v<M, EraseFailure>);
+          return state_->Delete(FailureKey(m.kind, m.side, m.object));
         }
       },
       mutation);
@@ -503,6 +544,12 @@ Status ProjectionStore::ForEachDrift(
     const std::function<bool(const DriftState&)>& fn) const {
   return ScanRecords<DriftState>(state_, std::string{kDrift}, &DecodeDriftState,
                                  fn);
+}
+
+Status ProjectionStore::ForEachFailure(
+    const std::function<bool(const FailureState&)>& fn) const {
+  return ScanRecords<FailureState>(state_, std::string{kFailure},
+                                   &DecodeFailureState, fn);
 }
 
 }  // namespace dirledger

@@ -67,6 +67,10 @@ class ProjectionStore : public ProjectionView {
                                      std::string_view ldap_id) const override;
   std::vector<std::string> WaitingFor(Side side,
                                       std::string_view key) const override;
+  std::optional<FailureState> GetFailure(
+      FailureKind kind, Side side, std::string_view object) const override;
+  std::optional<FailureState> FindFailure(
+      std::string_view failure_id) const override;
 
   // Applies every mutation in order, maintaining the indexes.
   Status Apply(const StateDelta& delta);
@@ -88,6 +92,9 @@ class ProjectionStore : public ProjectionView {
       const std::function<bool(const ConflictState&)>& fn) const;
   Status ForEachHold(const std::function<bool(const HoldState&)>& fn) const;
   Status ForEachDrift(const std::function<bool(const DriftState&)>& fn) const;
+  // Open failures, by kind, side and object.
+  Status ForEachFailure(
+      const std::function<bool(const FailureState&)>& fn) const;
 
   // The first verification or storage error seen by a lookup.
   const Status& status() const { return status_; }

@@ -1,5 +1,8 @@
 #include "engine/intake.h"
 
+#include <spdlog/spdlog.h>
+
+#include "codecs/printable.h"
 #include "replay/reconciler.h"
 
 namespace dirledger {
@@ -100,6 +103,17 @@ Status Intake::Append(
       index_ids.push_back(c->dn);
     DIRLEDGER_RETURN_IF_ERROR(txn->Add(&event, &decision, index_ids));
     DIRLEDGER_RETURN_IF_ERROR(txn->projection().Apply(delta));
+    // A failure is told once, when it is decided; `status` keeps it.
+    if (!options_.dry_run)
+      for (const StateMutation& m : delta.mutations)
+        if (const auto* f = std::get_if<PutFailure>(&m))
+          spdlog::error("{} {} (seq {}): {} {} {}: {}; `dirledger dismiss {}`",
+                        FailureKindName(f->failure.kind), FailureId(f->failure),
+                        event.seq, SideName(f->failure.side),
+                        KindName(f->failure.object_kind),
+                        PrintableText(f->failure.object),
+                        PrintableText(f->failure.message),
+                        FailureId(f->failure));
     if (result) {
       if (result->first_seq == 0) result->first_seq = event.seq;
       result->last_seq = event.seq;

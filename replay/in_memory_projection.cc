@@ -47,6 +47,13 @@ std::string AddressIndexKey(Side side, ObjectKind kind,
   return k;
 }
 
+// ProjectionStore's failure key without its prefix byte: kind side object.
+std::string FailureTableKey(FailureKind kind, Side side,
+                            std::string_view object) {
+  return Prefixed(static_cast<char>('0' + static_cast<int>(kind)),
+                  SideByte(side), object);
+}
+
 // Visits the values of `table` in key order.
 template <typename Table, typename Fn>
 void InKeyOrder(const Table& table, std::string_view prefix, Fn&& fn) {
@@ -166,6 +173,25 @@ const DriftState* InMemoryProjection::FindDrift(
     ObjectKind kind, std::string_view ldap_id) const {
   auto it = drifts_.find(Key(KindByte(kind), ldap_id));
   return it == drifts_.end() ? nullptr : &it->second;
+}
+
+const FailureState* InMemoryProjection::FindFailureRecord(
+    FailureKind kind, Side side, std::string_view object) const {
+  if (failures_.empty()) return nullptr;
+  auto it = failures_.find(FailureTableKey(kind, side, object));
+  return it == failures_.end() ? nullptr : &it->second;
+}
+
+std::optional<FailureState> InMemoryProjection::GetFailure(
+    FailureKind kind, Side side, std::string_view object) const {
+  return Copy(FindFailureRecord(kind, side, object));
+}
+
+std::optional<FailureState> InMemoryProjection::FindFailure(
+    std::string_view failure_id) const {
+  for (const auto& [key, f] : failures_)
+    if (EqualsIgnoreCase(FailureId(f), failure_id)) return f;
+  return std::nullopt;
 }
 
 std::vector<std::string> InMemoryProjection::WaitingFor(
@@ -334,9 +360,15 @@ void InMemoryProjection::Apply(StateMutation&& mutation) {
           drifts_.erase(std::string(1, KindByte(m.kind)) + m.ldap_id);
         } else if constexpr (std::is_same_v<M, PutWait>) {
           waits_.insert(WaitPrefix(m.side, m.key) + m.waiter);
-        } else {
-          static_assert(std::is_same_v<M, EraseWait>);
+        } else if constexpr (std::is_same_v<M, EraseWait>) {
           waits_.erase(WaitPrefix(m.side, m.key) + m.waiter);
+        } else if constexpr (std::is_same_v<M, PutFailure>) {
+          std::string key =
+              FailureTableKey(m.failure.kind, m.failure.side, m.failure.object);
+          failures_[std::move(key)] = std::move(m.failure);
+        } else {
+          static_assert(std::is_same_v<M, EraseFailure>);
+          failures_.erase(FailureTableKey(m.kind, m.side, m.object));
         }
       },
       std::move(mutation));
@@ -399,6 +431,13 @@ Status InMemoryProjection::ForEachDrift(
   return Status::Ok();
 }
 
+Status InMemoryProjection::ForEachFailure(
+    const std::function<bool(const FailureState&)>& fn) const {
+  for (const auto& [key, f] : failures_)
+    if (!fn(f)) break;
+  return Status::Ok();
+}
+
 Status InMemoryProjection::ForEachWait(
     const std::function<bool(Side, std::string_view, std::string_view)>& fn)
     const {
@@ -431,6 +470,8 @@ Status InMemoryProjection::ExportTo(ProjectionStore* store) const {
       ForEachHold([&](const HoldState& h) { return put(PutHold{h}); }));
   DIRLEDGER_RETURN_IF_ERROR(
       ForEachDrift([&](const DriftState& d) { return put(PutDrift{d}); }));
+  DIRLEDGER_RETURN_IF_ERROR(ForEachFailure(
+      [&](const FailureState& f) { return put(PutFailure{f}); }));
   DIRLEDGER_RETURN_IF_ERROR(ForEachWait(
       [&](Side side, std::string_view member, std::string_view group) {
         return put(PutWait{side, std::string(member), std::string(group)});

@@ -61,6 +61,10 @@ class InMemoryProjection : public ProjectionView {
                                      std::string_view ldap_id) const override;
   std::vector<std::string> WaitingFor(Side side,
                                       std::string_view key) const override;
+  std::optional<FailureState> GetFailure(
+      FailureKind kind, Side side, std::string_view object) const override;
+  std::optional<FailureState> FindFailure(
+      std::string_view failure_id) const override;
 
   // The same lookups without copies; nullptr when absent.
   const ObjectState* FindObject(Side side, ObjectKind kind,
@@ -78,6 +82,8 @@ class InMemoryProjection : public ProjectionView {
                                     std::string_view ldap_id) const;
   const HoldState* FindHold(std::string_view hold_id) const;
   const DriftState* FindDrift(ObjectKind kind, std::string_view ldap_id) const;
+  const FailureState* FindFailureRecord(FailureKind kind, Side side,
+                                        std::string_view object) const;
 
   // Applies every mutation in order (moving records out of `delta`).
   void Apply(StateDelta&& delta);
@@ -98,6 +104,8 @@ class InMemoryProjection : public ProjectionView {
       const std::function<bool(const ConflictState&)>& fn) const;
   Status ForEachHold(const std::function<bool(const HoldState&)>& fn) const;
   Status ForEachDrift(const std::function<bool(const DriftState&)>& fn) const;
+  Status ForEachFailure(
+      const std::function<bool(const FailureState&)>& fn) const;
   // (side, lower-cased key, waiter id), in order.
   Status ForEachWait(const std::function<bool(Side, std::string_view,
                                               std::string_view)>& fn) const;
@@ -141,6 +149,8 @@ class InMemoryProjection : public ProjectionView {
   Table<DriftState> drifts_;        // kind ldap_id
   // side lower(key) \0 waiter: ProjectionStore's wait keys.
   std::set<std::string, std::less<>> waits_;
+  // kind side object: ProjectionStore's failure keys (few; ordered).
+  std::map<std::string, FailureState, std::less<>> failures_;
   mutable std::string key_;
 };
 

@@ -148,6 +148,21 @@ void ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
                          std::string_view address, const LinkState* old_link,
                          const ObjectState* mail_after);
 
+// Failure records (replay/reconcile_failures.cc), kept from rules version 3
+// on: each does nothing under earlier versions.
+bool KeepsFailures(const DecisionBuilder& b);
+// The object a failed write of `i` is recorded against on i.target.
+std::string FailureObject(const Intent& i);
+void OpenFailedWrite(DecisionBuilder& b, const Intent& i,
+                     const std::string& message);
+// A write of `i` succeeded: a failed write of the same object is resolved.
+void ClearFailedWrite(DecisionBuilder& b, const Intent& i);
+void OpenObjectError(DecisionBuilder& b, const ObjectError& e);
+// `c`, decided `v`, resolves the failures it shows resolved.
+void ResolveByObservation(DecisionBuilder& b, const ObservedChange& c,
+                          const Verdict& v);
+Verdict DecideDismiss(DecisionBuilder& b, const OperatorAction& a);
+
 // Decides one observed change (also used for deletes released from a hold).
 Verdict DecideChange(DecisionBuilder& b, const ObservedChange& change);
 // Decides a write outcome.

@@ -162,6 +162,7 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
   if (!o.ok) {
     b.Put(ErasePending{i.id});
     Undo(b, i);
+    OpenFailedWrite(b, i, o.message);
     return Verdict{"outcome/failed", Outcome::kFailed,
                    What(i) + " (" + ref + ") failed: " + o.message +
                        "; the sides stay as they are"};
@@ -312,6 +313,7 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
       break;
     }
   }
+  ClearFailedWrite(b, i);
   if (keep_pending || retarget) {
     PendingIntent p = *pending;
     if (retarget) p.intent.target_id = target_id;

@@ -424,7 +424,11 @@ Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
 struct Dispatch {
   DecisionBuilder& b;
 
-  Verdict operator()(const ObservedChange& c) { return DecideChange(b, c); }
+  Verdict operator()(const ObservedChange& c) {
+    Verdict v = DecideChange(b, c);
+    ResolveByObservation(b, c, v);
+    return v;
+  }
   Verdict operator()(const CursorAdvance& c) {
     return Record("record/cursor", c.source + " resumes from a new cursor (" +
                                        std::to_string(c.cookie.size()) +
@@ -453,6 +457,8 @@ struct Dispatch {
         return DecideApproval(b, a);
       case ActionKind::kRollback:
         return DecideRollback(b, a);
+      case ActionKind::kDismiss:
+        return DecideDismiss(b, a);
       case ActionKind::kRestore:
       case ActionKind::kNote:
       case ActionKind::kMailAdmin:
@@ -468,6 +474,7 @@ struct Dispatch {
   Verdict operator()(const ObjectError& e) {
     b.Id(e.id);
     b.Id(e.dn);
+    OpenObjectError(b, e);
     return Verdict{"error/object", Outcome::kError,
                    std::string(SideName(e.side)) + " object " +
                        (e.dn.empty() ? e.id : e.dn) + " from " + e.source +

@@ -99,6 +99,17 @@ class StateReader {
     return Remember(&drifts_, Key(Side::kLdap, kind, ldap_id),
                     [&] { return view_.GetDrift(kind, ldap_id); });
   }
+  const FailureState* Failure(FailureKind kind, Side side,
+                              std::string_view object) {
+    if (fast_) return fast_->FindFailureRecord(kind, side, object);
+    std::string key{static_cast<char>(kind)};
+    key += Key(side, ObjectKind::kAccount, object);
+    return Remember(&failures_, std::move(key),
+                    [&] { return view_.GetFailure(kind, side, object); });
+  }
+  std::optional<FailureState> FailureById(std::string_view failure_id) {
+    return view_.FindFailure(failure_id);
+  }
 
  private:
   // Copies live as long as the reader; vectors of unique_ptr keep them at
@@ -150,6 +161,7 @@ class StateReader {
   Memo<HoldState> holds_;
   std::vector<std::pair<std::string, std::vector<std::string>>> waiting_for_;
   Memo<DriftState> drifts_;
+  Memo<FailureState> failures_;
 };
 
 }  // namespace dirledger

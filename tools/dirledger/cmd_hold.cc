@@ -1,6 +1,8 @@
 // `dirledger approve HOLD` / `reject HOLD`: decide deletes held by the
 // mass-delete guard. Approving deletes the held objects (through the normal
 // appliers, at once); rejecting keeps them. Either is logged.
+// `dirledger dismiss ID`: drops an open failure (`status`, "failures") that
+// an operator has dealt with otherwise; logged the same way.
 #include <iostream>
 
 #include "tools/dirledger/commands.h"
@@ -46,6 +48,47 @@ int RunHold(CliContext& ctx, const std::string& hold_id, bool approve) {
               << " failed"
               << (r.retry_later ? ", some left for the next run" : "") << "\n";
   return r.failed ? kExitFailure : kExitOk;
+}
+
+int RunDismiss(CliContext& ctx, const std::string& failure_id) {
+  EventLog* log = ctx.OpenLog(/*read_only=*/false);
+  if (!log) return ctx.OpenFailedExit();
+  auto open = log->projection().FindFailure(failure_id);
+  if (!log->projection().status().ok())
+    return ctx.Fail(log->projection().status().WithContext(
+        "looking up failure " + failure_id));
+  if (!open) {
+    std::vector<std::string> ids;
+    Status listed =
+        log->projection().ForEachFailure([&](const FailureState& f) {
+          ids.push_back(FailureId(f));
+          return true;
+        });
+    if (!listed.ok())
+      return ctx.Fail(listed.WithContext("listing the failures"));
+    std::string list;
+    for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
+    std::cerr << "dirledger: there is no open failure \"" << failure_id
+              << "\" (unknown, or resolved or dismissed already); open "
+                 "failures: "
+              << (list.empty() ? "none" : list) << "\n";
+    return kExitUsage;
+  }
+  OperatorAction a;
+  a.kind = ActionKind::kDismiss;
+  a.actor = Actor();
+  a.failure_id = FailureId(*open);
+  a.command = CommandLine();
+  OperatorResult r;
+  Status s = AppendOperatorAction(ctx, std::move(a), &r);
+  if (!s.ok()) return ctx.Fail(s);
+  if (r.decision.outcome == Outcome::kError) {
+    std::cerr << "dirledger: " << r.decision.reason << "\n";
+    return kExitUsage;
+  }
+  std::cout << "dismissed " << FailureId(*open) << " (seq " << r.seq
+            << "): " << r.decision.reason << "\n";
+  return kExitOk;
 }
 
 }  // namespace dirledger::cli

@@ -87,6 +87,8 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   Intake intake(log, *rules, ReconcileDecider(), io);
 
   const bool had_events = log->last_seq() > 0;
+  // Failures opened by this run's events come after this seq.
+  const std::uint64_t run_start_seq = log->last_seq();
   auto recorded =
       intake.RecordConfig(MakeConfigChange(*cfg, ctx.config_text()));
   if (!recorded.ok()) return ctx.Fail(recorded.status());
@@ -177,6 +179,19 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
     return kExitHeld;
   }
   if (stats.failed > 0) return kExitFailure;
+  std::uint64_t opened = 0;
+  Status listed =
+      intake.projection().ForEachFailure([&](const FailureState& f) {
+        if (f.since_seq > run_start_seq) ++opened;
+        return true;
+      });
+  if (!listed.ok()) return ctx.Fail(listed.WithContext("listing the failures"));
+  if (opened > 0) {
+    std::cerr << "dirledger: " << opened
+              << " failures were opened in this run; `dirledger status` "
+                 "lists them\n";
+    return kExitFailure;
+  }
   if (stats.left_pending > 0) {
     // Nothing is lost (the intents stay pending in the log), but the pass
     // did not finish its work: a script running it must be able to tell.

@@ -156,6 +156,49 @@ int RunStatus(CliContext& ctx, const StatusOptions& o) {
   if (!s.ok()) return ctx.Fail(s);
   if (!o.json && holds == 0) std::cout << "  none\n";
 
+  // Failures stay listed until resolved or dismissed (docs/operations.md,
+  // "Failures").
+  int failures = 0;
+  if (!o.json) std::cout << "\nfailures:\n";
+  s = p.ForEachFailure([&](const FailureState& f) {
+    ++failures;
+    const std::string id = FailureId(f);
+    Event opened;
+    std::string since;
+    if (log->ReadEvent(f.since_seq, &opened).ok())
+      since = FormatTime(opened.time_us);
+    const std::string intent =
+        f.kind == FailureKind::kFailedWrite
+            ? IntentIdText(f.intent_id) + " " + std::string(IntentOpName(f.op))
+            : "";
+    if (o.json) {
+      CliContext::JsonLine(json{{"type", std::string(FailureKindName(f.kind))},
+                                {"id", id},
+                                {"side", std::string(SideName(f.side))},
+                                {"object", ValueJson(f.object)},
+                                {"dn", ValueJson(f.dn)},
+                                {"intent", intent},
+                                {"message", ValueJson(f.message)},
+                                {"source", f.source},
+                                {"since_seq", f.since_seq},
+                                {"since", since}});
+    } else {
+      std::cout << "  " << id << "  " << FailureKindName(f.kind) << "  "
+                << SideName(f.side) << " " << KindName(f.object_kind) << " "
+                << ValueText(f.object);
+      if (!f.dn.empty() && f.dn != f.object)
+        std::cout << " (" << ValueText(f.dn) << ")";
+      if (!intent.empty()) std::cout << ", intent " << intent;
+      if (!f.source.empty()) std::cout << ", from " << PrintableText(f.source);
+      std::cout << "\n    " << PrintableText(f.message) << "\n    since "
+                << (since.empty() ? "?" : since) << " (seq " << f.since_seq
+                << "); `dirledger dismiss " << id << "` drops it\n";
+    }
+    return true;
+  });
+  if (!s.ok()) return ctx.Fail(s);
+  if (!o.json && failures == 0) std::cout << "  none\n";
+
   if (!o.json) std::cout << "\nopen conflicts:\n";
   s = p.ForEachConflict([&](const ConflictState& c) {
     ++conflicts;

@@ -64,6 +64,8 @@ struct ReplayCliOptions {
 int RunReplay(CliContext& ctx, const ReplayCliOptions& o);
 
 int RunHold(CliContext& ctx, const std::string& hold_id, bool approve);
+// Exit 2 when `failure_id` names no open failure.
+int RunDismiss(CliContext& ctx, const std::string& failure_id);
 
 struct RollbackOptions {
   std::string to;

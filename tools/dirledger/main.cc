@@ -15,8 +15,10 @@ namespace dirledger::cli {
 namespace {
 
 constexpr const char* kFooter =
-    "Exit codes: 0 ok, 1 failure or mismatch, 2 usage or config error, "
-    "3 held by the mass-delete guard.\nDocs: docs/operations.md, "
+    "Exit codes: 0 ok, 1 failure or mismatch (`run --once`: a write failed, "
+    "or a failure was opened, in this run), 2 usage or config error (an "
+    "unknown failure id for `dismiss`), 3 held by the mass-delete "
+    "guard.\nDocs: docs/operations.md, "
     "docs/audit.md, docs/configuration.md.";
 
 // CLI11 reports an unknown command word as "A subcommand is required";
@@ -161,6 +163,13 @@ int main(int argc, char** argv) {
   reject->add_option("HOLD", hold_id, "hold id from `dirledger status`")
       ->required();
 
+  std::string failure_id;
+  auto* dismiss = app.add_subcommand(
+      "dismiss",
+      "drop an open failure (a failed write, an object error) from `status`");
+  dismiss->add_option("ID", failure_id, "failure id from `dirledger status`")
+      ->required();
+
   ExportOptions export_o;
   auto* exp = app.add_subcommand(
       "export", "a side's state as the log knows it, now or at any point");
@@ -245,6 +254,7 @@ int main(int argc, char** argv) {
     if (*rollback) return RunRollback(ctx, rollback_o);
     if (*approve) return RunHold(ctx, hold_id, true);
     if (*reject) return RunHold(ctx, hold_id, false);
+    if (*dismiss) return RunDismiss(ctx, failure_id);
     if (*exp) return RunExport(ctx, export_o);
     if (*mail) {
       for (auto* sub : mail->get_subcommands()) mail_o.action = sub->get_name();

@@ -8,7 +8,6 @@
 #include "tools/dirledger/cli_context.h"
 
 namespace dirledger::cli {
-namespace {
 
 using nlohmann::json;
 
@@ -16,6 +15,8 @@ json ValueJson(const std::string& v) {
   if (IsValidUtf8(v)) return v;
   return json{{"base64", Base64Encode(v)}};
 }
+
+namespace {
 
 std::string AttrsText(const AttrList& attrs, std::string_view indent) {
   std::string out;
@@ -93,7 +94,8 @@ std::string EventObject(const Event& e) {
   if (const auto* w = std::get_if<WriteOutcome>(&e.body)) return w->target_id;
   if (const auto* x = std::get_if<ObjectError>(&e.body)) return x->id;
   if (const auto* h = std::get_if<DeleteHold>(&e.body)) return h->hold_id;
-  if (const auto* a = std::get_if<OperatorAction>(&e.body)) return a->hold_id;
+  if (const auto* a = std::get_if<OperatorAction>(&e.body))
+    return a->failure_id.empty() ? a->hold_id : a->failure_id;
   return "";
 }
 
@@ -186,6 +188,7 @@ json EventJson(const Event& e, const Decision* d) {
           j["action"] = ActionKindName(b.kind);
           j["actor"] = b.actor;
           if (!b.hold_id.empty()) j["hold_id"] = b.hold_id;
+          if (!b.failure_id.empty()) j["failure_id"] = b.failure_id;
           if (b.kind == ActionKind::kRollback) {
             j["to_seq"] = b.to_seq;
             j["side_filter"] = b.side_filter;
@@ -256,6 +259,7 @@ std::string EventLine(const Event& e, const Decision* d) {
         } else if constexpr (std::is_same_v<B, OperatorAction>) {
           os << ActionKindName(b.kind) << " by " << PrintableText(b.actor);
           if (!b.hold_id.empty()) os << " " << PrintableText(b.hold_id);
+          if (!b.failure_id.empty()) os << " " << PrintableText(b.failure_id);
           if (b.kind == ActionKind::kRollback) os << " to " << b.to_seq;
         } else if constexpr (std::is_same_v<B, WriteOutcome>) {
           os << "intent " << IntentIdText(b.intent_id)

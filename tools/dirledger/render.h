@@ -24,6 +24,8 @@ std::string IntentIdText(std::uint64_t id);
 std::string EventSide(const Event& e);
 std::string EventObject(const Event& e);
 
+// A value for JSON: the string, or {"base64": "..."} when it is not UTF-8.
+nlohmann::json ValueJson(const std::string& v);
 nlohmann::json AttrsJson(const AttrList& attrs);
 nlohmann::json IntentJson(const Intent& i);
 // Every `log --json` record has seq, time, side, kind, object, decision.

@@ -102,10 +102,16 @@ Status CompareProjections(const InMemoryProjection& replayed,
       [&](auto fn) { return stored.ForEachHold(fn); }, EncodeHoldState,
       [](const HoldState& h) { return h.hold.hold_id; }, where));
   if (!where->empty()) return Status::Ok();
-  return CompareLists<DriftState>(
+  DIRLEDGER_RETURN_IF_ERROR(CompareLists<DriftState>(
       "drift", [&](auto fn) { return replayed.ForEachDrift(fn); },
       [&](auto fn) { return stored.ForEachDrift(fn); }, EncodeDriftState,
-      [](const DriftState& d) { return d.ldap_id; }, where);
+      [](const DriftState& d) { return d.ldap_id; }, where));
+  if (!where->empty()) return Status::Ok();
+  return CompareLists<FailureState>(
+      "failure", [&](auto fn) { return replayed.ForEachFailure(fn); },
+      [&](auto fn) { return stored.ForEachFailure(fn); }, EncodeFailureState,
+      [](const FailureState& f) { return FailureId(f) + " " + f.object; },
+      where);
 }
 
 }  // namespace dirledger::cli
