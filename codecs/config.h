@@ -93,7 +93,13 @@ struct MailConfig {
 //      (the later steps are already applied); a domain with
 //      ldap_sync = false is "domain sync off" before its connector is looked
 //      up (under 1: "connector ... is not in the config" when it names none).
-inline constexpr std::uint32_t kReconcilerRules = 2;
+//   3: an LDAP rename's field writes travel in the mail Rename (before: a
+//      Modify of the old address first, which made the old address an alias
+//      of itself); no mail write lists the object's own address among its
+//      aliases; the old address's delete and the group changes a mail rename
+//      reports are its echo; with [mail] kind = "axigen" no Rename is asked
+//      (rename/not-renamable).
+inline constexpr std::uint32_t kReconcilerRules = 3;
 
 struct Config {
   std::string path;      // file it came from ("" when built in memory)
