@@ -632,6 +632,11 @@ ApplyResult AxigenMailDirectory::ApplyLocked(const Intent& intent,
       commands.insert(commands.end(), rest->begin(), rest->end());
       break;
     }
+    case ApplyPlan::Action::kRename:  // refused above; PlanIntent never plans it
+      result.status = Status::InvalidArgument(
+          "intent " + std::to_string(intent.id) +
+          ": the Axigen connector does not rename accounts or groups");
+      return result;
     case ApplyPlan::Action::kDelete:
       commands.push_back(((*current)->kind == ObjectKind::kAccount
                               ? "REMOVE Account name "
