@@ -99,7 +99,13 @@ struct MailConfig {
 //   3: a rollback's Add of a deleted LDAP entry names the entry's old id
 //      (target_id), so the writer can bring the entry back with it; failed
 //      writes and per-object errors are kept as failure records until
-//      resolved or dismissed (`dismiss`).
+//      resolved or dismissed (`dismiss`); an
+//      LDAP rename's field writes travel in the mail Rename (before: a
+//      Modify of the old address first, which made the old address an alias
+//      of itself); no mail write lists the object's own address among its
+//      aliases; the old address's delete and the group changes a mail rename
+//      reports are its echo; with [mail] kind = "axigen" no Rename is asked
+//      (rename/not-renamable).
 inline constexpr std::uint32_t kReconcilerRules = 3;
 
 struct Config {

@@ -399,11 +399,88 @@ Result<ApplyPlan> PlanIntent(const Intent& intent,
     }
     case IntentOp::kRename:
       return Status::InvalidArgument(
-          object +
-          ": renaming is not supported on the mail side (add the "
-          "new address and delete the old one)");
+          object + ": a rename is planned with PlanRename, from " +
+          intent.dn);
   }
   return Status::InvalidArgument(object + ": unknown intent operation");
+}
+
+Result<ApplyPlan> PlanRename(const Intent& intent,
+                             const std::optional<MailObject>& at_old,
+                             const std::optional<MailObject>& at_new) {
+  if (intent.target != Side::kMail || intent.op != IntentOp::kRename)
+    return Status::InvalidArgument("intent " + std::to_string(intent.id) +
+                                   " is not a rename of a mail object");
+  auto to = NormalizeAddress(intent.target_id);
+  if (!to.ok())
+    return to.status().WithContext("intent " + std::to_string(intent.id));
+  auto from = NormalizeAddress(intent.dn);
+  if (!from.ok())
+    return from.status().WithContext("intent " + std::to_string(intent.id));
+  const std::string what = "renaming " + Describe(intent.kind, *from) +
+                           " to " + *to;
+  if (*from == *to)
+    return Status::InvalidArgument(what + ": the addresses are the same");
+  // What the object becomes: its values with the intent's writes, without
+  // the new address among its aliases.
+  auto renamed = [&](const MailObject& o) -> Result<MailObject> {
+    MailObject t;
+    t.kind = intent.kind;
+    t.address = *to;
+    t.attrs = o.attrs;
+    DIRLEDGER_RETURN_IF_ERROR(ApplyChanges(intent, what, &t.attrs));
+    if (t.kind == ObjectKind::kAccount) {
+      std::vector<std::string> aliases = AttrValues(t.attrs, field::kAliases);
+      std::erase(aliases, *to);
+      SetAttr(&t.attrs, field::kAliases, std::move(aliases));
+    }
+    return t;
+  };
+  ApplyPlan plan;
+  plan.target.kind = intent.kind;
+  plan.target.address = *to;
+  if (!at_old) {
+    if (!at_new)
+      return Status::NotFound(what + ": neither address exists");
+    if (at_new->kind != intent.kind)
+      return Status::Conflict(what + ": " + *to + " is the address of " +
+                              Describe(at_new->kind, *to));
+    // Renamed before (a crash between the write and its outcome): done
+    // when it holds what the rename wrote.
+    auto t = renamed(*at_new);
+    if (!t.ok()) return t.status();
+    if (t->attrs == at_new->attrs) {
+      plan.action = ApplyPlan::Action::kNothing;
+      plan.description = Describe(intent.kind, *to) + " is already renamed from " +
+                         *from;
+      return plan;
+    }
+    return Status::Conflict(what + ": " + *from + " does not exist and " +
+                            Describe(at_new->kind, *to) +
+                            " holds other values");
+  }
+  if (at_old->kind != intent.kind)
+    return Status::Conflict(what + ": the address belongs to a " +
+                            std::string(KindName(at_old->kind)));
+  if (at_new)
+    return Status::Conflict(what + " refused: " + *to +
+                            " is the address of another " +
+                            std::string(KindName(at_new->kind)) + ", " +
+                            Describe(at_new->kind, *to));
+  DIRLEDGER_RETURN_IF_ERROR(CheckExpect(intent, *at_old));
+  auto t = renamed(*at_old);
+  if (!t.ok()) return t.status();
+  plan.target = std::move(t).value();
+  plan.action = ApplyPlan::Action::kRename;
+  plan.renamed_from = *from;
+  plan.description = "renamed " + Describe(intent.kind, *from) + " to " + *to;
+  const auto changed = DifferingFields(at_old->attrs, plan.target.attrs);
+  if (!changed.empty()) {
+    std::string fields;
+    for (const auto& f : changed) fields += (fields.empty() ? "" : ", ") + f;
+    plan.description += ": " + fields;
+  }
+  return plan;
 }
 
 }  // namespace dirledger

@@ -78,19 +78,37 @@ Status NormalizeAttrs(ObjectKind kind, std::string_view object,
 
 // What applying an intent to a mail directory takes.
 struct ApplyPlan {
-  enum class Action { kNothing, kCreate, kUpdate, kDelete };
+  enum class Action { kNothing, kCreate, kUpdate, kDelete, kRename };
   Action action = Action::kNothing;
-  MailObject target;        // the intended object (kCreate, kUpdate)
+  MailObject target;        // the intended object (kCreate, kUpdate, kRename)
+  std::string renamed_from;  // kRename: the address the object leaves
   std::string description;  // "created account a@example.com", ...
 };
 
 // Decides what `intent` asks of the object `current` (std::nullopt when the
 // address does not exist). Errors: InvalidArgument for a malformed intent
-// (wrong side, bad address, unknown field, rename), NotFound for a modify of
-// a missing object, Conflict for an `expect` mismatch or an add over a
-// different existing object. A Conflict message names every field at fault.
+// (wrong side, bad address, unknown field, a rename: see PlanRename),
+// NotFound for a modify of a missing object, Conflict for an `expect`
+// mismatch or an add over a different existing object. A Conflict message
+// names every field at fault.
 Result<ApplyPlan> PlanIntent(const Intent& intent,
                              const std::optional<MailObject>& current);
+
+// Decides a Rename intent (`dn` = the old address, `target_id` = the new
+// one; its set / add_values / delete_values are written with the rename):
+// `at_old` and `at_new` are the objects at those addresses now. The result
+// is kRename (the object, with the writes applied, at the new address,
+// `renamed_from` the old one), or kNothing when the object is at the new
+// address already as intended (a rename applied before). The new address
+// is never left among the object's own aliases (an alias that becomes the
+// address is no longer an alias), and the old address becomes one only when
+// the writes say so. Errors: NotFound when neither address holds the
+// object; Conflict when the new address belongs to another object (the
+// message names both) or an `expect` value differs; InvalidArgument for a
+// malformed intent.
+Result<ApplyPlan> PlanRename(const Intent& intent,
+                             const std::optional<MailObject>& at_old,
+                             const std::optional<MailObject>& at_new);
 
 // The fields whose values differ between `a` and `b` (canonical lists), in
 // canonical order.

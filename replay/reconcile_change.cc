@@ -407,6 +407,40 @@ class ChangeDecider {
     return EchoOrNoChange();
   }
 
+  // What the mail directory reports of a rename dirledger made, besides
+  // the object at its new address (rules version 3): the old address gone,
+  // and each group that lists the object with its member renamed, each
+  // naming the Rename as its origin. Both are echoes, also when the
+  // rename's outcome was decided first (it moved the object already).
+  std::optional<Verdict> RenameEcho() const {
+    if (s_ != Side::kMail || c_.origin_intent == 0 ||
+        b_.rules.config().reconciler_rules < 3)
+      return std::nullopt;
+    const PendingIntent* p = b_.state.Pending(c_.origin_intent);
+    if (!p || !IsMailRename(p->intent) || p->intent.target_id == c_.id)
+      return std::nullopt;
+    const Intent& r = p->intent;
+    const std::string ref = std::to_string(IntentSeq(r.id)) + "." +
+                            std::to_string(r.id & 0xffff);
+    if (!next_ && r.dn == c_.id && r.kind == kind_)
+      return Verdict{"echo/rename", Outcome::kEcho,
+                     Subject() + " is gone: intent " + ref + " renamed it to " +
+                         r.target_id};
+    if (next_ && prev_ && kind_ == ObjectKind::kGroup) {
+      std::vector<std::string> was = AttrValues(prev_->attrs, field::kMembers);
+      std::erase(was, r.dn);
+      was.push_back(r.target_id);
+      CanonicalizeValues(&was);
+      AttrList expected = prev_->attrs;
+      SetAttr(&expected, field::kMembers, std::move(was));
+      if (expected == next_->attrs)
+        return Verdict{"echo/rename", Outcome::kEcho,
+                       Subject() + " lists " + r.target_id + " instead of " +
+                           r.dn + ": intent " + ref + " renamed that member"};
+    }
+    return std::nullopt;
+  }
+
   std::string IntentRef() const {
     std::string out;
     for (const PendingIntent* p : consumed_) {
@@ -421,6 +455,7 @@ class ChangeDecider {
 
   Verdict DecideInScope() {
     dir_ = cr_->config.direction;
+    if (auto echo = RenameEcho()) return *std::move(echo);
     if (s_ == Side::kMail && prev_ && prev_->leaving_intent != 0) {
       const std::string rename =
           std::to_string(IntentSeq(prev_->leaving_intent)) + "." +
@@ -827,6 +862,13 @@ class ChangeDecider {
         }
       }
     }
+    // The Axigen connector does not rename (docs/axigen.md): since rules
+    // version 3 no Rename is asked of it; the object keeps its address and
+    // takes the field writes there, and the address stays as drift.
+    const bool unrenamable = renamed && !taken &&
+                             b_.rules.config().reconciler_rules >= 3 &&
+                             b_.rules.config().mail.kind == MailKind::kAxigen;
+    if (unrenamable) taken = true;
     bool wrote_other = false, wrote_self = false;
     if (renamed && !taken) {
       WriteRename(to_other);
@@ -843,7 +885,7 @@ class ChangeDecider {
     if (!wrote_other) written_other.clear();
     const std::string old_mail_id = partner_id_;
     Settle(renamed && !taken, resolves ? std::vector<std::string>{} : conflicts,
-           false);
+           unrenamable);
     if (renamed && !taken)
       ReleaseAddressWaits(b_, kind_, old_mail_id, nullptr, nullptr);
 
@@ -851,6 +893,19 @@ class ChangeDecider {
                            ? Subject() + " " + std::string(ChangeOpName(c_.op))
                            : Subject() + " changed " + JoinNames(changed_);
     if (renamed) head = Subject() + " renamed to address " + next_->address;
+    if (unrenamable && conflicts.empty()) {
+      return Verdict{
+          "rename/not-renamable",
+          written_other.empty() && to_self.empty() ? Outcome::kNoChange
+                                                   : Outcome::kPropagated,
+          head + "; the Axigen connector cannot rename a mail " +
+              std::string(KindName(kind_)) + ", so " +
+              Partner(partner_id_, foreseen_.dn) +
+              " keeps its address (nothing renamed, no address added)" +
+              (written_other.empty()
+                   ? std::string()
+                   : "; " + JoinNames(written_other) + " written to it")};
+    }
     if (taken && conflicts.empty()) {
       return Verdict{
           "rename/address-taken",
@@ -1031,6 +1086,11 @@ class ChangeDecider {
     if (target == Side::kMail) {
       i->set = w.fields;
       CanonicalizeAttrs(&i->set);
+      // An object's own address is never among its aliases: the entry's
+      // aliases are relative to the entry's address, which differs from
+      // the mail object's while a rename is not made (rules version 3).
+      if (b_.rules.config().reconciler_rules >= 3)
+        DropOwnAlias(current, own_address, &i->set);
       for (const Attribute& a : i->set)
         i->expect.push_back(
             Attribute{a.name, AttrValues(current.attrs(), a.name)});
@@ -1065,6 +1125,20 @@ class ChangeDecider {
       i->delete_values.push_back(Attribute{map_->members_attribute, dels});
   }
 
+  // Removes `own_address` from the aliases `set` writes to a mail object,
+  // and the aliases write itself when what is left is what the object
+  // holds.
+  static void DropOwnAlias(const Foreseen& current,
+                           std::string_view own_address, AttrList* set) {
+    Attribute* a = FindAttr(set, field::kAliases);
+    if (!a || own_address.empty()) return;
+    std::erase_if(a->values, [&](const std::string& v) {
+      return EqualsIgnoreCase(v, own_address);
+    });
+    if (a->values == AttrValues(current.attrs(), field::kAliases))
+      set->erase(set->begin() + (a - set->data()));
+  }
+
   // Returns whether there was anything to write.
   bool WriteTo(Side target, const std::string& target_id,
                const Foreseen& current, const SideWrites& w) {
@@ -1085,13 +1159,19 @@ class ChangeDecider {
 
   // The LDAP entry's address changed: the linked mail object is renamed to
   // follow it, and the link moves with it.
-  // Field writes go first, in their own intent to the current address, so
-  // they are made even where the mail side cannot rename.
+  // Since rules version 3 the field writes travel in the Rename itself, so
+  // the object takes them at its new address in the same write (its aliases
+  // are the entry's, which are relative to the new address). Before, they
+  // went first in a Modify of the old address, where the old address, still
+  // listed by the entry, became an alias of the object it names.
   void WriteRename(const SideWrites& w) {
-    if (!w.empty()) WriteTo(Side::kMail, link().mail_id, foreseen_, w);
+    const bool carried = b_.rules.config().reconciler_rules >= 3;
+    if (!carried && !w.empty())
+      WriteTo(Side::kMail, link().mail_id, foreseen_, w);
     Intent i = NewIntent(Side::kMail, IntentOp::kRename, next_->address,
                          link().mail_id);
     i.new_dn = next_->address;
+    if (carried) FillWrites(Side::kMail, foreseen_, w, next_->address, &i);
     i.expected_version = partner_ ? partner_->version : 0;
     b_.Id(i.dn);
     const std::uint64_t id = b_.AddIntent(std::move(i));

@@ -563,6 +563,16 @@ ApplyResult AxigenMailDirectory::Apply(const Intent& intent) {
 ApplyResult AxigenMailDirectory::ApplyLocked(const Intent& intent,
                                              AxigenCliClient* c) {
   ApplyResult result;
+  if (intent.op == IntentOp::kRename) {
+    // Axigen's CLI documents `SET name` in an UPDATE Account context; this
+    // connector does not use it (docs/axigen.md, "Renames"), and the
+    // reconciler asks it for no rename since rules version 3.
+    result.status = Status::InvalidArgument(
+        "intent " + std::to_string(intent.id) + ": renaming " + intent.dn +
+        " to " + intent.target_id +
+        ": the Axigen connector does not rename accounts or groups");
+    return result;
+  }
   auto address = NormalizeAddress(intent.target_id);
   if (!address.ok()) {
     result.status =
@@ -622,6 +632,11 @@ ApplyResult AxigenMailDirectory::ApplyLocked(const Intent& intent,
       commands.insert(commands.end(), rest->begin(), rest->end());
       break;
     }
+    case ApplyPlan::Action::kRename:  // refused above; PlanIntent never plans it
+      result.status = Status::InvalidArgument(
+          "intent " + std::to_string(intent.id) +
+          ": the Axigen connector does not rename accounts or groups");
+      return result;
     case ApplyPlan::Action::kDelete:
       commands.push_back(((*current)->kind == ObjectKind::kAccount
                               ? "REMOVE Account name "

@@ -307,13 +307,15 @@ Status EmbeddedMailDirectory::Load() {
 }
 
 Status EmbeddedMailDirectory::CheckAddressesLocked(
-    const MailObject& o, const std::optional<MailObject>& before) const {
+    const MailObject& o, const std::optional<MailObject>& before,
+    std::string_view leaving) const {
   const std::string_view what =
       o.kind == ObjectKind::kGroup ? "group " : "account ";
   std::vector<std::string> held;
   if (before) held = AttrValues(before->attrs, field::kAliases);
   if (auto it = alias_owners_.find(o.address);
-      !before && it != alias_owners_.end() && it->second != o.address)
+      (!before || !leaving.empty()) && it != alias_owners_.end() &&
+      it->second != o.address && it->second != leaving)
     return Status::Conflict(std::string(what) + o.address +
                             " refused: the address is an alias of " +
                             it->second);
@@ -324,7 +326,8 @@ Status EmbeddedMailDirectory::CheckAddressesLocked(
     refused += "alias " + alias + " of " + o.address + " refused: " + why;
   };
   for (const std::string& a : AttrValues(o.attrs, field::kAliases)) {
-    if (a == o.address || std::find(held.begin(), held.end(), a) != held.end())
+    if (a == o.address || a == leaving ||
+        std::find(held.begin(), held.end(), a) != held.end())
       continue;
     const std::string_view domain = std::string_view(a).substr(a.find('@') + 1);
     if (!HasDomain(domain)) {
@@ -332,8 +335,9 @@ Status EmbeddedMailDirectory::CheckAddressesLocked(
              "domain " + std::string(domain) + " is not in the mail directory");
       continue;
     }
-    if (auto it = alias_owners_.find(a);
-        it != alias_owners_.end() && it->second != o.address) {
+    if (auto it = alias_owners_.find(a); it != alias_owners_.end() &&
+                                         it->second != o.address &&
+                                         it->second != leaving) {
       refuse(a, "it is an alias of " + it->second);
       continue;
     }
@@ -490,6 +494,8 @@ Result<std::uint64_t> EmbeddedMailDirectory::Update(std::string_view address,
 
 Result<std::uint64_t> EmbeddedMailDirectory::CommitLocked(
     const MailWrite& write, std::uint64_t applied_intent) {
+  if (!write.renamed_from.empty())
+    return CommitRenameLocked(write, applied_intent);
   const MailObject& o = write.object;
   auto before = Get(o.address);
   if (!before.ok()) return before.status();
@@ -543,6 +549,122 @@ Result<std::uint64_t> EmbeddedMailDirectory::CommitLocked(
       FromRocks(db_->Write(wo, &batch), "writing " + o.address));
   last_change_ = seq;
   IndexAliasesLocked(*before, write);
+  return seq;
+}
+
+Result<std::uint64_t> EmbeddedMailDirectory::CommitRenameLocked(
+    const MailWrite& write, std::uint64_t applied_intent) {
+  const MailObject& o = write.object;
+  const std::string& from = write.renamed_from;
+  auto before = Get(from);
+  if (!before.ok()) return before.status();
+  if (!*before)
+    return Status::NotFound("renaming " + from + " to " + o.address + ": " +
+                            from + " does not exist");
+  auto there = Get(o.address);
+  if (!there.ok()) return there.status();
+  if (*there)
+    return Status::Conflict(
+        "renaming " + from + " to " + o.address + " refused: " + o.address +
+        " is the address of another " +
+        std::string(KindName((*there)->kind)) + ", " +
+        std::string(KindName((*there)->kind)) + " " + o.address);
+  if (!HasDomain(o.domain()))
+    return Status::NotFound("renaming " + from + " to " + o.address +
+                            ": domain " + std::string(o.domain()) +
+                            " is not in the mail directory");
+  DIRLEDGER_RETURN_IF_ERROR(
+      CheckAddressesLocked(o, *before, from)
+          .WithContext("renaming " + from + " to " + o.address));
+
+  rocksdb::WriteBatch batch;
+  std::uint64_t seq = last_change_;
+  const std::int64_t now = NowMicros();
+  auto record = [&](ObservedChange change) {
+    Event ev;
+    ev.seq = ++seq;
+    ev.time_us = now;
+    ev.body = std::move(change);
+    batch.Put(changes_cf_, BigEndian64(seq), EncodeEvent(ev));
+  };
+  auto state_of = [&](const MailObject& m) {
+    ObjectState st;
+    st.side = Side::kMail;
+    st.kind = m.kind;
+    st.id = m.address;
+    st.dn = m.address;
+    st.domain = std::string(m.domain());
+    st.address = m.address;
+    st.attrs = m.attrs;
+    st.version = seq;
+    st.source = id_;
+    return st;
+  };
+  auto change_of = [&](const MailObject& m, ChangeOp op) {
+    ObservedChange c;
+    c.side = Side::kMail;
+    c.source = id_;
+    c.domain = std::string(m.domain());
+    c.kind = m.kind;
+    c.id = m.address;
+    c.dn = m.address;
+    c.op = op;
+    c.origin_intent = write.origin_intent;
+    if (op != ChangeOp::kDelete) {
+      c.full_image = true;
+      c.attrs = m.attrs;
+    }
+    return c;
+  };
+
+  // Groups keep the member under its new address.
+  std::vector<MailObject> groups;
+  DIRLEDGER_RETURN_IF_ERROR(ForEach("", [&](const MailObject& g) {
+    if (g.kind != ObjectKind::kGroup) return true;
+    const auto& members = AttrValues(g.attrs, field::kMembers);
+    if (std::find(members.begin(), members.end(), from) == members.end())
+      return true;
+    MailObject moved = g;
+    std::vector<std::string> m = members;
+    std::erase(m, from);
+    m.push_back(o.address);
+    CanonicalizeValues(&m);
+    SetAttr(&moved.attrs, field::kMembers, std::move(m));
+    groups.push_back(std::move(moved));
+    return true;
+  }));
+  for (const MailObject& g : groups) {
+    record(change_of(g, ChangeOp::kModify));
+    batch.Put(objects_cf_, S(g.address), EncodeObjectState(state_of(g)));
+  }
+  // The object leaves its old address and takes the new one.
+  record(change_of(**before, ChangeOp::kDelete));
+  batch.Delete(objects_cf_, S(from));
+  record(change_of(o, ChangeOp::kAdd));
+  batch.Put(objects_cf_, S(o.address), EncodeObjectState(state_of(o)));
+  std::string hash;
+  const rocksdb::Status got =
+      db_->Get(rocksdb::ReadOptions(), secrets_cf_, S(from), &hash);
+  if (got.ok()) {
+    batch.Put(secrets_cf_, S(o.address), S(hash));
+  } else if (!got.IsNotFound()) {
+    return FromRocks(got, "reading the password of " + from);
+  }
+  batch.Delete(secrets_cf_, S(from));
+  if (write.password_hash)
+    batch.Put(secrets_cf_, S(o.address), S(*write.password_hash));
+  if (applied_intent)
+    batch.Put(applied_cf_, BigEndian64(applied_intent), BigEndian64(seq));
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync && applied_intent == 0;
+  DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+      db_->Write(wo, &batch), "renaming " + from + " to " + o.address));
+  last_change_ = seq;
+  MailWrite gone;
+  gone.op = ChangeOp::kDelete;
+  gone.object = **before;
+  IndexAliasesLocked(*before, gone);
+  IndexAliasesLocked(std::nullopt, write);
   return seq;
 }
 
@@ -651,7 +773,20 @@ ApplyResult EmbeddedMailDirectory::Apply(const Intent& intent) {
       }
       current = std::move(got).value();
     }
-    auto plan = PlanIntent(intent, current);
+    std::optional<MailObject> leaving;  // a rename's object at its old address
+    if (intent.op == IntentOp::kRename) {
+      if (auto from = NormalizeAddress(intent.dn); from.ok()) {
+        auto got = Get(*from);
+        if (!got.ok()) {
+          result.status = got.status();
+          return result;
+        }
+        leaving = std::move(got).value();
+      }
+    }
+    auto plan = intent.op == IntentOp::kRename
+                    ? PlanRename(intent, leaving, current)
+                    : PlanIntent(intent, current);
     if (!plan.ok()) {
       result.status = plan.status();
       return result;
@@ -661,7 +796,8 @@ ApplyResult EmbeddedMailDirectory::Apply(const Intent& intent) {
       result.already_applied = true;
       return result;
     }
-    if (plan->action == ApplyPlan::Action::kCreate &&
+    if ((plan->action == ApplyPlan::Action::kCreate ||
+         plan->action == ApplyPlan::Action::kRename) &&
         !HasDomain(plan->target.domain())) {
       result.status = Status::NotFound(
           "domain " + std::string(plan->target.domain()) +
@@ -672,7 +808,10 @@ ApplyResult EmbeddedMailDirectory::Apply(const Intent& intent) {
     MailWrite w;
     w.object = plan->target;
     w.origin_intent = intent.id;
-    w.op = plan->action == ApplyPlan::Action::kCreate   ? ChangeOp::kAdd
+    w.renamed_from = plan->renamed_from;
+    w.op = plan->action == ApplyPlan::Action::kCreate ||
+                   plan->action == ApplyPlan::Action::kRename
+               ? ChangeOp::kAdd
            : plan->action == ApplyPlan::Action::kUpdate ? ChangeOp::kModify
                                                         : ChangeOp::kDelete;
     auto seq = CommitLocked(w, intent.id);

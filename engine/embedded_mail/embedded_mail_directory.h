@@ -56,10 +56,16 @@ struct EmbeddedMailOptions {
 };
 
 // One write to the directory: an object put (add/modify) or erased
-// (delete), with its change record.
+// (delete), with its change record; or an object moved to a new address
+// (renamed_from set, op kAdd: the object at its new address).
 struct MailWrite {
   ChangeOp op = ChangeOp::kModify;  // kAdd, kModify or kDelete
   MailObject object;                // for kDelete only kind and address
+  // A rename: the address the object leaves. The object, its password hash
+  // and the groups listing it as a member move to object.address in the
+  // same WriteBatch; the feed reports the groups' changes, the old
+  // address's delete and the new address's add, in that order.
+  std::string renamed_from;
   std::uint64_t origin_intent = 0;  // the intent that caused it, or 0
   // kAdd/kModify: a new password hash to store (never a clear password).
   std::optional<std::string> password_hash;
@@ -144,8 +150,14 @@ class EmbeddedMailDirectory : public MailDirectory {
   // `before`: the object as stored now; what it holds already is not
   // checked again (an alias two objects held before the check existed
   // must not lock either out of every later write).
+  // `leaving`: an address this same write frees (a rename's old address),
+  // which `o` may take as an alias.
   Status CheckAddressesLocked(const MailObject& o,
-                              const std::optional<MailObject>& before) const;
+                              const std::optional<MailObject>& before,
+                              std::string_view leaving = {}) const;
+  // CommitLocked for a rename (write.renamed_from set).
+  Result<std::uint64_t> CommitRenameLocked(const MailWrite& write,
+                                           std::uint64_t applied_intent);
   // Keeps alias_owners_ up to date with a write. REQUIRES: mu_ held.
   void IndexAliasesLocked(const std::optional<MailObject>& before,
                           const MailWrite& write);

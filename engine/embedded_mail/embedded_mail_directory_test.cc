@@ -341,6 +341,152 @@ TEST_CASE(
   CHECK(taken.status().code() == StatusCode::kConflict);
 }
 
+Intent RenameIntent(std::uint64_t seq, std::string from, std::string to,
+                    AttrList set = {}) {
+  Intent in;
+  in.id = MakeIntentId(seq, 0);
+  in.target = Side::kMail;
+  in.kind = ObjectKind::kAccount;
+  in.op = IntentOp::kRename;
+  in.dn = std::move(from);
+  in.target_id = to;
+  in.new_dn = std::move(to);
+  in.set = std::move(set);
+  return in;
+}
+
+TEST_CASE(
+    "a rename moves the account, its password and its group memberships in "
+    "one change",
+    "[embedded_mail][rename]") {
+  Fixture f;
+  MailAdmin admin(f.dir.get());
+  REQUIRE(admin
+              .Add("ada@example.com",
+                   *ParseMailEdits({"firstName=Ada", "title=Countess",
+                                    "aliases=countess@example.com"}),
+                   Secret("pw"))
+              .ok());
+  REQUIRE(admin
+              .Add("staff@example.com",
+                   *ParseMailEdits({"kind=group", "members=ada@example.com"}))
+              .ok());
+  REQUIRE(admin
+              .Add("other@example.com",
+                   *ParseMailEdits({"kind=group", "displayName=Other"}))
+              .ok());
+  const std::uint64_t before = f.dir->last_change();
+
+  // The rename carries the entry's field writes; the old address is not
+  // kept as an alias unless the writes say so.
+  Intent rename = RenameIntent(7, "ada@example.com", "ada.king@example.com",
+                               {{"title", {"Analyst"}}});
+  ApplyResult r = f.dir->Apply(rename);
+  INFO(r.status.ToString());
+  REQUIRE(r.status.ok());
+  REQUIRE_FALSE(r.already_applied);
+  REQUIRE_FALSE((*f.dir->Get("ada@example.com")).has_value());
+  auto moved = *f.dir->Get("ada.king@example.com");
+  REQUIRE(moved.has_value());
+  REQUIRE(FirstValue(moved->attrs, "firstName") == "Ada");
+  REQUIRE(FirstValue(moved->attrs, "title") == "Analyst");
+  REQUIRE(AttrValues(moved->attrs, "aliases") ==
+          std::vector<std::string>{"countess@example.com"});
+  REQUIRE(f.dir->CheckPassword("ada.king@example.com", "pw"));
+  REQUIRE_FALSE(f.dir->HasPassword("ada@example.com"));
+  REQUIRE(AttrValues((*f.dir->Get("staff@example.com"))->attrs, "members") ==
+          std::vector<std::string>{"ada.king@example.com"});
+
+  // The feed: the group's change, the old address gone, the new one added,
+  // each naming the rename as its origin.
+  REQUIRE(f.dir->last_change() == before + 3);
+  std::vector<ObservedChange> changes;
+  std::uint64_t last = 0;
+  REQUIRE(f.dir->ReadChanges(before, 10, &changes, &last).ok());
+  REQUIRE(changes.size() == 3);
+  REQUIRE(changes[0].id == "staff@example.com");
+  REQUIRE(changes[0].op == ChangeOp::kModify);
+  REQUIRE(changes[1].id == "ada@example.com");
+  REQUIRE(changes[1].op == ChangeOp::kDelete);
+  REQUIRE(changes[2].id == "ada.king@example.com");
+  REQUIRE(changes[2].op == ChangeOp::kAdd);
+  REQUIRE(changes[2].attrs == moved->attrs);
+  for (const auto& c : changes) REQUIRE(c.origin_intent == rename.id);
+
+  // Applied again (a crash before its outcome), or by another intent with
+  // the same effect: nothing is written.
+  REQUIRE(f.dir->Apply(rename).already_applied);
+  Intent again = rename;
+  again.id = MakeIntentId(8, 0);
+  REQUIRE(f.dir->Apply(again).already_applied);
+  REQUIRE(f.dir->last_change() == before + 3);
+
+  // The alias index follows: the old address is free, the alias still
+  // belongs to the renamed account.
+  REQUIRE(f.dir->Apply(AddIntent(9, "ada@example.com", {})).status.ok());
+  ApplyResult taken = f.dir->Apply(
+      AddIntent(10, "x@example.com", {{"aliases", {"countess@example.com"}}}));
+  REQUIRE(taken.status.code() == StatusCode::kConflict);
+  REQUIRE(taken.status.message().find("alias of ada.king@example.com") !=
+          std::string::npos);
+
+  // A restart finds the same state.
+  f.Reopen();
+  REQUIRE((*f.dir->Get("ada.king@example.com"))->attrs == moved->attrs);
+  REQUIRE(f.dir->CheckPassword("ada.king@example.com", "pw"));
+}
+
+TEST_CASE("a rename onto an address another object holds is refused",
+          "[embedded_mail][rename]") {
+  Fixture f;
+  MailAdmin admin(f.dir.get());
+  REQUIRE(admin.Add("ada@example.com", *ParseMailEdits({"firstName=Ada"}))
+              .ok());
+  REQUIRE(admin
+              .Add("bob@example.com",
+                   *ParseMailEdits({"aliases=robert@example.com"}))
+              .ok());
+  const std::uint64_t before = f.dir->last_change();
+
+  ApplyResult r =
+      f.dir->Apply(RenameIntent(3, "ada@example.com", "bob@example.com"));
+  REQUIRE(r.status.code() == StatusCode::kConflict);
+  REQUIRE(r.status.message().find("ada@example.com") != std::string::npos);
+  REQUIRE(r.status.message().find("account bob@example.com") !=
+          std::string::npos);
+
+  r = f.dir->Apply(RenameIntent(4, "ada@example.com", "robert@example.com"));
+  REQUIRE(r.status.code() == StatusCode::kConflict);
+  REQUIRE(r.status.message().find("ada@example.com") != std::string::npos);
+  REQUIRE(r.status.message().find("alias of bob@example.com") !=
+          std::string::npos);
+
+  r = f.dir->Apply(RenameIntent(5, "nobody@example.com", "new@example.com"));
+  REQUIRE(r.status.IsNotFound());
+  r = f.dir->Apply(RenameIntent(6, "ada@example.com", "ada@other.org"));
+  REQUIRE(r.status.IsNotFound());
+  REQUIRE(r.status.message().find("domain other.org") != std::string::npos);
+
+  // An expect that no longer holds: nothing moves.
+  Intent stale = RenameIntent(7, "ada@example.com", "ada.king@example.com");
+  stale.expect = {{"firstName", {"Eve"}}};
+  REQUIRE(f.dir->Apply(stale).status.code() == StatusCode::kConflict);
+
+  REQUIRE(f.dir->last_change() == before);
+  REQUIRE((*f.dir->Get("ada@example.com")).has_value());
+  REQUIRE_FALSE((*f.dir->Get("ada.king@example.com")).has_value());
+
+  // Renamed onto one of its own aliases: the alias becomes the address.
+  REQUIRE(admin.Set("ada@example.com",
+                    *ParseMailEdits({"aliases=ada.king@example.com"}))
+              .ok());
+  r = f.dir->Apply(RenameIntent(8, "ada@example.com", "ada.king@example.com"));
+  INFO(r.status.ToString());
+  REQUIRE(r.status.ok());
+  REQUIRE(AttrValues((*f.dir->Get("ada.king@example.com"))->attrs, "aliases")
+              .empty());
+}
+
 TEST_CASE("a restart keeps objects, domains, passwords and the feed",
           "[embedded_mail]") {
   Fixture f;

@@ -1,0 +1,160 @@
+// An LDAP rename whose address changes (docs/rules.md, section 7): the mail
+// Rename carries the entry's field writes, no write makes an address an
+// alias of itself, what the mail directory reports of the rename is its
+// echo, and a mail side that cannot rename (Axigen) is told nothing it
+// cannot do. Each against rules version 2, which decided otherwise.
+#include <catch2/catch.hpp>
+
+#include "replay/decision_text.h"
+#include "replay/replay_test_util.h"
+
+namespace dirledger::testing {
+namespace {
+
+// jdoe on both sides, linked, under the rules version `rules` and the
+// [mail] table `mail`.
+void LinkJdoe(Scenario& s, std::uint32_t rules, const std::string& mail = "") {
+  ConfigChange c = ConfigEvent(ConfigToml(ConnectorOptions{}) + mail);
+  c.reconciler_rules = rules;
+  s.Feed(c);
+  s.Feed(LdapPerson("u-jdoe", "jdoe", {{"title", {"Dev"}}}));
+  s.Feed(MailObject("jdoe@example.com", {{"title", {"Dev"}}}));
+  REQUIRE(s.projection().FindLinkByLdap(ObjectKind::kAccount, "u-jdoe"));
+  REQUIRE(s.projection().pending_count() == 0);
+}
+
+// modrdn uid=jdoe -> uid=jsmith: the entry keeps mail: jdoe@example.com.
+ObservedChange Modrdn() {
+  ObservedChange c = LdapPerson("u-jdoe", "jsmith", {{"title", {"Dev"}},
+                                                     {"mail",
+                                                      {"jdoe@example.com"}}});
+  return c;
+}
+
+TEST_CASE("an LDAP rename is one mail Rename carrying the entry's writes",
+          "[rules][rename]") {
+  Scenario s;
+  LinkJdoe(s, kReconcilerRules);
+  const Decision& d = s.Feed(Modrdn());
+  INFO(DecisionText(d));
+  CHECK(d.rule == "rename/ldap-to-mail");
+  REQUIRE(d.intents.size() == 1);
+  const Intent& r = d.intents[0];
+  CHECK(r.op == IntentOp::kRename);
+  CHECK(r.dn == "jdoe@example.com");
+  CHECK(r.target_id == "jsmith@example.com");
+  // The entry still lists its old address: at the new address that is an
+  // alias (the entry says so); it is never written to the old address,
+  // where it would be the object's own.
+  CHECK(AttrValues(r.set, "aliases") ==
+        std::vector<std::string>{"jdoe@example.com"});
+  CHECK(s.projection().FindLinkByLdap(ObjectKind::kAccount, "u-jdoe")->mail_id ==
+        "jsmith@example.com");
+
+  // The outcome first, then what the mail directory reports: a group that
+  // listed jdoe, the old address gone, the new one added. All echoes.
+  const Intent rename = r;
+  s.Feed(OkOutcome(rename));
+  ObservedChange gone = MailDelete("jdoe@example.com");
+  gone.origin_intent = rename.id;
+  const Decision& g = s.Feed(gone);
+  INFO(DecisionText(g));
+  CHECK(g.rule == "echo/rename");
+  CHECK(g.outcome == Outcome::kEcho);
+  ObservedChange added = MailObject(
+      "jsmith@example.com",
+      {{"title", {"Dev"}},
+       {"lastName", {"jsmith"}},  // the entry's sn, written with the rename
+       {"aliases", {"jdoe@example.com"}}},
+      ObjectKind::kAccount, ChangeOp::kAdd);
+  added.origin_intent = rename.id;
+  const Decision& a = s.Feed(added);
+  INFO(DecisionText(a));
+  CHECK(a.outcome == Outcome::kEcho);
+  CHECK(s.projection().pending_count() == 0);
+  // Nothing more to write: the entry reported again agrees.
+  const Decision& again = s.Feed(Modrdn());
+  INFO(DecisionText(again));
+  CHECK(again.intents.empty());
+}
+
+TEST_CASE("a group's member renamed by a mail rename is its echo",
+          "[rules][rename]") {
+  Scenario s;
+  LinkJdoe(s, kReconcilerRules);
+  s.Feed(MailObject("staff@example.com", {{"members", {"jdoe@example.com"}}},
+                    ObjectKind::kGroup));
+  const Intent rename = s.Feed(Modrdn()).intents.at(0);
+  ObservedChange group = MailObject(
+      "staff@example.com", {{"members", {"jsmith@example.com"}}},
+      ObjectKind::kGroup);
+  group.origin_intent = rename.id;
+  const Decision& g = s.Feed(group);
+  INFO(DecisionText(g));
+  CHECK(g.rule == "echo/rename");
+  CHECK(g.outcome == Outcome::kEcho);
+  // Another change of the group, naming the rename, is not.
+  ObservedChange more = MailObject(
+      "staff@example.com",
+      {{"members", {"jsmith@example.com", "x@example.com"}}},
+      ObjectKind::kGroup);
+  more.origin_intent = rename.id;
+  CHECK(s.Feed(more).rule != "echo/rename");
+}
+
+TEST_CASE("rules version 2 still decides a rename as it did",
+          "[rules][rename]") {
+  Scenario s;
+  LinkJdoe(s, 2);
+  const Decision& d = s.Feed(Modrdn());
+  INFO(DecisionText(d));
+  REQUIRE(d.intents.size() == 2);
+  // The field writes went first to the old address, where the old address
+  // was made an alias of itself (the bug version 3 removes).
+  CHECK(d.intents[0].op == IntentOp::kModify);
+  CHECK(d.intents[0].target_id == "jdoe@example.com");
+  CHECK(AttrValues(d.intents[0].set, "aliases") ==
+        std::vector<std::string>{"jdoe@example.com"});
+  CHECK(d.intents[1].op == IntentOp::kRename);
+  CHECK(d.intents[1].set.empty());
+}
+
+TEST_CASE("with Axigen no Rename is asked: the decision says what was done",
+          "[rules][rename]") {
+  const std::string axigen =
+      "[mail]\nkind = \"axigen\"\nhost = \"127.0.0.1\"\npassword_env = "
+      "\"AXIGEN_PASSWORD\"\n";
+  Scenario s;
+  LinkJdoe(s, kReconcilerRules, axigen);
+  ObservedChange c = Modrdn();
+  SetAttr(&c.attrs, "title", {"Lead"});
+  const Decision& d = s.Feed(c);
+  INFO(DecisionText(d));
+  CHECK(d.rule == "rename/not-renamable");
+  CHECK(d.outcome == Outcome::kPropagated);
+  CHECK(d.reason.find("keeps its address") != std::string::npos);
+  REQUIRE(d.intents.size() == 1);
+  const Intent& m = d.intents[0];
+  CHECK(m.op == IntentOp::kModify);
+  CHECK(m.target_id == "jdoe@example.com");
+  CHECK(AttrValues(m.set, "title") == std::vector<std::string>{"Lead"});
+  CHECK(FindAttr(m.set, "aliases") == nullptr);  // never its own address
+  CHECK(s.projection().FindLinkByLdap(ObjectKind::kAccount, "u-jdoe")->mail_id ==
+        "jdoe@example.com");
+  // One way, the address not followed is drift.
+  const DriftState* drift =
+      s.projection().FindDrift(ObjectKind::kAccount, "u-jdoe");
+  REQUIRE(drift);
+  CHECK(std::find(drift->fields.begin(), drift->fields.end(), "address") !=
+        drift->fields.end());
+
+  // Under version 2 the Rename was asked (and failed on Axigen).
+  Scenario old;
+  LinkJdoe(old, 2, axigen);
+  const Decision& o = old.Feed(c);
+  INFO(DecisionText(o));
+  CHECK(o.rule == "rename/ldap-to-mail");
+}
+
+}  // namespace
+}  // namespace dirledger::testing
