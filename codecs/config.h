@@ -56,6 +56,10 @@ struct ConnectorConfig {
   bool ignore_ldap_deletes = false;
   std::uint64_t delete_threshold = 500;  // absolute count, or
   double delete_threshold_percent = 0;   // > 0: percent of known objects
+  // Service mode: a delete waits this long before it is applied, and the
+  // deletes waiting are counted together against delete_threshold; 0:
+  // decided at once (docs/configuration.md).
+  double delete_delay_s = 60;
   double polling_interval_s = 30;        // DirSync polling
   bool start_tls = false;
   std::string ca_file;  // CA bundle for ldaps:// / StartTLS
@@ -93,7 +97,10 @@ struct MailConfig {
 //      (the later steps are already applied); a domain with
 //      ldap_sync = false is "domain sync off" before its connector is looked
 //      up (under 1: "connector ... is not in the config" when it names none).
-inline constexpr std::uint32_t kReconcilerRules = 2;
+//   3: a delete taken with delete_delay_s waits, counted with the other
+//      deletes of its source waiting: held whole over delete_threshold,
+//      cancelled by a re-add, decided as a delete when due.
+inline constexpr std::uint32_t kReconcilerRules = 3;
 
 struct Config {
   std::string path;      // file it came from ("" when built in memory)

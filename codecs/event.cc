@@ -42,6 +42,8 @@ std::string_view ActionKindName(ActionKind kind) {
       return "note";
     case ActionKind::kMailAdmin:
       return "mail-admin";
+    case ActionKind::kRelease:
+      return "release";
   }
   return "unknown";
 }
@@ -96,6 +98,8 @@ std::string_view OutcomeName(Outcome outcome) {
       return "error";
     case Outcome::kRolledBack:
       return "rolled back";
+    case Outcome::kDelayed:
+      return "delayed";
   }
   return "unknown";
 }
