@@ -209,6 +209,7 @@ Status ParseConnector(const Ctx& ctx, const toml::table& t,
                                        "custom_schema_file",
                                        "ignore_ldap_deletes",
                                        "delete_threshold",
+                                       "delete_delay_s",
                                        "polling_interval_s",
                                        "start_tls",
                                        "ca_file",
@@ -309,6 +310,8 @@ Status ParseConnector(const Ctx& ctx, const toml::table& t,
   DIRLEDGER_RETURN_IF_ERROR(
       GetBool(ctx, t, where, "ignore_ldap_deletes", &c->ignore_ldap_deletes));
   DIRLEDGER_RETURN_IF_ERROR(ParseThreshold(ctx, t.get("delete_threshold"), c));
+  DIRLEDGER_RETURN_IF_ERROR(GetNumber(ctx, t, where, "delete_delay_s", 0, 86400,
+                                      &c->delete_delay_s));
   DIRLEDGER_RETURN_IF_ERROR(GetNumber(ctx, t, where, "polling_interval_s", 0.05,
                                       86400, &c->polling_interval_s));
   DIRLEDGER_RETURN_IF_ERROR(GetBool(ctx, t, where, "start_tls", &c->start_tls));

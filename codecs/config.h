@@ -56,7 +56,11 @@ struct ConnectorConfig {
   bool ignore_ldap_deletes = false;
   std::uint64_t delete_threshold = 500;  // absolute count, or
   double delete_threshold_percent = 0;   // > 0: percent of known objects
-  double polling_interval_s = 30;        // DirSync polling
+  // Service mode: a delete waits this long before it is applied, and the
+  // deletes waiting are counted together against delete_threshold; 0:
+  // decided at once (docs/configuration.md).
+  double delete_delay_s = 60;
+  double polling_interval_s = 30;  // DirSync polling
   bool start_tls = false;
   std::string ca_file;  // CA bundle for ldaps:// / StartTLS
   bool tls_verify = true;
@@ -99,13 +103,15 @@ struct MailConfig {
 //   3: a rollback's Add of a deleted LDAP entry names the entry's old id
 //      (target_id), so the writer can bring the entry back with it; failed
 //      writes and per-object errors are kept as failure records until
-//      resolved or dismissed (`dismiss`); an
-//      LDAP rename's field writes travel in the mail Rename (before: a
-//      Modify of the old address first, which made the old address an alias
-//      of itself); no mail write lists the object's own address among its
-//      aliases; the old address's delete and the group changes a mail rename
-//      reports are its echo; with [mail] kind = "axigen" no Rename is asked
-//      (rename/not-renamable).
+//      resolved or dismissed (`dismiss`); an LDAP rename's field writes
+//      travel in the mail Rename (before: a Modify of the old address first,
+//      which made the old address an alias of itself); no mail write lists
+//      the object's own address among its aliases; the old address's delete
+//      and the group changes a mail rename reports are its echo; with
+//      [mail] kind = "axigen" no Rename is asked (rename/not-renamable); a
+//      delete taken with delete_delay_s waits, counted with the other
+//      deletes of its source waiting: held whole over delete_threshold,
+//      cancelled by a re-add, decided as a delete when due.
 inline constexpr std::uint32_t kReconcilerRules = 3;
 
 struct Config {

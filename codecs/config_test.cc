@@ -284,3 +284,26 @@ TEST_CASE("non-ASCII string values survive the ASCII rewrite", "[config]") {
 }
 
 }  // namespace dirledger
+
+namespace dirledger {
+namespace {
+
+TEST_CASE("delete_delay_s: 60 by default, 0 to 86400 seconds", "[config]") {
+  auto plain = Parse(kGood);
+  REQUIRE(plain.ok());
+  CHECK(plain->connectors[0].delete_delay_s == 60);
+  auto three = Parse(Replace(kGood, "delete_threshold = \"10%\"",
+                             "delete_threshold = 20\ndelete_delay_s = 3"));
+  REQUIRE(three.ok());
+  CHECK(three->connectors[0].delete_delay_s == 3);
+  auto zero = Parse(Replace(kGood, "delete_threshold = \"10%\"",
+                            "delete_delay_s = 0"));
+  REQUIRE(zero.ok());
+  CHECK(zero->connectors[0].delete_delay_s == 0);
+  CHECK_FALSE(Parse(Replace(kGood, "delete_threshold = \"10%\"",
+                            "delete_delay_s = -1"))
+                  .ok());
+}
+
+}  // namespace
+}  // namespace dirledger

@@ -44,6 +44,8 @@ std::string_view ActionKindName(ActionKind kind) {
       return "mail-admin";
     case ActionKind::kDismiss:
       return "dismiss";
+    case ActionKind::kRelease:
+      return "release";
   }
   return "unknown";
 }
@@ -98,6 +100,8 @@ std::string_view OutcomeName(Outcome outcome) {
       return "error";
     case Outcome::kRolledBack:
       return "rolled back";
+    case Outcome::kDelayed:
+      return "delayed";
   }
   return "unknown";
 }

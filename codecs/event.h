@@ -45,6 +45,13 @@ struct ObservedChange {
   AttrList value_adds;
   AttrList value_deletes;
   std::uint64_t origin_intent = 0;
+  // Service mode (rules 3): a delete waits this long before it is decided as
+  // a delete, counted with the other deletes of its source waiting (the
+  // delete_delay_s in force when it was taken); 0: decided at once.
+  std::uint32_t delete_delay_s = 0;
+  // With delete_delay_s: the objects its source had when it was taken (what
+  // a percentage delete_threshold is of).
+  std::uint64_t source_known = 0;
 };
 
 struct CursorAdvance {
@@ -92,7 +99,10 @@ enum class ActionKind : std::uint8_t {
   kRestore = 3,
   kNote = 4,
   kMailAdmin = 5,
-  kDismiss = 6
+  kDismiss = 6,
+  // The run loop: the deletes of hold_id's window that are due by this
+  // event's time are decided as deletes (rules 3, delete_delay_s).
+  kRelease = 7
 };
 std::string_view ActionKindName(ActionKind kind);
 
@@ -190,6 +200,7 @@ enum class Outcome : std::uint8_t {
   kFailed = 14,
   kError = 15,
   kRolledBack = 16,
+  kDelayed = 17,  // a delete waits for delete_delay_s
 };
 // "propagated", "discarded (direction)", ... as shown to users.
 std::string_view OutcomeName(Outcome outcome);

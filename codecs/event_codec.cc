@@ -23,7 +23,7 @@ struct BodyEncoder {
         b, static_cast<fb::Side>(c.side), source, connector, domain,
         static_cast<fb::ObjectKind>(c.kind), id, dn,
         static_cast<fb::ChangeOp>(c.op), c.full_image, attrs, adds, dels,
-        c.origin_intent);
+        c.origin_intent, c.delete_delay_s, c.source_known);
     return {fb::EventBody::ObservedChange, o.Union()};
   }
   std::pair<fb::EventBody, Offset<void>> operator()(const CursorAdvance& c) {
@@ -175,6 +175,8 @@ Status DecodeBody(const fb::Event* e, std::uint64_t seq, EventBody* out) {
       ReadAttrs(&o.value_adds, c->value_adds());
       ReadAttrs(&o.value_deletes, c->value_deletes());
       o.origin_intent = c->origin_intent();
+      o.delete_delay_s = c->delete_delay_s();
+      o.source_known = c->source_known();
       return Status::Ok();
     }
     case fb::EventBody::CursorAdvance: {

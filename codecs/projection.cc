@@ -40,6 +40,10 @@ std::string_view HoldStatusName(HoldStatus status) {
       return "approved";
     case HoldStatus::kRejected:
       return "rejected";
+    case HoldStatus::kWaiting:
+      return "waiting";
+    case HoldStatus::kReleased:
+      return "released";
   }
   return "unknown";
 }
@@ -159,8 +163,10 @@ std::string EncodeHoldState(const HoldState& h) {
        connector = Str(b, h.hold.connector), reason = Str(b, h.hold.reason);
   auto hold = fb::CreateDeleteHold(b, hold_id, source, connector, reason, rv,
                                    h.hold.known);
+  Offset<flatbuffers::Vector<std::int64_t>> due;
+  if (!h.due_us.empty()) due = b.CreateVector(h.due_us);
   b.Finish(fb::CreateHoldRecord(b, hold, static_cast<fb::HoldStatus>(h.status),
-                                h.seq, h.decided_seq));
+                                h.seq, h.decided_seq, due, h.until_us));
   return Finish(b);
 }
 
@@ -192,6 +198,12 @@ Status DecodeHoldState(std::string_view bytes, HoldState* out) {
   out->status = static_cast<HoldStatus>(r->status());
   out->seq = r->seq();
   out->decided_seq = r->decided_seq();
+  out->due_us.clear();
+  if (r->due_us()) {
+    if (r->due_us()->size() != out->hold.deletes.size()) return Bad("hold");
+    out->due_us.assign(r->due_us()->begin(), r->due_us()->end());
+  }
+  out->until_us = r->until_us();
   return Status::Ok();
 }
 

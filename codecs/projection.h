@@ -87,10 +87,16 @@ struct ConflictState {
   friend bool operator==(const ConflictState&, const ConflictState&) = default;
 };
 
+// kWaiting: a window of deletes waiting for delete_delay_s (service mode,
+// rules 3): each is decided as a delete when due, unless the window exceeds
+// delete_threshold, when it becomes a hold (kOpen) whole. kReleased: a
+// window whose deletes were all decided when due.
 enum class HoldStatus : std::uint8_t {
   kOpen = 0,
   kApproved = 1,
-  kRejected = 2
+  kRejected = 2,
+  kWaiting = 3,
+  kReleased = 4
 };
 std::string_view HoldStatusName(HoldStatus status);
 
@@ -99,10 +105,18 @@ struct HoldState {
   HoldStatus status = HoldStatus::kOpen;
   std::uint64_t seq = 0;          // event that held it
   std::uint64_t decided_seq = 0;  // approve/reject event
+  // kWaiting: when each of hold.deletes is due (its event's time plus the
+  // delete_delay_s it was taken with), in the same order.
+  std::vector<std::int64_t> due_us;
+  // A hold made from a window: later deletes of its source join it until
+  // then (the last one's time plus its delay), so a burst is held whole.
+  std::int64_t until_us = 0;
 
   friend bool operator==(const HoldState& a, const HoldState& b) {
     return a.hold.hold_id == b.hold.hold_id && a.status == b.status &&
-           a.seq == b.seq && a.decided_seq == b.decided_seq;
+           a.seq == b.seq && a.decided_seq == b.decided_seq &&
+           a.hold.deletes.size() == b.hold.deletes.size() &&
+           a.due_us == b.due_us && a.until_us == b.until_us;
   }
 };
 

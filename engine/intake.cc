@@ -76,6 +76,9 @@ Status Intake::Append(
   for (EventBody& body : events) {
     Event event;
     event.seq = txn->NextSeq();
+    // Stamped before it is decided: a delete's due time is its time plus
+    // its delay (rules 3), the same in replay.
+    event.time_us = txn->NowMicros();
     event.body = std::move(body);
     if (auto* h = std::get_if<DeleteHold>(&event.body); h && h->hold_id.empty())
       h->hold_id = "hold-" + std::to_string(event.seq);

@@ -54,7 +54,7 @@ void TestDecider(const ProjectionView& state, const Event& e, const RuleSet&,
   }
   if (const auto* h = std::get_if<DeleteHold>(&e.body)) {
     delta->mutations.push_back(
-        PutHold{HoldState{*h, HoldStatus::kOpen, e.seq, 0}});
+        PutHold{HoldState{*h, HoldStatus::kOpen, e.seq, 0, {}, 0}});
     d->outcome = Outcome::kHeld;
     return;
   }
@@ -605,6 +605,136 @@ TEST_CASE("a known-object count that cannot be read stops the delete guard",
   f.fault = nullptr;
   CHECK(f.Cursor("corp/syncrepl") == "c1");
   CHECK(f.Known(testing::PersonChange(1)));
+}
+
+}  // namespace dirledger
+
+namespace dirledger {
+namespace {
+
+// A clock the test moves.
+class ManualClock : public Clock {
+ public:
+  std::int64_t NowMicros() override { return now; }
+  std::int64_t now = 1'700'000'000'000'000;
+};
+
+// The service's intake with the real reconciler: deletes wait
+// (delete_delay_s 3, threshold 20), counted by the reconciler.
+struct DelayFixture {
+  test::TempDir tmp;
+  ManualClock clock;
+  std::unique_ptr<EventLog> log;
+  std::unique_ptr<Intake> intake;
+  std::atomic<bool> stop{false};
+  std::unique_ptr<SourceIntake> sink;
+
+  DelayFixture() {
+    LogOptions o;
+    o.sync = false;
+    o.clock = &clock;
+    log = std::move(EventLog::Open(tmp.path(), o)).value();
+    intake = std::make_unique<Intake>(log.get(), Rules(20), ReconcileDecider());
+    sink = std::make_unique<SourceIntake>(intake.get(), "corp/syncrepl",
+                                          Side::kLdap, "corp", &stop);
+    sink->set_delete_delay(3);
+    REQUIRE(sink->Deliver(People(1, 100), std::string("c0")).ok());
+  }
+  // Deletes of people [first, last], one Deliver each (as persist mode
+  // reports them), 10 ms apart.
+  void Delete(int first, int last) {
+    for (int i = first; i <= last; ++i) {
+      clock.now += 10'000;
+      std::vector<EventBody> one;
+      one.emplace_back(testing::PersonChange(i, ChangeOp::kDelete));
+      REQUIRE(sink->Deliver(std::move(one), "d" + std::to_string(i)).ok());
+    }
+  }
+  std::vector<HoldState> Holds(HoldStatus status) {
+    std::vector<HoldState> out;
+    REQUIRE(log->projection()
+                .ForEachHold([&](const HoldState& h) {
+                  if (h.status == status) out.push_back(h);
+                  return true;
+                })
+                .ok());
+    return out;
+  }
+  int PendingDeletes() {
+    int n = 0;
+    REQUIRE(log->projection()
+                .ForEachPending([&](const PendingIntent& p) {
+                  n += p.intent.op == IntentOp::kDelete;
+                  return true;
+                })
+                .ok());
+    return n;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("service mode: a burst over the threshold is held whole",
+          "[intake][guard][delay]") {
+  DelayFixture f;
+  f.Delete(1, 30);
+  // One hold of all 30; no delete decided, the entries still known.
+  const auto holds = f.Holds(HoldStatus::kOpen);
+  REQUIRE(holds.size() == 1);
+  CHECK(holds[0].hold.deletes.size() == 30);
+  CHECK(f.PendingDeletes() == 0);
+  CHECK(f.log->projection()
+            .GetObject(Side::kLdap, ObjectKind::kAccount,
+                       testing::PersonChange(1).id)
+            .has_value());
+  CHECK(f.sink->stats().deletes == 30);
+  // Nothing waits: a release finds nothing due, even much later.
+  RunLoop loop(f.intake.get(), {}, {}, &f.stop, nullptr);
+  f.clock.now += 600'000'000;
+  std::int64_t next = -1;
+  REQUIRE(loop.ReleaseDue(&next).ok());
+  CHECK(next == 0);
+  CHECK(f.PendingDeletes() == 0);
+}
+
+TEST_CASE("service mode: deletes under the threshold are made when due",
+          "[intake][guard][delay]") {
+  DelayFixture f;
+  f.Delete(1, 5);
+  CHECK(f.PendingDeletes() == 0);
+  const auto waiting = f.Holds(HoldStatus::kWaiting);
+  REQUIRE(waiting.size() == 1);
+  REQUIRE(waiting[0].due_us.size() == 5);
+  RunLoop loop(f.intake.get(), {}, {}, &f.stop, nullptr);
+  std::int64_t next = 0;
+  // Before the first is due: nothing.
+  REQUIRE(loop.ReleaseDue(&next).ok());
+  CHECK(next == waiting[0].due_us[0]);
+  CHECK(f.PendingDeletes() == 0);
+  // Due: the run loop's release decides them as deletes.
+  f.clock.now = waiting[0].due_us[2];
+  REQUIRE(loop.ReleaseDue(&next).ok());
+  CHECK(f.PendingDeletes() == 3);
+  CHECK(next == waiting[0].due_us[3]);
+  f.clock.now = waiting[0].due_us[4];
+  REQUIRE(loop.ReleaseDue(&next).ok());
+  CHECK(f.PendingDeletes() == 5);
+  CHECK(next == 0);
+  CHECK(f.Holds(HoldStatus::kReleased).size() == 1);
+}
+
+TEST_CASE("service mode: a re-add within the delay cancels the delete",
+          "[intake][guard][delay]") {
+  DelayFixture f;
+  std::vector<EventBody> batch;
+  batch.emplace_back(testing::PersonChange(7, ChangeOp::kDelete));
+  batch.emplace_back(testing::PersonChange(7, ChangeOp::kAdd));
+  REQUIRE(f.sink->Deliver(std::move(batch), std::string("m1")).ok());
+  CHECK(f.Holds(HoldStatus::kWaiting).empty());
+  RunLoop loop(f.intake.get(), {}, {}, &f.stop, nullptr);
+  f.clock.now += 600'000'000;
+  REQUIRE(loop.ReleaseDue(nullptr).ok());
+  CHECK(f.PendingDeletes() == 0);
 }
 
 }  // namespace dirledger

@@ -1,6 +1,8 @@
 #include "engine/run_loop.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -167,6 +169,42 @@ Status RunLoop::ApplyPendingWhile(RunStats* stats,
   return Status::Ok();
 }
 
+Status RunLoop::ReleaseDue(std::int64_t* next_due_us) {
+  if (next_due_us) *next_due_us = 0;
+  if (intake_->dry_run()) return Status::Ok();
+  const std::int64_t now = intake_->log()->NowMicros();
+  std::vector<std::string> due;
+  std::int64_t next = 0;
+  Status scan;
+  intake_->WithProjection([&](const ProjectionStore& p) {
+    scan = p.ForEachHold([&](const HoldState& h) {
+      if (h.status != HoldStatus::kWaiting) return true;
+      bool any_due = false;
+      for (std::int64_t d : h.due_us) {
+        if (d <= now) {
+          any_due = true;
+        } else if (next == 0 || d < next) {
+          next = d;
+        }
+      }
+      if (any_due) due.push_back(h.hold.hold_id);
+      return true;
+    });
+  });
+  DIRLEDGER_RETURN_IF_ERROR(scan);
+  if (next_due_us) *next_due_us = next;
+  if (due.empty()) return Status::Ok();
+  std::vector<EventBody> events;
+  for (std::string& id : due) {
+    OperatorAction a;
+    a.kind = ActionKind::kRelease;
+    a.actor = "dirledger";
+    a.hold_id = std::move(id);
+    events.emplace_back(std::move(a));
+  }
+  return intake_->Append(std::move(events), std::nullopt);
+}
+
 Status RunLoop::RunOnce(RunStats* stats) {
   Status first_error;
   // Applies what is pending; notes how much of it is left for a later run.
@@ -176,7 +214,9 @@ Status RunLoop::RunOnce(RunStats* stats) {
     stats->left_pending = stats->retry_later - before;
     return s;
   };
-  // Intents a crash left pending go first.
+  // Intents a crash left pending go first, and deletes a stopped service
+  // left waiting that are due now.
+  DIRLEDGER_RETURN_IF_ERROR(ReleaseDue(nullptr));
   DIRLEDGER_RETURN_IF_ERROR(apply_pending());
   for (int round = 0; round < 3; ++round) {
     const std::uint64_t applied_before = stats->applied + stats->failed;
@@ -211,21 +251,29 @@ Status RunLoop::Run(RunStats* stats) {
     threads.emplace_back([&, i] {
       Source* source = sources_[i];
       std::string connector;
+      std::uint32_t delete_delay_s = 0;
       for (const auto& c : intake_->rules().connectors())
-        if (source->id().rfind(c.config.name + "/", 0) == 0)
+        if (source->id().rfind(c.config.name + "/", 0) == 0) {
           connector = c.config.name;
+          delete_delay_s =
+              static_cast<std::uint32_t>(std::ceil(c.config.delete_delay_s));
+        }
       SourceIntake* sink_ptr = nullptr;
       SourceIntake sink(intake_, source->id(), source->side(), connector, stop_,
                         [&](const AppendResult& r) {
                           observer_->OnAppend(source->id(), r,
                                               sink_ptr->stats());
-                          if (!r.intents.empty()) {
+                          // New intents, or deletes that may wait: the
+                          // applier looks (and sees when they are due).
+                          if (!r.intents.empty() ||
+                              (delete_delay_s > 0 && r.first_seq != 0)) {
                             std::lock_guard<std::mutex> l(mu);
                             work = true;
                             cv.notify_all();
                           }
                         });
       sink_ptr = &sink;
+      sink.set_delete_delay(delete_delay_s);
       sink.set_caught_up_hook([&] {
         observer_->OnCaughtUp(source->id());
         if (++caught_up == static_cast<int>(sources_.size()))
@@ -257,20 +305,27 @@ Status RunLoop::Run(RunStats* stats) {
       cv.notify_all();
     });
   }
-  // The applier: runs whenever intents were decided, and every few seconds
-  // for retries.
+  // The applier: runs whenever intents were decided, when a waiting delete
+  // is due, and every few seconds for retries.
   Status applier_status;
+  std::int64_t next_due_us = 0;
   while (!(stop_ && stop_->load())) {
     {
+      auto wait = std::chrono::microseconds(5000000);
+      if (next_due_us != 0)
+        wait = std::clamp(
+            std::chrono::microseconds(next_due_us -
+                                      intake_->log()->NowMicros()),
+            std::chrono::microseconds(0), wait);
       std::unique_lock<std::mutex> l(mu);
-      cv.wait_for(l, std::chrono::seconds(5),
-                  [&] { return work || (stop_ && stop_->load()); });
+      cv.wait_for(l, wait, [&] { return work || (stop_ && stop_->load()); });
       work = false;
     }
     observer_->OnHeartbeat();
     if (stop_ && stop_->load()) break;
     RunStats round;
-    Status s = ApplyPending(&round);
+    Status s = ReleaseDue(&next_due_us);
+    if (s.ok()) s = ApplyPending(&round);
     stats->applied += round.applied;
     stats->failed += round.failed;
     stats->retry_later += round.retry_later;

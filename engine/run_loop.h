@@ -11,6 +11,13 @@
 //   decided is drained: every pending intent is applied, until none is left
 //   or the drain timeout passes (or `hurry` is set: a second signal), and
 //   RunStats::left_pending counts what stays pending.
+//   Deletes that wait (a connector's delete_delay_s, rules 3): Run() stamps
+//   its sources' deletes with the delay; it wakes when the first waiting
+//   delete is due and appends a Release event for its window, which the
+//   reconciler decides (docs/rules.md, "Deletes that wait"). RunOnce()
+//   stamps nothing (its deletes are decided at once, a refresh's counted
+//   per refresh); it releases deletes a stopped service left waiting once
+//   they are due.
 //
 // Intents left pending by a crash (applied or not) are applied again at the
 // start; appliers are idempotent. A retryable failure (peer unavailable)
@@ -92,6 +99,11 @@ class RunLoop {
   // Applies every pending intent not yet applied, appending outcomes; stops
   // between batches once `stop` is set.
   Status ApplyPending(RunStats* stats);
+
+  // Appends a Release event for every window of waiting deletes with a
+  // delete due by now (the log's clock). `*next_due_us` (may be null): when
+  // the next delete still waiting is due, 0 when none waits.
+  Status ReleaseDue(std::int64_t* next_due_us);
 
  private:
   // One batch of intents applied, results in the same order; `status`: why

@@ -51,6 +51,32 @@ std::uint64_t SourceIntake::Threshold(std::uint64_t known) const {
   return c->DeleteThreshold(known);
 }
 
+bool SourceIntake::Delays() const {
+  return delete_delay_s_ > 0 && !connector_.empty() &&
+         intake_->rules().connector(connector_) != nullptr &&
+         intake_->rules().config().reconciler_rules >= 3;
+}
+
+Status SourceIntake::StampDelay(std::vector<EventBody>* events,
+                                const std::vector<std::size_t>* only) {
+  std::optional<std::uint64_t> known;
+  const std::size_t n = only ? only->size() : events->size();
+  for (std::size_t k = 0; k < n; ++k) {
+    auto* c =
+        std::get_if<ObservedChange>(&(*events)[only ? (*only)[k] : k]);
+    if (!c) continue;
+    c->delete_delay_s = delete_delay_s_;
+    if (c->op != ChangeOp::kDelete) continue;
+    if (!known) {
+      const Result<std::uint64_t> n = KnownCount();
+      if (!n.ok()) return n.status();
+      known = n.value();
+    }
+    c->source_known = *known;
+  }
+  return Status::Ok();
+}
+
 Status SourceIntake::AppendAndCount(std::vector<EventBody> events,
                                     const std::optional<std::string>& cookie) {
   if (events.empty() && !cookie) return Status::Ok();
@@ -100,6 +126,9 @@ Status SourceIntake::Settle(std::vector<EventBody> deletes,
     out.emplace_back(std::move(hold));
   } else {
     out = std::move(deletes);
+    // A poll's deletes wait, counted with those of the polls around it.
+    if (Delays() && refresh_mode_ == RefreshMode::kIncremental)
+      DIRLEDGER_RETURN_IF_ERROR(StampDelay(&out));
   }
   for (EventBody& b : tail) out.push_back(std::move(b));
   return AppendAndCount(std::move(out), cookie);
@@ -112,26 +141,38 @@ Status SourceIntake::Deliver(std::vector<EventBody> events,
   // and a new add of the same mail address must be decided in that order);
   // these are their indexes.
   std::vector<size_t> persist_deletes;
+  // Service mode: the persist-mode changes in `pass`, stamped with the delay.
+  std::vector<size_t> persist_changes;
+  const bool delays = Delays();
   std::optional<RefreshPhase> ended;
   for (EventBody& b : events) {
     if (const auto* p = std::get_if<RefreshPhase>(&b)) {
       if (p->kind == PhaseKind::kBegin) {
         in_refresh_ = true;
+        refresh_mode_ = p->mode;
         pass.push_back(std::move(b));
       } else {
         ended = *p;
       }
       continue;
     }
+    const bool persist = !in_refresh_ && !ended;
     if (IsDelete(b)) {
-      if (in_refresh_ || ended) {
+      if (!persist) {
         buffered_deletes_.push_back(std::move(b));
         continue;
       }
-      persist_deletes.push_back(pass.size());
+      // Service mode: the delete waits, the reconciler counts it.
+      if (!delays) persist_deletes.push_back(pass.size());
     }
+    // Changes of a poll are stamped too: a re-add cancels a waiting delete.
+    if (delays && std::holds_alternative<ObservedChange>(b) &&
+        (persist || (in_refresh_ && refresh_mode_ == RefreshMode::kIncremental)))
+      persist_changes.push_back(pass.size());
     pass.push_back(std::move(b));
   }
+  if (!persist_changes.empty())
+    DIRLEDGER_RETURN_IF_ERROR(StampDelay(&pass, &persist_changes));
 
   if (ended) {
     // The refresh is over: settle its deletes with the final cookie.

@@ -7,7 +7,12 @@
 // present list cannot wipe the mail side. While deletes of an unfinished
 // refresh are buffered, the source's cursor is stored only with them, so a
 // crash never skips a delete. Outside refreshes (persist mode) deletes are
-// counted over a rolling window with the same threshold.
+// counted over a rolling window with the same threshold — unless the source
+// runs as a service with the connector's delete_delay_s (set_delete_delay,
+// rules 3): then persist-mode changes, and the deletes of an incremental
+// refresh (a DirSync poll) that its own count does not hold, are appended
+// stamped with the delay, and the reconciler makes the deletes wait and
+// counts them per window (docs/rules.md, "Deletes that wait").
 //
 // Thread safety: one source thread at a time (as Source requires).
 #ifndef DIRLEDGER_ENGINE_SOURCE_INTAKE_H_
@@ -62,6 +67,8 @@ class SourceIntake : public SourceSink {
 
   // Window for counting persist-mode deletes against the threshold.
   void set_delete_window(std::chrono::seconds w) { window_ = w; }
+  // Service mode: deletes wait `seconds` (0: decided at once).
+  void set_delete_delay(std::uint32_t seconds) { delete_delay_s_ = seconds; }
 
  private:
   Status AppendAndCount(std::vector<EventBody> events,
@@ -76,6 +83,12 @@ class SourceIntake : public SourceSink {
   // error, never a smaller count (the threshold would follow it).
   Result<std::uint64_t> KnownCount();
   std::uint64_t Threshold(std::uint64_t known) const;
+  // Whether deletes wait (service mode under rules 3, an LDAP connector).
+  bool Delays() const;
+  // Stamps the changes of `events` (those at `only`, when given) with the
+  // delay, and each delete with the source's object count.
+  Status StampDelay(std::vector<EventBody>* events,
+                    const std::vector<std::size_t>* only = nullptr);
 
   Intake* intake_;
   std::string source_id_;
@@ -88,6 +101,8 @@ class SourceIntake : public SourceSink {
   SourceStats stats_;
 
   bool in_refresh_ = false;
+  RefreshMode refresh_mode_ = RefreshMode::kIncremental;
+  std::uint32_t delete_delay_s_ = 0;
   std::vector<EventBody> buffered_deletes_;
   std::optional<std::string> deferred_cookie_;
   std::chrono::seconds window_{60};

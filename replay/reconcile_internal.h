@@ -165,6 +165,22 @@ Verdict DecideDismiss(DecisionBuilder& b, const OperatorAction& a);
 
 // Decides one observed change (also used for deletes released from a hold).
 Verdict DecideChange(DecisionBuilder& b, const ObservedChange& change);
+// Deletes that wait (rules 3, replay/reconcile_delay.cc).
+// Whether `change` is a delete that waits: taken with delete_delay_s, of a
+// known object, under rules 3.
+bool DelaysDelete(DecisionBuilder& b, const ObservedChange& change);
+// Puts the delete in its source's window (or the hold the window became),
+// and holds the window whole when it exceeds delete_threshold.
+Verdict DecideDelayedDelete(DecisionBuilder& b, const ObservedChange& change,
+                            std::int64_t time_us);
+// A change of an object whose delete waits in its source's window (or is
+// held in the hold the window became): the delete is taken out. Returns
+// what was cancelled ("" when nothing).
+std::string CancelWaitingDelete(DecisionBuilder& b,
+                                const ObservedChange& change);
+// Decides the deletes of window `action.hold_id` that are due at `time_us`.
+Verdict DecideRelease(DecisionBuilder& b, const OperatorAction& action,
+                      std::int64_t time_us);
 // Decides a write outcome.
 Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& outcome);
 

@@ -423,9 +423,13 @@ Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
 
 struct Dispatch {
   DecisionBuilder& b;
+  std::int64_t time_us;  // the event's
 
   Verdict operator()(const ObservedChange& c) {
+    if (DelaysDelete(b, c)) return DecideDelayedDelete(b, c, time_us);
+    std::string cancelled = CancelWaitingDelete(b, c);
     Verdict v = DecideChange(b, c);
+    if (!cancelled.empty()) v.reason = cancelled + "; " + v.reason;
     ResolveByObservation(b, c, v);
     return v;
   }
@@ -459,6 +463,10 @@ struct Dispatch {
         return DecideRollback(b, a);
       case ActionKind::kDismiss:
         return DecideDismiss(b, a);
+      case ActionKind::kRelease:
+        if (b.rules.config().reconciler_rules >= 3)
+          return DecideRelease(b, a, time_us);
+        break;
       case ActionKind::kRestore:
       case ActionKind::kNote:
       case ActionKind::kMailAdmin:
@@ -505,7 +513,7 @@ void Reconcile(const ProjectionView& state, const Event& event,
   decision->object_ids.clear();
   delta->clear();
   DecisionBuilder b(state, rules, event.seq, decision, delta, &scratch->images);
-  b.Apply(std::visit(Dispatch{b}, event.body));
+  b.Apply(std::visit(Dispatch{b, event.time_us}, event.body));
   b.Finish();
 }
 

@@ -23,6 +23,7 @@ struct ConnectorOptions {
   bool group_sync = true;
   bool ldap_sync = true;
   std::string account_base_dn = "ou=people,%D";
+  std::string delete_threshold;  // "" = the default
 };
 
 inline std::string ConfigToml(const ConnectorOptions& o) {
@@ -41,6 +42,8 @@ inline std::string ConfigToml(const ConnectorOptions& o) {
   t += "account_base_dn = \"" + o.account_base_dn + "\"\n";
   if (o.group_sync)
     t += "group_sync = true\ngroup_base_dn = \"ou=groups,%D\"\n";
+  if (!o.delete_threshold.empty())
+    t += "delete_threshold = " + o.delete_threshold + "\n";
   t += std::string("ignore_ldap_deletes = ") +
        (o.ignore_ldap_deletes ? "true" : "false") + "\n";
   t += "[[domain]]\nname = \"example.com\"\nconnector = \"corp\"\n";
@@ -176,9 +179,11 @@ class Scenario {
     Feed(ConfigEvent(ConfigToml(o)));
   }
 
-  const Decision& Feed(EventBody body) {
+  // `time_us`: the event's time as the log stamped it.
+  const Decision& Feed(EventBody body, std::int64_t time_us = 0) {
     Event e;
     e.seq = ++seq_;
+    e.time_us = time_us;
     e.body = std::move(body);
     Status s = replayer_.Feed(e, nullptr);
     if (!s.ok()) throw std::runtime_error(s.ToString());

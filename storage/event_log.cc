@@ -549,6 +549,10 @@ std::size_t LogTransaction::bytes() const {
          index;
 }
 
+std::int64_t LogTransaction::NowMicros() const {
+  return log_->options_.clock->NowMicros();
+}
+
 Status LogTransaction::Add(Event* event, const Decision* decision,
                            const std::vector<std::string>& object_ids) {
   if (done_) return Status::InvalidArgument("transaction already committed");
@@ -560,7 +564,7 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
     return Status::InvalidArgument(
         "decision for sequence " + std::to_string(decision->seq) +
         " given with event " + std::to_string(event->seq));
-  event->time_us = log_->options_.clock->NowMicros();
+  if (event->time_us == 0) event->time_us = log_->options_.clock->NowMicros();
   event->prev_hash = head_hash_;
   thread_local EventEncoder encoder;
   std::string_view payload = encoder.Encode(*event);

@@ -102,8 +102,12 @@ class LogTransaction {
   // The sequence the next Add() will get.
   std::uint64_t NextSeq() const { return next_seq_; }
 
+  // The log's clock, in microseconds: the time an event stamped now gets.
+  std::int64_t NowMicros() const;
+
   // Appends an event. REQUIRES: event.seq == NextSeq(). Sets the event's
-  // time and prev_hash. `decision` (may be null) is stored beside it. The
+  // time (unless the caller stamped it already, e.g. with NowMicros() before
+  // deciding it, so the decision may depend on it) and prev_hash. `decision` (may be null) is stored beside it. The
   // event is indexed (by_object) under every id in `object_ids` and, for an
   // observed change, under the object's stable id.
   Status Add(Event* event, const Decision* decision,
@@ -175,6 +179,9 @@ class EventLog {
   // Opens (creating when allowed) the log in `dir`. The dir is created 0700.
   static Result<std::unique_ptr<EventLog>> Open(const std::string& dir,
                                                 const LogOptions& options = {});
+
+  // The log's clock (LogOptions::clock), in microseconds.
+  std::int64_t NowMicros() const { return options_.clock->NowMicros(); }
 
   // Starts the one transaction allowed at a time (one may be in flight,
   // see Submit).

@@ -27,8 +27,10 @@ std::string ConfigText(const E2eConfig& c, const std::string& ldap_url,
   os << "account_base_dn = \"ou=people,%D\"\n"
      << "group_sync = " << (c.group_sync ? "true" : "false") << "\n";
   if (c.group_sync) os << "group_base_dn = \"ou=groups,%D\"\n";
-  os << "delete_threshold = " << c.delete_threshold << "\n\n"
-     << "[[domain]]\n"
+  os << "delete_threshold = " << c.delete_threshold << "\n";
+  if (c.delete_delay_s >= 0)
+    os << "delete_delay_s = " << c.delete_delay_s << "\n";
+  os << "\n[[domain]]\n"
      << "name = \"example.com\"\n"
      << "ldap_sync = true\n"
      << "connector = \"corp\"\n";

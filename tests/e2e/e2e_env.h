@@ -28,6 +28,7 @@ struct E2eConfig {
   std::string direction = "ldap_to_axigen";
   std::string conflict_resolution;  // only with both_ways
   int delete_threshold = 500;
+  int delete_delay_s = -1;  // -1: not written (the default, 60)
   bool group_sync = true;
   // The [mail] table; embedded unless replaced.
   std::string mail_table = "[mail]\nkind = \"embedded\"\n";

@@ -54,7 +54,9 @@ TEST_CASE(
   c.group_base_dn = groups;
   c.timeout_s = 2;
   c.bind_dn = dc.admin();
-  c.connector_extra = "polling_interval_s = 0.5";
+  // The delete made while the run polls waits 2 s (a poll's deletes wait
+  // in the service, docs/rules.md section 10a) before it is made.
+  c.connector_extra = "polling_interval_s = 0.5\ndelete_delay_s = 2";
   cli.WriteConfig(c.ToToml());
 
   BackgroundRun run = cli.Start({"run"});

@@ -199,6 +199,38 @@ int RunStatus(CliContext& ctx, const StatusOptions& o) {
   if (!s.ok()) return ctx.Fail(s);
   if (!o.json && failures == 0) std::cout << "  none\n";
 
+  // Deletes waiting for delete_delay_s (service mode): applied when due
+  // unless the deletes around them exceed delete_threshold.
+  int waiting = 0;
+  if (!o.json) std::cout << "\ndeletes waiting:\n";
+  s = p.ForEachHold([&](const HoldState& h) {
+    if (h.status != HoldStatus::kWaiting) return true;
+    for (size_t i = 0; i < h.hold.deletes.size(); ++i) {
+      const auto& r = h.hold.deletes[i];
+      const std::int64_t due = i < h.due_us.size() ? h.due_us[i] : 0;
+      ++waiting;
+      if (o.json) {
+        CliContext::JsonLine(json{{"type", "delayed_delete"},
+                                  {"window", h.hold.hold_id},
+                                  {"source", h.hold.source},
+                                  {"side", SideName(r.side)},
+                                  {"id", r.id},
+                                  {"dn", r.dn},
+                                  {"object", r.dn.empty() ? r.id : r.dn},
+                                  {"due", FormatTime(due)},
+                                  {"due_us", due}});
+      } else {
+        std::cout << "  delete " << ValueText(r.dn.empty() ? r.id : r.dn)
+                  << " (" << PrintableText(h.hold.source) << ", "
+                  << PrintableText(h.hold.hold_id) << ") due "
+                  << FormatTime(due) << "\n";
+      }
+    }
+    return true;
+  });
+  if (!s.ok()) return ctx.Fail(s);
+  if (!o.json && waiting == 0) std::cout << "  none\n";
+
   if (!o.json) std::cout << "\nopen conflicts:\n";
   s = p.ForEachConflict([&](const ConflictState& c) {
     ++conflicts;

@@ -160,6 +160,10 @@ json EventJson(const Event& e, const Decision* d) {
           j["dn"] = ValueJson(b.dn);
           j["full_image"] = b.full_image;
           if (!b.attrs.empty()) j["attrs"] = AttrsJson(b.attrs);
+          if (b.delete_delay_s != 0) {
+            j["delete_delay_s"] = b.delete_delay_s;
+            if (b.op == ChangeOp::kDelete) j["source_known"] = b.source_known;
+          }
           if (!b.value_adds.empty()) j["value_adds"] = AttrsJson(b.value_adds);
           if (!b.value_deletes.empty())
             j["value_deletes"] = AttrsJson(b.value_deletes);
