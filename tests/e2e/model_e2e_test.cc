@@ -466,10 +466,15 @@ class Sequence {
     ObjEdits& e = Edit(side, name);
     e.created = true;
     if (!config_.both()) {
-      if (side == config_.source())
+      if (side == config_.source()) {
+        // A first meeting with an object its administrator made: the
+        // source's values are written; a field the source has no value for
+        // keeps the target's (docs/rules.md section 4 does not say).
+        if (drift_[name].count("*")) first_meet_.insert(name);
         drift_.erase(name);
-      else
+      } else {
         drift_[name].insert("*");
+      }
     }
   }
   void Deleted(int side, const std::string& name) {
@@ -479,6 +484,7 @@ class Sequence {
     if (!config_.both()) {
       if (side == config_.source()) {
         drift_.erase(name);
+        first_meet_.erase(name);
       } else {
         drift_[name].insert("*");
         // The mail directory (and LDAP's refint) drops a deleted account
@@ -522,6 +528,7 @@ class Sequence {
   std::set<std::string> target_added_in_window_;
   int window_ = 0;                       // runs since the baseline
   std::map<std::string, Values> drift_;  // one way: target fields changed
+  std::set<std::string> first_meet_;     // one way: linked to a target's own
   std::set<std::string> gone_persons_;   // deleted or moved, either side
   std::set<std::string> apart_;  // left apart by a rollback or a restore
   std::set<std::string> preexisting_[2];
@@ -979,6 +986,9 @@ void Sequence::Check(const World& w, bool rebase) {
         continue;
       }
       Image want = restricted(o.image), have = restricted(t->image);
+      if (first_meet_.count(n))
+        for (auto it = have.begin(); it != have.end();)
+          it = want.count(it->first) ? std::next(it) : have.erase(it);
       for (const auto& f : drift_[n]) {
         want.erase(f);
         have.erase(f);
