@@ -470,7 +470,10 @@ class Sequence {
         // A first meeting with an object its administrator made: the
         // source's values are written; a field the source has no value for
         // keeps the target's (docs/rules.md section 4 does not say).
-        if (drift_[name].count("*")) first_meet_.insert(name);
+        if (drift_[name].count("*")) {
+          first_meet_.insert(name);
+          target_own_in_window_.insert(name);
+        }
         drift_.erase(name);
       } else {
         drift_[name].insert("*");
@@ -485,6 +488,9 @@ class Sequence {
       if (side == config_.source()) {
         drift_.erase(name);
         first_meet_.erase(name);
+        // Made and gone again between two runs, the source's object was
+        // never seen: the target's own object stays as its editors left it.
+        if (target_own_in_window_.count(name)) drift_[name].insert("*");
       } else {
         drift_[name].insert("*");
         // The mail directory (and LDAP's refint) drops a deleted account
@@ -526,6 +532,9 @@ class Sequence {
   // One way, names the target's administrator added since the last run
   // (`same_run_create`).
   std::set<std::string> target_added_in_window_;
+  // One way, names whose source object met the target's own object since
+  // the last run.
+  std::set<std::string> target_own_in_window_;
   int window_ = 0;                       // runs since the baseline
   std::map<std::string, Values> drift_;  // one way: target fields changed
   std::set<std::string> first_meet_;     // one way: linked to a target's own
@@ -844,6 +853,7 @@ void Sequence::RunOnce() {
   ++window_;
   ldap_gone_in_window_.clear();
   target_added_in_window_.clear();
+  target_own_in_window_.clear();
   World w = Observe();
   if (config_.both()) {
     now_ = w;
@@ -859,6 +869,7 @@ void Sequence::RunOnce() {
 void Sequence::RunUntilIdle(const std::string& when) {
   ldap_gone_in_window_.clear();
   target_added_in_window_.clear();
+  target_own_in_window_.clear();
   for (int i = 0;; ++i) {
     CliResult r = Dl({"run", "--once"});
     if (Contains(r.err, ", 0 writes applied, 0 failed")) return;
