@@ -70,10 +70,11 @@ constexpr const char* kDomain = "@example.com";
 // they are fixed elsewhere. Each can be switched back on for a run with the
 // environment variable named beside it (=1).
 struct KnownDefects {
-  // MODEL_RENAMES: an LDAP rename (new uid) is followed by a mail Rename
-  // intent, which the embedded mail directory refuses ("not supported",
-  // engine/mail_object.cc): `run --once` exits 1 and the account keeps its
-  // old address (docs/rules.md "Known limits").
+  // MODEL_RENAMES: an LDAP rename (new uid) renames the mail account, but
+  // a rename onto an address an administrator created on the mail side in
+  // the same run window is refused by the directory (the address is
+  // another account's): `run --once` exits 1 with the failure listed,
+  // where the model expects the two to meet (seed 140392652).
   bool ldap_renames = false;
   // MODEL_CROSS_ALIASES: an alias taken from another account (or naming its
   // address) is refused by the mail directory, the whole write fails, and
