@@ -112,7 +112,9 @@ struct MailConfig {
 //      delete taken with delete_delay_s waits, counted with the other
 //      deletes of its source waiting: held whole over delete_threshold,
 //      cancelled by a re-add, decided as a delete when due.
-inline constexpr std::uint32_t kReconcilerRules = 3;
+//   4: a rollback's Delete of an object that did not exist at the point
+//      erases its link (and the link's conflict and drift).
+inline constexpr std::uint32_t kReconcilerRules = 4;
 
 struct Config {
   std::string path;      // file it came from ("" when built in memory)

@@ -404,6 +404,26 @@ Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
       i.expected_version = cur->version;
       b.AddIntent(std::move(i));
       ++deletes;
+      // From rules version 4 the object's link goes with it: at the point
+      // the object did not exist, so neither did its link. Kept, the link
+      // named a partner that was gone, and the next change of the object
+      // on the other side was taken as a delete still to catch up
+      // (`delete/catch-up`): a rollback to before the first sync deleted
+      // the LDAP groups that existed before it. Without the link, the next
+      // change of that object is synced as a new one.
+      if (b.rules.config().reconciler_rules >= 4) {
+        const LinkState* link = t.side == Side::kMail
+                                    ? b.state.LinkByMail(t.kind, t.id)
+                                    : b.state.LinkByLdap(t.kind, t.id);
+        if (link) {
+          const LinkState gone = *link;
+          b.Put(EraseLink{gone.kind, gone.ldap_id, gone.mail_id});
+          if (b.state.Conflict(gone.kind, gone.ldap_id))
+            b.Put(EraseConflict{gone.kind, gone.ldap_id});
+          if (b.state.Drift(gone.kind, gone.ldap_id))
+            b.Put(EraseDrift{gone.kind, gone.ldap_id});
+        }
+      }
     }
   }
   std::string by = a.actor.empty() ? "" : " by " + a.actor;

@@ -5,6 +5,7 @@
 // mail side.
 #include <catch2/catch.hpp>
 
+#include "replay/appearances.h"
 #include "replay/replay_test_util.h"
 #include "replay/rollback_planner.h"
 
@@ -143,6 +144,129 @@ TEST_CASE("an unmapped attribute's change is stored but writes nothing",
       s.projection().FindObject(Side::kLdap, ObjectKind::kAccount, "u-jdoe");
   REQUIRE(o != nullptr);
   CHECK(FirstValue(o->attrs, "employeeNumber") == "43");
+}
+
+}  // namespace dirledger::testing
+
+namespace dirledger::testing {
+namespace {
+
+// A full refresh of `source` bracketing `fn`'s events.
+template <typename Fn>
+void InRefresh(Scenario& s, const std::string& source, Fn fn) {
+  RefreshPhase begin;
+  begin.source = source;
+  begin.connector = "corp";
+  begin.kind = PhaseKind::kBegin;
+  begin.mode = RefreshMode::kFull;
+  s.Feed(begin);
+  fn();
+  RefreshPhase end = begin;
+  end.kind = PhaseKind::kEnd;
+  s.Feed(end);
+}
+
+// The mail write of the last decision applied and echoed back.
+void ApplyAndEcho(Scenario& s) {
+  const Intent i = s.decisions().back().intents.at(0);
+  REQUIRE(i.target == Side::kMail);
+  s.Feed(OkOutcome(i));
+  ObservedChange echo =
+      MailObject(i.target_id, i.set, i.kind,
+                 i.op == IntentOp::kAdd      ? ChangeOp::kAdd
+                 : i.op == IntentOp::kDelete ? ChangeOp::kDelete
+                                             : ChangeOp::kModify);
+  echo.origin_intent = i.id;
+  s.Feed(echo);
+}
+
+// dan and g1 (member dan) exist in LDAP before the first sync, which
+// creates their mail copies; a rollback to before that sync deletes the
+// copies and keeps the LDAP entries. Returns the rollback's decision.
+Decision RollBackFirstSync(Scenario& s) {
+  const std::uint64_t mark = s.seq();
+  InRefresh(s, "corp/syncrepl", [&] {
+    s.Feed(LdapPerson("u-dan", "dan", {}, ChangeOp::kAdd));
+    ApplyAndEcho(s);
+    s.Feed(LdapGroup("g-1", "g1", {PersonDn("dan")}, {}, ChangeOp::kAdd));
+    ApplyAndEcho(s);
+  });
+  REQUIRE(s.projection().FindLinkByLdap(ObjectKind::kGroup, "g-1"));
+  // As `dirledger rollback` plans it: objects first observed after the
+  // point are kept.
+  Appearances appearances(mark);
+  for (size_t k = 0; k < s.events().size(); ++k)
+    appearances.Visit(s.events()[k], &s.decisions()[k]);
+  RollbackFilter filter;
+  filter.created_after = [&appearances](Side side, std::string_view id) {
+    return appearances.Created(side, id);
+  };
+  auto plan = PlanTo(s, mark, filter);
+  REQUIRE(plan.ok());
+  INFO(plan->ToText());
+  CHECK(plan->deletes == 2);  // the mail copies; LDAP was there before
+  const Decision d = s.Feed(plan->Action("alice", "rollback"));
+  REQUIRE(d.outcome == Outcome::kRolledBack);
+  for (const Intent& i : d.intents) {
+    CHECK(i.target == Side::kMail);
+    CHECK(i.op == IntentOp::kDelete);
+  }
+  for (const Intent& i : d.intents) {
+    s.Feed(OkOutcome(i));
+    ObservedChange gone = MailDelete(i.target_id, i.kind);
+    gone.origin_intent = i.id;
+    s.Feed(gone);
+  }
+  return d;
+}
+
+ConnectorOptions BothWaysNoChange() {
+  ConnectorOptions o;
+  o.direction = "both_ways";
+  o.resolution = "no_change";
+  return o;
+}
+
+bool DeletesLdap(const Decision& d) {
+  for (const Intent& i : d.intents)
+    if (i.target == Side::kLdap && i.op == IntentOp::kDelete) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a rollback to before the first sync never costs the LDAP side an entry",
+    "[replay][rollback]") {
+  Scenario s(BothWaysNoChange());
+  RollBackFirstSync(s);
+  // The links went with the mail copies.
+  CHECK(s.projection().FindLinkByLdap(ObjectKind::kGroup, "g-1") == nullptr);
+  CHECK(s.projection().FindLinkByLdap(ObjectKind::kAccount, "u-dan") ==
+        nullptr);
+  // A member added to g1 in LDAP: g1 is synced again, never deleted.
+  s.Feed(LdapPerson("u-bob", "bob", {}, ChangeOp::kAdd));
+  const Decision& d =
+      s.Feed(LdapGroup("g-1", "g1", {PersonDn("dan"), PersonDn("bob")}, {}));
+  INFO(s.Text());
+  CHECK_FALSE(DeletesLdap(d));
+  CHECK(d.rule != "delete/catch-up");
+  CHECK(d.rule == "create/ldap-to-mail");
+  CHECK(s.projection().FindObject(Side::kLdap, ObjectKind::kGroup, "g-1"));
+}
+
+TEST_CASE("under rules version 3 a rollback keeps the links, as it did",
+          "[replay][rollback]") {
+  Scenario s(BothWaysNoChange());
+  ConfigChange old = std::get<ConfigChange>(s.events().front().body);
+  old.reconciler_rules = 3;
+  s.Feed(old);
+  RollBackFirstSync(s);
+  CHECK(s.projection().FindLinkByLdap(ObjectKind::kGroup, "g-1") != nullptr);
+  s.Feed(LdapPerson("u-bob", "bob", {}, ChangeOp::kAdd));
+  const Decision& d =
+      s.Feed(LdapGroup("g-1", "g1", {PersonDn("dan"), PersonDn("bob")}, {}));
+  CHECK(d.rule == "delete/catch-up");  // the defect version 4 removes
 }
 
 }  // namespace dirledger::testing
