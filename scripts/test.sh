@@ -37,6 +37,11 @@ BUILD_TYPE=Release bash scripts/build.sh
 
 stage "tests"
 rm -f build/model_summary.txt
+# The model-based test runs from a fixed seed here, so that this command
+# passes or fails on the code alone; MODEL_SEED=random explores new
+# sequences (docs/reliability.md, "The model-based test").
+if [[ ${MODEL_SEED:-} == random ]]; then unset MODEL_SEED
+else export MODEL_SEED=${MODEL_SEED:-667075692}; fi
 ctest --test-dir build --output-on-failure -j "${TEST_JOBS:-2}" --timeout 1800 \
   | tee build/ctest.log | grep -E "tests passed|tests failed|Failed|Passed|\*\*\*" || true
 grep -q "100% tests passed" build/ctest.log || failed build/ctest.log tests

@@ -97,17 +97,12 @@ struct KnownDefects {
   // replay/appearances.cc). The strict check is made only when the mail
   // side held objects at the point.
   bool empty_poll_rollback = false;
-  // MODEL_ROLLBACK_TO_START: `rollback --to 1` deletes the mail copies
-  // dirledger made of objects LDAP held before the first sync and keeps the
-  // originals (first seen after seq 1), but the links stay. Both ways, the
-  // next change of such an original that is not a "modification" (a member
-  // added to a group) is decided `delete/catch-up`: dirledger deletes the
-  // LDAP entry that existed before it first ran (and the same run fails to
-  // modify the mail group it deleted). Seen with seed 2039; reduced:
-  // both_ways/no_change, LDAP uid=dan and cn=g1 (member dan) before the
-  // first run; run; rollback --to 1 --yes; run; add member uid=bob to g1;
-  // run: cn=g1 is deleted.
-  bool rollback_to_start = false;
+  // Rollbacks to seq 1 (before the first run saw anything). Once a known
+  // defect (seed 2039: the rollback kept the links of the copies it
+  // deleted, and a member added to a group LDAP held before the first sync
+  // then deleted the group, `delete/catch-up`); fixed in rules version 4,
+  // so always on.
+  bool rollback_to_start = true;
   // MODEL_LDAP_READD: an LDAP person deleted and added again (same DN)
   // between two runs while a group lists it. slapd's refint drops the DN
   // from the group, but the resumed syncrepl refresh carries no change of
@@ -148,7 +143,7 @@ KnownDefects Defects() {
   d.cross_account_aliases = on("MODEL_CROSS_ALIASES");
   d.target_readd = on("MODEL_TARGET_READD");
   d.empty_poll_rollback = on("MODEL_EMPTY_POLL_ROLLBACK");
-  d.rollback_to_start = on("MODEL_ROLLBACK_TO_START");
+  d.rollback_to_start = true;
   d.ldap_readd = on("MODEL_LDAP_READD");
   d.same_run_create = on("MODEL_SAME_RUN_CREATE");
   d.rollback_members = on("MODEL_ROLLBACK_MEMBERS");
