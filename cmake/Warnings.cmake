@@ -20,7 +20,10 @@ function(dirledger_warnings target)
 endfunction()
 
 if(DIRLEDGER_SANITIZE)
-  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  # -O1: what the AddressSanitizer documentation recommends for usable
+  # speed; the integration suites run several times faster than at -O0,
+  # with the same stacks (frame pointers kept, no inlining across files).
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -O1)
   add_link_options(-fsanitize=address,undefined)
 endif()
 

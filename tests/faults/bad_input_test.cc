@@ -11,6 +11,7 @@
 
 #include "tests/faults/dirledger_cli.h"
 #include "tests/faults/fault_util.h"
+#include "tests/support/sanitized_build.h"
 #include "tests/support/slapd_server.h"
 #include "tests/support/temp_dir.h"
 
@@ -46,7 +47,7 @@ TEST_CASE(
     "everyone else",
     "[faults][bad_input][integration]") {
   TempDir tmp;
-  constexpr int kMany = 10000;
+  constexpr int kMany = ScaledForSanitizers(10000);
   SlapdServer slapd(tmp / "slapd", 4125, kMany);
   DirledgerCli cli(tmp.path());
   // office is mapped to an octet-string attribute, which slapd stores

@@ -15,6 +15,7 @@
 
 #include "tests/faults/dirledger_cli.h"
 #include "tests/faults/fault_util.h"
+#include "tests/support/sanitized_build.h"
 #include "tests/support/slapd_server.h"
 #include "tests/support/temp_dir.h"
 
@@ -50,7 +51,7 @@ TEST_CASE(
     "nothing lost or doubled",
     "[faults][integration]") {
   TempDir tmp;
-  constexpr int kPeople = 20000;
+  constexpr int kPeople = ScaledForSanitizers(20000);
   SlapdServer slapd(tmp / "slapd", 4110, kPeople);
   DirledgerCli cli(tmp.path());
   TestConfig c = TestConfig::For(slapd);
