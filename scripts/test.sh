@@ -10,12 +10,23 @@
 # and prints the figures of each at the end. Exits non-zero on any failure.
 # env: SKIP_SANITIZE=1, SKIP_TSAN=1, SKIP_FUZZ=1, SKIP_CRASH=1 to leave a
 #      stage out
-#      (CI runs everything); FUZZ_SECONDS (default 60), CRASH_KILLS (50).
+#      (CI runs everything); FUZZ_SECONDS (default 30), CRASH_KILLS (50).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 summary=()
-stage() { echo; echo "== $*"; }
+# Each stage's seconds, printed with the summary (the run must stay within
+# CI's time; this says where it goes).
+times=()
+stage_name=""
+stage_start=$start
+stage() {
+  local now; now=$(date +%s)
+  [[ -n $stage_name ]] && times+=("$stage_name $(( now - stage_start )) s")
+  stage_name=$*
+  stage_start=$now
+  echo; echo "== $*"
+}
 # A failed suite shows what its failed tests printed (ctest writes a test's
 # output after its result line), so a failure far from this machine can be
 # read without running it again.
@@ -82,7 +93,7 @@ fi
 
 if [[ ${SKIP_FUZZ:-0} != 1 ]]; then
   stage "fuzzing"
-  FUZZ_SECONDS=${FUZZ_SECONDS:-60} bash scripts/fuzz.sh | tee build/fuzz.log
+  FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash scripts/fuzz.sh | tee build/fuzz.log
   summary+=("fuzz: $(grep '^fuzz: total' build/fuzz.log | sed 's/^fuzz: //'), no crash")
 fi
 
@@ -94,4 +105,6 @@ fi
 
 stage "summary"
 for line in "${summary[@]}"; do echo "  $line"; done
+echo "  stage times:"
+for line in "${times[@]}"; do echo "    $line"; done
 echo "== all tests passed in $(( $(date +%s) - start )) s"
