@@ -4,6 +4,11 @@
 # TSAN_ARGS: the binary's arguments in a ThreadSanitizer build (a Catch2 test
 # spec leaving out cases that fork a process with threads, which
 # ThreadSanitizer cannot follow; the other builds run them).
+#
+# The target dirledger_unit_tests builds every unit test binary and the
+# dirledger program (what `ctest -L unit` runs), and nothing else: the
+# ThreadSanitizer stage of scripts/test.sh builds only that.
+add_custom_target(dirledger_unit_tests)
 function(dirledger_test name)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS;TSAN_ARGS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
@@ -16,6 +21,9 @@ function(dirledger_test name)
   endif()
   if(NOT T_LABELS)
     set(T_LABELS unit)
+  endif()
+  if("unit" IN_LIST T_LABELS)
+    add_dependencies(dirledger_unit_tests ${name})
   endif()
   set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
 endfunction()

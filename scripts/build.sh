@@ -2,7 +2,8 @@
 # Configures and builds dirledger into BUILD_DIR (default ./build), with
 # warnings as errors (the development and CI setting; a plain cmake build
 # leaves DIRLEDGER_WERROR off). Extra arguments go to cmake, e.g.
-# -DDIRLEDGER_SANITIZE=ON. ccache is used when it is installed.
+# -DDIRLEDGER_SANITIZE=ON. ccache is used when it is installed. TARGET names
+# one target to build instead of all (e.g. dirledger_unit_tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -13,4 +14,4 @@ if command -v ccache >/dev/null 2>&1; then
 fi
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
   -DDIRLEDGER_WERROR=ON "${launcher[@]}" "$@" >/dev/null
-cmake --build "$BUILD_DIR" -j "$JOBS"
+cmake --build "$BUILD_DIR" -j "$JOBS" ${TARGET:+--target "$TARGET"}

@@ -2,7 +2,7 @@
 # Installs what is missing, builds, and runs the whole test suite:
 #   1. unit and integration tests (real slapd and Samba started on loopback),
 #   2. the same suites built with AddressSanitizer + UBSan,
-#   3. the whole tree built with clang and ThreadSanitizer, running the unit
+#   3. the unit test binaries built with clang and ThreadSanitizer, running the unit
 #      suites (storage_test and engine_test among them: the log's committer
 #      and indexer threads, the run loop's source and applier threads),
 #   4. the libFuzzer targets for a bounded time from their seed corpus,
@@ -75,11 +75,12 @@ fi
 
 if [[ ${SKIP_TSAN:-0} != 1 ]]; then
   # Bounded: the unit label only (the integration suites start real servers
-  # and take most of the plain run's time). Also the clang build of every
-  # target, with -Wthread-safety and warnings as errors.
+  # and take most of the plain run's time), and only what it runs is built
+  # (clang, -Wthread-safety, warnings as errors; the fuzz stage builds the
+  # libraries with clang too).
   stage "unit tests under ThreadSanitizer (clang)"
   tsan_start=$(date +%s)
-  CC=clang CXX=clang++ BUILD_DIR=build-tsan bash scripts/build.sh \
+  CC=clang CXX=clang++ BUILD_DIR=build-tsan TARGET=dirledger_unit_tests bash scripts/build.sh \
     -DDIRLEDGER_TSAN=ON -DDIRLEDGER_JEMALLOC=OFF -DDIRLEDGER_BENCH=OFF
   tsan_options=halt_on_error=1:second_deadlock_stack=1
   [[ -f tests/tsan.supp ]] && tsan_options+=:suppressions=$PWD/tests/tsan.supp
