@@ -36,9 +36,9 @@ std::string Join(const std::vector<std::string>& words, std::size_t from) {
 // Why a refused command is refused.
 std::string RefusalOf(const CommandParser& parsed) {
   if (*parsed.restore)
-    return "restore replaces the data dir, which the running service has "
-           "open";
-  return "a service is running on this data dir already";
+    return "restore refused: stop the service first: it has the data dir "
+           "open, and a restore replaces it";
+  return "stop the service first: it runs on this data dir already";
 }
 
 }  // namespace
@@ -71,8 +71,8 @@ bool ForwardToService(CliContext& ctx, const CommandParser& parsed, int argc,
   if (*fd < 0) return false;  // no service: the command runs by itself
   if (route == ServiceRoute::kRefused) {
     ::close(*fd);
-    ctx.err() << "dirledger: stop the service first: " << RefusalOf(parsed)
-              << " (its control socket " << path << " answers)\n";
+    ctx.err() << "dirledger: " << RefusalOf(parsed) << " (its control socket "
+              << path << " answers)\n";
     *rc = kExitFailure;
     return true;
   }
@@ -151,7 +151,7 @@ ControlReply CarryOutRequest(const ControlRequest& request,
       err << "dirledger: the service does not carry out `" << parsed.Name()
           << "`"
           << (RouteOf(parsed) == ServiceRoute::kRefused
-                  ? "; stop the service first: " + RefusalOf(parsed)
+                  ? "; " + RefusalOf(parsed)
                   : "; run it yourself: it works beside the service")
           << "\n";
       reply.exit = kExitUsage;
