@@ -10,9 +10,10 @@
 //     approval by the asking user (not the user the service was started
 //     as); a later LDAP change still reaches the mail side;
 //   - `mail set` is carried out by the service, as the SUDO_USER it was
-//     run under; `dismiss` of an unknown id exits 2 with the service's
-//     message; `backup DIR` with a relative DIR writes it where the asking
-//     command is; `restore` is refused ("stop the service first");
+//     run under, and `rollback --side mail` undoes it; `dismiss` of an unknown
+//     id exits 2 with the service's message; `backup DIR` with a relative DIR
+//     writes it where the asking command is; `restore` is refused ("stop the
+//     service first");
 //   - a garbage request on the socket gets an error answer, and the service
 //     goes on.
 #include <pwd.h>
@@ -146,6 +147,9 @@ TEST_CASE("service: operators' commands go through its control socket",
             [&] { return env.MailShow(Address(50))["title"] == "Manager"; });
 
   // --- mail set through the service, as the SUDO_USER it ran under.
+  const std::uint64_t before_set = env.LastSeq();
+  const nlohmann::json department = env.MailShow(Address(60))["department"];
+  REQUIRE(department != "Ops");
   auto set = dl.RunWithEnv({"mail", "set", Address(60), "department=Ops"},
                            {{"SUDO_USER", "alice"}});
   INFO(set.Describe());
@@ -160,6 +164,16 @@ TEST_CASE("service: operators' commands go through its control socket",
       if (j.dump().find("Ops") != std::string::npos) return true;
     return false;
   });
+
+  // --- rollback of the mail side to before the set, by the service: its
+  // automatic backup, its writer.
+  auto rolled = dl.Run({"rollback", "--to", std::to_string(before_set),
+                        "--side", "mail", "--yes"});
+  INFO(rolled.Describe());
+  REQUIRE(rolled.exit_code == 0);
+  CHECK(Contains(rolled.out, "backup before the rollback: "));
+  CHECK(Contains(rolled.out, "1 writes applied, 0 failed"));
+  CHECK(env.MailShow(Address(60))["department"] == department);
 
   // --- dismiss of an id that names no failure: the service's answer, exit 2.
   auto dismissed = dl.Run({"dismiss", "F999999"});
