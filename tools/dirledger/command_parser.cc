@@ -13,6 +13,11 @@ constexpr const char* kFooter =
     "stopped.\nDocs: docs/operations.md, "
     "docs/audit.md, docs/configuration.md.";
 
+constexpr const char* kByService =
+    "While `dirledger run` runs as a service, the service carries this "
+    "command out (its control socket, DATA/control.sock) and its answer is "
+    "printed here.";
+
 // CLI11 reports an unknown command word as "A subcommand is required";
 // this names the word and the commands there are instead. Returns 0, or
 // kExitUsage after printing.
@@ -197,6 +202,13 @@ CommandParser::CommandParser() {
   mail_set->add_flag("--json", mail_o.json, "JSON output");
   mail_remove = mail->add_subcommand("remove", "delete an account or group");
   mail_remove->add_option("ADDRESS", mail_o.address, "name@domain")->required();
+  for (CLI::App* writes : {approve, reject, dismiss, rollback, backup, mail_add,
+                           mail_set, mail_remove})
+    writes->footer(kByService);
+  rollback->footer(std::string(kByService) +
+                   " --dry-run only reads: it runs by itself.");
+  restore->footer(
+      "Refused while `dirledger run` runs as a service: stop it first.");
 }
 
 int CommandParser::Parse(int argc, const char* const* argv, std::ostream& out,
