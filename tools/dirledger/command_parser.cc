@@ -202,13 +202,18 @@ CommandParser::CommandParser() {
   mail_set->add_flag("--json", mail_o.json, "JSON output");
   mail_remove = mail->add_subcommand("remove", "delete an account or group");
   mail_remove->add_option("ADDRESS", mail_o.address, "name@domain")->required();
-  for (CLI::App* writes : {approve, reject, dismiss, rollback, backup, mail_add,
-                           mail_set, mail_remove})
-    writes->footer(kByService);
+  // Each subcommand's help ends with the exit codes (the footer it took
+  // from the app), and says where the service carries it out.
+  const std::string by_service = std::string(kByService) + "\n" + kFooter;
+  for (CLI::App* writes :
+       {approve, reject, dismiss, backup, mail_add, mail_set, mail_remove})
+    writes->footer(by_service);
   rollback->footer(std::string(kByService) +
-                   " --dry-run only reads: it runs by itself.");
+                   " --dry-run only reads: it runs by itself.\n" + kFooter);
   restore->footer(
-      "Refused while `dirledger run` runs as a service: stop it first.");
+      std::string(
+          "Refused while `dirledger run` runs as a service: stop it first.\n") +
+      kFooter);
 }
 
 int CommandParser::Parse(int argc, const char* const* argv, std::ostream& out,
