@@ -10,10 +10,11 @@
 //     approval by the asking user (not the user the service was started
 //     as); a later LDAP change still reaches the mail side;
 //   - `mail set` is carried out by the service, as the SUDO_USER it was
-//     run under, and `rollback --side mail` undoes it; `dismiss` of an unknown
-//     id exits 2 with the service's message; `backup DIR` with a relative DIR
-//     writes it where the asking command is; `restore` is refused ("stop the
-//     service first");
+//     run under, and `rollback --side mail` undoes it; `mail add
+//     --password-file` sets the password the asking command read; `dismiss` of
+//     an unknown id exits 2 with the service's message; `backup DIR` with a
+//     relative DIR writes it where the asking command is; `restore` is refused
+//     ("stop the service first");
 //   - a garbage request on the socket gets an error answer, and the service
 //     goes on.
 #include <pwd.h>
@@ -175,6 +176,17 @@ TEST_CASE("service: operators' commands go through its control socket",
   CHECK(Contains(rolled.out, "1 writes applied, 0 failed"));
   CHECK(env.MailShow(Address(60))["department"] == department);
 
+  // --- mail add with a password: read by the asking command, sent with
+  // the request, never in the service's log.
+  const std::string password_file = dl.work_dir() + "/newbie.pw";
+  WriteFile(password_file, "Secr3t-Over-The-Socket\n");
+  ::chmod(password_file.c_str(), 0600);
+  auto added = dl.Run({"mail", "add", "newbie@example.com", "firstName=New",
+                       "--password-file", password_file});
+  INFO(added.Describe());
+  REQUIRE(added.exit_code == 0);
+  CHECK(env.MailShow("newbie@example.com")["password_set"] == true);
+
   // --- dismiss of an id that names no failure: the service's answer, exit 2.
   auto dismissed = dl.Run({"dismiss", "F999999"});
   INFO(dismissed.Describe());
@@ -214,6 +226,7 @@ TEST_CASE("service: operators' commands go through its control socket",
   CHECK(Contains(stopped.err, "approve " + hold_id + "` from uid " +
                                   std::to_string(getuid())));
   CHECK(Contains(stopped.err, "malformed request from uid"));
+  CHECK_FALSE(Contains(stopped.err, "Secr3t-Over-The-Socket"));
   CHECK(::access(socket.c_str(), F_OK) != 0);
   // With no service, approve runs by itself again (nothing to approve).
   auto alone = dl.Run({"approve", hold_id});
