@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <future>
+#include <thread>
 
 #include "codecs/test_events.h"
 #include "engine/run_loop.h"
@@ -735,6 +738,55 @@ TEST_CASE("service mode: a re-add within the delay cancels the delete",
   f.clock.now += 600'000'000;
   REQUIRE(loop.ReleaseDue(nullptr).ok());
   CHECK(f.PendingDeletes() == 0);
+}
+
+}  // namespace dirledger
+
+namespace dirledger {
+
+TEST_CASE("tasks posted to a running service run on its applier thread",
+          "[runloop][post]") {
+  Fixture f;
+  FakeApplier mail;
+  RunLoop loop(f.intake.get(), {}, {{{Side::kMail, ""}, &mail}}, &f.stop,
+               nullptr);
+  // Not running: refused, and the task is never called.
+  bool called = false;
+  CHECK_FALSE(loop.Post([&](bool) { called = true; }));
+  CHECK_FALSE(called);
+
+  // Assertions are made on this thread only, after the poster is done.
+  std::thread::id task_thread;
+  std::promise<bool> ran;
+  std::promise<bool> late;
+  bool late_posted = false;
+  bool stop_posted = false;
+  std::thread poster([&] {
+    // Run() takes tasks once it has started.
+    while (!loop.Post([&](bool run) {
+      task_thread = std::this_thread::get_id();
+      ran.set_value(run);
+    }))
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ran.get_future().wait();
+    // A task queued while the service stops is cancelled, not dropped: it
+    // is called with false.
+    stop_posted = loop.Post([&](bool) {
+      late_posted = loop.Post([&](bool run) { late.set_value(run); });
+      f.stop = true;
+    });
+  });
+  RunStats stats;
+  const std::thread::id loop_thread = std::this_thread::get_id();
+  REQUIRE(loop.Run(&stats).ok());
+  poster.join();
+  CHECK(task_thread == loop_thread);
+  REQUIRE(stop_posted);
+  REQUIRE(late_posted);
+  CHECK(late.get_future().get() == false);
+  // After Run: refused again.
+  CHECK_FALSE(loop.Post([&](bool) { called = true; }));
+  CHECK_FALSE(called);
 }
 
 }  // namespace dirledger

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <future>
 #include <mutex>
 #include <set>
@@ -235,11 +234,56 @@ Status RunLoop::RunOnce(RunStats* stats) {
   return first_error;
 }
 
+bool RunLoop::Post(Task task) {
+  MutexLock l(&wake_mu_);
+  if (!taking_tasks_) return false;
+  tasks_.push_back(std::move(task));
+  wake_cv_.SignalAll();
+  return true;
+}
+
+void RunLoop::RunTasks() {
+  std::vector<Task> tasks;
+  {
+    MutexLock l(&wake_mu_);
+    tasks.swap(tasks_);
+  }
+  for (Task& t : tasks) t(true);
+}
+
+void RunLoop::CancelTasks() {
+  std::vector<Task> tasks;
+  {
+    MutexLock l(&wake_mu_);
+    taking_tasks_ = false;
+    tasks.swap(tasks_);
+  }
+  for (Task& t : tasks) t(false);
+}
+
 Status RunLoop::Run(RunStats* stats) {
+  {
+    MutexLock l(&wake_mu_);
+    taking_tasks_ = true;
+    work_ = true;
+  }
+  // However Run ends, a task still queued is answered.
+  struct CancelAtEnd {
+    RunLoop* loop;
+    ~CancelAtEnd() { loop->CancelTasks(); }
+  } cancel_at_end{this};
   DIRLEDGER_RETURN_IF_ERROR(ApplyPending(stats));
-  std::mutex mu;
-  std::condition_variable cv;
-  bool work = true;
+  const auto stopping = [this] { return stop_ && stop_->load(); };
+  // Waits on wake_cv_ until `until` or `done()`. REQUIRES: wake_mu_ held.
+  const auto wait_until = [this](std::chrono::steady_clock::time_point until,
+                                 const std::function<bool()>& done) {
+    wake_mu_.AssertHeld();
+    while (!done()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= until) break;
+      wake_cv_.WaitFor(until - now);
+    }
+  };
   std::vector<std::thread> threads;
   std::vector<Status> results(sources_.size());
   std::atomic<int> running{static_cast<int>(sources_.size())};
@@ -267,9 +311,9 @@ Status RunLoop::Run(RunStats* stats) {
                           // applier looks (and sees when they are due).
                           if (!r.intents.empty() ||
                               (delete_delay_s > 0 && r.first_seq != 0)) {
-                            std::lock_guard<std::mutex> l(mu);
-                            work = true;
-                            cv.notify_all();
+                            MutexLock l(&wake_mu_);
+                            work_ = true;
+                            wake_cv_.SignalAll();
                           }
                         });
       sink_ptr = &sink;
@@ -283,46 +327,50 @@ Status RunLoop::Run(RunStats* stats) {
       // A source returns on stop or on an error it cannot retry; restart it
       // after a pause unless stopping.
       auto backoff = std::chrono::milliseconds(500);
-      while (!(stop_ && stop_->load())) {
+      while (!stopping()) {
         // A cursor that cannot be read is an error like the source's own
         // (retried after the pause), never a start from nothing.
         Result<std::string> cookie = intake_->Cursor(source->id());
         Status s =
             cookie.ok() ? source->Run(cookie.value(), &sink) : cookie.status();
-        if (stop_ && stop_->load()) break;
+        if (stopping()) break;
         observer_->OnError(source->id(),
                            s.ok() ? Status::Unavailable("source returned") : s);
         results[i] = s;
-        std::unique_lock<std::mutex> l(mu);
-        cv.wait_for(l, backoff, [&] { return stop_ && stop_->load(); });
+        MutexLock l(&wake_mu_);
+        wait_until(std::chrono::steady_clock::now() + backoff, stopping);
         backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
       }
       observer_->OnPassEnd(source->id(), results[i], sink.stats());
       events_total += sink.stats().events;
       held_total += sink.stats().held;
       --running;
-      std::lock_guard<std::mutex> l(mu);
-      cv.notify_all();
+      MutexLock l(&wake_mu_);
+      wake_cv_.SignalAll();
     });
   }
   // The applier: runs whenever intents were decided, when a waiting delete
-  // is due, and every few seconds for retries.
+  // is due, and every few seconds for retries; between two of its cycles,
+  // the tasks posted meanwhile.
   Status applier_status;
   std::int64_t next_due_us = 0;
-  while (!(stop_ && stop_->load())) {
+  while (!stopping()) {
     {
       auto wait = std::chrono::microseconds(5000000);
       if (next_due_us != 0)
-        wait = std::clamp(
-            std::chrono::microseconds(next_due_us -
-                                      intake_->log()->NowMicros()),
-            std::chrono::microseconds(0), wait);
-      std::unique_lock<std::mutex> l(mu);
-      cv.wait_for(l, wait, [&] { return work || (stop_ && stop_->load()); });
-      work = false;
+        wait = std::clamp(std::chrono::microseconds(
+                              next_due_us - intake_->log()->NowMicros()),
+                          std::chrono::microseconds(0), wait);
+      MutexLock l(&wake_mu_);
+      wait_until(std::chrono::steady_clock::now() + wait, [&] {
+        wake_mu_.AssertHeld();
+        return work_ || !tasks_.empty() || stopping();
+      });
+      work_ = false;
     }
     observer_->OnHeartbeat();
-    if (stop_ && stop_->load()) break;
+    if (stopping()) break;
+    RunTasks();
     RunStats round;
     Status s = ReleaseDue(&next_due_us);
     if (s.ok()) s = ApplyPending(&round);
@@ -335,10 +383,11 @@ Status RunLoop::Run(RunStats* stats) {
       break;
     }
   }
+  CancelTasks();
   if (stop_) stop_->store(true);
   {
-    std::lock_guard<std::mutex> l(mu);
-    cv.notify_all();
+    MutexLock l(&wake_mu_);
+    wake_cv_.SignalAll();
   }
   for (std::thread& t : threads) t.join();
   stats->events += events_total.load();

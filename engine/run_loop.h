@@ -11,6 +11,11 @@
 //   decided is drained: every pending intent is applied, until none is left
 //   or the drain timeout passes (or `hurry` is set: a second signal), and
 //   RunStats::left_pending counts what stays pending.
+//   Tasks posted while Run() runs (Post: an operator's command arriving on
+//   the control socket) run on the thread that applies the writes, between
+//   two of its cycles (releasing due deletes, applying what is pending):
+//   one that arrives during a cycle waits for its end. Tasks still queued
+//   when Run() ends are cancelled.
 //   Deletes that wait (a connector's delete_delay_s, rules 3): Run() stamps
 //   its sources' deletes with the delay; it wakes when the first waiting
 //   delete is due and appends a Release event for its window, which the
@@ -24,7 +29,7 @@
 // leaves the intent pending and is retried with backoff; any other failure
 // is appended as a failed outcome.
 //
-// Thread safety: Run/RunOnce are called from one thread.
+// Thread safety: Run/RunOnce are called from one thread; Post from any.
 #ifndef DIRLEDGER_ENGINE_RUN_LOOP_H_
 #define DIRLEDGER_ENGINE_RUN_LOOP_H_
 
@@ -36,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "codecs/mutex.h"
 #include "engine/applier.h"
 #include "engine/intake.h"
 #include "engine/source.h"
@@ -100,6 +106,14 @@ class RunLoop {
   // between batches once `stop` is set.
   Status ApplyPending(RunStats* stats);
 
+  // A task for the applier thread of Run(), called with true when it runs
+  // there (between two cycles), with false when it is cancelled (Run() is
+  // not running, or ended before its turn).
+  using Task = std::function<void(bool run)>;
+  // Queues `task`; false (and the task is not called) when Run() is not
+  // running or is ending.
+  bool Post(Task task);
+
   // Appends a Release event for every window of waiting deletes with a
   // delete due by now (the log's clock). `*next_due_us` (may be null): when
   // the next delete still waiting is due, 0 when none waits.
@@ -129,6 +143,11 @@ class RunLoop {
   // before.
   AppliedBatch ApplyBatch(std::vector<Intent> intents);
 
+  // Runs the tasks queued now (RunLoop's applier thread).
+  void RunTasks();
+  // Stops taking tasks and cancels those queued.
+  void CancelTasks();
+
   Intake* intake_;
   std::vector<Source*> sources_;
   std::map<std::pair<Side, std::string>, Applier*> appliers_;
@@ -137,6 +156,12 @@ class RunLoop {
   const std::atomic<bool>* hurry_ = nullptr;
   RunObserver* observer_;
   RunObserver null_observer_;
+  // Wakes Run()'s applier thread: new intents, a task, stop.
+  Mutex wake_mu_;
+  CondVar wake_cv_{&wake_mu_};
+  bool work_ GUARDED_BY(wake_mu_) = false;
+  bool taking_tasks_ GUARDED_BY(wake_mu_) = false;
+  std::vector<Task> tasks_ GUARDED_BY(wake_mu_);
 };
 
 }  // namespace dirledger

@@ -50,16 +50,15 @@ TEST_CASE("run as a service: live changes, SIGTERM", "[e2e][service]") {
   REQUIRE(dl.Run({"log", "--since", "1", "--until", "3"}).exit_code == 0);
   REQUIRE(env.MailShow("user000005@example.com")["title"] == "Engineer");
   REQUIRE(dl.Run({"rollback", "--to", "1", "--dry-run"}).exit_code == 0);
-  // ...and a second writer is refused, naming the reason.
+  // ...and a second run is refused, naming the reason.
   auto second = dl.Run({"run", "--once"});
   REQUIRE(second.exit_code == 1);
-  REQUIRE(Contains(second.err, "in use by another dirledger process"));
+  REQUIRE(Contains(second.err, "stop the service first"));
   // A restore would replace the files under the service: refused.
   auto restore = dl.Run({"restore", backup, "--yes"});
   INFO(restore.Describe());
   REQUIRE(restore.exit_code == 1);
-  REQUIRE(Contains(restore.err, "restore refused"));
-  REQUIRE(Contains(restore.err, "in use by another dirledger process"));
+  REQUIRE(Contains(restore.err, "restore refused: stop the service first"));
 
   // A change made in LDAP while the service runs.
   env.LdapReplace("user000002", "title", "Live Change");

@@ -32,7 +32,7 @@ Status AutoBackup(CliContext& ctx, const EventLog& log,
   std::vector<std::string> unfinished;
   DIRLEDGER_RETURN_IF_ERROR(RemoveUnfinishedBackups(backups, &unfinished));
   for (const std::string& u : unfinished)
-    std::cerr << "removed the unfinished backup " << u
+    ctx.err() << "removed the unfinished backup " << u
               << " (an earlier run stopped while making it)\n";
   if (once_per_head) {
     auto existing = ListAutomaticBackups(backups);

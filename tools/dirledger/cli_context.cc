@@ -13,8 +13,28 @@
 #include <streambuf>
 
 #include "engine/backup/restore_journal.h"
+#include "tools/dirledger/operator.h"
 
 namespace dirledger::cli {
+
+CliContext::CliContext(std::string config_path)
+    : config_path_(std::move(config_path)),
+      out_(&std::cout),
+      err_(&std::cerr) {}
+
+void CliContext::ServeFrom(const Config& config, const std::string& config_text,
+                           const ServiceHandles* service) {
+  config_ = std::make_unique<Config>(config);
+  config_text_ = config_text;
+  config_failed_ = false;
+  service_ = service;
+}
+
+std::string CliContext::actor() const { return actor_ ? *actor_ : Actor(); }
+
+std::string CliContext::command_line() const {
+  return command_line_ ? *command_line_ : CommandLine();
+}
 
 const Config* CliContext::config() {
   if (config_) return config_.get();
@@ -22,16 +42,16 @@ const Config* CliContext::config() {
   Result<std::string> text = LoadFileFromDisk(config_path_);
   if (!text.ok()) {
     config_failed_ = true;
-    std::cerr << "dirledger: config file " << config_path_ << ": "
-              << text.status().message()
-              << " (give the config file with --config FILE)\n";
+    err() << "dirledger: config file " << config_path_ << ": "
+          << text.status().message()
+          << " (give the config file with --config FILE)\n";
     return nullptr;
   }
   config_text_ = *text;
   Result<Config> cfg = ParseConfig(config_text_, config_path_);
   if (!cfg.ok()) {
     config_failed_ = true;
-    std::cerr << "dirledger: " << cfg.status().message() << "\n";
+    err() << "dirledger: " << cfg.status().message() << "\n";
     return nullptr;
   }
   config_ = std::make_unique<Config>(std::move(cfg).value());
@@ -57,12 +77,12 @@ int CliContext::FinishInterruptedRestore() {
   std::string note;
   Status s = RecoverInterruptedRestore(data, &note);
   if (!s.ok()) return Fail(s.WithContext("data dir " + data));
-  if (!note.empty()) std::cerr << "dirledger: " << data << ": " << note << "\n";
+  if (!note.empty()) err() << "dirledger: " << data << ": " << note << "\n";
   return kExitOk;
 }
 
 bool CliContext::LockDataDir() {
-  if (data_locked_) return true;
+  if (data_locked_ || service_) return true;  // the service holds it
   const std::string data = data_dir();
   if (data.empty()) return false;
   std::error_code ec;
@@ -79,6 +99,7 @@ bool CliContext::LockDataDir() {
 }
 
 EventLog* CliContext::OpenLog(bool read_only) {
+  if (service_) return service_->log;
   if (log_) return log_.get();
   const Config* c = config();
   if (!c) return nullptr;
@@ -96,7 +117,7 @@ EventLog* CliContext::OpenLog(bool read_only) {
 }
 
 int CliContext::Fail(const Status& s) {
-  std::cerr << "dirledger: " << s.message() << "\n";
+  err() << "dirledger: " << s.message() << "\n";
   switch (s.code()) {
     case StatusCode::kInvalidArgument:
       return kExitUsage;
@@ -107,9 +128,11 @@ int CliContext::Fail(const Status& s) {
   }
 }
 
-void CliContext::JsonLine(const nlohmann::json& j) {
-  std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-            << "\n";
+void CliContext::JsonLine(const nlohmann::json& j) { JsonLine(std::cout, j); }
+
+void CliContext::JsonLine(std::ostream& out, const nlohmann::json& j) {
+  out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+      << "\n";
 }
 
 namespace {

@@ -2,19 +2,47 @@
 // demand, errors exit 2), the log (opened read-only for commands that only
 // look, so they work while `run` holds the data dir), output helpers for
 // text and JSON Lines, and the exit codes of DESIGN's contract.
+//
+// A command carried out by the service for an operator (the control
+// socket, control_socket.h) runs with a context that serves from the
+// service: its config, its open log, intake and writers, its embedded mail
+// directory; its output goes to the buffers sent back, and the actor and
+// command line are the asking operator's.
 #ifndef DIRLEDGER_TOOLS_DIRLEDGER_CLI_CONTEXT_H_
 #define DIRLEDGER_TOOLS_DIRLEDGER_CLI_CONTEXT_H_
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <ostream>
 #include <string>
+#include <utility>
 
 #include "codecs/config.h"
 #include "codecs/status.h"
 #include "engine/backup/restore_journal.h"
+#include "engine/secrets.h"
 #include "storage/event_log.h"
 
+namespace dirledger {
+class Applier;
+class EmbeddedMailDirectory;
+class Intake;
+class RunObserver;
+}  // namespace dirledger
+
 namespace dirledger::cli {
+
+// What a running service lends a command it carries out. Every pointer
+// outlives the command; the command runs on the service's applier thread.
+struct ServiceHandles {
+  EventLog* log = nullptr;
+  Intake* intake = nullptr;
+  std::map<std::pair<Side, std::string>, Applier*> appliers;
+  EmbeddedMailDirectory* embedded = nullptr;  // [mail] kind = "embedded"
+  RunObserver* observer = nullptr;            // heartbeats while applying
+};
 
 enum ExitCode : int {
   kExitOk = 0,
@@ -25,8 +53,38 @@ enum ExitCode : int {
 
 class CliContext {
  public:
-  explicit CliContext(std::string config_path)
-      : config_path_(std::move(config_path)) {}
+  explicit CliContext(std::string config_path);
+
+  // A context for a command the service carries out: `config` is the
+  // service's (the one in force), `service` what it lends.
+  void ServeFrom(const Config& config, const std::string& config_text,
+                 const ServiceHandles* service);
+  // Null unless the service carries out this command.
+  const ServiceHandles* service() const { return service_; }
+
+  // Where the command's results (stdout) and messages (stderr) go.
+  void set_output(std::ostream* out, std::ostream* err) {
+    out_ = out;
+    err_ = err;
+  }
+  std::ostream& out() { return *out_; }
+  std::ostream& err() { return *err_; }
+
+  // Who runs the command, as operator actions record it: Actor() unless
+  // the service carries it out for someone (set_actor).
+  std::string actor() const;
+  void set_actor(std::string actor) { actor_ = std::move(actor); }
+  // The command line as typed: CommandLine() unless set.
+  std::string command_line() const;
+  void set_command_line(std::string line) { command_line_ = std::move(line); }
+  // A password the asking command read for `mail add|set` (the service
+  // does not read the operator's files or environment).
+  void set_given_password(std::optional<Secret> password) {
+    given_password_ = std::move(password);
+  }
+  const std::optional<Secret>& given_password() const {
+    return given_password_;
+  }
 
   // --quiet: only warnings and errors are logged, whatever log_level says.
   void set_quiet(bool quiet) { quiet_ = quiet; }
@@ -66,8 +124,9 @@ class CliContext {
   // the status (2 for InvalidArgument, 3 for Held, else 1).
   int Fail(const Status& s);
 
-  // One JSON Lines record to stdout.
+  // One JSON Lines record to stdout (or `out`).
   static void JsonLine(const nlohmann::json& j);
+  static void JsonLine(std::ostream& out, const nlohmann::json& j);
 
   // Makes std::cout write to standard output through a buffer that keeps
   // the cause of a failed write. Called first thing in main.
@@ -90,6 +149,12 @@ class CliContext {
   DataDirLock data_lock_;  // shared, while a command writes (LockDataDir)
   bool data_locked_ = false;
   std::unique_ptr<EventLog> log_;
+  const ServiceHandles* service_ = nullptr;
+  std::ostream* out_;
+  std::ostream* err_;
+  std::optional<std::string> actor_;
+  std::optional<std::string> command_line_;
+  std::optional<Secret> given_password_;
 };
 
 // ISO 8601 UTC with microseconds: 2026-11-21T23:37:52.123456Z.

@@ -19,25 +19,33 @@ int RunBackup(CliContext& ctx, const std::string& dir) {
   EventLog* log = ctx.OpenLog(/*read_only=*/false);
   if (!log) return ctx.OpenFailedExit();
   const Config* cfg = ctx.config();
-  std::unique_ptr<EmbeddedMailDirectory> mail;
+  std::unique_ptr<EmbeddedMailDirectory> opened;
+  const EmbeddedMailDirectory* mail = nullptr;
   if (cfg->mail.kind == MailKind::kEmbedded) {
-    auto rules = RuleSet::Compile(*cfg);
-    if (!rules.ok()) return ctx.Fail(rules.status());
-    auto m = OpenEmbeddedMail(*rules);
-    if (!m.ok()) return ctx.Fail(m.status());
-    mail = std::move(m).value();
+    if (ctx.service()) {
+      mail = ctx.service()->embedded;  // the service has it open
+    } else {
+      auto rules = RuleSet::Compile(*cfg);
+      if (!rules.ok()) return ctx.Fail(rules.status());
+      auto m = OpenEmbeddedMail(*rules);
+      if (!m.ok()) return ctx.Fail(m.status());
+      opened = std::move(m).value();
+      mail = opened.get();
+    }
   }
+  // Everything appended so far is in the checkpoint.
+  if (Status synced = log->WaitCommitted(); !synced.ok())
+    return ctx.Fail(synced);
   BackupManifest manifest;
-  Status s =
-      WriteBackup(*log, mail.get(), BackupRequest{dir, false, ""}, &manifest);
+  Status s = WriteBackup(*log, mail, BackupRequest{dir, false, ""}, &manifest);
   if (!s.ok()) return ctx.Fail(s);
-  std::cout << "backup: log (" << manifest.last_seq << " records) saved to "
+  ctx.out() << "backup: log (" << manifest.last_seq << " records) saved to "
             << dir << "/log\n";
   if (mail)
-    std::cout << "backup: embedded mail directory saved to " << dir
+    ctx.out() << "backup: embedded mail directory saved to " << dir
               << "/mail\n";
   else
-    std::cout << "backup: no mail directory ([mail] kind = \"axigen\": "
+    ctx.out() << "backup: no mail directory ([mail] kind = \"axigen\": "
                  "dirledger syncs Axigen, it does not back it up)\n";
   return kExitOk;
 }
@@ -86,7 +94,7 @@ int RunRestore(CliContext& ctx, const std::string& dir,
   const std::string data = ctx.data_dir();
   if (data.empty()) return kExitUsage;
   if (!o.yes) {
-    std::cerr << "dirledger: restore replaces the log in " << ctx.log_dir()
+    ctx.err() << "dirledger: restore replaces the log in " << ctx.log_dir()
               << " with the backup in " << dir
               << "; run again with --yes to do it\n";
     return kExitUsage;
@@ -116,7 +124,7 @@ int RunRestore(CliContext& ctx, const std::string& dir,
         "would leave the two apart"));
   const std::string here = CurrentInstallation(ctx);
   if (!here.empty() && here != manifest->installation_id) {
-    std::cerr << "dirledger: backup " << dir << " is of installation "
+    ctx.err() << "dirledger: backup " << dir << " is of installation "
               << manifest->installation_id << " (made "
               << FormatTime(manifest->created_us) << ", log at seq "
               << manifest->last_seq << "); this data dir is installation "
@@ -131,15 +139,15 @@ int RunRestore(CliContext& ctx, const std::string& dir,
   s = RestoreParts(data, parts, lock);
   if (!s.ok()) return ctx.Fail(s.WithContext("restore"));
   if (embedded) {
-    std::cout << "restore: embedded mail directory restored\n";
+    ctx.out() << "restore: embedded mail directory restored\n";
   } else if (manifest->has_mail) {
-    std::cout << "restore: the backup's embedded mail directory is left out "
+    ctx.out() << "restore: the backup's embedded mail directory is left out "
                  "([mail] kind = \"axigen\")\n";
   } else {
-    std::cout << "restore: the backup has no mail directory; only the log "
+    ctx.out() << "restore: the backup has no mail directory; only the log "
                  "is restored\n";
   }
-  std::cout << "restore: " << ctx.log_dir() << " restored from " << dir
+  ctx.out() << "restore: " << ctx.log_dir() << " restored from " << dir
             << " (log at seq " << manifest->last_seq << ")\n";
   return kExitOk;
 }

@@ -23,28 +23,28 @@ int RunHold(CliContext& ctx, const std::string& hold_id, bool approve) {
     if (!listed.ok()) return ctx.Fail(listed.WithContext("listing the holds"));
     std::string list;
     for (const auto& h : open) list += (list.empty() ? "" : ", ") + h;
-    std::cerr << "dirledger: no held deletes named \"" << hold_id
+    ctx.err() << "dirledger: no held deletes named \"" << hold_id
               << "\"; open holds: " << (list.empty() ? "none" : list) << "\n";
     return kExitUsage;
   }
   if (hold->status != HoldStatus::kOpen) {
-    std::cerr << "dirledger: " << hold_id << " was already "
+    ctx.err() << "dirledger: " << hold_id << " was already "
               << HoldStatusName(hold->status) << " (seq " << hold->decided_seq
               << ")\n";
     return kExitFailure;
   }
   OperatorAction a;
   a.kind = approve ? ActionKind::kApprove : ActionKind::kReject;
-  a.actor = Actor();
+  a.actor = ctx.actor();
   a.hold_id = hold_id;
-  a.command = CommandLine();
+  a.command = ctx.command_line();
   OperatorResult r;
   Status s = AppendOperatorAction(ctx, std::move(a), &r);
   if (!s.ok()) return ctx.Fail(s);
-  std::cout << (approve ? "approved " : "rejected ") << hold_id << " (seq "
+  ctx.out() << (approve ? "approved " : "rejected ") << hold_id << " (seq "
             << r.seq << "): " << r.decision.reason << "\n";
   if (approve)
-    std::cout << "  " << r.applied << " writes applied, " << r.failed
+    ctx.out() << "  " << r.applied << " writes applied, " << r.failed
               << " failed"
               << (r.retry_later ? ", some left for the next run" : "") << "\n";
   return r.failed ? kExitFailure : kExitOk;
@@ -68,7 +68,7 @@ int RunDismiss(CliContext& ctx, const std::string& failure_id) {
       return ctx.Fail(listed.WithContext("listing the failures"));
     std::string list;
     for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
-    std::cerr << "dirledger: there is no open failure \"" << failure_id
+    ctx.err() << "dirledger: there is no open failure \"" << failure_id
               << "\" (unknown, or resolved or dismissed already); open "
                  "failures: "
               << (list.empty() ? "none" : list) << "\n";
@@ -76,17 +76,17 @@ int RunDismiss(CliContext& ctx, const std::string& failure_id) {
   }
   OperatorAction a;
   a.kind = ActionKind::kDismiss;
-  a.actor = Actor();
+  a.actor = ctx.actor();
   a.failure_id = FailureId(*open);
-  a.command = CommandLine();
+  a.command = ctx.command_line();
   OperatorResult r;
   Status s = AppendOperatorAction(ctx, std::move(a), &r);
   if (!s.ok()) return ctx.Fail(s);
   if (r.decision.outcome == Outcome::kError) {
-    std::cerr << "dirledger: " << r.decision.reason << "\n";
+    ctx.err() << "dirledger: " << r.decision.reason << "\n";
     return kExitUsage;
   }
-  std::cout << "dismissed " << FailureId(*open) << " (seq " << r.seq
+  ctx.out() << "dismissed " << FailureId(*open) << " (seq " << r.seq
             << "): " << r.decision.reason << "\n";
   return kExitOk;
 }

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "codecs/printable.h"
+#include "engine/embedded_mail/embedded_mail_directory.h"
 #include "engine/embedded_mail/mail_admin.h"
 #include "engine/wiring/connectors.h"
 #include "tools/dirledger/commands.h"
@@ -14,7 +15,7 @@ int RunMail(CliContext& ctx, const MailOptions& o) {
   const Config* cfg = ctx.config();
   if (!cfg) return kExitUsage;
   if (cfg->mail.kind != MailKind::kEmbedded) {
-    std::cerr << "dirledger: the mail side of " << ctx.config_path()
+    ctx.err() << "dirledger: the mail side of " << ctx.config_path()
               << " is Axigen ([mail] kind = \"axigen\"); `dirledger mail` "
                  "administers the embedded mail directory only\n";
     return kExitUsage;
@@ -27,21 +28,33 @@ int RunMail(CliContext& ctx, const MailOptions& o) {
   // A change waits for no restore, and no restore swaps the directory out
   // from under it.
   if (!read_only && !ctx.LockDataDir()) return ctx.OpenFailedExit();
-  auto dir = OpenEmbeddedMail(*rules, read_only);
-  if (!dir.ok()) return ctx.Fail(dir.status());
-  MailAdmin admin(dir->get());
+  // Carried out by the service: its directory, open already, and the
+  // password the asking command read.
+  std::unique_ptr<EmbeddedMailDirectory> opened;
+  EmbeddedMailDirectory* directory = nullptr;
+  if (ctx.service() && ctx.service()->embedded) {
+    directory = ctx.service()->embedded;
+  } else {
+    auto dir = OpenEmbeddedMail(*rules, read_only);
+    if (!dir.ok()) return ctx.Fail(dir.status());
+    opened = std::move(dir).value();
+    directory = opened.get();
+  }
+  MailAdmin admin(directory);
 
   std::optional<Secret> password;
-  if (!o.password_file.empty() || !o.password_env.empty()) {
+  if (ctx.service()) {
+    password = ctx.given_password();
+  } else if (!o.password_file.empty() || !o.password_env.empty()) {
     auto p = ReadSecret(*cfg, o.password_file, o.password_env, "password");
     if (!p.ok()) return ctx.Fail(p.status());
     password = std::move(p).value();
   }
   auto print = [&](const MailEntry& e) {
     if (o.json)
-      CliContext::JsonLine(ToJson(e));
+      CliContext::JsonLine(ctx.out(), ToJson(e));
     else
-      std::cout << ToText(e);
+      ctx.out() << ToText(e);
   };
 
   if (o.action == "list") {
@@ -49,25 +62,25 @@ int RunMail(CliContext& ctx, const MailOptions& o) {
     if (!entries.ok()) return ctx.Fail(entries.status());
     for (const MailEntry& e : *entries) {
       if (o.json) {
-        CliContext::JsonLine(ToJson(e));
+        CliContext::JsonLine(ctx.out(), ToJson(e));
       } else {
-        std::cout << PrintableText(e.address) << "  " << KindName(e.kind);
+        ctx.out() << PrintableText(e.address) << "  " << KindName(e.kind);
         const std::string_view first = FirstValue(e.fields, "firstName");
         const std::string_view last = FirstValue(e.fields, "lastName");
         const std::string_view display = FirstValue(e.fields, "displayName");
         if (!display.empty())
-          std::cout << "  " << PrintableText(display);
+          ctx.out() << "  " << PrintableText(display);
         else if (!first.empty() || !last.empty())
-          std::cout << "  " << PrintableText(first) << " "
+          ctx.out() << "  " << PrintableText(first) << " "
                     << PrintableText(last);
-        std::cout << "\n";
+        ctx.out() << "\n";
       }
     }
-    if (!o.json) std::cerr << entries->size() << " objects\n";
+    if (!o.json) ctx.err() << entries->size() << " objects\n";
     return kExitOk;
   }
   if (o.address.empty()) {
-    std::cerr << "dirledger: mail " << o.action << " needs an ADDRESS\n";
+    ctx.err() << "dirledger: mail " << o.action << " needs an ADDRESS\n";
     return kExitUsage;
   }
   if (o.action == "show") {
@@ -79,7 +92,7 @@ int RunMail(CliContext& ctx, const MailOptions& o) {
   if (o.action == "remove") {
     Status s = admin.Remove(o.address);
     if (!s.ok()) return ctx.Fail(s);
-    if (!o.json) std::cout << "removed " << PrintableText(o.address) << "\n";
+    if (!o.json) ctx.out() << "removed " << PrintableText(o.address) << "\n";
     return kExitOk;
   }
   auto edits = ParseMailEdits(o.edits);
@@ -92,7 +105,7 @@ int RunMail(CliContext& ctx, const MailOptions& o) {
   }
   if (o.action == "set") {
     if (edits->edits.empty() && !password) {
-      std::cerr << "dirledger: mail set needs FIELD=VALUE edits\n";
+      ctx.err() << "dirledger: mail set needs FIELD=VALUE edits\n";
       return kExitUsage;
     }
     auto e = admin.Set(o.address, *edits, password);
@@ -100,7 +113,7 @@ int RunMail(CliContext& ctx, const MailOptions& o) {
     print(*e);
     return kExitOk;
   }
-  std::cerr << "dirledger: unknown mail action " << o.action << "\n";
+  ctx.err() << "dirledger: unknown mail action " << o.action << "\n";
   return kExitUsage;
 }
 

@@ -72,16 +72,16 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
   auto plan = PlanRollback(ListerOf(then.projection()),
                            ListerOf(log->projection()), seq, filter);
   if (!plan.ok()) return ctx.Fail(plan.status());
-  std::cout << "rollback to sequence " << seq << " (" << o.side << " side"
+  ctx.out() << "rollback to sequence " << seq << " (" << o.side << " side"
             << (o.side == "both" ? "s" : "")
             << (o.domain.empty() ? "" : ", domain " + o.domain) << "):\n"
             << plan->ToText();
   if (plan->objects.empty()) {
-    std::cout << "nothing to do: the state matches sequence " << seq << "\n";
+    ctx.out() << "nothing to do: the state matches sequence " << seq << "\n";
     return kExitOk;
   }
   if (o.dry_run) {
-    std::cout << "dry run: nothing was written\n";
+    ctx.out() << "dry run: nothing was written\n";
     return kExitOk;
   }
   // The mass-delete guard, per connector.
@@ -107,7 +107,7 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
                                           c.config.name));
     const std::uint64_t threshold = c.DeleteThreshold(known);
     if (deletes > threshold && !o.yes) {
-      std::cerr << "dirledger: the rollback deletes " << deletes
+      ctx.err() << "dirledger: the rollback deletes " << deletes
                 << " objects of connector \"" << c.config.name
                 << "\", more than its delete_threshold " << threshold
                 << "; check the plan and run again with --yes\n";
@@ -117,7 +117,7 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
   // Any delete, or more than a handful of writes, is confirmed by the
   // operator who has read the plan above.
   if (!o.yes && (plan->deletes > 0 || plan->objects.size() > kHandful)) {
-    std::cerr << "dirledger: the rollback "
+    ctx.err() << "dirledger: the rollback "
               << (plan->deletes > 0
                       ? "deletes " + std::to_string(plan->deletes) + " objects"
                       : "writes " + std::to_string(plan->objects.size()) +
@@ -126,29 +126,35 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
     return kExitHeld;
   }
   std::unique_ptr<EmbeddedMailDirectory> embedded;
+  const EmbeddedMailDirectory* mail = nullptr;
   if (cfg->mail.kind == MailKind::kEmbedded) {
-    auto m = OpenEmbeddedMail(*rules);
-    if (!m.ok()) return ctx.Fail(m.status());
-    embedded = std::move(m).value();
+    if (ctx.service()) {
+      mail = ctx.service()->embedded;  // the service has it open
+    } else {
+      auto m = OpenEmbeddedMail(*rules);
+      if (!m.ok()) return ctx.Fail(m.status());
+      embedded = std::move(m).value();
+      mail = embedded.get();
+    }
   }
   AutoBackupResult backup;
-  s = AutoBackup(ctx, *log, embedded.get(),
-                 "before-rollback-to-" + std::to_string(seq),
+  s = AutoBackup(ctx, *log, mail, "before-rollback-to-" + std::to_string(seq),
                  /*once_per_head=*/false, &backup);
   if (!s.ok()) return ctx.Fail(s.WithContext("automatic backup"));
   embedded.reset();  // the appliers open it again
-  std::cout << "backup before the rollback: " << backup.where << "\n";
+  ctx.out() << "backup before the rollback: " << backup.where << "\n";
   for (const std::string& p : backup.pruned)
-    std::cout << "removed the old automatic backup " << p
+    ctx.out() << "removed the old automatic backup " << p
               << " (backup_keep = " << cfg->backup_keep << ")\n";
   OperatorResult r;
-  s = AppendOperatorAction(ctx, plan->Action(Actor(), CommandLine()), &r);
+  s = AppendOperatorAction(ctx, plan->Action(ctx.actor(), ctx.command_line()),
+                           &r);
   if (!s.ok()) return ctx.Fail(s);
-  std::cout << "rolled back (seq " << r.seq << "): " << r.applied
+  ctx.out() << "rolled back (seq " << r.seq << "): " << r.applied
             << " writes applied, " << r.failed << " failed";
   if (r.retry_later)
-    std::cout << ", " << r.retry_later << " left for the next run";
-  std::cout << "\nto undo it: dirledger rollback --to " << r.seq - 1 << "\n";
+    ctx.out() << ", " << r.retry_later << " left for the next run";
+  ctx.out() << "\nto undo it: dirledger rollback --to " << r.seq - 1 << "\n";
   return r.failed ? kExitFailure : kExitOk;
 }
 

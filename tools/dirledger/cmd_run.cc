@@ -1,14 +1,20 @@
 // `dirledger run [--once] [--dry-run]`: the sync. --once refreshes every
 // enabled source, reconciles, applies and exits; without it the sources run
 // until SIGTERM (refreshAndPersist, polling). --dry-run decides and prints the
-// intents but writes nothing anywhere and moves no cursor.
+// intents but writes nothing anywhere and moves no cursor. The service
+// (run without --once or --dry-run) listens on the data dir's control socket
+// and carries out, between its cycles, the commands operators send it
+// (control_commands.h).
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <future>
 #include <iostream>
+#include <memory>
 
 #include "engine/embedded_mail/embedded_mail_directory.h"
 #include "engine/intake.h"
@@ -18,6 +24,8 @@
 #include "replay/reconciler.h"
 #include "tools/dirledger/auto_backup.h"
 #include "tools/dirledger/commands.h"
+#include "tools/dirledger/control_commands.h"
+#include "tools/dirledger/control_socket.h"
 #include "tools/dirledger/progress.h"
 #include "tools/dirledger/render.h"
 #include "tools/dirledger/service_notify.h"
@@ -57,6 +65,54 @@ void InstallSignals() {
   hup.sa_flags = SA_RESTART;
   sigaction(SIGHUP, &hup, nullptr);
   signal(SIGPIPE, SIG_IGN);
+}
+
+// A request that has not started after this long says it waits.
+constexpr auto kSayWaiting = std::chrono::seconds(1);
+
+ControlReply ErrorAnswer(int exit, const std::string& message) {
+  ControlReply r;
+  r.exit = exit;
+  r.err = "dirledger: " + message + "\n";
+  return r;
+}
+
+// The control socket's handler: each request is handed to the run loop's
+// applier thread, which carries it out between two of its cycles.
+ControlServer::Handler ServeRequests(RunLoop* loop, const ServiceConfig* config,
+                                     const ServiceHandles* handles) {
+  return [=](const ControlRequest& request, const PeerCredentials& peer,
+             const ControlServer::NoteFn& note) -> ControlReply {
+    const std::string what = RequestText(request);
+    const std::string actor = RequestActor(request, peer);
+    spdlog::info("control socket: `{}` from uid {} (pid {}) as {}", what,
+                 peer.uid, peer.pid, actor);
+    auto answer = std::make_shared<std::promise<ControlReply>>();
+    auto started = std::make_shared<std::atomic<bool>>(false);
+    std::future<ControlReply> answered = answer->get_future();
+    const bool posted = loop->Post([=](bool run) {
+      if (!run) {
+        answer->set_value(ErrorAnswer(
+            kExitFailure,
+            "the service stopped before carrying out the command; run it "
+            "again (by itself once the service has stopped)"));
+        return;
+      }
+      started->store(true);
+      answer->set_value(CarryOutRequest(request, peer, *config, *handles));
+    });
+    if (!posted)
+      return ErrorAnswer(kExitFailure,
+                         "the service is not taking commands now (starting "
+                         "or stopping); run the command again in a moment");
+    if (answered.wait_for(kSayWaiting) != std::future_status::ready &&
+        !started->load())
+      note("waiting for the service's current cycle");
+    ControlReply reply = answered.get();
+    spdlog::info("control socket: `{}` for uid {}: exit {}", what, peer.uid,
+                 reply.exit);
+    return reply;
+  };
 }
 
 }  // namespace
@@ -136,7 +192,35 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
                service ? static_cast<RunObserver*>(&notifying) : &progress);
   loop.set_drain(kDrainTimeout, &g_hurry);
   RunStats stats;
+  // The service takes operators' commands on its control socket; without
+  // one (it cannot be made) they need the service stopped, as before.
+  const ServiceConfig service_config{cfg, ctx.config_path(), ctx.config_text()};
+  ServiceHandles handles;
+  handles.log = log;
+  handles.intake = &intake;
+  handles.appliers = connectors->appliers();
+  handles.embedded = connectors->embedded;
+  handles.observer = &notifying;
+  std::unique_ptr<ControlServer> control;
+  if (service) {
+    auto started =
+        ControlServer::Start(ControlSocketPath(ctx.data_dir()),
+                             ServeRequests(&loop, &service_config, &handles));
+    if (started.ok()) {
+      control = std::move(started).value();
+      spdlog::info(
+          "control socket {}: commands that write are carried out "
+          "by this service",
+          control->path());
+    } else {
+      spdlog::warn(
+          "no control socket: {}; commands that write need the "
+          "service stopped",
+          started.status().message());
+    }
+  }
   Status s = service ? loop.Run(&stats) : loop.RunOnce(&stats);
+  control.reset();  // answers what it holds, removes the socket
   if (service)
     notifier.Stopping("stopping: " +
                       std::string(s.ok() ? "stopped" : s.message()));

@@ -39,8 +39,40 @@ void SetCommandLine(int argc, char** argv) {
 
 std::string CommandLine() { return StoredCommandLine(); }
 
+namespace {
+
+// The service carries out the action: on its intake (serialised with its
+// sources' appends), its writers, on its applier thread.
+Status AppendInService(const ServiceHandles& service, OperatorAction action,
+                       OperatorResult* result) {
+  Intake& intake = *service.intake;
+  AppendResult appended;
+  std::vector<EventBody> events;
+  events.emplace_back(std::move(action));
+  DIRLEDGER_RETURN_IF_ERROR(
+      intake.Append(std::move(events), std::nullopt, &appended));
+  DIRLEDGER_RETURN_IF_ERROR(intake.Sync());
+  result->seq = appended.last_seq;
+  // The service's intake keeps no decisions: the one recorded is read back.
+  DIRLEDGER_RETURN_IF_ERROR(
+      service.log->ReadDecision(appended.last_seq, &result->decision));
+  if (appended.intents.empty()) return Status::Ok();
+  std::atomic<bool> stop{false};
+  RunLoop loop(&intake, {}, service.appliers, &stop, service.observer);
+  RunStats stats;
+  DIRLEDGER_RETURN_IF_ERROR(loop.ApplyPending(&stats));
+  result->applied = stats.applied;
+  result->failed = stats.failed;
+  result->retry_later = stats.retry_later;
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status AppendOperatorAction(CliContext& ctx, OperatorAction action,
                             OperatorResult* result) {
+  if (const ServiceHandles* service = ctx.service())
+    return AppendInService(*service, std::move(action), result);
   const Config* cfg = ctx.config();
   if (!cfg) return Status::InvalidArgument("no config");
   auto rules = RuleSet::Compile(*cfg);
