@@ -591,7 +591,27 @@ class ChangeDecider {
                          Partner(partner_id_, "") +
                          " is gone too, the link is dropped"};
     }
-    if (!Propagates(dir_, s_)) return Discard(true, true);
+    if (!Propagates(dir_, s_)) {
+      // One way from mail, an entry added with the deleted one's name (its
+      // add reported first) waits for the address: it takes it, and the
+      // mail object's values (rules version 5).
+      const std::string address = link().mail_id;
+      if (s_ == Side::kLdap && partner_ && !Leaving(partner_) &&
+          b_.rules.config().reconciler_rules >= 5) {
+        const std::string taker =
+            ReleaseAddressWaits(b_, kind_, address, &link(), partner_);
+        if (!taker.empty())
+          return Verdict{
+              "link/address-released", Outcome::kDiscardedDirection,
+              Subject() + " delete recorded and discarded: direction " +
+                  std::string(DirectionName(dir_)) +
+                  " takes no LDAP changes; " +
+                  Describe(Side::kLdap, kind_, "", taker) +
+                  ", which waited for address " + address + ", is linked to " +
+                  Partner(partner_id_, "") + " and takes its values"};
+      }
+      return Discard(true, true);
+    }
     if (s_ == Side::kLdap && cr_->config.ignore_ldap_deletes) {
       b_.Put(EraseLink{kind_, link().ldap_id, link().mail_id});
       if (b_.state.Conflict(kind_, link().ldap_id))

@@ -80,15 +80,6 @@ struct KnownDefects {
   // address) is refused by the mail directory, the whole write fails, and
   // `run --once` exits 1 (docs/rules.md section 8a).
   bool cross_account_aliases = false;
-  // MODEL_TARGET_READD: one way, an administrator deletes an object on the
-  // target side and adds one of the same name there while the source's
-  // object lives (axigen_to_ldap: `ldap delete uid=eve`, `ldap add
-  // uid=eve`, `mail set eve@... title=x`, run). The new entry is not linked
-  // (its address is linked to the deleted one), and the source's change
-  // re-creates the object with an Add that finds the new entry in the way:
-  // "an entry exists there already with other values", run exits 1, on
-  // every later change too.
-  bool target_readd = false;
   // MODEL_EMPTY_POLL_ROLLBACK: objects a mail administrator creates are
   // "created" for a rollback only when the mail source had been polled by
   // the point; a poll that finds nothing records no event, so after a
@@ -141,7 +132,6 @@ KnownDefects Defects() {
   };
   d.ldap_renames = on("MODEL_RENAMES");
   d.cross_account_aliases = on("MODEL_CROSS_ALIASES");
-  d.target_readd = on("MODEL_TARGET_READD");
   d.empty_poll_rollback = on("MODEL_EMPTY_POLL_ROLLBACK");
   d.rollback_to_start = true;
   d.ldap_readd = on("MODEL_LDAP_READD");
@@ -1343,13 +1333,9 @@ void Sequence::RandomStep() {
   const std::vector<std::string> mg = names_on(kMail, true);
   const std::vector<std::string> fp = free_names(PersonNames());
   const std::vector<std::string> fg = free_names(GroupNames());
-  // One way, an add on the target side of a name the source has is the
-  // known defect `target_readd`.
-  const bool readd_ok = config_.both() || defects_.target_readd;
   std::vector<std::string> ldap_only;  // not on LDAP: for LDAP adds
   for (const std::string& n : PersonNames())
     if (!now_.side[kLdap].count(n) && !now_.outside.count(n) &&
-        (readd_ok || config_.source() == kLdap || !now_.side[kMail].count(n)) &&
         (defects_.ldap_readd || !ldap_gone_in_window_.count(n)) &&
         (defects_.same_run_create || config_.source() != kLdap ||
          !target_added_in_window_.count(n)))
@@ -1357,7 +1343,6 @@ void Sequence::RandomStep() {
   std::vector<std::string> mail_free;  // not on mail: for mail adds
   for (const std::string& n : PersonNames())
     if (!now_.side[kMail].count(n) &&
-        (readd_ok || config_.source() == kMail || !now_.side[kLdap].count(n)) &&
         (defects_.same_run_create || config_.source() != kMail ||
          !target_added_in_window_.count(n)))
       mail_free.push_back(n);
