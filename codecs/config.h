@@ -116,7 +116,10 @@ struct MailConfig {
 //      erases its link (and the link's conflict and drift).
 //   5: one way from mail, an LDAP entry waiting for the address of a
 //      deleted entry (a delete and re-add on LDAP, the add reported first)
-//      takes it when the delete is decided, and the mail object's values.
+//      takes it when the delete is decided, and the mail object's values;
+//      one way, an object being created on the non-authoritative side
+//      that is found there already (made in the same run window) meets its
+//      partner, which writes its values over it.
 inline constexpr std::uint32_t kReconcilerRules = 5;
 
 struct Config {

@@ -1,5 +1,5 @@
 // One way, the target side's administrator makes an object of a name the
-// source has (docs/rules.md, section 6, rules version 5): the two
+// source has (docs/rules.md, sections 4 and 6, rules version 5): the two
 // meet, and the source's values are written over the target's object. Each
 // against rules version 4, which decided otherwise.
 #include <catch2/catch.hpp>
@@ -99,6 +99,63 @@ TEST_CASE(
       "eve@example.com", {{"lastName", {"eve"}}, {"title", {"Lead"}}}));
   REQUIRE(set.intents.size() == 1);
   CHECK(set.intents[0].op == IntentOp::kAdd);
+}
+
+// ldap_to_axigen: before one run, the mail administrator adds dan and the
+// LDAP administrator adds uid=dan; the refresh is decided first (a mail
+// Add), then the poll finds the mail object in place.
+void SameRunCreate(Scenario& s, std::uint32_t rules) {
+  Under(s, OneWay("ldap_to_axigen"), rules);
+  const Decision& add =
+      s.Feed(LdapPerson("u-dan", "dan", {{"title", {"Dev"}}}, ChangeOp::kAdd));
+  INFO(DecisionText(add));
+  REQUIRE(add.rule == "create/ldap-to-mail");
+  REQUIRE(s.projection().pending_count() == 1);
+}
+
+ObservedChange MailDan() {
+  return MailObject("dan@example.com",
+                    {{"lastName", {"Own"}}, {"title", {"Admin"}}},
+                    ObjectKind::kAccount, ChangeOp::kAdd);
+}
+
+TEST_CASE(
+    "one way, a target object made in the same run as the source's "
+    "meets it",
+    "[rules][first-meet]") {
+  Scenario s;
+  SameRunCreate(s, kReconcilerRules);
+  const Decision& d = s.Feed(MailDan());
+  INFO(s.Text());
+  CHECK(d.rule == "link/first-meet");
+  CHECK(d.outcome == Outcome::kPropagated);
+  // The Add is gone; the LDAP values are written over the mail object.
+  REQUIRE(d.intents.size() == 1);
+  const Intent& w = d.intents[0];
+  CHECK(w.target == Side::kMail);
+  CHECK(w.op == IntentOp::kModify);
+  CHECK(w.target_id == "dan@example.com");
+  CHECK(AttrValues(w.set, "title") == std::vector<std::string>{"Dev"});
+  CHECK(AttrValues(w.set, "lastName") == std::vector<std::string>{"dan"});
+  CHECK(AttrValues(w.expect, "title") == std::vector<std::string>{"Admin"});
+  CHECK(s.projection().pending_count() == 1);
+  const LinkState* link =
+      s.projection().FindLinkByMail(ObjectKind::kAccount, "dan@example.com");
+  REQUIRE(link);
+  CHECK(link->ldap_id == "u-dan");
+}
+
+TEST_CASE(
+    "under rules version 4 the object found in place is discarded, as "
+    "it was",
+    "[rules][first-meet]") {
+  Scenario s;
+  SameRunCreate(s, 4);
+  const Decision& d = s.Feed(MailDan());
+  INFO(s.Text());
+  CHECK(d.rule == "direction/ldap_to_axigen");
+  CHECK(d.intents.empty());
+  CHECK(s.projection().pending_count() == 0);  // the Add is dropped
 }
 
 }  // namespace

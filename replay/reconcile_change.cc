@@ -542,7 +542,24 @@ class ChangeDecider {
       if (partner_) b_.Id(partner_->dn);
     }
     if (!next_) return LinkedDelete();
+    if (FoundInPlace()) return FirstMeet(partner_id_);
     return LinkedUpdate();
+  }
+
+  // One way, the object being created on this side for its linked partner
+  // is reported there already, made by someone else (the Add, which needs
+  // the address free, is dropped): since rules version 5 the two meet, and
+  // the authoritative side's values are written over it. Before, the change
+  // was discarded and the partner's values never came.
+  bool FoundInPlace() const {
+    if (b_.rules.config().reconciler_rules < 5 || !partner_ ||
+        !foreseen_.exists || Propagates(dir_, s_) || !consumed_.empty())
+      return false;
+    for (const PendingIntent* p : dropped_)
+      if (p->intent.op == IntentOp::kAdd && p->intent.target == s_ &&
+          !p->applied)
+        return true;
+    return false;
   }
 
   LinkSides Sides() const {

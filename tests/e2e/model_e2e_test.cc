@@ -104,15 +104,6 @@ struct KnownDefects {
   // both_ways resolution): LDAP bob, dan, cn=g2 (members bob, dan); run;
   // delete uid=bob; add uid=bob; run: LDAP g2 [dan], mail g2 [bob, dan].
   bool ldap_readd = false;
-  // MODEL_SAME_RUN_CREATE: one way, the target's administrator adds an
-  // object and the source gets one of the same name before the next run
-  // (ldap_to_axigen: `mail add dan@...`, `ldap add uid=dan`, run). The LDAP
-  // add is decided "propagated" (a mail Add), the mail add that follows in
-  // the same run is "discarded (direction)" and the Add is never applied
-  // (no outcome): the mail object keeps the administrator's values, the
-  // LDAP values never reach it, and later runs are idle. Seen with seed
-  // 3040.
-  bool same_run_create = false;
   // MODEL_ROLLBACK_MEMBERS: a rollback that re-creates a deleted person
   // does not give it back its group memberships. Seen with seed 634118588
   // (both_ways/axigen_wins; not reduced further): LDAP bob, eve and cn=g1
@@ -135,7 +126,6 @@ KnownDefects Defects() {
   d.empty_poll_rollback = on("MODEL_EMPTY_POLL_ROLLBACK");
   d.rollback_to_start = true;
   d.ldap_readd = on("MODEL_LDAP_READD");
-  d.same_run_create = on("MODEL_SAME_RUN_CREATE");
   d.rollback_members = on("MODEL_ROLLBACK_MEMBERS");
   return d;
 }
@@ -457,8 +447,6 @@ class Sequence {
     // added stay, so the members' drift stays too.
   }
   void Created(int side, const std::string& name) {
-    if (!config_.both() && side != config_.source())
-      target_added_in_window_.insert(name);
     ObjEdits& e = Edit(side, name);
     e.created = true;
     if (!config_.both()) {
@@ -525,9 +513,6 @@ class Sequence {
   std::map<std::string, ObjEdits> edits_[2];
   // LDAP persons deleted or moved out since the last run (`ldap_readd`).
   std::set<std::string> ldap_gone_in_window_;
-  // One way, names the target's administrator added since the last run
-  // (`same_run_create`).
-  std::set<std::string> target_added_in_window_;
   // One way, names whose source object met the target's own object since
   // the last run.
   std::set<std::string> target_own_in_window_;
@@ -848,7 +833,6 @@ void Sequence::RunOnce() {
   Dl({"run", "--once"});
   ++window_;
   ldap_gone_in_window_.clear();
-  target_added_in_window_.clear();
   target_own_in_window_.clear();
   World w = Observe();
   if (config_.both()) {
@@ -864,7 +848,6 @@ void Sequence::RunOnce() {
 // `run --once` until a run writes nothing; fails after 6 runs that write.
 void Sequence::RunUntilIdle(const std::string& when) {
   ldap_gone_in_window_.clear();
-  target_added_in_window_.clear();
   target_own_in_window_.clear();
   for (int i = 0;; ++i) {
     CliResult r = Dl({"run", "--once"});
@@ -1336,16 +1319,11 @@ void Sequence::RandomStep() {
   std::vector<std::string> ldap_only;  // not on LDAP: for LDAP adds
   for (const std::string& n : PersonNames())
     if (!now_.side[kLdap].count(n) && !now_.outside.count(n) &&
-        (defects_.ldap_readd || !ldap_gone_in_window_.count(n)) &&
-        (defects_.same_run_create || config_.source() != kLdap ||
-         !target_added_in_window_.count(n)))
+        (defects_.ldap_readd || !ldap_gone_in_window_.count(n)))
       ldap_only.push_back(n);
   std::vector<std::string> mail_free;  // not on mail: for mail adds
   for (const std::string& n : PersonNames())
-    if (!now_.side[kMail].count(n) &&
-        (defects_.same_run_create || config_.source() != kMail ||
-         !target_added_in_window_.count(n)))
-      mail_free.push_back(n);
+    if (!now_.side[kMail].count(n)) mail_free.push_back(n);
   const std::vector<std::string> outside(now_.outside.begin(),
                                          now_.outside.end());
 
