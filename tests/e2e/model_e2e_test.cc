@@ -80,14 +80,6 @@ struct KnownDefects {
   // address) is refused by the mail directory, the whole write fails, and
   // `run --once` exits 1 (docs/rules.md section 8a).
   bool cross_account_aliases = false;
-  // MODEL_EMPTY_POLL_ROLLBACK: objects a mail administrator creates are
-  // "created" for a rollback only when the mail source had been polled by
-  // the point; a poll that finds nothing records no event, so after a
-  // first run over an empty mail directory `rollback --to SEQ` keeps every
-  // mail object made since ("kept (first seen after seq N)",
-  // replay/appearances.cc). The strict check is made only when the mail
-  // side held objects at the point.
-  bool empty_poll_rollback = false;
   // Rollbacks to seq 1 (before the first run saw anything). Once a known
   // defect (seed 2039: the rollback kept the links of the copies it
   // deleted, and a member added to a group LDAP held before the first sync
@@ -123,7 +115,6 @@ KnownDefects Defects() {
   };
   d.ldap_renames = on("MODEL_RENAMES");
   d.cross_account_aliases = on("MODEL_CROSS_ALIASES");
-  d.empty_poll_rollback = on("MODEL_EMPTY_POLL_ROLLBACK");
   d.rollback_to_start = true;
   d.ldap_readd = on("MODEL_LDAP_READD");
   d.rollback_members = on("MODEL_ROLLBACK_MEMBERS");
@@ -522,7 +513,6 @@ class Sequence {
   std::set<std::string> gone_persons_;   // deleted or moved, either side
   std::set<std::string> apart_;  // left apart by a rollback or a restore
   std::set<std::string> preexisting_[2];
-  std::set<std::string> mail_made_;  // made by `dirledger mail add`
   std::map<std::string, std::string> descriptions_;  // name -> uuid|value
   std::vector<Point> points_;
   struct Saved {
@@ -729,7 +719,6 @@ void Sequence::MailAddPerson(const std::string& name, bool initial) {
       {"firstName", {"M" + name}}, {"lastName", {name}}, {"title", {title}}};
   now_.side[kMail][name] = o;
   if (initial) preexisting_[kMail].insert(name);
-  mail_made_.insert(name);
   Created(kMail, name);
 }
 
@@ -802,7 +791,6 @@ void Sequence::MailAddGroup(const std::string& name) {
   o.image["displayName"] = {desc};
   if (!members.empty()) o.image["members"] = members;
   now_.side[kMail][name] = o;
-  mail_made_.insert(name);
   Created(kMail, name);
   for (const std::string& m : members)
     TouchSet(kMail, name, "members", m, true);
@@ -1210,9 +1198,7 @@ void Sequence::CheckRollback(const Point& p, const World& before,
             << "\n";
     }
     for (const auto& [n, o] : w.side[s])
-      if (!p.world.side[s].count(n) && p.seq > 1 &&
-          !(s == kMail && mail_made_.count(n) && p.world.side[kMail].empty() &&
-            !defects_.empty_poll_rollback))
+      if (!p.world.side[s].count(n) && p.seq > 1)
         bad << SideName(s) << " " << n << ": created after seq " << p.seq
             << " and still there after the rollback\n";
     for (const std::string& n : preexisting_[s])
