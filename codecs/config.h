@@ -114,7 +114,13 @@ struct MailConfig {
 //      cancelled by a re-add, decided as a delete when due.
 //   4: a rollback's Delete of an object that did not exist at the point
 //      erases its link (and the link's conflict and drift).
-inline constexpr std::uint32_t kReconcilerRules = 4;
+//   5: one way from mail, an LDAP entry waiting for the address of a
+//      deleted entry (a delete and re-add on LDAP, the add reported first)
+//      takes it when the delete is decided, and the mail object's values;
+//      one way, an object being created on the non-authoritative side
+//      that is found there already (made in the same run window) meets its
+//      partner, which writes its values over it.
+inline constexpr std::uint32_t kReconcilerRules = 5;
 
 struct Config {
   std::string path;      // file it came from ("" when built in memory)

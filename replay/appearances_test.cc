@@ -66,6 +66,28 @@ TEST_CASE("appearances: an initial refresh observes, later adds create",
   CHECK_FALSE(Classify(s, point).Created(Side::kMail, "made@example.com"));
 }
 
+TEST_CASE("appearances: a mail source's empty first poll counts as polled",
+          "[replay][rollback]") {
+  Scenario s;
+  // The mail directory's first poll found nothing: an empty full refresh.
+  RefreshPhase begin = Phase(PhaseKind::kBegin, RefreshMode::kFull);
+  begin.source = "mail/embedded";
+  begin.connector.clear();
+  RefreshPhase end = begin;
+  end.kind = PhaseKind::kEnd;
+  const std::uint64_t before_poll = s.seq();
+  s.Feed(begin);
+  s.Feed(end);
+  const std::uint64_t point = s.seq();
+  s.Feed(MailObject("made@example.com", {{"firstName", {"M"}}},
+                    ObjectKind::kAccount, ChangeOp::kAdd));
+  // Made by an administrator after the point: created, a rollback deletes it.
+  CHECK(Classify(s, point).Created(Side::kMail, "made@example.com"));
+  // Without the poll before the point, the add is its first poll's.
+  CHECK_FALSE(
+      Classify(s, before_poll).Created(Side::kMail, "made@example.com"));
+}
+
 TEST_CASE("rollback plan: objects first observed after the point are kept",
           "[replay][rollback]") {
   Scenario s;

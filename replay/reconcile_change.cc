@@ -542,7 +542,24 @@ class ChangeDecider {
       if (partner_) b_.Id(partner_->dn);
     }
     if (!next_) return LinkedDelete();
+    if (FoundInPlace()) return FirstMeet(partner_id_);
     return LinkedUpdate();
+  }
+
+  // One way, the object being created on this side for its linked partner
+  // is reported there already, made by someone else (the Add, which needs
+  // the address free, is dropped): since rules version 5 the two meet, and
+  // the authoritative side's values are written over it. Before, the change
+  // was discarded and the partner's values never came.
+  bool FoundInPlace() const {
+    if (b_.rules.config().reconciler_rules < 5 || !partner_ ||
+        !foreseen_.exists || Propagates(dir_, s_) || !consumed_.empty())
+      return false;
+    for (const PendingIntent* p : dropped_)
+      if (p->intent.op == IntentOp::kAdd && p->intent.target == s_ &&
+          !p->applied)
+        return true;
+    return false;
   }
 
   LinkSides Sides() const {
@@ -591,7 +608,27 @@ class ChangeDecider {
                          Partner(partner_id_, "") +
                          " is gone too, the link is dropped"};
     }
-    if (!Propagates(dir_, s_)) return Discard(true, true);
+    if (!Propagates(dir_, s_)) {
+      // One way from mail, an entry added with the deleted one's name (its
+      // add reported first) waits for the address: it takes it, and the
+      // mail object's values (rules version 5).
+      const std::string address = link().mail_id;
+      if (s_ == Side::kLdap && partner_ && !Leaving(partner_) &&
+          b_.rules.config().reconciler_rules >= 5) {
+        const std::string taker =
+            ReleaseAddressWaits(b_, kind_, address, &link(), partner_);
+        if (!taker.empty())
+          return Verdict{
+              "link/address-released", Outcome::kDiscardedDirection,
+              Subject() + " delete recorded and discarded: direction " +
+                  std::string(DirectionName(dir_)) +
+                  " takes no LDAP changes; " +
+                  Describe(Side::kLdap, kind_, "", taker) +
+                  ", which waited for address " + address + ", is linked to " +
+                  Partner(partner_id_, "") + " and takes its values"};
+      }
+      return Discard(true, true);
+    }
     if (s_ == Side::kLdap && cr_->config.ignore_ldap_deletes) {
       b_.Put(EraseLink{kind_, link().ldap_id, link().mail_id});
       if (b_.state.Conflict(kind_, link().ldap_id))

@@ -142,11 +142,15 @@ std::string AddressWaitKey(ObjectKind kind, std::string_view address);
 // Mail `address` is let go by its LDAP entry (deleted, renamed away): the
 // first entry waiting for it takes it: it is linked to the address and the
 // mail object is created for it (after this decision's own intents), or,
-// when `mail_after` stays there, takes its values. `old_link` (may be null)
-// is the holder's link, dropped when the address is taken.
-void ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
-                         std::string_view address, const LinkState* old_link,
-                         const ObjectState* mail_after);
+// when `mail_after` stays there, takes its values. One way from mail (rules
+// version 5), the entry takes the address only when `mail_after` stays,
+// and is written its values instead. `old_link` (may be null) is the
+// holder's link, dropped when the address is taken. Returns the DN of the
+// entry that took the address ("" when none did).
+std::string ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
+                                std::string_view address,
+                                const LinkState* old_link,
+                                const ObjectState* mail_after);
 
 // Failure records (replay/reconcile_failures.cc), kept from rules version 3
 // on: each does nothing under earlier versions.

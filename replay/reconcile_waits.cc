@@ -4,6 +4,7 @@
 // (docs/rules.md, "Group membership" and "Linking").
 #include "replay/field_image.h"
 #include "replay/intent_writes.h"
+#include "replay/ldap_entry.h"
 #include "replay/reconcile_internal.h"
 
 namespace dirledger {
@@ -23,6 +24,70 @@ Intent MemberAdd(Side target, const std::string& target_id,
   i.connector = connector;
   i.add_values.push_back(Attribute{attribute, {value}});
   i.source_id = source_id;
+  return i;
+}
+
+std::vector<std::string> Minus(const std::vector<std::string>& a,
+                               const std::vector<std::string>& b) {
+  std::vector<std::string> out;
+  for (const std::string& v : a)
+    if (!HasValueIgnoreCase(b, v)) out.push_back(v);
+  return out;
+}
+
+// One way from mail: the mail object `mail` (field image `there`) is the
+// authority over the LDAP entry `x` (field image `image`) that takes its
+// address: the entry is written the mail object's values, as at a first
+// meeting (docs/rules.md section 4). Member addresses without a known entry
+// are left out; the mail group waits for them.
+Intent MailValuesToEntry(DecisionBuilder& b, const ObjectState& x,
+                         const ObjectMap& map, const AttrList& image,
+                         const ObjectState& mail, const AttrList& there) {
+  Intent i;
+  i.target = Side::kLdap;
+  i.kind = x.kind;
+  i.op = IntentOp::kModify;
+  i.target_id = x.id;
+  i.dn = x.dn;
+  i.domain = x.domain;
+  i.connector = x.connector;
+  i.source_id = mail.id;
+  i.expected_version = x.version;
+  AttrList fields;
+  for (const std::string& f : DiffFields(image, there))
+    if (!EqualsIgnoreCase(f, field::kMembers))
+      fields.push_back(Attribute{f, AttrValues(there, f)});
+  LdapWrites(fields, map, x.attrs, x.address, &i.set, &i.expect);
+  if (x.kind != ObjectKind::kGroup || map.members_attribute.empty()) return i;
+  const auto& mv = AttrValues(there, field::kMembers);
+  const auto& lv = AttrValues(image, field::kMembers);
+  auto dns = [&](const std::vector<std::string>& addresses, bool wait) {
+    std::vector<std::string> out;
+    for (const std::string& a : addresses) {
+      std::string dn = MemberDnOfAddress(a, &b.state);
+      if (!dn.empty())
+        out.push_back(std::move(dn));
+      else if (wait)
+        b.Put(PutWait{Side::kMail, AsciiLower(a), mail.id});
+    }
+    CanonicalizeValues(&out);
+    return out;
+  };
+  std::vector<std::string> adds = dns(Minus(mv, lv), true);
+  std::vector<std::string> dels = dns(Minus(lv, mv), false);
+  // groupOfNames needs a member: the group itself stands in for none.
+  AttrList after = x.attrs;
+  Intent probe;
+  probe.add_values.push_back(Attribute{map.members_attribute, adds});
+  probe.delete_values.push_back(Attribute{map.members_attribute, dels});
+  ApplyWrites(probe, &after);
+  if (AttrValues(after, map.members_attribute).empty() && !dels.empty() &&
+      HasValueIgnoreCase(AttrValues(x.attrs, "objectClass"), "groupOfNames"))
+    adds.push_back(x.dn);
+  if (!adds.empty())
+    i.add_values.push_back(Attribute{map.members_attribute, adds});
+  if (!dels.empty())
+    i.delete_values.push_back(Attribute{map.members_attribute, dels});
   return i;
 }
 
@@ -97,14 +162,15 @@ std::string AddressWaitKey(ObjectKind kind, std::string_view address) {
   return "address:" + std::string(KindName(kind)) + ":" + AsciiLower(address);
 }
 
-void ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
-                         std::string_view address, const LinkState* old_link,
-                         const ObjectState* mail_after) {
+std::string ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
+                                std::string_view address,
+                                const LinkState* old_link,
+                                const ObjectState* mail_after) {
   const std::string key = AddressWaitKey(kind, address);
-  bool claimed = false;
+  std::string claimed;
   for (const std::string& waiter : b.state.WaitingFor(Side::kLdap, key)) {
     b.Put(EraseWait{Side::kLdap, key, waiter});
-    if (claimed) continue;
+    if (!claimed.empty()) continue;
     const ObjectState* x = b.state.Object(Side::kLdap, kind, waiter);
     if (!x || x->address != address || b.state.LinkByLdap(kind, waiter))
       continue;
@@ -112,10 +178,15 @@ void ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
     const DomainScope* scope =
         cr ? b.rules.Scope(x->connector, x->domain) : nullptr;
     if (!scope || !scope->ldap_sync ||
-        (kind == ObjectKind::kGroup && !cr->config.group_sync) ||
-        !Propagates(cr->config.direction, Side::kLdap))
+        (kind == ObjectKind::kGroup && !cr->config.group_sync))
       continue;
-    claimed = true;
+    // One way from mail (rules version 5): the entry takes the address of
+    // the mail object that stays, and that object's values.
+    const bool from_mail = !Propagates(cr->config.direction, Side::kLdap);
+    if (from_mail && (b.rules.config().reconciler_rules < 5 || !mail_after ||
+                      !Propagates(cr->config.direction, Side::kMail)))
+      continue;
+    claimed = x->dn;
     const ImagePlan& plan = PlanFor(*cr, kind);
     ImagePool::Lease image_buffer(&b.images);
     ImageOf(*x, plan, &b.state, image_buffer.get());
@@ -127,33 +198,42 @@ void ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
       if (b.state.Drift(kind, old_link->ldap_id))
         b.Put(EraseDrift{kind, old_link->ldap_id});
     }
-    Intent i;
-    i.target = Side::kMail;
-    i.kind = kind;
-    i.target_id = std::string(address);
-    i.dn = i.target_id;
-    i.domain = x->domain;
-    i.connector = x->connector;
-    i.source_id = x->id;
-    if (!mail_after) {
-      i.op = IntentOp::kAdd;
-      i.set = image;
-    } else {
-      // The mail object stays: it takes this entry's values.
-      i.op = IntentOp::kModify;
+    if (from_mail) {
       ImagePool::Lease there_buffer(&b.images);
-      MailImage(mail_after->attrs, plan, address, there_buffer.get());
-      const AttrList& there = there_buffer.list();
-      for (const std::string& f : DiffFields(image, there)) {
-        if (EqualsIgnoreCase(f, field::kMembers)) continue;
-        i.set.push_back(Attribute{f, AttrValues(image, f)});
-        i.expect.push_back(Attribute{f, AttrValues(mail_after->attrs, f)});
+      ImageOf(*mail_after, plan, &b.state, there_buffer.get());
+      Intent i = MailValuesToEntry(b, *x, MapFor(*cr, kind), image, *mail_after,
+                                   there_buffer.list());
+      if (!i.set.empty() || !i.add_values.empty() || !i.delete_values.empty())
+        b.AddIntent(std::move(i));
+    } else {
+      Intent i;
+      i.target = Side::kMail;
+      i.kind = kind;
+      i.target_id = std::string(address);
+      i.dn = i.target_id;
+      i.domain = x->domain;
+      i.connector = x->connector;
+      i.source_id = x->id;
+      if (!mail_after) {
+        i.op = IntentOp::kAdd;
+        i.set = image;
+      } else {
+        // The mail object stays: it takes this entry's values.
+        i.op = IntentOp::kModify;
+        ImagePool::Lease there_buffer(&b.images);
+        MailImage(mail_after->attrs, plan, address, there_buffer.get());
+        const AttrList& there = there_buffer.list();
+        for (const std::string& f : DiffFields(image, there)) {
+          if (EqualsIgnoreCase(f, field::kMembers)) continue;
+          i.set.push_back(Attribute{f, AttrValues(image, f)});
+          i.expect.push_back(Attribute{f, AttrValues(mail_after->attrs, f)});
+        }
+        CanonicalizeAttrs(&i.set);
+        CanonicalizeAttrs(&i.expect);
+        i.expected_version = mail_after->version;
       }
-      CanonicalizeAttrs(&i.set);
-      CanonicalizeAttrs(&i.expect);
-      i.expected_version = mail_after->version;
+      if (i.op == IntentOp::kAdd || !i.set.empty()) b.AddIntent(std::move(i));
     }
-    if (i.op == IntentOp::kAdd || !i.set.empty()) b.AddIntent(std::move(i));
     LinkState l;
     l.kind = kind;
     l.ldap_id = x->id;
@@ -167,6 +247,7 @@ void ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
     b.Id(address);
     ReleaseMemberWaits(b, x->dn, address);
   }
+  return claimed;
 }
 
 }  // namespace dirledger

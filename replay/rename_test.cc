@@ -18,7 +18,10 @@ void LinkJdoe(Scenario& s, std::uint32_t rules, const std::string& mail = "") {
   c.reconciler_rules = rules;
   s.Feed(c);
   s.Feed(LdapPerson("u-jdoe", "jdoe", {{"title", {"Dev"}}}));
-  s.Feed(MailObject("jdoe@example.com", {{"title", {"Dev"}}}));
+  // Found in place with the entry's values (from rules version 5 one that
+  // differs is written them: docs/rules.md section 4).
+  s.Feed(MailObject("jdoe@example.com",
+                    {{"lastName", {"jdoe"}}, {"title", {"Dev"}}}));
   REQUIRE(s.projection().FindLinkByLdap(ObjectKind::kAccount, "u-jdoe"));
   REQUIRE(s.projection().pending_count() == 0);
 }

@@ -495,6 +495,18 @@ Status AxigenMailDirectory::PollOnce(std::string_view cookie, SourceSink* sink,
     events.emplace_back(std::move(c));
   }
   for (const ObjectError& e : snap->errors) events.emplace_back(e);
+  if (cookie.empty() && events.empty()) {
+    // A first poll that found nothing says so, as an empty full refresh:
+    // the log shows the side was polled (a rollback to a later point knows
+    // the mail side held nothing then).
+    RefreshPhase phase;
+    phase.source = id_;
+    phase.mode = RefreshMode::kFull;
+    phase.kind = PhaseKind::kBegin;
+    events.emplace_back(phase);
+    phase.kind = PhaseKind::kEnd;
+    events.emplace_back(phase);
+  }
   return sink->Deliver(std::move(events), *new_cookie);
 }
 

@@ -7,7 +7,9 @@
 // snapshot against what the log knows of this source
 // (SourceSink::ForEachKnown): new objects become adds, changed ones modifies
 // (full images), missing ones deletes. The cursor is the SHA-256 of the
-// snapshot: an unchanged snapshot delivers nothing. A domain Axigen cannot
+// snapshot: an unchanged snapshot delivers nothing; a first pass (no cursor)
+// that finds nothing delivers an empty full refresh (RefreshPhase Begin/End,
+// kFull), so the log shows the side was polled. A domain Axigen cannot
 // list fails the pass (no deletes are ever inferred from a failed read).
 // Run() polls every [mail] polling_interval_s, and after a failure retries
 // every transient_error_retry_interval_s, reconnecting a dropped session.

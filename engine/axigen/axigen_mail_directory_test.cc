@@ -45,6 +45,8 @@ class LogSink : public SourceSink {
         last.push_back(*c);
       } else if (auto* err = std::get_if<ObjectError>(&e)) {
         errors.push_back(*err);
+      } else if (auto* p = std::get_if<RefreshPhase>(&e)) {
+        phases.push_back(*p);
       }
     }
     if (cookie) this->cookie = *cookie;
@@ -82,6 +84,7 @@ class LogSink : public SourceSink {
   std::map<std::string, std::pair<ObjectKind, AttrList>> known;
   std::vector<ObservedChange> last;
   std::vector<ObjectError> errors;
+  std::vector<RefreshPhase> phases;
   std::string cookie;
   int deliveries = 0;
   std::atomic<bool> stop{false};
@@ -376,6 +379,24 @@ TEST_CASE("polling detects adds, modifies and deletes made on Axigen",
   REQUIRE(AttrValues(sink.Find("cy@example.com")->attrs, "aliases") ==
           std::vector<std::string>{"cyril@example.com"});
   REQUIRE(sink.cookie != first);
+}
+
+TEST_CASE("a first poll that finds nothing is an empty full refresh",
+          "[axigen_directory]") {
+  Fixture f;
+  LogSink sink;
+  REQUIRE(f.dir->RunOnce("", &sink).ok());
+  CHECK(sink.last.empty());
+  REQUIRE(sink.phases.size() == 2);
+  CHECK(sink.phases[0].kind == PhaseKind::kBegin);
+  CHECK(sink.phases[1].kind == PhaseKind::kEnd);
+  CHECK(sink.phases[0].mode == RefreshMode::kFull);
+  CHECK(sink.phases[1].mode == RefreshMode::kFull);
+  CHECK(sink.phases[0].source == f.dir->id());
+  // Later polls of an empty directory deliver nothing.
+  REQUIRE(f.dir->RunOnce(sink.cookie, &sink).ok());
+  CHECK(sink.deliveries == 1);
+  CHECK(sink.phases.size() == 2);
 }
 
 TEST_CASE("a poll sees dirledger's own writes tagged with the intent",

@@ -715,24 +715,43 @@ Status EmbeddedMailDirectory::DeliverFrom(std::uint64_t* pos,
   }
 }
 
+Status EmbeddedMailDirectory::DeliverFirstPoll(std::string_view cookie,
+                                               std::uint64_t pos,
+                                               SourceSink* sink) {
+  if (!cookie.empty() || pos != 0) return Status::Ok();
+  std::vector<EventBody> events;
+  RefreshPhase phase;
+  phase.source = id_;
+  phase.mode = RefreshMode::kFull;
+  phase.kind = PhaseKind::kBegin;
+  events.emplace_back(phase);
+  phase.kind = PhaseKind::kEnd;
+  events.emplace_back(phase);
+  return sink->Deliver(std::move(events), std::to_string(pos));
+}
+
 Status EmbeddedMailDirectory::RunOnce(std::string_view cookie,
                                       SourceSink* sink) {
   auto after = ParseCookie(cookie);
   if (!after.ok()) return after.status();
   std::uint64_t pos = *after;
-  return DeliverFrom(&pos, sink);
+  DIRLEDGER_RETURN_IF_ERROR(DeliverFrom(&pos, sink));
+  return DeliverFirstPoll(cookie, pos, sink);
 }
 
 Status EmbeddedMailDirectory::Run(std::string_view cookie, SourceSink* sink) {
   auto after = ParseCookie(cookie);
   if (!after.ok()) return after.status();
   std::uint64_t pos = *after;
+  std::string first(cookie);
   const auto slice = std::chrono::milliseconds(50);
   const auto poll = std::chrono::duration<double>(options_.poll_interval_s);
   while (!sink->StopRequested()) {
     // Delivers up to the end of the feed as it reads it; `pos` is what was
     // delivered, so a change committed meanwhile is read on the next pass.
     DIRLEDGER_RETURN_IF_ERROR(DeliverFrom(&pos, sink));
+    DIRLEDGER_RETURN_IF_ERROR(DeliverFirstPoll(first, pos, sink));
+    first = "0";
     sink->CaughtUp();
     std::unique_lock<std::mutex> lock(mu_);
     const auto deadline = std::chrono::steady_clock::now() + poll;

@@ -10,11 +10,13 @@
 // intent carries that intent's id (ObservedChange::origin_intent). As a
 // Source ("mail") it delivers the changes after a cursor (the decimal change
 // sequence; "" = from the first) as full-image ObservedChange events, each
-// batch with its new cursor in one SourceSink::Deliver. As an Applier it
-// applies intents idempotently (engine/mail_object.h, PlanIntent) and
-// remembers every intent id it applied, so a second Apply of the same intent
-// (a crash between the write and its outcome) changes nothing. Like Axigen,
-// it gives an address to one object only: a write that would make an
+// batch with its new cursor in one SourceSink::Deliver; a first poll (no
+// cursor) that finds nothing delivers an empty full refresh (RefreshPhase
+// Begin/End, kFull) with cursor "0", so the log shows the side was polled. As
+// an Applier it applies intents idempotently (engine/mail_object.h, PlanIntent)
+// and remembers every intent id it applied, so a second Apply of the same
+// intent (a crash between the write and its outcome) changes nothing. Like
+// Axigen, it gives an address to one object only: a write that would make an
 // object's address or alias another object's is refused (Conflict), whoever
 // makes it.
 //
@@ -142,6 +144,11 @@ class EmbeddedMailDirectory : public MailDirectory {
   Status Load();
   // Delivers every change after *pos, advancing *pos to the last delivered.
   Status DeliverFrom(std::uint64_t* pos, SourceSink* sink);
+  // A first poll (`cookie` empty) that found nothing (`pos` 0) says so: an
+  // empty full refresh, so that the log shows the side was polled (a
+  // rollback to a later point knows what the mail side held: nothing).
+  Status DeliverFirstPoll(std::string_view cookie, std::uint64_t pos,
+                          SourceSink* sink);
   Result<std::uint64_t> CommitLocked(const MailWrite& write,
                                      std::uint64_t applied_intent);
   // Conflict when `o` would take an address another object holds: its own

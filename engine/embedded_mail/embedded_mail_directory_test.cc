@@ -36,6 +36,7 @@ class RecordingSink : public SourceSink {
     ++deliveries;
     for (auto& e : events) {
       if (auto* c = std::get_if<ObservedChange>(&e)) changes.push_back(*c);
+      if (auto* p = std::get_if<RefreshPhase>(&e)) phases.push_back(*p);
     }
     if (cookie) this->cookie = *cookie;
     return Status::Ok();
@@ -61,6 +62,7 @@ class RecordingSink : public SourceSink {
 
   std::mutex mu;
   std::vector<ObservedChange> changes;
+  std::vector<RefreshPhase> phases;
   std::string cookie;
   int deliveries = 0;
   std::atomic<bool> stop{false};
@@ -145,6 +147,45 @@ TEST_CASE("a source resumes from its cursor", "[embedded_mail]") {
   RecordingSink bad;
   REQUIRE(f.dir->RunOnce("not-a-number", &bad).code() ==
           StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("a first poll that finds nothing is an empty full refresh",
+          "[embedded_mail]") {
+  Fixture f;
+  RecordingSink sink;
+  REQUIRE(f.dir->RunOnce("", &sink).ok());
+  // The log shows the side was polled, and held nothing.
+  CHECK(sink.changes.empty());
+  REQUIRE(sink.phases.size() == 2);
+  CHECK(sink.phases[0].kind == PhaseKind::kBegin);
+  CHECK(sink.phases[1].kind == PhaseKind::kEnd);
+  for (const RefreshPhase& p : sink.phases) {
+    CHECK(p.mode == RefreshMode::kFull);
+    CHECK(p.source == "mail");
+  }
+  CHECK(sink.cookie == "0");
+  // Only the first poll says so.
+  RecordingSink again;
+  REQUIRE(f.dir->RunOnce(sink.cookie, &again).ok());
+  CHECK(again.deliveries == 0);
+  // A first poll that finds objects delivers them, unbracketed, as before.
+  MailAdmin admin(f.dir.get());
+  REQUIRE(admin.Add("a@example.com", {}).ok());
+  RecordingSink held;
+  REQUIRE(f.dir->RunOnce("", &held).ok());
+  CHECK(held.changes.size() == 1);
+  CHECK(held.phases.empty());
+  // Run does the same on its first pass.
+  Fixture g;
+  RecordingSink run;
+  Status run_status;
+  std::thread runner([&] { run_status = g.dir->Run("", &run); });
+  for (int i = 0; i < 400 && run.Cookie() != "0"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  run.stop = true;
+  runner.join();
+  REQUIRE(run_status.ok());
+  CHECK(run.phases.size() == 2);
 }
 
 TEST_CASE("an intent applied twice changes nothing the second time",

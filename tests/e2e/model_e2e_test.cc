@@ -80,23 +80,6 @@ struct KnownDefects {
   // address) is refused by the mail directory, the whole write fails, and
   // `run --once` exits 1 (docs/rules.md section 8a).
   bool cross_account_aliases = false;
-  // MODEL_TARGET_READD: one way, an administrator deletes an object on the
-  // target side and adds one of the same name there while the source's
-  // object lives (axigen_to_ldap: `ldap delete uid=eve`, `ldap add
-  // uid=eve`, `mail set eve@... title=x`, run). The new entry is not linked
-  // (its address is linked to the deleted one), and the source's change
-  // re-creates the object with an Add that finds the new entry in the way:
-  // "an entry exists there already with other values", run exits 1, on
-  // every later change too.
-  bool target_readd = false;
-  // MODEL_EMPTY_POLL_ROLLBACK: objects a mail administrator creates are
-  // "created" for a rollback only when the mail source had been polled by
-  // the point; a poll that finds nothing records no event, so after a
-  // first run over an empty mail directory `rollback --to SEQ` keeps every
-  // mail object made since ("kept (first seen after seq N)",
-  // replay/appearances.cc). The strict check is made only when the mail
-  // side held objects at the point.
-  bool empty_poll_rollback = false;
   // Rollbacks to seq 1 (before the first run saw anything). Once a known
   // defect (seed 2039: the rollback kept the links of the copies it
   // deleted, and a member added to a group LDAP held before the first sync
@@ -113,15 +96,6 @@ struct KnownDefects {
   // both_ways resolution): LDAP bob, dan, cn=g2 (members bob, dan); run;
   // delete uid=bob; add uid=bob; run: LDAP g2 [dan], mail g2 [bob, dan].
   bool ldap_readd = false;
-  // MODEL_SAME_RUN_CREATE: one way, the target's administrator adds an
-  // object and the source gets one of the same name before the next run
-  // (ldap_to_axigen: `mail add dan@...`, `ldap add uid=dan`, run). The LDAP
-  // add is decided "propagated" (a mail Add), the mail add that follows in
-  // the same run is "discarded (direction)" and the Add is never applied
-  // (no outcome): the mail object keeps the administrator's values, the
-  // LDAP values never reach it, and later runs are idle. Seen with seed
-  // 3040.
-  bool same_run_create = false;
   // MODEL_ROLLBACK_MEMBERS: a rollback that re-creates a deleted person
   // does not give it back its group memberships. Seen with seed 634118588
   // (both_ways/axigen_wins; not reduced further): LDAP bob, eve and cn=g1
@@ -141,11 +115,8 @@ KnownDefects Defects() {
   };
   d.ldap_renames = on("MODEL_RENAMES");
   d.cross_account_aliases = on("MODEL_CROSS_ALIASES");
-  d.target_readd = on("MODEL_TARGET_READD");
-  d.empty_poll_rollback = on("MODEL_EMPTY_POLL_ROLLBACK");
   d.rollback_to_start = true;
   d.ldap_readd = on("MODEL_LDAP_READD");
-  d.same_run_create = on("MODEL_SAME_RUN_CREATE");
   d.rollback_members = on("MODEL_ROLLBACK_MEMBERS");
   return d;
 }
@@ -467,8 +438,6 @@ class Sequence {
     // added stay, so the members' drift stays too.
   }
   void Created(int side, const std::string& name) {
-    if (!config_.both() && side != config_.source())
-      target_added_in_window_.insert(name);
     ObjEdits& e = Edit(side, name);
     e.created = true;
     if (!config_.both()) {
@@ -535,9 +504,6 @@ class Sequence {
   std::map<std::string, ObjEdits> edits_[2];
   // LDAP persons deleted or moved out since the last run (`ldap_readd`).
   std::set<std::string> ldap_gone_in_window_;
-  // One way, names the target's administrator added since the last run
-  // (`same_run_create`).
-  std::set<std::string> target_added_in_window_;
   // One way, names whose source object met the target's own object since
   // the last run.
   std::set<std::string> target_own_in_window_;
@@ -547,7 +513,6 @@ class Sequence {
   std::set<std::string> gone_persons_;   // deleted or moved, either side
   std::set<std::string> apart_;  // left apart by a rollback or a restore
   std::set<std::string> preexisting_[2];
-  std::set<std::string> mail_made_;  // made by `dirledger mail add`
   std::map<std::string, std::string> descriptions_;  // name -> uuid|value
   std::vector<Point> points_;
   struct Saved {
@@ -754,7 +719,6 @@ void Sequence::MailAddPerson(const std::string& name, bool initial) {
       {"firstName", {"M" + name}}, {"lastName", {name}}, {"title", {title}}};
   now_.side[kMail][name] = o;
   if (initial) preexisting_[kMail].insert(name);
-  mail_made_.insert(name);
   Created(kMail, name);
 }
 
@@ -827,7 +791,6 @@ void Sequence::MailAddGroup(const std::string& name) {
   o.image["displayName"] = {desc};
   if (!members.empty()) o.image["members"] = members;
   now_.side[kMail][name] = o;
-  mail_made_.insert(name);
   Created(kMail, name);
   for (const std::string& m : members)
     TouchSet(kMail, name, "members", m, true);
@@ -858,7 +821,6 @@ void Sequence::RunOnce() {
   Dl({"run", "--once"});
   ++window_;
   ldap_gone_in_window_.clear();
-  target_added_in_window_.clear();
   target_own_in_window_.clear();
   World w = Observe();
   if (config_.both()) {
@@ -874,7 +836,6 @@ void Sequence::RunOnce() {
 // `run --once` until a run writes nothing; fails after 6 runs that write.
 void Sequence::RunUntilIdle(const std::string& when) {
   ldap_gone_in_window_.clear();
-  target_added_in_window_.clear();
   target_own_in_window_.clear();
   for (int i = 0;; ++i) {
     CliResult r = Dl({"run", "--once"});
@@ -1237,9 +1198,7 @@ void Sequence::CheckRollback(const Point& p, const World& before,
             << "\n";
     }
     for (const auto& [n, o] : w.side[s])
-      if (!p.world.side[s].count(n) && p.seq > 1 &&
-          !(s == kMail && mail_made_.count(n) && p.world.side[kMail].empty() &&
-            !defects_.empty_poll_rollback))
+      if (!p.world.side[s].count(n) && p.seq > 1)
         bad << SideName(s) << " " << n << ": created after seq " << p.seq
             << " and still there after the rollback\n";
     for (const std::string& n : preexisting_[s])
@@ -1343,24 +1302,14 @@ void Sequence::RandomStep() {
   const std::vector<std::string> mg = names_on(kMail, true);
   const std::vector<std::string> fp = free_names(PersonNames());
   const std::vector<std::string> fg = free_names(GroupNames());
-  // One way, an add on the target side of a name the source has is the
-  // known defect `target_readd`.
-  const bool readd_ok = config_.both() || defects_.target_readd;
   std::vector<std::string> ldap_only;  // not on LDAP: for LDAP adds
   for (const std::string& n : PersonNames())
     if (!now_.side[kLdap].count(n) && !now_.outside.count(n) &&
-        (readd_ok || config_.source() == kLdap || !now_.side[kMail].count(n)) &&
-        (defects_.ldap_readd || !ldap_gone_in_window_.count(n)) &&
-        (defects_.same_run_create || config_.source() != kLdap ||
-         !target_added_in_window_.count(n)))
+        (defects_.ldap_readd || !ldap_gone_in_window_.count(n)))
       ldap_only.push_back(n);
   std::vector<std::string> mail_free;  // not on mail: for mail adds
   for (const std::string& n : PersonNames())
-    if (!now_.side[kMail].count(n) &&
-        (readd_ok || config_.source() == kMail || !now_.side[kLdap].count(n)) &&
-        (defects_.same_run_create || config_.source() != kMail ||
-         !target_added_in_window_.count(n)))
-      mail_free.push_back(n);
+    if (!now_.side[kMail].count(n)) mail_free.push_back(n);
   const std::vector<std::string> outside(now_.outside.begin(),
                                          now_.outside.end());
 
