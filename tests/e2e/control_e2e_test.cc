@@ -13,8 +13,10 @@
 //     run under, and `rollback --side mail` undoes it; `mail add
 //     --password-file` sets the password the asking command read; `dismiss` of
 //     an unknown id exits 2 with the service's message; `backup DIR` with a
-//     relative DIR writes it where the asking command is; `restore` is refused
-//     ("stop the service first");
+//     relative DIR writes it where the asking command is (also a DIR named
+//     "backup");
+//     `restore` is refused ("stop the service first"); a password typed as a
+//     field is refused and not in the service's log;
 //   - a garbage request on the socket gets an error answer, and the service
 //     goes on.
 #include <pwd.h>
@@ -199,6 +201,18 @@ TEST_CASE("service: operators' commands go through its control socket",
   REQUIRE(backup.exit_code == 0);
   CHECK(std::filesystem::exists(dl.work_dir() +
                                 "/by-hand/dirledger-backup.json"));
+  // A DIR named like the command is a DIR all the same.
+  auto named = dl.Run({"backup", "backup"});
+  INFO(named.Describe());
+  REQUIRE(named.exit_code == 0);
+  CHECK(
+      std::filesystem::exists(dl.work_dir() + "/backup/dirledger-backup.json"));
+  // --- a password typed as a field: refused by the command, and kept out
+  // of the service's log of the request.
+  auto typed =
+      dl.Run({"mail", "add", "typo@example.com", "password=Typed-In-Clear"});
+  INFO(typed.Describe());
+  CHECK(typed.exit_code != 0);
 
   // --- restore refused while the service runs.
   auto restore = dl.Run({"restore", "by-hand", "--yes"});
@@ -227,6 +241,8 @@ TEST_CASE("service: operators' commands go through its control socket",
                                   std::to_string(getuid())));
   CHECK(Contains(stopped.err, "malformed request from uid"));
   CHECK_FALSE(Contains(stopped.err, "Secr3t-Over-The-Socket"));
+  CHECK_FALSE(Contains(stopped.err, "Typed-In-Clear"));
+  CHECK(Contains(stopped.err, "password=(not shown)"));
   CHECK(::access(socket.c_str(), F_OK) != 0);
   // With no service, approve runs by itself again (nothing to approve).
   auto alone = dl.Run({"approve", hold_id});

@@ -97,9 +97,8 @@ TEST_CASE("service: a burst of deletes over the threshold is held whole",
 
   // --- 5 deletes, under the threshold: they wait, then are made.
   env.Ldap(DeletesLdif(31, 35));
-  WaitUntil("5 deletes waiting", [&] {
-    return StatusLines(dl, "delayed_delete").size() == 5;
-  });
+  WaitUntil("5 deletes waiting",
+            [&] { return StatusLines(dl, "delayed_delete").size() == 5; });
   {
     // During the delay: listed with when each is due, accounts in place.
     auto waiting = StatusLines(dl, "delayed_delete");
@@ -120,10 +119,10 @@ TEST_CASE("service: a burst of deletes over the threshold is held whole",
   env.Ldap("dn: " + PersonDn(Uid(50)) +
            "\nchangetype: modrdn\nnewrdn: uid=" + Uid(50) +
            "\ndeleteoldrdn: 1\nnewsuperior: ou=away,dc=example,dc=com\n");
-  env.Ldap("dn: uid=" + Uid(50) +
-           ",ou=away,dc=example,dc=com\nchangetype: modrdn\nnewrdn: uid=" +
-           Uid(50) +
-           "\ndeleteoldrdn: 1\nnewsuperior: ou=people,dc=example,dc=com\n");
+  env.Ldap(
+      "dn: uid=" + Uid(50) +
+      ",ou=away,dc=example,dc=com\nchangetype: modrdn\nnewrdn: uid=" + Uid(50) +
+      "\ndeleteoldrdn: 1\nnewsuperior: ou=people,dc=example,dc=com\n");
   WaitUntil("the move back is taken in", [&] {
     auto r = dl.Run({"log", "--object", Address(50), "--json"});
     for (const auto& j : r.Json())

@@ -450,8 +450,13 @@ class Sequence {
           target_own_in_window_.insert(name);
         }
         drift_.erase(name);
+        source_made_in_window_.insert(name);
       } else {
         drift_[name].insert("*");
+        // The source's object made since the last run too: the two meet
+        // at the next run, unless the source's goes first (Deleted).
+        if (source_made_in_window_.count(name))
+          target_own_in_window_.insert(name);
       }
     }
   }
@@ -507,6 +512,8 @@ class Sequence {
   // One way, names whose source object met the target's own object since
   // the last run.
   std::set<std::string> target_own_in_window_;
+  // One way, names whose source object was made since the last run.
+  std::set<std::string> source_made_in_window_;
   int window_ = 0;                       // runs since the baseline
   std::map<std::string, Values> drift_;  // one way: target fields changed
   std::set<std::string> first_meet_;     // one way: linked to a target's own
@@ -822,6 +829,7 @@ void Sequence::RunOnce() {
   ++window_;
   ldap_gone_in_window_.clear();
   target_own_in_window_.clear();
+  source_made_in_window_.clear();
   World w = Observe();
   if (config_.both()) {
     now_ = w;
@@ -837,6 +845,7 @@ void Sequence::RunOnce() {
 void Sequence::RunUntilIdle(const std::string& when) {
   ldap_gone_in_window_.clear();
   target_own_in_window_.clear();
+  source_made_in_window_.clear();
   for (int i = 0;; ++i) {
     CliResult r = Dl({"run", "--once"});
     if (Contains(r.err, ", 0 writes applied, 0 failed")) return;

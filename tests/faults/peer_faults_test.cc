@@ -253,17 +253,30 @@ TEST_CASE("a second `dirledger run` on a data dir in use is refused clearly",
   REQUIRE(WaitFor([&] { return LastSeq(cli) >= 20 || !first.Running(); }));
   REQUIRE(first.Running());
 
+  // The service answers on its control socket: a second run is refused,
+  // naming it.
   CliResult second = cli.Run({"run", "--once"});
   INFO(second.text());
   CHECK(second.exit_code == 1);
-  CHECK(second.err.find("in use by another dirledger process") !=
-        std::string::npos);
+  CHECK(second.err.find("stop the service first") != std::string::npos);
   CHECK(second.err.find(tmp.path()) != std::string::npos);
-  // The embedded mail directory is held too.
+  // A command that writes is carried out by the service.
   CliResult admin = cli.Run({"mail", "add", "x@example.com"});
   INFO(admin.text());
-  CHECK(admin.exit_code != 0);
-  CHECK(admin.err.find("in use") != std::string::npos);
+  CHECK(admin.exit_code == 0);
+  // With its socket gone (removed by hand), the data dir's lock still
+  // refuses a second writer, and says which dir.
+  std::filesystem::remove(tmp / "data/control.sock");
+  CliResult third = cli.Run({"run", "--once"});
+  INFO(third.text());
+  CHECK(third.exit_code == 1);
+  CHECK(third.err.find("in use by another dirledger process") !=
+        std::string::npos);
+  CHECK(third.err.find(tmp.path()) != std::string::npos);
+  CliResult admin2 = cli.Run({"mail", "add", "y@example.com"});
+  INFO(admin2.text());
+  CHECK(admin2.exit_code != 0);
+  CHECK(admin2.err.find("in use") != std::string::npos);
   // Read-only commands still work.
   CHECK(cli.Run({"status"}).exit_code == 0);
 
@@ -271,11 +284,13 @@ TEST_CASE("a second `dirledger run` on a data dir in use is refused clearly",
   CliResult end = first.Wait();
   INFO(end.text());
   CHECK(end.exit_code == 0);
-  // Now it is free.
-  CliResult third = cli.Run({"run", "--once"});
-  INFO(third.text());
-  CHECK(third.exit_code == 0);
-  CHECK(MailAddresses(cli).size() == 20);
+  // Now it is free; x@ was added by the service, y@ was not.
+  CliResult fourth = cli.Run({"run", "--once"});
+  INFO(fourth.text());
+  CHECK(fourth.exit_code == 0);
+  const auto addresses = MailAddresses(cli);
+  CHECK(addresses.size() == 21);
+  CHECK(addresses.count("x@example.com") == 1);
   RequireLogSound(cli);
 }
 

@@ -23,9 +23,7 @@ inline constexpr bool kSanitizedBuild = false;
 #endif
 
 // `n` in a plain build, n / 5 under a sanitizer.
-constexpr int ScaledForSanitizers(int n) {
-  return kSanitizedBuild ? n / 5 : n;
-}
+constexpr int ScaledForSanitizers(int n) { return kSanitizedBuild ? n / 5 : n; }
 
 }  // namespace dirledger::test
 

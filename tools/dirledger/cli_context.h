@@ -11,6 +11,8 @@
 #ifndef DIRLEDGER_TOOLS_DIRLEDGER_CLI_CONTEXT_H_
 #define DIRLEDGER_TOOLS_DIRLEDGER_CLI_CONTEXT_H_
 
+#include <sys/types.h>
+
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -85,6 +87,10 @@ class CliContext {
   const std::optional<Secret>& given_password() const {
     return given_password_;
   }
+  // The asking command's process (SO_PEERCRED), when the service carries
+  // the command out; 0 otherwise.
+  void set_asker_pid(pid_t pid) { asker_pid_ = pid; }
+  pid_t asker_pid() const { return asker_pid_; }
 
   // --quiet: only warnings and errors are logged, whatever log_level says.
   void set_quiet(bool quiet) { quiet_ = quiet; }
@@ -155,6 +161,7 @@ class CliContext {
   std::optional<std::string> actor_;
   std::optional<std::string> command_line_;
   std::optional<Secret> given_password_;
+  pid_t asker_pid_ = 0;
 };
 
 // ISO 8601 UTC with microseconds: 2026-11-21T23:37:52.123456Z.

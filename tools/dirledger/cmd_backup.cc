@@ -10,12 +10,21 @@
 #include "engine/backup/restore_journal.h"
 #include "engine/embedded_mail/embedded_mail_directory.h"
 #include "engine/wiring/connectors.h"
+#include "tools/dirledger/asker_view.h"
 #include "tools/dirledger/commands.h"
 
 namespace dirledger::cli {
 namespace fs = std::filesystem;
 
 int RunBackup(CliContext& ctx, const std::string& dir) {
+  if (ctx.service() && SeenElsewhere(ctx.asker_pid(), dir)) {
+    ctx.err() << "dirledger: backup refused: the service sees " << dir
+              << " as another directory than you do (under systemd its /tmp "
+                 "is its own, PrivateTmp, removed when it stops); choose a "
+                 "directory you both see that the service may write, e.g. "
+                 "below /var/lib/dirledger\n";
+    return kExitUsage;
+  }
   EventLog* log = ctx.OpenLog(/*read_only=*/false);
   if (!log) return ctx.OpenFailedExit();
   const Config* cfg = ctx.config();

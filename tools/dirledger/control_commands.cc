@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -85,8 +86,8 @@ bool ForwardToService(CliContext& ctx, const CommandParser& parsed, int argc,
         std::filesystem::absolute(parsed.backup_dir, ec).string();
     bool after_backup = false;
     for (std::size_t i = 1; i < request.argv.size() && !ec; ++i) {
-      if (request.argv[i] == "backup")
-        after_backup = true;
+      if (!after_backup && request.argv[i] == "backup")
+        after_backup = true;  // the command word; DIR may be "backup" too
       else if (after_backup && request.argv[i] == parsed.backup_dir) {
         request.argv[i] = absolute;
         break;
@@ -124,7 +125,22 @@ bool ForwardToService(CliContext& ctx, const CommandParser& parsed, int argc,
 }
 
 std::string RequestText(const ControlRequest& request) {
-  return PrintableText(Join(request.argv, 1));
+  // A password typed as a field (`mail add a@x password=...`) is refused
+  // by the command, but this line is logged before it is parsed: a word
+  // whose key names a secret shows the key only.
+  ControlRequest shown = request;
+  for (std::string& w : shown.argv) {
+    const std::size_t eq = w.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = w.substr(0, eq);
+    for (char& c : key) c = static_cast<char>(std::tolower(c));
+    for (const char* secret : {"pass", "pwd", "secret", "token"})
+      if (key.find(secret) != std::string::npos) {
+        w = w.substr(0, eq + 1) + "(not shown)";
+        break;
+      }
+  }
+  return PrintableText(Join(shown.argv, 1));
 }
 
 std::string RequestActor(const ControlRequest& request,
@@ -162,6 +178,7 @@ ControlReply CarryOutRequest(const ControlRequest& request,
       ctx.set_actor(RequestActor(request, peer));
       ctx.set_command_line(Join(request.argv, 0));
       if (request.password) ctx.set_given_password(Secret(*request.password));
+      ctx.set_asker_pid(peer.pid);
       reply.exit = parsed.Dispatch(ctx);
     }
   } catch (const std::exception& e) {

@@ -72,7 +72,9 @@ std::string EncodeReply(const ControlReply& reply) {
       "dirledger: the output was cut: the control socket carries at most " +
       std::to_string(kMaxReplyBytes) +
       " bytes; run the command with the service stopped for all of it\n";
-  const std::size_t room = kMaxReplyBytes / 2;
+  // JSON escapes a byte to at most 6 (\u001f): out and err cut to a
+  // sixteenth of the limit each fit escaped, so this recursion ends.
+  const std::size_t room = kMaxReplyBytes / 16;
   if (cut.out.size() > room) cut.out.resize(room);
   if (cut.err.size() > room - note.size() - 64)
     cut.err.resize(room - note.size() - 64);

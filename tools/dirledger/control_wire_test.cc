@@ -28,6 +28,24 @@ TEST_CASE("a request goes through the wire and back whole", "[control]") {
   CHECK(*back->password == "s3cret");
 }
 
+TEST_CASE("a reply over the limit is cut to fit, even when it escapes long",
+          "[control]") {
+  ControlReply r;
+  r.exit = 0;
+  // Each control byte is six bytes of JSON (\u0001).
+  r.out.assign(kMaxReplyBytes, '\x01');
+  r.err = "done\n";
+  const std::string line = EncodeReply(r);
+  CHECK(line.size() <= kMaxReplyBytes);
+  ControlReply back;
+  std::string note;
+  REQUIRE(DecodeServiceLine(line, &back, &note).ok());
+  CHECK(note.empty());
+  CHECK(back.exit == 1);  // output that did not arrive whole never exits 0
+  CHECK(back.err.find("the output was cut") != std::string::npos);
+  CHECK(back.out.size() < r.out.size());
+}
+
 TEST_CASE("a request without actor or password has neither", "[control]") {
   auto back = DecodeRequest(R"({"argv":["dirledger","approve","hold-3"]})");
   REQUIRE(back.ok());
