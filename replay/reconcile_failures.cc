@@ -9,9 +9,6 @@
 namespace dirledger {
 namespace {
 
-constexpr FailureKind kBothKinds[] = {FailureKind::kFailedWrite,
-                                      FailureKind::kObjectError};
-
 void Erase(DecisionBuilder& b, FailureKind kind, Side side,
            std::string_view object) {
   if (object.empty()) return;
