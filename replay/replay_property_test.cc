@@ -12,13 +12,16 @@
 #include "replay/reconciler.h"
 #include "replay/replayer.h"
 #include "replay/sim_world.h"
+#include "tests/support/sanitized_build.h"
 
 namespace dirledger::testing {
 namespace {
 
+// DIRLEDGER_HISTORIES, else `fallback` (a fifth of it in a sanitizer
+// build: the same properties over fewer histories).
 int Histories(int fallback) {
   const char* env = std::getenv("DIRLEDGER_HISTORIES");
-  return env ? std::atoi(env) : fallback;
+  return env ? std::atoi(env) : test::ScaledForSanitizers(fallback);
 }
 
 // Seeds to run: DIRLEDGER_SEED alone when set.
