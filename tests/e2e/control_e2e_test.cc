@@ -38,26 +38,6 @@ namespace {
 constexpr int kPort = 4215;
 constexpr int kDelay = kSanitizedBuild ? 10 : 3;
 
-std::string Uid(int i) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "user%06d", i);
-  return buf;
-}
-std::string Address(int i) { return Uid(i) + "@example.com"; }
-
-std::vector<nlohmann::json> StatusLines(CliRunner& dl,
-                                        const std::string& type) {
-  auto r = dl.Run({"status", "--json"});
-  INFO(r.Describe());
-  REQUIRE(r.exit_code == 0);
-  return Where(r.Json(), "type", type);
-}
-
-int MailCount(CliRunner& dl) {
-  auto r = dl.Run({"mail", "list", "--json"});
-  return r.exit_code == 0 ? static_cast<int>(r.Json().size()) : -1;
-}
-
 // The user this test runs as, by name (what SO_PEERCRED tells the service).
 std::string MyName() {
   const passwd* pw = getpwuid(getuid());
@@ -107,10 +87,7 @@ TEST_CASE("service: operators' commands go through its control socket",
   CHECK(st.st_uid == getuid());
 
   // --- 30 deletes in one ldapmodify: one hold of 30.
-  std::string ldif;
-  for (int i = 1; i <= 30; ++i)
-    ldif += "dn: " + PersonDn(Uid(i)) + "\nchangetype: delete\n\n";
-  env.Ldap(ldif);
+  env.Ldap(DeletesLdif(1, 30));
   WaitUntil("one hold of 30 deletes", [&] {
     auto holds = StatusLines(dl, "hold");
     return holds.size() == 1 && holds[0]["deletes"] == 30;

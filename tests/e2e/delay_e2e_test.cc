@@ -23,40 +23,12 @@ namespace {
 constexpr int kPort = 4195;
 constexpr int kDelay = kSanitizedBuild ? 10 : 3;
 
-std::string Uid(int i) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "user%06d", i);
-  return buf;
-}
-std::string Address(int i) { return Uid(i) + "@example.com"; }
-
-std::string DeletesLdif(int from, int to) {
-  std::string ldif;
-  for (int i = from; i <= to; ++i)
-    ldif += "dn: " + PersonDn(Uid(i)) + "\nchangetype: delete\n\n";
-  return ldif;
-}
-
-std::vector<nlohmann::json> StatusLines(CliRunner& dl,
-                                        const std::string& type) {
-  auto r = dl.Run({"status", "--json"});
-  INFO(r.Describe());
-  REQUIRE(r.exit_code == 0);
-  return Where(r.Json(), "type", type);
-}
-
 // Mail-side outcomes in the log of `object`.
 int MailOutcomes(CliRunner& dl, const std::string& object) {
   auto r = dl.Run({"log", "--object", object, "--json"});
   REQUIRE(r.exit_code == 0);
   return static_cast<int>(
       Where(Where(r.Json(), "kind", "outcome"), "side", "mail").size());
-}
-
-// The mail accounts, or -1 before the mail directory exists.
-int MailCount(CliRunner& dl) {
-  auto r = dl.Run({"mail", "list", "--json"});
-  return r.exit_code == 0 ? static_cast<int>(r.Json().size()) : -1;
 }
 
 void Sleep(int seconds) {

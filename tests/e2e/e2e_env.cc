@@ -51,6 +51,34 @@ std::string PersonDn(const std::string& uid) {
   return "uid=" + uid + ",ou=people," + SlapdServer::kBase;
 }
 
+std::string Uid(int i) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "user%06d", i);
+  return buf;
+}
+
+std::string Address(int i) { return Uid(i) + "@example.com"; }
+
+std::string DeletesLdif(int from, int to) {
+  std::string ldif;
+  for (int i = from; i <= to; ++i)
+    ldif += "dn: " + PersonDn(Uid(i)) + "\nchangetype: delete\n\n";
+  return ldif;
+}
+
+std::vector<nlohmann::json> StatusLines(CliRunner& dl,
+                                        const std::string& type) {
+  auto r = dl.Run({"status", "--json"});
+  INFO(r.Describe());
+  REQUIRE(r.exit_code == 0);
+  return Where(r.Json(), "type", type);
+}
+
+int MailCount(CliRunner& dl) {
+  auto r = dl.Run({"mail", "list", "--json"});
+  return r.exit_code == 0 ? static_cast<int>(r.Json().size()) : -1;
+}
+
 void E2eEnv::Ldap(const std::string& ldif) {
   INFO("ldapmodify:\n" << ldif);
   REQUIRE(slapd_->Modify(ldif) == 0);

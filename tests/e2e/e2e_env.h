@@ -82,6 +82,15 @@ class E2eEnv {
 };
 
 std::string PersonDn(const std::string& uid);
+// The uid and address of the i-th person SlapdServer loads (user000001...).
+std::string Uid(int i);
+std::string Address(int i);
+// An LDIF deleting people from..to (inclusive).
+std::string DeletesLdif(int from, int to);
+// The `status --json` lines of one type ("hold", "delayed_delete", ...).
+std::vector<nlohmann::json> StatusLines(CliRunner& dl, const std::string& type);
+// The mail accounts, or -1 before the mail directory exists.
+int MailCount(CliRunner& dl);
 
 // Calls `done` (every 100 ms) until it returns true; a test failure after
 // `limit_s` seconds. The limit only guards against hanging: it is far above

@@ -10,12 +10,6 @@ namespace {
 
 constexpr int kPort = 4153;
 
-std::string Uid(int i) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "user%06d", i);
-  return buf;
-}
-
 nlohmann::json OpenHold(CliRunner& dl) {
   auto r = dl.Run({"status", "--json"});
   REQUIRE(r.exit_code == 0);

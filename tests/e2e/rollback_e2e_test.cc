@@ -13,12 +13,6 @@ constexpr int kPort = 4154;
 constexpr int kObservedPort = 4170;
 constexpr int kWholePort = 4205;
 
-std::string Uid(int i) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "user%06d", i);
-  return buf;
-}
-
 std::string Department(E2eEnv& env, int i) {
   auto j = env.MailShow(Uid(i) + "@example.com");
   return j.is_null() ? "<none>" : j.value("department", "");
