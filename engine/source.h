@@ -76,6 +76,20 @@ class Source {
   virtual Status Run(std::string_view cookie, SourceSink* sink) = 0;
 };
 
+// Appends an empty full refresh (Begin, End) of `source`: what a poller's
+// first poll that found nothing delivers, so the log shows the side was
+// polled (a rollback to a later point knows it held nothing then).
+inline void AppendEmptyRefresh(const std::string& source,
+                               std::vector<EventBody>* events) {
+  RefreshPhase phase;
+  phase.source = source;
+  phase.mode = RefreshMode::kFull;
+  phase.kind = PhaseKind::kBegin;
+  events->emplace_back(phase);
+  phase.kind = PhaseKind::kEnd;
+  events->emplace_back(phase);
+}
+
 }  // namespace dirledger
 
 #endif  // DIRLEDGER_ENGINE_SOURCE_H_

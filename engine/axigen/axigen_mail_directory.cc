@@ -495,18 +495,8 @@ Status AxigenMailDirectory::PollOnce(std::string_view cookie, SourceSink* sink,
     events.emplace_back(std::move(c));
   }
   for (const ObjectError& e : snap->errors) events.emplace_back(e);
-  if (cookie.empty() && events.empty()) {
-    // A first poll that found nothing says so, as an empty full refresh:
-    // the log shows the side was polled (a rollback to a later point knows
-    // the mail side held nothing then).
-    RefreshPhase phase;
-    phase.source = id_;
-    phase.mode = RefreshMode::kFull;
-    phase.kind = PhaseKind::kBegin;
-    events.emplace_back(phase);
-    phase.kind = PhaseKind::kEnd;
-    events.emplace_back(phase);
-  }
+  // A first poll that found nothing says so.
+  if (cookie.empty() && events.empty()) AppendEmptyRefresh(id_, &events);
   return sink->Deliver(std::move(events), *new_cookie);
 }
 
@@ -644,7 +634,8 @@ ApplyResult AxigenMailDirectory::ApplyLocked(const Intent& intent,
       commands.insert(commands.end(), rest->begin(), rest->end());
       break;
     }
-    case ApplyPlan::Action::kRename:  // refused above; PlanIntent never plans it
+    case ApplyPlan::Action::kRename:  // refused above; PlanIntent never plans
+                                      // it
       result.status = Status::InvalidArgument(
           "intent " + std::to_string(intent.id) +
           ": the Axigen connector does not rename accounts or groups");

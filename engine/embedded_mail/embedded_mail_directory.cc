@@ -566,9 +566,8 @@ Result<std::uint64_t> EmbeddedMailDirectory::CommitRenameLocked(
   if (*there)
     return Status::Conflict(
         "renaming " + from + " to " + o.address + " refused: " + o.address +
-        " is the address of another " +
-        std::string(KindName((*there)->kind)) + ", " +
-        std::string(KindName((*there)->kind)) + " " + o.address);
+        " is the address of another " + std::string(KindName((*there)->kind)) +
+        ", " + std::string(KindName((*there)->kind)) + " " + o.address);
   if (!HasDomain(o.domain()))
     return Status::NotFound("renaming " + from + " to " + o.address +
                             ": domain " + std::string(o.domain()) +
@@ -657,8 +656,8 @@ Result<std::uint64_t> EmbeddedMailDirectory::CommitRenameLocked(
     batch.Put(applied_cf_, BigEndian64(applied_intent), BigEndian64(seq));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync && applied_intent == 0;
-  DIRLEDGER_RETURN_IF_ERROR(FromRocks(
-      db_->Write(wo, &batch), "renaming " + from + " to " + o.address));
+  DIRLEDGER_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch),
+                                      "renaming " + from + " to " + o.address));
   last_change_ = seq;
   MailWrite gone;
   gone.op = ChangeOp::kDelete;
@@ -720,13 +719,7 @@ Status EmbeddedMailDirectory::DeliverFirstPoll(std::string_view cookie,
                                                SourceSink* sink) {
   if (!cookie.empty() || pos != 0) return Status::Ok();
   std::vector<EventBody> events;
-  RefreshPhase phase;
-  phase.source = id_;
-  phase.mode = RefreshMode::kFull;
-  phase.kind = PhaseKind::kBegin;
-  events.emplace_back(phase);
-  phase.kind = PhaseKind::kEnd;
-  events.emplace_back(phase);
+  AppendEmptyRefresh(id_, &events);
   return sink->Deliver(std::move(events), std::to_string(pos));
 }
 
