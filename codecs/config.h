@@ -120,7 +120,7 @@ struct MailConfig {
 //      one way, an object being created on the non-authoritative side
 //      that is found there already (made in the same run window) meets its
 //      partner, which writes its values over it.
-inline constexpr std::uint32_t kReconcilerRules = 5;
+inline constexpr std::uint32_t kReconcilerRules = 6;
 
 struct Config {
   std::string path;      // file it came from ("" when built in memory)

@@ -236,6 +236,8 @@ std::string_view FailureKindName(FailureKind kind) {
       return "failed_write";
     case FailureKind::kObjectError:
       return "object_error";
+    case FailureKind::kRefusedAddress:
+      return "refused_address";
   }
   return "unknown";
 }

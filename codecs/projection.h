@@ -139,7 +139,11 @@ struct DriftState {
 // (kFailedWrite, from a failed WriteOutcome) or input about one object that
 // could not be taken (kObjectError). One per (kind, side, object); a later
 // one replaces it.
-enum class FailureKind : std::uint8_t { kFailedWrite = 0, kObjectError = 1 };
+enum class FailureKind : std::uint8_t {
+  kFailedWrite = 0,
+  kObjectError = 1,
+  kRefusedAddress = 2,  // rules version 6: aliases an LDAP entry may not give
+};
 std::string_view FailureKindName(FailureKind kind);  // "failed_write", ...
 
 struct FailureState {

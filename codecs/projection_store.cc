@@ -183,9 +183,10 @@ std::string KeyMeaning(std::string_view key, bool links) {
     case kFailure: {
       if (rest.size() < 2) return "";
       const char kind = rest[0];
-      std::string what = kind == '0' ? "failed write"
-                         : kind == '1'
-                             ? "object error"
+      std::string what = kind == '0'   ? "failed write"
+                         : kind == '1' ? "object error"
+                         : kind == '2'
+                             ? "refused address"
                              : "failure of kind " + Escaped(rest.substr(0, 1));
       return what + ": " + SideText(rest[1]) + " " + Escaped(rest.substr(2));
     }

@@ -1,5 +1,6 @@
 #include "replay/field_image.h"
 
+#include <algorithm>
 #include <optional>
 
 namespace dirledger {
@@ -79,7 +80,8 @@ void MailImage(const AttrList& attrs, const ImagePlan& plan,
 void LdapImage(const AttrList& attrs, std::string_view own_dn,
                std::string_view own_address, const ImagePlan& plan,
                StateReader* state, std::vector<std::string>* unresolved,
-               ImageBuffer* out) {
+               ImageBuffer* out, RefusedAliases* refused,
+               std::string_view own_id) {
   ImagePlan::Found found;
   plan.Find(attrs, /*ldap=*/true, &found);
   out->Clear();
@@ -100,7 +102,19 @@ void LdapImage(const AttrList& attrs, std::string_view own_dn,
           if (!stripped || stripped->empty() ||
               EqualsIgnoreCase(*stripped, own_address))
             continue;
-          LowerInPlace(&Append(&a.values, &n, *stripped));
+          std::string& alias = Append(&a.values, &n, *stripped);
+          LowerInPlace(&alias);
+          if (!plan.ownership().enforced) continue;
+          std::string why = AliasRefusal(plan.ownership(), state, alias, own_id,
+                                         own_dn, own_address);
+          if (why.empty()) continue;
+          if (refused) refused->emplace_back(alias, std::move(why));
+          --n;  // left out of the image
+        }
+        if (refused) {
+          std::sort(refused->begin(), refused->end());
+          refused->erase(std::unique(refused->begin(), refused->end()),
+                         refused->end());
         }
         break;
       case ImagePlan::Role::kMembers:
@@ -138,6 +152,22 @@ AttrList LdapImage(const AttrList& attrs, std::string_view own_dn,
   LdapImage(attrs, own_dn, own_address, ImagePlan(map), state, unresolved,
             &out);
   return out.list();
+}
+
+std::vector<std::string> RefusedAddresses(const AttrList& attrs,
+                                          std::string_view own_dn,
+                                          std::string_view own_address,
+                                          const ImagePlan& plan,
+                                          StateReader* state,
+                                          std::string_view own_id) {
+  std::vector<std::string> out;
+  if (!plan.ownership().enforced) return out;
+  ImageBuffer image;
+  RefusedAliases refused;
+  LdapImage(attrs, own_dn, own_address, plan, state, nullptr, &image, &refused,
+            own_id);
+  for (auto& [alias, why] : refused) out.push_back(std::move(alias));
+  return out;
 }
 
 std::vector<std::string> DiffFields(const AttrList& a, const AttrList& b) {
@@ -219,7 +249,7 @@ std::string MemberDnOfAddress(std::string_view address, StateReader* state) {
 std::vector<std::string> LdapAliasValues(
     const std::vector<std::string>& current,
     const std::vector<std::string>& aliases, const ObjectMap& map,
-    std::string_view own_address) {
+    std::string_view own_address, const std::vector<std::string>& refused) {
   std::vector<std::string> out;
   bool has_primary = false;
   for (const std::string& v : current) {
@@ -229,6 +259,11 @@ std::vector<std::string> LdapAliasValues(
     } else if (EqualsIgnoreCase(*stripped, own_address)) {
       out.push_back(v);
       has_primary = true;
+    } else if (std::any_of(refused.begin(), refused.end(),
+                           [&](const std::string& r) {
+                             return EqualsIgnoreCase(r, *stripped);
+                           })) {
+      out.push_back(v);  // not in the image (rules version 6): kept
     }
   }
   if (!has_primary && !own_address.empty())

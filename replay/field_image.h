@@ -26,6 +26,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "codecs/attributes.h"
@@ -40,12 +41,29 @@ namespace dirledger {
 void MailImage(const AttrList& attrs, const ImagePlan& plan,
                std::string_view own_address, ImageBuffer* out);
 
+// Aliases left out of an LDAP entry's image, each with the reason
+// (replay/address_ownership.h), sorted.
+using RefusedAliases = std::vector<std::pair<std::string, std::string>>;
+
 // The image of an LDAP entry, into `*out`. `unresolved` (may be null)
-// receives member DNs that map to no mail object.
+// receives member DNs that map to no mail object; `refused` (may be null)
+// the aliases the plan's AddressOwnership leaves out. `own_id` is the
+// entry's id ("" while unknown).
 void LdapImage(const AttrList& attrs, std::string_view own_dn,
                std::string_view own_address, const ImagePlan& plan,
                StateReader* state, std::vector<std::string>* unresolved,
-               ImageBuffer* out);
+               ImageBuffer* out, RefusedAliases* refused = nullptr,
+               std::string_view own_id = {});
+
+// The aliases (lower case) an LDAP entry with `attrs` lists that its image
+// leaves out (none before rules version 6): a write from the mail side
+// keeps them (LdapAliasValues).
+std::vector<std::string> RefusedAddresses(const AttrList& attrs,
+                                          std::string_view own_dn,
+                                          std::string_view own_address,
+                                          const ImagePlan& plan,
+                                          StateReader* state,
+                                          std::string_view own_id);
 
 // The same, compiling the plan for one image (for tests and tools).
 AttrList MailImage(const AttrList& attrs, const ObjectMap& map,
@@ -66,11 +84,12 @@ std::string MemberDnOfAddress(std::string_view address, StateReader* state);
 
 // The LDAP value of aliases_attribute holding `aliases` for an object whose
 // own address is `own_address`, keeping the current values that are not
-// aliases (the primary address, values without the prefix).
+// aliases (the primary address, values without the prefix) and those the
+// entry's image leaves out (`refused`, lower case: RefusedAddresses).
 std::vector<std::string> LdapAliasValues(
     const std::vector<std::string>& current,
     const std::vector<std::string>& aliases, const ObjectMap& map,
-    std::string_view own_address);
+    std::string_view own_address, const std::vector<std::string>& refused = {});
 
 }  // namespace dirledger
 

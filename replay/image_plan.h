@@ -16,9 +16,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "codecs/attributes.h"
+#include "replay/address_ownership.h"
 #include "replay/attribute_map.h"
 
 namespace dirledger {
@@ -55,6 +57,9 @@ class ImagePlan {
   const std::vector<Source>& ldap_sources() const { return ldap_sources_; }
   const std::vector<Source>& mail_sources() const { return mail_sources_; }
   const std::string& aliases_prefix() const { return aliases_prefix_; }
+  // Which aliases of an LDAP entry its image may hold (rules version 6).
+  const AddressOwnership& ownership() const { return ownership_; }
+  void set_ownership(AddressOwnership o) { ownership_ = std::move(o); }
 
   // Fills `found` from `attrs` (whose names are LDAP attribute names when
   // `ldap`, else mail field names): the same values AttrValues finds, in
@@ -67,6 +72,7 @@ class ImagePlan {
   std::vector<Source> ldap_sources_;
   std::vector<Source> mail_sources_;
   std::string aliases_prefix_;
+  AddressOwnership ownership_;
 };
 
 }  // namespace dirledger

@@ -158,14 +158,15 @@ NewEntry NewLdapEntry(const ConnectorRules& connector, ObjectKind kind,
 
 void LdapWrites(const AttrList& field_writes, const ObjectMap& map,
                 const AttrList& current, std::string_view own_address,
-                AttrList* set, AttrList* expect) {
+                AttrList* set, AttrList* expect,
+                const std::vector<std::string>& refused) {
   for (const Attribute& w : field_writes) {
     std::string attr;
     std::vector<std::string> values;
     if (EqualsIgnoreCase(w.name, field::kAliases)) {
       attr = map.aliases_attribute;
       values = LdapAliasValues(AttrValues(current, attr), w.values, map,
-                               own_address);
+                               own_address, refused);
     } else {
       attr = std::string(map.AttributeFor(w.name));
       values = w.values;

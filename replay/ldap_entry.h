@@ -43,10 +43,11 @@ NewEntry NewLdapEntry(const ConnectorRules& connector, ObjectKind kind,
 // Field writes (field names; empty values remove) -> attribute replacements
 // on an entry whose current attributes are `current`, and the values the
 // write expects there. `members` is not handled here (it is written value by
-// value).
+// value). The entry's `refused` aliases (RefusedAddresses) stay in it.
 void LdapWrites(const AttrList& field_writes, const ObjectMap& map,
                 const AttrList& current, std::string_view own_address,
-                AttrList* set, AttrList* expect);
+                AttrList* set, AttrList* expect,
+                const std::vector<std::string>& refused = {});
 
 // RFC 4514 escaping of an attribute value inside an RDN.
 std::string EscapeRdnValue(std::string_view value);

@@ -134,6 +134,7 @@ class ChangeDecider {
     if (s_ == Side::kLdap && next_ && prev_ && linked_after_ &&
         !EqualsIgnoreCase(prev_->dn, next_->dn))
       ReleaseMemberWaits(b_, next_->dn, link().mail_id);
+    SettleRefusedAliases(&v);
     PutSelf();
     if (!unresolved_.empty()) {
       std::sort(unresolved_.begin(), unresolved_.end());
@@ -364,12 +365,14 @@ class ChangeDecider {
     if (prev_exists_)
       ImageOfAttrs(s_, eff_prev_.attrs(), prev_ ? prev_->dn : c_.dn,
                    prev_ ? prev_->address : std::string(), *plan_, &b_.state,
-                   prev_image_.get());
+                   prev_image_.get(), nullptr, nullptr, c_.id);
     if (next_) {
-      ImageOf(*next_, *plan_, &b_.state, next_image_.get(), &unresolved_);
+      ImageOf(*next_, *plan_, &b_.state, next_image_.get(), &unresolved_,
+              s_ == Side::kLdap ? &refused_ : nullptr);
       if (self_foreseen_) {
         ImageOfAttrs(s_, *self_foreseen_, next_->dn, next_->address, *plan_,
-                     &b_.state, self_foreseen_image_.get());
+                     &b_.state, self_foreseen_image_.get(), nullptr, nullptr,
+                     c_.id);
         msf_ = &m_self_foreseen_;
       }
       // An LDAP group's members without a mail counterpart yet wait for it.
@@ -420,8 +423,8 @@ class ChangeDecider {
     if (!p || !IsMailRename(p->intent) || p->intent.target_id == c_.id)
       return std::nullopt;
     const Intent& r = p->intent;
-    const std::string ref = std::to_string(IntentSeq(r.id)) + "." +
-                            std::to_string(r.id & 0xffff);
+    const std::string ref =
+        std::to_string(IntentSeq(r.id)) + "." + std::to_string(r.id & 0xffff);
     if (!next_ && r.dn == c_.id && r.kind == kind_)
       return Verdict{"echo/rename", Outcome::kEcho,
                      Subject() + " is gone: intent " + ref + " renamed it to " +
@@ -521,9 +524,11 @@ class ChangeDecider {
     }
     mf_ = moved ? &m_foreseen_ : &m_partner_;
     if (moved && foreseen_.exists) {
-      ImageOfAttrs(o_, foreseen_.attrs(), foreseen_.dn,
-                   o_ == Side::kMail ? id : LdapAddressOf(), *plan_, &b_.state,
-                   foreseen_image_.get());
+      ImageOfAttrs(
+          o_, foreseen_.attrs(), foreseen_.dn,
+          o_ == Side::kMail ? id : LdapAddressOf(), *plan_, &b_.state,
+          foreseen_image_.get(), nullptr, nullptr,
+          o_ == Side::kLdap ? std::string_view(id) : std::string_view());
     }
   }
 
@@ -1080,6 +1085,43 @@ class ChangeDecider {
     to_self->del_members = Minus(now, merged);
   }
 
+  // --- Address ownership (rules version 6) ----------------------------------
+
+  // The entry's aliases its image leaves out (replay/address_ownership.h)
+  // are its `refused_address` failure record, opened or replaced when they
+  // change, dropped when there are none (or the entry is gone).
+  void SettleRefusedAliases(Verdict* v) {
+    if (s_ != Side::kLdap || !plan_ || !plan_->ownership().enforced) return;
+    const FailureState* open =
+        b_.state.Failure(FailureKind::kRefusedAddress, Side::kLdap, c_.id);
+    if (!next_ || refused_.empty()) {
+      if (open)
+        b_.Put(EraseFailure{FailureKind::kRefusedAddress, Side::kLdap, c_.id});
+      return;
+    }
+    std::string message = RefusalMessage(next_->address, refused_);
+    v->reason += "; " + message;
+    if (open && open->message == message) return;
+    // A shorter list is the same failure, partly resolved: it keeps its id
+    // (and is not a failure opened by this run); a new claim opens a new one.
+    const bool shorter =
+        open && std::all_of(refused_.begin(), refused_.end(), [&](auto& r) {
+          return open->message.find(r.first + " (") != std::string::npos;
+        });
+    FailureState f;
+    f.kind = FailureKind::kRefusedAddress;
+    f.side = Side::kLdap;
+    f.object_kind = kind_;
+    f.object = c_.id;
+    f.dn = next_->dn;
+    f.domain = domain_name_;
+    f.connector = connector_name_;
+    f.source = c_.source;
+    f.message = std::move(message);
+    f.since_seq = shorter ? open->since_seq : b_.seq;
+    b_.Put(PutFailure{std::move(f)});
+  }
+
   // --- Writes ----------------------------------------------------------------
 
   Intent NewIntent(Side target, IntentOp op, std::string target_id,
@@ -1141,7 +1183,9 @@ class ChangeDecider {
       return;
     }
     LdapWrites(w.fields, *map_, current.attrs(), own_address, &i->set,
-               &i->expect);
+               &i->expect,
+               RefusedAddresses(current.attrs(), current.dn, own_address,
+                                *plan_, &b_.state, i->target_id));
     if (map_->members_attribute.empty()) return;
     const std::string& mail_group = s_ == Side::kMail ? c_.id : link().mail_id;
     std::vector<std::string> adds = MemberDns(w.add_members, mail_group);
@@ -1486,6 +1530,7 @@ class ChangeDecider {
   std::vector<std::string> changed_;
   bool existence_changed_ = false;
   std::vector<std::string> unresolved_;
+  RefusedAliases refused_;  // of the entry's new image
   std::vector<std::string> caught_up_;
   // This object with the intents pending on it.
   const AttrList& m_self_foreseen_ = self_foreseen_image_.list();

@@ -13,6 +13,7 @@
 
 #include "codecs/event.h"
 #include "codecs/projection.h"
+#include "replay/field_image.h"
 #include "replay/image_pool.h"
 #include "replay/rules.h"
 #include "replay/state_reader.h"
@@ -80,11 +81,14 @@ bool Winner(ConflictResolution r, Side* winner);
 // The field image of an object as it stands (replay/field_image.h), into
 // `*out`.
 void ImageOf(const ObjectState& o, const ImagePlan& plan, StateReader* state,
-             ImageBuffer* out, std::vector<std::string>* unresolved = nullptr);
+             ImageBuffer* out, std::vector<std::string>* unresolved = nullptr,
+             RefusedAliases* refused = nullptr);
 void ImageOfAttrs(Side side, const AttrList& attrs, std::string_view dn,
                   std::string_view address, const ImagePlan& plan,
                   StateReader* state, ImageBuffer* out,
-                  std::vector<std::string>* unresolved = nullptr);
+                  std::vector<std::string>* unresolved = nullptr,
+                  RefusedAliases* refused = nullptr,
+                  std::string_view own_id = {});
 
 // Visits the union of field names of three canonical lists, in order, with
 // each list's values (empty when absent).

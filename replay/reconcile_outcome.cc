@@ -116,7 +116,9 @@ std::string FollowCreated(DecisionBuilder& b, const ConnectorRules& cr,
     }
     fields.push_back(Attribute{f, AttrValues(want, f)});
   }
-  LdapWrites(fields, map, entry.attrs, entry.address, &i.set, &i.expect);
+  LdapWrites(fields, map, entry.attrs, entry.address, &i.set, &i.expect,
+             RefusedAddresses(entry.attrs, entry.dn, entry.address, plan,
+                              &b.state, entry.id));
   if (!adds.empty())
     i.add_values.push_back(Attribute{map.members_attribute, adds});
   if (!dels.empty())

@@ -41,8 +41,9 @@ std::vector<std::string> Minus(const std::vector<std::string>& a,
 // meeting (docs/rules.md section 4). Member addresses without a known entry
 // are left out; the mail group waits for them.
 Intent MailValuesToEntry(DecisionBuilder& b, const ObjectState& x,
-                         const ObjectMap& map, const AttrList& image,
-                         const ObjectState& mail, const AttrList& there) {
+                         const ObjectMap& map, const ImagePlan& plan,
+                         const AttrList& image, const ObjectState& mail,
+                         const AttrList& there) {
   Intent i;
   i.target = Side::kLdap;
   i.kind = x.kind;
@@ -57,7 +58,8 @@ Intent MailValuesToEntry(DecisionBuilder& b, const ObjectState& x,
   for (const std::string& f : DiffFields(image, there))
     if (!EqualsIgnoreCase(f, field::kMembers))
       fields.push_back(Attribute{f, AttrValues(there, f)});
-  LdapWrites(fields, map, x.attrs, x.address, &i.set, &i.expect);
+  LdapWrites(fields, map, x.attrs, x.address, &i.set, &i.expect,
+             RefusedAddresses(x.attrs, x.dn, x.address, plan, &b.state, x.id));
   if (x.kind != ObjectKind::kGroup || map.members_attribute.empty()) return i;
   const auto& mv = AttrValues(there, field::kMembers);
   const auto& lv = AttrValues(image, field::kMembers);
@@ -201,8 +203,8 @@ std::string ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
     if (from_mail) {
       ImagePool::Lease there_buffer(&b.images);
       ImageOf(*mail_after, plan, &b.state, there_buffer.get());
-      Intent i = MailValuesToEntry(b, *x, MapFor(*cr, kind), image, *mail_after,
-                                   there_buffer.list());
+      Intent i = MailValuesToEntry(b, *x, MapFor(*cr, kind), plan, image,
+                                   *mail_after, there_buffer.list());
       if (!i.set.empty() || !i.add_values.empty() || !i.delete_values.empty())
         b.AddIntent(std::move(i));
     } else {

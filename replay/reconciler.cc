@@ -97,17 +97,21 @@ const ImagePlan& PlanFor(const ConnectorRules& c, ObjectKind kind) {
 void ImageOfAttrs(Side side, const AttrList& attrs, std::string_view dn,
                   std::string_view address, const ImagePlan& plan,
                   StateReader* state, ImageBuffer* out,
-                  std::vector<std::string>* unresolved) {
+                  std::vector<std::string>* unresolved, RefusedAliases* refused,
+                  std::string_view own_id) {
   if (side == Side::kMail) {
     MailImage(attrs, plan, address, out);
   } else {
-    LdapImage(attrs, dn, address, plan, state, unresolved, out);
+    LdapImage(attrs, dn, address, plan, state, unresolved, out, refused,
+              own_id);
   }
 }
 
 void ImageOf(const ObjectState& o, const ImagePlan& plan, StateReader* state,
-             ImageBuffer* out, std::vector<std::string>* unresolved) {
-  ImageOfAttrs(o.side, o.attrs, o.dn, o.address, plan, state, out, unresolved);
+             ImageBuffer* out, std::vector<std::string>* unresolved,
+             RefusedAliases* refused) {
+  ImageOfAttrs(o.side, o.attrs, o.dn, o.address, plan, state, out, unresolved,
+               refused, o.id);
 }
 
 namespace {

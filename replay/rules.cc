@@ -109,6 +109,11 @@ std::uint64_t ConnectorRules::DeleteThreshold(std::uint64_t known) const {
 
 Result<std::shared_ptr<const RuleSet>> RuleSet::Compile(Config config) {
   auto rules = std::make_shared<RuleSet>();
+  AddressOwnership ownership;
+  ownership.enforced = config.reconciler_rules >= 6;
+  for (const DomainConfig& d : config.domains)
+    ownership.domains.push_back(AsciiLower(d.name));
+  std::sort(ownership.domains.begin(), ownership.domains.end());
   for (const ConnectorConfig& c : config.connectors) {
     ConnectorRules r;
     r.config = c;
@@ -139,6 +144,8 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Compile(Config config) {
                                           : NormalizeDn(c.search_base);
     r.account_plan = ImagePlan(r.map.account);
     r.group_plan = ImagePlan(r.map.group);
+    r.account_plan.set_ownership(ownership);
+    r.group_plan.set_ownership(ownership);
     rules->connectors_.push_back(std::move(r));
   }
   rules->config_ = std::move(config);
