@@ -11,6 +11,9 @@ JOBS=${JOBS:-$(nproc)}
 launcher=()
 if command -v ccache >/dev/null 2>&1; then
   launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  # Paths relative to the checkout, so that a clone in another directory
+  # (a CI run, a second working copy) hits the same cache entries.
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
 fi
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
   -DDIRLEDGER_WERROR=ON "${launcher[@]}" "$@" >/dev/null
