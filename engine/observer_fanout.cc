@@ -40,6 +40,15 @@ void FanOutObserver::OnReady() {
   for (RunObserver* o : observers_) o->OnReady();
 }
 
+void FanOutObserver::OnSourceContact(const std::string& source) {
+  for (RunObserver* o : observers_) o->OnSourceContact(source);
+}
+
+void FanOutObserver::OnSourceUnavailable(const std::string& source,
+                                         const Status& why) {
+  for (RunObserver* o : observers_) o->OnSourceUnavailable(source, why);
+}
+
 void FanOutObserver::OnHeartbeat() {
   for (RunObserver* o : observers_) o->OnHeartbeat();
 }

@@ -29,6 +29,9 @@ class FanOutObserver : public RunObserver {
   void OnError(const std::string& what, const Status& s) override;
   void OnCaughtUp(const std::string& source) override;
   void OnReady() override;
+  void OnSourceContact(const std::string& source) override;
+  void OnSourceUnavailable(const std::string& source,
+                           const Status& why) override;
   void OnHeartbeat() override;
 
  private:

@@ -100,8 +100,8 @@ RunMetrics::RunMetrics(MetricsRegistry* registry, const EventLog* log,
                ->With({});
   GaugeFamily* up = r.AddGauge(
       "dirledger_source_up",
-      "1 while the source delivers (it finished a refresh or delivered "
-      "since its last error), 0 before that and after an error.",
+      "1 once the source finished a refresh or a poll or delivered, 0 "
+      "before that, while it cannot reach its server and after an error.",
       {"source"});
   GaugeFamily* contact = r.AddGauge(
       "dirledger_source_last_contact_timestamp_seconds",
@@ -180,6 +180,14 @@ void RunMetrics::OnCaughtUp(const std::string& source) {
   if (const PerSource* p = Source(source)) p->up->Set(1);
   MutexLock l(&mu_);
   caught_up_.insert(source);
+}
+
+void RunMetrics::OnSourceContact(const std::string& source) {
+  if (const PerSource* p = Source(source)) p->up->Set(1);
+}
+
+void RunMetrics::OnSourceUnavailable(const std::string& source, const Status&) {
+  if (const PerSource* p = Source(source)) p->up->Set(0);
 }
 
 void RunMetrics::OnReady() {

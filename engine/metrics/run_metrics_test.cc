@@ -83,6 +83,11 @@ TEST_CASE("run metrics count deliveries, decisions and writes", "[metrics]") {
   CHECK(Has(Render(reg), "dirledger_source_up{source=\"corp/syncrepl\"} 0"));
   m.OnCaughtUp("corp/syncrepl");
   CHECK(Has(Render(reg), "dirledger_source_up{source=\"corp/syncrepl\"} 1"));
+  // A source retrying on its own: down until its next refresh or poll.
+  m.OnSourceUnavailable("mail", Status::Unavailable("connection refused"));
+  CHECK(Has(Render(reg), "dirledger_source_up{source=\"mail\"} 0"));
+  m.OnSourceContact("mail");
+  CHECK(Has(Render(reg), "dirledger_source_up{source=\"mail\"} 1"));
 }
 
 TEST_CASE("readiness waits for every source's first refresh", "[metrics]") {

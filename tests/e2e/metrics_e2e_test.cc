@@ -8,6 +8,8 @@
 //     1, the mail writes in dirledger_writes_total and the latency
 //     histogram, no intent pending;
 //   - `promtool check metrics` accepts the endpoint's body;
+//   - slapd stopped: dirledger_source_up 0 (syncrepl retries by itself);
+//     started again: 1;
 //   - a second service (its own data dir) on the same address is refused,
 //     naming it;
 //   - stopped with the service: nothing answers on the address after.
@@ -202,6 +204,16 @@ TEST_CASE("service: Prometheus scrapes the metrics endpoint",
                 value(kPeople)) == std::optional<double>(kPeople));
   CHECK(settled("dirledger_intents_pending{side=\"mail\"}", value(0)) ==
         std::optional<double>(0));
+
+  // --- slapd stopped: the source is down (it retries by itself); started
+  // again: up once it has refreshed.
+  const std::string up = "dirledger_source_up{source=\"corp/syncrepl\"} ";
+  env.slapd().Stop();
+  WaitUntil("source_up 0 with slapd stopped",
+            [&] { return Contains(Get("/metrics").second, up + "0\n"); });
+  env.slapd().Start();
+  WaitUntil("source_up 1 with slapd back",
+            [&] { return Contains(Get("/metrics").second, up + "1\n"); });
 
   // --- the address is the service's: another service (its own data dir)
   // is refused, naming it.
