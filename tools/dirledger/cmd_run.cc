@@ -231,7 +231,7 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   handles.intake = &intake;
   handles.appliers = connectors->appliers();
   handles.embedded = connectors->embedded;
-  handles.observer = &notifying;
+  handles.observer = &observers;
   std::unique_ptr<ControlServer> control;
   if (service) {
     auto started =
