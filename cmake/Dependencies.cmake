@@ -10,6 +10,10 @@ find_package(CLI11 CONFIG REQUIRED)
 find_package(Catch2 2 CONFIG REQUIRED)
 # toml++ (libtomlplusplus-dev) is used header-only; see codecs/config.cc.
 pkg_check_modules(LDAP REQUIRED IMPORTED_TARGET ldap lber)
+# cpp-httplib (libcpp-httplib-dev): the service's metrics endpoint. Debian
+# builds it as a library (libcpp-httplib.so) with TLS and compression; its
+# pkg-config flags select the matching declarations.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 # libsystemd (libsystemd-dev): sd_notify for `run` under a Type=notify unit.
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 if(DIRLEDGER_BENCH)

@@ -1,5 +1,8 @@
 #include "codecs/config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -323,6 +326,22 @@ Status ParseConnector(const Ctx& ctx, const toml::table& t,
   return Status::Ok();
 }
 
+Status ParseService(const Ctx& ctx, const toml::table& t,
+                    ServiceSettings* out) {
+  DIRLEDGER_RETURN_IF_ERROR(CheckKeys(ctx, t, "[service]", {"metrics_listen"}));
+  DIRLEDGER_RETURN_IF_ERROR(
+      GetString(ctx, t, "[service]", "metrics_listen", &out->metrics_listen));
+  if (t.get("metrics_listen")) {
+    Result<ListenAddress> a = ParseListenAddress(out->metrics_listen);
+    if (!a.ok())
+      return ctx.Error(
+          t.get("metrics_listen"),
+          "[service]: metrics_listen = " + Quote(out->metrics_listen) + ": " +
+              a.status().message());
+  }
+  return Status::Ok();
+}
+
 Status ParseMail(const Ctx& ctx, const toml::table& t, MailConfig* m) {
   const std::string where = "[mail]";
   DIRLEDGER_RETURN_IF_ERROR(CheckKeys(
@@ -361,6 +380,60 @@ Status ParseMail(const Ctx& ctx, const toml::table& t, MailConfig* m) {
 }
 
 }  // namespace
+
+std::string ListenAddress::ToString() const {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+bool ListenAddress::loopback() const {
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1)
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 &&
+         IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+Result<ListenAddress> ParseListenAddress(std::string_view text) {
+  const auto bad = [&](std::string_view why) {
+    return Status::InvalidArgument(
+        std::string(why) +
+        "; write an IP address and a port: \"127.0.0.1:9464\" (this host "
+        "only), \"[::1]:9464\", or an interface's address, e.g. "
+        "\"0.0.0.0:9464\" for every IPv4 interface");
+  };
+  ListenAddress out;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() ||
+        text[close + 1] != ':')
+      return bad("an IPv6 address in brackets must be followed by :PORT");
+    out.host = std::string(text.substr(1, close - 1));
+    port = text.substr(close + 2);
+    in6_addr v6{};
+    if (inet_pton(AF_INET6, out.host.c_str(), &v6) != 1)
+      return bad("\"" + out.host + "\" is not an IPv6 address");
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return bad("no port");
+    if (colon == 0) return bad("no address");
+    out.host = std::string(text.substr(0, colon));
+    port = text.substr(colon + 1);
+    in_addr v4{};
+    if (inet_pton(AF_INET, out.host.c_str(), &v4) != 1)
+      return bad("\"" + out.host +
+                 "\" is not an IPv4 address (names are not resolved)");
+  }
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string_view::npos)
+    return bad("the port must be a number from 1 to 65535");
+  out.port = std::stoi(std::string(port));
+  if (out.port < 1 || out.port > 65535)
+    return bad("the port must be a number from 1 to 65535");
+  return out;
+}
 
 std::string_view ServerTypeName(ServerType t) {
   return t == ServerType::kOpenLdap ? "openldap" : "activedirectory";
@@ -601,7 +674,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path,
   DIRLEDGER_RETURN_IF_ERROR(
       CheckKeys(ctx, root, "top level",
                 {"data_dir", "log_level", "batch_size", "fsync", "backup_keep",
-                 "mail", "connector", "domain"}));
+                 "mail", "connector", "domain", "service"}));
   DIRLEDGER_RETURN_IF_ERROR(
       GetString(ctx, root, "top level", "data_dir", &cfg.data_dir));
   DIRLEDGER_RETURN_IF_ERROR(
@@ -631,6 +704,10 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path,
   if (const toml::node* n = root.get("mail")) {
     if (!n->is_table()) return ctx.Error(n, "[mail] must be a table");
     DIRLEDGER_RETURN_IF_ERROR(ParseMail(ctx, *n->as_table(), &cfg.mail));
+  }
+  if (const toml::node* n = root.get("service")) {
+    if (!n->is_table()) return ctx.Error(n, "[service] must be a table");
+    DIRLEDGER_RETURN_IF_ERROR(ParseService(ctx, *n->as_table(), &cfg.service));
   }
   if (const toml::node* n = root.get("connector")) {
     const toml::array* a = n->as_array();

@@ -76,6 +76,28 @@ struct DomainConfig {
   std::string connector;
 };
 
+// An address to listen on: an IP address and a port.
+struct ListenAddress {
+  std::string host;  // "127.0.0.1", "::1" (no brackets)
+  int port = 0;
+  // host:port, the IPv6 address in brackets ("[::1]:9464").
+  std::string ToString() const;
+  // 127.0.0.0/8 or ::1.
+  bool loopback() const;
+};
+
+// Parses "IPV4:PORT" or "[IPV6]:PORT" (a literal address, never a name that
+// could resolve to another interface; port 1 to 65535). The error says what
+// is allowed.
+Result<ListenAddress> ParseListenAddress(std::string_view text);
+
+// [service]: what `dirledger run` serves besides the sync.
+struct ServiceSettings {
+  // Where Prometheus /metrics, /healthz and /readyz are served; "" = off.
+  // Valid per ParseListenAddress.
+  std::string metrics_listen;
+};
+
 struct MailConfig {
   MailKind kind = MailKind::kEmbedded;
   std::string host = "127.0.0.1";
@@ -133,6 +155,7 @@ struct Config {
   // one is complete); 0 keeps all.
   std::uint32_t backup_keep = 10;
   MailConfig mail;
+  ServiceSettings service;
   std::vector<ConnectorConfig> connectors;
   std::vector<DomainConfig> domains;
   // Not a config key: the rules version in force (kReconcilerRules for a

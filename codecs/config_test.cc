@@ -296,13 +296,63 @@ TEST_CASE("delete_delay_s: 60 by default, 0 to 86400 seconds", "[config]") {
                              "delete_threshold = 20\ndelete_delay_s = 3"));
   REQUIRE(three.ok());
   CHECK(three->connectors[0].delete_delay_s == 3);
-  auto zero = Parse(Replace(kGood, "delete_threshold = \"10%\"",
-                            "delete_delay_s = 0"));
+  auto zero =
+      Parse(Replace(kGood, "delete_threshold = \"10%\"", "delete_delay_s = 0"));
   REQUIRE(zero.ok());
   CHECK(zero->connectors[0].delete_delay_s == 0);
-  CHECK_FALSE(Parse(Replace(kGood, "delete_threshold = \"10%\"",
-                            "delete_delay_s = -1"))
-                  .ok());
+  CHECK_FALSE(
+      Parse(Replace(kGood, "delete_threshold = \"10%\"", "delete_delay_s = -1"))
+          .ok());
+}
+
+}  // namespace
+}  // namespace dirledger
+
+namespace dirledger {
+namespace {
+
+TEST_CASE("[service] metrics_listen: off by default, an IP address and port",
+          "[config]") {
+  auto plain = Parse(kGood);
+  REQUIRE(plain.ok());
+  CHECK(plain->service.metrics_listen.empty());
+  auto on = Parse(std::string(kGood) +
+                  "\n[service]\nmetrics_listen = \"127.0.0.1:9464\"\n");
+  REQUIRE(on.ok());
+  CHECK(on->service.metrics_listen == "127.0.0.1:9464");
+  for (const char* bad :
+       {"9464", ":9464", "localhost:9464", "127.0.0.1:0", "127.0.0.1:65536",
+        "127.0.0.1:x", "::1:9464", "[::1]9464", "[nope]:9464"}) {
+    INFO(bad);
+    auto r = Parse(std::string(kGood) + "\n[service]\nmetrics_listen = \"" +
+                   bad + "\"\n");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find("metrics_listen") != std::string::npos);
+    CHECK(r.status().message().find("dirledger.toml:") != std::string::npos);
+  }
+  auto unknown = Parse(std::string(kGood) + "\n[service]\nlisten = 1\n");
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.status().message().find("metrics_listen") != std::string::npos);
+}
+
+TEST_CASE("listen addresses: IPv4, IPv6 in brackets, loopback or not",
+          "[config]") {
+  auto v4 = ParseListenAddress("127.0.0.1:9464");
+  REQUIRE(v4.ok());
+  CHECK(v4->host == "127.0.0.1");
+  CHECK(v4->port == 9464);
+  CHECK(v4->loopback());
+  CHECK(v4->ToString() == "127.0.0.1:9464");
+  auto v6 = ParseListenAddress("[::1]:80");
+  REQUIRE(v6.ok());
+  CHECK(v6->host == "::1");
+  CHECK(v6->loopback());
+  CHECK(v6->ToString() == "[::1]:80");
+  auto any = ParseListenAddress("0.0.0.0:9464");
+  REQUIRE(any.ok());
+  CHECK_FALSE(any->loopback());
+  CHECK_FALSE(ParseListenAddress("10.1.2.3:1")->loopback());
+  CHECK(ParseListenAddress("127.9.9.9:1")->loopback());
 }
 
 }  // namespace

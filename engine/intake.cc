@@ -6,6 +6,21 @@
 #include "replay/reconciler.h"
 
 namespace dirledger {
+namespace {
+
+// Adds one to `key`'s count (a handful of keys: a linear search).
+template <typename K>
+void CountInto(std::vector<std::pair<K, std::uint32_t>>* counts,
+               std::string_view key) {
+  for (auto& [k, n] : *counts)
+    if (k == key) {
+      ++n;
+      return;
+    }
+  counts->emplace_back(K(key), 1);
+}
+
+}  // namespace
 
 Decider ReconcileDecider() {
   auto scratch = std::make_shared<ReconcileScratch>();
@@ -120,8 +135,13 @@ Status Intake::Append(
     if (result) {
       if (result->first_seq == 0) result->first_seq = event.seq;
       result->last_seq = event.seq;
-      for (const Intent& i : decision.intents) result->intents.push_back(i);
+      for (const Intent& i : decision.intents) {
+        result->intents.push_back(i);
+        result->intent_times_us.push_back(event.time_us);
+      }
       if (options_.keep_decisions) result->decisions.push_back(decision);
+      CountInto(&result->events_by_kind, EventKindName(event.body));
+      CountInto(&result->decisions_by_rule, decision.rule);
     }
   }
   if (cursor) {

@@ -21,6 +21,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "codecs/event.h"
@@ -45,6 +47,14 @@ struct AppendResult {
   std::uint64_t last_seq = 0;
   std::vector<Intent> intents;      // new intents, in decision order
   std::vector<Decision> decisions;  // kept only when Intake keeps them
+  // The log time of each new intent's event: intent_times_us[i] is that of
+  // intents[i] (the service's change-to-write latency).
+  std::vector<std::int64_t> intent_times_us;
+  // How many events of each kind (EventKindName) and decisions of each rule
+  // id the append took, in order of first appearance (the service's
+  // metrics; a few entries per append).
+  std::vector<std::pair<std::string_view, std::uint32_t>> events_by_kind;
+  std::vector<std::pair<std::string, std::uint32_t>> decisions_by_rule;
 };
 
 struct IntakeOptions {

@@ -318,6 +318,10 @@ Status RunLoop::Run(RunStats* stats) {
                         });
       sink_ptr = &sink;
       sink.set_delete_delay(delete_delay_s);
+      sink.set_peer_hooks([&] { observer_->OnSourceContact(source->id()); },
+                          [&](const Status& why) {
+                            observer_->OnSourceUnavailable(source->id(), why);
+                          });
       sink.set_caught_up_hook([&] {
         observer_->OnCaughtUp(source->id());
         if (++caught_up == static_cast<int>(sources_.size()))

@@ -64,6 +64,12 @@ class RunObserver {
   virtual void OnCaughtUp(const std::string& source) {}
   // Run(): every source is caught up (once).
   virtual void OnReady() {}
+  // Run(): `source` finished a refresh or a poll (every time).
+  virtual void OnSourceContact(const std::string& source) {}
+  // Run(): `source` cannot reach its peer (`why`) and tries again by itself
+  // (a source that gives up returns, and OnError tells that).
+  virtual void OnSourceUnavailable(const std::string& source,
+                                   const Status& why) {}
   // Run(): the run loop is alive: called at least every 5 seconds while it
   // waits for work, and after each write it applies (from the thread that
   // applies the writes).

@@ -59,6 +59,9 @@ class SourceSink {
   // The source has delivered everything its peer held when it started (a
   // refresh ended, a first poll is done). Repeats are harmless.
   virtual void CaughtUp() {}
+  // The source cannot reach its peer (`why`) and tries again by itself;
+  // it is back once it delivers or is caught up again.
+  virtual void Unavailable(const Status& why) {}
 };
 
 class Source {

@@ -275,7 +275,12 @@ Status SourceIntake::EndPresentPhase(std::vector<std::string> present_ids,
   return s;
 }
 
+void SourceIntake::Unavailable(const Status& why) {
+  if (unavailable_hook_) unavailable_hook_(why);
+}
+
 void SourceIntake::CaughtUp() {
+  if (contact_hook_) contact_hook_();
   if (caught_up_) return;
   caught_up_ = true;
   if (caught_up_hook_) caught_up_hook_();

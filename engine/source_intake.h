@@ -57,9 +57,17 @@ class SourceIntake : public SourceSink {
   bool StopRequested() const override;
   // A refresh's end (Deliver, EndPresentPhase) counts as caught up too.
   void CaughtUp() override;
+  void Unavailable(const Status& why) override;
   // Called the first time the source is caught up.
   void set_caught_up_hook(std::function<void()> hook) {
     caught_up_hook_ = std::move(hook);
+  }
+  // Called every time the source is caught up (a refresh ended, a poll is
+  // done), and when it says its peer is unavailable.
+  void set_peer_hooks(std::function<void()> contact,
+                      std::function<void(const Status&)> unavailable) {
+    contact_hook_ = std::move(contact);
+    unavailable_hook_ = std::move(unavailable);
   }
 
   const SourceStats& stats() const { return stats_; }
@@ -97,6 +105,8 @@ class SourceIntake : public SourceSink {
   const std::atomic<bool>* stop_;
   AppendHook hook_;
   std::function<void()> caught_up_hook_;
+  std::function<void()> contact_hook_;
+  std::function<void(const Status&)> unavailable_hook_;
   bool caught_up_ = false;
   SourceStats stats_;
 

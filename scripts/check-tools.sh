@@ -2,7 +2,7 @@
 # Checks, before any test runs, that every outside tool the tests start works
 # on this machine, not only that its package is installed: slapd loads the
 # overlays the tests use, samba-tool provisions a domain into a temp dir,
-# ldapsearch runs, and clang links a libFuzzer target and a ThreadSanitizer
+# ldapsearch runs, promtool checks an exposition, and clang links a libFuzzer target and a ThreadSanitizer
 # program. Each failure names the Debian package that brings what is missing.
 #   check-tools.sh [--no-clang]     --no-clang skips the clang checks
 set -uo pipefail
@@ -61,6 +61,16 @@ check_samba() {
     fail "samba-tool domain provision fails" "samba-ad-provision" "$tmp/provision.log"
 }
 
+check_prometheus() {
+  command -v prometheus > /dev/null || { fail "prometheus not found" prometheus; return; }
+  command -v promtool > /dev/null || { fail "promtool not found" prometheus; return; }
+  printf '%s\n' '# HELP check_up Whether the check runs.' '# TYPE check_up gauge' 'check_up 1' |
+    promtool check metrics > "$tmp/promtool.log" 2>&1 ||
+    fail "promtool check metrics fails on a valid exposition" prometheus "$tmp/promtool.log"
+  prometheus --version > "$tmp/prometheus.log" 2>&1 ||
+    fail "prometheus --version fails" prometheus "$tmp/prometheus.log"
+}
+
 check_clang() {
   command -v clang++ > /dev/null || { fail "clang++ not found" clang; return; }
   printf '%s\n' '#include <cstddef>' '#include <cstdint>' \
@@ -80,6 +90,7 @@ check_clang() {
 check_slapd
 check_ldap_utils
 check_samba
+check_prometheus
 [[ ${1:-} == --no-clang ]] || check_clang
 
 if [[ ${#failures[@]} -gt 0 ]]; then
@@ -87,4 +98,4 @@ if [[ ${#failures[@]} -gt 0 ]]; then
   for f in "${failures[@]}"; do echo "  - $f" >&2; done
   exit 1
 fi
-echo "check-tools: slapd, ldap-utils, samba-tool provision$([[ ${1:-} == --no-clang ]] || echo ", clang fuzzer and TSan runtimes") work"
+echo "check-tools: slapd, ldap-utils, samba-tool provision, prometheus and promtool$([[ ${1:-} == --no-clang ]] || echo ", clang fuzzer and TSan runtimes") work"

@@ -9,10 +9,11 @@ PACKAGES=(
   clang libclang-rt-14-dev clang-format
   librocksdb-dev libflatbuffers-dev flatbuffers-compiler
   libspdlog-dev libfmt-dev catch2 libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
-  libldap-dev libssl-dev libbenchmark-dev libjemalloc-dev
+  libldap-dev libssl-dev libbenchmark-dev libjemalloc-dev libcpp-httplib-dev
   slapd ldap-utils
   samba samba-ad-dc samba-ad-provision samba-dsdb-modules python3-samba winbind ldb-tools krb5-user
   libsystemd-dev systemd
+  prometheus
   iproute2 procps openssl bc time python3
 )
 

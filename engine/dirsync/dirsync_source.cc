@@ -371,6 +371,7 @@ Status DirSyncSource::Run(std::string_view cookie, SourceSink* sink) {
     if (!s.retryable()) return s;
     spdlog::warn("{}: {}; reconnecting in {:g} s", options_.source_id,
                  s.message(), backoff);
+    sink->Unavailable(s);
     conn_.reset();
     Wait(backoff, *sink);
     backoff = std::min(backoff * 2, options_.max_backoff_s);

@@ -272,6 +272,7 @@ Status SyncreplSource::Run(std::string_view cookie, SourceSink* sink) {
     const double delay = backoff.Next();
     spdlog::warn("[{}] {}; reconnecting in {} s", id_, Text(st, id_),
                  Seconds(delay));
+    sink->Unavailable(st);
     if (!SleepUnless(delay, [&] { return sink->StopRequested(); })) break;
   }
   return Status::Ok();

@@ -4,7 +4,8 @@
 // intents but writes nothing anywhere and moves no cursor. The service
 // (run without --once or --dry-run) listens on the data dir's control socket
 // and carries out, between its cycles, the commands operators send it
-// (control_commands.h).
+// (control_commands.h), and serves [service] metrics_listen (Prometheus
+// metrics, /healthz, /readyz; docs/operations.md, "Monitoring").
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -18,6 +19,9 @@
 
 #include "engine/embedded_mail/embedded_mail_directory.h"
 #include "engine/intake.h"
+#include "engine/metrics/metrics_server.h"
+#include "engine/metrics/run_metrics.h"
+#include "engine/observer_fanout.h"
 #include "engine/run_loop.h"
 #include "engine/secrets.h"
 #include "engine/wiring/connectors.h"
@@ -134,6 +138,31 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   auto connectors = BuildConnectors(*rules, copts);
   if (!connectors.ok()) return ctx.Fail(connectors.status());
 
+  // The service serves [service] metrics_listen from here until it stops
+  // (a single pass or a dry run does not): an address it cannot listen on
+  // stops it before it records anything.
+  const bool service = !o.once && !o.dry_run;
+  MetricsRegistry metrics_registry;
+  std::unique_ptr<RunMetrics> metrics;
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (service && !cfg->service.metrics_listen.empty()) {
+    auto at = ParseListenAddress(cfg->service.metrics_listen);
+    if (!at.ok()) return ctx.Fail(at.status());
+    RunMetricsOptions mo;
+    for (Source* s : connectors->sources()) mo.sources.push_back(s->id());
+    metrics = std::make_unique<RunMetrics>(&metrics_registry, log, mo);
+    auto started = MetricsServer::Start(*at, &metrics_registry, metrics.get());
+    if (!started.ok()) return ctx.Fail(started.status());
+    metrics_server = std::move(started).value();
+    spdlog::info("metrics: http://{}/metrics, /healthz, /readyz",
+                 at->ToString());
+    if (!at->loopback())
+      spdlog::warn(
+          "metrics_listen {} is not a loopback address: whoever reaches it "
+          "reads the metrics (there is no authentication)",
+          at->ToString());
+  }
+
   IntakeOptions io;
   io.dry_run = o.dry_run;
   io.keep_decisions = o.dry_run;
@@ -187,9 +216,11 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   ServiceNotifier notifier;
   NotifyingObserver notifying(&notifier, &progress,
                               connectors->sources().size());
-  const bool service = !o.once && !o.dry_run;
+  FanOutObserver observers(
+      {service ? static_cast<RunObserver*>(&notifying) : &progress,
+       metrics.get()});
   RunLoop loop(&intake, connectors->sources(), connectors->appliers(), &g_stop,
-               service ? static_cast<RunObserver*>(&notifying) : &progress);
+               &observers);
   loop.set_drain(kDrainTimeout, &g_hurry);
   RunStats stats;
   // The service takes operators' commands on its control socket; without
@@ -200,7 +231,7 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   handles.intake = &intake;
   handles.appliers = connectors->appliers();
   handles.embedded = connectors->embedded;
-  handles.observer = &notifying;
+  handles.observer = &observers;
   std::unique_ptr<ControlServer> control;
   if (service) {
     auto started =
@@ -221,6 +252,7 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   }
   Status s = service ? loop.Run(&stats) : loop.RunOnce(&stats);
   control.reset();  // answers what it holds, removes the socket
+  metrics_server.reset();
   if (service)
     notifier.Stopping("stopping: " +
                       std::string(s.ok() ? "stopped" : s.message()));

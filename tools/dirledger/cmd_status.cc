@@ -5,6 +5,7 @@
 #include <chrono>
 #include <iostream>
 
+#include "codecs/cookie_time.h"
 #include "codecs/printable.h"
 #include "codecs/sha256.h"
 #include "tools/dirledger/commands.h"
@@ -35,21 +36,6 @@ std::string CookiePreview(const std::string& c) {
   const std::string hex = HexEncode(c);
   return "hex:" + (hex.size() > 64 ? hex.substr(0, 61) + "..." : hex) + " (" +
          std::to_string(c.size()) + " bytes)";
-}
-
-// The time of the newest change a syncrepl cookie covers ("csn=YYYYmmdd
-// HHMMSS.ffffffZ#..."), or 0.
-std::int64_t CsnTime(const std::string& cookie) {
-  const size_t p = cookie.find("csn=");
-  if (p == std::string::npos || cookie.size() < p + 4 + 15) return 0;
-  std::tm tm{};
-  if (std::sscanf(cookie.c_str() + p + 4, "%4d%2d%2d%2d%2d%2d", &tm.tm_year,
-                  &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                  &tm.tm_sec) != 6)
-    return 0;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<std::int64_t>(timegm(&tm)) * 1000000;
 }
 
 }  // namespace
@@ -86,7 +72,7 @@ int RunStatus(CliContext& ctx, const StatusOptions& o) {
     std::cout << "  none yet (run `dirledger run --once`)\n";
   for (const auto& [name, st] : sources) {
     const std::string& cookie = cursors[name];
-    const std::int64_t csn = CsnTime(cookie);
+    const std::int64_t csn = CookieChangeTimeUs(cookie);
     const std::int64_t lag_us = csn ? NowUs() - csn : 0;
     if (o.json) {
       json j{
