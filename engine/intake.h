@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "codecs/event.h"
@@ -45,6 +46,16 @@ struct AppendResult {
   std::uint64_t last_seq = 0;
   std::vector<Intent> intents;      // new intents, in decision order
   std::vector<Decision> decisions;  // kept only when Intake keeps them
+};
+
+// A hold, failure or conflict that an appended event opened (alerts:
+// RunObserver::OnOpened). A hold opens when its deletes are held (not while
+// its window waits); a failure each time one is recorded (as the service
+// logs it); a conflict when the first event puts its fields in conflict.
+struct OpenedRecord {
+  std::uint64_t seq = 0;  // the event that opened it
+  std::int64_t time_us = 0;
+  std::variant<HoldState, FailureState, ConflictState> record;
 };
 
 struct IntakeOptions {
@@ -91,6 +102,11 @@ class Intake {
   // the write, and so the next batch is received while it is written.
   void WithProjection(const std::function<void(const ProjectionStore&)>& fn);
 
+  // Called for each hold, failure or conflict an Append opens, once its
+  // write is submitted (never in a dry run), with the intake's lock held:
+  // `fn` must not call into the intake, and must not block. Empty: none.
+  void set_opened_listener(std::function<void(const OpenedRecord&)> fn);
+
   const RuleSet& rules() const { return *rules_; }
   EventLog* log() { return log_; }
   bool dry_run() const { return options_.dry_run; }
@@ -109,6 +125,7 @@ class Intake {
   std::unique_ptr<LogTransaction> dry_txn_ GUARDED_BY(mu_);  // dry run only
   std::map<std::string, std::string> dry_cursors_ GUARDED_BY(mu_);
   std::string dry_config_sha_ GUARDED_BY(mu_);
+  std::function<void(const OpenedRecord&)> opened_listener_ GUARDED_BY(mu_);
 };
 
 }  // namespace dirledger

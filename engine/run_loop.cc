@@ -17,7 +17,15 @@ RunLoop::RunLoop(Intake* intake, std::vector<Source*> sources,
       sources_(std::move(sources)),
       appliers_(std::move(appliers)),
       stop_(stop),
-      observer_(observer ? observer : &null_observer_) {}
+      observer_(observer ? observer : &null_observer_) {
+  if (intake_)
+    intake_->set_opened_listener(
+        [this](const OpenedRecord& r) { observer_->OnOpened(r); });
+}
+
+RunLoop::~RunLoop() {
+  if (intake_) intake_->set_opened_listener(nullptr);
+}
 
 Applier* RunLoop::ApplierFor(const Intent& intent) {
   auto it = appliers_.find({intent.target, intent.connector});
@@ -318,6 +326,9 @@ Status RunLoop::Run(RunStats* stats) {
                         });
       sink_ptr = &sink;
       sink.set_delete_delay(delete_delay_s);
+      sink.set_unavailable_hook([&](const Status& why) {
+        observer_->OnSourceDown(source->id(), why);
+      });
       sink.set_caught_up_hook([&] {
         observer_->OnCaughtUp(source->id());
         if (++caught_up == static_cast<int>(sources_.size()))

@@ -60,8 +60,15 @@ class RunObserver {
                          const SourceStats& totals) {}
   virtual void OnApplied(const Intent& intent, const ApplyResult& r) {}
   virtual void OnError(const std::string& what, const Status& s) {}
+  // Run(): `source` cannot reach its peer now and retries by itself
+  // (SourceSink::Unavailable); called on each failed attempt.
+  virtual void OnSourceDown(const std::string& source, const Status& s) {}
   // Run(): `source` delivered everything its peer held when it started.
   virtual void OnCaughtUp(const std::string& source) {}
+  // A hold, failure or conflict was opened by an event appended through
+  // the intake (from a source, an outcome, an operator's command), called
+  // with the intake's lock held: it must not block or call the intake.
+  virtual void OnOpened(const OpenedRecord& record) {}
   // Run(): every source is caught up (once).
   virtual void OnReady() {}
   // Run(): the run loop is alive: called at least every 5 seconds while it
@@ -90,6 +97,7 @@ class RunLoop {
   RunLoop(Intake* intake, std::vector<Source*> sources,
           std::map<std::pair<Side, std::string>, Applier*> appliers,
           std::atomic<bool>* stop, RunObserver* observer);
+  ~RunLoop();
 
   Status RunOnce(RunStats* stats);
   Status Run(RunStats* stats);

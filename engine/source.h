@@ -59,6 +59,10 @@ class SourceSink {
   // The source has delivered everything its peer held when it started (a
   // refresh ended, a first poll is done). Repeats are harmless.
   virtual void CaughtUp() {}
+  // Run(): the peer cannot be reached now (`why`); the source retries by
+  // itself. Called on each failed attempt; alerts count only the first
+  // (RunObserver::OnSourceDown).
+  virtual void Unavailable(const Status& why) {}
 };
 
 class Source {

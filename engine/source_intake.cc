@@ -281,6 +281,10 @@ void SourceIntake::CaughtUp() {
   if (caught_up_hook_) caught_up_hook_();
 }
 
+void SourceIntake::Unavailable(const Status& why) {
+  if (unavailable_hook_) unavailable_hook_(why);
+}
+
 Status SourceIntake::ForEachKnown(
     const std::function<bool(ObjectKind, std::string_view, const AttrList&)>&
         fn) {

@@ -61,6 +61,11 @@ class SourceIntake : public SourceSink {
   void set_caught_up_hook(std::function<void()> hook) {
     caught_up_hook_ = std::move(hook);
   }
+  void Unavailable(const Status& why) override;
+  // Called on each Unavailable.
+  void set_unavailable_hook(std::function<void(const Status&)> hook) {
+    unavailable_hook_ = std::move(hook);
+  }
 
   const SourceStats& stats() const { return stats_; }
   const std::string& source_id() const { return source_id_; }
@@ -97,6 +102,7 @@ class SourceIntake : public SourceSink {
   const std::atomic<bool>* stop_;
   AppendHook hook_;
   std::function<void()> caught_up_hook_;
+  std::function<void(const Status&)> unavailable_hook_;
   bool caught_up_ = false;
   SourceStats stats_;
 

@@ -517,6 +517,7 @@ Status AxigenMailDirectory::Run(std::string_view cookie, SourceSink* sink) {
       continue;
     }
     if (!s.retryable()) return s;
+    sink->Unavailable(s);
     {
       std::lock_guard<std::mutex> lock(poll_.mu);
       poll_.client.reset();  // reconnect on the next pass
