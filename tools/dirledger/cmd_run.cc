@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "engine/embedded_mail/embedded_mail_directory.h"
+#include "engine/hooks/hook_runner.h"
 #include "engine/intake.h"
 #include "engine/run_loop.h"
 #include "engine/secrets.h"
@@ -26,6 +27,8 @@
 #include "tools/dirledger/commands.h"
 #include "tools/dirledger/control_commands.h"
 #include "tools/dirledger/control_socket.h"
+#include "tools/dirledger/fan_out_observer.h"
+#include "tools/dirledger/hook_observer.h"
 #include "tools/dirledger/progress.h"
 #include "tools/dirledger/render.h"
 #include "tools/dirledger/service_notify.h"
@@ -126,6 +129,10 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   // A password file that is empty or cannot be read stops the run before it
   // starts (exit 2), not at its first connection.
   if (Status s = CheckSecrets(*cfg); !s.ok()) return ctx.Fail(s);
+  const bool service = !o.once && !o.dry_run;
+  // So is a hook whose program is not there (the service runs hooks).
+  if (service)
+    if (Status s = CheckHookPrograms(cfg->hooks); !s.ok()) return ctx.Fail(s);
   EventLog* log = ctx.OpenLog(/*read_only=*/false);
   if (!log) return ctx.OpenFailedExit();
 
@@ -187,9 +194,12 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   ServiceNotifier notifier;
   NotifyingObserver notifying(&notifier, &progress,
                               connectors->sources().size());
-  const bool service = !o.once && !o.dry_run;
+  // The service runs the alert hooks ([[hook]]) on their own thread.
+  HookRunner hooks(*cfg);
+  HookObserver hook_observer(&hooks);
+  FanOutObserver observers({&notifying, &hook_observer});
   RunLoop loop(&intake, connectors->sources(), connectors->appliers(), &g_stop,
-               service ? static_cast<RunObserver*>(&notifying) : &progress);
+               service ? static_cast<RunObserver*>(&observers) : &progress);
   loop.set_drain(kDrainTimeout, &g_hurry);
   RunStats stats;
   // The service takes operators' commands on its control socket; without
