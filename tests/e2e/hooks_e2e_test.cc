@@ -10,6 +10,9 @@
 //     and meanwhile the sync goes on: a later LDAP change reaches the mail
 //     side while the hanging hook still runs, and the hanging process is
 //     gone afterwards; the service's log names the hook and why;
+//   - a hook program that is missing stops the start (exit 2), and an
+//     unknown event name is a config error naming it;
+//   - `verify` that fails runs its verify_failed hooks itself;
 //   - `log --follow --json --since S`, started for several S (0, one in the
 //     middle, the head) while the service runs, prints exactly the records
 //     S+1..head as the service appends them, each once and in order, each
@@ -209,6 +212,31 @@ TEST_CASE("a hook whose program is missing stops the service's start",
   r = dl.Run({"status"});
   CHECK(r.exit_code == 2);
   CHECK(Contains(r.err, "unknown event \"lunch\""));
+}
+
+TEST_CASE("verify runs its verify_failed hooks when it fails", "[e2e][hooks]") {
+  TempDir tmp;
+  CliRunner dl(tmp.path());
+  const std::string events = tmp / "events.jsonl";
+  const std::string record = Script(tmp / "record-hook", "cat >> \"$1\"");
+  dl.WriteConfig(
+      "data_dir = \"./data\"\n[mail]\nkind = \"embedded\"\n\n"
+      "[[hook]]\non = [\"verify_failed\"]\ncommand = [\"" +
+      record + "\", \"" + events + "\"]\n");
+  REQUIRE(dl.Run({"run", "--once"}).exit_code == 0);
+  CliResult good = dl.Run({"verify"});
+  INFO(good.Describe());
+  REQUIRE(good.exit_code == 0);
+  CHECK_FALSE(std::filesystem::exists(events));  // only on a failure
+  CliResult bad = dl.Run({"verify", "--expect-head", std::string(64, '0')});
+  INFO(bad.Describe());
+  REQUIRE(bad.exit_code == 1);
+  const auto told = JsonLines(ReadFile(events));
+  REQUIRE(told.size() == 1);
+  CHECK(told[0]["type"] == "verify_failed");
+  CHECK(Contains(told[0]["message"].get<std::string>(),
+                 "`dirledger verify` failed for the log in"));
+  CHECK(Contains(bad.err, "hook 1 (" + record + ") on verify_failed: done"));
 }
 
 // `dirledger log --follow ...` in the background, its stdout into a file.
