@@ -222,7 +222,7 @@ TEST_CASE("variables holding passwords are kept from hooks", "[hooks]") {
 }
 
 TEST_CASE("Post returns at once while a hook hangs; a full queue drops",
-          "[hooks]") {
+          "[hooks][fork]") {
   TempDir dir;
   const std::string pidfile = dir / "pid";
   const std::string prog =

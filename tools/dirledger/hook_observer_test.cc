@@ -30,7 +30,7 @@ std::vector<nlohmann::json> WaitTold(const std::string& path, std::size_t n) {
 }
 
 TEST_CASE("a source down is told once until it delivers again",
-          "[hook_observer]") {
+          "[hook_observer][fork]") {
   dirledger::test::TempDir dir;
   const std::string out = dir / "told";
   const std::string prog = dir / "hook";
