@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <spdlog/spdlog.h>
@@ -68,6 +69,30 @@ bool Reaped(pid_t pid, HookRun* run) {
   if (WIFEXITED(status)) run->exit_status = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) run->signal = WTERMSIG(status);
   return true;
+}
+
+// write(2) without SIGPIPE when the hook has closed its input (EPIPE
+// instead): the signal is blocked on this thread for the write, and one it
+// raised is taken before it is unblocked. A `verify` does not ignore
+// SIGPIPE as the service does.
+ssize_t WriteNoSigpipe(int fd, const char* data, std::size_t n) {
+  sigset_t pipe, old;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, &old);
+  sigset_t pending;
+  sigpending(&pending);
+  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  const ssize_t w = write(fd, data, n);
+  const int saved = errno;
+  if (w < 0 && saved == EPIPE && !was_pending) {
+    const timespec zero{0, 0};
+    while (sigtimedwait(&pipe, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = saved;
+  return w;
 }
 
 void CloseFd(int* fd) {
@@ -184,8 +209,8 @@ HookRun RunHook(const HookConfig& hook, const std::string& input,
         if (!Drain(out[0], &run.output, HookRunner::kMaxOutputBytes))
           CloseFd(&out[0]);
       } else if (fds[i].fd == in[1] && fds[i].revents != 0) {
-        const ssize_t w =
-            write(in[1], input.data() + written, input.size() - written);
+        const ssize_t w = WriteNoSigpipe(in[1], input.data() + written,
+                                         input.size() - written);
         if (w > 0) written += static_cast<std::size_t>(w);
         // A hook that closes its input early (EPIPE) is its own business.
         if ((w < 0 && errno != EAGAIN && errno != EINTR) ||

@@ -202,6 +202,19 @@ TEST_CASE("a hook that cannot be started is logged", "[hooks]") {
         std::string::npos);
 }
 
+TEST_CASE("a hook that does not read its input costs no SIGPIPE", "[hooks]") {
+  // More than a pipe holds, to a hook that exits at once: the write fails
+  // with EPIPE, and the process (which does not ignore SIGPIPE here) lives.
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  struct sigaction old {};
+  sigaction(SIGPIPE, &dfl, &old);
+  const HookRun run =
+      RunHook(Hook({"/bin/true"}), std::string(1 << 20, 'x'), {});
+  sigaction(SIGPIPE, &old, nullptr);
+  CHECK(run.ok());
+}
+
 TEST_CASE("a hook's output is bounded", "[hooks]") {
   const HookRun run =
       RunHook(Hook({"/bin/sh", "-c", "head -c 100000 /dev/zero"}), "", {});
