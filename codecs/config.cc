@@ -313,8 +313,8 @@ Status ParseConnector(const Ctx& ctx, const toml::table& t,
   DIRLEDGER_RETURN_IF_ERROR(
       GetBool(ctx, t, where, "ignore_ldap_deletes", &c->ignore_ldap_deletes));
   DIRLEDGER_RETURN_IF_ERROR(ParseThreshold(ctx, t.get("delete_threshold"), c));
-  DIRLEDGER_RETURN_IF_ERROR(GetNumber(ctx, t, where, "delete_delay_s", 0, 86400,
-                                      &c->delete_delay_s));
+  DIRLEDGER_RETURN_IF_ERROR(
+      GetNumber(ctx, t, where, "delete_delay_s", 0, 86400, &c->delete_delay_s));
   DIRLEDGER_RETURN_IF_ERROR(GetNumber(ctx, t, where, "polling_interval_s", 0.05,
                                       86400, &c->polling_interval_s));
   DIRLEDGER_RETURN_IF_ERROR(GetBool(ctx, t, where, "start_tls", &c->start_tls));
@@ -339,6 +339,55 @@ Status ParseService(const Ctx& ctx, const toml::table& t,
           "[service]: metrics_listen = " + Quote(out->metrics_listen) + ": " +
               a.status().message());
   }
+  return Status::Ok();
+}
+
+// A list of strings (`key` required, at least one).
+Status GetStrings(const Ctx& ctx, const toml::table& t, std::string_view where,
+                  std::string_view key, std::vector<std::string>* out) {
+  const toml::node* n = t.get(key);
+  if (!n)
+    return ctx.Error(
+        &t, std::string(where) + ": " + std::string(key) + " is required");
+  const toml::array* a = n->as_array();
+  if (!a || a->empty())
+    return ctx.Error(n, std::string(where) + ": " + std::string(key) +
+                            " must be a list of strings, e.g. [\"a\"]");
+  for (const toml::node& v : *a) {
+    if (!v.is_string())
+      return ctx.Error(&v, std::string(where) + ": " + std::string(key) +
+                               " must be a list of strings");
+    out->push_back(v.as_string()->get());
+  }
+  return Status::Ok();
+}
+
+Status ParseHook(const Ctx& ctx, const toml::table& t, const Config& cfg,
+                 HookConfig* h) {
+  const std::string where = "[[hook]] " + std::to_string(cfg.hooks.size() + 1);
+  DIRLEDGER_RETURN_IF_ERROR(
+      CheckKeys(ctx, t, where, {"on", "command", "timeout_s"}));
+  DIRLEDGER_RETURN_IF_ERROR(GetStrings(ctx, t, where, "on", &h->on));
+  const auto& names = HookEventNames();
+  for (const std::string& on : h->on)
+    if (std::find(names.begin(), names.end(), on) == names.end())
+      return ctx.Error(t.get("on"), where + ": on: unknown event " + Quote(on) +
+                                        "; allowed: " + Join(names));
+  DIRLEDGER_RETURN_IF_ERROR(GetStrings(ctx, t, where, "command", &h->command));
+  // Run without a shell and without a search of PATH: the program is named
+  // by its path; a relative one is taken from the config file's directory.
+  if (h->command[0].empty() || h->command[0].find('/') == std::string::npos)
+    return ctx.Error(t.get("command"),
+                     where +
+                         ": command[0] must be the program's path (e.g. "
+                         "\"/usr/local/bin/notify-ops\"); it is run "
+                         "without a shell or a PATH search");
+  std::error_code ec;
+  const std::filesystem::path program =
+      std::filesystem::absolute(cfg.Resolve(h->command[0]), ec);
+  if (!ec) h->command[0] = program.lexically_normal().string();
+  DIRLEDGER_RETURN_IF_ERROR(
+      GetNumber(ctx, t, where, "timeout_s", 0.1, 3600, &h->timeout_s));
   return Status::Ok();
 }
 
@@ -650,6 +699,12 @@ Result<std::string> ToAsciiToml(std::string_view text, std::string_view path) {
   return out;
 }
 
+const std::vector<std::string_view>& HookEventNames() {
+  static const std::vector<std::string_view> kNames = {
+      "hold", "failed_write", "source_down", "conflict", "verify_failed"};
+  return kNames;
+}
+
 Result<Config> ParseConfig(std::string_view text, std::string_view path,
                            const FileLoader& loader) {
   Ctx ctx(path);
@@ -674,7 +729,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path,
   DIRLEDGER_RETURN_IF_ERROR(
       CheckKeys(ctx, root, "top level",
                 {"data_dir", "log_level", "batch_size", "fsync", "backup_keep",
-                 "mail", "connector", "domain", "service"}));
+                 "mail", "connector", "domain", "service", "hook"}));
   DIRLEDGER_RETURN_IF_ERROR(
       GetString(ctx, root, "top level", "data_dir", &cfg.data_dir));
   DIRLEDGER_RETURN_IF_ERROR(
@@ -759,6 +814,16 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path,
       if (cfg.FindDomain(d.name))
         return ctx.Error(&t, where + " is defined twice");
       cfg.domains.push_back(std::move(d));
+    }
+  }
+  if (const toml::node* n = root.get("hook")) {
+    const toml::array* a = n->as_array();
+    if (!a || !a->is_array_of_tables())
+      return ctx.Error(n, "hook must be an array of tables ([[hook]])");
+    for (const toml::node& e : *a) {
+      HookConfig h;
+      DIRLEDGER_RETURN_IF_ERROR(ParseHook(ctx, *e.as_table(), cfg, &h));
+      cfg.hooks.push_back(std::move(h));
     }
   }
   return cfg;

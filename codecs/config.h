@@ -98,6 +98,19 @@ struct ServiceSettings {
   std::string metrics_listen;
 };
 
+// An alert hook ([[hook]]): a program dirledger runs, without a shell, when
+// one of the events named in `on` happens, with the event as JSON on its
+// standard input (docs/operations.md, "Alert hooks and journald"). Not part
+// of the rules: hooks never change a decision.
+struct HookConfig {
+  std::vector<std::string> on;       // names from HookEventNames()
+  std::vector<std::string> command;  // argv; command[0] an absolute path
+  double timeout_s = 10;             // then SIGTERM, and SIGKILL
+};
+// The events a hook may be run on: hold, failed_write, source_down,
+// conflict, verify_failed.
+const std::vector<std::string_view>& HookEventNames();
+
 struct MailConfig {
   MailKind kind = MailKind::kEmbedded;
   std::string host = "127.0.0.1";
@@ -158,6 +171,7 @@ struct Config {
   ServiceSettings service;
   std::vector<ConnectorConfig> connectors;
   std::vector<DomainConfig> domains;
+  std::vector<HookConfig> hooks;
   // Not a config key: the rules version in force (kReconcilerRules for a
   // config read now; the recorded one for a config read from the log).
   std::uint32_t reconciler_rules = kReconcilerRules;

@@ -356,4 +356,56 @@ TEST_CASE("listen addresses: IPv4, IPv6 in brackets, loopback or not",
 }
 
 }  // namespace
+
+TEST_CASE("[[hook]] tables name events and a program", "[config][hook]") {
+  auto cfg = Parse(std::string(kGood) + R"(
+[[hook]]
+on = ["hold", "failed_write", "source_down", "conflict", "verify_failed"]
+command = ["/usr/local/bin/notify-ops", "--to", "ops; rm -rf /"]
+
+[[hook]]
+on = ["hold"]
+command = ["hooks/page"]
+timeout_s = 2.5
+)");
+  REQUIRE(cfg.ok());
+  REQUIRE(cfg->hooks.size() == 2);
+  CHECK(cfg->hooks[0].on.size() == 5);
+  CHECK(cfg->hooks[0].command ==
+        std::vector<std::string>{"/usr/local/bin/notify-ops", "--to",
+                                 "ops; rm -rf /"});
+  CHECK(cfg->hooks[0].timeout_s == 10);
+  // A relative program is taken from the config file's directory.
+  CHECK(cfg->hooks[1].command[0] == "/etc/dirledger/hooks/page");
+  CHECK(cfg->hooks[1].timeout_s == 2.5);
+}
+
+TEST_CASE("[[hook]] mistakes are config errors that name them",
+          "[config][hook]") {
+  auto unknown = Parse(std::string(kGood) +
+                       "[[hook]]\non = [\"hold\", \"lunch\"]\n"
+                       "command = [\"/bin/true\"]\n");
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.status().code() == StatusCode::kInvalidArgument);
+  CHECK(unknown.status().message().find(
+            "[[hook]] 1: on: unknown event \"lunch\"; allowed: hold, "
+            "failed_write, source_down, conflict, verify_failed") !=
+        std::string::npos);
+  auto bare = Parse(std::string(kGood) +
+                    "[[hook]]\non = [\"hold\"]\ncommand = [\"notify\"]\n");
+  REQUIRE_FALSE(bare.ok());
+  CHECK(bare.status().message().find("command[0] must be the program's path") !=
+        std::string::npos);
+  auto no_command = Parse(std::string(kGood) + "[[hook]]\non = [\"hold\"]\n");
+  REQUIRE_FALSE(no_command.ok());
+  CHECK(no_command.status().message().find("command is required") !=
+        std::string::npos);
+  auto key = Parse(std::string(kGood) +
+                   "[[hook]]\non = [\"hold\"]\ncommand = [\"/bin/true\"]\n"
+                   "shell = true\n");
+  REQUIRE_FALSE(key.ok());
+  CHECK(key.status().message().find("unknown key \"shell\"") !=
+        std::string::npos);
+}
+
 }  // namespace dirledger

@@ -31,6 +31,30 @@ Decider ReconcileDecider() {
       };
 }
 
+namespace {
+
+// The holds, failures and conflicts `delta` opens; `before` is the
+// projection before it is applied.
+void NoteOpened(const ProjectionView& before, const Event& event,
+                const StateDelta& delta, std::vector<OpenedRecord>* out) {
+  auto note = [&](auto record) {
+    out->push_back(OpenedRecord{event.seq, event.time_us, std::move(record)});
+  };
+  for (const StateMutation& m : delta.mutations) {
+    if (const auto* f = std::get_if<PutFailure>(&m)) {
+      note(f->failure);
+    } else if (const auto* h = std::get_if<PutHold>(&m)) {
+      if (h->hold.status != HoldStatus::kOpen) continue;
+      const auto was = before.GetHold(h->hold.hold.hold_id);
+      if (!was || was->status != HoldStatus::kOpen) note(h->hold);
+    } else if (const auto* c = std::get_if<PutConflict>(&m)) {
+      if (c->conflict.opened_seq == event.seq) note(c->conflict);
+    }
+  }
+}
+
+}  // namespace
+
 Intake::Intake(EventLog* log, std::shared_ptr<const RuleSet> rules,
                Decider decider, IntakeOptions options)
     : log_(log),
@@ -88,6 +112,7 @@ Status Intake::Append(
   Decision decision;
   StateDelta delta;
   std::vector<std::string> index_ids;
+  std::vector<OpenedRecord> opened;
   for (EventBody& body : events) {
     Event event;
     event.seq = txn->NextSeq();
@@ -120,6 +145,8 @@ Status Intake::Append(
         c && unchanged_dn.empty() && !c->dn.empty())
       index_ids.push_back(c->dn);
     DIRLEDGER_RETURN_IF_ERROR(txn->Add(&event, &decision, index_ids));
+    if (opened_listener_ && !options_.dry_run)
+      NoteOpened(txn->projection(), event, delta, &opened);
     DIRLEDGER_RETURN_IF_ERROR(txn->projection().Apply(delta));
     // A failure is told once, when it is decided; `status` keeps it.
     if (!options_.dry_run)
@@ -152,8 +179,16 @@ Status Intake::Append(
     }
   }
   if (options_.dry_run) return Status::Ok();
-  if (options_.async_commit) return log_->Submit(std::move(own));
-  return txn->Commit();
+  Status written =
+      options_.async_commit ? log_->Submit(std::move(own)) : txn->Commit();
+  if (written.ok())
+    for (const OpenedRecord& r : opened) opened_listener_(r);
+  return written;
+}
+
+void Intake::set_opened_listener(std::function<void(const OpenedRecord&)> fn) {
+  MutexLock l(&mu_);
+  opened_listener_ = std::move(fn);
 }
 
 Status Intake::Sync() {

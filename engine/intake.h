@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "codecs/event.h"
@@ -55,6 +56,16 @@ struct AppendResult {
   // metrics; a few entries per append).
   std::vector<std::pair<std::string_view, std::uint32_t>> events_by_kind;
   std::vector<std::pair<std::string, std::uint32_t>> decisions_by_rule;
+};
+
+// A hold, failure or conflict that an appended event opened (alerts:
+// RunObserver::OnOpened). A hold opens when its deletes are held (not while
+// its window waits); a failure each time one is recorded (as the service
+// logs it); a conflict when the first event puts its fields in conflict.
+struct OpenedRecord {
+  std::uint64_t seq = 0;  // the event that opened it
+  std::int64_t time_us = 0;
+  std::variant<HoldState, FailureState, ConflictState> record;
 };
 
 struct IntakeOptions {
@@ -101,6 +112,11 @@ class Intake {
   // the write, and so the next batch is received while it is written.
   void WithProjection(const std::function<void(const ProjectionStore&)>& fn);
 
+  // Called for each hold, failure or conflict an Append opens, once its
+  // write is submitted (never in a dry run), with the intake's lock held:
+  // `fn` must not call into the intake, and must not block. Empty: none.
+  void set_opened_listener(std::function<void(const OpenedRecord&)> fn);
+
   const RuleSet& rules() const { return *rules_; }
   EventLog* log() { return log_; }
   bool dry_run() const { return options_.dry_run; }
@@ -119,6 +135,7 @@ class Intake {
   std::unique_ptr<LogTransaction> dry_txn_ GUARDED_BY(mu_);  // dry run only
   std::map<std::string, std::string> dry_cursors_ GUARDED_BY(mu_);
   std::string dry_config_sha_ GUARDED_BY(mu_);
+  std::function<void(const OpenedRecord&)> opened_listener_ GUARDED_BY(mu_);
 };
 
 }  // namespace dirledger

@@ -789,4 +789,112 @@ TEST_CASE("tasks posted to a running service run on its applier thread",
   CHECK_FALSE(called);
 }
 
+namespace {
+
+// TestDecider, and: a failed outcome opens a failure; a change to an object
+// whose id starts with "conflict" opens a conflict (kept open, with the seq
+// that opened it, by later changes); a DeleteHold opens its hold again.
+void OpeningDecider(const ProjectionView& state, const Event& e,
+                    const RuleSet& rules, Decision* d, StateDelta* delta) {
+  TestDecider(state, e, rules, d, delta);
+  if (const auto* w = std::get_if<WriteOutcome>(&e.body); w && !w->ok) {
+    FailureState f;
+    f.side = w->side;
+    f.object = w->target_id;
+    f.intent_id = w->intent_id;
+    f.message = w->message;
+    f.since_seq = e.seq;
+    delta->mutations.push_back(PutFailure{f});
+  }
+  if (const auto* c = std::get_if<ObservedChange>(&e.body);
+      c && c->id.rfind("conflict", 0) == 0) {
+    ConflictState s;
+    s.ldap_id = c->id;
+    s.mail_id = c->id + "@mail";
+    const auto was = state.GetConflict(ObjectKind::kAccount, c->id);
+    s.opened_seq = was ? was->opened_seq : e.seq;
+    delta->mutations.push_back(PutConflict{s});
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the intake tells each hold, failure and conflict it opens, once",
+          "[intake][opened]") {
+  test::TempDir tmp;
+  LogOptions o;
+  o.sync = false;
+  auto log = std::move(EventLog::Open(tmp.path(), o)).value();
+  Intake intake(log.get(), Rules(3), OpeningDecider);
+  std::vector<OpenedRecord> told;
+  std::uint64_t head_when_told = 0;
+  intake.set_opened_listener([&](const OpenedRecord& r) {
+    told.push_back(r);
+    head_when_told = log->last_seq();
+  });
+  DeleteHold hold;
+  hold.hold_id = "hold-x";
+  hold.source = "corp/syncrepl";
+  hold.deletes.resize(4);
+  ObservedChange conflict = testing::PersonChange(1);
+  conflict.id = "conflict-1";
+  WriteOutcome failed;
+  failed.intent_id = 7;
+  failed.side = Side::kMail;
+  failed.target_id = "a@example.com";
+  failed.message = "refused";
+  WriteOutcome ok = failed;
+  ok.ok = true;
+
+  std::vector<EventBody> batch;
+  batch.emplace_back(testing::PersonChange(2));
+  batch.emplace_back(hold);
+  batch.emplace_back(conflict);
+  batch.emplace_back(failed);
+  batch.emplace_back(ok);
+  REQUIRE(intake.Append(std::move(batch), std::nullopt).ok());
+  REQUIRE(told.size() == 3);
+  CHECK(head_when_told == 5);  // told once the batch is written
+  CHECK(told[0].seq == 2);
+  CHECK(std::get<HoldState>(told[0].record).hold.hold_id == "hold-x");
+  CHECK(told[1].seq == 3);
+  CHECK(std::get<ConflictState>(told[1].record).ldap_id == "conflict-1");
+  CHECK(told[2].seq == 4);
+  CHECK(FailureId(std::get<FailureState>(told[2].record)) == "F4");
+  CHECK(told[2].time_us > 0);
+
+  // The same hold again, and the conflict again: both still open, not new.
+  told.clear();
+  std::vector<EventBody> again;
+  again.emplace_back(hold);
+  again.emplace_back(conflict);
+  REQUIRE(intake.Append(std::move(again), std::nullopt).ok());
+  CHECK(told.empty());
+
+  // Without a listener, nothing is told.
+  intake.set_opened_listener(nullptr);
+  std::vector<EventBody> more;
+  more.emplace_back(failed);
+  REQUIRE(intake.Append(std::move(more), std::nullopt).ok());
+  CHECK(told.empty());
+}
+
+TEST_CASE("a dry run tells nothing opened", "[intake][opened]") {
+  test::TempDir tmp;
+  LogOptions o;
+  o.sync = false;
+  auto log = std::move(EventLog::Open(tmp.path(), o)).value();
+  IntakeOptions io;
+  io.dry_run = true;
+  Intake intake(log.get(), Rules(3), OpeningDecider, io);
+  int told = 0;
+  intake.set_opened_listener([&](const OpenedRecord&) { ++told; });
+  DeleteHold hold;
+  hold.hold_id = "hold-y";
+  std::vector<EventBody> batch;
+  batch.emplace_back(hold);
+  REQUIRE(intake.Append(std::move(batch), std::nullopt).ok());
+  CHECK(told == 0);
+}
+
 }  // namespace dirledger

@@ -40,6 +40,10 @@ void FanOutObserver::OnReady() {
   for (RunObserver* o : observers_) o->OnReady();
 }
 
+void FanOutObserver::OnOpened(const OpenedRecord& record) {
+  for (RunObserver* o : observers_) o->OnOpened(record);
+}
+
 void FanOutObserver::OnSourceContact(const std::string& source) {
   for (RunObserver* o : observers_) o->OnSourceContact(source);
 }

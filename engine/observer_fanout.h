@@ -1,7 +1,7 @@
 // FanOutObserver: one RunObserver that forwards every call to several, in
 // the order given, so the run loop (which takes one observer) serves the
-// progress display, the service manager's notifications and the metrics
-// at once.
+// progress display, the service manager's notifications, the metrics and
+// the alert hooks at once.
 //
 // Thread safety: as safe as the observers it forwards to (the run loop calls
 // from its source threads and its applier thread at once).
@@ -28,6 +28,7 @@ class FanOutObserver : public RunObserver {
   void OnApplied(const Intent& intent, const ApplyResult& r) override;
   void OnError(const std::string& what, const Status& s) override;
   void OnCaughtUp(const std::string& source) override;
+  void OnOpened(const OpenedRecord& record) override;
   void OnReady() override;
   void OnSourceContact(const std::string& source) override;
   void OnSourceUnavailable(const std::string& source,

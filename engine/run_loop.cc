@@ -17,7 +17,15 @@ RunLoop::RunLoop(Intake* intake, std::vector<Source*> sources,
       sources_(std::move(sources)),
       appliers_(std::move(appliers)),
       stop_(stop),
-      observer_(observer ? observer : &null_observer_) {}
+      observer_(observer ? observer : &null_observer_) {
+  if (intake_)
+    intake_->set_opened_listener(
+        [this](const OpenedRecord& r) { observer_->OnOpened(r); });
+}
+
+RunLoop::~RunLoop() {
+  if (intake_) intake_->set_opened_listener(nullptr);
+}
 
 Applier* RunLoop::ApplierFor(const Intent& intent) {
   auto it = appliers_.find({intent.target, intent.connector});

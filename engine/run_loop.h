@@ -62,12 +62,17 @@ class RunObserver {
   virtual void OnError(const std::string& what, const Status& s) {}
   // Run(): `source` delivered everything its peer held when it started.
   virtual void OnCaughtUp(const std::string& source) {}
+  // A hold, failure or conflict was opened by an event appended through
+  // the intake (from a source, an outcome, an operator's command), called
+  // with the intake's lock held: it must not block or call the intake.
+  virtual void OnOpened(const OpenedRecord& record) {}
   // Run(): every source is caught up (once).
   virtual void OnReady() {}
   // Run(): `source` finished a refresh or a poll (every time).
   virtual void OnSourceContact(const std::string& source) {}
   // Run(): `source` cannot reach its peer (`why`) and tries again by itself
-  // (a source that gives up returns, and OnError tells that).
+  // (a source that gives up returns, and OnError tells that); called on each
+  // failed attempt (SourceSink::Unavailable).
   virtual void OnSourceUnavailable(const std::string& source,
                                    const Status& why) {}
   // Run(): the run loop is alive: called at least every 5 seconds while it
@@ -96,6 +101,7 @@ class RunLoop {
   RunLoop(Intake* intake, std::vector<Source*> sources,
           std::map<std::pair<Side, std::string>, Applier*> appliers,
           std::atomic<bool>* stop, RunObserver* observer);
+  ~RunLoop();
 
   Status RunOnce(RunStats* stats);
   Status Run(RunStats* stats);

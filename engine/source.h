@@ -60,7 +60,8 @@ class SourceSink {
   // refresh ended, a first poll is done). Repeats are harmless.
   virtual void CaughtUp() {}
   // The source cannot reach its peer (`why`) and tries again by itself;
-  // it is back once it delivers or is caught up again.
+  // it is back once it delivers or is caught up again. Called on each
+  // failed attempt (alerts count only the first: RunObserver).
   virtual void Unavailable(const Status& why) {}
 };
 

@@ -62,8 +62,7 @@ Status SourceIntake::StampDelay(std::vector<EventBody>* events,
   std::optional<std::uint64_t> known;
   const std::size_t n = only ? only->size() : events->size();
   for (std::size_t k = 0; k < n; ++k) {
-    auto* c =
-        std::get_if<ObservedChange>(&(*events)[only ? (*only)[k] : k]);
+    auto* c = std::get_if<ObservedChange>(&(*events)[only ? (*only)[k] : k]);
     if (!c) continue;
     c->delete_delay_s = delete_delay_s_;
     if (c->op != ChangeOp::kDelete) continue;
@@ -167,7 +166,8 @@ Status SourceIntake::Deliver(std::vector<EventBody> events,
     }
     // Changes of a poll are stamped too: a re-add cancels a waiting delete.
     if (delays && std::holds_alternative<ObservedChange>(b) &&
-        (persist || (in_refresh_ && refresh_mode_ == RefreshMode::kIncremental)))
+        (persist ||
+         (in_refresh_ && refresh_mode_ == RefreshMode::kIncremental)))
       persist_changes.push_back(pass.size());
     pass.push_back(std::move(b));
   }

@@ -826,7 +826,11 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
-  if (options.read_only) {
+  if (options.read_only && !options.follow_dir.empty()) {
+    db_opts.max_open_files = -1;  // a secondary instance needs them all
+    s = rocksdb::DB::OpenAsSecondary(db_opts, dir, options.follow_dir, cfs,
+                                     &log->handles_, &raw);
+  } else if (options.read_only) {
     s = rocksdb::DB::OpenForReadOnly(db_opts, dir, cfs, &log->handles_, &raw);
   } else {
     s = rocksdb::DB::Open(db_opts, dir, cfs, &log->handles_, &raw);
@@ -1102,6 +1106,23 @@ void EventLog::ReadTail(
   TailKv links(submitted->links_kv_.get(), links_read_.get(), this, false);
   ProjectionStore view(&state, &links);
   fn(view);
+}
+
+Status EventLog::CatchUp() {
+  if (!options_.read_only || options_.follow_dir.empty())
+    return Status::InvalidArgument("the log was not opened to follow");
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(db_->TryCatchUpWithPrimary(), "following the log in " + dir_));
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaHead, &v);
+  if (s.IsNotFound()) return Status::Ok();
+  DIRLEDGER_RETURN_IF_ERROR(FromRocks(s, "reading the log head"));
+  if (v.size() != 8 + kSha256Size)
+    return Status::Corruption("log head in " + dir_ + " is damaged");
+  MutexLock l(&mu_);
+  last_seq_ = tail_seq_ = GetBigEndian64(v);
+  head_hash_ = tail_hash_ = v.substr(8);
+  return Status::Ok();
 }
 
 std::uint64_t EventLog::last_seq() const {

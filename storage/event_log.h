@@ -61,6 +61,10 @@ Clock* SystemClock();
 struct LogOptions {
   bool create_if_missing = true;
   bool read_only = false;
+  // With read_only: follow a log another process may be writing (a RocksDB
+  // secondary instance, which keeps its own small files in this directory);
+  // CatchUp() then sees what was appended since.
+  std::string follow_dir;
   bool sync = true;  // fsync the WAL on every commit
   std::size_t block_cache_mb = 64;
   Clock* clock = nullptr;  // nullptr = SystemClock()
@@ -199,6 +203,12 @@ class EventLog {
   // Waits until the submitted transaction, if any, is written; OK, or why
   // a write failed.
   Status WaitCommitted() const;
+
+  // Opened with LogOptions::follow_dir: reads what the writing process has
+  // appended since the open or the last CatchUp, and moves last_seq() and
+  // head_hash() to it. The projection and the sources' status stay as they
+  // were at the open. InvalidArgument otherwise.
+  Status CatchUp();
 
   // The last durable sequence (a submitted transaction counts once written).
   std::uint64_t last_seq() const;

@@ -369,6 +369,7 @@ Status DirSyncSource::Run(std::string_view cookie, SourceSink* sink) {
       continue;
     }
     if (!s.retryable()) return s;
+    sink->Unavailable(s);
     spdlog::warn("{}: {}; reconnecting in {:g} s", options_.source_id,
                  s.message(), backoff);
     sink->Unavailable(s);

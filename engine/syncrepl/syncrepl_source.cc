@@ -269,6 +269,7 @@ Status SyncreplSource::Run(std::string_view cookie, SourceSink* sink) {
       spdlog::error("[{}] {}", id_, Text(st, id_));
       return st;
     }
+    sink->Unavailable(st);
     const double delay = backoff.Next();
     spdlog::warn("[{}] {}; reconnecting in {} s", id_, Text(st, id_),
                  Seconds(delay));

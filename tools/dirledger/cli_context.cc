@@ -180,6 +180,7 @@ class CheckedStdout : public std::streambuf {
 };
 
 CheckedStdout* g_stdout = nullptr;
+bool g_stream_ended = false;  // EndStreamOnClosedOutput
 
 }  // namespace
 
@@ -191,6 +192,11 @@ void CliContext::UseCheckedStdout() {
 
 bool CliContext::OutputFailed() {
   return !std::cout.good() || (g_stdout && g_stdout->error() != 0);
+}
+
+bool CliContext::EndStreamOnClosedOutput() {
+  g_stream_ended = g_stdout && g_stdout->error() == EPIPE;
+  return g_stream_ended;
 }
 
 int CliContext::FinishOutput(int rc) {
@@ -208,7 +214,7 @@ int CliContext::FinishOutput(int rc) {
     failed = true;
     cause = errno;
   }
-  if (!failed) return rc;
+  if (!failed || (g_stream_ended && cause == EPIPE)) return rc;
   std::cerr << "dirledger: writing to standard output: "
             << (cause ? std::strerror(cause) : "the output stream failed")
             << "; the output is incomplete\n";

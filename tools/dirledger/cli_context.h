@@ -143,8 +143,13 @@ class CliContext {
   // Flushes and closes standard output, once, when a command is done. When
   // any write to it failed, prints "dirledger: writing to standard output:
   // <cause>" and returns 1 (`rc` when that is already a failure); else `rc`.
-  // Output that did not arrive whole never exits 0.
+  // Output that did not arrive whole never exits 0, except for a stream
+  // whose reader left (EndStreamOnClosedOutput).
   static int FinishOutput(int rc);
+  // For an endless stream (`log --follow`): a reader that closes its end
+  // (EPIPE: `| head`) ends the stream; FinishOutput then says nothing and
+  // keeps `rc`. Returns whether the last failed write was such an EPIPE.
+  static bool EndStreamOnClosedOutput();
 
  private:
   std::string config_path_;

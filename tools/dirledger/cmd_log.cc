@@ -1,10 +1,27 @@
 // `dirledger log` and `dirledger explain`: the log as a list of events with
 // their decisions, and one object's whole history as a timeline.
+// `dirledger log --follow` is a live audit stream: it follows the log while
+// the service writes it (a RocksDB secondary instance: it never opens the
+// log for writing, nor takes its lock), polling every 200 ms, and prints
+// each new record once, in order, as `log` would, until SIGINT or SIGTERM,
+// or until its reader goes (EPIPE: exit 0).
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
 #include <iostream>
 #include <set>
 
 #include "codecs/printable.h"
 #include "replay/rules.h"
+#include "storage/event_log.h"
 #include "tools/dirledger/commands.h"
 #include "tools/dirledger/render.h"
 
@@ -66,6 +83,98 @@ Status ObjectSeqs(const EventLog& log, const std::string& id,
   return Status::Ok();
 }
 
+std::atomic<bool> g_follow_stop{false};
+
+extern "C" void OnFollowStop(int) { g_follow_stop.store(true); }
+
+// How often --follow looks for new records.
+constexpr auto kFollowPoll = std::chrono::milliseconds(200);
+
+// A private directory for the secondary instance's own files, removed when
+// the stream ends.
+class FollowDir {
+ public:
+  FollowDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string templ =
+        std::string(base && *base ? base : "/tmp") + "/dirledger-follow-XXXXXX";
+    if (mkdtemp(templ.data())) path_ = templ;
+  }
+  ~FollowDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+int FollowLog(CliContext& ctx, const LogOptions& o,
+              const std::function<void(const Event&, const Decision*)>& emit) {
+  if (!o.object.empty() || !o.until.empty()) {
+    std::cerr << "dirledger: log --follow takes no --object or --until\n";
+    return kExitUsage;
+  }
+  if (!ctx.config()) return kExitUsage;
+  struct sigaction sa {};
+  sa.sa_handler = OnFollowStop;
+  sigemptyset(&sa.sa_mask);  // no SA_RESTART: the poll's sleep ends at once
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a reader that leaves: EPIPE, the end
+  FollowDir dir;
+  if (dir.path().empty())
+    return ctx.Fail(
+        Status::IOError("log --follow: cannot make a directory "
+                        "for its files in TMPDIR"));
+  dirledger::LogOptions lo;
+  lo.read_only = true;
+  lo.follow_dir = dir.path();
+  lo.block_cache_mb = 8;
+  auto opened = EventLog::Open(ctx.log_dir(), lo);
+  if (!opened.ok()) return ctx.Fail(opened.status());
+  EventLog& log = **opened;
+  // The first record to print.
+  std::uint64_t next = 1;
+  if (!o.since.empty()) {
+    std::uint64_t seq;
+    std::int64_t t;
+    if (Status s = ParseSeqOrTime(o.since, &seq, &t); !s.ok())
+      return ctx.Fail(s);
+    if (o.since.find_first_not_of("0123456789") == std::string::npos) {
+      next = seq + 1;
+    } else {
+      auto at = SeqAtTime(log, t, /*first_after=*/true);
+      if (!at.ok()) return ctx.Fail(at.status());
+      next = std::max<std::uint64_t>(*at, 1);
+    }
+  }
+  while (!g_follow_stop.load()) {
+    if (Status s = log.CatchUp(); !s.ok()) return ctx.Fail(s);
+    const std::uint64_t head = log.last_seq();
+    if (head >= next) {
+      Status s = log.Scan(next, head, [&](const Event& e, const Decision* d) {
+        emit(e, d);
+        next = e.seq + 1;
+        return !CliContext::OutputFailed();
+      });
+      if (!s.ok()) return ctx.Fail(s);
+      std::cout.flush();
+      if (CliContext::OutputFailed())
+        return CliContext::EndStreamOnClosedOutput() ? kExitOk : kExitFailure;
+    }
+    // A pipe whose reader left (`| head`) ends the stream now, not at the
+    // next record's write.
+    pollfd out{STDOUT_FILENO, 0, 0};
+    if (poll(&out, 1, 0) == 1 && (out.revents & POLLERR) != 0) return kExitOk;
+    timespec pause{
+        0, static_cast<long>(std::chrono::nanoseconds(kFollowPoll).count())};
+    nanosleep(&pause, nullptr);  // a signal ends it early
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunLog(CliContext& ctx, const LogOptions& o) {
@@ -73,6 +182,14 @@ int RunLog(CliContext& ctx, const LogOptions& o) {
     std::cerr << "dirledger: --side must be ldap or mail\n";
     return kExitUsage;
   }
+  auto emit_line = [&](const Event& e, const Decision* d) {
+    if (!o.side.empty() && EventSide(e) != o.side) return;
+    if (o.json)
+      CliContext::JsonLine(EventJson(e, d));
+    else
+      std::cout << EventLine(e, d) << "\n";
+  };
+  if (o.follow) return FollowLog(ctx, o, emit_line);
   EventLog* log = ctx.OpenLog(/*read_only=*/true);
   if (!log) return ctx.OpenFailedExit();
   std::uint64_t from = 1, to = log->last_seq();
@@ -84,13 +201,7 @@ int RunLog(CliContext& ctx, const LogOptions& o) {
     Status s = Bound(*log, o.until, false, &to);
     if (!s.ok()) return ctx.Fail(s);
   }
-  auto emit = [&](const Event& e, const Decision* d) {
-    if (!o.side.empty() && EventSide(e) != o.side) return;
-    if (o.json)
-      CliContext::JsonLine(EventJson(e, d));
-    else
-      std::cout << EventLine(e, d) << "\n";
-  };
+  auto emit = emit_line;
   if (!o.object.empty()) {
     std::set<std::uint64_t> seqs;
     std::set<std::string> ids;

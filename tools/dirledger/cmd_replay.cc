@@ -4,9 +4,11 @@
 // which decisions and which final values would differ, writing nothing.
 // `dirledger verify` runs the hash chain check, then the same replay, then
 // compares the stored projection with the replayed one.
+#include <chrono>
 #include <iostream>
 
 #include "codecs/sha256.h"
+#include "engine/hooks/hook_runner.h"
 #include "replay/decision_text.h"
 #include "replay/what_if.h"
 #include "tools/dirledger/commands.h"
@@ -17,6 +19,8 @@
 
 namespace dirledger::cli {
 namespace {
+
+int Verify(CliContext& ctx, const VerifyOptions& o);
 
 Status ParseSets(const std::vector<std::string>& sets,
                  std::vector<std::pair<std::string, std::string>>* out) {
@@ -169,6 +173,31 @@ int RunReplay(CliContext& ctx, const ReplayCliOptions& o) {
 }
 
 int RunVerify(CliContext& ctx, const VerifyOptions& o) {
+  const int rc = Verify(ctx, o);
+  const Config* cfg = ctx.config();
+  if (rc != kExitFailure || !cfg) return rc;
+  HookRunner hooks(*cfg);
+  if (!hooks.Wants("verify_failed")) return rc;
+  // No service runs here: the hooks run now, each within its timeout.
+  HookEvent e;
+  e.type = "verify_failed";
+  e.time_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  e.message =
+      "`dirledger verify` failed for the log in " + ctx.data_dir() +
+      (o.expect_head.empty() ? std::string()
+                             : " (expected head " + o.expect_head + ")") +
+      "; run it again to see where";
+  if (const Status s = CheckHookPrograms(cfg->hooks); !s.ok())
+    std::cerr << "dirledger: " << s.message() << "\n";
+  hooks.RunNow(e);
+  return rc;
+}
+
+namespace {
+
+int Verify(CliContext& ctx, const VerifyOptions& o) {
   const std::string expected = AsciiLower(o.expect_head);
   if (!expected.empty() &&
       (expected.size() != 64 ||
@@ -262,5 +291,7 @@ int RunVerify(CliContext& ctx, const VerifyOptions& o) {
   std::cout << "verify: projection OK, it is what the log says\n";
   return VerifyMailDirectory(ctx, *log);
 }
+
+}  // namespace
 
 }  // namespace dirledger::cli

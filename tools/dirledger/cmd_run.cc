@@ -18,6 +18,7 @@
 #include <memory>
 
 #include "engine/embedded_mail/embedded_mail_directory.h"
+#include "engine/hooks/hook_runner.h"
 #include "engine/intake.h"
 #include "engine/metrics/metrics_server.h"
 #include "engine/metrics/run_metrics.h"
@@ -30,6 +31,7 @@
 #include "tools/dirledger/commands.h"
 #include "tools/dirledger/control_commands.h"
 #include "tools/dirledger/control_socket.h"
+#include "tools/dirledger/hook_observer.h"
 #include "tools/dirledger/progress.h"
 #include "tools/dirledger/render.h"
 #include "tools/dirledger/service_notify.h"
@@ -130,6 +132,10 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   // A password file that is empty or cannot be read stops the run before it
   // starts (exit 2), not at its first connection.
   if (Status s = CheckSecrets(*cfg); !s.ok()) return ctx.Fail(s);
+  const bool service = !o.once && !o.dry_run;
+  // So is a hook whose program is not there (the service runs hooks).
+  if (service)
+    if (Status s = CheckHookPrograms(cfg->hooks); !s.ok()) return ctx.Fail(s);
   EventLog* log = ctx.OpenLog(/*read_only=*/false);
   if (!log) return ctx.OpenFailedExit();
 
@@ -216,9 +222,14 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   ServiceNotifier notifier;
   NotifyingObserver notifying(&notifier, &progress,
                               connectors->sources().size());
+  // The service runs the alert hooks ([[hook]]) on their own thread, and
+  // serves the metrics; a single pass shows its progress.
+  HookRunner hooks(*cfg);
+  HookObserver hook_observer(&hooks);
   FanOutObserver observers(
-      {service ? static_cast<RunObserver*>(&notifying) : &progress,
-       metrics.get()});
+      service
+          ? std::vector<RunObserver*>{&notifying, metrics.get(), &hook_observer}
+          : std::vector<RunObserver*>{&progress});
   RunLoop loop(&intake, connectors->sources(), connectors->appliers(), &g_stop,
                &observers);
   loop.set_drain(kDrainTimeout, &g_hurry);

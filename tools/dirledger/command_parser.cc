@@ -1,5 +1,7 @@
 #include "tools/dirledger/command_parser.h"
 
+#include "tools/dirledger/version.h"
+
 namespace dirledger::cli {
 namespace {
 
@@ -62,6 +64,16 @@ CommandParser::CommandParser() {
   app.footer(kFooter);
   app.require_subcommand(1);
   app.add_option("--config", config, "config file")->capture_default_str();
+  // The version, the revision and what it was built with (version.h).
+  app.set_version_flag(
+      "--version",
+      [] {
+        std::string text = VersionText();
+        if (!text.empty() && text.back() == '\n') text.pop_back();
+        return text;
+      },
+      "print the version, git revision, log format and rules versions, and "
+      "library versions, and exit");
 
   run = app.add_subcommand(
       "run",
@@ -80,7 +92,10 @@ CommandParser::CommandParser() {
       "intents not yet applied");
   status->add_flag("--json", status_o.json, "JSON Lines output");
 
-  log = app.add_subcommand("log", "events with their decisions");
+  log = app.add_subcommand(
+      "log",
+      "events with their decisions; --follow: a live audit stream of the "
+      "records the service appends");
   log->add_option("--object", log_o.object,
                   "only events about this object (address, DN, entryUUID, "
                   "objectGUID)");
@@ -89,6 +104,18 @@ CommandParser::CommandParser() {
   log->add_option("--side", log_o.side, "only events of this side")
       ->check(CLI::IsMember({"ldap", "mail"}));
   log->add_flag("--json", log_o.json, "JSON Lines output");
+  log->add_flag("--follow", log_o.follow,
+                "keep printing records as they are appended (while the "
+                "service runs, too), until SIGINT or SIGTERM; with --since "
+                "SEQ it starts after SEQ: the first record printed is "
+                "SEQ+1");
+  log->footer(
+      "--follow reads the log without locking it, polling every 200 ms; "
+      "each record is printed once, in order, none skipped. --since SEQ "
+      "prints the records with seq > SEQ-1 (from SEQ) without --follow, and "
+      "seq > SEQ (after SEQ) with it, so `--follow --since` the last seq "
+      "received resumes a stream; --until does not go with --follow.\n" +
+      std::string(kFooter));
 
   explain = app.add_subcommand(
       "explain",
@@ -167,6 +194,9 @@ CommandParser::CommandParser() {
   restore->add_flag("--yes", restore_o.yes, "really replace it");
   restore->add_flag("--other-installation", restore_o.other_installation,
                     "restore a backup made by another installation");
+
+  version = app.add_subcommand("version",
+                               "the same as --version; needs no config file");
 
   mail = app.add_subcommand(
       "mail",

@@ -68,6 +68,7 @@ struct CommandParser {
   CLI::App* mail_add = nullptr;
   CLI::App* mail_set = nullptr;
   CLI::App* mail_remove = nullptr;
+  CLI::App* version = nullptr;
 };
 
 }  // namespace dirledger::cli

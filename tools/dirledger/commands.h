@@ -22,6 +22,9 @@ struct LogOptions {
   std::string until;
   std::string side;
   bool json = false;
+  // Keep printing records as they are appended; --since SEQ then means
+  // after SEQ (seq > SEQ).
+  bool follow = false;
 };
 int RunLog(CliContext& ctx, const LogOptions& o);
 
