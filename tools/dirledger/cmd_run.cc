@@ -147,7 +147,6 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   // The service serves [service] metrics_listen from here until it stops
   // (a single pass or a dry run does not): an address it cannot listen on
   // stops it before it records anything.
-  const bool service = !o.once && !o.dry_run;
   MetricsRegistry metrics_registry;
   std::unique_ptr<RunMetrics> metrics;
   std::unique_ptr<MetricsServer> metrics_server;
