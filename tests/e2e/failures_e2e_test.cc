@@ -1,5 +1,5 @@
 // End to end: failures stay visible until resolved. A write the embedded
-// mail directory refuses (an alias that is another account's address) fails
+// mail directory refuses (an alias another account holds as its alias) fails
 // the run (exit 1) and stays in `status` across later runs; fixing the entry
 // in LDAP resolves it, `dismiss` drops another, and the dismissal is in the
 // log.
@@ -40,11 +40,15 @@ TEST_CASE("a failed write stays in status until fixed or dismissed",
   CliRunner& dl = env.cli();
   env.RunOnce();
   REQUIRE(Failures(dl).empty());
+  AddClaimer(env, "holder1", "shared1@example.com");
+  AddClaimer(env, "holder2", "shared2@example.com");
+  env.RunOnce(0);
 
-  // Two entries claim other accounts' addresses as aliases: the mail
-  // directory refuses both writes.
-  AddClaimer(env, "evil", "user000002@example.com");
-  AddClaimer(env, "evil2", "user000003@example.com");
+  // Two entries claim aliases other accounts hold: the mail directory
+  // refuses both writes. (An alias that is another account's *address* is
+  // refused by the reconciler instead: a refused_address record.)
+  AddClaimer(env, "evil", "shared1@example.com");
+  AddClaimer(env, "evil2", "shared2@example.com");
   CliResult first = env.RunOnce(1);
   CHECK(Contains(first.err, "failed_write"));
   std::vector<nlohmann::json> failures = Failures(dl);
@@ -54,8 +58,7 @@ TEST_CASE("a failed write stays in status until fixed or dismissed",
   REQUIRE(evil);
   REQUIRE(evil2);
   CHECK((*evil)["side"] == "mail");
-  CHECK(Contains((*evil)["message"].get<std::string>(),
-                 "user000002@example.com"));
+  CHECK(Contains((*evil)["message"].get<std::string>(), "shared1@example.com"));
   CHECK(Contains((*evil)["intent"].get<std::string>(), "add"));
   CHECK((*evil)["since_seq"].get<std::uint64_t>() > 0);
   CHECK(!(*evil)["since"].get<std::string>().empty());
