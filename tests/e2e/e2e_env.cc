@@ -59,6 +59,14 @@ std::string Uid(int i) {
 
 std::string Address(int i) { return Uid(i) + "@example.com"; }
 
+void AddClaimer(E2eEnv& env, const std::string& uid,
+                const std::string& claimed) {
+  env.Ldap("dn: " + PersonDn(uid) +
+           "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: " + uid +
+           "\ncn: " + uid + "\nsn: " + uid + "\nmail: " + uid +
+           "@example.com\nmail: " + claimed + "\n");
+}
+
 std::string DeletesLdif(int from, int to) {
   std::string ldif;
   for (int i = from; i <= to; ++i)

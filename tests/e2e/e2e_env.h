@@ -87,6 +87,10 @@ std::string Uid(int i);
 std::string Address(int i);
 // An LDIF deleting people from..to (inclusive).
 std::string DeletesLdif(int from, int to);
+// Adds person `uid` (address uid@example.com) whose `mail` also lists
+// `claimed`, an alias it asks for.
+void AddClaimer(E2eEnv& env, const std::string& uid,
+                const std::string& claimed);
 // The `status --json` lines of one type ("hold", "delayed_delete", ...).
 std::vector<nlohmann::json> StatusLines(CliRunner& dl, const std::string& type);
 // The mail accounts, or -1 before the mail directory exists.

@@ -12,14 +12,6 @@ namespace {
 
 constexpr int kPort = 4190;
 
-void AddClaimer(E2eEnv& env, const std::string& uid,
-                const std::string& claimed) {
-  env.Ldap("dn: " + PersonDn(uid) +
-           "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: " + uid +
-           "\ncn: " + uid + "\nsn: " + uid + "\nmail: " + uid +
-           "@example.com\nmail: " + claimed + "\n");
-}
-
 std::vector<nlohmann::json> Failures(CliRunner& dl) {
   CliResult r = dl.Run({"status", "--json"});
   INFO(r.Describe());

@@ -77,14 +77,6 @@ bool Alive(pid_t pid) {
          line[paren + 2] != 'Z';
 }
 
-void AddClaimer(E2eEnv& env, const std::string& uid,
-                const std::string& claimed) {
-  env.Ldap("dn: " + PersonDn(uid) +
-           "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: " + uid +
-           "\ncn: " + uid + "\nsn: " + uid + "\nmail: " + uid +
-           "@example.com\nmail: " + claimed + "\n");
-}
-
 TEST_CASE(
     "service: hooks run on a hold and a failed write, never delaying "
     "the sync",
@@ -186,7 +178,8 @@ TEST_CASE(
   WaitUntil(
       "the hanging hook killed", [&] { return !Alive(hanging); },
       kHangTimeout + 30);
-  CHECK(kill(hanging, 0) != 0);  // the service reaped it
+  // The service reaps it (a killed process stays a zombie until then).
+  WaitUntil("the hanging hook reaped", [&] { return kill(hanging, 0) != 0; });
 
   CliResult stopped = dl.StopService();
   INFO(stopped.Describe());
