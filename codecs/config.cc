@@ -17,6 +17,7 @@
 #define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>
 
+#include "codecs/rules_version.h"
 #include "codecs/sha256.h"
 
 namespace dirledger {
@@ -1024,5 +1025,7 @@ std::string ExpandVariables(std::string_view templ, std::string_view account,
   }
   return out;
 }
+
+std::uint32_t CurrentReconcilerRules() { return kReconcilerRules; }
 
 }  // namespace dirledger

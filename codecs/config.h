@@ -126,36 +126,10 @@ struct MailConfig {
   double timeout_s = 10;
 };
 
-// The version of the reconciler's rules this build decides by. A rule change
-// that would decide a recorded event differently raises it; a ConfigChange
-// records the version in force, so a log replays under the rules each of its
-// events was decided by (docs/rules.md, "Rules versions").
-//   1: the first rules.
-//   2: an echo of one step of a multi-step write is no change of its own
-//      (the later steps are already applied); a domain with
-//      ldap_sync = false is "domain sync off" before its connector is looked
-//      up (under 1: "connector ... is not in the config" when it names none).
-//   3: a rollback's Add of a deleted LDAP entry names the entry's old id
-//      (target_id), so the writer can bring the entry back with it; failed
-//      writes and per-object errors are kept as failure records until
-//      resolved or dismissed (`dismiss`); an LDAP rename's field writes
-//      travel in the mail Rename (before: a Modify of the old address first,
-//      which made the old address an alias of itself); no mail write lists
-//      the object's own address among its aliases; the old address's delete
-//      and the group changes a mail rename reports are its echo; with
-//      [mail] kind = "axigen" no Rename is asked (rename/not-renamable); a
-//      delete taken with delete_delay_s waits, counted with the other
-//      deletes of its source waiting: held whole over delete_threshold,
-//      cancelled by a re-add, decided as a delete when due.
-//   4: a rollback's Delete of an object that did not exist at the point
-//      erases its link (and the link's conflict and drift).
-//   5: one way from mail, an LDAP entry waiting for the address of a
-//      deleted entry (a delete and re-add on LDAP, the add reported first)
-//      takes it when the delete is decided, and the mail object's values;
-//      one way, an object being created on the non-authoritative side
-//      that is found there already (made in the same run window) meets its
-//      partner, which writes its values over it.
-inline constexpr std::uint32_t kReconcilerRules = 6;
+// The rules version this build decides new events by: kReconcilerRules
+// (codecs/rules_version.h, kept out of this header so that raising it
+// rebuilds only what uses it).
+std::uint32_t CurrentReconcilerRules();
 
 struct Config {
   std::string path;      // file it came from ("" when built in memory)
@@ -172,9 +146,9 @@ struct Config {
   std::vector<ConnectorConfig> connectors;
   std::vector<DomainConfig> domains;
   std::vector<HookConfig> hooks;
-  // Not a config key: the rules version in force (kReconcilerRules for a
-  // config read now; the recorded one for a config read from the log).
-  std::uint32_t reconciler_rules = kReconcilerRules;
+  // Not a config key: the rules version in force (CurrentReconcilerRules()
+  // for a config read now; the recorded one for a config read from the log).
+  std::uint32_t reconciler_rules = CurrentReconcilerRules();
 
   const ConnectorConfig* FindConnector(std::string_view name) const;
   const DomainConfig* FindDomain(std::string_view name) const;

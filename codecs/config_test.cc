@@ -1,4 +1,5 @@
 #include "codecs/config.h"
+#include "codecs/rules_version.h"
 
 #include <catch2/catch.hpp>
 

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "codecs/config.h"
+#include "codecs/rules_version.h"
 #include "codecs/test_events.h"
 
 namespace dirledger {

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "codecs/projection_store.h"
+#include "codecs/rules_version.h"
 #include "replay/reconcile_internal.h"
 #include "replay/replay_test_util.h"
 

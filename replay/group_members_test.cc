@@ -11,6 +11,7 @@
 #include <set>
 
 #include "codecs/event_codec.h"
+#include "codecs/rules_version.h"
 #include "replay/intent_writes.h"
 #include "replay/replay_test_util.h"
 

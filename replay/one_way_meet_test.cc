@@ -4,6 +4,7 @@
 // against rules version 4, which decided otherwise.
 #include <catch2/catch.hpp>
 
+#include "codecs/rules_version.h"
 #include "replay/decision_text.h"
 #include "replay/replay_test_util.h"
 

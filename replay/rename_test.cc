@@ -5,6 +5,7 @@
 // cannot do. Each against rules version 2, which decided otherwise.
 #include <catch2/catch.hpp>
 
+#include "codecs/rules_version.h"
 #include "replay/decision_text.h"
 #include "replay/replay_test_util.h"
 

@@ -1,3 +1,4 @@
+#include "codecs/rules_version.h"
 #include "tools/dirledger/version.h"
 
 #include <flatbuffers/base.h>
