@@ -36,7 +36,8 @@
 // sequences ran. It prints, and writes to DIRLEDGER_MODEL_SUMMARY, one line
 // `model: N sequences, M operations, seed S, T s`.
 //
-// Port: 4210 (the model test owns 4210-4219).
+// Port: 4210, or MODEL_PORT (the model test owns 4210-4219, so that up to
+// ten runs with different seeds can go side by side).
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -60,7 +61,7 @@
 namespace dirledger::test {
 namespace {
 
-constexpr int kPort = 4210;
+constexpr int kDefaultPort = 4210;
 constexpr const char* kPeople = ",ou=people,dc=example,dc=com";
 constexpr const char* kGroups = ",ou=groups,dc=example,dc=com";
 constexpr const char* kOutside = ",ou=outside,dc=example,dc=com";
@@ -1407,7 +1408,8 @@ TEST_CASE("model: random sequences on both sides stay within the rules",
             << " reproduces this run)" << std::endl;
 
   TempDir tmp;
-  SlapdServer slapd(tmp / "slapd", kPort, 0);
+  SlapdServer slapd(tmp / "slapd",
+                    static_cast<int>(EnvNumber("MODEL_PORT", kDefaultPort)), 0);
   REQUIRE(slapd.Modify("dn: ou=outside,dc=example,dc=com\nchangetype: add\n"
                        "objectClass: organizationalUnit\nou: outside\n") == 0);
 
