@@ -219,24 +219,38 @@ void ProjectionStore::Fail(const Status& s) const {
 }
 
 template <typename T>
+Status ProjectionStore::TryLoad(const KvStore* kv, const std::string& key,
+                                Status (*decode)(std::string_view, T*),
+                                std::optional<T>* out) const {
+  out->reset();
+  std::string value;
+  Status s = kv->Get(key, &value);
+  if (s.IsNotFound()) return Status::Ok();
+  if (!s.ok()) return s;
+  T decoded;
+  s = decode(value, &decoded);
+  if (!s.ok())
+    return s.WithContext("projection key " + key.substr(0, 1) + "/" +
+                         key.substr(1));
+  *out = std::move(decoded);
+  return Status::Ok();
+}
+
+template <typename T>
 std::optional<T> ProjectionStore::Load(const KvStore* kv,
                                        const std::string& key,
                                        Status (*decode)(std::string_view,
                                                         T*)) const {
-  std::string value;
-  Status s = kv->Get(key, &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) {
-    Fail(s);
-    return std::nullopt;
-  }
-  T out;
-  s = decode(value, &out);
-  if (!s.ok()) {
-    Fail(s.WithContext("projection key " + key.substr(0, 1) + "/" +
-                       key.substr(1)));
-    return std::nullopt;
-  }
+  std::optional<T> out;
+  if (Status s = TryLoad(kv, key, decode, &out); !s.ok()) Fail(s);
+  return out;
+}
+
+Result<std::optional<ObjectState>> ProjectionStore::ReadObject(
+    Side side, ObjectKind kind, std::string_view id) const {
+  std::optional<ObjectState> out;
+  DIRLEDGER_RETURN_IF_ERROR(TryLoad<ObjectState>(
+      state_, ObjectKey(side, kind, id), &DecodeObjectState, &out));
   return out;
 }
 

@@ -48,6 +48,11 @@ class ProjectionStore : public ProjectionView {
 
   std::optional<ObjectState> GetObject(Side side, ObjectKind kind,
                                        std::string_view id) const override;
+  // GetObject that returns a read or verification error instead of keeping
+  // it in status(): for readers beside the sync (a source's lookups), whose
+  // error must reach them and not stay in a view others read.
+  Result<std::optional<ObjectState>> ReadObject(Side side, ObjectKind kind,
+                                                std::string_view id) const;
   std::optional<std::string> FindIdByDn(Side side,
                                         std::string_view dn) const override;
   std::optional<std::string> FindIdByAddress(
@@ -100,6 +105,10 @@ class ProjectionStore : public ProjectionView {
   const Status& status() const { return status_; }
 
  private:
+  template <typename T>
+  Status TryLoad(const KvStore* kv, const std::string& key,
+                 Status (*decode)(std::string_view, T*),
+                 std::optional<T>* out) const;
   template <typename T>
   std::optional<T> Load(const KvStore* kv, const std::string& key,
                         Status (*decode)(std::string_view, T*)) const;

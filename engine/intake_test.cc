@@ -610,6 +610,41 @@ TEST_CASE("a known-object count that cannot be read stops the delete guard",
   CHECK(f.Known(testing::PersonChange(1)));
 }
 
+TEST_CASE("a lookup that cannot be read stops the source, never a lost delete",
+          "[intake][faults]") {
+  Fixture f;
+  {
+    SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp",
+                      &f.stop);
+    REQUIRE(sink.Deliver(People(1, 3), std::string("c1")).ok());
+  }
+  const ObservedChange two = testing::PersonChange(2);
+  f.fault = [](std::string_view what) {
+    return what == "projection read" ? Status::IOError("read error (EIO)")
+                                     : Status::Ok();
+  };
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp",
+                    &f.stop);
+  // A syncrepl delete names the entryUUID alone: the source asks the log
+  // what it knows. Answered "unknown", it would drop the delete and store
+  // the cursor past it.
+  CHECK_FALSE(sink.LookupKnown(two.id).has_value());
+  Status s = sink.Deliver(People(4, 1), std::string("c2"));
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message().find("read error (EIO)") != std::string::npos);
+  CHECK(s.message().find("looking up object " + two.id) != std::string::npos);
+  CHECK(s.message().find("corp/syncrepl") != std::string::npos);
+  CHECK_FALSE(sink.EndPresentPhase({}, Phase(PhaseKind::kEnd), "c3").ok());
+  CHECK(f.log->last_seq() == 3);
+  CHECK(f.Cursor("corp/syncrepl") == "c1");
+  // Once the store reads again, a new pass finds the object.
+  f.fault = nullptr;
+  SourceIntake again(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp",
+                     &f.stop);
+  REQUIRE(again.LookupKnown(two.id).has_value());
+  CHECK(again.LookupKnown(two.id)->id == two.id);
+}
+
 }  // namespace dirledger
 
 namespace dirledger {

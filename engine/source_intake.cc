@@ -135,6 +135,7 @@ Status SourceIntake::Settle(std::vector<EventBody> deletes,
 
 Status SourceIntake::Deliver(std::vector<EventBody> events,
                              const std::optional<std::string>& cookie) {
+  DIRLEDGER_RETURN_IF_ERROR(lookup_error_);
   std::vector<EventBody> pass;
   // Persist-mode deletes stay in `pass`, in the order delivered (a delete
   // and a new add of the same mail address must be decided in that order);
@@ -227,6 +228,7 @@ Status SourceIntake::Deliver(std::vector<EventBody> events,
 Status SourceIntake::EndPresentPhase(std::vector<std::string> present_ids,
                                      RefreshPhase end,
                                      const std::optional<std::string>& cookie) {
+  DIRLEDGER_RETURN_IF_ERROR(lookup_error_);
   std::sort(present_ids.begin(), present_ids.end());
   std::vector<EventBody> deletes = std::exchange(buffered_deletes_, {});
   std::set<std::string> already;
@@ -312,9 +314,19 @@ Status SourceIntake::ForEachKnown(
 std::optional<ObjectState> SourceIntake::LookupKnown(std::string_view id) {
   std::optional<ObjectState> out;
   intake_->WithProjection([&](const ProjectionStore& p) {
-    out = p.GetObject(side_, ObjectKind::kAccount, id);
-    if (!out) out = p.GetObject(side_, ObjectKind::kGroup, id);
+    for (ObjectKind kind : {ObjectKind::kAccount, ObjectKind::kGroup}) {
+      Result<std::optional<ObjectState>> o = p.ReadObject(side_, kind, id);
+      if (!o.ok()) {
+        lookup_error_ = o.status().WithContext("source " + source_id_ +
+                                               ": looking up object " +
+                                               std::string(id) + " in the log");
+        return;
+      }
+      out = std::move(o).value();
+      if (out) return;
+    }
   });
+  if (!lookup_error_.ok()) return std::nullopt;
   return out;
 }
 

@@ -53,6 +53,11 @@ class SourceIntake : public SourceSink {
                          const std::optional<std::string>& cookie) override;
   Status ForEachKnown(const std::function<bool(ObjectKind, std::string_view,
                                                const AttrList&)>& fn) override;
+  // A lookup that cannot be read (a storage error, a record that fails
+  // verification) answers nothing, and the next Deliver or EndPresentPhase
+  // returns that error instead of appending: the source never goes on as if
+  // the object were unknown (a delete dropped, a move out of the scope
+  // missed), and its cursor stays where it was.
   std::optional<ObjectState> LookupKnown(std::string_view id) override;
   bool StopRequested() const override;
   // A refresh's end (Deliver, EndPresentPhase) counts as caught up too.
@@ -112,6 +117,7 @@ class SourceIntake : public SourceSink {
 
   bool in_refresh_ = false;
   RefreshMode refresh_mode_ = RefreshMode::kIncremental;
+  Status lookup_error_;  // the first failed LookupKnown (see there)
   std::uint32_t delete_delay_s_ = 0;
   std::vector<EventBody> buffered_deletes_;
   std::optional<std::string> deferred_cookie_;

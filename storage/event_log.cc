@@ -243,6 +243,8 @@ class EventLog::ReadKv : public KvStore {
          const LogOptions* options, const EventLog* log = nullptr)
       : db_(db), cf_(cf), options_(options), log_(log) {}
   Status Get(std::string_view key, std::string* value) const override {
+    if (options_->read_fault)
+      DIRLEDGER_RETURN_IF_ERROR(options_->read_fault("projection read"));
     rocksdb::PinnableSlice v;
     auto s = db_->Get(rocksdb::ReadOptions(), cf_,
                       rocksdb::Slice(key.data(), key.size()), &v);

@@ -72,8 +72,9 @@ struct LogOptions {
   // transaction (EventLog::Submit), to hold the write in flight.
   std::function<void()> before_submitted_write;
   // Tests: a stored read fault. Called before each read of a cursor
-  // ("cursor <source>") and each scan of a stored projection family
-  // ("projection scan"); a status it returns that is not OK is that read's.
+  // ("cursor <source>"), each scan of a stored projection family
+  // ("projection scan") and each point read of the committed projection
+  // ("projection read"); a status it returns that is not OK is that read's.
   std::function<Status(std::string_view what)> read_fault;
 };
 
@@ -111,9 +112,10 @@ class LogTransaction {
 
   // Appends an event. REQUIRES: event.seq == NextSeq(). Sets the event's
   // time (unless the caller stamped it already, e.g. with NowMicros() before
-  // deciding it, so the decision may depend on it) and prev_hash. `decision` (may be null) is stored beside it. The
-  // event is indexed (by_object) under every id in `object_ids` and, for an
-  // observed change, under the object's stable id.
+  // deciding it, so the decision may depend on it) and prev_hash. `decision`
+  // (may be null) is stored beside it. The event is indexed (by_object) under
+  // every id in `object_ids` and, for an observed change, under the object's
+  // stable id.
   Status Add(Event* event, const Decision* decision,
              const std::vector<std::string>& object_ids = {});
 
