@@ -1,4 +1,4 @@
-#include "engine/backup/crash_point.h"
+#include "engine/crash_point.h"
 
 #include <signal.h>
 #include <unistd.h>

@@ -8,6 +8,8 @@
 #include <set>
 #include <thread>
 
+#include "engine/crash_point.h"
+
 namespace dirledger {
 
 RunLoop::RunLoop(Intake* intake, std::vector<Source*> sources,
@@ -146,6 +148,7 @@ Status RunLoop::ApplyPendingWhile(RunStats* stats,
   for (std::size_t start = 0; applying.valid(); start += kBatch) {
     AppliedBatch done = applying.get();
     DIRLEDGER_RETURN_IF_ERROR(done.status);
+    CrashPoint("apply.after_writes");  // made and durable, not yet logged
     if (start + kBatch < ids.size() && !stopped())
       DIRLEDGER_RETURN_IF_ERROR(start_batch(start + kBatch));
     std::vector<EventBody> outcomes;

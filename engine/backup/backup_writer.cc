@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "codecs/sha256.h"
-#include "engine/backup/crash_point.h"
+#include "engine/crash_point.h"
 #include "engine/embedded_mail/embedded_mail_directory.h"
 #include "storage/durable_fs.h"
 #include "storage/event_log.h"

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "engine/backup/crash_point.h"
+#include "engine/crash_point.h"
 #include "storage/durable_fs.h"
 
 namespace dirledger {

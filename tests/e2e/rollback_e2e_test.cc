@@ -1,8 +1,12 @@
 // End to end: rollback. A bad bulk change and new people are undone on both
 // sides: the plan (--dry-run) writes nothing, a plan that deletes needs
 // --yes (exit 3 without), and the rollback is itself rolled back. People
-// who were in LDAP before dirledger first ran are never deleted by it.
+// who were in LDAP before dirledger first ran are never deleted by it. A
+// rollback killed half way is finished by the next command, each write once.
 #include <catch2/catch.hpp>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "tests/e2e/e2e_env.h"
 
@@ -12,6 +16,20 @@ namespace {
 constexpr int kPort = 4154;
 constexpr int kObservedPort = 4170;
 constexpr int kWholePort = 4205;
+constexpr int kKilledPort = 4234;
+constexpr int kKilled = 128 + 9;  // SIGKILL
+
+// Per intent decided in the log, how many WriteOutcomes name it.
+std::map<std::string, int> OutcomesPerIntent(CliRunner& dl) {
+  std::map<std::string, int> n;
+  for (const nlohmann::json& e : dl.Run({"log", "--json"}).Json()) {
+    if (e.contains("intents"))
+      for (const auto& i : e["intents"])
+        n.emplace(i["id"].get<std::string>(), 0);
+    if (e.value("kind", "") == "outcome") ++n[e["intent"].get<std::string>()];
+  }
+  return n;
+}
 
 std::string Department(E2eEnv& env, int i) {
   auto j = env.MailShow(Uid(i) + "@example.com");
@@ -259,6 +277,88 @@ TEST_CASE("rollback re-creates deleted entries whole, under their entryUUID",
   auto v = dl.Run({"verify"});
   INFO(v.Describe());
   REQUIRE(v.exit_code == 0);
+}
+
+}  // namespace
+}  // namespace dirledger::test
+
+namespace dirledger::test {
+namespace {
+
+// `rollback` killed with SIGKILL once it is logged (none of its writes
+// made), and once its writes are made but before their outcomes are logged;
+// then the operator runs `run --once`, or types the same rollback again.
+// Either way both sides end at the point, every write decided once and
+// logged once, and a rollback to the point has nothing left to do.
+TEST_CASE("rollback killed half way: the next command finishes it, once",
+          "[e2e][rollback_killed]") {
+  for (const char* point : {"operator.after_append", "apply.after_writes"}) {
+    for (const bool again : {false, true}) {
+      DYNAMIC_SECTION(point << (again ? ", the same rollback again"
+                                      : ", then run --once")) {
+        E2eEnv env(kKilledPort, 8);
+        CliRunner& dl = env.cli();
+        std::vector<std::string> uuid(9);
+        for (int i = 5; i <= 6; ++i)
+          uuid[i] = env.LdapValues("(uid=" + Uid(i) + ")", "entryUUID").at(0);
+        env.RunOnce();
+        const std::uint64_t good = env.LastSeq();
+        for (int i = 1; i <= 3; ++i) env.LdapReplace(Uid(i), "ou", "Sales");
+        for (int i = 5; i <= 6; ++i) env.LdapDelete(PersonDn(Uid(i)));
+        for (int i = 9; i <= 10; ++i) env.LdapAddPerson(Uid(i));
+        env.RunOnce();
+        REQUIRE(Department(env, 1) == "Sales");
+        REQUIRE(env.MailShow(Address(5)).is_null());
+
+        auto killed =
+            dl.RunWithEnv({"rollback", "--to", std::to_string(good), "--yes"},
+                          {{"DIRLEDGER_CRASH_AT", point}});
+        INFO(killed.Describe());
+        REQUIRE(killed.exit_code == kKilled);
+        auto v = dl.Run({"verify"});
+        INFO(v.Describe());
+        REQUIRE(v.exit_code == 0);
+        if (again) {
+          auto r = dl.Run({"rollback", "--to", std::to_string(good), "--yes"});
+          INFO(r.Describe());
+          REQUIRE(r.exit_code == 0);
+          CHECK(Contains(r.out, " writes applied, 0 failed"));
+        }
+        env.RunOnce();
+        env.RunOnce();
+        for (int i = 1; i <= 3; ++i) {
+          INFO(Uid(i));
+          CHECK(env.LdapValues("(uid=" + Uid(i) + ")", "ou") ==
+                std::vector<std::string>{"Engineering"});
+          CHECK(Department(env, i) == "Engineering");
+        }
+        for (int i = 5; i <= 6; ++i) {
+          INFO(Uid(i));
+          CHECK(env.LdapValues("(uid=" + Uid(i) + ")", "entryUUID") ==
+                std::vector<std::string>{uuid[i]});
+          CHECK_FALSE(env.MailShow(Address(i)).is_null());
+        }
+        for (int i = 9; i <= 10; ++i) {
+          INFO(Uid(i));
+          CHECK_FALSE(env.LdapExists("(uid=" + Uid(i) + ")"));
+          CHECK(env.MailShow(Address(i)).is_null());
+        }
+        for (const auto& [intent, outcomes] : OutcomesPerIntent(dl)) {
+          INFO("intent " << intent);
+          CHECK(outcomes == 1);
+        }
+        auto failed = dl.Run({"status", "--json"});
+        CHECK_FALSE(Contains(failed.out, "\"failed_write\""));
+        auto nothing =
+            dl.Run({"rollback", "--to", std::to_string(good), "--dry-run"});
+        INFO(nothing.Describe());
+        CHECK(Contains(nothing.out, "nothing to do"));
+        auto end = dl.Run({"verify"});
+        INFO(end.Describe());
+        CHECK(end.exit_code == 0);
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 
+#include "engine/crash_point.h"
 #include "engine/intake.h"
 #include "engine/run_loop.h"
 #include "engine/wiring/connectors.h"
@@ -98,6 +99,8 @@ Status AppendOperatorAction(CliContext& ctx, OperatorAction action,
   result->seq = appended.last_seq;
   if (!appended.decisions.empty()) result->decision = appended.decisions.back();
   if (appended.intents.empty()) return Status::Ok();
+  DIRLEDGER_RETURN_IF_ERROR(intake.Sync());
+  CrashPoint("operator.after_append");  // logged, none of its writes made
   // Apply through the normal appliers; sources are not started.
   std::atomic<bool> stop{false};
   Progress progress(log, false, /*quiet=*/true);
