@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/shell_script.h"
 #include "tests/support/temp_dir.h"
 
 namespace dirledger {
@@ -52,10 +53,7 @@ std::string ReadFile(const std::string& path) {
 // A shell script (the hook program itself may be one: it is exec'ed).
 std::string Script(const TempDir& dir, const std::string& name,
                    const std::string& body) {
-  const std::string path = dir / name;
-  std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
-  chmod(path.c_str(), 0700);
-  return path;
+  return test::WriteShellScript(dir / name, body);
 }
 
 HookConfig Hook(std::vector<std::string> command, double timeout_s = 10) {

@@ -36,6 +36,7 @@
 
 #include "tests/e2e/e2e_env.h"
 #include "tests/support/sanitized_build.h"
+#include "tests/support/shell_script.h"
 
 extern char** environ;
 
@@ -51,9 +52,7 @@ constexpr int kHangTimeout = kSanitizedBuild ? 30 : 10;
 using Clock = std::chrono::steady_clock;
 
 std::string Script(const std::string& path, const std::string& body) {
-  std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
-  chmod(path.c_str(), 0700);
-  return path;
+  return WriteShellScript(path, body);
 }
 
 std::vector<nlohmann::json> JsonLines(const std::string& text) {
