@@ -1091,14 +1091,14 @@ class ChangeDecider {
     const std::string what = changed_.empty()
                                  ? std::string(ChangeOpName(c_.op))
                                  : "change of " + JoinNames(changed_);
-    return Verdict{
-        "propagate/catch-up", Outcome::kPropagated,
-        Subject() + " " + what + " recorded, not synced: direction " +
-            std::string(DirectionName(dir_)) + " takes no " +
-            std::string(SideTitle(s_)) + " changes (drift); intent " + refs +
-            ", which it made impossible, is planned again: " +
-            JoinNames(to_self.Names()) + " of " +
-            Partner(partner_id_, foreseen_.dn) + " written again"};
+    return Verdict{"propagate/catch-up", Outcome::kPropagated,
+                   Subject() + " " + what +
+                       " recorded, not synced: direction " +
+                       std::string(DirectionName(dir_)) + " takes no " +
+                       std::string(SideTitle(s_)) + " changes; intent " + refs +
+                       ", which it made impossible, is planned again: " +
+                       JoinNames(to_self.Names()) + " of " +
+                       Partner(partner_id_, foreseen_.dn) + " written again"};
   }
 
   // Fields this change did not touch can still differ: a write that was
