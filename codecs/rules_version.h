@@ -36,7 +36,12 @@ namespace dirledger {
 //      one way, an object being created on the non-authoritative side
 //      that is found there already (made in the same run window) meets its
 //      partner, which writes its values over it.
-inline constexpr std::uint32_t kReconcilerRules = 6;
+//   7: one way, a write of the authoritative side's values that a change of
+//      the target made impossible (its expect no longer holds) is planned
+//      again against the target's new image: the fields the change did not
+//      touch are written again (propagate/catch-up); before, the write was
+//      dropped whole.
+inline constexpr std::uint32_t kReconcilerRules = 7;
 
 }  // namespace dirledger
 

@@ -845,6 +845,8 @@ class ChangeDecider {
               " is missing and is created again"};
     }
     if (!Propagates(dir_, s_)) {
+      if (b_.rules.config().reconciler_rules >= 7)
+        if (auto v = Replan()) return *std::move(v);
       if (Unchanged() && !renamed) {
         Settle(false, {}, false);
         return Quiet();
@@ -1011,6 +1013,93 @@ class ChangeDecider {
   }
 
   // --- Catching up ---------------------------------------------------------
+
+  // The fields a write to this side sets or changes values of, in field
+  // names (LDAP attributes through the map; unmapped ones are left out).
+  void WrittenFields(const Intent& i, std::vector<std::string>* out) const {
+    auto field_of = [&](std::string_view name) -> std::string_view {
+      if (i.target == Side::kMail) return name;
+      if (EqualsIgnoreCase(name, map_->aliases_attribute))
+        return field::kAliases;
+      if (EqualsIgnoreCase(name, map_->members_attribute))
+        return field::kMembers;
+      return map_->FieldFor(name);
+    };
+    for (const AttrList* list : {&i.set, &i.add_values, &i.delete_values})
+      for (const Attribute& a : *list) {
+        const std::string_view f = field_of(a.name);
+        if (!f.empty()) out->emplace_back(f);
+      }
+  }
+
+  // One way, this (non-authoritative) side's change made a write of the
+  // authoritative side's values impossible: its `expect` no longer holds,
+  // so it was dropped (WalkPendings), the applier would refuse it. Since
+  // rules version 7 it is planned again against this object's new image:
+  // each field it wrote that still differs takes the authoritative side's
+  // value (as foreseen), expecting this object's. The write was decided
+  // before this change was seen, but both were made since the last run, in
+  // an order not known: one way, the authoritative side's change of a
+  // field wins, as it does over drift. The fields it did not write keep
+  // this change (drift). Before, the write was dropped whole, and the
+  // authoritative values came only with that side's next change. Returns
+  // nothing when nothing is written again.
+  std::optional<Verdict> Replan() {
+    if (!next_ || !partner_) return std::nullopt;
+    std::vector<std::string> fields;
+    std::vector<const PendingIntent*> replanned;
+    for (const PendingIntent* p : dropped_) {
+      const Intent& i = p->intent;
+      if (p->applied || i.target != s_ || i.op != IntentOp::kModify) continue;
+      replanned.push_back(p);
+      WrittenFields(i, &fields);
+    }
+    std::sort(fields.begin(), fields.end(),
+              [](const std::string& a, const std::string& c) {
+                return CompareIgnoreCase(a, c) < 0;
+              });
+    fields.erase(std::unique(fields.begin(), fields.end(),
+                             [](const std::string& a, const std::string& c) {
+                               return EqualsIgnoreCase(a, c);
+                             }),
+                 fields.end());
+    SideWrites to_self;
+    for (const std::string& f : fields) {
+      const auto& now = V(*msf_, f);
+      const auto& there = V(*mf_, f);
+      if (now == there) continue;
+      if (IsMembers(f)) {
+        to_self.add_members = Minus(there, now);
+        to_self.del_members = Minus(now, there);
+      } else {
+        to_self.Set(f, there);
+      }
+    }
+    if (to_self.empty()) return std::nullopt;
+    Foreseen self;
+    self.exists = true;
+    self.Borrow(self_foreseen_ ? *self_foreseen_ : next_->attrs);
+    self.dn = next_->dn;
+    if (!WriteTo(s_, c_.id, self, to_self)) return std::nullopt;
+    Settle(false, {}, true);
+    std::string refs;
+    for (const PendingIntent* p : replanned) {
+      if (!refs.empty()) refs += ", ";
+      refs += std::to_string(IntentSeq(p->intent.id)) + "." +
+              std::to_string(p->intent.id & 0xffff);
+    }
+    const std::string what = changed_.empty()
+                                 ? std::string(ChangeOpName(c_.op))
+                                 : "change of " + JoinNames(changed_);
+    return Verdict{"propagate/catch-up", Outcome::kPropagated,
+                   Subject() + " " + what +
+                       " recorded, not synced: direction " +
+                       std::string(DirectionName(dir_)) + " takes no " +
+                       std::string(SideTitle(s_)) + " changes; intent " + refs +
+                       ", which it made impossible, is planned again: " +
+                       JoinNames(to_self.Names()) + " of " +
+                       Partner(partner_id_, foreseen_.dn) + " written again"};
+  }
 
   // Fields this change did not touch can still differ: a write that was
   // refused (a concurrent edit) or failed leaves the sides apart. The side
