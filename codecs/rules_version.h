@@ -36,7 +36,13 @@ namespace dirledger {
 //      one way, an object being created on the non-authoritative side
 //      that is found there already (made in the same run window) meets its
 //      partner, which writes its values over it.
-inline constexpr std::uint32_t kReconcilerRules = 6;
+//   6: an alias an LDAP entry lists that is another object's address or in
+//      a domain not configured is left out of its image and listed as a
+//      refused_address failure.
+//   7: an alias an LDAP entry lists that another mail object (not the
+//      entry's own) holds as an alias is refused like the other refused
+//      addresses (docs/rules.md section 8a; the projection's alias index).
+inline constexpr std::uint32_t kReconcilerRules = 7;
 
 }  // namespace dirledger
 
