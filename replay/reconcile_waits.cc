@@ -266,6 +266,23 @@ std::string AliasWaitKey(ObjectKind kind, std::string_view address) {
 
 void ReleaseAliasWaits(DecisionBuilder& b, const StateDelta& delta) {
   if (b.rules.config().reconciler_rules < 7) return;
+  // Most decisions change no mail object's aliases: nothing to look up.
+  bool any = false;
+  for (const StateMutation& m : delta.mutations) {
+    if (const auto* p = std::get_if<PutObject>(&m)) {
+      if (p->object.side != Side::kMail) continue;
+      const ObjectState* old =
+          b.state.Object(Side::kMail, p->object.kind, p->object.id);
+      any = old && AttrValues(old->attrs, kMailAliasesAttribute) !=
+                       AttrValues(p->object.attrs, kMailAliasesAttribute);
+    } else if (const auto* e = std::get_if<EraseObject>(&m)) {
+      if (e->side != Side::kMail) continue;
+      const ObjectState* old = b.state.Object(Side::kMail, e->kind, e->id);
+      any = old && !AttrValues(old->attrs, kMailAliasesAttribute).empty();
+    }
+    if (any) break;
+  }
+  if (!any) return;
   // The aliases each mail object this decision changes holds after it
   // (nullopt: deleted).
   std::map<std::pair<ObjectKind, std::string>,

@@ -589,10 +589,10 @@ TEST_CASE(
         std::vector<std::string>{"sales@x.com"});
   }
   std::string value;
-  REQUIRE(GetRaw(tmp.path(), "meta", "alias_index", &value).ok());
+  REQUIRE(test::GetRaw(tmp.path(), "meta", "alias_index", &value).ok());
   // As an older dirledger left it: no index, no marker.
-  REQUIRE(DeleteRaw(tmp.path(), "state", key).ok());
-  REQUIRE(DeleteRaw(tmp.path(), "meta", "alias_index").ok());
+  REQUIRE(test::DeleteRaw(tmp.path(), "state", key).ok());
+  REQUIRE(test::DeleteRaw(tmp.path(), "meta", "alias_index").ok());
   {
     LogOptions o;
     o.read_only = true;
@@ -603,15 +603,15 @@ TEST_CASE(
               .FindIdsByAlias(ObjectKind::kAccount, "info@x.com")
               .empty());
   }
-  CHECK(GetRaw(tmp.path(), "state", key, &value).IsNotFound());
+  CHECK(test::GetRaw(tmp.path(), "state", key, &value).IsNotFound());
   {
     auto log = OpenLog(tmp.path(), &clock);
     CHECK(
         log->projection().FindIdsByAlias(ObjectKind::kAccount, "info@x.com") ==
         std::vector<std::string>{"sales@x.com"});
   }
-  CHECK(GetRaw(tmp.path(), "state", key, &value).ok());
-  CHECK(GetRaw(tmp.path(), "meta", "alias_index", &value).ok());
+  CHECK(test::GetRaw(tmp.path(), "state", key, &value).ok());
+  CHECK(test::GetRaw(tmp.path(), "meta", "alias_index", &value).ok());
 }
 
 }  // namespace dirledger
