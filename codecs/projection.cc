@@ -1,5 +1,7 @@
 #include "codecs/projection.h"
 
+#include <algorithm>
+
 #include "codecs/fb_util.h"
 #include "dirledger/fb/projection_generated.h"
 
@@ -31,6 +33,16 @@ Status Bad(std::string_view what) {
 }
 
 }  // namespace
+
+std::vector<std::string> IndexedAliases(const ObjectState& o) {
+  std::vector<std::string> out;
+  if (o.side != Side::kMail) return out;
+  for (const std::string& a : AttrValues(o.attrs, kMailAliasesAttribute))
+    if (!a.empty()) out.push_back(AsciiLower(a));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
 
 std::string_view HoldStatusName(HoldStatus status) {
   switch (status) {

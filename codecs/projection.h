@@ -166,6 +166,16 @@ struct FailureState {
 // The id an operator types (`dirledger dismiss F123`): "F" and since_seq.
 std::string FailureId(const FailureState& f);
 
+// The attribute of a mail object that holds its other addresses (the field
+// `aliases`, replay/attribute_map.h).
+inline constexpr std::string_view kMailAliasesAttribute = "aliases";
+
+// The addresses the alias index lists for `o`: for a mail object the values
+// of its kMailAliasesAttribute, lower case, sorted, without duplicates or
+// empty values; for an LDAP entry none (which attribute holds its aliases
+// depends on its connector's map). Both projections keep the index by it.
+std::vector<std::string> IndexedAliases(const ObjectState& o);
+
 // Read access the reconciler needs. Lookups return std::nullopt when absent.
 class ProjectionView {
  public:
@@ -179,6 +189,10 @@ class ProjectionView {
   // The id of the object on `side` that maps to mail `address`.
   virtual std::optional<std::string> FindIdByAddress(
       Side side, ObjectKind kind, std::string_view address) const = 0;
+  // The ids of the mail objects of `kind` that hold `address` (compared
+  // case-insensitively) as an alias (IndexedAliases), in id order.
+  virtual std::vector<std::string> FindIdsByAlias(
+      ObjectKind kind, std::string_view address) const = 0;
   virtual std::optional<LinkState> GetLinkByLdap(ObjectKind kind,
                                                  std::string_view id) const = 0;
   virtual std::optional<LinkState> GetLinkByMail(ObjectKind kind,

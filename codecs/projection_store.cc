@@ -1,5 +1,6 @@
 #include "codecs/projection_store.h"
 
+#include <algorithm>
 #include <type_traits>
 
 namespace dirledger {
@@ -9,6 +10,7 @@ namespace {
 constexpr char kObject = 'o';
 constexpr char kDnIndex = 'd';
 constexpr char kAddressIndex = 'a';
+constexpr char kAliasIndex = 'i';
 constexpr char kSourceIndex = 's';
 constexpr char kPending = 'p';
 constexpr char kPendingByTarget = 't';
@@ -46,6 +48,13 @@ std::string DnKey(Side side, std::string_view dn) {
 std::string AddressKey(Side side, ObjectKind kind, std::string_view address) {
   std::string k{kAddressIndex, SideByte(side), KindByte(kind)};
   k += AsciiLower(address);
+  return k;
+}
+// i side kind lower(alias) \0 holder id -> ""
+std::string AliasPrefix(Side side, ObjectKind kind, std::string_view alias) {
+  std::string k{kAliasIndex, SideByte(side), KindByte(kind)};
+  k += AsciiLower(alias);
+  k += '\0';
   return k;
 }
 std::string SourceKey(std::string_view source, Side side, ObjectKind kind,
@@ -154,6 +163,14 @@ std::string KeyMeaning(std::string_view key, bool links) {
       return side_kind_id("object");
     case kAddressIndex:
       return side_kind_id("address index");
+    case kAliasIndex: {
+      const size_t nul = rest.find('\0');
+      if (rest.size() < 2 || nul == std::string_view::npos || nul < 2)
+        return "";
+      return "alias index: " + SideText(rest[0]) + " " + KindText(rest[1]) +
+             " " + Escaped(rest.substr(2, nul - 2)) + " held by " +
+             Escaped(rest.substr(nul + 1));
+    }
     case kDnIndex:
       if (rest.empty()) return "";
       return "DN index: " + SideText(rest[0]) + " " + Escaped(rest.substr(1));
@@ -278,6 +295,18 @@ std::optional<std::string> ProjectionStore::FindIdByAddress(
   return std::nullopt;
 }
 
+std::vector<std::string> ProjectionStore::FindIdsByAlias(
+    ObjectKind kind, std::string_view address) const {
+  std::vector<std::string> out;
+  const std::string prefix = AliasPrefix(Side::kMail, kind, address);
+  Status s = state_->Scan(prefix, [&](std::string_view key, std::string_view) {
+    out.emplace_back(key.substr(prefix.size()));
+    return true;
+  });
+  if (!s.ok()) Fail(s);
+  return out;
+}
+
 std::optional<LinkState> ProjectionStore::GetLinkByLdap(
     ObjectKind kind, std::string_view id) const {
   return Load<LinkState>(links_, KindIdKey(kLinkByLdap, kind, id),
@@ -376,6 +405,17 @@ Status ProjectionStore::Apply(const StateMutation& mutation) {
         if constexpr (std::is_same_v<M, PutObject>) {
           const ObjectState& o = m.object;
           auto old = GetObject(o.side, o.kind, o.id);
+          const std::vector<std::string> aliases = IndexedAliases(o);
+          std::vector<std::string> old_aliases;
+          if (old) old_aliases = IndexedAliases(*old);
+          for (const std::string& a : old_aliases)
+            if (!std::binary_search(aliases.begin(), aliases.end(), a))
+              DIRLEDGER_RETURN_IF_ERROR(
+                  state_->Delete(AliasPrefix(o.side, o.kind, a) + o.id));
+          for (const std::string& a : aliases)
+            if (!std::binary_search(old_aliases.begin(), old_aliases.end(), a))
+              DIRLEDGER_RETURN_IF_ERROR(
+                  state_->Put(AliasPrefix(o.side, o.kind, a) + o.id, ""));
           if (old) {
             if (!EqualsIgnoreCase(old->dn, o.dn) && !old->dn.empty())
               DIRLEDGER_RETURN_IF_ERROR(state_->Delete(DnKey(o.side, old->dn)));
@@ -412,6 +452,9 @@ Status ProjectionStore::Apply(const StateMutation& mutation) {
               DIRLEDGER_RETURN_IF_ERROR(
                   state_->Delete(AddressKey(m.side, m.kind, old->address)));
           }
+          for (const std::string& a : IndexedAliases(*old))
+            DIRLEDGER_RETURN_IF_ERROR(
+                state_->Delete(AliasPrefix(m.side, m.kind, a) + m.id));
           if (!old->source.empty())
             DIRLEDGER_RETURN_IF_ERROR(
                 state_->Delete(SourceKey(old->source, m.side, m.kind, m.id)));

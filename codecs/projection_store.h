@@ -1,6 +1,6 @@
 // ProjectionStore: the projection (codecs/projection.h) kept in two KvStores,
-// `state` and `links`, with its secondary indexes (DN, mail address, source,
-// pending intents by target). The same code serves the RocksDB column
+// `state` and `links`, with its secondary indexes (DN, mail address, alias,
+// source, pending intents by target). The same code serves the RocksDB column
 // families during intake and the in-memory replay, so both build the same
 // projection byte for byte. Key layout: docs/event-format.md, "Projection".
 //
@@ -57,6 +57,8 @@ class ProjectionStore : public ProjectionView {
                                         std::string_view dn) const override;
   std::optional<std::string> FindIdByAddress(
       Side side, ObjectKind kind, std::string_view address) const override;
+  std::vector<std::string> FindIdsByAlias(
+      ObjectKind kind, std::string_view address) const override;
   std::optional<LinkState> GetLinkByLdap(ObjectKind kind,
                                          std::string_view id) const override;
   std::optional<LinkState> GetLinkByMail(ObjectKind kind,

@@ -144,3 +144,36 @@ TEST_CASE("groups wait for members by DN or address, case-insensitively",
 }
 
 }  // namespace dirledger
+
+namespace dirledger {
+
+TEST_CASE(
+    "mail objects are found by the aliases they hold; the key says what it is",
+    "[projection]") {
+  MemKvStore state, links;
+  ProjectionStore p(&state, &links);
+  ObjectState m;
+  m.side = Side::kMail;
+  m.id = m.dn = m.address = "a@x.com";
+  m.attrs = {{"aliases", {"Sales@x.com", "info@x.com"}}};
+  REQUIRE(p.Apply(PutObject{m}).ok());
+  CHECK(p.FindIdsByAlias(ObjectKind::kAccount, "sales@X.com") ==
+        std::vector<std::string>{"a@x.com"});
+  CHECK(p.FindIdsByAlias(ObjectKind::kGroup, "sales@x.com").empty());
+  const std::string key = std::string("i10sales@x.com") + '\0' + "a@x.com";
+  CHECK(state.data().count(key) == 1);
+  CHECK(DescribeProjectionKey(key, false) ==
+        "i10sales@x.com\\x00a@x.com (alias index: mail account sales@x.com "
+        "held by a@x.com)");
+  m.attrs = {{"aliases", {"info@x.com"}}};
+  REQUIRE(p.Apply(PutObject{m}).ok());
+  CHECK(p.FindIdsByAlias(ObjectKind::kAccount, "sales@x.com").empty());
+  CHECK(p.FindIdsByAlias(ObjectKind::kAccount, "info@x.com") ==
+        std::vector<std::string>{"a@x.com"});
+  REQUIRE(
+      p.Apply(EraseObject{Side::kMail, ObjectKind::kAccount, "a@x.com"}).ok());
+  CHECK(p.FindIdsByAlias(ObjectKind::kAccount, "info@x.com").empty());
+  CHECK(state.data().empty());
+}
+
+}  // namespace dirledger

@@ -36,11 +36,17 @@ namespace dirledger {
 //      one way, an object being created on the non-authoritative side
 //      that is found there already (made in the same run window) meets its
 //      partner, which writes its values over it.
+//   6: an alias an LDAP entry lists that is another object's address or in
+//      a domain not configured is left out of its image and listed as a
+//      refused_address failure.
 //   7: one way, a write of the authoritative side's values that a change of
 //      the target made impossible (its expect no longer holds) is planned
-//      again against the target's new image: the fields the change did not
-//      touch are written again (propagate/catch-up); before, the write was
-//      dropped whole.
+//      again against the target's new image: each field it wrote that still
+//      differs takes the authoritative value (propagate/catch-up); before,
+//      the write was dropped whole. An alias an LDAP entry lists that
+//      another mail object (not the entry's own) holds as an alias is
+//      refused like the other refused addresses (docs/rules.md section 8a;
+//      the projection's alias index).
 inline constexpr std::uint32_t kReconcilerRules = 7;
 
 }  // namespace dirledger

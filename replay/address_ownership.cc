@@ -3,9 +3,13 @@
 #include <algorithm>
 
 #include "codecs/attributes.h"
+#include "replay/attribute_map.h"
 
 namespace dirledger {
 namespace {
+
+static_assert(kMailAliasesAttribute == field::kAliases,
+              "the alias index lists the mail field aliases");
 
 constexpr ObjectKind kKinds[] = {ObjectKind::kAccount, ObjectKind::kGroup};
 
@@ -40,6 +44,16 @@ std::string AliasRefusal(const AddressOwnership& ownership, StateReader* state,
       return "it is the address of mail " + std::string(KindName(kind)) + " " +
              o->id;
   }
+  if (ownership.aliases_held) {
+    for (ObjectKind kind : kKinds)
+      for (const std::string& holder : state->IdsByAlias(kind, alias))
+        // The mail object at the entry's own address is its counterpart,
+        // linked or not yet (an LDAP entry being created for it).
+        if (!EqualsIgnoreCase(holder, own_address) &&
+            !LinkedTo(state, kind, holder, own_id, own_dn))
+          return "it is an alias of mail " + std::string(KindName(kind)) + " " +
+                 holder;
+  }
   for (ObjectKind kind : kKinds) {
     const std::string* id = state->IdByAddress(Side::kLdap, kind, alias);
     if (!id) continue;
@@ -50,6 +64,19 @@ std::string AliasRefusal(const AddressOwnership& ownership, StateReader* state,
              o->dn;
   }
   return "";
+}
+
+std::string AddressWaitMessage(std::string_view own_address,
+                               std::string_view reason) {
+  return "address " + std::string(own_address) +
+         " not made yet: " + std::string(reason) + "; made once it is let go";
+}
+
+std::string WithoutAddressWait(std::string_view message) {
+  if (message.substr(0, 8) != "address ") return std::string(message);
+  const size_t rest = message.find("; aliases not given to ");
+  return rest == std::string_view::npos ? std::string()
+                                        : std::string(message.substr(rest + 2));
 }
 
 std::string RefusalMessage(

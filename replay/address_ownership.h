@@ -3,7 +3,8 @@
 // dirledger may give it to the entry's mail object. It may not when its
 // domain is not one of the configured domains, or when it is the address of
 // another object on either side (a mail account or group, or an LDAP entry
-// that maps to it). A refused alias is left out of the entry's field image
+// that maps to it); from rules version 7 also when another mail object
+// holds it as an alias. A refused alias is left out of the entry's field image
 // (replay/field_image.h): it is never written to the mail side, and a write
 // from the mail side keeps it in the entry. The entry's refusals are a
 // failure record (`refused_address`) until it no longer lists them.
@@ -24,6 +25,9 @@ namespace dirledger {
 struct AddressOwnership {
   // Off under rules versions before 6: every alias is synced.
   bool enforced = false;
+  // From rules version 7: an alias another mail object holds as an alias
+  // (the projection's alias index) is refused too.
+  bool aliases_held = false;
   // The configured domains, lower case, sorted.
   std::vector<std::string> domains;
 };
@@ -34,6 +38,15 @@ struct AddressOwnership {
 std::string AliasRefusal(const AddressOwnership& ownership, StateReader* state,
                          std::string_view alias, std::string_view own_id,
                          std::string_view own_dn, std::string_view own_address);
+
+// The part of an LDAP entry's failure record saying that its account or
+// group is not made at `own_address` yet (rules version 7): `reason`, e.g.
+// "it is an alias of mail account a@example.com".
+std::string AddressWaitMessage(std::string_view own_address,
+                               std::string_view reason);
+// A failure record's message without its AddressWaitMessage part: the
+// refused aliases it lists ("" when none).
+std::string WithoutAddressWait(std::string_view message);
 
 // "a is ...; b is ..." from (alias, reason) pairs, for a failure record.
 std::string RefusalMessage(

@@ -47,6 +47,17 @@ std::string AddressIndexKey(Side side, ObjectKind kind,
   return k;
 }
 
+// ProjectionStore's alias index key without its prefix byte: side kind
+// lower(alias) \0 holder id.
+std::string AliasIndexKey(Side side, ObjectKind kind, std::string_view alias,
+                          std::string_view holder) {
+  std::string k{SideByte(side), KindByte(kind)};
+  AppendLower(&k, alias);
+  k += '\0';
+  k += holder;
+  return k;
+}
+
 // ProjectionStore's failure key without its prefix byte: kind side object.
 std::string FailureTableKey(FailureKind kind, Side side,
                             std::string_view object) {
@@ -220,6 +231,18 @@ std::optional<std::string> InMemoryProjection::FindIdByAddress(
   return Copy(FindIdByAddressRef(side, kind, address));
 }
 
+std::vector<std::string> InMemoryProjection::FindIdsByAlias(
+    ObjectKind kind, std::string_view address) const {
+  std::vector<std::string> out;
+  if (alias_index_.empty()) return out;
+  const std::string prefix = AliasIndexKey(Side::kMail, kind, address, "");
+  for (auto it = alias_index_.lower_bound(prefix);
+       it != alias_index_.end() && it->compare(0, prefix.size(), prefix) == 0;
+       ++it)
+    out.push_back(it->substr(prefix.size()));
+  return out;
+}
+
 std::optional<LinkState> InMemoryProjection::GetLinkByLdap(
     ObjectKind kind, std::string_view id) const {
   return Copy(FindLinkByLdap(kind, id));
@@ -263,6 +286,17 @@ std::optional<DriftState> InMemoryProjection::GetDrift(
 // The index rules below are ProjectionStore::Apply's, step for step.
 void InMemoryProjection::PutObjectRecord(ObjectState&& o) {
   auto it = objects_.find(Key(SideByte(o.side), KindByte(o.kind), o.id));
+  if (o.side == Side::kMail) {
+    const std::vector<std::string> aliases = IndexedAliases(o);
+    std::vector<std::string> old_aliases;
+    if (it != objects_.end()) old_aliases = IndexedAliases(it->second);
+    if (aliases != old_aliases) {
+      for (const std::string& a : old_aliases)
+        alias_index_.erase(AliasIndexKey(o.side, o.kind, a, o.id));
+      for (const std::string& a : aliases)
+        alias_index_.insert(AliasIndexKey(o.side, o.kind, a, o.id));
+    }
+  }
   if (it != objects_.end()) {
     const ObjectState& old = it->second;
     if (!EqualsIgnoreCase(old.dn, o.dn) && !old.dn.empty())
@@ -302,6 +336,8 @@ void InMemoryProjection::EraseObjectRecord(Side side, ObjectKind kind,
     auto a = address_index_.find(AddressIndexKey(side, kind, old.address));
     if (a != address_index_.end() && a->second == id) address_index_.erase(a);
   }
+  for (const std::string& a : IndexedAliases(old))
+    alias_index_.erase(AliasIndexKey(side, kind, a, id));
   objects_.erase(it);
 }
 

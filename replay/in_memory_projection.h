@@ -1,11 +1,11 @@
 // InMemoryProjection: the projection (codecs/projection.h) kept as decoded
 // records in memory, for replay, what-if and tests. It answers every lookup
 // exactly as ProjectionStore does over the same sequence of deltas,
-// including how its DN, address and pending-by-target indexes are kept (a
-// test applies the same mutations to both and compares them), so decisions
-// replayed against it are byte-identical to those made against the log's
-// own projection. Unlike ProjectionStore it also hands out pointers to its
-// records (Find*), which lets the reconciler read without copying.
+// including how its DN, address, alias and pending-by-target indexes are
+// kept (a test applies the same mutations to both and compares them), so
+// decisions replayed against it are byte-identical to those made against
+// the log's own projection. Unlike ProjectionStore it also hands out pointers
+// to its records (Find*), which lets the reconciler read without copying.
 //
 // Point lookups use hash maps; every listing (ForEach*) visits records in
 // ProjectionStore's key order, never in hash order.
@@ -46,6 +46,8 @@ class InMemoryProjection : public ProjectionView {
                                         std::string_view dn) const override;
   std::optional<std::string> FindIdByAddress(
       Side side, ObjectKind kind, std::string_view address) const override;
+  std::vector<std::string> FindIdsByAlias(
+      ObjectKind kind, std::string_view address) const override;
   std::optional<LinkState> GetLinkByLdap(ObjectKind kind,
                                          std::string_view id) const override;
   std::optional<LinkState> GetLinkByMail(ObjectKind kind,
@@ -138,6 +140,9 @@ class InMemoryProjection : public ProjectionView {
   Table<ObjectState> objects_;        // side kind id
   Table<std::string> dn_index_;       // side lower(dn) -> id
   Table<std::string> address_index_;  // side kind lower(address) -> id
+  // side kind lower(alias) \0 holder id: ProjectionStore's alias index
+  // keys (ordered, for its key order).
+  std::set<std::string, std::less<>> alias_index_;
   Table<LinkState> links_;            // kind ldap_id
   Table<std::string> links_by_mail_;  // kind mail_id -> ldap_id
   std::map<std::uint64_t, PendingIntent> pending_;

@@ -76,6 +76,9 @@ std::string Lookups(const View& v, const std::vector<std::string>& keys) {
         for (const PendingIntent& p : v.PendingFor(side, kind, k))
           out += "p" + std::to_string(p.intent.id);
         out += ";";
+        if (side == Side::kMail)
+          for (const std::string& id : v.FindIdsByAlias(kind, k))
+            out += "i" + id + ";";
       }
       for (const std::string& w : v.WaitingFor(side, k)) out += "w" + w;
     }
@@ -88,6 +91,23 @@ std::string Lookups(const View& v, const std::vector<std::string>& keys) {
     out += "\n";
   }
   return out;
+}
+
+// The alias index keys of a store ('i'), in order.
+std::vector<std::string> AliasKeys(const MemKvStore& state) {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : state.data())
+    if (!key.empty() && key[0] == 'i') out.push_back(key + "=" + value);
+  return out;
+}
+
+ObjectState MailObj(std::string address, std::vector<std::string> aliases,
+                    ObjectKind kind = ObjectKind::kAccount) {
+  ObjectState o = Obj(Side::kMail, address, address, address, "mail/embedded");
+  o.kind = kind;
+  if (!aliases.empty()) o.attrs.push_back({"aliases", std::move(aliases)});
+  CanonicalizeAttrs(&o.attrs);
+  return o;
 }
 
 void ApplyBoth(ProjectionStore* store, InMemoryProjection* mem,
@@ -153,11 +173,32 @@ TEST_CASE("in-memory projection keeps ProjectionStore's index rules",
   HoldState h;
   h.hold.hold_id = "hold-1";
   ApplyBoth(&store, &mem, PutHold{h});
+  // Aliases: two objects may hold one (the index lists both, by id); a
+  // change moves only what changed; an erased object leaves none behind.
+  ApplyBoth(&store, &mem, PutObject{MailObj("m1@y", {"A1@y", "a2@y"})});
+  ApplyBoth(&store, &mem, PutObject{MailObj("m0@y", {"a1@y", "a1@Y"})});
+  ApplyBoth(&store, &mem,
+            PutObject{MailObj("g@y", {"a1@y"}, ObjectKind::kGroup)});
+  ApplyBoth(&store, &mem, PutObject{MailObj("m1@y", {"a1@y", "a3@y"})});
+  ApplyBoth(&store, &mem, PutObject{MailObj("m2@y", {"a2@y"})});
+  ApplyBoth(&store, &mem,
+            EraseObject{Side::kMail, ObjectKind::kAccount, "m2@y"});
+  // An LDAP entry's values are not aliases the index lists.
+  ObjectState ldap_with_aliases = Obj(Side::kLdap, "e", "uid=e,dc=y", "e@y");
+  ldap_with_aliases.attrs.push_back({"aliases", {"a4@y"}});
+  ApplyBoth(&store, &mem, PutObject{ldap_with_aliases});
+  CHECK(mem.FindIdsByAlias(ObjectKind::kAccount, "A1@Y") ==
+        std::vector<std::string>{"m0@y", "m1@y"});
+  CHECK(mem.FindIdsByAlias(ObjectKind::kGroup, "a1@y") ==
+        std::vector<std::string>{"g@y"});
+  CHECK(mem.FindIdsByAlias(ObjectKind::kAccount, "a2@y").empty());
+  CHECK(mem.FindIdsByAlias(ObjectKind::kAccount, "a4@y").empty());
 
   CHECK(Dump(mem) == Dump(store));
   const std::vector<std::string> keys = {
-      "a",   "b",          "c",          "x@y",        "w@y", "z@y",
-      "q@y", "uid=x,dc=y", "uid=z,dc=y", "UID=Z,DC=Y", ""};
+      "a",    "b",          "c",          "x@y",        "w@y", "z@y",
+      "q@y",  "uid=x,dc=y", "uid=z,dc=y", "UID=Z,DC=Y", "",    "a1@y",
+      "A1@Y", "a2@y",       "a3@y",       "a4@y",       "m1@y"};
   CHECK(Lookups(mem, keys) == Lookups(store, keys));
   CHECK(*mem.FindIdByDnRef(Side::kLdap, "uid=z,dc=y") == "b");
 
@@ -166,6 +207,10 @@ TEST_CASE("in-memory projection keeps ProjectionStore's index rules",
   ProjectionStore exported(&s2, &l2s);
   REQUIRE(mem.ExportTo(&exported).ok());
   CHECK(Dump(exported) == Dump(mem));
+  // The alias index is derived from the records alone: rebuilt from them it
+  // is the same, key for key.
+  CHECK(AliasKeys(s2) == AliasKeys(state));
+  CHECK(AliasKeys(state).size() == 4);
 }
 
 TEST_CASE("replayed in memory, simulated histories give the log's projection",
@@ -182,6 +227,8 @@ TEST_CASE("replayed in memory, simulated histories give the log's projection",
       if (const auto* c = std::get_if<ObservedChange>(&w.events()[i].body)) {
         keys.push_back(c->id);
         keys.push_back(c->dn);
+        for (const std::string& a : AttrValues(c->attrs, "aliases"))
+          keys.push_back(a);
       }
     }
     INFO("seed " << seed);

@@ -1183,18 +1183,26 @@ class ChangeDecider {
     if (s_ != Side::kLdap || !plan_ || !plan_->ownership().enforced) return;
     const FailureState* open =
         b_.state.Failure(FailureKind::kRefusedAddress, Side::kLdap, c_.id);
-    if (!next_ || refused_.empty()) {
+    if (!next_ || (refused_.empty() && address_held_.empty())) {
       if (open)
         b_.Put(EraseFailure{FailureKind::kRefusedAddress, Side::kLdap, c_.id});
       return;
     }
-    std::string message = RefusalMessage(next_->address, refused_);
+    std::string message;
+    if (!address_held_.empty())
+      message = AddressWaitMessage(next_->address, address_held_);
+    if (!refused_.empty())
+      message += (message.empty() ? "" : "; ") +
+                 RefusalMessage(next_->address, refused_);
     v->reason += "; " + message;
     if (open && open->message == message) return;
     // A shorter list is the same failure, partly resolved: it keeps its id
     // (and is not a failure opened by this run); a new claim opens a new one.
     const bool shorter =
-        open && std::all_of(refused_.begin(), refused_.end(), [&](auto& r) {
+        open &&
+        (address_held_.empty() || open->message.find(AddressWaitMessage(
+                                      next_->address, address_held_)) == 0) &&
+        std::all_of(refused_.begin(), refused_.end(), [&](auto& r) {
           return open->message.find(r.first + " (") != std::string::npos;
         });
     FailureState f;
@@ -1439,6 +1447,28 @@ class ChangeDecider {
                      Subject() + " has no " + map_->name_attribute +
                          " value, so it maps to no mail address; not synced"};
     const std::string& address = next_->address;
+    // Rules version 7: an address another mail object holds as an alias is
+    // not made (the mail directory would refuse the whole write); the entry
+    // waits until that alias is let go (ReleaseAliasWaits).
+    if (plan_->ownership().aliases_held) {
+      const std::string key = AliasWaitKey(kind_, address);
+      for (ObjectKind k : {ObjectKind::kAccount, ObjectKind::kGroup}) {
+        const std::vector<std::string> holders =
+            b_.state.IdsByAlias(k, address);
+        if (holders.empty()) continue;
+        b_.Put(PutWait{Side::kLdap, key, c_.id});
+        b_.Id(holders.front());
+        address_held_ = "it is an alias of mail " + std::string(KindName(k)) +
+                        " " + holders.front();
+        return Verdict{"create/address-aliased", Outcome::kError,
+                       Subject() + " maps to " + address + ", which mail " +
+                           std::string(KindName(k)) + " " + holders.front() +
+                           " holds as an alias; it is created once that "
+                           "alias is let go"};
+      }
+      for (const std::string& w : b_.state.WaitingFor(Side::kLdap, key))
+        if (w == c_.id) b_.Put(EraseWait{Side::kLdap, key, c_.id});
+    }
     Intent i = NewIntent(Side::kMail, IntentOp::kAdd, address, address);
     i.set = m_next_;
     b_.AddIntent(std::move(i));
@@ -1620,6 +1650,9 @@ class ChangeDecider {
   bool existence_changed_ = false;
   std::vector<std::string> unresolved_;
   RefusedAliases refused_;  // of the entry's new image
+  // Rules version 7: why the entry's own address is not made yet (another
+  // mail object holds it as an alias); "" when it is not held.
+  std::string address_held_;
   std::vector<std::string> caught_up_;
   // This object with the intents pending on it.
   const AttrList& m_self_foreseen_ = self_foreseen_image_.list();

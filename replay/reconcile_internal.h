@@ -151,10 +151,22 @@ std::string AddressWaitKey(ObjectKind kind, std::string_view address);
 // and is written its values instead. `old_link` (may be null) is the
 // holder's link, dropped when the address is taken. Returns the DN of the
 // entry that took the address ("" when none did).
+// `key` (when not empty) names the waits instead of AddressWaitKey.
 std::string ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
                                 std::string_view address,
                                 const LinkState* old_link,
-                                const ObjectState* mail_after);
+                                const ObjectState* mail_after,
+                                std::string_view key = {});
+
+// The wait key of an LDAP entry waiting for its mail `address`, which
+// another mail object holds as an alias, to be let go (rules version 7).
+std::string AliasWaitKey(ObjectKind kind, std::string_view address);
+// From rules version 7: the mail objects `delta` changes or deletes that
+// let go of an alias an LDAP entry waits for (AliasWaitKey), no other mail
+// object holding it: the first entry waiting is created on the mail side
+// (ReleaseAddressWaits), and its `refused_address` record no longer says
+// it waits. Called once per decision, before its intents are recorded.
+void ReleaseAliasWaits(DecisionBuilder& b, const StateDelta& delta);
 
 // Failure records (replay/reconcile_failures.cc), kept from rules version 3
 // on: each does nothing under earlier versions.

@@ -2,6 +2,12 @@
 // known: groups for members that could not be resolved when they were
 // decided, LDAP entries for a mail address another entry still held
 // (docs/rules.md, "Group membership" and "Linking").
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "replay/address_ownership.h"
 #include "replay/field_image.h"
 #include "replay/intent_writes.h"
 #include "replay/ldap_entry.h"
@@ -167,8 +173,10 @@ std::string AddressWaitKey(ObjectKind kind, std::string_view address) {
 std::string ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
                                 std::string_view address,
                                 const LinkState* old_link,
-                                const ObjectState* mail_after) {
-  const std::string key = AddressWaitKey(kind, address);
+                                const ObjectState* mail_after,
+                                std::string_view wait_key) {
+  const std::string key =
+      wait_key.empty() ? AddressWaitKey(kind, address) : std::string(wait_key);
   std::string claimed;
   for (const std::string& waiter : b.state.WaitingFor(Side::kLdap, key)) {
     b.Put(EraseWait{Side::kLdap, key, waiter});
@@ -250,6 +258,97 @@ std::string ReleaseAddressWaits(DecisionBuilder& b, ObjectKind kind,
     ReleaseMemberWaits(b, x->dn, address);
   }
   return claimed;
+}
+
+std::string AliasWaitKey(ObjectKind kind, std::string_view address) {
+  return "alias:" + std::string(KindName(kind)) + ":" + AsciiLower(address);
+}
+
+void ReleaseAliasWaits(DecisionBuilder& b, const StateDelta& delta) {
+  if (b.rules.config().reconciler_rules < 7) return;
+  // Most decisions change no mail object's aliases: nothing to look up.
+  bool any = false;
+  for (const StateMutation& m : delta.mutations) {
+    if (const auto* p = std::get_if<PutObject>(&m)) {
+      if (p->object.side != Side::kMail) continue;
+      const ObjectState* old =
+          b.state.Object(Side::kMail, p->object.kind, p->object.id);
+      any = old && AttrValues(old->attrs, kMailAliasesAttribute) !=
+                       AttrValues(p->object.attrs, kMailAliasesAttribute);
+    } else if (const auto* e = std::get_if<EraseObject>(&m)) {
+      if (e->side != Side::kMail) continue;
+      const ObjectState* old = b.state.Object(Side::kMail, e->kind, e->id);
+      any = old && !AttrValues(old->attrs, kMailAliasesAttribute).empty();
+    }
+    if (any) break;
+  }
+  if (!any) return;
+  // The aliases each mail object this decision changes holds after it
+  // (nullopt: deleted).
+  std::map<std::pair<ObjectKind, std::string>,
+           std::optional<std::vector<std::string>>>
+      after;
+  for (const StateMutation& m : delta.mutations) {
+    if (const auto* p = std::get_if<PutObject>(&m)) {
+      if (p->object.side == Side::kMail)
+        after[{p->object.kind, p->object.id}] = IndexedAliases(p->object);
+    } else if (const auto* e = std::get_if<EraseObject>(&m)) {
+      if (e->side == Side::kMail) after[{e->kind, e->id}] = std::nullopt;
+    }
+  }
+  auto holds = [](const std::optional<std::vector<std::string>>& aliases,
+                  const std::string& a) {
+    return aliases && std::binary_search(aliases->begin(), aliases->end(), a);
+  };
+  if (after.empty()) return;
+  std::vector<std::string> freed;
+  for (const auto& [object, aliases] : after) {
+    const ObjectState* old =
+        b.state.Object(Side::kMail, object.first, object.second);
+    if (!old) continue;
+    for (std::string& a : IndexedAliases(*old))
+      if (!holds(aliases, a)) freed.push_back(std::move(a));
+  }
+  std::sort(freed.begin(), freed.end());
+  freed.erase(std::unique(freed.begin(), freed.end()), freed.end());
+  constexpr ObjectKind kKinds[] = {ObjectKind::kAccount, ObjectKind::kGroup};
+  for (const std::string& a : freed) {
+    // Free when no other mail object holds it, as alias or address.
+    bool held = false;
+    for (ObjectKind k : kKinds) {
+      for (const std::string& holder : b.state.IdsByAlias(k, a)) {
+        auto it = after.find({k, holder});
+        if (it == after.end() || holds(it->second, a)) held = true;
+      }
+      auto it = after.find({k, a});
+      if (it != after.end() ? it->second.has_value()
+                            : b.state.IdByAddress(Side::kMail, k, a) != nullptr)
+        held = true;
+    }
+    if (held) continue;
+    for (ObjectKind k : kKinds) {
+      const std::string key = AliasWaitKey(k, a);
+      if (b.state.WaitingFor(Side::kLdap, key).empty()) continue;
+      const std::string dn =
+          ReleaseAddressWaits(b, k, a, nullptr, nullptr, key);
+      if (dn.empty()) continue;
+      // Its record no longer says it waits (what it lists besides stays).
+      const std::string* id = b.state.IdByDn(Side::kLdap, dn);
+      const FailureState* f =
+          id ? b.state.Failure(FailureKind::kRefusedAddress, Side::kLdap, *id)
+             : nullptr;
+      if (!f) continue;
+      std::string rest = WithoutAddressWait(f->message);
+      if (rest == f->message) continue;
+      if (rest.empty()) {
+        b.Put(EraseFailure{FailureKind::kRefusedAddress, Side::kLdap, *id});
+      } else {
+        FailureState g = *f;
+        g.message = std::move(rest);
+        b.Put(PutFailure{std::move(g)});
+      }
+    }
+  }
 }
 
 }  // namespace dirledger

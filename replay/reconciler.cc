@@ -28,6 +28,7 @@ void DecisionBuilder::Apply(const Verdict& v) {
 }
 
 void DecisionBuilder::Finish() {
+  ReleaseAliasWaits(*this, *delta_);
   for (const Intent& i : d->intents) {
     PendingIntent p;
     p.intent = i;

@@ -111,6 +111,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Compile(Config config) {
   auto rules = std::make_shared<RuleSet>();
   AddressOwnership ownership;
   ownership.enforced = config.reconciler_rules >= 6;
+  ownership.aliases_held = config.reconciler_rules >= 7;
   for (const DomainConfig& d : config.domains)
     ownership.domains.push_back(AsciiLower(d.name));
   std::sort(ownership.domains.begin(), ownership.domains.end());

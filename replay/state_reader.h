@@ -46,6 +46,16 @@ class StateReader {
     return Remember(&ids_by_address_, Key(side, kind, address),
                     [&] { return view_.FindIdByAddress(side, kind, address); });
   }
+  // The mail objects of `kind` holding `address` as an alias, in id order.
+  std::vector<std::string> IdsByAlias(ObjectKind kind,
+                                      std::string_view address) {
+    if (fast_) return fast_->FindIdsByAlias(kind, address);
+    const std::string k = Key(Side::kMail, kind, AsciiLower(address));
+    for (const auto& [seen, ids] : ids_by_alias_)
+      if (seen == k) return ids;
+    ids_by_alias_.emplace_back(k, view_.FindIdsByAlias(kind, address));
+    return ids_by_alias_.back().second;
+  }
   const LinkState* LinkByLdap(ObjectKind kind, std::string_view id) {
     if (fast_) return fast_->FindLinkByLdap(kind, id);
     return Remember(&links_by_ldap_, Key(Side::kLdap, kind, id),
@@ -160,6 +170,7 @@ class StateReader {
   Memo<ConflictState> conflicts_;
   Memo<HoldState> holds_;
   std::vector<std::pair<std::string, std::vector<std::string>>> waiting_for_;
+  std::vector<std::pair<std::string, std::vector<std::string>>> ids_by_alias_;
   Memo<DriftState> drifts_;
   Memo<FailureState> failures_;
 };

@@ -39,6 +39,10 @@ constexpr const char kMetaHead[] = "head";
 // A random id given to the log when it is created: which installation a
 // backup comes from (docs/operations.md, "Back up and restore").
 constexpr const char kMetaInstallation[] = "installation_id";
+// Present once the stored projection holds the alias index (key family
+// 'i', rules version 7): a log made before it gets it at its next writable
+// open, built from the mail objects stored (EventLog::Load).
+constexpr const char kMetaAliasIndex[] = "alias_index";
 
 std::string NewInstallationId() {
   std::random_device rd;
@@ -823,6 +827,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
           rocksdb::WriteBatch batch;
           batch.Put(handles[7], kMetaFormat, std::to_string(kLogFormatVersion));
           batch.Put(handles[7], kMetaInstallation, NewInstallationId());
+          batch.Put(handles[7], kMetaAliasIndex, "1");
           return FromRocks(db->Write(wo, &batch), "writing the format version");
         }));
   }
@@ -898,6 +903,39 @@ Status EventLog::StartIndexer() {
                               std::to_string(index_through_));
 }
 
+namespace {
+
+// The alias index of a projection stored before it (kMetaAliasIndex): the
+// index keys of each mail object, as a ProjectionStore writes them when the
+// object is put into an empty one; with the marker, in one batch.
+Status AddAliasIndex(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* state_cf,
+                     rocksdb::ColumnFamilyHandle* meta_cf) {
+  rocksdb::WriteBatch batch;
+  const std::string prefix{
+      'o', static_cast<char>('0' + static_cast<int>(Side::kMail))};
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->NewIterator(rocksdb::ReadOptions(), state_cf));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    ObjectState o;
+    DIRLEDGER_RETURN_IF_ERROR(DecodeObjectState(
+        std::string_view(it->value().data(), it->value().size()), &o));
+    if (IndexedAliases(o).empty()) continue;
+    MemKvStore state, links;
+    ProjectionStore one(&state, &links);
+    DIRLEDGER_RETURN_IF_ERROR(one.Apply(PutObject{std::move(o)}));
+    for (const auto& [key, value] : state.data())
+      if (!key.empty() && key[0] == 'i') batch.Put(state_cf, key, value);
+  }
+  DIRLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "reading mail objects"));
+  batch.Put(meta_cf, kMetaAliasIndex, "1");
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  return FromRocks(db->Write(synced, &batch), "writing the alias index");
+}
+
+}  // namespace
+
 Status EventLog::Load() {
   // The projection's scanned index families, into memory (of the key-only
   // ones, the keys).
@@ -951,6 +989,17 @@ Status EventLog::Load() {
     }
   } else if (!s.ok()) {
     return FromRocks(s, "reading the installation id");
+  }
+  // A projection stored before the alias index gets it, derived from its
+  // mail objects as ProjectionStore derives it (read-only, such a log has
+  // none, and `verify` lists its keys as missing).
+  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaAliasIndex, &v);
+  if (s.IsNotFound()) {
+    if (!options_.read_only)
+      DIRLEDGER_RETURN_IF_ERROR(AddAliasIndex(db_.get(), state_cf_, meta_cf_)
+                                    .WithContext("adding the alias index"));
+  } else if (!s.ok()) {
+    return FromRocks(s, "reading the alias index marker");
   }
   std::uint64_t last_seq = 0;
   std::string head_hash(kSha256Size, '\0');

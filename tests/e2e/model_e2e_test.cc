@@ -77,10 +77,12 @@ struct KnownDefects {
   // another account's): `run --once` exits 1 with the failure listed,
   // where the model expects the two to meet (seed 140392652).
   bool ldap_renames = false;
-  // MODEL_CROSS_ALIASES: an alias taken from another account (or naming its
-  // address) is refused by the mail directory, the whole write fails, and
-  // `run --once` exits 1 (docs/rules.md section 8a).
-  bool cross_account_aliases = false;
+  // Aliases taken from another account (or naming its address). Once a
+  // known defect: the mail directory refused the alias, the whole write
+  // failed, and `run --once` exited 1; from rules version 7 the reconciler
+  // refuses an alias another mail object holds (docs/rules.md section 8a),
+  // so always on.
+  bool cross_account_aliases = true;
   // Rollbacks to seq 1 (before the first run saw anything). Once a known
   // defect (seed 2039: the rollback kept the links of the copies it
   // deleted, and a member added to a group LDAP held before the first sync
@@ -115,7 +117,7 @@ KnownDefects Defects() {
     return v && std::string(v) == "1";
   };
   d.ldap_renames = on("MODEL_RENAMES");
-  d.cross_account_aliases = on("MODEL_CROSS_ALIASES");
+  d.cross_account_aliases = true;
   d.rollback_to_start = true;
   d.ldap_readd = on("MODEL_LDAP_READD");
   d.rollback_members = on("MODEL_ROLLBACK_MEMBERS");

@@ -243,7 +243,8 @@ TEST_CASE(
             user2 + " (it is the address of mail account " + user2 + ")");
 
   // The first entry with an alias keeps it; the second does not get it (the
-  // mail directory refuses it: dirledger keeps no index of aliases).
+  // mail directory refuses it: both were decided in one pass, before the
+  // first write put the alias into the projection's alias index).
   REQUIRE(mail.count("dup1@example.com") == 1);
   CHECK(mail.at("dup1@example.com")["aliases"] ==
         nlohmann::json::array({"shared@example.com"}));

@@ -503,6 +503,30 @@ TEST_CASE(
     expected = "state key a00" + address + " (address index: ldap account " +
                address + ") differs from what the log derives";
   }
+  SECTION("an alias index entry deleted") {
+    const std::string alias = "user000001.a@example.com";
+    REQUIRE(real.slapd.Modify(
+                "dn: " + PersonDn(1) +
+                "\nchangetype: modify\nadd: mail\nmail: " + alias + "\n") == 0);
+    CliResult run = real.cli.Run({"run", "--once"});
+    INFO(run.text());
+    REQUIRE(run.exit_code == 0);
+    REQUIRE(DeleteRaw(dir, "state",
+                      Key({"i10", alias, std::string(1, '\0'), address}))
+                .ok());
+    expected = "state key i10" + alias + "\\x00" + address +
+               " (alias index: mail account " + alias + " held by " + address +
+               ") is missing from the stored projection";
+  }
+  SECTION("an alias index entry added") {
+    REQUIRE(PutRaw(dir, "state",
+                   Key({"i10boss@example.com", std::string(1, '\0'), address}),
+                   "")
+                .ok());
+    expected = "state key i10boss@example.com\\x00" + address +
+               " (alias index: mail account boss@example.com held by " +
+               address + ") is stored but not derived from the log";
+  }
   SECTION("a DN index entry added") {
     REQUIRE(PutRaw(dir, "state", "d0uid=mallory,ou=people,dc=example,dc=com",
                    "impostor-id")
