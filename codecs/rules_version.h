@@ -36,7 +36,13 @@ namespace dirledger {
 //      one way, an object being created on the non-authoritative side
 //      that is found there already (made in the same run window) meets its
 //      partner, which writes its values over it.
-inline constexpr std::uint32_t kReconcilerRules = 6;
+//   7: LDAP groups' member DNs are indexed; an LDAP entry that is deleted
+//      (or leaves the scope) is dropped from the groups that list it, as
+//      the directory's referential integrity dropped it without reporting
+//      the groups, and its address from their mail groups (so an entry or
+//      account made again is no member; the same entry moved back into the
+//      base is one again).
+inline constexpr std::uint32_t kReconcilerRules = 7;
 
 }  // namespace dirledger
 
