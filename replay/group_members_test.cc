@@ -95,6 +95,12 @@ class GroupWorld {
   }
   // Reports `id` after the entries changed before it.
   void LdapTouched(const std::string& id) { ldap_dirty_.push_back(id); }
+  // An administrator removes an account on the mail side (its address
+  // stays among the members of the groups that list it).
+  void MailRemoveAccount(const std::string& address) {
+    mail_.erase(address);
+    mail_feed_.push_back(MailDelete(address));
+  }
   // An administrator adds an account on the mail side.
   void MailAddAccount(const std::string& address) {
     MailObj& m = mail_[address];
@@ -225,8 +231,8 @@ class GroupWorld {
       ldap_[id] = Entry{i.dn, attrs, i.kind};
       o->assigned_id = id;
     } else if (i.op == IntentOp::kDelete) {
-      ldap_gone_[id] = ldap_[id];
-      ldap_.erase(id);
+      if (ldap_.count(id)) LdapLeave(id);  // refint included
+      return;
     } else {
       auto it = ldap_.find(id);
       REQUIRE(it != ldap_.end());
@@ -364,6 +370,7 @@ struct LeftMember {
 };
 
 enum class Leave {
+  kMailRemoveAndAddAgain,  // removed and added again on the mail side
   kDeleteAndAddAgain,
   kAddAgainReportedFirst,  // a refresh may report the new entry first
   kMoveOutAndMailAdd,
@@ -383,7 +390,11 @@ LeftMember RunLeftMember(Leave how, std::uint32_t rules = kReconcilerRules) {
   w.RunOnce();
   REQUIRE(w.MailMembers("g2@example.com") ==
           std::vector<std::string>{"bob@example.com", "dan@example.com"});
-  if (how == Leave::kDeleteAndAddAgain) {
+  if (how == Leave::kMailRemoveAndAddAgain) {
+    w.MailRemoveAccount("bob@example.com");
+    w.RunOnce();
+    w.MailAddAccount("bob@example.com");
+  } else if (how == Leave::kDeleteAndAddAgain) {
     w.LdapLeave("P-bob");
     w.LdapAddPersonAs("P-bob-again", "bob");
   } else if (how == Leave::kAddAgainReportedFirst) {
@@ -426,6 +437,13 @@ TEST_CASE(
   }
   SECTION("the same, the new entry reported before the delete") {
     LeftMember r = RunLeftMember(Leave::kAddAgainReportedFirst);
+    CHECK(r.ldap_members == std::vector<std::string>{PersonDn("dan")});
+    CHECK(r.mail_members == std::vector<std::string>{"dan@example.com"});
+    CHECK(r.intents_of_last_run == 0);
+  }
+  SECTION(
+      "removed on the mail side (dirledger deletes the entry), added again") {
+    LeftMember r = RunLeftMember(Leave::kMailRemoveAndAddAgain);
     CHECK(r.ldap_members == std::vector<std::string>{PersonDn("dan")});
     CHECK(r.mail_members == std::vector<std::string>{"dan@example.com"});
     CHECK(r.intents_of_last_run == 0);
