@@ -249,8 +249,15 @@ class ChangeDecider {
       if (prev_ && !next_) {
         const LinkState* l = b_.state.LinkByLdap(kind_, c_.id);
         for (const std::string& gid :
-             DropLeftMember(b_, c_.id, prev_->dn, &left_groups_))
-          if (l) MailGroupLoses(b_, gid, l->mail_id);
+             DropLeftMember(b_, c_.id, prev_->dn, &left_groups_)) {
+          if (!l) continue;
+          // Created again for its mail object (which won a conflict), the
+          // entry is given back to the groups; else they lose its address.
+          if (!recreated_dn_.empty())
+            LdapGroupGets(b_, gid, recreated_dn_, l->mail_id);
+          else
+            MailGroupLoses(b_, gid, kind_, l->mail_id);
+        }
       }
       if (!prev_ && next_) {
         // Linked by this decision, or before.
@@ -806,6 +813,7 @@ class ChangeDecider {
     b_.Id(i.dn);
     const std::string dn = i.dn;
     const std::uint64_t id = b_.AddIntent(std::move(i));
+    if (source.id != c_.id) recreated_dn_ = dn;  // this entry, deleted
     ReleaseMemberWaits(b_, dn, address);
     b_.Put(EraseLink{kind_, link().ldap_id, link().mail_id});
     if (const ConflictState* c = b_.state.Conflict(kind_, link().ldap_id))
@@ -1566,7 +1574,8 @@ class ChangeDecider {
   bool existence_changed_ = false;
   std::vector<std::string> unresolved_;
   std::vector<std::string> left_groups_;  // DNs of the groups it left
-  RefusedAliases refused_;                // of the entry's new image
+  std::string recreated_dn_;  // a deleted LDAP entry's new entry's DN
+  RefusedAliases refused_;    // of the entry's new image
   std::vector<std::string> caught_up_;
   // This object with the intents pending on it.
   const AttrList& m_self_foreseen_ = self_foreseen_image_.list();

@@ -179,10 +179,15 @@ std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
                                         std::string_view dn,
                                         std::vector<std::string>* group_dns);
 // LDAP group `gid` no longer lists the member whose mail counterpart is
-// `address`: its mail group loses the address too (a mail directory keeps a
-// deleted account's address among a group's members).
-void MailGroupLoses(DecisionBuilder& b, const std::string& gid,
+// `address` (of `kind`): when that object goes too, its mail group loses
+// the address (a mail directory keeps a deleted account's address among a
+// group's members).
+void MailGroupLoses(DecisionBuilder& b, const std::string& gid, ObjectKind kind,
                     const std::string& address);
+// LDAP group `gid` gets the member `dn` back: the entry was created again
+// for its mail counterpart `address`, which stayed in the mail group.
+void LdapGroupGets(DecisionBuilder& b, const std::string& gid,
+                   const std::string& dn, const std::string& address);
 // The LDAP entry `id` that left is back (the same id: moved into the base
 // again) at `dn`: the groups it was dropped from list it again, as the
 // directory's referential integrity renamed it back. Returns their ids.

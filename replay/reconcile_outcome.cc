@@ -291,7 +291,7 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
         std::vector<std::string> group_dns;
         for (const std::string& gid :
              DropLeftMember(b, target_id, target->dn, &group_dns))
-          MailGroupLoses(b, gid, address);
+          MailGroupLoses(b, gid, i.kind, address);
       }
       if (target) b.Put(EraseObject{i.target, i.kind, target_id});
       after = nullptr;

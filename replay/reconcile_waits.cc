@@ -285,10 +285,23 @@ std::vector<std::string> RestoreReturningMember(DecisionBuilder& b,
   return restored;
 }
 
-void MailGroupLoses(DecisionBuilder& b, const std::string& gid,
+void MailGroupLoses(DecisionBuilder& b, const std::string& gid, ObjectKind kind,
                     const std::string& address) {
   const ObjectState* g = b.state.Object(Side::kLdap, ObjectKind::kGroup, gid);
   if (!g || address.empty()) return;
+  // Only an address whose object goes (it is gone, being deleted, or this
+  // decision deletes it, also to make one anew for another entry): a mail
+  // object that stays (a conflict kept it) keeps its groups.
+  bool goes = b.state.Object(Side::kMail, kind, address) == nullptr;
+  std::vector<const PendingIntent*> pending;
+  b.state.PendingFor(Side::kMail, kind, address, &pending);
+  for (const PendingIntent* p : pending)
+    if (!p->applied && p->intent.op == IntentOp::kDelete) goes = true;
+  for (const Intent& i : b.d->intents)
+    if (i.target == Side::kMail && i.kind == kind && i.target_id == address &&
+        i.op == IntentOp::kDelete)
+      goes = true;
+  if (!goes) return;
   const ConnectorRules* cr = b.rules.connector(g->connector);
   const DomainScope* scope =
       cr ? b.rules.Scope(g->connector, g->domain) : nullptr;
@@ -314,6 +327,19 @@ void MailGroupLoses(DecisionBuilder& b, const std::string& gid,
   i.source_id = gid;
   b.Id(link->mail_id);
   b.AddIntent(std::move(i));
+}
+
+void LdapGroupGets(DecisionBuilder& b, const std::string& gid,
+                   const std::string& dn, const std::string& address) {
+  const ObjectState* g = b.ObjectNow(Side::kLdap, ObjectKind::kGroup, gid);
+  if (!g) return;
+  const std::string& attribute = MemberAttribute(b, *g);
+  if (attribute.empty() ||
+      HasValueIgnoreCase(AttrValues(g->attrs, attribute), dn))
+    return;
+  b.Id(g->dn);
+  b.AddIntent(MemberAdd(Side::kLdap, gid, g->dn, g->domain, g->connector,
+                        attribute, dn, address));
 }
 
 void GiveBackMember(DecisionBuilder& b, const std::string& gid,
