@@ -246,7 +246,13 @@ class ChangeDecider {
         IndexLdapMembers(b_, c_.id, prev_ ? &prev_->attrs : nullptr,
                          next_ ? &next_->attrs : nullptr,
                          map_->members_attribute);
-      if (prev_ && !next_) {
+      // A delete dirledger made (its echo) left the groups as they were:
+      // the writer's assertion control keeps memberof-refint out.
+      const bool own_delete = std::any_of(
+          consumed_.begin(), consumed_.end(), [](const PendingIntent* p) {
+            return p->intent.op == IntentOp::kDelete;
+          });
+      if (prev_ && !next_ && !own_delete) {
         const LinkState* l = b_.state.LinkByLdap(kind_, c_.id);
         for (const std::string& gid :
              DropLeftMember(b_, c_.id, prev_->dn, &left_groups_)) {

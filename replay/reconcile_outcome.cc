@@ -280,19 +280,6 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
       break;
     }
     case IntentOp::kDelete: {
-      // An LDAP entry dirledger deleted leaves its groups as one deleted by
-      // anyone (rules version 7; before its echo, which finds it gone).
-      if (target && i.target == Side::kLdap && DropsLeftMembers(b)) {
-        const LinkState* l = b.state.LinkByLdap(i.kind, target_id);
-        const std::string address = l ? l->mail_id
-                                    : i.source_id.find('@') != std::string::npos
-                                        ? i.source_id
-                                        : std::string();
-        std::vector<std::string> group_dns;
-        for (const std::string& gid :
-             DropLeftMember(b, target_id, target->dn, &group_dns))
-          MailGroupLoses(b, gid, i.kind, address);
-      }
       if (target) b.Put(EraseObject{i.target, i.kind, target_id});
       after = nullptr;
       break;

@@ -3,7 +3,7 @@
 // decided, LDAP entries for a mail address another entry still held; and
 // the LDAP groups listing each member DN (rules version 7)
 // (docs/rules.md, "Group membership" and "Linking").
-#include <set>
+#include <map>
 
 #include "replay/field_image.h"
 #include "replay/intent_writes.h"
@@ -210,17 +210,21 @@ void IndexLdapMembers(DecisionBuilder& b, const std::string& group_id,
   if (was == now) return;
   // Compared normalized, in sets: groups can have thousands of members.
   auto normalized = [](const std::vector<std::string>& dns) {
-    std::set<std::string> out;
-    for (const std::string& dn : dns) out.insert(NormalizeDn(dn));
+    std::map<std::string, const std::string*> out;
+    for (const std::string& dn : dns) out.emplace(NormalizeDn(dn), &dn);
     return out;
   };
-  const std::set<std::string> old_dns = normalized(was),
-                              new_dns = normalized(now);
-  for (const std::string& dn : old_dns)
+  const auto old_dns = normalized(was), new_dns = normalized(now);
+  for (const auto& [dn, raw] : old_dns)
     if (!new_dns.count(dn))
       b.Put(EraseWait{Side::kLdap, ListedKey(dn), group_id});
-  for (const std::string& dn : new_dns)
-    if (!old_dns.count(dn))
+  // Only a member whose entry exists when the group lists it: slapd's
+  // memberof overlay records the membership on the entry then, and its
+  // refint drops (or renames) the DN by that record. A DN listed before
+  // its entry existed (a late member) stays in the group when the entry
+  // is deleted.
+  for (const auto& [dn, raw] : new_dns)
+    if (!old_dns.count(dn) && b.state.IdByDn(Side::kLdap, *raw))
       b.Put(PutWait{Side::kLdap, ListedKey(dn), group_id});
 }
 
