@@ -36,12 +36,14 @@ namespace dirledger {
 //      one way, an object being created on the non-authoritative side
 //      that is found there already (made in the same run window) meets its
 //      partner, which writes its values over it.
-//   7: LDAP groups' member DNs are indexed; an LDAP entry that is deleted
-//      (or leaves the scope) is dropped from the groups that list it, as
-//      the directory's referential integrity dropped it without reporting
-//      the groups, and its address from their mail groups (so an entry or
-//      account made again is no member; the same entry moved back into the
-//      base is one again).
+//   7: LDAP groups' member DNs are indexed (those whose entries were known
+//      when listed); an LDAP entry deleted by others (or leaving the scope)
+//      is dropped from the groups that list it, as the directory's
+//      referential integrity dropped it without reporting the groups, and
+//      its address from their mail groups when its mail object goes (so an
+//      entry or account made again is no member; the same entry moved back
+//      into the base is one again; an entry created again for the mail
+//      object that won a conflict is given back to the groups).
 inline constexpr std::uint32_t kReconcilerRules = 7;
 
 }  // namespace dirledger
