@@ -46,7 +46,15 @@ namespace dirledger {
 //      the write was dropped whole. An alias an LDAP entry lists that
 //      another mail object (not the entry's own) holds as an alias is
 //      refused like the other refused addresses (docs/rules.md section 8a;
-//      the projection's alias index).
+//      the projection's alias index). LDAP groups' member DNs are indexed
+//      (those whose entries were known when listed); an LDAP entry deleted
+//      by others (or leaving the scope) is dropped from the groups that
+//      list it, as the directory's referential integrity dropped it without
+//      reporting the groups, and its address from their mail groups when
+//      its mail object goes (so an entry or account made again is no
+//      member; the same entry moved back into the base is one again; an
+//      entry created again for the mail object that won a conflict is given
+//      back to the groups).
 inline constexpr std::uint32_t kReconcilerRules = 7;
 
 }  // namespace dirledger

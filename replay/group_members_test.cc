@@ -44,6 +44,73 @@ class GroupWorld {
     ldap_dirty_.push_back(c.id);
   }
 
+  // A person with its own entry id (`id`), e.g. added again at a DN whose
+  // entry was deleted.
+  void LdapAddPersonAs(const std::string& id, const std::string& uid) {
+    ObservedChange c = LdapPerson(id, uid, {}, ChangeOp::kAdd);
+    ldap_[id] = Entry{c.dn, c.attrs, ObjectKind::kAccount};
+    ldap_dirty_.push_back(id);
+  }
+  // The entry `id` is deleted (`to_dn` empty) or moved out of the base to
+  // `to_dn`: either way syncrepl reports a delete. slapd's memberof-refint
+  // drops (or renames) its DN in the groups that list it, with an internal
+  // write syncprov never reports (the groups' entryCSN stays).
+  void LdapLeave(const std::string& id, const std::string& to_dn = "") {
+    auto it = ldap_.find(id);
+    REQUIRE(it != ldap_.end());
+    const std::string dn = it->second.dn;
+    ldap_gone_[id] = it->second;
+    ldap_.erase(it);
+    ldap_dirty_.push_back(id);
+    for (auto& [gid, g] : ldap_) {
+      if (g.kind != ObjectKind::kGroup) continue;
+      std::vector<std::string> members = AttrValues(g.attrs, "member");
+      if (!HasValueIgnoreCase(members, dn)) continue;
+      std::erase_if(members, [&](const std::string& m) {
+        return EqualsIgnoreCase(m, dn);
+      });
+      if (!to_dn.empty()) members.push_back(to_dn);
+      CanonicalizeValues(&members);
+      SetAttr(&g.attrs, "member", std::move(members));
+    }
+  }
+  // The entry `id`, moved out of the base to `out_dn`, is moved back: the
+  // source reports it again (an add, the same id), and refint renames its
+  // DN back in the groups, unreported.
+  void LdapReturn(const std::string& id, const std::string& out_dn) {
+    Entry e = ldap_gone_.at(id);
+    ldap_gone_.erase(id);
+    reported_.erase(id);
+    ldap_[id] = e;
+    ldap_dirty_.push_back(id);
+    for (auto& [gid, g] : ldap_) {
+      std::vector<std::string> members = AttrValues(g.attrs, "member");
+      if (g.kind != ObjectKind::kGroup || !HasValueIgnoreCase(members, out_dn))
+        continue;
+      std::erase(members, out_dn);
+      members.push_back(e.dn);
+      CanonicalizeValues(&members);
+      SetAttr(&g.attrs, "member", std::move(members));
+    }
+  }
+  // Reports `id` after the entries changed before it.
+  void LdapTouched(const std::string& id) { ldap_dirty_.push_back(id); }
+  // An administrator removes an account on the mail side (its address
+  // stays among the members of the groups that list it).
+  void MailRemoveAccount(const std::string& address) {
+    mail_.erase(address);
+    mail_feed_.push_back(MailDelete(address));
+  }
+  // An administrator adds an account on the mail side.
+  void MailAddAccount(const std::string& address) {
+    MailObj& m = mail_[address];
+    m.attrs = {{"firstName", {"M"}}, {"lastName", {address.substr(0, 3)}}};
+    CanonicalizeAttrs(&m.attrs);
+    m.kind = ObjectKind::kAccount;
+    mail_feed_.push_back(
+        MailObject(address, m.attrs, ObjectKind::kAccount, ChangeOp::kAdd));
+  }
+
   // One `run --once`; returns the number of intents it decided.
   int RunOnce() {
     int intents = 0;
@@ -164,6 +231,8 @@ class GroupWorld {
       ldap_[id] = Entry{i.dn, attrs, i.kind};
       o->assigned_id = id;
     } else if (i.op == IntentOp::kDelete) {
+      // dirledger's writer deletes with an assertion control, and slapd's
+      // memberof-refint leaves the groups as they are.
       ldap_gone_[id] = ldap_[id];
       ldap_.erase(id);
     } else {
@@ -181,6 +250,9 @@ class GroupWorld {
       mail_.erase(i.target_id);
       c = MailDelete(i.target_id, i.kind);
       c.origin_intent = i.id;
+      // A group's members are addresses: the directory keeps a deleted
+      // account's address among them (as Axigen and the embedded mail
+      // directory do), and reports no group.
     } else {
       MailObj& m = mail_[i.target_id];
       if (i.op == IntentOp::kAdd) {
@@ -285,6 +357,128 @@ TEST_CASE("a log recorded under rules version 1 replays as it was decided",
   LateMembers r = RunLateMembers("ldap_wins", 4, 3, 1);
   CHECK(r.member_deletes > 0);
   CHECK(r.ldap_members != r.want_ldap);
+}
+
+// LDAP bob and dan in group g2, synced; then, between two runs, bob leaves
+// LDAP (deleted and added again at the same DN, or moved out of the base
+// and made again from the mail side, or moved back) while slapd's
+// referential integrity drops (or renames) his DN in g2 without reporting
+// g2, and the mail directory keeps bob@ among g2's members when it deletes
+// the account. Returns g2's members on both sides after four more runs
+// (LDAP's: those in the base); the log must replay as decided.
+struct LeftMember {
+  std::vector<std::string> ldap_members, mail_members;
+  int intents_of_last_run = -1;
+};
+
+enum class Leave {
+  kMailRemoveAndAddAgain,  // removed and added again on the mail side
+  kDeleteAndAddAgain,
+  kAddAgainReportedFirst,  // a refresh may report the new entry first
+  kMoveOutAndMailAdd,
+  kMoveOutAndBack
+};
+
+LeftMember RunLeftMember(Leave how, std::uint32_t rules = kReconcilerRules) {
+  ConnectorOptions o;
+  o.direction = "both_ways";
+  o.resolution = "ldap_wins";
+  GroupWorld w(o, rules);
+  w.LdapAddPerson("bob");
+  w.LdapAddPerson("dan");
+  w.RunOnce();
+  w.LdapAddGroup("g2", {"bob", "dan"});
+  w.RunOnce();
+  w.RunOnce();
+  REQUIRE(w.MailMembers("g2@example.com") ==
+          std::vector<std::string>{"bob@example.com", "dan@example.com"});
+  if (how == Leave::kMailRemoveAndAddAgain) {
+    w.MailRemoveAccount("bob@example.com");
+    w.RunOnce();
+    w.MailAddAccount("bob@example.com");
+  } else if (how == Leave::kDeleteAndAddAgain) {
+    w.LdapLeave("P-bob");
+    w.LdapAddPersonAs("P-bob-again", "bob");
+  } else if (how == Leave::kAddAgainReportedFirst) {
+    w.LdapLeave("P-bob");
+    w.LdapAddPersonAs("P-bob-again", "bob");
+    w.LdapTouched("P-bob");
+  } else {
+    const std::string out = "uid=bob,ou=outside,dc=example,dc=com";
+    w.LdapLeave("P-bob", out);
+    w.RunOnce();
+    if (how == Leave::kMoveOutAndMailAdd)
+      w.MailAddAccount("bob@example.com");
+    else
+      w.LdapReturn("P-bob", out);
+  }
+  LeftMember r;
+  for (int run = 0; run < 4; ++run) r.intents_of_last_run = w.RunOnce();
+  for (const std::string& dn : w.LdapMembers("g2"))
+    if (dn.find(",ou=people,") != std::string::npos)
+      r.ldap_members.push_back(dn);
+  r.mail_members = w.MailMembers("g2@example.com");
+  Replayer replayer(ReplayOptions{0, {}, false});
+  for (size_t i = 0; i < w.scenario().events().size(); ++i) {
+    REQUIRE(replayer.Feed(w.scenario().events()[i], nullptr).ok());
+    REQUIRE(EncodeDecision(replayer.last_decision()) ==
+            EncodeDecision(w.scenario().decisions()[i]));
+  }
+  return r;
+}
+
+TEST_CASE(
+    "both ways: a member LDAP's referential integrity dropped unreported "
+    "stays dropped",
+    "[rules][members]") {
+  SECTION("deleted and added again at the same DN between two runs") {
+    LeftMember r = RunLeftMember(Leave::kDeleteAndAddAgain);
+    CHECK(r.ldap_members == std::vector<std::string>{PersonDn("dan")});
+    CHECK(r.mail_members == std::vector<std::string>{"dan@example.com"});
+    CHECK(r.intents_of_last_run == 0);
+  }
+  SECTION("the same, the new entry reported before the delete") {
+    LeftMember r = RunLeftMember(Leave::kAddAgainReportedFirst);
+    CHECK(r.ldap_members == std::vector<std::string>{PersonDn("dan")});
+    CHECK(r.mail_members == std::vector<std::string>{"dan@example.com"});
+    CHECK(r.intents_of_last_run == 0);
+  }
+  SECTION(
+      "removed on the mail side and added again: dirledger's own delete "
+      "leaves the groups, so both keep the member") {
+    LeftMember r = RunLeftMember(Leave::kMailRemoveAndAddAgain);
+    CHECK(r.ldap_members ==
+          std::vector<std::string>{PersonDn("bob"), PersonDn("dan")});
+    CHECK(r.mail_members ==
+          std::vector<std::string>{"bob@example.com", "dan@example.com"});
+    CHECK(r.intents_of_last_run == 0);
+  }
+  SECTION("moved out of the base, then added on the mail side") {
+    LeftMember r = RunLeftMember(Leave::kMoveOutAndMailAdd);
+    CHECK(r.ldap_members == std::vector<std::string>{PersonDn("dan")});
+    CHECK(r.mail_members == std::vector<std::string>{"dan@example.com"});
+    CHECK(r.intents_of_last_run == 0);
+  }
+  SECTION("moved out of the base and back: a member again on both sides") {
+    LeftMember r = RunLeftMember(Leave::kMoveOutAndBack);
+    CHECK(r.ldap_members ==
+          std::vector<std::string>{PersonDn("bob"), PersonDn("dan")});
+    CHECK(r.mail_members ==
+          std::vector<std::string>{"bob@example.com", "dan@example.com"});
+    CHECK(r.intents_of_last_run == 0);
+  }
+}
+
+TEST_CASE("a log recorded under rules version 6 keeps a dropped member",
+          "[rules][members]") {
+  // Before version 7 dirledger kept the DN in its image of the group and
+  // left bob@ among the mail group's members: the account made again for
+  // the new entry is a member of the mail group, not of LDAP's. Such a log
+  // replays as it was decided (RunLeftMember replays every log it makes).
+  LeftMember r = RunLeftMember(Leave::kDeleteAndAddAgain, 6);
+  CHECK(r.ldap_members == std::vector<std::string>{PersonDn("dan")});
+  CHECK(r.mail_members ==
+        std::vector<std::string>{"bob@example.com", "dan@example.com"});
 }
 
 }  // namespace

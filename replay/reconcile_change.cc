@@ -136,6 +136,7 @@ class ChangeDecider {
       ReleaseMemberWaits(b_, next_->dn, link().mail_id);
     SettleRefusedAliases(&v);
     PutSelf();
+    v.reason += LeftGroups();
     if (!unresolved_.empty()) {
       std::sort(unresolved_.begin(), unresolved_.end());
       unresolved_.erase(std::unique(unresolved_.begin(), unresolved_.end()),
@@ -221,7 +222,15 @@ class ChangeDecider {
     PutSelf();
     return Verdict{std::move(rule), outcome,
                    Subject() + " " + std::string(ChangeOpName(c_.op)) +
-                       " recorded, not synced: " + why};
+                       " recorded, not synced: " + why + LeftGroups()};
+  }
+
+  // The groups a deleted LDAP entry was dropped from (rules version 7), for
+  // the reason.
+  std::string LeftGroups() const {
+    if (left_groups_.empty()) return "";
+    return "; dropped from the members of " + JoinNames(left_groups_) +
+           ", as LDAP dropped it without reporting the groups";
   }
 
   // Writes the object's new state and drops the pending intents settled by
@@ -229,6 +238,45 @@ class ChangeDecider {
   void PutSelf() {
     for (const PendingIntent* p : consumed_) b_.Put(ErasePending{p->intent.id});
     for (const PendingIntent* p : dropped_) b_.Put(ErasePending{p->intent.id});
+    // Rules version 7: LDAP groups' members are indexed, and an entry that
+    // leaves is dropped from the groups that list it, as the directory
+    // dropped it without reporting them (docs/rules.md section 8).
+    if (s_ == Side::kLdap && DropsLeftMembers(b_)) {
+      if (kind_ == ObjectKind::kGroup && map_)
+        IndexLdapMembers(b_, c_.id, prev_ ? &prev_->attrs : nullptr,
+                         next_ ? &next_->attrs : nullptr,
+                         map_->members_attribute);
+      // A delete dirledger made (its echo) left the groups as they were:
+      // the writer's assertion control keeps memberof-refint out.
+      const bool own_delete = std::any_of(
+          consumed_.begin(), consumed_.end(), [](const PendingIntent* p) {
+            return p->intent.op == IntentOp::kDelete;
+          });
+      if (prev_ && !next_ && !own_delete) {
+        const LinkState* l = b_.state.LinkByLdap(kind_, c_.id);
+        for (const std::string& gid :
+             DropLeftMember(b_, c_.id, prev_->dn, &left_groups_)) {
+          if (!l) continue;
+          // Created again for its mail object (which won a conflict), the
+          // entry is given back to the groups; else they lose its address.
+          if (!recreated_dn_.empty())
+            LdapGroupGets(b_, gid, recreated_dn_, l->mail_id);
+          else
+            MailGroupLoses(b_, gid, kind_, l->mail_id);
+        }
+      }
+      if (!prev_ && next_) {
+        // Linked by this decision, or before.
+        std::string address =
+            b_.d->link_ldap_id == c_.id ? b_.d->link_mail_id : "";
+        if (const LinkState* l = b_.state.LinkByLdap(kind_, c_.id);
+            address.empty() && l)
+          address = l->mail_id;
+        for (const std::string& gid :
+             RestoreReturningMember(b_, c_.id, next_->dn))
+          GiveBackMember(b_, gid, next_->dn, address);
+      }
+    }
     if (next_)
       b_.Put(PutObject{std::move(*next_)});  // last use of next_
     else if (prev_)
@@ -771,6 +819,7 @@ class ChangeDecider {
     b_.Id(i.dn);
     const std::string dn = i.dn;
     const std::uint64_t id = b_.AddIntent(std::move(i));
+    if (source.id != c_.id) recreated_dn_ = dn;  // this entry, deleted
     ReleaseMemberWaits(b_, dn, address);
     b_.Put(EraseLink{kind_, link().ldap_id, link().mail_id});
     if (const ConflictState* c = b_.state.Conflict(kind_, link().ldap_id))
@@ -1649,7 +1698,9 @@ class ChangeDecider {
   std::vector<std::string> changed_;
   bool existence_changed_ = false;
   std::vector<std::string> unresolved_;
-  RefusedAliases refused_;  // of the entry's new image
+  std::vector<std::string> left_groups_;  // DNs of the groups it left
+  std::string recreated_dn_;  // a deleted LDAP entry's new entry's DN
+  RefusedAliases refused_;    // of the entry's new image
   // Rules version 7: why the entry's own address is not made yet (another
   // mail object holds it as an alias); "" when it is not held.
   std::string address_held_;

@@ -43,6 +43,23 @@ class DecisionBuilder {
   // Appends `intent` with the next intent id; returns the id.
   std::uint64_t AddIntent(Intent intent);
   void Put(StateMutation m) { delta_->mutations.push_back(std::move(m)); }
+  // The object as it stands with this decision's own puts and erases (a
+  // decision that decides several changes, e.g. a hold's deletes, sees
+  // them); nullptr when absent. Valid until the next Put.
+  const ObjectState* ObjectNow(Side side, ObjectKind kind,
+                               std::string_view id) {
+    for (auto it = delta_->mutations.rbegin(); it != delta_->mutations.rend();
+         ++it) {
+      if (const auto* p = std::get_if<PutObject>(&*it)) {
+        if (p->object.side == side && p->object.kind == kind &&
+            p->object.id == id)
+          return &p->object;
+      } else if (const auto* e = std::get_if<EraseObject>(&*it)) {
+        if (e->side == side && e->kind == kind && e->id == id) return nullptr;
+      }
+    }
+    return state.Object(side, kind, id);
+  }
   // Indexes `id` for explain (empty ids are ignored).
   void Id(std::string_view id) {
     if (!id.empty()) d->object_ids.emplace_back(id);
@@ -140,6 +157,47 @@ void SettleLink(DecisionBuilder& b, const ConnectorRules* connector,
 // wait for either as a member get it added on the other side.
 void ReleaseMemberWaits(DecisionBuilder& b, std::string_view ldap_dn,
                         std::string_view address);
+
+// LDAP group membership, indexed by member DN (rules version 7). OpenLDAP's
+// referential integrity (memberof-refint, refint) drops a deleted entry's
+// DN from its groups (and rewrites a moved one's) without reporting the
+// groups: their entryCSN stays, so no refresh or persist phase carries
+// them. The reconciler does the same to its image of the groups, so that
+// an entry added later at that DN is not taken for a member LDAP lost.
+// Whether the rules in force keep the index and drop such members.
+bool DropsLeftMembers(const DecisionBuilder& b);
+// The LDAP group `group_id`'s member DNs went from `before` to `after`
+// (either null: the group was not known, or is gone); the index follows.
+void IndexLdapMembers(DecisionBuilder& b, const std::string& group_id,
+                      const AttrList* before, const AttrList* after,
+                      const std::string& member_attribute);
+// The LDAP entry `id` at `dn` left the directory (or the scope): each LDAP
+// group listing it drops it from its image, as the directory did, and
+// remembers it (an entry moved out is renamed in its groups, and renamed
+// back when it returns). Returns the groups' ids; their DNs in `group_dns`.
+std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
+                                        std::string_view dn,
+                                        std::vector<std::string>* group_dns);
+// LDAP group `gid` no longer lists the member whose mail counterpart is
+// `address` (of `kind`): when that object goes too, its mail group loses
+// the address (a mail directory keeps a deleted account's address among a
+// group's members).
+void MailGroupLoses(DecisionBuilder& b, const std::string& gid, ObjectKind kind,
+                    const std::string& address);
+// LDAP group `gid` gets the member `dn` back: the entry was created again
+// for its mail counterpart `address`, which stayed in the mail group.
+void LdapGroupGets(DecisionBuilder& b, const std::string& gid,
+                   const std::string& dn, const std::string& address);
+// The LDAP entry `id` that left is back (the same id: moved into the base
+// again) at `dn`: the groups it was dropped from list it again, as the
+// directory's referential integrity renamed it back. Returns their ids.
+std::vector<std::string> RestoreReturningMember(DecisionBuilder& b,
+                                                std::string_view id,
+                                                std::string_view dn);
+// LDAP group `gid` lists `dn` again: its mail group gets `address`, the
+// entry's mail counterpart; without one yet, the group waits for it.
+void GiveBackMember(DecisionBuilder& b, const std::string& gid,
+                    const std::string& dn, const std::string& address);
 
 // The wait key of an LDAP entry waiting for mail `address` to be free.
 std::string AddressWaitKey(ObjectKind kind, std::string_view address);

@@ -315,6 +315,12 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
       break;
     }
   }
+  // What dirledger wrote to an LDAP group is in its member index (rules
+  // version 7), as what the group reports is.
+  if (i.target == Side::kLdap && i.kind == ObjectKind::kGroup && map &&
+      !target_id.empty() && DropsLeftMembers(b))
+    IndexLdapMembers(b, target_id, target ? &target->attrs : nullptr,
+                     after ? &after->attrs : nullptr, map->members_attribute);
   ClearFailedWrite(b, i);
   if (keep_pending || retarget) {
     PendingIntent p = *pending;

@@ -1,6 +1,7 @@
 // Objects waiting in the projection (WaitingFor) for something to become
 // known: groups for members that could not be resolved when they were
-// decided, LDAP entries for a mail address another entry still held
+// decided, LDAP entries for a mail address another entry still held; and
+// the LDAP groups listing each member DN (rules version 7)
 // (docs/rules.md, "Group membership" and "Linking").
 #include <algorithm>
 #include <map>
@@ -99,6 +100,39 @@ Intent MailValuesToEntry(DecisionBuilder& b, const ObjectState& x,
   return i;
 }
 
+// The mail group linked to LDAP group `gid` gets `address`, the mail
+// counterpart of the member `dn` the LDAP group lists.
+void MailGroupGets(DecisionBuilder& b, const std::string& gid,
+                   const std::string& dn, const std::string& address) {
+  // Rules version 7 see the group as this decision left it (a member it
+  // gave back, RestoreReturningMember).
+  const ObjectState* g =
+      DropsLeftMembers(b)
+          ? b.ObjectNow(Side::kLdap, ObjectKind::kGroup, gid)
+          : b.state.Object(Side::kLdap, ObjectKind::kGroup, gid);
+  if (!g) return;
+  const ConnectorRules* cr = b.rules.connector(g->connector);
+  const DomainScope* scope =
+      cr ? b.rules.Scope(g->connector, g->domain) : nullptr;
+  if (!scope || !scope->ldap_sync || !cr->config.group_sync ||
+      !Propagates(cr->config.direction, Side::kLdap))
+    return;
+  const ObjectMap& map = MapFor(*cr, ObjectKind::kGroup);
+  if (!HasValueIgnoreCase(AttrValues(g->attrs, map.members_attribute), dn))
+    return;
+  const LinkState* link = b.state.LinkByLdap(ObjectKind::kGroup, gid);
+  if (!link) return;
+  const ObjectState* m =
+      b.state.Object(Side::kMail, ObjectKind::kGroup, link->mail_id);
+  if (m && HasValueIgnoreCase(AttrValues(m->attrs, field::kMembers), address))
+    return;
+  b.Id(gid);
+  b.Id(link->mail_id);
+  b.AddIntent(MemberAdd(Side::kMail, link->mail_id, link->mail_id, g->domain,
+                        g->connector, std::string(field::kMembers), address,
+                        gid));
+}
+
 }  // namespace
 
 void ReleaseMemberWaits(DecisionBuilder& b, std::string_view ldap_dn,
@@ -107,28 +141,7 @@ void ReleaseMemberWaits(DecisionBuilder& b, std::string_view ldap_dn,
   // LDAP groups listing `dn`: their mail groups get `address`.
   for (const std::string& gid : b.state.WaitingFor(Side::kLdap, dn)) {
     b.Put(EraseWait{Side::kLdap, AsciiLower(dn), gid});
-    const ObjectState* g = b.state.Object(Side::kLdap, ObjectKind::kGroup, gid);
-    if (!g) continue;
-    const ConnectorRules* cr = b.rules.connector(g->connector);
-    const DomainScope* scope =
-        cr ? b.rules.Scope(g->connector, g->domain) : nullptr;
-    if (!scope || !scope->ldap_sync || !cr->config.group_sync ||
-        !Propagates(cr->config.direction, Side::kLdap))
-      continue;
-    const ObjectMap& map = MapFor(*cr, ObjectKind::kGroup);
-    if (!HasValueIgnoreCase(AttrValues(g->attrs, map.members_attribute), dn))
-      continue;
-    const LinkState* link = b.state.LinkByLdap(ObjectKind::kGroup, gid);
-    if (!link) continue;
-    const ObjectState* m =
-        b.state.Object(Side::kMail, ObjectKind::kGroup, link->mail_id);
-    if (m && HasValueIgnoreCase(AttrValues(m->attrs, field::kMembers), addr))
-      continue;
-    b.Id(gid);
-    b.Id(link->mail_id);
-    b.AddIntent(MemberAdd(Side::kMail, link->mail_id, link->mail_id, g->domain,
-                          g->connector, std::string(field::kMembers), addr,
-                          gid));
+    MailGroupGets(b, gid, dn, addr);
   }
   // Mail groups listing `address`: their LDAP groups get `dn`.
   for (const std::string& gid : b.state.WaitingFor(Side::kMail, addr)) {
@@ -164,6 +177,186 @@ void ReleaseMemberWaits(DecisionBuilder& b, std::string_view ldap_dn,
     b.AddIntent(MemberAdd(Side::kLdap, target_id, target_dn, g->domain,
                           domain->connector, map.members_attribute, dn, gid));
   }
+}
+
+namespace {
+
+// The index key of the groups listing member `dn`.
+std::string ListedKey(std::string_view dn) {
+  return "member:" + NormalizeDn(dn);
+}
+
+// The key of the groups the LDAP entry `id` was dropped from when it left.
+std::string LeftKey(std::string_view id) { return "left:" + std::string(id); }
+
+// The member attribute of LDAP group `g` ("" when it has none).
+const std::string& MemberAttribute(DecisionBuilder& b, const ObjectState& g) {
+  static const std::string kNone;
+  const ConnectorRules* cr = b.rules.connector(g.connector);
+  return cr ? MapFor(*cr, ObjectKind::kGroup).members_attribute : kNone;
+}
+
+}  // namespace
+
+bool DropsLeftMembers(const DecisionBuilder& b) {
+  return b.rules.config().reconciler_rules >= 7;
+}
+
+void IndexLdapMembers(DecisionBuilder& b, const std::string& group_id,
+                      const AttrList* before, const AttrList* after,
+                      const std::string& member_attribute) {
+  if (member_attribute.empty()) return;
+  static const std::vector<std::string> kNone;
+  const std::vector<std::string>& was =
+      before ? AttrValues(*before, member_attribute) : kNone;
+  const std::vector<std::string>& now =
+      after ? AttrValues(*after, member_attribute) : kNone;
+  if (was == now) return;
+  // Compared normalized, in sets: groups can have thousands of members.
+  auto normalized = [](const std::vector<std::string>& dns) {
+    std::map<std::string, const std::string*> out;
+    for (const std::string& dn : dns) out.emplace(NormalizeDn(dn), &dn);
+    return out;
+  };
+  const auto old_dns = normalized(was), new_dns = normalized(now);
+  for (const auto& [dn, raw] : old_dns)
+    if (!new_dns.count(dn))
+      b.Put(EraseWait{Side::kLdap, ListedKey(dn), group_id});
+  // Only a member whose entry exists when the group lists it: slapd's
+  // memberof overlay records the membership on the entry then, and its
+  // refint drops (or renames) the DN by that record. A DN listed before
+  // its entry existed (a late member) stays in the group when the entry
+  // is deleted.
+  for (const auto& [dn, raw] : new_dns)
+    if (!old_dns.count(dn) && b.state.IdByDn(Side::kLdap, *raw))
+      b.Put(PutWait{Side::kLdap, ListedKey(dn), group_id});
+}
+
+std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
+                                        std::string_view dn,
+                                        std::vector<std::string>* group_dns) {
+  std::vector<std::string> dropped;
+  // The groups of an earlier leave are forgotten: these are the ones now.
+  const std::string left = LeftKey(id);
+  for (const std::string& gid : b.state.WaitingFor(Side::kLdap, left))
+    b.Put(EraseWait{Side::kLdap, left, gid});
+  const std::string key = ListedKey(dn);
+  for (const std::string& gid : b.state.WaitingFor(Side::kLdap, key)) {
+    b.Put(EraseWait{Side::kLdap, key, gid});
+    const ObjectState* g = b.ObjectNow(Side::kLdap, ObjectKind::kGroup, gid);
+    // A group that goes is no member of itself (its own DN stands in).
+    if (!g || NormalizeDn(g->dn) == NormalizeDn(dn)) continue;
+    const std::string& attribute = MemberAttribute(b, *g);
+    if (attribute.empty()) continue;
+    std::vector<std::string> members = AttrValues(g->attrs, attribute);
+    const size_t n = members.size();
+    std::erase_if(members, [&](const std::string& m) {
+      return NormalizeDn(m) == NormalizeDn(dn);
+    });
+    if (members.size() == n) continue;
+    ObjectState o = *g;  // its version stays: LDAP reported nothing
+    SetAttr(&o.attrs, attribute, std::move(members));
+    DropEmptyAttrs(&o.attrs);
+    b.Id(gid);
+    b.Id(g->dn);
+    dropped.push_back(gid);
+    group_dns->push_back(g->dn);
+    b.Put(PutWait{Side::kLdap, left, gid});
+    b.Put(PutObject{std::move(o)});
+  }
+  return dropped;
+}
+
+std::vector<std::string> RestoreReturningMember(DecisionBuilder& b,
+                                                std::string_view id,
+                                                std::string_view dn) {
+  std::vector<std::string> restored;
+  const std::string left = LeftKey(id);
+  for (const std::string& gid : b.state.WaitingFor(Side::kLdap, left)) {
+    b.Put(EraseWait{Side::kLdap, left, gid});
+    const ObjectState* g = b.ObjectNow(Side::kLdap, ObjectKind::kGroup, gid);
+    if (!g) continue;
+    const std::string& attribute = MemberAttribute(b, *g);
+    if (attribute.empty()) continue;
+    std::vector<std::string> members = AttrValues(g->attrs, attribute);
+    if (HasValueIgnoreCase(members, dn)) continue;
+    members.emplace_back(dn);
+    CanonicalizeValues(&members);
+    ObjectState o = *g;
+    SetAttr(&o.attrs, attribute, std::move(members));
+    b.Id(gid);
+    b.Id(g->dn);
+    restored.push_back(gid);
+    b.Put(PutWait{Side::kLdap, ListedKey(dn), gid});
+    b.Put(PutObject{std::move(o)});
+  }
+  return restored;
+}
+
+void MailGroupLoses(DecisionBuilder& b, const std::string& gid, ObjectKind kind,
+                    const std::string& address) {
+  const ObjectState* g = b.state.Object(Side::kLdap, ObjectKind::kGroup, gid);
+  if (!g || address.empty()) return;
+  // Only an address whose object goes (it is gone, being deleted, or this
+  // decision deletes it, also to make one anew for another entry): a mail
+  // object that stays (a conflict kept it) keeps its groups.
+  bool goes = b.state.Object(Side::kMail, kind, address) == nullptr;
+  std::vector<const PendingIntent*> pending;
+  b.state.PendingFor(Side::kMail, kind, address, &pending);
+  for (const PendingIntent* p : pending)
+    if (!p->applied && p->intent.op == IntentOp::kDelete) goes = true;
+  for (const Intent& i : b.d->intents)
+    if (i.target == Side::kMail && i.kind == kind && i.target_id == address &&
+        i.op == IntentOp::kDelete)
+      goes = true;
+  if (!goes) return;
+  const ConnectorRules* cr = b.rules.connector(g->connector);
+  const DomainScope* scope =
+      cr ? b.rules.Scope(g->connector, g->domain) : nullptr;
+  if (!scope || !scope->ldap_sync || !cr->config.group_sync ||
+      !Propagates(cr->config.direction, Side::kLdap))
+    return;
+  const LinkState* link = b.state.LinkByLdap(ObjectKind::kGroup, gid);
+  if (!link) return;
+  const ObjectState* m =
+      b.state.Object(Side::kMail, ObjectKind::kGroup, link->mail_id);
+  if (!m || !HasValueIgnoreCase(AttrValues(m->attrs, field::kMembers), address))
+    return;
+  Intent i;
+  i.target = Side::kMail;
+  i.kind = ObjectKind::kGroup;
+  i.op = IntentOp::kModify;
+  i.target_id = link->mail_id;
+  i.dn = link->mail_id;
+  i.domain = g->domain;
+  i.connector = g->connector;
+  i.delete_values.push_back(
+      Attribute{std::string(field::kMembers), {std::string(address)}});
+  i.source_id = gid;
+  b.Id(link->mail_id);
+  b.AddIntent(std::move(i));
+}
+
+void LdapGroupGets(DecisionBuilder& b, const std::string& gid,
+                   const std::string& dn, const std::string& address) {
+  const ObjectState* g = b.ObjectNow(Side::kLdap, ObjectKind::kGroup, gid);
+  if (!g) return;
+  const std::string& attribute = MemberAttribute(b, *g);
+  if (attribute.empty() ||
+      HasValueIgnoreCase(AttrValues(g->attrs, attribute), dn))
+    return;
+  b.Id(g->dn);
+  b.AddIntent(MemberAdd(Side::kLdap, gid, g->dn, g->domain, g->connector,
+                        attribute, dn, address));
+}
+
+void GiveBackMember(DecisionBuilder& b, const std::string& gid,
+                    const std::string& dn, const std::string& address) {
+  if (address.empty()) {
+    b.Put(PutWait{Side::kLdap, AsciiLower(dn), gid});
+    return;
+  }
+  MailGroupGets(b, gid, dn, address);
 }
 
 std::string AddressWaitKey(ObjectKind kind, std::string_view address) {
