@@ -141,6 +141,20 @@ void SettleLink(DecisionBuilder& b, const ConnectorRules* connector,
 void ReleaseMemberWaits(DecisionBuilder& b, std::string_view ldap_dn,
                         std::string_view address);
 
+// The wait key under which mail `address`, deleted while the LDAP entry
+// for it was being created, keeps that entry's Add (the waiter: the intent
+// id), so that the address added again meets the entry being created
+// instead of creating a second one (rules version 7).
+std::string CreatingWaitKey(ObjectKind kind, std::string_view address);
+// The pending LDAP Add of the entry being created for mail `address`, that
+// a delete of the mail object left waiting (CreatingWaitKey); null when
+// none. Its wait is erased (as is any other left for the address).
+const PendingIntent* TakeCreatingWait(DecisionBuilder& b, ObjectKind kind,
+                                      std::string_view address);
+// LDAP Add `add` is decided (done or failed): the wait its mail object's
+// delete left for it, if any, is erased.
+void ReleaseCreatingWait(DecisionBuilder& b, const Intent& add);
+
 // The wait key of an LDAP entry waiting for mail `address` to be free.
 std::string AddressWaitKey(ObjectKind kind, std::string_view address);
 // Mail `address` is let go by its LDAP entry (deleted, renamed away): the

@@ -2,6 +2,8 @@
 // known: groups for members that could not be resolved when they were
 // decided, LDAP entries for a mail address another entry still held
 // (docs/rules.md, "Group membership" and "Linking").
+#include <charconv>
+
 #include "replay/field_image.h"
 #include "replay/intent_writes.h"
 #include "replay/ldap_entry.h"
@@ -158,6 +160,38 @@ void ReleaseMemberWaits(DecisionBuilder& b, std::string_view ldap_dn,
     b.AddIntent(MemberAdd(Side::kLdap, target_id, target_dn, g->domain,
                           domain->connector, map.members_attribute, dn, gid));
   }
+}
+
+std::string CreatingWaitKey(ObjectKind kind, std::string_view address) {
+  return "creating:" + std::string(KindName(kind)) + ":" + AsciiLower(address);
+}
+
+const PendingIntent* TakeCreatingWait(DecisionBuilder& b, ObjectKind kind,
+                                      std::string_view address) {
+  const std::string key = CreatingWaitKey(kind, address);
+  const PendingIntent* found = nullptr;
+  for (const std::string& waiter : b.state.WaitingFor(Side::kMail, key)) {
+    b.Put(EraseWait{Side::kMail, key, waiter});
+    std::uint64_t id = 0;
+    const char* end = waiter.data() + waiter.size();
+    if (found || std::from_chars(waiter.data(), end, id).ptr != end) continue;
+    const PendingIntent* p = b.state.Pending(id);
+    if (p && !p->applied && p->intent.target == Side::kLdap &&
+        p->intent.op == IntentOp::kAdd && p->intent.kind == kind &&
+        EqualsIgnoreCase(p->intent.source_id, address))
+      found = p;
+  }
+  return found;
+}
+
+void ReleaseCreatingWait(DecisionBuilder& b, const Intent& add) {
+  if (add.target != Side::kLdap || add.op != IntentOp::kAdd ||
+      add.source_id.empty())
+    return;
+  const std::string key = CreatingWaitKey(add.kind, add.source_id);
+  const std::string waiter = std::to_string(add.id);
+  for (const std::string& w : b.state.WaitingFor(Side::kMail, key))
+    if (w == waiter) b.Put(EraseWait{Side::kMail, key, waiter});
 }
 
 std::string AddressWaitKey(ObjectKind kind, std::string_view address) {
