@@ -40,7 +40,10 @@ namespace dirledger {
 //      the target made impossible (its expect no longer holds) is planned
 //      again against the target's new image: the fields the change did not
 //      touch are written again (propagate/catch-up); before, the write was
-//      dropped whole.
+//      dropped whole; a mail object deleted and added again while the
+//      LDAP entry made for it is being created takes that entry's Add up
+//      (the Add's outcome writes its values); before, the re-add planned a
+//      second Add of the same DN.
 inline constexpr std::uint32_t kReconcilerRules = 7;
 
 }  // namespace dirledger
