@@ -54,7 +54,10 @@ namespace dirledger {
 //      its mail object goes (so an entry or account made again is no
 //      member; the same entry moved back into the base is one again; an
 //      entry created again for the mail object that won a conflict is given
-//      back to the groups).
+//      back to the groups). A mail object deleted and added again while the
+//      LDAP entry made for it is being created takes that entry's Add up
+//      (the Add's outcome writes its values); before, the re-add planned a
+//      second Add of the same DN.
 inline constexpr std::uint32_t kReconcilerRules = 7;
 
 }  // namespace dirledger

@@ -1431,6 +1431,15 @@ class ChangeDecider {
       if (p && !p->applied && Propagates(dir_, s_)) return WhileCreating(*p);
       if (next_) next_->creating_intent = 0;
     }
+    // Since rules version 7 a mail object added again while the entry made
+    // for it before its delete is still being created meets that entry:
+    // it is the object the entry is created for again, and the add's
+    // outcome writes what differs by then (before, it was created a second
+    // time: an Add the server refuses, the entry being there).
+    if (s_ == Side::kMail && creating == 0 && next_ && !prev_ &&
+        b_.rules.config().reconciler_rules >= 7)
+      if (const PendingIntent* p = TakeCreatingWait(b_, kind_, c_.id))
+        if (Propagates(dir_, s_)) return WhileCreating(*p, true);
     if (!next_) {
       if (!consumed_.empty()) return EchoOrNoChange();
       return Verdict{"delete/unlinked", Outcome::kNoChange,
@@ -1557,15 +1566,30 @@ class ChangeDecider {
 
   // The LDAP entry for this mail object is still being created: later
   // changes are written to it by DN, after the add.
-  Verdict WhileCreating(const PendingIntent& add) {
+  // `again`: the object was deleted, and is added again, while the entry
+  // is being created (rules version 7).
+  Verdict WhileCreating(const PendingIntent& add, bool again = false) {
     b_.Id(add.intent.dn);
     const std::string entry = Describe(Side::kLdap, kind_, "", add.intent.dn);
-    if (!next_)
+    if (!next_) {
+      // Since rules version 7 the address keeps the entry's Add, so that
+      // the object added again before it is done meets it.
+      if (b_.rules.config().reconciler_rules >= 7)
+        b_.Put(PutWait{Side::kMail, CreatingWaitKey(kind_, c_.id),
+                       std::to_string(add.intent.id)});
       return Verdict{"create/pending", Outcome::kNoChange,
                      Subject() + " deleted while " + entry +
                          " is being created; the entry is deleted once its "
                          "add is done"};
+    }
     next_->creating_intent = add.intent.id;
+    if (again)
+      return Verdict{"create/pending", Outcome::kNoChange,
+                     Subject() + " added again while " + entry +
+                         ", created for it before its delete, is being "
+                         "created; no second entry: it is the entry's "
+                         "object again, and what differs is written once "
+                         "its add is done (the delete is not carried out)"};
     return Verdict{"create/pending", Outcome::kNoChange,
                    Subject() + " " + std::string(ChangeOpName(c_.op)) +
                        " recorded while " + entry +

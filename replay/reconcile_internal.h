@@ -198,6 +198,19 @@ std::vector<std::string> RestoreReturningMember(DecisionBuilder& b,
 // entry's mail counterpart; without one yet, the group waits for it.
 void GiveBackMember(DecisionBuilder& b, const std::string& gid,
                     const std::string& dn, const std::string& address);
+// The wait key under which mail `address`, deleted while the LDAP entry
+// for it was being created, keeps that entry's Add (the waiter: the intent
+// id), so that the address added again meets the entry being created
+// instead of creating a second one (rules version 7).
+std::string CreatingWaitKey(ObjectKind kind, std::string_view address);
+// The pending LDAP Add of the entry being created for mail `address`, that
+// a delete of the mail object left waiting (CreatingWaitKey); null when
+// none. Its wait is erased (as is any other left for the address).
+const PendingIntent* TakeCreatingWait(DecisionBuilder& b, ObjectKind kind,
+                                      std::string_view address);
+// LDAP Add `add` is decided (done or failed): the wait its mail object's
+// delete left for it, if any, is erased.
+void ReleaseCreatingWait(DecisionBuilder& b, const Intent& add);
 
 // The wait key of an LDAP entry waiting for mail `address` to be free.
 std::string AddressWaitKey(ObjectKind kind, std::string_view address);

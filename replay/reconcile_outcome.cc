@@ -164,6 +164,7 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
   if (!o.ok) {
     b.Put(ErasePending{i.id});
     Undo(b, i);
+    if (b.rules.config().reconciler_rules >= 7) ReleaseCreatingWait(b, i);
     OpenFailedWrite(b, i, o.message);
     return Verdict{"outcome/failed", Outcome::kFailed,
                    What(i) + " (" + ref + ") failed: " + o.message +
@@ -193,6 +194,9 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
 
   switch (i.op) {
     case IntentOp::kAdd: {
+      // Its mail object, deleted meanwhile, no longer meets it when added
+      // again: the entry is there (rules version 7).
+      if (b.rules.config().reconciler_rules >= 7) ReleaseCreatingWait(b, i);
       if (!target && !target_id.empty()) {
         ObjectState n;
         n.side = i.target;

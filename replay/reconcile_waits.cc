@@ -4,6 +4,7 @@
 // the LDAP groups listing each member DN (rules version 7)
 // (docs/rules.md, "Group membership" and "Linking").
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <optional>
 #include <utility>
@@ -357,6 +358,37 @@ void GiveBackMember(DecisionBuilder& b, const std::string& gid,
     return;
   }
   MailGroupGets(b, gid, dn, address);
+
+std::string CreatingWaitKey(ObjectKind kind, std::string_view address) {
+  return "creating:" + std::string(KindName(kind)) + ":" + AsciiLower(address);
+}
+
+const PendingIntent* TakeCreatingWait(DecisionBuilder& b, ObjectKind kind,
+                                      std::string_view address) {
+  const std::string key = CreatingWaitKey(kind, address);
+  const PendingIntent* found = nullptr;
+  for (const std::string& waiter : b.state.WaitingFor(Side::kMail, key)) {
+    b.Put(EraseWait{Side::kMail, key, waiter});
+    std::uint64_t id = 0;
+    const char* end = waiter.data() + waiter.size();
+    if (found || std::from_chars(waiter.data(), end, id).ptr != end) continue;
+    const PendingIntent* p = b.state.Pending(id);
+    if (p && !p->applied && p->intent.target == Side::kLdap &&
+        p->intent.op == IntentOp::kAdd && p->intent.kind == kind &&
+        EqualsIgnoreCase(p->intent.source_id, address))
+      found = p;
+  }
+  return found;
+}
+
+void ReleaseCreatingWait(DecisionBuilder& b, const Intent& add) {
+  if (add.target != Side::kLdap || add.op != IntentOp::kAdd ||
+      add.source_id.empty())
+    return;
+  const std::string key = CreatingWaitKey(add.kind, add.source_id);
+  const std::string waiter = std::to_string(add.id);
+  for (const std::string& w : b.state.WaitingFor(Side::kMail, key))
+    if (w == waiter) b.Put(EraseWait{Side::kMail, key, waiter});
 }
 
 std::string AddressWaitKey(ObjectKind kind, std::string_view address) {
