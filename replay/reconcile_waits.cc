@@ -358,6 +358,7 @@ void GiveBackMember(DecisionBuilder& b, const std::string& gid,
     return;
   }
   MailGroupGets(b, gid, dn, address);
+}
 
 std::string CreatingWaitKey(ObjectKind kind, std::string_view address) {
   return "creating:" + std::string(KindName(kind)) + ":" + AsciiLower(address);
