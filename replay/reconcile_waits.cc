@@ -3,6 +3,7 @@
 // decided, LDAP entries for a mail address another entry still held; and
 // the LDAP groups listing each member DN (rules version 7)
 // (docs/rules.md, "Group membership" and "Linking").
+#include <algorithm>
 #include <map>
 
 #include "replay/field_image.h"
@@ -228,10 +229,33 @@ void IndexLdapMembers(DecisionBuilder& b, const std::string& group_id,
       b.Put(PutWait{Side::kLdap, ListedKey(dn), group_id});
 }
 
+namespace {
+
+std::string RefreshKey(std::string_view source) {
+  return "refresh:" + std::string(source);
+}
+
+}  // namespace
+
+void MarkRefresh(DecisionBuilder& b, const RefreshPhase& p) {
+  const std::string key = RefreshKey(p.source);
+  for (const std::string& seq : b.state.WaitingFor(Side::kLdap, key))
+    b.Put(EraseWait{Side::kLdap, key, seq});
+  if (p.kind == PhaseKind::kBegin)
+    b.Put(PutWait{Side::kLdap, key, std::to_string(b.seq)});
+}
+
 std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
                                         std::string_view dn,
+                                        std::string_view source,
                                         std::vector<std::string>* group_dns) {
   std::vector<std::string> dropped;
+  // A group reported since the refresh that reports this delete began was
+  // read after the delete: its members are the directory's already.
+  std::uint64_t refresh = 0;
+  for (const std::string& seq :
+       b.state.WaitingFor(Side::kLdap, RefreshKey(source)))
+    refresh = std::max<std::uint64_t>(refresh, std::stoull(seq));
   // The groups of an earlier leave are forgotten: these are the ones now.
   const std::string left = LeftKey(id);
   for (const std::string& gid : b.state.WaitingFor(Side::kLdap, left))
@@ -242,6 +266,7 @@ std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
     const ObjectState* g = b.ObjectNow(Side::kLdap, ObjectKind::kGroup, gid);
     // A group that goes is no member of itself (its own DN stands in).
     if (!g || NormalizeDn(g->dn) == NormalizeDn(dn)) continue;
+    if (refresh != 0 && g->version > refresh) continue;
     const std::string& attribute = MemberAttribute(b, *g);
     if (attribute.empty()) continue;
     std::vector<std::string> members = AttrValues(g->attrs, attribute);
