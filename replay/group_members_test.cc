@@ -93,6 +93,15 @@ class GroupWorld {
       SetAttr(&g.attrs, "member", std::move(members));
     }
   }
+  // An administrator adds `uid` to LDAP group `cn`.
+  void LdapAddMember(const std::string& cn, const std::string& uid) {
+    Entry& g = ldap_.at("G-" + cn);
+    std::vector<std::string> members = AttrValues(g.attrs, "member");
+    members.push_back(PersonDn(uid));
+    CanonicalizeValues(&members);
+    SetAttr(&g.attrs, "member", std::move(members));
+    ldap_dirty_.push_back("G-" + cn);
+  }
   // Reports `id` after the entries changed before it.
   void LdapTouched(const std::string& id) { ldap_dirty_.push_back(id); }
   // An administrator removes an account on the mail side (its address
@@ -162,8 +171,20 @@ class GroupWorld {
     return static_cast<int>(d.intents.size());
   }
 
-  // Each changed entry once, in the order of its last change.
+  // Each changed entry once, in the order of its last change, in one
+  // refresh.
   int DeliverLdap() {
+    RefreshPhase begin;
+    begin.source = "corp/syncrepl";
+    begin.connector = "corp";
+    Feed(begin);
+    RefreshPhase end = begin;
+    end.kind = PhaseKind::kEnd;
+    const int intents = DeliverLdapEntries();
+    Feed(end);
+    return intents;
+  }
+  int DeliverLdapEntries() {
     int intents = 0;
     std::vector<std::string> order;
     std::set<std::string> seen;
@@ -375,6 +396,7 @@ enum class Leave {
   kMailRemoveAndAddAgain,  // removed and added again on the mail side
   kDeleteAndAddAgain,
   kAddAgainReportedFirst,  // a refresh may report the new entry first
+  kAddAgainAndToTheGroup,  // and listed in g2 again, g2 reported first
   kMoveOutAndMailAdd,
   kMoveOutAndBack
 };
@@ -399,6 +421,12 @@ LeftMember RunLeftMember(Leave how, std::uint32_t rules = kReconcilerRules) {
   } else if (how == Leave::kDeleteAndAddAgain) {
     w.LdapLeave("P-bob");
     w.LdapAddPersonAs("P-bob-again", "bob");
+  } else if (how == Leave::kAddAgainAndToTheGroup) {
+    w.LdapLeave("P-bob");
+    w.LdapAddPersonAs("P-bob-again", "bob");
+    w.LdapAddMember("g2", "bob");
+    w.LdapTouched("P-bob");
+    w.LdapTouched("P-bob-again");
   } else if (how == Leave::kAddAgainReportedFirst) {
     w.LdapLeave("P-bob");
     w.LdapAddPersonAs("P-bob-again", "bob");
@@ -441,6 +469,16 @@ TEST_CASE(
     LeftMember r = RunLeftMember(Leave::kAddAgainReportedFirst);
     CHECK(r.ldap_members == std::vector<std::string>{PersonDn("dan")});
     CHECK(r.mail_members == std::vector<std::string>{"dan@example.com"});
+    CHECK(r.intents_of_last_run == 0);
+  }
+  SECTION(
+      "the same, listed in the group again: the group read in the same "
+      "refresh is taken as it is") {
+    LeftMember r = RunLeftMember(Leave::kAddAgainAndToTheGroup);
+    CHECK(r.ldap_members ==
+          std::vector<std::string>{PersonDn("bob"), PersonDn("dan")});
+    CHECK(r.mail_members ==
+          std::vector<std::string>{"bob@example.com", "dan@example.com"});
     CHECK(r.intents_of_last_run == 0);
   }
   SECTION(

@@ -255,7 +255,7 @@ class ChangeDecider {
       if (prev_ && !next_ && !own_delete) {
         const LinkState* l = b_.state.LinkByLdap(kind_, c_.id);
         for (const std::string& gid :
-             DropLeftMember(b_, c_.id, prev_->dn, &left_groups_)) {
+             DropLeftMember(b_, c_.id, prev_->dn, c_.source, &left_groups_)) {
           if (!l) continue;
           // Created again for its mail object (which won a conflict), the
           // entry is given back to the groups; else they lose its address.

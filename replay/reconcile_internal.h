@@ -175,9 +175,15 @@ void IndexLdapMembers(DecisionBuilder& b, const std::string& group_id,
 // group listing it drops it from its image, as the directory did, and
 // remembers it (an entry moved out is renamed in its groups, and renamed
 // back when it returns). Returns the groups' ids; their DNs in `group_dns`.
+// A group reported since the refresh of `source` that reports the delete
+// began is left as reported (it was read after the delete).
 std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
                                         std::string_view dn,
+                                        std::string_view source,
                                         std::vector<std::string>* group_dns);
+// Rules version 7: where a refresh of a source began (until it ends), for
+// DropLeftMember.
+void MarkRefresh(DecisionBuilder& b, const RefreshPhase& p);
 // LDAP group `gid` no longer lists the member whose mail counterpart is
 // `address` (of `kind`): when that object goes too, its mail group loses
 // the address (a mail directory keeps a deleted account's address among a

@@ -233,10 +233,33 @@ void IndexLdapMembers(DecisionBuilder& b, const std::string& group_id,
       b.Put(PutWait{Side::kLdap, ListedKey(dn), group_id});
 }
 
+namespace {
+
+std::string RefreshKey(std::string_view source) {
+  return "refresh:" + std::string(source);
+}
+
+}  // namespace
+
+void MarkRefresh(DecisionBuilder& b, const RefreshPhase& p) {
+  const std::string key = RefreshKey(p.source);
+  for (const std::string& seq : b.state.WaitingFor(Side::kLdap, key))
+    b.Put(EraseWait{Side::kLdap, key, seq});
+  if (p.kind == PhaseKind::kBegin)
+    b.Put(PutWait{Side::kLdap, key, std::to_string(b.seq)});
+}
+
 std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
                                         std::string_view dn,
+                                        std::string_view source,
                                         std::vector<std::string>* group_dns) {
   std::vector<std::string> dropped;
+  // A group reported since the refresh that reports this delete began was
+  // read after the delete: its members are the directory's already.
+  std::uint64_t refresh = 0;
+  for (const std::string& seq :
+       b.state.WaitingFor(Side::kLdap, RefreshKey(source)))
+    refresh = std::max<std::uint64_t>(refresh, std::stoull(seq));
   // The groups of an earlier leave are forgotten: these are the ones now.
   const std::string left = LeftKey(id);
   for (const std::string& gid : b.state.WaitingFor(Side::kLdap, left))
@@ -247,6 +270,7 @@ std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
     const ObjectState* g = b.ObjectNow(Side::kLdap, ObjectKind::kGroup, gid);
     // A group that goes is no member of itself (its own DN stands in).
     if (!g || NormalizeDn(g->dn) == NormalizeDn(dn)) continue;
+    if (refresh != 0 && g->version > refresh) continue;
     const std::string& attribute = MemberAttribute(b, *g);
     if (attribute.empty()) continue;
     std::vector<std::string> members = AttrValues(g->attrs, attribute);

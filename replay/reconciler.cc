@@ -464,6 +464,7 @@ struct Dispatch {
                                        " bytes)");
   }
   Verdict operator()(const RefreshPhase& p) {
+    if (DropsLeftMembers(b)) MarkRefresh(b, p);
     std::string what = p.source + " " + std::string(ModeName(p.mode)) +
                        " refresh " +
                        (p.kind == PhaseKind::kBegin ? "began" : "ended");
