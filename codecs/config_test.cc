@@ -1,7 +1,8 @@
 #include "codecs/config.h"
-#include "codecs/rules_version.h"
 
 #include <catch2/catch.hpp>
+
+#include "codecs/rules_version.h"
 
 namespace dirledger {
 namespace {

@@ -399,8 +399,7 @@ Result<ApplyPlan> PlanIntent(const Intent& intent,
     }
     case IntentOp::kRename:
       return Status::InvalidArgument(
-          object + ": a rename is planned with PlanRename, from " +
-          intent.dn);
+          object + ": a rename is planned with PlanRename, from " + intent.dn);
   }
   return Status::InvalidArgument(object + ": unknown intent operation");
 }
@@ -417,8 +416,8 @@ Result<ApplyPlan> PlanRename(const Intent& intent,
   auto from = NormalizeAddress(intent.dn);
   if (!from.ok())
     return from.status().WithContext("intent " + std::to_string(intent.id));
-  const std::string what = "renaming " + Describe(intent.kind, *from) +
-                           " to " + *to;
+  const std::string what =
+      "renaming " + Describe(intent.kind, *from) + " to " + *to;
   if (*from == *to)
     return Status::InvalidArgument(what + ": the addresses are the same");
   // What the object becomes: its values with the intent's writes, without
@@ -440,8 +439,7 @@ Result<ApplyPlan> PlanRename(const Intent& intent,
   plan.target.kind = intent.kind;
   plan.target.address = *to;
   if (!at_old) {
-    if (!at_new)
-      return Status::NotFound(what + ": neither address exists");
+    if (!at_new) return Status::NotFound(what + ": neither address exists");
     if (at_new->kind != intent.kind)
       return Status::Conflict(what + ": " + *to + " is the address of " +
                               Describe(at_new->kind, *to));
@@ -451,8 +449,8 @@ Result<ApplyPlan> PlanRename(const Intent& intent,
     if (!t.ok()) return t.status();
     if (t->attrs == at_new->attrs) {
       plan.action = ApplyPlan::Action::kNothing;
-      plan.description = Describe(intent.kind, *to) + " is already renamed from " +
-                         *from;
+      plan.description =
+          Describe(intent.kind, *to) + " is already renamed from " + *from;
       return plan;
     }
     return Status::Conflict(what + ": " + *from + " does not exist and " +

@@ -80,9 +80,9 @@ Status NormalizeAttrs(ObjectKind kind, std::string_view object,
 struct ApplyPlan {
   enum class Action { kNothing, kCreate, kUpdate, kDelete, kRename };
   Action action = Action::kNothing;
-  MailObject target;        // the intended object (kCreate, kUpdate, kRename)
+  MailObject target;         // the intended object (kCreate, kUpdate, kRename)
   std::string renamed_from;  // kRename: the address the object leaves
-  std::string description;  // "created account a@example.com", ...
+  std::string description;   // "created account a@example.com", ...
 };
 
 // Decides what `intent` asks of the object `current` (std::nullopt when the

@@ -62,9 +62,7 @@ ObservedChange Stamped(ObservedChange c, std::uint64_t known = 100) {
   return c;
 }
 
-ObservedChange Delete(int i) {
-  return Stamped(Person(i, ChangeOp::kDelete));
-}
+ObservedChange Delete(int i) { return Stamped(Person(i, ChangeOp::kDelete)); }
 
 OperatorAction Release(const std::string& window) {
   OperatorAction a;
@@ -77,7 +75,8 @@ OperatorAction Release(const std::string& window) {
 // The source's window of waiting deletes (or the hold it became).
 std::optional<HoldState> Window(const Scenario& s) {
   const auto ids = s.projection().WaitingFor(
-      Side::kLdap, "delete-window:" + std::string(LdapPerson("x", "x", {}).source));
+      Side::kLdap,
+      "delete-window:" + std::string(LdapPerson("x", "x", {}).source));
   if (ids.empty()) return std::nullopt;
   return s.projection().GetHold(ids.front());
 }

@@ -142,8 +142,8 @@ std::string CancelWaitingDelete(DecisionBuilder& b, const ObservedChange& c) {
   if (c.op == ChangeOp::kDelete || c.delete_delay_s == 0) return "";
   std::string window_id;
   const HoldState* w = WindowOf(b, c.side, c.source, &window_id);
-  if (!w || (w->status != HoldStatus::kWaiting &&
-             w->status != HoldStatus::kOpen))
+  if (!w ||
+      (w->status != HoldStatus::kWaiting && w->status != HoldStatus::kOpen))
     return "";
   HoldState h = *w;
   const bool waiting = h.status == HoldStatus::kWaiting;

@@ -29,9 +29,8 @@ void LinkJdoe(Scenario& s, std::uint32_t rules, const std::string& mail = "") {
 
 // modrdn uid=jdoe -> uid=jsmith: the entry keeps mail: jdoe@example.com.
 ObservedChange Modrdn() {
-  ObservedChange c = LdapPerson("u-jdoe", "jsmith", {{"title", {"Dev"}},
-                                                     {"mail",
-                                                      {"jdoe@example.com"}}});
+  ObservedChange c = LdapPerson(
+      "u-jdoe", "jsmith", {{"title", {"Dev"}}, {"mail", {"jdoe@example.com"}}});
   return c;
 }
 
@@ -52,8 +51,9 @@ TEST_CASE("an LDAP rename is one mail Rename carrying the entry's writes",
   // where it would be the object's own.
   CHECK(AttrValues(r.set, "aliases") ==
         std::vector<std::string>{"jdoe@example.com"});
-  CHECK(s.projection().FindLinkByLdap(ObjectKind::kAccount, "u-jdoe")->mail_id ==
-        "jsmith@example.com");
+  CHECK(
+      s.projection().FindLinkByLdap(ObjectKind::kAccount, "u-jdoe")->mail_id ==
+      "jsmith@example.com");
 
   // The outcome first, then what the mail directory reports: a group that
   // listed jdoe, the old address gone, the new one added. All echoes.
@@ -89,19 +89,19 @@ TEST_CASE("a group's member renamed by a mail rename is its echo",
   s.Feed(MailObject("staff@example.com", {{"members", {"jdoe@example.com"}}},
                     ObjectKind::kGroup));
   const Intent rename = s.Feed(Modrdn()).intents.at(0);
-  ObservedChange group = MailObject(
-      "staff@example.com", {{"members", {"jsmith@example.com"}}},
-      ObjectKind::kGroup);
+  ObservedChange group =
+      MailObject("staff@example.com", {{"members", {"jsmith@example.com"}}},
+                 ObjectKind::kGroup);
   group.origin_intent = rename.id;
   const Decision& g = s.Feed(group);
   INFO(DecisionText(g));
   CHECK(g.rule == "echo/rename");
   CHECK(g.outcome == Outcome::kEcho);
   // Another change of the group, naming the rename, is not.
-  ObservedChange more = MailObject(
-      "staff@example.com",
-      {{"members", {"jsmith@example.com", "x@example.com"}}},
-      ObjectKind::kGroup);
+  ObservedChange more =
+      MailObject("staff@example.com",
+                 {{"members", {"jsmith@example.com", "x@example.com"}}},
+                 ObjectKind::kGroup);
   more.origin_intent = rename.id;
   CHECK(s.Feed(more).rule != "echo/rename");
 }
@@ -143,8 +143,9 @@ TEST_CASE("with Axigen no Rename is asked: the decision says what was done",
   CHECK(m.target_id == "jdoe@example.com");
   CHECK(AttrValues(m.set, "title") == std::vector<std::string>{"Lead"});
   CHECK(FindAttr(m.set, "aliases") == nullptr);  // never its own address
-  CHECK(s.projection().FindLinkByLdap(ObjectKind::kAccount, "u-jdoe")->mail_id ==
-        "jdoe@example.com");
+  CHECK(
+      s.projection().FindLinkByLdap(ObjectKind::kAccount, "u-jdoe")->mail_id ==
+      "jdoe@example.com");
   // One way, the address not followed is drift.
   const DriftState* drift =
       s.projection().FindDrift(ObjectKind::kAccount, "u-jdoe");

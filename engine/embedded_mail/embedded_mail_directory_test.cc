@@ -481,8 +481,8 @@ TEST_CASE("a rename onto an address another object holds is refused",
           "[embedded_mail][rename]") {
   Fixture f;
   MailAdmin admin(f.dir.get());
-  REQUIRE(admin.Add("ada@example.com", *ParseMailEdits({"firstName=Ada"}))
-              .ok());
+  REQUIRE(
+      admin.Add("ada@example.com", *ParseMailEdits({"firstName=Ada"})).ok());
   REQUIRE(admin
               .Add("bob@example.com",
                    *ParseMailEdits({"aliases=robert@example.com"}))
@@ -518,8 +518,9 @@ TEST_CASE("a rename onto an address another object holds is refused",
   REQUIRE_FALSE((*f.dir->Get("ada.king@example.com")).has_value());
 
   // Renamed onto one of its own aliases: the alias becomes the address.
-  REQUIRE(admin.Set("ada@example.com",
-                    *ParseMailEdits({"aliases=ada.king@example.com"}))
+  REQUIRE(admin
+              .Set("ada@example.com",
+                   *ParseMailEdits({"aliases=ada.king@example.com"}))
               .ok());
   r = f.dir->Apply(RenameIntent(8, "ada@example.com", "ada.king@example.com"));
   INFO(r.status.ToString());

@@ -68,8 +68,8 @@ TEST_CASE("an LDAP rename renames the mail account", "[e2e][rename]") {
   // The entry still lists its old address in `mail`: that address is an
   // alias of the renamed account (the entry says so), never its own.
   const auto aliases = Strings(after, "aliases");
-  REQUIRE(std::find(aliases.begin(), aliases.end(),
-                    "renamed20@example.com") == aliases.end());
+  REQUIRE(std::find(aliases.begin(), aliases.end(), "renamed20@example.com") ==
+          aliases.end());
   REQUIRE(aliases == std::vector<std::string>{"user000020@example.com"});
   // The group lists the account under its new address.
   REQUIRE(Strings(env.MailShow("engineering@example.com"), "members") ==

@@ -1,4 +1,3 @@
-#include "codecs/rules_version.h"
 #include "tools/dirledger/version.h"
 
 #include <flatbuffers/base.h>
@@ -12,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "codecs/config.h"
+#include "codecs/rules_version.h"
 #include "dirledger_git_revision.h"
 #include "storage/event_log.h"
 
