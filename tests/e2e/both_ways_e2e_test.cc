@@ -155,18 +155,6 @@ TEST_CASE("both_ways: a conflict under each resolution", "[e2e][conflict]") {
   REQUIRE(v.exit_code == 0);
 }
 
-// The intents in the `log --json` lines after `since`.
-std::vector<nlohmann::json> IntentsSince(CliRunner& dl, std::uint64_t since) {
-  auto log = dl.Run({"log", "--since", std::to_string(since + 1), "--json"});
-  INFO(log.Describe());
-  REQUIRE(log.exit_code == 0);
-  std::vector<nlohmann::json> intents;
-  for (const nlohmann::json& line : log.Json())
-    if (line.contains("intents"))
-      for (const nlohmann::json& i : line["intents"]) intents.push_back(i);
-  return intents;
-}
-
 TEST_CASE("both_ways: members that arrive late are never removed",
           "[e2e][both_ways][members]") {
   E2eConfig config;

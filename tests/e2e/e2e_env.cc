@@ -82,6 +82,17 @@ std::vector<nlohmann::json> StatusLines(CliRunner& dl,
   return Where(r.Json(), "type", type);
 }
 
+std::vector<nlohmann::json> IntentsSince(CliRunner& dl, std::uint64_t since) {
+  auto log = dl.Run({"log", "--since", std::to_string(since + 1), "--json"});
+  INFO(log.Describe());
+  REQUIRE(log.exit_code == 0);
+  std::vector<nlohmann::json> intents;
+  for (const nlohmann::json& line : log.Json())
+    if (line.contains("intents"))
+      for (const nlohmann::json& i : line["intents"]) intents.push_back(i);
+  return intents;
+}
+
 int MailCount(CliRunner& dl) {
   auto r = dl.Run({"mail", "list", "--json"});
   return r.exit_code == 0 ? static_cast<int>(r.Json().size()) : -1;

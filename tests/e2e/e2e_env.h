@@ -11,6 +11,7 @@
 #ifndef DIRLEDGER_TESTS_E2E_E2E_ENV_H_
 #define DIRLEDGER_TESTS_E2E_E2E_ENV_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -93,6 +94,9 @@ void AddClaimer(E2eEnv& env, const std::string& uid,
                 const std::string& claimed);
 // The `status --json` lines of one type ("hold", "delayed_delete", ...).
 std::vector<nlohmann::json> StatusLines(CliRunner& dl, const std::string& type);
+// The write intents decided after log sequence `since` (the "intents" of
+// the `log --json` lines after it).
+std::vector<nlohmann::json> IntentsSince(CliRunner& dl, std::uint64_t since);
 // The mail accounts, or -1 before the mail directory exists.
 int MailCount(CliRunner& dl);
 

@@ -20,18 +20,6 @@ void RequireSameFields(const nlohmann::json& a, const nlohmann::json& b) {
   }
 }
 
-// The write intents decided after `since`.
-std::vector<nlohmann::json> IntentsSince(CliRunner& dl, std::uint64_t since) {
-  auto log = dl.Run({"log", "--since", std::to_string(since + 1), "--json"});
-  INFO(log.Describe());
-  REQUIRE(log.exit_code == 0);
-  std::vector<nlohmann::json> intents;
-  for (const nlohmann::json& line : log.Json())
-    if (line.contains("intents"))
-      for (const nlohmann::json& i : line["intents"]) intents.push_back(i);
-  return intents;
-}
-
 std::vector<std::string> Strings(const nlohmann::json& j, const char* key) {
   std::vector<std::string> out;
   if (j.contains(key))

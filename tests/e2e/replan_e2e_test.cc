@@ -14,17 +14,6 @@ namespace {
 
 constexpr int kPort = 4230;
 
-std::vector<nlohmann::json> IntentsSince(CliRunner& dl, std::uint64_t since) {
-  auto log = dl.Run({"log", "--since", std::to_string(since + 1), "--json"});
-  INFO(log.Describe());
-  REQUIRE(log.exit_code == 0);
-  std::vector<nlohmann::json> intents;
-  for (const nlohmann::json& line : log.Json())
-    if (line.contains("intents"))
-      for (const nlohmann::json& i : line["intents"]) intents.push_back(i);
-  return intents;
-}
-
 TEST_CASE(
     "one way, a mail edit in the same run as an LDAP change does not "
     "lose LDAP's values",
