@@ -18,6 +18,20 @@
 namespace dirledger {
 namespace {
 
+// The connector of LDAP group `g` when its membership goes to the mail
+// side (its domain synced, group_sync on, the direction taking LDAP's
+// changes); null otherwise.
+const ConnectorRules* GroupSyncFromLdap(DecisionBuilder& b,
+                                        const ObjectState& g) {
+  const ConnectorRules* cr = b.rules.connector(g.connector);
+  const DomainScope* scope =
+      cr ? b.rules.Scope(g.connector, g.domain) : nullptr;
+  if (!scope || !scope->ldap_sync || !cr->config.group_sync ||
+      !Propagates(cr->config.direction, Side::kLdap))
+    return nullptr;
+  return cr;
+}
+
 Intent MemberAdd(Side target, const std::string& target_id,
                  const std::string& dn, const std::string& domain,
                  const std::string& connector, const std::string& attribute,
@@ -112,12 +126,8 @@ void MailGroupGets(DecisionBuilder& b, const std::string& gid,
           ? b.ObjectNow(Side::kLdap, ObjectKind::kGroup, gid)
           : b.state.Object(Side::kLdap, ObjectKind::kGroup, gid);
   if (!g) return;
-  const ConnectorRules* cr = b.rules.connector(g->connector);
-  const DomainScope* scope =
-      cr ? b.rules.Scope(g->connector, g->domain) : nullptr;
-  if (!scope || !scope->ldap_sync || !cr->config.group_sync ||
-      !Propagates(cr->config.direction, Side::kLdap))
-    return;
+  const ConnectorRules* cr = GroupSyncFromLdap(b, *g);
+  if (!cr) return;
   const ObjectMap& map = MapFor(*cr, ObjectKind::kGroup);
   if (!HasValueIgnoreCase(AttrValues(g->attrs, map.members_attribute), dn))
     return;
@@ -335,12 +345,8 @@ void MailGroupLoses(DecisionBuilder& b, const std::string& gid, ObjectKind kind,
         i.op == IntentOp::kDelete)
       goes = true;
   if (!goes) return;
-  const ConnectorRules* cr = b.rules.connector(g->connector);
-  const DomainScope* scope =
-      cr ? b.rules.Scope(g->connector, g->domain) : nullptr;
-  if (!scope || !scope->ldap_sync || !cr->config.group_sync ||
-      !Propagates(cr->config.direction, Side::kLdap))
-    return;
+  const ConnectorRules* cr = GroupSyncFromLdap(b, *g);
+  if (!cr) return;
   const LinkState* link = b.state.LinkByLdap(ObjectKind::kGroup, gid);
   if (!link) return;
   const ObjectState* m =
