@@ -58,7 +58,13 @@ namespace dirledger {
 //      LDAP entry made for it is being created takes that entry's Add up
 //      (the Add's outcome writes its values); before, the re-add planned a
 //      second Add of the same DN.
-inline constexpr std::uint32_t kReconcilerRules = 7;
+//   8: both ways, a group's members merge against the members both sides
+//      will agree on once the writes pending on the group are applied, not
+//      against the last agreed alone: a side's member edits decided while
+//      an earlier one's write is in flight are each kept (before, that
+//      write counted as the other side's change, and a member removed and
+//      put back, or added and removed, in one run window was undone).
+inline constexpr std::uint32_t kReconcilerRules = 8;
 
 }  // namespace dirledger
 

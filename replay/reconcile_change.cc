@@ -1200,17 +1200,20 @@ class ChangeDecider {
     const std::string f(field::kMembers);
     const auto& now = V(*msf_, f);
     const auto& there = V(*mf_, f);
-    const auto& base = V(link().agreed, f);
+    const auto& agreed = V(link().agreed, f);
     if (now == there) return;
     if (dir_ != Direction::kBothWays) {
       bool changed = false;
       for (const std::string& c : changed_)
         if (IsMembers(c)) changed = true;
-      if (!changed && there != base) return;  // drift on the other side
+      if (!changed && there != agreed) return;  // drift on the other side
       to_other->add_members = Minus(now, there);
       to_other->del_members = Minus(there, now);
       return;
     }
+    const std::vector<std::string> base =
+        b_.rules.config().reconciler_rules >= 8 ? PendingAgreedMembers(agreed)
+                                                : agreed;
     std::vector<std::string> merged = base;
     for (const auto* side : {&now, &there})
       for (const std::string& m : Minus(*side, base)) merged.push_back(m);
@@ -1221,6 +1224,31 @@ class ChangeDecider {
     to_other->del_members = Minus(there, merged);
     to_self->add_members = Minus(merged, now);
     to_self->del_members = Minus(now, merged);
+  }
+
+  // The members both sides will agree on once the writes pending on this
+  // object and its partner are applied. A pending write of members is a
+  // merge already decided: its additions and removals are each side's
+  // since the agreed members, and both sides hold them once it is applied.
+  // Merged against the agreed members alone, a side's change made in the
+  // same run window as an earlier one was undone: a member removed, put
+  // back and another removed, or added and removed again, before the run
+  // (rules version 8; before, the write in flight counted as the other
+  // side's change).
+  std::vector<std::string> PendingAgreedMembers(
+      const std::vector<std::string>& agreed) const {
+    const std::string f(field::kMembers);
+    std::vector<std::string> out = agreed;
+    for (const auto& [seen, foreseen] :
+         {std::pair{&m_next_, msf_}, std::pair{&m_partner_, mf_}}) {
+      if (seen == foreseen) continue;
+      const auto& was = V(*seen, f);
+      const auto& will = V(*foreseen, f);
+      for (const std::string& m : Minus(will, was)) out.push_back(m);
+      CanonicalizeValues(&out);
+      out = Minus(out, Minus(was, will));
+    }
+    return out;
   }
 
   // --- Address ownership (rules version 6) ----------------------------------
