@@ -1319,8 +1319,13 @@ void Sequence::RandomStep() {
   std::vector<std::string> mail_free;  // not on mail: for mail adds
   for (const std::string& n : PersonNames())
     if (!now_.side[kMail].count(n)) mail_free.push_back(n);
-  const std::vector<std::string> outside(now_.outside.begin(),
-                                         now_.outside.end());
+  // A rollback re-creates, at its DN in the base, an entry moved out since
+  // the point; the entry outside stays there. Neither can move then.
+  std::vector<std::string> outside, movable;
+  for (const std::string& n : now_.outside)
+    if (!now_.side[kLdap].count(n)) outside.push_back(n);
+  for (const std::string& n : lp)
+    if (!now_.outside.count(n)) movable.push_back(n);
 
   const int r = Pick(100);
   if (r < 12 && !ldap_only.empty())
@@ -1328,7 +1333,7 @@ void Sequence::RandomStep() {
   if (r < 24 && !lp.empty()) return LdapSet(PickOf(lp));
   if (r < 28 && !lp.empty()) return LdapAlias(PickOf(lp));
   if (r < 32 && !lp.empty()) return LdapDelete(PickOf(lp));
-  if (r < 35 && !lp.empty()) return LdapMoveOut(PickOf(lp));
+  if (r < 35 && !movable.empty()) return LdapMoveOut(PickOf(movable));
   if (r < 37 && !outside.empty()) return LdapMoveIn(PickOf(outside));
   if (r < 39 && !lp.empty() && defects_.ldap_renames)
     return LdapRename(PickOf(lp));
