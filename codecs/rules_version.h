@@ -63,7 +63,10 @@ namespace dirledger {
 //      against the last agreed alone: a side's member edits decided while
 //      an earlier one's write is in flight are each kept (before, that
 //      write counted as the other side's change, and a member removed and
-//      put back, or added and removed, in one run window was undone).
+//      put back, or added and removed, in one run window was undone); a
+//      rollback writes a group's members value by value, expecting none
+//      (before, a replacement expecting the image, refused where the group
+//      held a member its image leaves out).
 inline constexpr std::uint32_t kReconcilerRules = 8;
 
 }  // namespace dirledger

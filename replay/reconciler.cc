@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "replay/field_image.h"
+#include "replay/intent_writes.h"
 #include "replay/reconcile_internal.h"
 
 namespace dirledger {
@@ -345,6 +346,31 @@ Verdict DecideApproval(DecisionBuilder& b, const OperatorAction& a) {
                      ")"};
 }
 
+// The attribute of a group's members a rollback writes value by value
+// (rules version 8), or "" where it replaces them whole. A group's image
+// need not be all its members: LDAP's referential integrity renames the
+// DN of a member moved out of the base, which the reconciler drops from
+// its image (section 8 of docs/rules.md), so a replacement expecting the
+// image was refused as a concurrent change; value additions and deletions
+// leave such members as they are, as every other write of members does.
+std::string RollbackMembersAttribute(const DecisionBuilder& b,
+                                     const ObjectTarget& t) {
+  if (t.kind != ObjectKind::kGroup || b.rules.config().reconciler_rules < 8)
+    return "";
+  if (t.side == Side::kMail) return std::string(field::kMembers);
+  const ConnectorRules* c = b.rules.connector(t.connector);
+  return c ? MapFor(*c, t.kind).members_attribute : "";
+}
+
+// Adds to `out` the values of `a` not in `b` (without case), as `name`.
+void AddValuesNotIn(const std::string& name, const std::vector<std::string>& a,
+                    const std::vector<std::string>& b, AttrList* out) {
+  std::vector<std::string> values;
+  for (const std::string& v : a)
+    if (!HasValueIgnoreCase(b, v)) values.push_back(v);
+  if (!values.empty()) out->push_back(Attribute{name, std::move(values)});
+}
+
 // Brings each target object from its current image to the target image.
 Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
   size_t adds = 0, changes = 0, deletes = 0, renames = 0;
@@ -388,11 +414,19 @@ Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
       AttrList target = t.attrs;
       CanonicalizeAttrs(&target);
       DropEmptyAttrs(&target);
+      const std::string members = RollbackMembersAttribute(b, t);
       for (const std::string& n : DiffFields(cur->attrs, target)) {
-        i.set.push_back(Attribute{n, AttrValues(target, n)});
-        i.expect.push_back(Attribute{n, AttrValues(cur->attrs, n)});
+        const auto& want = AttrValues(target, n);
+        const auto& have = AttrValues(cur->attrs, n);
+        if (!members.empty() && EqualsIgnoreCase(n, members)) {
+          AddValuesNotIn(n, want, have, &i.add_values);
+          AddValuesNotIn(n, have, want, &i.delete_values);
+          continue;
+        }
+        i.set.push_back(Attribute{n, want});
+        i.expect.push_back(Attribute{n, have});
       }
-      if (!i.set.empty()) {
+      if (!i.set.empty() || !i.add_values.empty() || !i.delete_values.empty()) {
         CanonicalizeAttrs(&i.set);
         CanonicalizeAttrs(&i.expect);
         i.op = IntentOp::kModify;

@@ -5,6 +5,7 @@
 // mail side.
 #include <catch2/catch.hpp>
 
+#include "codecs/rules_version.h"
 #include "replay/appearances.h"
 #include "replay/replay_test_util.h"
 #include "replay/rollback_planner.h"
@@ -267,6 +268,77 @@ TEST_CASE("under rules version 3 a rollback keeps the links, as it did",
   const Decision& d =
       s.Feed(LdapGroup("g-1", "g1", {PersonDn("dan"), PersonDn("bob")}, {}));
   CHECK(d.rule == "delete/catch-up");  // the defect version 4 removes
+}
+
+}  // namespace dirledger::testing
+
+namespace dirledger::testing {
+namespace {
+
+const Intent* GroupWrite(const Decision& d, Side side) {
+  for (const Intent& i : d.intents)
+    if (i.target == side && i.kind == ObjectKind::kGroup &&
+        i.op == IntentOp::kModify)
+      return &i;
+  return nullptr;
+}
+
+// dan, bob and g1 (members dan and bob) synced from LDAP; then LDAP drops
+// bob from g1. Returns the rollback to before the drop.
+Decision RollBackMemberDrop(std::uint32_t rules) {
+  Scenario s(BothWaysNoChange());
+  if (rules != kReconcilerRules) {
+    ConfigChange old = std::get<ConfigChange>(s.events().front().body);
+    old.reconciler_rules = rules;
+    s.Feed(old);
+  }
+  InRefresh(s, "corp/syncrepl", [&] {
+    for (const char* uid : {"dan", "bob"}) {
+      s.Feed(LdapPerson("u-" + std::string(uid), uid, {}, ChangeOp::kAdd));
+      ApplyAndEcho(s);
+    }
+    s.Feed(LdapGroup("g-1", "g1", {PersonDn("dan"), PersonDn("bob")}, {},
+                     ChangeOp::kAdd));
+    ApplyAndEcho(s);
+  });
+  const std::uint64_t mark = s.seq();
+  s.Feed(LdapGroup("g-1", "g1", {PersonDn("dan")}, {}));
+  auto plan = PlanTo(s, mark);
+  REQUIRE(plan.ok());
+  INFO(plan->ToText());
+  return s.Feed(plan->Action("alice", "rollback"));
+}
+
+}  // namespace
+
+TEST_CASE("a rollback writes a group's members value by value, expecting none",
+          "[replay][rollback][members]") {
+  // LDAP's referential integrity renames the DN of a member moved out of
+  // the base, and the reconciler drops it from its image: the group holds
+  // a member its image lacks. A replacement expecting the image was refused
+  // as a concurrent change (found by the model test, MODEL_SEED=3100013).
+  const Decision d = RollBackMemberDrop(kReconcilerRules);
+  REQUIRE(d.outcome == Outcome::kRolledBack);
+  const Intent* i = GroupWrite(d, Side::kLdap);
+  REQUIRE(i != nullptr);
+  CHECK(i->set.empty());
+  CHECK(i->expect.empty());
+  REQUIRE(i->add_values.size() == 1);
+  CHECK(i->add_values[0].name == "member");
+  CHECK(i->add_values[0].values == std::vector<std::string>{PersonDn("bob")});
+  CHECK(i->delete_values.empty());
+}
+
+TEST_CASE("under rules version 7 a rollback replaces a group's members",
+          "[replay][rollback][members]") {
+  const Decision d = RollBackMemberDrop(7);
+  const Intent* i = GroupWrite(d, Side::kLdap);
+  REQUIRE(i != nullptr);
+  CHECK(i->add_values.empty());
+  REQUIRE(i->set.size() == 1);
+  CHECK(i->set[0].name == "member");
+  REQUIRE(i->expect.size() == 1);
+  CHECK(i->expect[0].values == std::vector<std::string>{PersonDn("dan")});
 }
 
 }  // namespace dirledger::testing
