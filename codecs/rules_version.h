@@ -59,7 +59,7 @@ namespace dirledger {
 //      (the Add's outcome writes its values); before, the re-add planned a
 //      second Add of the same DN.
 //   8: both ways, a group's members merge against the members both sides
-//      will agree on once the writes pending on the group are applied, not
+//      will agree on once the writes pending on its partner are applied, not
 //      against the last agreed alone: a side's member edits decided while
 //      an earlier one's write is in flight are each kept (before, that
 //      write counted as the other side's change, and a member removed and

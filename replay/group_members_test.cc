@@ -584,6 +584,39 @@ TEST_CASE(
   }
 }
 
+TEST_CASE(
+    "both ways: a late member whose account the mail side adds stays while "
+    "the group's members change on the mail side",
+    "[rules][members]") {
+  // The account added on the mail side is created in LDAP and, listed in
+  // the LDAP group already, is given to the mail group; the mail group's
+  // own edit, reported before that write is made, must not take it out:
+  // the member the LDAP image cannot resolve yet is in no write pending on
+  // the LDAP group (found by the model test, MODEL_SEED=3100054).
+  for (const char* resolution : {"no_change", "ldap_wins", "axigen_wins"}) {
+    DYNAMIC_SECTION(resolution) {
+      ConnectorOptions o;
+      o.direction = "both_ways";
+      o.resolution = resolution;
+      GroupWorld w(o, kReconcilerRules);
+      for (const char* uid : {"cat", "dan"}) w.LdapAddPerson(uid);
+      w.LdapAddGroup("g1", {"ann", "cat"});
+      w.RunOnce();
+      w.RunOnce();
+      w.MailMember("g1@example.com", "cat@example.com", false);
+      w.MailAddAccount("ann@example.com");
+      w.MailMember("g1@example.com", "dan@example.com", true);
+      w.RunOnce();
+      const int last = w.RunOnce();
+      CHECK(w.LdapMembers("g1") ==
+            std::vector<std::string>{PersonDn("ann"), PersonDn("dan")});
+      CHECK(w.MailMembers("g1@example.com") ==
+            std::vector<std::string>{"ann@example.com", "dan@example.com"});
+      CHECK(last == 0);
+    }
+  }
+}
+
 TEST_CASE("a log recorded under rules version 7 undoes a member put back",
           "[rules][members]") {
   // Before version 8 the write of the first edit, still pending, counted

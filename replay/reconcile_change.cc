@@ -1226,29 +1226,27 @@ class ChangeDecider {
     to_self->del_members = Minus(now, merged);
   }
 
-  // The members both sides will agree on once the writes pending on this
-  // object and its partner are applied. A pending write of members is a
-  // merge already decided: its additions and removals are each side's
-  // since the agreed members, and both sides hold them once it is applied.
-  // Merged against the agreed members alone, a side's change made in the
-  // same run window as an earlier one was undone: a member removed, put
-  // back and another removed, or added and removed again, before the run
-  // (rules version 8; before, the write in flight counted as the other
-  // side's change).
+  // The members both sides will agree on once the writes pending on the
+  // partner are applied. Such a write carries a merge already decided
+  // (this side's earlier additions and removals, or the partner's own
+  // taken back): once applied, both sides hold it. Merged against the
+  // agreed members alone, a side's change made in the same run window as
+  // an earlier one was undone: a member removed, put back and another
+  // removed, or added and removed again, before the run (rules version 8;
+  // before, the write in flight counted as the partner's change). Writes
+  // pending on this object are in `now` already, and may be members the
+  // partner's image cannot resolve yet (an LDAP DN whose entry is being
+  // created): they are left out.
   std::vector<std::string> PendingAgreedMembers(
       const std::vector<std::string>& agreed) const {
+    if (mf_ == &m_partner_) return agreed;
     const std::string f(field::kMembers);
+    const auto& was = V(m_partner_, f);
+    const auto& will = V(*mf_, f);
     std::vector<std::string> out = agreed;
-    for (const auto& [seen, foreseen] :
-         {std::pair{&m_next_, msf_}, std::pair{&m_partner_, mf_}}) {
-      if (seen == foreseen) continue;
-      const auto& was = V(*seen, f);
-      const auto& will = V(*foreseen, f);
-      for (const std::string& m : Minus(will, was)) out.push_back(m);
-      CanonicalizeValues(&out);
-      out = Minus(out, Minus(was, will));
-    }
-    return out;
+    for (const std::string& m : Minus(will, was)) out.push_back(m);
+    CanonicalizeValues(&out);
+    return Minus(out, Minus(was, will));
   }
 
   // --- Address ownership (rules version 6) ----------------------------------
