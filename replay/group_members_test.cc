@@ -316,6 +316,16 @@ class GroupWorld {
   int member_deletes_ = 0;
 };
 
+// Replaying the log decides it again byte for byte.
+void RequireReplaysAlike(const Scenario& s) {
+  Replayer replayer(ReplayOptions{0, {}, false});
+  for (size_t i = 0; i < s.events().size(); ++i) {
+    REQUIRE(replayer.Feed(s.events()[i], nullptr).ok());
+    REQUIRE(EncodeDecision(replayer.last_decision()) ==
+            EncodeDecision(s.decisions()[i]));
+  }
+}
+
 std::string Uid(int n) {
   std::string s = std::to_string(n);
   return "user" + std::string(6 - s.size(), '0') + s;
@@ -354,13 +364,7 @@ LateMembers RunLateMembers(const std::string& resolution, int people, int late,
   }
   std::sort(r.want_ldap.begin(), r.want_ldap.end());
   std::sort(r.want_mail.begin(), r.want_mail.end());
-  // Replaying the log decides it again byte for byte.
-  Replayer replayer(ReplayOptions{0, {}, false});
-  for (size_t i = 0; i < w.scenario().events().size(); ++i) {
-    REQUIRE(replayer.Feed(w.scenario().events()[i], nullptr).ok());
-    REQUIRE(EncodeDecision(replayer.last_decision()) ==
-            EncodeDecision(w.scenario().decisions()[i]));
-  }
+  RequireReplaysAlike(w.scenario());
   return r;
 }
 
@@ -462,12 +466,7 @@ LeftMember RunLeftMember(Leave how, std::uint32_t rules = kReconcilerRules) {
     if (dn.find(",ou=people,") != std::string::npos)
       r.ldap_members.push_back(dn);
   r.mail_members = w.MailMembers("g2@example.com");
-  Replayer replayer(ReplayOptions{0, {}, false});
-  for (size_t i = 0; i < w.scenario().events().size(); ++i) {
-    REQUIRE(replayer.Feed(w.scenario().events()[i], nullptr).ok());
-    REQUIRE(EncodeDecision(replayer.last_decision()) ==
-            EncodeDecision(w.scenario().decisions()[i]));
-  }
+  RequireReplaysAlike(w.scenario());
   return r;
 }
 
@@ -551,12 +550,7 @@ MailEdits RunMailEdits(const std::string& resolution,
   r.intents_of_last_run = w.RunOnce();
   r.ldap_members = w.LdapMembers("g1");
   r.mail_members = w.MailMembers("g1@example.com");
-  Replayer replayer(ReplayOptions{0, {}, false});
-  for (size_t i = 0; i < w.scenario().events().size(); ++i) {
-    REQUIRE(replayer.Feed(w.scenario().events()[i], nullptr).ok());
-    REQUIRE(EncodeDecision(replayer.last_decision()) ==
-            EncodeDecision(w.scenario().decisions()[i]));
-  }
+  RequireReplaysAlike(w.scenario());
   return r;
 }
 
