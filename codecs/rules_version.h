@@ -66,7 +66,10 @@ namespace dirledger {
 //      put back, or added and removed, in one run window was undone); a
 //      rollback writes a group's members value by value, expecting none
 //      (before, a replacement expecting the image, refused where the group
-//      held a member its image leaves out).
+//      held a member its image leaves out); a new LDAP entry at a DN a group
+//      listed while an earlier entry had it, and lists still (dirledger's
+//      own delete leaves the groups), gives its address to that group's
+//      mail group (before, it reached none until the group changed again).
 inline constexpr std::uint32_t kReconcilerRules = 8;
 
 }  // namespace dirledger

@@ -102,6 +102,13 @@ class GroupWorld {
     SetAttr(&g.attrs, "member", std::move(members));
     ldap_dirty_.push_back("G-" + cn);
   }
+  void LdapRemoveMember(const std::string& cn, const std::string& uid) {
+    Entry& g = ldap_.at("G-" + cn);
+    std::vector<std::string> members = AttrValues(g.attrs, "member");
+    std::erase(members, PersonDn(uid));
+    SetAttr(&g.attrs, "member", std::move(members));
+    ldap_dirty_.push_back("G-" + cn);
+  }
   // Reports `id` after the entries changed before it.
   void LdapTouched(const std::string& id) { ldap_dirty_.push_back(id); }
   // An administrator removes an account on the mail side (its address
@@ -609,6 +616,68 @@ TEST_CASE(
       CHECK(last == 0);
     }
   }
+}
+
+// eve and g2 (member eve) synced; the mail administrator removes eve's
+// account, and dirledger deletes the entry (its assertion control keeps
+// slapd's refint out: g2 still lists the DN); then a new entry is added at
+// eve's DN. Returns g2's members on both sides after each step.
+struct NewEntryAtListedDn {
+  std::vector<std::string> mail_after_delete;
+  std::vector<std::string> ldap_members, mail_members;
+  int intents_of_last_run = -1;
+};
+
+NewEntryAtListedDn RunNewEntryAtListedDn(std::uint32_t rules) {
+  ConnectorOptions o;
+  o.direction = "both_ways";
+  o.resolution = "no_change";
+  GroupWorld w(o, rules);
+  w.LdapAddPerson("eve");
+  w.LdapAddPerson("cat");
+  w.LdapAddGroup("g2", {"cat", "eve"});
+  w.RunOnce();
+  w.RunOnce();
+  REQUIRE(w.MailMembers("g2@example.com") ==
+          std::vector<std::string>{"cat@example.com", "eve@example.com"});
+  // In one run window: LDAP drops cat from g2, the mail administrator
+  // removes eve's account. The echo of cat's removal on the mail side
+  // drops the address of the account gone; LDAP's g2 is not reported
+  // again.
+  w.LdapRemoveMember("g2", "cat");
+  w.MailRemoveAccount("eve@example.com");
+  w.RunOnce();
+  w.RunOnce();
+  NewEntryAtListedDn r;
+  r.mail_after_delete = w.MailMembers("g2@example.com");
+  w.LdapAddPersonAs("P-eve2", "eve");
+  w.RunOnce();
+  r.intents_of_last_run = w.RunOnce();
+  r.ldap_members = w.LdapMembers("g2");
+  r.mail_members = w.MailMembers("g2@example.com");
+  RequireReplaysAlike(w.scenario());
+  return r;
+}
+
+TEST_CASE(
+    "both ways: a new entry at a DN a group still lists is its member on "
+    "both sides",
+    "[rules][members]") {
+  // Found by the model test (MODEL_SEED=7300038): the DN was listed while
+  // the old entry had it, so no group waited for it; the new entry's
+  // account reached no mail group.
+  NewEntryAtListedDn r = RunNewEntryAtListedDn(kReconcilerRules);
+  CHECK(r.mail_after_delete.empty());
+  CHECK(r.ldap_members == std::vector<std::string>{PersonDn("eve")});
+  CHECK(r.mail_members == std::vector<std::string>{"eve@example.com"});
+  CHECK(r.intents_of_last_run == 0);
+}
+
+TEST_CASE("under rules version 7 a new entry at a listed DN stays apart",
+          "[rules][members]") {
+  NewEntryAtListedDn r = RunNewEntryAtListedDn(7);
+  CHECK(r.ldap_members == std::vector<std::string>{PersonDn("eve")});
+  CHECK(r.mail_members.empty());
 }
 
 TEST_CASE("a log recorded under rules version 7 undoes a member put back",

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "replay/address_ownership.h"
@@ -115,6 +116,11 @@ Intent MailValuesToEntry(DecisionBuilder& b, const ObjectState& x,
   return i;
 }
 
+// The index key of the groups listing member `dn`.
+std::string ListedKey(std::string_view dn) {
+  return "member:" + NormalizeDn(dn);
+}
+
 // The mail group linked to LDAP group `gid` gets `address`, the mail
 // counterpart of the member `dn` the LDAP group lists.
 void MailGroupGets(DecisionBuilder& b, const std::string& gid,
@@ -150,10 +156,22 @@ void ReleaseMemberWaits(DecisionBuilder& b, std::string_view ldap_dn,
                         std::string_view address) {
   const std::string dn(ldap_dn), addr(address);
   // LDAP groups listing `dn`: their mail groups get `address`.
+  std::set<std::string> given;
   for (const std::string& gid : b.state.WaitingFor(Side::kLdap, dn)) {
     b.Put(EraseWait{Side::kLdap, AsciiLower(dn), gid});
     MailGroupGets(b, gid, dn, addr);
+    given.insert(gid);
   }
+  // And the groups that listed `dn` while an entry had it, and list it
+  // still: dirledger's own delete of that entry left them as they were
+  // (its assertion control keeps slapd's refint out), so a new entry at
+  // the DN is their member, in LDAP's eyes as in the mail group's from
+  // rules version 8. Before, its address reached no mail group until the
+  // LDAP group changed again.
+  if (b.rules.config().reconciler_rules >= 8)
+    for (const std::string& gid :
+         b.state.WaitingFor(Side::kLdap, ListedKey(dn)))
+      if (!given.count(gid)) MailGroupGets(b, gid, dn, addr);
   // Mail groups listing `address`: their LDAP groups get `dn`.
   for (const std::string& gid : b.state.WaitingFor(Side::kMail, addr)) {
     b.Put(EraseWait{Side::kMail, AsciiLower(addr), gid});
@@ -191,11 +209,6 @@ void ReleaseMemberWaits(DecisionBuilder& b, std::string_view ldap_dn,
 }
 
 namespace {
-
-// The index key of the groups listing member `dn`.
-std::string ListedKey(std::string_view dn) {
-  return "member:" + NormalizeDn(dn);
-}
 
 // The key of the groups the LDAP entry `id` was dropped from when it left.
 std::string LeftKey(std::string_view id) { return "left:" + std::string(id); }
