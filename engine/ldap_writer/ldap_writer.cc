@@ -286,6 +286,21 @@ ApplyResult LdapWriter::Add(const Intent& intent) {
     Result<WriteReply> reply = Status::Unavailable("add not sent");
     bool plain = intent.target_id.empty();
     if (!plain) {
+      // The old entryUUID may belong to an entry still there: one moved out
+      // of the synced base (reported as a delete) is not deleted. slapd
+      // takes a second entry with that entryUUID under Relax Rules, and
+      // every later write by entryUUID would find two.
+      auto holder = Locate(intent);
+      if (!holder.ok() || *holder) {
+        plain = true;
+        id_note = " with a new entryUUID (the old one, " + intent.target_id +
+                  ", is " +
+                  (holder.ok() ? "the entry at \"" + (*holder)->dn + "\""
+                               : holder.status().message()) +
+                  ")";
+      }
+    }
+    if (!plain) {
       AttrList with_id = desired;
       SetAttr(&with_id, "entryUUID", {intent.target_id});
       LdapModList mods = LdapModList::ForAdd(with_id);

@@ -282,6 +282,51 @@ TEST_CASE("re-applying an applied intent changes nothing",
 }
 
 TEST_CASE(
+    "an add naming the entryUUID of an entry still there, outside the "
+    "synced base, gives the new entry a new one",
+    "[ldap_writer][integration]") {
+  TempDir tmp;
+  SlapdServer slapd(tmp / "slapd", 3924);
+  REQUIRE(slapd.Modify("dn: ou=outside,dc=example,dc=com\nchangetype: add\n"
+                       "objectClass: organizationalUnit\nou: outside\n") == 0);
+  auto w = MakeWriter(slapd);
+  Intent add = AccountIntent(IntentOp::kAdd, "cat");
+  add.set = {{"cn", {"cat"}}, {"sn", {"cat"}}};
+  ApplyResult first = w->Apply(add);
+  REQUIRE(first.status.ok());
+  const std::string id = first.assigned_id;
+  REQUIRE_FALSE(id.empty());
+  // Moved out of the synced base: syncrepl reports a delete.
+  REQUIRE(slapd.Modify("dn: " + Dn("cat") +
+                       "\nchangetype: modrdn\nnewrdn: uid=cat\n"
+                       "deleteoldrdn: 1\nnewsuperior: "
+                       "ou=outside,dc=example,dc=com\n") == 0);
+  // A rollback brings it back at its DN, asking back its entryUUID.
+  Intent again = AccountIntent(IntentOp::kAdd, "cat");
+  again.target_id = id;
+  again.set = add.set;
+  ApplyResult back = w->Apply(again);
+  INFO(back.message);
+  REQUIRE(back.status.ok());
+  CHECK(back.assigned_id != id);
+  CHECK_FALSE(back.assigned_id.empty());
+  CHECK(back.message.find("uid=cat,ou=outside,dc=example,dc=com") !=
+        std::string::npos);
+  // One entry per entryUUID: writes by entryUUID find each.
+  Intent modify = AccountIntent(IntentOp::kModify, "cat");
+  modify.target_id = back.assigned_id;
+  modify.set = {{"title", {"back"}}};
+  CHECK(w->Apply(modify).status.ok());
+  Intent outside = AccountIntent(IntentOp::kModify, "cat");
+  outside.target_id = id;
+  outside.set = {{"title", {"out"}}};
+  CHECK(w->Apply(outside).status.ok());
+  const std::string ldif = slapd.Search("(uid=cat)", "title");
+  CHECK(Has(ldif, "title: back"));
+  CHECK(Has(ldif, "title: out"));
+}
+
+TEST_CASE(
     "the writer is built for any direction (operator rollbacks write "
     "under ldap_to_axigen too) and reports unreachable servers as retryable",
     "[ldap_writer][integration]") {

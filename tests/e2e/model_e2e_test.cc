@@ -520,6 +520,18 @@ class Sequence {
   std::set<std::string> gone_persons_;   // deleted or moved, either side
   std::set<std::string> apart_;  // left apart by a rollback or a restore
   std::set<std::string> preexisting_[2];
+  // The entryUUIDs of the LDAP persons made before the first run: an entry
+  // a rollback made again at such a DN (its old self moved out of the base
+  // and still there) is dirledger's own, not the one that existed.
+  std::map<std::string, std::string> preexisting_uuid_;
+  bool Preexisting(const World& w, int side, const std::string& name) const {
+    if (!preexisting_[side].count(name) || !w.side[side].count(name))
+      return false;
+    if (side != kLdap) return true;
+    auto it = preexisting_uuid_.find(name);
+    return it == preexisting_uuid_.end() ||
+           it->second == w.side[kLdap].at(name).uuid;
+  }
   std::map<std::string, std::string> descriptions_;  // name -> uuid|value
   std::vector<Point> points_;
   struct Saved {
@@ -551,7 +563,12 @@ void Sequence::LdapAddPerson(const std::string& name, bool initial) {
   Ldap(ldif);
   descriptions_[name] = desc;
   now_.side[kLdap][name] = o;
-  if (initial) preexisting_[kLdap].insert(name);
+  if (initial) {
+    preexisting_[kLdap].insert(name);
+    World t;
+    ParseLdap(slapd_->Search("(uid=" + name + ")", "'*' entryUUID"), &t);
+    preexisting_uuid_[name] = t.side[kLdap][name].uuid;
+  }
   Created(kLdap, name);
 }
 
@@ -1225,7 +1242,7 @@ void Sequence::CheckRollback(const Point& p, const World& before,
         bad << SideName(s) << " " << n << ": created after seq " << p.seq
             << " and still there after the rollback\n";
     for (const std::string& n : preexisting_[s])
-      if (before.side[s].count(n) && !w.side[s].count(n))
+      if (Preexisting(before, s, n) && !w.side[s].count(n))
         bad << SideName(s) << " " << n
             << ": existed before dirledger first ran, deleted by the "
                "rollback\n";
@@ -1255,7 +1272,7 @@ void Sequence::Rollback() {
     std::ostringstream bad;
     for (int s = 0; s < 2; ++s)
       for (const std::string& n : preexisting_[s])
-        if (before.side[s].count(n) && !w.side[s].count(n))
+        if (Preexisting(before, s, n) && !w.side[s].count(n))
           bad << SideName(s) << " " << n
               << ": existed before dirledger first ran, deleted by the "
                  "rollback\n";
