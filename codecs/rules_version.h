@@ -69,7 +69,10 @@ namespace dirledger {
 //      held a member its image leaves out); a new LDAP entry at a DN a group
 //      listed while an earlier entry had it, and lists still (dirledger's
 //      own delete leaves the groups), gives its address to that group's
-//      mail group (before, it reached none until the group changed again).
+//      mail group (before, it reached none until the group changed again);
+//      both ways, an object deleted and added again on one side while the
+//      delete dirledger carries to the other side is pending makes the
+//      other side's object again (before: conflict/delete-modify).
 inline constexpr std::uint32_t kReconcilerRules = 8;
 
 }  // namespace dirledger

@@ -790,6 +790,19 @@ class ChangeDecider {
 
   // Creates the object on `side` again from `source` (the linked object on
   // the other side) and its image.
+  // The partner is gone, or going, for a delete of this object that
+  // dirledger carried over (a Delete intent on the partner made from this
+  // side's delete, pending or applied and not echoed yet).
+  bool DeletedForThisSide() const {
+    std::vector<const PendingIntent*> pending;
+    b_.state.PendingFor(o_, kind_, partner_id_, &pending);
+    return std::any_of(pending.begin(), pending.end(),
+                       [&](const PendingIntent* p) {
+                         return p->intent.op == IntentOp::kDelete &&
+                                p->intent.source_id == c_.id;
+                       });
+  }
+
   void Recreate(Side side, const ObjectState& source, const AttrList& image) {
     if (side == Side::kMail) {
       const std::string address = source.address;
@@ -842,6 +855,20 @@ class ChangeDecider {
     if (!foreseen_.exists) {
       // The linked object is gone from the other side.
       if (dir_ == Direction::kBothWays) {
+        // Deleted and added again on this side between two runs: the other
+        // side's object goes for this side's delete, and is made again for
+        // the object added (rules version 8; before, the delete dirledger
+        // itself was making counted as the other side's, against this
+        // side's new values: conflict/delete-modify).
+        if (b_.rules.config().reconciler_rules >= 8 && DeletedForThisSide()) {
+          Recreate(o_, *next_, m_next_);
+          return Verdict{"create/" + std::string(FlowRule(s_)),
+                         Outcome::kPropagated,
+                         Subject() + " added again after its delete; its " +
+                             "linked " + Partner(partner_id_, "") +
+                             ", being deleted for that delete, is created "
+                             "again"};
+        }
         // Both ways its delete stands against what this side changed since
         // they last agreed (a delete that failed is caught up here).
         std::vector<std::string> modified;

@@ -177,5 +177,51 @@ TEST_CASE(
             .empty());
 }
 
+// Both ways under `rules`: dan on LDAP, linked to its mail account; the
+// mail administrator removes the account and adds it again (title t2)
+// before the entry's Delete is done. Returns the re-add's decision.
+Decision RemoveAndAddAgain(Scenario& s, std::uint32_t rules) {
+  Under(s, "both_ways", rules, "no_change");
+  REQUIRE(
+      s.Feed(LdapPerson(
+                 "u-dan", "dan",
+                 {{"givenName", {"Dan"}}, {"sn", {"Lee"}}, {"title", {"t1"}}}))
+          .rule == "create/ldap-to-mail");
+  REQUIRE(s.Feed(MDan("t1")).outcome == Outcome::kEcho);
+  const Decision& gone = s.Feed(MailDelete("dan@example.com"));
+  INFO(DecisionText(gone));
+  REQUIRE(gone.rule == "delete/mail-to-ldap");
+  return s.Feed(MDan("t2"));
+}
+
+TEST_CASE(
+    "both ways, a mail object removed and added again before its entry's "
+    "delete is done makes the entry again, no conflict",
+    "[recreate]") {
+  // Found by the model test (MODEL_SEED=8300049): the delete dirledger was
+  // making for the mail side counted as LDAP's, against the mail side's
+  // new values, and no_change left the person on the mail side only.
+  Scenario s;
+  const Decision& again = RemoveAndAddAgain(s, kReconcilerRules);
+  INFO(s.Text());
+  CHECK(again.rule == "create/mail-to-ldap");
+  CHECK(again.outcome == Outcome::kPropagated);
+  REQUIRE(again.intents.size() == 1);
+  CHECK(again.intents[0].op == IntentOp::kAdd);
+  CHECK(again.intents[0].dn == "uid=dan,ou=people,dc=example,dc=com");
+  CHECK(AttrValues(again.intents[0].set, "title") ==
+        std::vector<std::string>{"t2"});
+}
+
+TEST_CASE(
+    "under rules version 7 a mail object removed and added again is a "
+    "delete-modify conflict, as before",
+    "[recreate]") {
+  Scenario s;
+  const Decision& again = RemoveAndAddAgain(s, 7);
+  CHECK(again.rule == "conflict/delete-modify/no_change");
+  CHECK(again.intents.empty());
+}
+
 }  // namespace
 }  // namespace dirledger::testing
