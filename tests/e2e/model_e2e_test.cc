@@ -96,15 +96,13 @@ struct KnownDefects {
   // mail group, and the account made again was a member of the mail group
   // only; fixed in rules version 7 (docs/rules.md section 8), so always on.
   bool ldap_readd = true;
-  // MODEL_ROLLBACK_MEMBERS: a rollback that re-creates a deleted person
-  // does not give it back its group memberships. Seen with seed 634118588
-  // (both_ways/axigen_wins; not reduced further): LDAP bob, eve and cn=g1
-  // (bob, cat, eve; cat late) before the first run; settle (seq 16); mail
-  // group g2 added, uid=cat added, uid=eve deleted, two field edits; run;
-  // rollback --to 16 --yes; run: eve is back on both sides, LDAP g1 is
-  // [bob], not [bob, eve] as at seq 16. Members re-created by the rollback
-  // are left out of the rollback's member comparison.
-  bool rollback_members = false;
+  // A rollback that re-creates a deleted person gives it back its group
+  // memberships. Once a known defect (seed 634118588: LDAP's refint dropped
+  // the person from its groups at the delete, unreported, and the rollback
+  // left it out); the member index of rules version 7 and the rollback's
+  // value-by-value member writes of version 8 fixed it (100 sequences from
+  // seed 9400000 with it on passed), so always on.
+  bool rollback_members = true;
 };
 
 KnownDefects Defects() {
@@ -117,7 +115,6 @@ KnownDefects Defects() {
   d.cross_account_aliases = true;
   d.rollback_to_start = true;
   d.ldap_readd = true;
-  d.rollback_members = on("MODEL_ROLLBACK_MEMBERS");
   return d;
 }
 
