@@ -788,8 +788,6 @@ class ChangeDecider {
                        "created again"};
   }
 
-  // Creates the object on `side` again from `source` (the linked object on
-  // the other side) and its image.
   // The partner is gone, or going, for a delete of this object that
   // dirledger carried over (a Delete intent on the partner made from this
   // side's delete, pending or applied and not echoed yet).
@@ -803,6 +801,8 @@ class ChangeDecider {
                        });
   }
 
+  // Creates the object on `side` again from `source` (the linked object on
+  // the other side) and its image.
   void Recreate(Side side, const ObjectState& source, const AttrList& image) {
     if (side == Side::kMail) {
       const std::string address = source.address;
