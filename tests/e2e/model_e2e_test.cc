@@ -71,11 +71,14 @@ constexpr const char* kDomain = "@example.com";
 // they are fixed elsewhere. Each can be switched back on for a run with the
 // environment variable named beside it (=1).
 struct KnownDefects {
-  // MODEL_RENAMES: an LDAP rename (new uid) renames the mail account, but
-  // a rename onto an address an administrator created on the mail side in
-  // the same run window is refused by the directory (the address is
-  // another account's): `run --once` exits 1 with the failure listed,
-  // where the model expects the two to meet (seed 140392652).
+  // MODEL_RENAMES: an LDAP rename (new uid) renames the mail account, its
+  // old address kept as an alias (the entry's `mail` still names it). A
+  // rename onto an address an administrator created on the mail side in
+  // the same run window leaves the renamed account at its old address,
+  // unlinked, and lists that address as a refused alias of the entry:
+  // `run --once` exits 1, where the model expects the two to meet (seed
+  // 140392652); a later add of the old address is refused, the alias
+  // holds it (seed 9300003). docs/reliability.md section 12.
   bool ldap_renames = false;
   // Aliases taken from another account (or naming its address). Once a
   // known defect: the mail directory refused the alias, the whole write
