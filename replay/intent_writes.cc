@@ -11,6 +11,14 @@ bool HasValueIgnoreCase(const std::vector<std::string>& values,
   });
 }
 
+std::vector<std::string> ValuesNotIn(const std::vector<std::string>& values,
+                                     const std::vector<std::string>& other) {
+  std::vector<std::string> out;
+  for (const std::string& v : values)
+    if (!HasValueIgnoreCase(other, v)) out.push_back(v);
+  return out;
+}
+
 namespace {
 
 void AddAndDelete(const Intent& intent, AttrList* attrs) {

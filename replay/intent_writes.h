@@ -50,6 +50,11 @@ bool ExpectHolds(const Intent& intent, const AttrList* attrs);
 bool HasValueIgnoreCase(const std::vector<std::string>& values,
                         std::string_view v);
 
+// The values of `values` that `other` does not hold, ignoring ASCII case,
+// in their order.
+std::vector<std::string> ValuesNotIn(const std::vector<std::string>& values,
+                                     const std::vector<std::string>& other);
+
 }  // namespace dirledger
 
 #endif  // DIRLEDGER_REPLAY_INTENT_WRITES_H_

@@ -50,14 +50,6 @@ Intent MemberAdd(Side target, const std::string& target_id,
   return i;
 }
 
-std::vector<std::string> Minus(const std::vector<std::string>& a,
-                               const std::vector<std::string>& b) {
-  std::vector<std::string> out;
-  for (const std::string& v : a)
-    if (!HasValueIgnoreCase(b, v)) out.push_back(v);
-  return out;
-}
-
 // One way from mail: the mail object `mail` (field image `there`) is the
 // authority over the LDAP entry `x` (field image `image`) that takes its
 // address: the entry is written the mail object's values, as at a first
@@ -98,8 +90,8 @@ Intent MailValuesToEntry(DecisionBuilder& b, const ObjectState& x,
     CanonicalizeValues(&out);
     return out;
   };
-  std::vector<std::string> adds = dns(Minus(mv, lv), true);
-  std::vector<std::string> dels = dns(Minus(lv, mv), false);
+  std::vector<std::string> adds = dns(ValuesNotIn(mv, lv), true);
+  std::vector<std::string> dels = dns(ValuesNotIn(lv, mv), false);
   // groupOfNames needs a member: the group itself stands in for none.
   AttrList after = x.attrs;
   Intent probe;

@@ -362,15 +362,6 @@ std::string RollbackMembersAttribute(const DecisionBuilder& b,
   return c ? MapFor(*c, t.kind).members_attribute : "";
 }
 
-// Adds to `out` the values of `a` not in `b` (without case), as `name`.
-void AddValuesNotIn(const std::string& name, const std::vector<std::string>& a,
-                    const std::vector<std::string>& b, AttrList* out) {
-  std::vector<std::string> values;
-  for (const std::string& v : a)
-    if (!HasValueIgnoreCase(b, v)) values.push_back(v);
-  if (!values.empty()) out->push_back(Attribute{name, std::move(values)});
-}
-
 // Brings each target object from its current image to the target image.
 Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
   size_t adds = 0, changes = 0, deletes = 0, renames = 0;
@@ -419,8 +410,10 @@ Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
         const auto& want = AttrValues(target, n);
         const auto& have = AttrValues(cur->attrs, n);
         if (!members.empty() && EqualsIgnoreCase(n, members)) {
-          AddValuesNotIn(n, want, have, &i.add_values);
-          AddValuesNotIn(n, have, want, &i.delete_values);
+          if (auto v = ValuesNotIn(want, have); !v.empty())
+            i.add_values.push_back(Attribute{n, std::move(v)});
+          if (auto v = ValuesNotIn(have, want); !v.empty())
+            i.delete_values.push_back(Attribute{n, std::move(v)});
           continue;
         }
         i.set.push_back(Attribute{n, want});

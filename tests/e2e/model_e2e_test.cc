@@ -520,15 +520,15 @@ class Sequence {
   std::set<std::string> gone_persons_;   // deleted or moved, either side
   std::set<std::string> apart_;  // left apart by a rollback or a restore
   std::set<std::string> preexisting_[2];
-  // Whether an object other than `name`, on either side, holds `alias`.
-  bool AliasHeldElsewhere(const std::string& name,
+  // The name of an object on `side` other than `name` whose aliases hold
+  // `alias`, or "".
+  std::string AliasHolder(int side, const std::string& name,
                           const std::string& alias) const {
-    for (int s = 0; s < 2; ++s)
-      for (const auto& [n, o] : now_.side[s])
-        if (n != name && o.image.count("aliases") &&
-            o.image.at("aliases").count(alias))
-          return true;
-    return false;
+    for (const auto& [n, o] : now_.side[side])
+      if (n != name && o.image.count("aliases") &&
+          o.image.at("aliases").count(alias))
+        return n;
+    return "";
   }
   // The entryUUIDs of the LDAP persons made before the first run: an entry
   // a rollback made again at such a DN (its old self moved out of the base
@@ -617,7 +617,9 @@ void Sequence::LdapAlias(const std::string& name) {
   // One alias claimed by two objects is refused (docs/rules.md section
   // 8a): the refusal, a failure `run --once` reports with exit 1, is
   // tested in address_ownership_test and e2e_security, not modelled here.
-  if (!has && AliasHeldElsewhere(name, alias)) return;
+  if (!has && (!AliasHolder(kLdap, name, alias).empty() ||
+               !AliasHolder(kMail, name, alias).empty()))
+    return;
   Step("ldap modify uid=" + name + ": " + (has ? "delete" : "add") + " mail " +
        alias);
   Ldap("dn: uid=" + name + kPeople + "\nchangetype: modify\n" +
@@ -788,19 +790,11 @@ void Sequence::MailAlias(const std::string& name) {
     alias = PickOf(PersonNames()) + ".c" + kDomain;
   const bool has = o.image["aliases"].count(alias) > 0;
   // An alias an LDAP entry claims is not modelled as contested (LdapAlias).
-  if (!has) {
-    for (const auto& [n, other] : now_.side[kLdap])
-      if (n != name && other.image.count("aliases") &&
-          other.image.at("aliases").count(alias))
-        return;
-  }
+  if (!has && !AliasHolder(kLdap, name, alias).empty()) return;
   // An address belongs to one mail object: the directory refuses an alias
   // another one holds, naming the holder, and changes nothing.
-  std::string holder;
-  for (const auto& [n, other] : now_.side[kMail])
-    if (n != name && other.image.count("aliases") &&
-        other.image.at("aliases").count(alias))
-      holder = n + kDomain;
+  std::string holder = AliasHolder(kMail, name, alias);
+  if (!holder.empty()) holder += kDomain;
   Step("mail set " + name + kDomain + " aliases" + (has ? "-=" : "+=") + alias +
        (has || holder.empty() ? "" : " (refused: " + holder + ")"));
   CliResult r = Dl({"mail", "set", name + kDomain,
