@@ -73,7 +73,13 @@ namespace dirledger {
 //      both ways, an object deleted and added again on one side while the
 //      delete dirledger carries to the other side is pending makes the
 //      other side's object again (before: conflict/delete-modify).
-inline constexpr std::uint32_t kReconcilerRules = 8;
+//   9: an LDAP entry deleted by others that was the only member of a group
+//      whose object class requires one (groupOfNames, groupOfUniqueNames)
+//      stays listed in the group's image, as the directory's referential
+//      integrity cannot take it out; a new entry at that DN is the group's
+//      member on the mail side too (before, the image dropped it, and the
+//      mail group never got the new entry's address).
+inline constexpr std::uint32_t kReconcilerRules = 9;
 
 }  // namespace dirledger
 

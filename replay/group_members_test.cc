@@ -54,7 +54,9 @@ class GroupWorld {
   // The entry `id` is deleted (`to_dn` empty) or moved out of the base to
   // `to_dn`: either way syncrepl reports a delete. slapd's memberof-refint
   // drops (or renames) its DN in the groups that list it, with an internal
-  // write syncprov never reports (the groups' entryCSN stays).
+  // write syncprov never reports (the groups' entryCSN stays); a
+  // groupOfNames it is the only member of keeps it (the schema requires a
+  // member: the internal write fails).
   void LdapLeave(const std::string& id, const std::string& to_dn = "") {
     auto it = ldap_.find(id);
     REQUIRE(it != ldap_.end());
@@ -69,6 +71,7 @@ class GroupWorld {
       std::erase_if(members, [&](const std::string& m) {
         return EqualsIgnoreCase(m, dn);
       });
+      if (members.empty() && to_dn.empty()) continue;
       if (!to_dn.empty()) members.push_back(to_dn);
       CanonicalizeValues(&members);
       SetAttr(&g.attrs, "member", std::move(members));
@@ -671,6 +674,63 @@ TEST_CASE(
   CHECK(r.ldap_members == std::vector<std::string>{PersonDn("eve")});
   CHECK(r.mail_members == std::vector<std::string>{"eve@example.com"});
   CHECK(r.intents_of_last_run == 0);
+}
+
+// bob is g1's only member; an administrator deletes bob's entry, and adds
+// a new one at its DN after a run. Returns g1's members on both sides after
+// each step.
+struct OnlyMemberLeaves {
+  std::vector<std::string> ldap_after_delete, mail_after_delete;
+  std::vector<std::string> ldap_members, mail_members;
+  int intents_of_last_run = -1;
+};
+
+OnlyMemberLeaves RunOnlyMemberLeaves(std::uint32_t rules) {
+  ConnectorOptions o;
+  o.direction = "both_ways";
+  o.resolution = "ldap_wins";
+  GroupWorld w(o, rules);
+  w.LdapAddPerson("bob");
+  w.LdapAddGroup("g1", {"bob"});
+  w.RunOnce();
+  w.RunOnce();
+  REQUIRE(w.MailMembers("g1@example.com") ==
+          std::vector<std::string>{"bob@example.com"});
+  w.LdapLeave("P-bob");
+  w.RunOnce();
+  OnlyMemberLeaves r;
+  r.ldap_after_delete = w.LdapMembers("g1");
+  r.mail_after_delete = w.MailMembers("g1@example.com");
+  w.LdapAddPersonAs("P-bob-again", "bob");
+  w.RunOnce();
+  w.RunOnce();
+  r.intents_of_last_run = w.RunOnce();
+  r.ldap_members = w.LdapMembers("g1");
+  r.mail_members = w.MailMembers("g1@example.com");
+  RequireReplaysAlike(w.scenario());
+  return r;
+}
+
+TEST_CASE(
+    "both ways: the only member of a groupOfNames deleted by others stays "
+    "listed, and a new entry at its DN is a member on both sides",
+    "[rules][members]") {
+  // Found by the model test (MODEL_SEED=1500083): slapd's refint cannot
+  // take a groupOfNames' last member out; the image dropped it, and the
+  // new entry's account reached no mail group.
+  OnlyMemberLeaves r = RunOnlyMemberLeaves(kReconcilerRules);
+  CHECK(r.ldap_after_delete == std::vector<std::string>{PersonDn("bob")});
+  CHECK(r.mail_after_delete.empty());
+  CHECK(r.ldap_members == std::vector<std::string>{PersonDn("bob")});
+  CHECK(r.mail_members == std::vector<std::string>{"bob@example.com"});
+  CHECK(r.intents_of_last_run == 0);
+}
+
+TEST_CASE("a log recorded under rules version 8 drops a group's only member",
+          "[rules][members]") {
+  OnlyMemberLeaves r = RunOnlyMemberLeaves(8);
+  CHECK(r.ldap_members == std::vector<std::string>{PersonDn("bob")});
+  CHECK(r.mail_members.empty());
 }
 
 TEST_CASE("under rules version 7 a new entry at a listed DN stays apart",

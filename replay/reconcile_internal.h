@@ -176,7 +176,9 @@ void IndexLdapMembers(DecisionBuilder& b, const std::string& group_id,
 // remembers it (an entry moved out is renamed in its groups, and renamed
 // back when it returns). Returns the groups' ids; their DNs in `group_dns`.
 // A group reported since the refresh of `source` that reports the delete
-// began is left as reported (it was read after the delete).
+// began is left as reported (it was read after the delete). A group that
+// must have a member and lists only this one keeps it (rules version 9):
+// its id is returned, its DN not.
 std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
                                         std::string_view dn,
                                         std::string_view source,

@@ -212,6 +212,25 @@ const std::string& MemberAttribute(DecisionBuilder& b, const ObjectState& g) {
   return cr ? MapFor(*cr, ObjectKind::kGroup).members_attribute : kNone;
 }
 
+// Rules version 9: `dn` is the only member of LDAP group `g`, whose
+// object class requires one (groupOfNames, groupOfUniqueNames). The
+// directory's referential integrity cannot take it out (the modify would
+// violate the schema: slapd's memberof-refint leaves such a group as it
+// was), so the group still lists it.
+bool KeepsOnlyMember(DecisionBuilder& b, const ObjectState& g,
+                     std::string_view dn) {
+  if (b.rules.config().reconciler_rules < 9) return false;
+  const std::string& attribute = MemberAttribute(b, g);
+  if (attribute.empty() || NormalizeDn(g.dn) == NormalizeDn(dn)) return false;
+  const std::vector<std::string>& members = AttrValues(g.attrs, attribute);
+  if (members.empty()) return false;
+  for (const std::string& m : members)
+    if (NormalizeDn(m) != NormalizeDn(dn)) return false;
+  const std::vector<std::string>& classes = AttrValues(g.attrs, "objectClass");
+  return HasValueIgnoreCase(classes, "groupOfNames") ||
+         HasValueIgnoreCase(classes, "groupOfUniqueNames");
+}
+
 }  // namespace
 
 bool DropsLeftMembers(const DecisionBuilder& b) {
@@ -281,8 +300,15 @@ std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
     b.Put(EraseWait{Side::kLdap, left, gid});
   const std::string key = ListedKey(dn);
   for (const std::string& gid : b.state.WaitingFor(Side::kLdap, key)) {
-    b.Put(EraseWait{Side::kLdap, key, gid});
     const ObjectState* g = b.ObjectNow(Side::kLdap, ObjectKind::kGroup, gid);
+    // The group keeps it, listed and indexed: a new entry at the DN is its
+    // member (ReleaseMemberWaits). Its mail group loses the address all the
+    // same: the entry is gone.
+    if (g && KeepsOnlyMember(b, *g, dn)) {
+      dropped.push_back(gid);
+      continue;
+    }
+    b.Put(EraseWait{Side::kLdap, key, gid});
     // A group that goes is no member of itself (its own DN stands in).
     if (!g || NormalizeDn(g->dn) == NormalizeDn(dn)) continue;
     if (refresh != 0 && g->version > refresh) continue;

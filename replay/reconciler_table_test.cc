@@ -156,6 +156,19 @@ const Decision& DeleteVsModify(Scenario& s, Side side) {
   return s.Feed(MailDelete("jdoe@example.com"));
 }
 
+// As DeleteVsModify, staff listing asmith too: LDAP's refint drops jdoe
+// (unreported).
+const Decision& DeleteOneOfTwoVsModify(Scenario& s, Side side) {
+  for (EventBody staff :
+       {EventBody(LStaff({PersonDn("jdoe"), PersonDn("asmith")})),
+        EventBody(MStaff({"asmith@example.com", "jdoe@example.com"}))}) {
+    const std::vector<Intent> writes = s.Feed(std::move(staff)).intents;
+    for (const Intent& i : writes) s.Feed(OkOutcome(i));
+  }
+  REQUIRE(s.projection().pending_count() == 0);
+  return DeleteVsModify(s, side);
+}
+
 const Decision& Membership(Scenario& s, Side side) {
   if (side == Side::kLdap)
     return s.Feed(LStaff({PersonDn("jdoe"), PersonDn("asmith")}));
@@ -251,7 +264,23 @@ TEST_CASE("delete", "[rules][table]") {
 
 TEST_CASE("delete on one side against modify on the other", "[rules][table]") {
   Table("LDAP deletes, mail modified", DeleteVsModify, Side::kLdap,
-        // jdoe is in staff: LDAP dropped it (refint, unreported); the mail
+        // jdoe is staff's only member: LDAP keeps the DN (a groupOfNames
+        // must have a member, so refint cannot drop it; rules version 9),
+        // the mail group loses the address of a deleted account (rules
+        // version 7), and an entry created again at the DN is the group's
+        // member already.
+        {{kL2A,
+          {kProp, "delete/ldap-to-mail",
+           "mail:delete; mail:modify -members=[jdoe@example.com]"}},
+         {kA2L, {kDisc, "direction/axigen_to_ldap", "-"}},
+         {kLW,
+          {kRes, "conflict/delete-modify/ldap_wins",
+           "mail:delete; mail:modify -members=[jdoe@example.com]"}},
+         {kAW, {kRes, "conflict/delete-modify/axigen_wins", "ldap:add"}},
+         {kNC, {kOpen, "conflict/delete-modify/no_change", "-"}}});
+  Table("LDAP deletes one of two members, mail modified",
+        DeleteOneOfTwoVsModify, Side::kLdap,
+        // LDAP dropped jdoe from staff (refint, unreported); the mail
         // group loses the address of a deleted account, and an entry
         // created again is given back to the group (rules version 7).
         {{kL2A,
