@@ -304,6 +304,12 @@ struct ObjEdits {
   std::map<std::string, int> field_window;
   std::map<std::string, std::map<std::string, int>> value_window;
   std::map<std::string, std::pair<int, int>> set_windows;
+  // LDAP reports an entry as it is when read: a set value changed and
+  // changed back between two runs was never seen to change. What a value's
+  // edit (op, window) was before its first edit in the current window.
+  std::map<std::string,
+           std::map<std::string, std::optional<std::pair<bool, int>>>>
+      before_window;
 };
 
 struct Point {
@@ -428,6 +434,29 @@ class Sequence {
   void TouchSet(int side, const std::string& name, const std::string& field,
                 const std::string& v, bool added) {
     ObjEdits& e = Edit(side, name);
+    if (side == kLdap) {
+      auto& windows = e.value_window[field];
+      auto& before = e.before_window[field];
+      auto it = windows.find(v);
+      if (it != windows.end() && it->second == window_ &&
+          e.sets[field].at(v) != added) {
+        // Back to what it was when the window began: unseen.
+        if (const auto& b = before.at(v)) {
+          e.sets[field][v] = b->first;
+          it->second = b->second;
+        } else {
+          e.sets[field].erase(v);
+          windows.erase(it);
+          if (e.sets[field].empty()) e.sets.erase(field);
+        }
+        before.erase(v);
+        return;
+      }
+      if (it == windows.end())
+        before[v] = std::nullopt;
+      else if (it->second != window_)
+        before[v] = std::make_pair(e.sets[field].at(v), it->second);
+    }
     e.sets[field][v] = added;
     e.value_window[field][v] = window_;
     auto [w, fresh] = e.set_windows.try_emplace(field, window_, window_);
