@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "replay/rules.h"
+
 namespace dirledger {
 namespace {
 
@@ -207,9 +209,36 @@ bool Alive(StateReader* state, Side side, ObjectKind kind,
   return alive;
 }
 
+std::string GoneDnKey(std::string_view dn) { return "gone:" + NormalizeDn(dn); }
+
+std::string GoneAddressKey(std::string_view address) {
+  return "gone:" + AsciiLower(address);
+}
+
+namespace {
+
+// The address of the gone member at `dn` (no entry has it): "" when none,
+// or when the address is another entry's now.
+std::string GoneMemberAddress(std::string_view dn, StateReader* state) {
+  for (const std::string& address :
+       state->WaitingFor(Side::kLdap, GoneDnKey(dn))) {
+    bool taken = false;
+    for (ObjectKind kind : {ObjectKind::kAccount, ObjectKind::kGroup}) {
+      const LinkState* link = state->LinkByMail(kind, address);
+      if (!link) continue;
+      const ObjectState* o = state->Object(Side::kLdap, kind, link->ldap_id);
+      if (o && NormalizeDn(o->dn) != NormalizeDn(dn)) taken = true;
+    }
+    if (!taken) return address;
+  }
+  return "";
+}
+
+}  // namespace
+
 std::string MemberAddressOfDn(std::string_view dn, StateReader* state) {
   const std::string* found = state->IdByDn(Side::kLdap, dn);
-  if (!found) return "";
+  if (!found) return GoneMemberAddress(dn, state);
   const std::string id = *found;
   for (ObjectKind kind : {ObjectKind::kAccount, ObjectKind::kGroup}) {
     const LinkState* link = state->LinkByLdap(kind, id);
@@ -243,6 +272,9 @@ std::string MemberDnOfAddress(std::string_view address, StateReader* state) {
       if (const PendingIntent* p = state->Pending(m->creating_intent))
         return p->intent.dn;
   }
+  for (const std::string& dn :
+       state->WaitingFor(Side::kMail, GoneAddressKey(address)))
+    if (!state->IdByDn(Side::kLdap, dn)) return dn;
   return "";
 }
 

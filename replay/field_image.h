@@ -76,11 +76,24 @@ AttrList LdapImage(const AttrList& attrs, std::string_view own_dn,
 // order, spelled as in whichever image has them).
 std::vector<std::string> DiffFields(const AttrList& a, const AttrList& b);
 
-// A member DN -> its mail address ("" when it cannot be resolved).
+// A member DN -> its mail address ("" when it cannot be resolved). A DN
+// no entry has, whose last entry's mail object was `A` (a gone member:
+// GoneMemberKeys), resolves to A, unless A is another entry's now.
 std::string MemberAddressOfDn(std::string_view dn, StateReader* state);
 // A member address -> the DN of its LDAP entry, or of the entry being
-// created for it ("" when none is known).
+// created for it, or the DN of the gone member it was ("" when none is
+// known).
 std::string MemberDnOfAddress(std::string_view address, StateReader* state);
+
+// Rules version 9: a linked LDAP entry that left stays a member of the
+// groups that keep listing its DN (a late member, a groupOfNames' only
+// member, a group read after the delete, dirledger's own delete), as its
+// address stays a member of mail groups: the wait keys that pair the two
+// (on the LDAP side the DN's key names the address, on the mail side the
+// address's key names the DN), so that either side's removal of the gone
+// member reaches the other. Dropped when a new entry takes the DN.
+std::string GoneDnKey(std::string_view dn);
+std::string GoneAddressKey(std::string_view address);
 
 // The LDAP value of aliases_attribute holding `aliases` for an object whose
 // own address is `own_address`, keeping the current values that are not

@@ -77,6 +77,16 @@ class GroupWorld {
       SetAttr(&g.attrs, "member", std::move(members));
     }
   }
+  // The entry `id`, a late member of the groups listing it (they listed it
+  // before it existed, so memberof recorded no membership), is deleted:
+  // refint leaves the groups as they are.
+  void LdapDeleteLateMember(const std::string& id) {
+    auto it = ldap_.find(id);
+    REQUIRE(it != ldap_.end());
+    ldap_gone_[id] = it->second;
+    ldap_.erase(it);
+    ldap_dirty_.push_back(id);
+  }
   // The entry `id`, moved out of the base to `out_dn`, is moved back: the
   // source reports it again (an add, the same id), and refint renames its
   // DN back in the groups, unreported.
@@ -720,7 +730,7 @@ TEST_CASE(
   // new entry's account reached no mail group.
   OnlyMemberLeaves r = RunOnlyMemberLeaves(kReconcilerRules);
   CHECK(r.ldap_after_delete == std::vector<std::string>{PersonDn("bob")});
-  CHECK(r.mail_after_delete.empty());
+  CHECK(r.mail_after_delete == std::vector<std::string>{"bob@example.com"});
   CHECK(r.ldap_members == std::vector<std::string>{PersonDn("bob")});
   CHECK(r.mail_members == std::vector<std::string>{"bob@example.com"});
   CHECK(r.intents_of_last_run == 0);
@@ -731,6 +741,131 @@ TEST_CASE("a log recorded under rules version 8 drops a group's only member",
   OnlyMemberLeaves r = RunOnlyMemberLeaves(8);
   CHECK(r.ldap_members == std::vector<std::string>{PersonDn("bob")});
   CHECK(r.mail_members.empty());
+}
+
+// Both ways: ann, a late member of g1 (with cat), synced; in one run
+// window LDAP deletes ann (the group keeps the DN: a late member) and the
+// mail administrator takes ann@ out of the mail group; then an entry is
+// added again at ann's DN.
+struct GoneLateMember {
+  std::vector<std::string> ldap_after_delete, mail_after_delete;
+  std::vector<std::string> ldap_members, mail_members;
+  int intents_of_last_run = -1;
+};
+
+GoneLateMember RunGoneLateMember(std::uint32_t rules) {
+  ConnectorOptions o;
+  o.direction = "both_ways";
+  o.resolution = "ldap_wins";
+  GroupWorld w(o, rules);
+  w.LdapAddPerson("cat");
+  w.LdapAddGroup("g1", {"ann", "cat"});
+  w.RunOnce();
+  w.RunOnce();
+  w.LdapAddPerson("ann");
+  w.RunOnce();
+  w.RunOnce();
+  REQUIRE(w.MailMembers("g1@example.com") ==
+          std::vector<std::string>{"ann@example.com", "cat@example.com"});
+  w.LdapDeleteLateMember("P-ann");
+  w.MailMember("g1@example.com", "ann@example.com", false);
+  w.RunOnce();
+  w.RunOnce();
+  GoneLateMember r;
+  r.ldap_after_delete = w.LdapMembers("g1");
+  r.mail_after_delete = w.MailMembers("g1@example.com");
+  w.LdapAddPersonAs("P-ann-again", "ann");
+  w.RunOnce();
+  w.RunOnce();
+  r.intents_of_last_run = w.RunOnce();
+  r.ldap_members = w.LdapMembers("g1");
+  r.mail_members = w.MailMembers("g1@example.com");
+  RequireReplaysAlike(w.scenario());
+  return r;
+}
+
+TEST_CASE(
+    "both ways: a gone late member the mail side takes out of a group leaves "
+    "LDAP's group too",
+    "[rules][members]") {
+  // Found by the model test (MODEL_SEED=3700069): the LDAP group's image
+  // could not resolve the DN of the deleted entry, so the two sides seemed
+  // to agree; LDAP's group kept the DN, and a new entry there was its
+  // member in LDAP only.
+  GoneLateMember r = RunGoneLateMember(kReconcilerRules);
+  CHECK(r.ldap_after_delete == std::vector<std::string>{PersonDn("cat")});
+  CHECK(r.mail_after_delete == std::vector<std::string>{"cat@example.com"});
+  CHECK(r.ldap_members == std::vector<std::string>{PersonDn("cat")});
+  CHECK(r.mail_members == std::vector<std::string>{"cat@example.com"});
+  CHECK(r.intents_of_last_run == 0);
+}
+
+TEST_CASE("a log recorded under rules version 8 keeps a gone late member",
+          "[rules][members]") {
+  GoneLateMember r = RunGoneLateMember(8);
+  CHECK(r.ldap_members ==
+        std::vector<std::string>{PersonDn("ann"), PersonDn("cat")});
+  CHECK(r.mail_members == std::vector<std::string>{"cat@example.com"});
+}
+
+// One way from LDAP: bob synced; bob is deleted, then g2 is added listing
+// bob's DN and cat (a refresh reports the group before the delete, so g2's
+// mail group gets bob@); then an entry is added again at bob's DN and g2
+// drops bob, reported before the new entry.
+struct GroupDropsGoneMember {
+  std::vector<std::string> mail_after_delete;
+  std::vector<std::string> ldap_members, mail_members;
+  int intents_of_last_run = -1;
+};
+
+GroupDropsGoneMember RunGroupDropsGoneMember(std::uint32_t rules) {
+  ConnectorOptions o;
+  o.direction = "ldap_to_axigen";
+  GroupWorld w(o, rules);
+  w.LdapAddPerson("bob");
+  w.LdapAddPerson("cat");
+  w.RunOnce();
+  w.RunOnce();
+  w.LdapLeave("P-bob");
+  w.LdapAddGroup("g2", {"bob", "cat"});
+  w.LdapTouched("P-bob");
+  w.RunOnce();
+  w.RunOnce();
+  GroupDropsGoneMember r;
+  r.mail_after_delete = w.MailMembers("g2@example.com");
+  w.LdapAddPersonAs("P-bob-again", "bob");
+  w.LdapRemoveMember("g2", "bob");
+  w.LdapTouched("P-bob-again");
+  w.RunOnce();
+  w.RunOnce();
+  r.intents_of_last_run = w.RunOnce();
+  r.ldap_members = w.LdapMembers("g2");
+  r.mail_members = w.MailMembers("g2@example.com");
+  RequireReplaysAlike(w.scenario());
+  return r;
+}
+
+TEST_CASE(
+    "one way: a gone member an LDAP group drops leaves its mail group too",
+    "[rules][members]") {
+  // Found by the model test (MODEL_SEED=8300020): the group's image could
+  // not resolve the deleted entry's DN, so dropping it changed nothing; the
+  // mail group kept bob@, and the account made again for the new entry was
+  // its member on the mail side only.
+  GroupDropsGoneMember r = RunGroupDropsGoneMember(kReconcilerRules);
+  CHECK(r.mail_after_delete ==
+        std::vector<std::string>{"bob@example.com", "cat@example.com"});
+  CHECK(r.ldap_members == std::vector<std::string>{PersonDn("cat")});
+  CHECK(r.mail_members == std::vector<std::string>{"cat@example.com"});
+  CHECK(r.intents_of_last_run == 0);
+}
+
+TEST_CASE("a log recorded under rules version 8 keeps a dropped gone member",
+          "[rules][members]") {
+  GroupDropsGoneMember r = RunGroupDropsGoneMember(8);
+  CHECK(r.ldap_members == std::vector<std::string>{PersonDn("cat")});
+  CHECK(r.mail_members ==
+        std::vector<std::string>{"bob@example.com", "cat@example.com"});
 }
 
 TEST_CASE("under rules version 7 a new entry at a listed DN stays apart",

@@ -252,6 +252,15 @@ class ChangeDecider {
           consumed_.begin(), consumed_.end(), [](const PendingIntent* p) {
             return p->intent.op == IntentOp::kDelete;
           });
+      // Rules version 9: an entry that leaves stays a member of the groups
+      // that keep its DN, paired with its address (the mail groups keep
+      // that); a new entry at a DN ends the pairing.
+      if (b_.rules.config().reconciler_rules >= 9) {
+        if (prev_ && !next_) RememberGoneMember(b_, kind_, c_.id, prev_->dn);
+        if (next_ &&
+            (!prev_ || NormalizeDn(prev_->dn) != NormalizeDn(next_->dn)))
+          ForgetGoneMember(b_, next_->dn);
+      }
       if (prev_ && !next_ && !own_delete) {
         const LinkState* l = b_.state.LinkByLdap(kind_, c_.id);
         for (const std::string& gid :

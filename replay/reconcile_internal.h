@@ -176,13 +176,19 @@ void IndexLdapMembers(DecisionBuilder& b, const std::string& group_id,
 // remembers it (an entry moved out is renamed in its groups, and renamed
 // back when it returns). Returns the groups' ids; their DNs in `group_dns`.
 // A group reported since the refresh of `source` that reports the delete
-// began is left as reported (it was read after the delete). A group that
-// must have a member and lists only this one keeps it (rules version 9):
-// its id is returned, its DN not.
+// began is left as reported (it was read after the delete); so is a group
+// that must have a member and lists only this one (rules version 9).
 std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
                                         std::string_view dn,
                                         std::string_view source,
                                         std::vector<std::string>* group_dns);
+// Rules version 9: the linked LDAP entry `id` (of `kind`) left `dn`: its
+// DN and its mail object's address are paired as a gone member
+// (GoneDnKey, replay/field_image.h), replacing earlier pairs of either.
+void RememberGoneMember(DecisionBuilder& b, ObjectKind kind,
+                        const std::string& id, const std::string& dn);
+// An entry is at `dn` now: the gone member there is forgotten.
+void ForgetGoneMember(DecisionBuilder& b, const std::string& dn);
 // Rules version 7: where a refresh of a source began (until it ends), for
 // DropLeftMember.
 void MarkRefresh(DecisionBuilder& b, const RefreshPhase& p);

@@ -301,13 +301,10 @@ std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
   const std::string key = ListedKey(dn);
   for (const std::string& gid : b.state.WaitingFor(Side::kLdap, key)) {
     const ObjectState* g = b.ObjectNow(Side::kLdap, ObjectKind::kGroup, gid);
-    // The group keeps it, listed and indexed: a new entry at the DN is its
-    // member (ReleaseMemberWaits). Its mail group loses the address all the
-    // same: the entry is gone.
-    if (g && KeepsOnlyMember(b, *g, dn)) {
-      dropped.push_back(gid);
-      continue;
-    }
+    // The group keeps it, listed and indexed, a gone member (as its mail
+    // group keeps the address): a new entry at the DN is its member
+    // (ReleaseMemberWaits).
+    if (g && KeepsOnlyMember(b, *g, dn)) continue;
     b.Put(EraseWait{Side::kLdap, key, gid});
     // A group that goes is no member of itself (its own DN stands in).
     if (!g || NormalizeDn(g->dn) == NormalizeDn(dn)) continue;
@@ -331,6 +328,32 @@ std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
     b.Put(PutObject{std::move(o)});
   }
   return dropped;
+}
+
+void RememberGoneMember(DecisionBuilder& b, ObjectKind kind,
+                        const std::string& id, const std::string& dn) {
+  const LinkState* link = b.state.LinkByLdap(kind, id);
+  if (!link || link->mail_id.empty()) return;
+  const std::string address = link->mail_id;
+  ForgetGoneMember(b, dn);
+  const std::string by_address = GoneAddressKey(address);
+  for (const std::string& old : b.state.WaitingFor(Side::kMail, by_address)) {
+    b.Put(EraseWait{Side::kMail, by_address, old});
+    b.Put(EraseWait{Side::kLdap, GoneDnKey(old), address});
+  }
+  b.Put(PutWait{Side::kLdap, GoneDnKey(dn), address});
+  b.Put(PutWait{Side::kMail, by_address, dn});
+}
+
+void ForgetGoneMember(DecisionBuilder& b, const std::string& dn) {
+  const std::string by_dn = GoneDnKey(dn);
+  for (const std::string& address : b.state.WaitingFor(Side::kLdap, by_dn)) {
+    b.Put(EraseWait{Side::kLdap, by_dn, address});
+    const std::string by_address = GoneAddressKey(address);
+    for (const std::string& old : b.state.WaitingFor(Side::kMail, by_address))
+      if (NormalizeDn(old) == NormalizeDn(dn))
+        b.Put(EraseWait{Side::kMail, by_address, old});
+  }
 }
 
 std::vector<std::string> RestoreReturningMember(DecisionBuilder& b,

@@ -562,9 +562,10 @@ class Sequence {
         return n;
     return "";
   }
-  // The entryUUIDs of the LDAP persons made before the first run: an entry
+  // The entryUUIDs of the LDAP entries made before the first run: an entry
   // a rollback made again at such a DN (its old self moved out of the base
-  // and still there) is dirledger's own, not the one that existed.
+  // and still there), or one its administrator made again, is not the one
+  // that existed.
   std::map<std::string, std::string> preexisting_uuid_;
   bool Preexisting(const World& w, int side, const std::string& name) const {
     if (!preexisting_[side].count(name) || !w.side[side].count(name))
@@ -741,7 +742,12 @@ void Sequence::LdapAddGroup(const std::string& name, bool initial) {
   o.image["displayName"] = {desc};
   o.image["members"] = members;
   now_.side[kLdap][name] = o;
-  if (initial) preexisting_[kLdap].insert(name);
+  if (initial) {
+    preexisting_[kLdap].insert(name);
+    World t;
+    ParseLdap(slapd_->Search("(cn=" + name + ")", "'*' entryUUID"), &t);
+    preexisting_uuid_[name] = t.side[kLdap][name].uuid;
+  }
   Created(kLdap, name);
   for (const std::string& m : members)
     TouchSet(kLdap, name, "members", m, true);
