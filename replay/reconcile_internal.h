@@ -182,11 +182,13 @@ std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
                                         std::string_view dn,
                                         std::string_view source,
                                         std::vector<std::string>* group_dns);
-// Rules version 9: the linked LDAP entry `id` (of `kind`) left `dn`: its
-// DN and its mail object's address are paired as a gone member
-// (GoneDnKey, replay/field_image.h), replacing earlier pairs of either.
+// Rules version 9: the LDAP entry `id` (of `kind`) left `dn`: its DN and
+// its mail object's address (its link's, else `fallback_address`) are
+// paired as a gone member (GoneDnKey, replay/field_image.h), replacing
+// earlier pairs of either.
 void RememberGoneMember(DecisionBuilder& b, ObjectKind kind,
-                        const std::string& id, const std::string& dn);
+                        const std::string& id, const std::string& dn,
+                        const std::string& fallback_address = "");
 // An entry is at `dn` now: the gone member there is forgotten.
 void ForgetGoneMember(DecisionBuilder& b, const std::string& dn);
 // Rules version 7: where a refresh of a source began (until it ends), for

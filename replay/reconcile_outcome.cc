@@ -11,6 +11,14 @@
 namespace dirledger {
 namespace {
 
+// The mail address an LDAP write was made for: its source when that is a
+// mail object (whose id is its address; LDAP ids, entryUUIDs and
+// objectGUIDs, hold no "@"), else "".
+std::string MailSourceAddress(const Intent& i) {
+  return i.source_id.find('@') == std::string::npos ? std::string()
+                                                    : i.source_id;
+}
+
 std::string IntentName(std::uint64_t id) {
   return std::to_string(IntentSeq(id)) + "." + std::to_string(id & 0xffff);
 }
@@ -284,6 +292,13 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
       break;
     }
     case IntentOp::kDelete: {
+      // The groups keep listing the DN of an entry dirledger deletes (its
+      // assertion control keeps refint out): a gone member (rules version
+      // 9), paired with the address of the mail object it was made for.
+      if (target && i.target == Side::kLdap &&
+          b.rules.config().reconciler_rules >= 9)
+        RememberGoneMember(b, i.kind, target_id, target->dn,
+                           MailSourceAddress(i));
       if (target) b.Put(EraseObject{i.target, i.kind, target_id});
       after = nullptr;
       break;

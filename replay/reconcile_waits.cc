@@ -331,10 +331,11 @@ std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
 }
 
 void RememberGoneMember(DecisionBuilder& b, ObjectKind kind,
-                        const std::string& id, const std::string& dn) {
+                        const std::string& id, const std::string& dn,
+                        const std::string& fallback_address) {
   const LinkState* link = b.state.LinkByLdap(kind, id);
-  if (!link || link->mail_id.empty()) return;
-  const std::string address = link->mail_id;
+  const std::string address = link ? link->mail_id : fallback_address;
+  if (address.empty()) return;
   ForgetGoneMember(b, dn);
   const std::string by_address = GoneAddressKey(address);
   for (const std::string& old : b.state.WaitingFor(Side::kMail, by_address)) {
