@@ -159,5 +159,59 @@ TEST_CASE(
   CHECK(s.projection().pending_count() == 0);  // the Add is dropped
 }
 
+// ldap_to_axigen: the mail administrator's own cat (never linked); before
+// one run, the administrator removes it and the LDAP administrator adds
+// uid=cat. The refresh is decided first: the entry meets the mail object
+// still known, whose removal the poll then reports, the first meeting's
+// write not made yet.
+const Decision& MeetThenRemoved(Scenario& s, std::uint32_t rules) {
+  Under(s, OneWay("ldap_to_axigen"), rules);
+  s.Feed(MailObject("cat@example.com",
+                    {{"lastName", {"Own"}}, {"title", {"Admin"}}},
+                    ObjectKind::kAccount, ChangeOp::kAdd));
+  const Decision& meet =
+      s.Feed(LdapPerson("u-cat", "cat", {{"title", {"Dev"}}}, ChangeOp::kAdd));
+  INFO(DecisionText(meet));
+  REQUIRE(meet.rule == "link/first-meet");
+  REQUIRE(s.projection().pending_count() == 1);
+  return s.Feed(MailDelete("cat@example.com"));
+}
+
+TEST_CASE(
+    "one way, a target object removed while a first meeting's write to it "
+    "is pending is created again",
+    "[rules][first-meet]") {
+  // Found by the model test (MODEL_SEED=7600065): the write was dropped,
+  // the removal discarded, and the new LDAP entry had no mail account.
+  Scenario s;
+  const Decision& d = MeetThenRemoved(s, kReconcilerRules);
+  INFO(s.Text());
+  CHECK(d.rule == "create/ldap-to-mail");
+  CHECK(d.outcome == Outcome::kPropagated);
+  REQUIRE(d.intents.size() == 1);
+  const Intent& add = d.intents[0];
+  CHECK(add.target == Side::kMail);
+  CHECK(add.op == IntentOp::kAdd);
+  CHECK(add.target_id == "cat@example.com");
+  CHECK(AttrValues(add.set, "title") == std::vector<std::string>{"Dev"});
+  // The dropped write is gone; the Add is all that is pending.
+  CHECK(s.projection().pending_count() == 1);
+  const LinkState* link =
+      s.projection().FindLinkByMail(ObjectKind::kAccount, "cat@example.com");
+  REQUIRE(link);
+  CHECK(link->ldap_id == "u-cat");
+}
+
+TEST_CASE(
+    "under rules version 8 a target object removed while a write to it is "
+    "pending stays removed",
+    "[rules][first-meet]") {
+  Scenario s;
+  const Decision& d = MeetThenRemoved(s, 8);
+  INFO(s.Text());
+  CHECK(d.rule == "direction/ldap_to_axigen");
+  CHECK(d.intents.empty());
+}
+
 }  // namespace
 }  // namespace dirledger::testing

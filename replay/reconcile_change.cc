@@ -689,6 +689,25 @@ class ChangeDecider {
                   ", which waited for address " + address + ", is linked to " +
                   Partner(partner_id_, "") + " and takes its values"};
       }
+      // Rules version 9: a write of the authoritative object's values to
+      // this one, decided before this delete was seen and not made (a
+      // first meeting's, a change's), is planned again against the
+      // object's absence: it is created again, as a change of the
+      // authoritative object finds it missing. Both were made since the
+      // last run, in an order not known; before, the write was dropped and
+      // the object stayed deleted until that object changed again.
+      if (b_.rules.config().reconciler_rules >= 9 && partner_ &&
+          !Leaving(partner_)) {
+        if (std::string refs = DroppedWritesOfPartner(); !refs.empty()) {
+          Recreate(s_, *partner_, m_partner_);
+          return Verdict{
+              "create/" + std::string(FlowRule(o_)), Outcome::kPropagated,
+              Subject() + " deleted while intent " + refs +
+                  ", a write of its linked " + Partner(partner_id_, "") +
+                  "'s values, was not made yet; it is created "
+                  "again with those values"};
+        }
+      }
       return Discard(true, true);
     }
     if (s_ == Side::kLdap && cr_->config.ignore_ldap_deletes) {
@@ -800,6 +819,22 @@ class ChangeDecider {
   // The partner is gone, or going, for a delete of this object that
   // dirledger carried over (a Delete intent on the partner made from this
   // side's delete, pending or applied and not echoed yet).
+  // The writes of the partner's values to this object that this change
+  // made impossible before they were made, as "27.1, 28.0" ("" if none).
+  std::string DroppedWritesOfPartner() const {
+    std::string refs;
+    for (const PendingIntent* p : dropped_) {
+      const Intent& i = p->intent;
+      if (p->applied || i.target != s_ || i.op != IntentOp::kModify ||
+          i.source_id != partner_id_)
+        continue;
+      if (!refs.empty()) refs += ", ";
+      refs +=
+          std::to_string(IntentSeq(i.id)) + "." + std::to_string(i.id & 0xffff);
+    }
+    return refs;
+  }
+
   bool DeletedForThisSide() const {
     std::vector<const PendingIntent*> pending;
     b_.state.PendingFor(o_, kind_, partner_id_, &pending);

@@ -106,6 +106,14 @@ struct KnownDefects {
   // value-by-value member writes of version 8 fixed it (100 sequences from
   // seed 9400000 with it on passed), so always on.
   bool rollback_members = true;
+  // MODEL_MOVE_ONLY_MEMBER: the only member of a groupOfNames moved out of
+  // the base. syncrepl reports a move out as a delete; the reconciler keeps
+  // a deleted only member in its image of the group (slapd's refint cannot
+  // take it out, rules version 9), but refint renames a moved one, so the
+  // image lists a DN the group no longer does: a rollback to before the
+  // move re-creates the entry and leaves the group without it (seed
+  // 8600259). docs/reliability.md section 12.
+  bool move_only_member = false;
 };
 
 KnownDefects Defects() {
@@ -115,6 +123,7 @@ KnownDefects Defects() {
     return v && std::string(v) == "1";
   };
   d.ldap_renames = on("MODEL_RENAMES");
+  d.move_only_member = on("MODEL_MOVE_ONLY_MEMBER");
   d.cross_account_aliases = true;
   d.rollback_to_start = true;
   d.ldap_readd = true;
@@ -520,6 +529,14 @@ class Sequence {
         o.image["members"].erase(person);
         if (o.image["members"].empty()) o.image.erase("members");
       }
+  }
+  // Whether LDAP person `name` is some LDAP group's only member.
+  bool OnlyMemberOfAGroup(const std::string& name) const {
+    for (const auto& [n, o] : now_.side[kLdap])
+      if (o.group && o.image.count("members") &&
+          o.image.at("members") == Values{name})
+        return true;
+    return false;
   }
   void CheckRollback(const Point& p, const World& before, const World& w);
   std::set<std::string> OpenConflicts(std::map<std::string, Values>* fields);
@@ -1415,7 +1432,9 @@ void Sequence::RandomStep() {
     if (!now_.side[kLdap].count(n) && !ldap_gone_in_window_.count(n))
       outside.push_back(n);
   for (const std::string& n : lp)
-    if (!now_.outside.count(n)) movable.push_back(n);
+    if (!now_.outside.count(n) &&
+        (defects_.move_only_member || !OnlyMemberOfAGroup(n)))
+      movable.push_back(n);
 
   const int r = Pick(100);
   if (r < 12 && !ldap_only.empty())
