@@ -220,6 +220,11 @@ constexpr std::uint64_t MakeIntentId(std::uint64_t seq, std::uint32_t index) {
 constexpr std::uint64_t IntentSeq(std::uint64_t intent_id) {
   return intent_id >> 16;
 }
+// An intent id as reasons and the command name it: "<seq>.<index>".
+inline std::string IntentName(std::uint64_t intent_id) {
+  return std::to_string(IntentSeq(intent_id)) + "." +
+         std::to_string(intent_id & 0xffff);
+}
 
 struct Intent {
   std::uint64_t id = 0;

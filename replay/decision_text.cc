@@ -21,10 +21,6 @@ size_t Utf8Length(std::string_view s, size_t i) {
   return n;
 }
 
-std::string IntentName(std::uint64_t id) {
-  return std::to_string(IntentSeq(id)) + "." + std::to_string(id & 0xffff);
-}
-
 void AppendList(std::string* out, const std::vector<std::string>& v) {
   for (size_t i = 0; i < v.size(); ++i) {
     if (i) *out += ", ";

@@ -480,8 +480,7 @@ class ChangeDecider {
     if (!p || !IsMailRename(p->intent) || p->intent.target_id == c_.id)
       return std::nullopt;
     const Intent& r = p->intent;
-    const std::string ref =
-        std::to_string(IntentSeq(r.id)) + "." + std::to_string(r.id & 0xffff);
+    const std::string ref = IntentName(r.id);
     if (!next_ && r.dn == c_.id && r.kind == kind_)
       return Verdict{"echo/rename", Outcome::kEcho,
                      Subject() + " is gone: intent " + ref + " renamed it to " +
@@ -505,8 +504,7 @@ class ChangeDecider {
     std::string out;
     for (const PendingIntent* p : consumed_) {
       if (!out.empty()) out += ", ";
-      out += std::to_string(IntentSeq(p->intent.id)) + "." +
-             std::to_string(p->intent.id & 0xffff);
+      out += IntentName(p->intent.id);
     }
     return out;
   }
@@ -517,9 +515,7 @@ class ChangeDecider {
     dir_ = cr_->config.direction;
     if (auto echo = RenameEcho()) return *std::move(echo);
     if (s_ == Side::kMail && prev_ && prev_->leaving_intent != 0) {
-      const std::string rename =
-          std::to_string(IntentSeq(prev_->leaving_intent)) + "." +
-          std::to_string(prev_->leaving_intent & 0xffff);
+      const std::string rename = IntentName(prev_->leaving_intent);
       if (!next_)
         return Verdict{
             "echo/rename", Outcome::kEcho,
@@ -829,8 +825,7 @@ class ChangeDecider {
           i.source_id != partner_id_)
         continue;
       if (!refs.empty()) refs += ", ";
-      refs +=
-          std::to_string(IntentSeq(i.id)) + "." + std::to_string(i.id & 0xffff);
+      refs += IntentName(i.id);
     }
     return refs;
   }
@@ -1205,8 +1200,7 @@ class ChangeDecider {
     std::string refs;
     for (const PendingIntent* p : replanned) {
       if (!refs.empty()) refs += ", ";
-      refs += std::to_string(IntentSeq(p->intent.id)) + "." +
-              std::to_string(p->intent.id & 0xffff);
+      refs += IntentName(p->intent.id);
     }
     const std::string what = changed_.empty()
                                  ? std::string(ChangeOpName(c_.op))

@@ -19,10 +19,6 @@ std::string MailSourceAddress(const Intent& i) {
                                                     : i.source_id;
 }
 
-std::string IntentName(std::uint64_t id) {
-  return std::to_string(IntentSeq(id)) + "." + std::to_string(id & 0xffff);
-}
-
 std::string What(const Intent& i) {
   std::string out(IntentOpName(i.op));
   out += " of ";

@@ -47,8 +47,7 @@ ApplyResult Done(std::string message, bool already_applied = false) {
 }
 
 std::string IntentName(const Intent& intent) {
-  return "intent " + std::to_string(IntentSeq(intent.id)) + "." +
-         std::to_string(intent.id & 0xffff);
+  return "intent " + dirledger::IntentName(intent.id);
 }
 
 }  // namespace

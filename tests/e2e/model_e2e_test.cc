@@ -530,6 +530,13 @@ class Sequence {
         if (o.image["members"].empty()) o.image.erase("members");
       }
   }
+  // Whether `name`'s address is another object's alias, on either side:
+  // an account made at it is refused (docs/rules.md section 8a), as after
+  // a rename, whose old address the entry keeps as an alias.
+  bool AddressHeldAsAlias(const std::string& name) const {
+    return !AliasHolder(kLdap, name, name + kDomain).empty() ||
+           !AliasHolder(kMail, name, name + kDomain).empty();
+  }
   // Whether LDAP person `name` is some LDAP group's only member.
   bool OnlyMemberOfAGroup(const std::string& name) const {
     for (const auto& [n, o] : now_.side[kLdap])
@@ -558,6 +565,10 @@ class Sequence {
   std::map<std::string, ObjEdits> edits_[2];
   // LDAP persons deleted or moved out since the last run (`ldap_readd`).
   std::set<std::string> ldap_gone_in_window_;
+  // LDAP persons renamed since the last run, under their old and new names:
+  // a mail add of either before the run would make the rename's new
+  // address contested (docs/reliability.md section 12, MODEL_RENAMES).
+  std::set<std::string> renamed_in_window_;
   // One way, names whose source object met the target's own object since
   // the last run.
   std::set<std::string> target_own_in_window_;
@@ -725,14 +736,18 @@ void Sequence::LdapRename(const std::string& name) {
   std::string to;
   for (const std::string& n : PersonNames())
     if (!now_.side[kLdap].count(n) && !now_.side[kMail].count(n) &&
-        !now_.outside.count(n))
+        !now_.outside.count(n) && !AddressHeldAsAlias(n))
       to = n;
   if (to.empty()) return;
+  renamed_in_window_.insert(name);
+  renamed_in_window_.insert(to);
   Step("ldap rename uid=" + name + " to uid=" + to);
   Ldap("dn: uid=" + name + kPeople + "\nchangetype: modrdn\nnewrdn: uid=" + to +
        "\ndeleteoldrdn: 1\n");
   now_.side[kLdap][to] = now_.side[kLdap][name];
   now_.side[kLdap].erase(name);
+  // Its `mail` still names the old address: an alias now.
+  now_.side[kLdap][to].image["aliases"].insert(name + kDomain);
   Deleted(kLdap, name);
   Created(kLdap, to);
   rebase_next_ = true;
@@ -931,6 +946,7 @@ void Sequence::RunOnce() {
   Dl({"run", "--once"});
   ++window_;
   ldap_gone_in_window_.clear();
+  renamed_in_window_.clear();
   target_own_in_window_.clear();
   source_made_in_window_.clear();
   World w = Observe();
@@ -947,6 +963,7 @@ void Sequence::RunOnce() {
 // `run --once` until a run writes nothing; fails after 6 runs that write.
 void Sequence::RunUntilIdle(const std::string& when) {
   ldap_gone_in_window_.clear();
+  renamed_in_window_.clear();
   target_own_in_window_.clear();
   source_made_in_window_.clear();
   for (int i = 0;; ++i) {
@@ -1417,11 +1434,14 @@ void Sequence::RandomStep() {
   std::vector<std::string> ldap_only;  // not on LDAP: for LDAP adds
   for (const std::string& n : PersonNames())
     if (!now_.side[kLdap].count(n) && !now_.outside.count(n) &&
-        (defects_.ldap_readd || !ldap_gone_in_window_.count(n)))
+        (defects_.ldap_readd || !ldap_gone_in_window_.count(n)) &&
+        !AddressHeldAsAlias(n))
       ldap_only.push_back(n);
   std::vector<std::string> mail_free;  // not on mail: for mail adds
   for (const std::string& n : PersonNames())
-    if (!now_.side[kMail].count(n)) mail_free.push_back(n);
+    if (!now_.side[kMail].count(n) && !AddressHeldAsAlias(n) &&
+        !renamed_in_window_.count(n))
+      mail_free.push_back(n);
   // A rollback re-creates, at its DN in the base, an entry moved out since
   // the point; the entry outside stays there. Neither can move then. An
   // entry moved out since the last run stays out until the next: moved

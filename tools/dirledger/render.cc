@@ -46,9 +46,7 @@ std::string ValueText(const std::string& v) {
   return "b64:" + Base64Encode(v);
 }
 
-std::string IntentIdText(std::uint64_t id) {
-  return std::to_string(IntentSeq(id)) + "." + std::to_string(id & 0xffff);
-}
+std::string IntentIdText(std::uint64_t id) { return IntentName(id); }
 
 bool IsValidUtf8(std::string_view s) {
   size_t i = 0;
