@@ -687,16 +687,28 @@ TEST_CASE(
   CHECK(r.intents_of_last_run == 0);
 }
 
-// bob is g1's only member; an administrator deletes bob's entry, and adds
-// a new one at its DN after a run. Returns g1's members on both sides after
-// each step.
-struct OnlyMemberLeaves {
-  std::vector<std::string> ldap_after_delete, mail_after_delete;
+// A group's members on both sides between two steps of a scenario and at
+// its end, and the intents of its last run.
+struct GroupTrace {
+  std::vector<std::string> ldap_between, mail_between;
   std::vector<std::string> ldap_members, mail_members;
   int intents_of_last_run = -1;
 };
 
-OnlyMemberLeaves RunOnlyMemberLeaves(std::uint32_t rules) {
+// Ends a scenario: three runs (the intents of the last counted), group
+// `cn`'s members read on both sides, the log replayed alike.
+void Finish(GroupWorld& w, const std::string& cn, GroupTrace* r) {
+  w.RunOnce();
+  w.RunOnce();
+  r->intents_of_last_run = w.RunOnce();
+  r->ldap_members = w.LdapMembers(cn);
+  r->mail_members = w.MailMembers(cn + "@example.com");
+  RequireReplaysAlike(w.scenario());
+}
+
+// bob is g1's only member; an administrator deletes bob's entry, and adds
+// a new one at its DN after a run.
+GroupTrace RunOnlyMemberLeaves(std::uint32_t rules) {
   ConnectorOptions o;
   o.direction = "both_ways";
   o.resolution = "ldap_wins";
@@ -709,16 +721,11 @@ OnlyMemberLeaves RunOnlyMemberLeaves(std::uint32_t rules) {
           std::vector<std::string>{"bob@example.com"});
   w.LdapLeave("P-bob");
   w.RunOnce();
-  OnlyMemberLeaves r;
-  r.ldap_after_delete = w.LdapMembers("g1");
-  r.mail_after_delete = w.MailMembers("g1@example.com");
+  GroupTrace r;
+  r.ldap_between = w.LdapMembers("g1");
+  r.mail_between = w.MailMembers("g1@example.com");
   w.LdapAddPersonAs("P-bob-again", "bob");
-  w.RunOnce();
-  w.RunOnce();
-  r.intents_of_last_run = w.RunOnce();
-  r.ldap_members = w.LdapMembers("g1");
-  r.mail_members = w.MailMembers("g1@example.com");
-  RequireReplaysAlike(w.scenario());
+  Finish(w, "g1", &r);
   return r;
 }
 
@@ -729,9 +736,9 @@ TEST_CASE(
   // Found by the model test (MODEL_SEED=1500083): slapd's refint cannot
   // take a groupOfNames' last member out; the image dropped it, and the
   // new entry's account reached no mail group.
-  OnlyMemberLeaves r = RunOnlyMemberLeaves(kReconcilerRules);
-  CHECK(r.ldap_after_delete == std::vector<std::string>{PersonDn("bob")});
-  CHECK(r.mail_after_delete == std::vector<std::string>{"bob@example.com"});
+  GroupTrace r = RunOnlyMemberLeaves(kReconcilerRules);
+  CHECK(r.ldap_between == std::vector<std::string>{PersonDn("bob")});
+  CHECK(r.mail_between == std::vector<std::string>{"bob@example.com"});
   CHECK(r.ldap_members == std::vector<std::string>{PersonDn("bob")});
   CHECK(r.mail_members == std::vector<std::string>{"bob@example.com"});
   CHECK(r.intents_of_last_run == 0);
@@ -739,7 +746,7 @@ TEST_CASE(
 
 TEST_CASE("a log recorded under rules version 8 drops a group's only member",
           "[rules][members]") {
-  OnlyMemberLeaves r = RunOnlyMemberLeaves(8);
+  GroupTrace r = RunOnlyMemberLeaves(8);
   CHECK(r.ldap_members == std::vector<std::string>{PersonDn("bob")});
   CHECK(r.mail_members.empty());
 }
@@ -748,13 +755,7 @@ TEST_CASE("a log recorded under rules version 8 drops a group's only member",
 // window LDAP deletes ann (the group keeps the DN: a late member) and the
 // mail administrator takes ann@ out of the mail group; then an entry is
 // added again at ann's DN.
-struct GoneLateMember {
-  std::vector<std::string> ldap_after_delete, mail_after_delete;
-  std::vector<std::string> ldap_members, mail_members;
-  int intents_of_last_run = -1;
-};
-
-GoneLateMember RunGoneLateMember(std::uint32_t rules) {
+GroupTrace RunGoneLateMember(std::uint32_t rules) {
   ConnectorOptions o;
   o.direction = "both_ways";
   o.resolution = "ldap_wins";
@@ -772,16 +773,11 @@ GoneLateMember RunGoneLateMember(std::uint32_t rules) {
   w.MailMember("g1@example.com", "ann@example.com", false);
   w.RunOnce();
   w.RunOnce();
-  GoneLateMember r;
-  r.ldap_after_delete = w.LdapMembers("g1");
-  r.mail_after_delete = w.MailMembers("g1@example.com");
+  GroupTrace r;
+  r.ldap_between = w.LdapMembers("g1");
+  r.mail_between = w.MailMembers("g1@example.com");
   w.LdapAddPersonAs("P-ann-again", "ann");
-  w.RunOnce();
-  w.RunOnce();
-  r.intents_of_last_run = w.RunOnce();
-  r.ldap_members = w.LdapMembers("g1");
-  r.mail_members = w.MailMembers("g1@example.com");
-  RequireReplaysAlike(w.scenario());
+  Finish(w, "g1", &r);
   return r;
 }
 
@@ -793,9 +789,9 @@ TEST_CASE(
   // could not resolve the DN of the deleted entry, so the two sides seemed
   // to agree; LDAP's group kept the DN, and a new entry there was its
   // member in LDAP only.
-  GoneLateMember r = RunGoneLateMember(kReconcilerRules);
-  CHECK(r.ldap_after_delete == std::vector<std::string>{PersonDn("cat")});
-  CHECK(r.mail_after_delete == std::vector<std::string>{"cat@example.com"});
+  GroupTrace r = RunGoneLateMember(kReconcilerRules);
+  CHECK(r.ldap_between == std::vector<std::string>{PersonDn("cat")});
+  CHECK(r.mail_between == std::vector<std::string>{"cat@example.com"});
   CHECK(r.ldap_members == std::vector<std::string>{PersonDn("cat")});
   CHECK(r.mail_members == std::vector<std::string>{"cat@example.com"});
   CHECK(r.intents_of_last_run == 0);
@@ -803,7 +799,7 @@ TEST_CASE(
 
 TEST_CASE("a log recorded under rules version 8 keeps a gone late member",
           "[rules][members]") {
-  GoneLateMember r = RunGoneLateMember(8);
+  GroupTrace r = RunGoneLateMember(8);
   CHECK(r.ldap_members ==
         std::vector<std::string>{PersonDn("ann"), PersonDn("cat")});
   CHECK(r.mail_members == std::vector<std::string>{"cat@example.com"});
@@ -813,13 +809,7 @@ TEST_CASE("a log recorded under rules version 8 keeps a gone late member",
 // bob's DN and cat (a refresh reports the group before the delete, so g2's
 // mail group gets bob@); then an entry is added again at bob's DN and g2
 // drops bob, reported before the new entry.
-struct GroupDropsGoneMember {
-  std::vector<std::string> mail_after_delete;
-  std::vector<std::string> ldap_members, mail_members;
-  int intents_of_last_run = -1;
-};
-
-GroupDropsGoneMember RunGroupDropsGoneMember(std::uint32_t rules) {
+GroupTrace RunGroupDropsGoneMember(std::uint32_t rules) {
   ConnectorOptions o;
   o.direction = "ldap_to_axigen";
   GroupWorld w(o, rules);
@@ -832,17 +822,12 @@ GroupDropsGoneMember RunGroupDropsGoneMember(std::uint32_t rules) {
   w.LdapTouched("P-bob");
   w.RunOnce();
   w.RunOnce();
-  GroupDropsGoneMember r;
-  r.mail_after_delete = w.MailMembers("g2@example.com");
+  GroupTrace r;
+  r.mail_between = w.MailMembers("g2@example.com");
   w.LdapAddPersonAs("P-bob-again", "bob");
   w.LdapRemoveMember("g2", "bob");
   w.LdapTouched("P-bob-again");
-  w.RunOnce();
-  w.RunOnce();
-  r.intents_of_last_run = w.RunOnce();
-  r.ldap_members = w.LdapMembers("g2");
-  r.mail_members = w.MailMembers("g2@example.com");
-  RequireReplaysAlike(w.scenario());
+  Finish(w, "g2", &r);
   return r;
 }
 
@@ -853,8 +838,8 @@ TEST_CASE(
   // not resolve the deleted entry's DN, so dropping it changed nothing; the
   // mail group kept bob@, and the account made again for the new entry was
   // its member on the mail side only.
-  GroupDropsGoneMember r = RunGroupDropsGoneMember(kReconcilerRules);
-  CHECK(r.mail_after_delete ==
+  GroupTrace r = RunGroupDropsGoneMember(kReconcilerRules);
+  CHECK(r.mail_between ==
         std::vector<std::string>{"bob@example.com", "cat@example.com"});
   CHECK(r.ldap_members == std::vector<std::string>{PersonDn("cat")});
   CHECK(r.mail_members == std::vector<std::string>{"cat@example.com"});
@@ -863,7 +848,7 @@ TEST_CASE(
 
 TEST_CASE("a log recorded under rules version 8 keeps a dropped gone member",
           "[rules][members]") {
-  GroupDropsGoneMember r = RunGroupDropsGoneMember(8);
+  GroupTrace r = RunGroupDropsGoneMember(8);
   CHECK(r.ldap_members == std::vector<std::string>{PersonDn("cat")});
   CHECK(r.mail_members ==
         std::vector<std::string>{"bob@example.com", "cat@example.com"});
@@ -873,13 +858,7 @@ TEST_CASE("a log recorded under rules version 8 keeps a dropped gone member",
 // dan's account, and dirledger deletes the entry (the groups keep its DN:
 // its assertion control keeps refint out; the mail group keeps the
 // address); bob joins g1 in LDAP, and later leaves it.
-struct OwnDeleteThenMember {
-  std::vector<std::string> mail_before;  // bob joined
-  std::vector<std::string> ldap_members, mail_members;
-  int intents_of_last_run = -1;
-};
-
-OwnDeleteThenMember RunOwnDeleteThenMember(std::uint32_t rules) {
+GroupTrace RunOwnDeleteThenMember(std::uint32_t rules) {
   ConnectorOptions o;
   o.direction = "both_ways";
   o.resolution = "axigen_wins";
@@ -896,14 +875,10 @@ OwnDeleteThenMember RunOwnDeleteThenMember(std::uint32_t rules) {
   w.LdapAddMember("g1", "bob");
   w.RunOnce();
   w.RunOnce();
-  OwnDeleteThenMember r;
-  r.mail_before = w.MailMembers("g1@example.com");
+  GroupTrace r;
+  r.mail_between = w.MailMembers("g1@example.com");
   w.LdapRemoveMember("g1", "bob");
-  w.RunOnce();
-  r.intents_of_last_run = w.RunOnce();
-  r.ldap_members = w.LdapMembers("g1");
-  r.mail_members = w.MailMembers("g1@example.com");
-  RequireReplaysAlike(w.scenario());
+  Finish(w, "g1", &r);
   return r;
 }
 
@@ -915,10 +890,10 @@ TEST_CASE(
   // resolved to nothing while the mail group kept its address, so the two
   // never agreed on the members again, and LDAP's removal of bob counted
   // as the mail side's addition: bob was put back.
-  OwnDeleteThenMember r = RunOwnDeleteThenMember(kReconcilerRules);
-  CHECK(r.mail_before == std::vector<std::string>{"ann@example.com",
-                                                  "bob@example.com",
-                                                  "dan@example.com"});
+  GroupTrace r = RunOwnDeleteThenMember(kReconcilerRules);
+  CHECK(r.mail_between == std::vector<std::string>{"ann@example.com",
+                                                   "bob@example.com",
+                                                   "dan@example.com"});
   CHECK(r.ldap_members ==
         std::vector<std::string>{PersonDn("ann"), PersonDn("dan")});
   CHECK(r.mail_members ==
@@ -929,8 +904,8 @@ TEST_CASE(
 TEST_CASE(
     "under rules version 8 the mail group drops a deleted entry's address",
     "[rules][members]") {
-  OwnDeleteThenMember r = RunOwnDeleteThenMember(8);
-  CHECK(r.mail_before ==
+  GroupTrace r = RunOwnDeleteThenMember(8);
+  CHECK(r.mail_between ==
         std::vector<std::string>{"ann@example.com", "bob@example.com"});
 }
 
