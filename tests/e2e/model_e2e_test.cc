@@ -603,7 +603,7 @@ class Sequence {
     return it == preexisting_uuid_.end() ||
            it->second == w.side[kLdap].at(name).uuid;
   }
-  std::map<std::string, std::string> descriptions_;  // name -> uuid|value
+  std::map<std::string, std::string> descriptions_;  // name -> value
   std::vector<Point> points_;
   struct Saved {
     std::string dir;
@@ -982,6 +982,9 @@ void Sequence::Settle(bool rebase) {
   World w = Observe();
   status_ = Dl({"status", "--json"}).Json();
   Check(w, rebase || rebase_next_);
+  if (rebase || rebase_next_)
+    for (const auto& [n, o] : w.side[kLdap])
+      if (!o.group) descriptions_[n] = o.description;
   now_ = w;
   base_ = w;
   for (auto& e : edits_) e.clear();
@@ -1035,9 +1038,12 @@ void Sequence::Check(const World& w, bool rebase) {
   if (config_.both()) OpenConflicts(&conflict_fields);
 
   // Unmapped attributes survive on entries dirledger did not re-create.
+  // A rollback (or a restore) brings back the point's entries, whole (the
+  // entry at a DN may be given an earlier entry's values): from the next
+  // settle on, the values seen then are the ones that must survive.
   for (const auto& [n, o] : w.side[kLdap]) {
     auto d = descriptions_.find(n);
-    if (o.group || d == descriptions_.end()) continue;
+    if (rebase || o.group || d == descriptions_.end()) continue;
     const Obj* before = nullptr;
     if (auto it = base_.side[kLdap].find(n); it != base_.side[kLdap].end())
       before = &it->second;
