@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "replay/intent_writes.h"
 #include "replay/rules.h"
 
 namespace dirledger {
@@ -44,6 +45,10 @@ std::string& Append(std::vector<std::string>* values, size_t* n,
   out.assign(v);
   return out;
 }
+
+// Defined below, with the member resolution.
+std::string KeptGoneMember(std::string_view dn, std::string_view group_id,
+                           StateReader* state);
 
 }  // namespace
 
@@ -123,6 +128,7 @@ void LdapImage(const AttrList& attrs, std::string_view own_dn,
         for (const std::string& dn : v) {
           if (EqualsIgnoreCase(dn, own_dn)) continue;  // groupOfNames filler
           std::string address = MemberAddressOfDn(dn, state);
+          if (address.empty()) address = KeptGoneMember(dn, own_id, state);
           if (address.empty()) {
             if (unresolved) unresolved->push_back(dn);
             continue;
@@ -234,11 +240,31 @@ std::string GoneMemberAddress(std::string_view dn, StateReader* state) {
   return "";
 }
 
+// The gone member at `dn` (GoneMemberAddress) as a member of LDAP group
+// `group_id`: only while the group's mail group lists its address still.
+// The two sides then agree on it, and either side's removal reaches the
+// other; it is never written as a new member (the account is gone: a mail
+// directory may refuse it).
+std::string KeptGoneMember(std::string_view dn, std::string_view group_id,
+                           StateReader* state) {
+  if (group_id.empty()) return "";
+  std::string address = GoneMemberAddress(dn, state);
+  if (address.empty()) return "";
+  const LinkState* link =
+      state->LinkByLdap(ObjectKind::kGroup, std::string(group_id));
+  if (!link) return "";
+  const ObjectState* m =
+      state->Object(Side::kMail, ObjectKind::kGroup, link->mail_id);
+  if (!m || !HasValueIgnoreCase(AttrValues(m->attrs, field::kMembers), address))
+    return "";
+  return address;
+}
+
 }  // namespace
 
 std::string MemberAddressOfDn(std::string_view dn, StateReader* state) {
   const std::string* found = state->IdByDn(Side::kLdap, dn);
-  if (!found) return GoneMemberAddress(dn, state);
+  if (!found) return "";
   const std::string id = *found;
   for (ObjectKind kind : {ObjectKind::kAccount, ObjectKind::kGroup}) {
     const LinkState* link = state->LinkByLdap(kind, id);

@@ -76,9 +76,10 @@ AttrList LdapImage(const AttrList& attrs, std::string_view own_dn,
 // order, spelled as in whichever image has them).
 std::vector<std::string> DiffFields(const AttrList& a, const AttrList& b);
 
-// A member DN -> its mail address ("" when it cannot be resolved). A DN
-// no entry has, whose last entry's mail object was `A` (a gone member:
-// GoneMemberKeys), resolves to A, unless A is another entry's now.
+// A member DN -> its mail address ("" when it cannot be resolved). In an
+// LDAP group's image a DN no entry has, whose last entry's mail object was
+// `A` (a gone member: GoneDnKey), stands for A while the group's mail group
+// lists A and A is no other entry's.
 std::string MemberAddressOfDn(std::string_view dn, StateReader* state);
 // A member address -> the DN of its LDAP entry, or of the entry being
 // created for it, or the DN of the gone member it was ("" when none is
