@@ -812,9 +812,6 @@ class ChangeDecider {
                        "created again"};
   }
 
-  // The partner is gone, or going, for a delete of this object that
-  // dirledger carried over (a Delete intent on the partner made from this
-  // side's delete, pending or applied and not echoed yet).
   // The writes of the partner's values to this object that this change
   // made impossible before they were made, as "27.1, 28.0" ("" if none).
   std::string DroppedWritesOfPartner() const {
@@ -830,6 +827,9 @@ class ChangeDecider {
     return refs;
   }
 
+  // The partner is gone, or going, for a delete of this object that
+  // dirledger carried over (a Delete intent on the partner made from this
+  // side's delete, pending or applied and not echoed yet).
   bool DeletedForThisSide() const {
     std::vector<const PendingIntent*> pending;
     b_.state.PendingFor(o_, kind_, partner_id_, &pending);
