@@ -243,8 +243,9 @@ std::string GoneMemberAddress(std::string_view dn, StateReader* state) {
 // The gone member at `dn` (GoneMemberAddress) as a member of LDAP group
 // `group_id`: only while the group's mail group lists its address still.
 // The two sides then agree on it, and either side's removal reaches the
-// other; it is never written as a new member (the account is gone: a mail
-// directory may refuse it).
+// other; it is never written to a mail group as a new member (the account
+// is gone: a mail directory may refuse it). MemberDnOfAddress resolves the
+// address to the DN for writes to LDAP, additions included.
 std::string KeptGoneMember(std::string_view dn, std::string_view group_id,
                            StateReader* state) {
   if (group_id.empty()) return "";
