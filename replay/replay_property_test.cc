@@ -5,6 +5,7 @@
 // converges once changes stop, nothing loops, no intent is applied twice.
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <iostream>
 
 #include "codecs/config.h"
 #include "codecs/kv_store.h"
@@ -93,6 +94,46 @@ bool AddressCollision(const SimWorld& w) {
   return false;
 }
 
+// DIRLEDGER_TRACE=1 (with DIRLEDGER_SEED) prints each history's events
+// and decisions to stderr, one line each, to follow a failing seed.
+std::string Values(const AttrList& attrs) {
+  std::string out;
+  for (const Attribute& a : attrs) {
+    out += " " + a.name + "=";
+    for (size_t i = 0; i < a.values.size(); ++i)
+      out += (i ? "|" : "") + a.values[i];
+  }
+  return out;
+}
+
+void Trace(const SimWorld& w, const SimOptions& o, std::uint64_t seed) {
+  if (!std::getenv("DIRLEDGER_TRACE")) return;
+  std::cerr << "== seed " << seed << " " << o.direction << " " << o.resolution
+            << " renames=" << o.renames << " groups=" << o.groups << "\n";
+  for (size_t i = 0; i < w.events().size(); ++i) {
+    const Event& e = w.events()[i];
+    std::cerr << e.seq << " ";
+    if (const auto* c = std::get_if<ObservedChange>(&e.body)) {
+      std::cerr << SideName(c->side) << " " << ChangeOpName(c->op) << " "
+                << c->id << " " << c->dn << Values(c->attrs);
+    } else if (const auto* r = std::get_if<WriteOutcome>(&e.body)) {
+      std::cerr << "outcome " << IntentName(r->intent_id) << " "
+                << (r->ok ? "ok" : "FAILED") << " " << r->message;
+    } else {
+      std::cerr << "event";
+    }
+    const Decision& d = w.decisions()[i];
+    std::cerr << "\n    -> " << d.rule << " " << OutcomeName(d.outcome) << ": "
+              << d.reason << "\n";
+    for (const Intent& in : d.intents)
+      std::cerr << "       intent " << IntentName(in.id) << " "
+                << SideName(in.target) << " " << IntentOpName(in.op) << " "
+                << in.target_id << " " << in.dn << " -> " << in.new_dn << " set"
+                << Values(in.set) << " add" << Values(in.add_values) << " del"
+                << Values(in.delete_values) << "\n";
+  }
+}
+
 void RunHistories(SimOptions options, std::uint64_t base, int n,
                   bool must_converge) {
   size_t events = 0, intents = 0;
@@ -100,6 +141,7 @@ void RunHistories(SimOptions options, std::uint64_t base, int n,
   for (std::uint64_t seed : Seeds(base, n)) {
     SimWorld w(seed, options);
     const bool settled = w.Run();
+    Trace(w, options, seed);
     INFO("seed " << seed << " (" << options.direction << " "
                  << options.resolution << "): " << w.why());
     REQUIRE(settled);
