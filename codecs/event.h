@@ -115,6 +115,10 @@ struct ObjectTarget {
   std::string connector;
   bool exists = false;
   AttrList attrs;
+  // A rollback's mail target that a rename dirledger made since the point
+  // took to another address: that address, the object renamed back to this
+  // one (rules version 10). Empty otherwise.
+  std::string renamed_from;
 };
 
 struct OperatorAction {

@@ -63,9 +63,12 @@ struct BodyEncoder {
       auto id = Str(b, t.id), dn = Str(b, t.dn), domain = Str(b, t.domain),
            connector = Str(b, t.connector);
       auto attrs = Attrs(b, t.attrs);
+      // Absent unless set, so targets encode as before.
+      Offset<flatbuffers::String> renamed_from;
+      if (!t.renamed_from.empty()) renamed_from = Str(b, t.renamed_from);
       targets.push_back(fb::CreateObjectTarget(
           b, static_cast<fb::Side>(t.side), static_cast<fb::ObjectKind>(t.kind),
-          id, dn, domain, connector, t.exists, attrs));
+          id, dn, domain, connector, t.exists, attrs, renamed_from));
     }
     auto tv = b.CreateVector(targets);
     auto actor = Str(b, a.actor), hold = Str(b, a.hold_id),
@@ -246,6 +249,7 @@ Status DecodeBody(const fb::Event* e, std::uint64_t seq, EventBody* out) {
           Assign(&ot.connector, t->connector());
           ot.exists = t->exists();
           ReadAttrs(&ot.attrs, t->attrs());
+          Assign(&ot.renamed_from, t->renamed_from());
           o.targets.push_back(std::move(ot));
         }
       }

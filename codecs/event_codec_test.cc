@@ -79,8 +79,19 @@ TEST_CASE("every event type round-trips byte for byte", "[codec]") {
                                    "b.c",
                                    "corp",
                                    true,
-                                   {{"firstName", {"A"}}}});
+                                   {{"firstName", {"A"}}},
+                                   ""});
+  const std::string without = EncodeEvent(WithBody(a));
   RoundTrip(WithBody(a));
+  // A target renamed back keeps the address it is renamed from; one that is
+  // not encodes as before the field existed.
+  a.targets.back().renamed_from = "x@b.c";
+  RoundTrip(WithBody(a));
+  Event renamed;
+  REQUIRE(DecodeEvent(EncodeEvent(WithBody(a)), 7, &renamed).ok());
+  CHECK(std::get<OperatorAction>(renamed.body).targets.at(0).renamed_from ==
+        "x@b.c");
+  CHECK(EncodeEvent(WithBody(a)).size() > without.size());
   RoundTrip(WithBody(WriteOutcome{MakeIntentId(5, 1), true, "ok", Side::kMail,
                                   "a@b.c", "", false, 1, false}));
   DeleteHold h;

@@ -79,7 +79,19 @@ namespace dirledger {
 //      integrity cannot take it out; a new entry at that DN is the group's
 //      member on the mail side too (before, the image dropped it, and the
 //      mail group never got the new entry's address).
-inline constexpr std::uint32_t kReconcilerRules = 9;
+//  10: a mail object reported deleted while the Rename dirledger decided
+//      for it is pending, with no origin naming the Rename, was deleted by
+//      its administrator: the Rename is dropped and the delete is decided
+//      against the linked entry (both ways a delete against a change, one
+//      way the object is created again at the new address); before, it was
+//      taken for the Rename's echo, the Rename failed, and the entry went
+//      back to the old address, which a new entry could take next. A
+//      rollback target that names the mail object it is renamed back from
+//      (planned from dirledger's own Renames since the point) is one Rename
+//      back with the values at the point, its link moving along; before,
+//      an Add of the old address, refused where the renamed object held
+//      it as an alias.
+inline constexpr std::uint32_t kReconcilerRules = 10;
 
 }  // namespace dirledger
 

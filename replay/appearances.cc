@@ -3,6 +3,7 @@
 #include <variant>
 
 #include "codecs/attributes.h"
+#include "replay/intent_writes.h"
 
 namespace dirledger {
 
@@ -14,8 +15,11 @@ void Appearances::First(Side side, std::string_view id, How how) {
 void Appearances::Visit(const Event& event, const Decision* decision) {
   const bool after = event.seq > after_seq_;
   if (decision && after)
-    for (const Intent& i : decision->intents)
+    for (const Intent& i : decision->intents) {
       if (i.op == IntentOp::kAdd) adds_.insert(i.id);
+      if (IsMailRename(i))
+        renames_[i.id] = {AsciiLower(i.dn), AsciiLower(i.target_id)};
+    }
   if (const auto* p = std::get_if<RefreshPhase>(&event.body)) {
     // A refresh from nothing (kFull) or a full DirSync pass (kPresent at its
     // start) names every object in scope, old or new alike.
@@ -48,9 +52,27 @@ void Appearances::Visit(const Event& event, const Decision* decision) {
       if (!full && !first_poll) how = How::kCreated;
     }
     First(c->side, c->id, how);
+    // An object deleted at an address is not the one renamed there (a
+    // Rename's own echo deletes the old address, which it left already).
+    if (c->side == Side::kMail && c->op == ChangeOp::kDelete)
+      renamed_from_.erase(AsciiLower(c->id));
     return;
   }
   if (const auto* o = std::get_if<WriteOutcome>(&event.body)) {
+    if (auto r = renames_.find(o->intent_id);
+        after && o->ok && r != renames_.end()) {
+      const auto& [from, to] = r->second;
+      auto earlier = renamed_from_.find(from);
+      std::string origin =
+          earlier == renamed_from_.end() ? from : earlier->second;
+      if (earlier != renamed_from_.end()) renamed_from_.erase(earlier);
+      if (origin == to) {
+        renamed_from_.erase(to);
+      } else {
+        renamed_from_[to] = std::move(origin);
+      }
+      return;
+    }
     // An add dirledger made; one that found the object in place did not
     // create it.
     if (!after || !o->ok || !adds_.contains(o->intent_id)) return;
@@ -58,6 +80,12 @@ void Appearances::Visit(const Event& event, const Decision* decision) {
     First(o->side, o->assigned_id, how);
     First(o->side, o->target_id, how);
   }
+}
+
+std::string Appearances::RenamedFrom(Side side, std::string_view id) const {
+  if (side != Side::kMail) return "";
+  auto it = renamed_from_.find(AsciiLower(id));
+  return it == renamed_from_.end() ? "" : it->second;
 }
 
 bool Appearances::Created(Side side, std::string_view id) const {

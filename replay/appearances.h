@@ -40,6 +40,12 @@ class Appearances {
   // not seen) and for objects no event after the point names.
   bool Created(Side side, std::string_view id) const;
 
+  // The address a mail object present now had at the point, when Renames
+  // dirledger decided after it (each ending in a successful outcome) took
+  // it from there: the object is that one, renamed. "" when none did, or
+  // when the object at the new address was deleted since.
+  std::string RenamedFrom(Side side, std::string_view id) const;
+
  private:
   enum class How : std::uint8_t { kObserved, kCreated };
   void First(Side side, std::string_view id, How how);
@@ -53,6 +59,10 @@ class Appearances {
   // syncrepl refresh, a full DirSync pass): their adds are observations.
   std::set<std::string> in_full_refresh_;
   std::set<std::uint64_t> adds_;  // ids of Add intents decided after the point
+  // Mail Renames decided after the point: intent id -> (old, new address).
+  std::map<std::uint64_t, std::pair<std::string, std::string>> renames_;
+  // Mail addresses now -> the address the object had at the point.
+  std::map<std::string, std::string> renamed_from_;
   std::map<std::pair<Side, std::string>, How> first_;
 };
 

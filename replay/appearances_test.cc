@@ -129,5 +129,79 @@ TEST_CASE("rollback plan: objects first observed after the point are kept",
   CHECK(blind->deletes == 3);
 }
 
+TEST_CASE("rollback plan: a mail object dirledger renamed is renamed back",
+          "[replay][rollback][rename]") {
+  Scenario s;  // ldap_to_axigen
+  s.Feed(LdapPerson("u-jdoe", "jdoe", {{"title", {"Dev"}}}));
+  s.Feed(OkOutcome(s.decisions().back().intents.at(0)));
+  const std::uint64_t point = s.seq();
+  // Renamed twice in LDAP (uid jdoe -> jsmith -> jbrown), each time its
+  // mail account with it, by dirledger.
+  for (const char* uid : {"jsmith", "jbrown"}) {
+    const Decision& d = s.Feed(LdapPerson("u-jdoe", uid, {{"title", {"Dev"}}}));
+    INFO(DecisionText(d));
+    REQUIRE(d.rule == "rename/ldap-to-mail");
+    s.Feed(OkOutcome(d.intents.at(0)));
+  }
+  const Appearances a = Classify(s, point);
+  CHECK(a.RenamedFrom(Side::kMail, "jbrown@example.com") == "jdoe@example.com");
+  CHECK(a.RenamedFrom(Side::kMail, "JBROWN@example.com") == "jdoe@example.com");
+  CHECK(a.RenamedFrom(Side::kMail, "jsmith@example.com").empty());
+  CHECK(a.RenamedFrom(Side::kLdap, "u-jdoe").empty());
+  // From a point after the first rename, it was jsmith.
+  CHECK(Classify(s, point + 2).RenamedFrom(Side::kMail, "jbrown@example.com") ==
+        "jsmith@example.com");
+
+  Replayer then(ReplayOptions{point, {}, false});
+  for (const Event& e : s.events()) REQUIRE(then.Feed(e, nullptr).ok());
+  RollbackFilter filter;
+  filter.created_after = [&a](Side side, std::string_view id) {
+    return a.Created(side, id);
+  };
+  filter.renamed_from = [&a](Side side, std::string_view id) {
+    return a.RenamedFrom(side, id);
+  };
+  auto plan = PlanRollback(ListerOf(then.projection()),
+                           ListerOf(s.projection()), point, filter);
+  REQUIRE(plan.ok());
+  INFO(plan->ToText());
+  CHECK(plan->renames == 1);
+  CHECK(plan->adds == 0);
+  CHECK(plan->deletes == 0);
+  const PlannedObject* back = nullptr;
+  for (const PlannedObject& p : plan->objects)
+    if (p.target.side == Side::kMail) back = &p;
+  REQUIRE(back);
+  CHECK(back->step == RollbackStep::kRename);
+  CHECK(back->target.id == "jdoe@example.com");
+  CHECK(back->target.renamed_from == "jbrown@example.com");
+  CHECK(plan->ToText().find("mail account jdoe@example.com: rename back from "
+                            "jbrown@example.com") != std::string::npos);
+
+  // Carried out: the LDAP entry is renamed back, and the mail account with
+  // it, by one Rename that takes the values it had; the link moves along.
+  const Decision& d = s.Feed(plan->Action("root", "rollback"));
+  INFO(DecisionText(d));
+  const Intent* rename = nullptr;
+  for (const Intent& i : d.intents) {
+    CHECK_FALSE((i.target == Side::kMail && i.op != IntentOp::kRename));
+    if (i.target == Side::kMail) rename = &i;
+  }
+  REQUIRE(rename);
+  CHECK(rename->dn == "jbrown@example.com");
+  CHECK(rename->target_id == "jdoe@example.com");
+  CHECK(rename->new_dn == "jdoe@example.com");
+  CHECK(
+      s.projection().FindLinkByLdap(ObjectKind::kAccount, "u-jdoe")->mail_id ==
+      "jdoe@example.com");
+  // Without the renames known, it is an add and a delete, as before.
+  filter.renamed_from = nullptr;
+  auto blind = PlanRollback(ListerOf(then.projection()),
+                            ListerOf(s.projection()), point, filter);
+  REQUIRE(blind.ok());
+  CHECK(blind->renames == 0);
+  CHECK(blind->adds == 1);
+}
+
 }  // namespace
 }  // namespace dirledger::testing

@@ -181,7 +181,8 @@ TEST_CASE("golden: held deletes, approval, rollback", "[golden]") {
                              {{"firstName", {"John"}},
                               {"lastName", {"Doe"}},
                               {"businessPhone", {"+1 555 0100"}},
-                              {"title", {"Engineer"}}}}};
+                              {"title", {"Engineer"}}},
+                             ""}};
   s.Feed(rb);
   ApplyAll(s);
   Compare("holds_and_rollback", s.Text());

@@ -516,6 +516,8 @@ class ChangeDecider {
     if (auto echo = RenameEcho()) return *std::move(echo);
     if (s_ == Side::kMail && prev_ && prev_->leaving_intent != 0) {
       const std::string rename = IntentName(prev_->leaving_intent);
+      if (!next_ && b_.rules.config().reconciler_rules >= 10)
+        if (auto v = DeletedBeforeRename()) return *std::move(v);
       if (!next_)
         return Verdict{
             "echo/rename", Outcome::kEcho,
@@ -721,6 +723,7 @@ class ChangeDecider {
       std::vector<std::string> modified;
       for (const std::string& f : DiffFields(link().agreed, m_partner_))
         if (!IsMembers(f)) modified.push_back(f);
+      if (rename_dropped_) modified.push_back("address");
       if (!modified.empty()) return DeleteVsModify(s_, modified);
     }
     DeletePartner();
@@ -818,8 +821,8 @@ class ChangeDecider {
     std::string refs;
     for (const PendingIntent* p : dropped_) {
       const Intent& i = p->intent;
-      if (p->applied || i.target != s_ || i.op != IntentOp::kModify ||
-          i.source_id != partner_id_)
+      if (p->applied || i.target != s_ || i.source_id != partner_id_ ||
+          (i.op != IntentOp::kModify && p != rename_dropped_))
         continue;
       if (!refs.empty()) refs += ", ";
       refs += IntentName(i.id);
@@ -1503,6 +1506,34 @@ class ChangeDecider {
     b_.d->link_mail_id = link().mail_id;
   }
 
+  // A mail object whose Rename is still pending (not made) is reported
+  // deleted, and no origin names the Rename: its administrator deleted it
+  // before the rename could be made (the Rename, once made, is reported
+  // with its origin, and its outcome is logged before the poll that sees
+  // it). Since rules version 10 the delete is decided against the linked
+  // entry, which keeps its link to the new address, as a delete of an
+  // object the entry's rename (a change) was being written to: both ways a
+  // delete against a modification, one way the object is created again at
+  // the new address; the Rename, which would find neither address, is
+  // dropped. Before, the delete was taken for the Rename's echo: the
+  // Rename failed, its undoing linked the entry to the old address again,
+  // and an entry that took that address next lost its account to a
+  // second Rename of it.
+  std::optional<Verdict> DeletedBeforeRename() {
+    const std::uint64_t leaving = Leaving(prev_);
+    if (!leaving) return std::nullopt;
+    const PendingIntent* p = b_.state.Pending(leaving);
+    if (!p || !IsMailRename(p->intent)) return std::nullopt;
+    const LinkState* l = b_.state.LinkByMail(kind_, p->intent.target_id);
+    if (!l || l->mail_id != p->intent.target_id ||
+        l->ldap_id != p->intent.source_id)
+      return std::nullopt;
+    rename_dropped_ = p;
+    dropped_.push_back(p);
+    link_src_ = l;
+    return Linked();
+  }
+
   // --- Unlinked objects ------------------------------------------------------
 
   // A mail object whose Rename to another address is still pending: that
@@ -1831,6 +1862,9 @@ class ChangeDecider {
     return *link_own_;
   }
   const LinkState* link_src_ = nullptr;
+  // The pending Rename of this (deleted) object that is dropped (rules
+  // version 10: DeletedBeforeRename).
+  const PendingIntent* rename_dropped_ = nullptr;
   std::optional<LinkState> link_own_;
   bool linked_after_ = false;  // the object is linked after this decision
   std::string partner_id_;

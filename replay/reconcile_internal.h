@@ -88,6 +88,10 @@ std::string Describe(Side side, ObjectKind kind, std::string_view id,
 std::string JoinNames(const std::vector<std::string>& names);
 
 const ObjectMap& MapFor(const ConnectorRules& c, ObjectKind kind);
+// The address an LDAP entry with `attrs` maps to under `map` ("" without a
+// name value, map or domain).
+std::string LdapAddress(const AttrList& attrs, const ObjectMap* map,
+                        std::string_view domain);
 const ImagePlan& PlanFor(const ConnectorRules& c, ObjectKind kind);
 // Whether a change seen on `from` is written to the other side.
 bool Propagates(Direction d, Side from);

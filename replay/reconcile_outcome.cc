@@ -29,15 +29,6 @@ std::string What(const Intent& i) {
   return out;
 }
 
-// The address an LDAP entry with `attrs` maps to.
-std::string LdapAddress(const AttrList& attrs, const ObjectMap* map,
-                        const std::string& domain) {
-  if (!map) return "";
-  std::string_view name = FirstValue(attrs, map->name_attribute);
-  if (name.empty() || domain.empty()) return "";
-  return AsciiLower(name) + "@" + AsciiLower(domain);
-}
-
 // A decision-time step of a failed intent is taken back.
 void Undo(DecisionBuilder& b, const Intent& i) {
   if (i.op == IntentOp::kAdd && i.target == Side::kMail) {
@@ -136,6 +127,14 @@ std::string FollowCreated(DecisionBuilder& b, const ConnectorRules& cr,
 }
 
 }  // namespace
+
+std::string LdapAddress(const AttrList& attrs, const ObjectMap* map,
+                        std::string_view domain) {
+  if (!map) return "";
+  std::string_view name = FirstValue(attrs, map->name_attribute);
+  if (name.empty() || domain.empty()) return "";
+  return AsciiLower(name) + "@" + AsciiLower(domain);
+}
 
 Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
   b.Id(o.target_id);

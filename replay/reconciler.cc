@@ -362,9 +362,97 @@ std::string RollbackMembersAttribute(const DecisionBuilder& b,
   return c ? MapFor(*c, t.kind).members_attribute : "";
 }
 
+// The writes that bring `have` to `want` (both canonical): replacements
+// expecting the values there, and the members of a group value by value
+// when `members` names their attribute.
+void RollbackWrites(const AttrList& have, const AttrList& want,
+                    const std::string& members, Intent* i) {
+  for (const std::string& n : DiffFields(have, want)) {
+    const auto& w = AttrValues(want, n);
+    const auto& h = AttrValues(have, n);
+    if (!members.empty() && EqualsIgnoreCase(n, members)) {
+      if (auto v = ValuesNotIn(w, h); !v.empty())
+        i->add_values.push_back(Attribute{n, std::move(v)});
+      if (auto v = ValuesNotIn(h, w); !v.empty())
+        i->delete_values.push_back(Attribute{n, std::move(v)});
+      continue;
+    }
+    i->set.push_back(Attribute{n, w});
+    i->expect.push_back(Attribute{n, h});
+  }
+  CanonicalizeAttrs(&i->set);
+  CanonicalizeAttrs(&i->expect);
+}
+
+// The mail object a rollback target is renamed back from (rules version
+// 10), when it is there and the target's address is free; nullptr
+// otherwise (the target is added as any other, and the object is left).
+const ObjectState* RenamedBackFrom(DecisionBuilder& b, const ObjectTarget& t,
+                                   const ObjectState* cur) {
+  if (t.renamed_from.empty() || t.side != Side::kMail || !t.exists || cur ||
+      b.rules.config().reconciler_rules < 10)
+    return nullptr;
+  return b.state.Object(Side::kMail, t.kind, t.renamed_from);
+}
+
+// The mail objects a rollback renames back: address now (lower case) ->
+// address at the point.
+std::map<std::string, std::string> RenamesBack(DecisionBuilder& b,
+                                               const OperatorAction& a) {
+  std::map<std::string, std::string> back;
+  for (const ObjectTarget& t : a.targets)
+    if (RenamedBackFrom(b, t, b.state.Object(t.side, t.kind, t.id)))
+      back[AsciiLower(t.renamed_from)] = t.id;
+  return back;
+}
+
+// A mail group's image as it will be once the renames back are made: the
+// mail directory renames a member with its object.
+AttrList AfterRenamesBack(const std::map<std::string, std::string>& back,
+                          const AttrList& attrs) {
+  AttrList out = attrs;
+  Attribute* members = FindAttr(&out, field::kMembers);
+  if (!members) return out;
+  for (std::string& m : members->values)
+    if (auto it = back.find(AsciiLower(m)); it != back.end()) m = it->second;
+  CanonicalizeAttrs(&out);
+  return out;
+}
+
+// Renames the mail object `from` back to the target's address, with the
+// values the target had; its link moves with it, as an LDAP rename's does.
+// `i` names the target side, kind, domain and connector.
+void RenameBack(DecisionBuilder& b, const ObjectTarget& t,
+                const ObjectState& from, Intent i) {
+  AttrList target = t.attrs;
+  CanonicalizeAttrs(&target);
+  DropEmptyAttrs(&target);
+  b.Id(from.id);
+  const LinkState* link = b.state.LinkByMail(t.kind, from.id);
+  if (link && link->mail_id != from.id) link = nullptr;
+  i.op = IntentOp::kRename;
+  i.target_id = t.id;
+  i.dn = from.id;
+  i.new_dn = t.id;
+  if (link) i.source_id = link->ldap_id;
+  i.expected_version = from.version;
+  RollbackWrites(from.attrs, target, RollbackMembersAttribute(b, t), &i);
+  const std::uint64_t id = b.AddIntent(std::move(i));
+  ObjectState leaving = from;
+  leaving.leaving_intent = id;
+  b.Put(PutObject{std::move(leaving)});
+  if (link) {
+    LinkState moved = *link;
+    moved.mail_id = t.id;
+    moved.version = b.seq;
+    b.Put(PutLink{std::move(moved)});
+  }
+}
+
 // Brings each target object from its current image to the target image.
 Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
   size_t adds = 0, changes = 0, deletes = 0, renames = 0;
+  const std::map<std::string, std::string> back = RenamesBack(b, a);
   for (const ObjectTarget& t : a.targets) {
     b.Id(t.id);
     b.Id(t.dn);
@@ -374,6 +462,11 @@ Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
     i.kind = t.kind;
     i.domain = t.domain;
     i.connector = t.connector;
+    if (const ObjectState* from = RenamedBackFrom(b, t, cur)) {
+      RenameBack(b, t, *from, std::move(i));
+      ++renames;
+      continue;
+    }
     if (t.exists && !cur) {
       i.op = IntentOp::kAdd;
       // From rules version 3 an LDAP entry's Add names its old id: the
@@ -405,23 +498,16 @@ Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
       AttrList target = t.attrs;
       CanonicalizeAttrs(&target);
       DropEmptyAttrs(&target);
-      const std::string members = RollbackMembersAttribute(b, t);
-      for (const std::string& n : DiffFields(cur->attrs, target)) {
-        const auto& want = AttrValues(target, n);
-        const auto& have = AttrValues(cur->attrs, n);
-        if (!members.empty() && EqualsIgnoreCase(n, members)) {
-          if (auto v = ValuesNotIn(want, have); !v.empty())
-            i.add_values.push_back(Attribute{n, std::move(v)});
-          if (auto v = ValuesNotIn(have, want); !v.empty())
-            i.delete_values.push_back(Attribute{n, std::move(v)});
-          continue;
-        }
-        i.set.push_back(Attribute{n, want});
-        i.expect.push_back(Attribute{n, have});
+      // A member renamed back before this write is at its old address.
+      const AttrList* have = &cur->attrs;
+      AttrList renamed;
+      if (!back.empty() && t.side == Side::kMail &&
+          t.kind == ObjectKind::kGroup) {
+        renamed = AfterRenamesBack(back, cur->attrs);
+        have = &renamed;
       }
+      RollbackWrites(*have, target, RollbackMembersAttribute(b, t), &i);
       if (!i.set.empty() || !i.add_values.empty() || !i.delete_values.empty()) {
-        CanonicalizeAttrs(&i.set);
-        CanonicalizeAttrs(&i.expect);
         i.op = IntentOp::kModify;
         i.target_id = t.id;
         i.dn = t.side == Side::kMail ? t.id : t.dn;

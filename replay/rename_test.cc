@@ -14,8 +14,9 @@ namespace {
 
 // jdoe on both sides, linked, under the rules version `rules` and the
 // [mail] table `mail`.
-void LinkJdoe(Scenario& s, std::uint32_t rules, const std::string& mail = "") {
-  ConfigChange c = ConfigEvent(ConfigToml(ConnectorOptions{}) + mail);
+void LinkJdoe(Scenario& s, std::uint32_t rules, const std::string& mail = "",
+              const ConnectorOptions& o = {}) {
+  ConfigChange c = ConfigEvent(ConfigToml(o) + mail);
   c.reconciler_rules = rules;
   s.Feed(c);
   s.Feed(LdapPerson("u-jdoe", "jdoe", {{"title", {"Dev"}}}));
@@ -104,6 +105,63 @@ TEST_CASE("a group's member renamed by a mail rename is its echo",
                  ObjectKind::kGroup);
   more.origin_intent = rename.id;
   CHECK(s.Feed(more).rule != "echo/rename");
+}
+
+// The mail administrator deletes jdoe@example.com before the Rename
+// dirledger decided for the LDAP rename is made (no origin names it): the
+// Rename is dropped, and the delete is decided against the renamed entry
+// (rules version 10; before, it was the Rename's echo, the Rename failed
+// with neither address there, and the entry went back to the old address).
+TEST_CASE(
+    "a mail object deleted before its Rename is made is deleted by "
+    "its administrator",
+    "[rules][rename]") {
+  struct Case {
+    const char* direction;
+    const char* resolution;
+    const char* rule;
+    Side written;  // where the one intent goes
+    IntentOp op;
+  };
+  for (const Case& k : {
+           Case{"ldap_to_axigen", "", "create/ldap-to-mail", Side::kMail,
+                IntentOp::kAdd},
+           Case{"both_ways", "ldap_wins", "conflict/delete-modify/ldap_wins",
+                Side::kMail, IntentOp::kAdd},
+           Case{"both_ways", "axigen_wins",
+                "conflict/delete-modify/axigen_wins", Side::kLdap,
+                IntentOp::kDelete},
+       }) {
+    INFO(k.direction << " " << k.resolution);
+    Scenario s;
+    ConnectorOptions o;
+    o.direction = k.direction;
+    o.resolution = k.resolution;
+    LinkJdoe(s, kReconcilerRules, "", o);
+    const Intent rename = s.Feed(Modrdn()).intents.at(0);
+    REQUIRE(rename.op == IntentOp::kRename);
+    const Decision& d = s.Feed(MailDelete("jdoe@example.com"));
+    INFO(DecisionText(d));
+    CHECK(d.rule == k.rule);
+    REQUIRE(d.intents.size() == 1);
+    const Intent& i = d.intents.front();
+    CHECK(i.target == k.written);
+    CHECK(i.op == k.op);
+    if (i.op == IntentOp::kAdd) CHECK(i.target_id == "jsmith@example.com");
+    // The Rename is no longer pending: nothing applies it.
+    CHECK_FALSE(s.projection().GetPending(rename.id));
+    CHECK(s.projection().pending_count() == 1);
+    const LinkState* l =
+        s.projection().FindLinkByLdap(ObjectKind::kAccount, "u-jdoe");
+    REQUIRE(l);
+    CHECK(l->mail_id == "jsmith@example.com");
+  }
+  // Version 9 took it for the Rename's echo, and the Rename stayed.
+  Scenario s;
+  LinkJdoe(s, 9);
+  const Intent rename = s.Feed(Modrdn()).intents.at(0);
+  CHECK(s.Feed(MailDelete("jdoe@example.com")).rule == "echo/rename");
+  CHECK(s.projection().GetPending(rename.id));
 }
 
 TEST_CASE("rules version 2 still decides a rename as it did",

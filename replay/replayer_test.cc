@@ -274,17 +274,17 @@ TEST_CASE("rollback plan: what changed since SEQ, object by object",
 
   auto mail_only =
       PlanRollback(ListerOf(then.projection()), ListerOf(now.projection()),
-                   mark, RollbackFilter{"mail", "", {}, {}});
+                   mark, RollbackFilter{"mail", "", {}, {}, {}});
   REQUIRE(mail_only.ok());
   CHECK(mail_only->objects.size() == 1);
   auto other_domain =
       PlanRollback(ListerOf(then.projection()), ListerOf(now.projection()),
-                   mark, RollbackFilter{"both", "elsewhere.org", {}, {}});
+                   mark, RollbackFilter{"both", "elsewhere.org", {}, {}, {}});
   REQUIRE(other_domain.ok());
   CHECK(other_domain->objects.empty());
   CHECK_FALSE(PlanRollback(ListerOf(then.projection()),
                            ListerOf(now.projection()), mark,
-                           RollbackFilter{"sideways", "", {}, {}})
+                           RollbackFilter{"sideways", "", {}, {}, {}})
                   .ok());
 
   // Carried out: the reconciler writes the targets back; the echoes are

@@ -80,6 +80,64 @@ void PairSameDn(RollbackPlan* plan) {
   plan->objects = std::move(kept);
 }
 
+// " attr [now] -> [then]" for each attribute a modify or rename back
+// changes (" dn A -> B" for an entry's move).
+std::string ChangesText(const PlannedObject& p) {
+  std::string out;
+  for (const std::string& n : p.attributes) {
+    if (n == "(dn)") {
+      out += " dn " + ValueText(p.current_dn) + " -> " + ValueText(p.target.dn);
+      continue;
+    }
+    std::string from = "[]", to = "[]";
+    if (const Attribute* v = FindAttr(p.current, n))
+      from = AttrsText({*v}).substr(v->name.size() + 1);
+    if (const Attribute* v = FindAttr(p.target.attrs, n))
+      to = AttrsText({*v}).substr(v->name.size() + 1);
+    out += " " + ValueText(n) + " " + from + " -> " + to;
+  }
+  return out;
+}
+
+// A mail object to delete that dirledger renamed since SEQ from an address
+// to add is that object: it is renamed back, with the values it had then.
+void PairRenamed(const RollbackFilter& filter, RollbackPlan* plan) {
+  if (!filter.renamed_from) return;
+  std::map<Key, size_t> added;
+  for (size_t i = 0; i < plan->objects.size(); ++i) {
+    const PlannedObject& p = plan->objects[i];
+    if (p.step == RollbackStep::kAdd && p.target.side == Side::kMail)
+      added[{p.target.kind, AsciiLower(p.target.id)}] = i;
+  }
+  std::vector<bool> drop(plan->objects.size(), false);
+  for (size_t i = 0; i < plan->objects.size(); ++i) {
+    const PlannedObject& del = plan->objects[i];
+    if (del.step != RollbackStep::kDelete || del.target.side != Side::kMail)
+      continue;
+    const std::string from = filter.renamed_from(Side::kMail, del.target.id);
+    if (from.empty()) continue;
+    auto it = added.find({del.target.kind, AsciiLower(from)});
+    if (it == added.end()) continue;
+    PlannedObject& back = plan->objects[it->second];
+    added.erase(it);
+    back.step = RollbackStep::kRename;
+    back.target.renamed_from = del.target.id;
+    back.current_dn = del.target.id;
+    back.attributes = DiffFields(back.target.attrs, del.current);
+    for (const std::string& n : back.attributes)
+      if (const Attribute* v = FindAttr(del.current, n))
+        back.current.push_back(*v);
+    drop[i] = true;
+    --plan->adds;
+    --plan->deletes;
+    ++plan->renames;
+  }
+  std::vector<PlannedObject> kept;
+  for (size_t i = 0; i < plan->objects.size(); ++i)
+    if (!drop[i]) kept.push_back(std::move(plan->objects[i]));
+  plan->objects = std::move(kept);
+}
+
 }  // namespace
 
 Status CheckRollbackSide(std::string_view side) {
@@ -138,6 +196,7 @@ Result<RollbackPlan> PlanRollback(const ObjectLister& then,
     }
   }
   PairSameDn(&plan);
+  PairRenamed(filter, &plan);
   if (filter.created_after) {
     // What is left to delete and was not created after SEQ is kept.
     std::vector<PlannedObject> planned;
@@ -212,22 +271,13 @@ std::string RollbackPlan::ToText() const {
       case RollbackStep::kDelete:
         out += ": delete (now " + AttrsText(p.current) + ")";
         break;
-      case RollbackStep::kModify: {
-        out += ": modify";
-        for (const std::string& n : p.attributes) {
-          if (n == "(dn)") {
-            out += " dn " + ValueText(p.current_dn) + " -> " + ValueText(t.dn);
-            continue;
-          }
-          std::string from = "[]", to = "[]";
-          if (const Attribute* v = FindAttr(p.current, n))
-            from = AttrsText({*v}).substr(v->name.size() + 1);
-          if (const Attribute* v = FindAttr(t.attrs, n))
-            to = AttrsText({*v}).substr(v->name.size() + 1);
-          out += " " + ValueText(n) + " " + from + " -> " + to;
-        }
+      case RollbackStep::kRename:
+        out += ": rename back from " + ValueText(p.current_dn) +
+               " (renamed since; its mailbox is kept)" + ChangesText(p);
         break;
-      }
+      case RollbackStep::kModify:
+        out += ": modify" + ChangesText(p);
+        break;
     }
     out += "\n";
   }
@@ -240,7 +290,9 @@ std::string RollbackPlan::ToText() const {
            "that point, and its state then is unknown)\n";
   out += "rollback to seq " + std::to_string(to_seq) + ": " +
          std::to_string(adds) + " adds, " + std::to_string(modifies) +
-         " changes, " + std::to_string(deletes) + " deletes";
+         " changes, " +
+         (renames ? std::to_string(renames) + " renamed back, " : "") +
+         std::to_string(deletes) + " deletes";
   if (!kept.empty()) out += ", " + std::to_string(kept.size()) + " kept";
   out += "\n";
   return out;

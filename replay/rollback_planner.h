@@ -12,7 +12,9 @@
 // asking back its old entryUUID/objectGUID (docs/rules.md, section 10); one
 // created since is deleted. An object first *observed* since SEQ
 // (replay/appearances.h) was not created then: its state at SEQ is unknown, and
-// it is kept as it is (listed in the plan, never deleted). Objects are compared
+// it is kept as it is (listed in the plan, never deleted). A mail object
+// that renames dirledger made since SEQ took to another address is renamed
+// back (its mailbox kept), not deleted and made again. Objects are compared
 // by stable id, except that an LDAP entry deleted and created again under the
 // same DN since SEQ (a new id) is the same entry: a modify of the one there
 // now, or nothing.
@@ -53,6 +55,11 @@ struct RollbackFilter {
   // (Appearances::Created); the others are kept. Unset: every such object
   // counts as created.
   std::function<bool(Side, std::string_view id)> created_after;
+  // The address a mail object present now had at SEQ, when renames
+  // dirledger made since took it from there (Appearances::RenamedFrom); ""
+  // otherwise. Such an object to delete, whose old address is to be added,
+  // is renamed back instead. Unset: no object is renamed back.
+  std::function<std::string(Side, std::string_view id)> renamed_from;
   // Each connector's server type, for the plan's words about an LDAP entry
   // added again (which id it asks back, which password is not restored).
   // A connector not listed is taken as OpenLDAP.
@@ -62,7 +69,9 @@ struct RollbackFilter {
 // Parses "ldap", "mail", "both"; InvalidArgument naming the value otherwise.
 Status CheckRollbackSide(std::string_view side);
 
-enum class RollbackStep : std::uint8_t { kAdd, kModify, kDelete };
+// kRename: a mail object renamed back to the address it had at SEQ (from
+// current_dn), taking the values it had then.
+enum class RollbackStep : std::uint8_t { kAdd, kModify, kDelete, kRename };
 
 struct PlannedObject {
   ObjectTarget target;  // the image as of SEQ
@@ -76,7 +85,7 @@ struct RollbackPlan {
   std::uint64_t to_seq = 0;
   RollbackFilter filter;
   std::vector<PlannedObject> objects;  // ldap before mail, each by kind, id
-  std::size_t adds = 0, modifies = 0, deletes = 0;
+  std::size_t adds = 0, modifies = 0, deletes = 0, renames = 0;
   // Objects absent at SEQ that were first observed after it: kept.
   std::vector<ObjectState> kept;
 

@@ -1,8 +1,9 @@
 // End to end: an LDAP rename renames the mail account. A person's uid is
 // changed with modrdn on a real slapd; `run --once` renames the account in
 // the embedded mail directory (same fields, the groups listing it follow),
-// the next run writes nothing, `verify` is clean, and a rollback of the
-// LDAP side to before the rename renames both back.
+// the next run writes nothing, `verify` is clean, and a rollback to before
+// the rename renames both back: of the LDAP side by the usual rule, of both
+// sides by renaming the mail account back (its password kept).
 #include <catch2/catch.hpp>
 
 #include "tests/e2e/e2e_env.h"
@@ -86,9 +87,8 @@ TEST_CASE("an LDAP rename renames the mail account", "[e2e][rename]") {
   REQUIRE(v.exit_code == 0);
 
   // A rollback of the LDAP side to before the rename renames the entry
-  // back, and the mail account follows it by the usual rule. (A rollback of
-  // both sides would plan the mail side by address: an add of the old
-  // address and a delete of the new one; see docs/rules.md, Known limits.)
+  // back, and the mail account follows it by the usual rule (a rollback of
+  // both sides: the next test case).
   auto back = dl.Run(
       {"rollback", "--to", std::to_string(good), "--side", "ldap", "--yes"});
   INFO(back.Describe());
@@ -109,6 +109,71 @@ TEST_CASE("an LDAP rename renames the mail account", "[e2e][rename]") {
   env.RunOnce(0);
   REQUIRE(IntentsSince(dl, rolled).empty());
   v = dl.Run({"verify"});
+  INFO(v.Describe());
+  REQUIRE(v.exit_code == 0);
+}
+
+TEST_CASE("a rollback of both sides renames the mail account back",
+          "[e2e][rename][rollback]") {
+  E2eEnv env(kPort, 25);
+  CliRunner& dl = env.cli();
+  env.Ldap(
+      "dn: cn=engineering,ou=groups,dc=example,dc=com\nchangetype: add\n"
+      "objectClass: groupOfNames\ncn: engineering\n"
+      "member: " +
+      PersonDn("user000001") + "\nmember: " + PersonDn("user000020") + "\n");
+  env.RunOnce();
+  // The account has a password the mail side alone knows: a delete and an
+  // add would lose it, a rename keeps it.
+  auto pw = dl.RunWithEnv({"mail", "set", "user000020@example.com",
+                           "--password-env", "DL_TEST_PASSWORD"},
+                          {{"DL_TEST_PASSWORD", "s3cret-20"}});
+  INFO(pw.Describe());
+  REQUIRE(pw.exit_code == 0);
+  env.RunOnce();
+  const nlohmann::json before = env.MailShow("user000020@example.com");
+  REQUIRE(before.value("password_set", false));
+  const std::uint64_t good = env.LastSeq();
+
+  env.Ldap("dn: " + PersonDn("user000020") +
+           "\nchangetype: modrdn\nnewrdn: uid=renamed20\ndeleteoldrdn: 1\n");
+  env.RunOnce(0);
+  REQUIRE(env.MailShow("user000020@example.com").is_null());
+  REQUIRE(env.MailShow("renamed20@example.com").value("password_set", false));
+
+  // The plan says the account is renamed back, not deleted and added.
+  auto plan = dl.Run({"rollback", "--to", std::to_string(good), "--dry-run"});
+  INFO(plan.Describe());
+  REQUIRE(plan.exit_code == 0);
+  REQUIRE(Contains(plan.out,
+                   "mail account user000020@example.com: rename back from "
+                   "renamed20@example.com"));
+  REQUIRE_FALSE(Contains(plan.out, "renamed20@example.com: delete"));
+
+  auto back = dl.Run({"rollback", "--to", std::to_string(good), "--yes"});
+  INFO(back.Describe());
+  REQUIRE(back.exit_code == 0);
+  env.RunOnce(0);
+  REQUIRE(env.LdapExists("(uid=user000020)"));
+  REQUIRE_FALSE(env.LdapExists("(uid=renamed20)"));
+  const nlohmann::json again = env.MailShow("user000020@example.com");
+  INFO(dl.Run({"log", "--object", "user000020@example.com"}).out);
+  REQUIRE_FALSE(again.is_null());
+  REQUIRE(env.MailShow("renamed20@example.com").is_null());
+  RequireSameFields(before, again);
+  REQUIRE(again.value("password_set", false));
+  REQUIRE(Strings(again, "aliases").empty());
+  REQUIRE(Strings(env.MailShow("engineering@example.com"), "members") ==
+          std::vector<std::string>{"user000001@example.com",
+                                   "user000020@example.com"});
+  // Settled: nothing failed, an idle run writes nothing, verify is clean.
+  auto status = dl.Run({"status", "--json"});
+  INFO(status.Describe());
+  REQUIRE_FALSE(Contains(status.out, "failed_write"));
+  const std::uint64_t rolled = env.LastSeq();
+  env.RunOnce(0);
+  REQUIRE(IntentsSince(dl, rolled).empty());
+  auto v = dl.Run({"verify"});
   INFO(v.Describe());
   REQUIRE(v.exit_code == 0);
 }

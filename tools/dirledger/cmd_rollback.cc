@@ -67,6 +67,9 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
   filter.created_after = [&appearances](Side side, std::string_view id) {
     return appearances.Created(side, id);
   };
+  filter.renamed_from = [&appearances](Side side, std::string_view id) {
+    return appearances.RenamedFrom(side, id);
+  };
   for (const ConnectorConfig& c : cfg->connectors)
     filter.server_types[c.name] = c.server_type;
   auto plan = PlanRollback(ListerOf(then.projection()),
