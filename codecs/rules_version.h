@@ -90,7 +90,17 @@ namespace dirledger {
 //      (planned from dirledger's own Renames since the point) is one Rename
 //      back with the values at the point, its link moving along; before,
 //      an Add of the old address, refused where the renamed object held
-//      it as an alias.
+//      it as an alias. A mail Rename decided before the Add that makes the
+//      object is foreseen with the Add's values (before, without them: a
+//      write decided against the new address expected them absent and was
+//      refused). A member address resolves to an LDAP entry by address only
+//      when the entry is not linked to another mail object (before, a
+//      failed Rename's target address and the entry's linked one both
+//      resolved to it, and the DN went in and out of the group by turns).
+//      A change of a mail object being renamed that breaks the pending
+//      Rename's expect plans the Rename again against the new values, the
+//      fields both sides changed decided by the conflict resolution;
+//      before, the Rename was refused.
 inline constexpr std::uint32_t kReconcilerRules = 10;
 
 }  // namespace dirledger

@@ -279,7 +279,8 @@ std::string MemberAddressOfDn(std::string_view dn, StateReader* state) {
   return "";
 }
 
-std::string MemberDnOfAddress(std::string_view address, StateReader* state) {
+std::string MemberDnOfAddress(std::string_view address, StateReader* state,
+                              bool linked_only) {
   for (ObjectKind kind : {ObjectKind::kAccount, ObjectKind::kGroup}) {
     const LinkState* link = state->LinkByMail(kind, address);
     if (link && link->mail_id == address) {
@@ -289,9 +290,14 @@ std::string MemberDnOfAddress(std::string_view address, StateReader* state) {
     }
   }
   for (ObjectKind kind : {ObjectKind::kAccount, ObjectKind::kGroup}) {
-    if (const std::string* id = state->IdByAddress(Side::kLdap, kind, address))
+    if (const std::string* id =
+            state->IdByAddress(Side::kLdap, kind, address)) {
+      const LinkState* link =
+          linked_only ? state->LinkByLdap(kind, *id) : nullptr;
+      if (link && !EqualsIgnoreCase(link->mail_id, address)) continue;
       if (const ObjectState* o = state->Object(Side::kLdap, kind, *id))
         return o->dn;
+    }
   }
   for (ObjectKind kind : {ObjectKind::kAccount, ObjectKind::kGroup}) {
     const ObjectState* m = state->Object(Side::kMail, kind, address);

@@ -83,8 +83,14 @@ std::vector<std::string> DiffFields(const AttrList& a, const AttrList& b);
 std::string MemberAddressOfDn(std::string_view dn, StateReader* state);
 // A member address -> the DN of its LDAP entry, or of the entry being
 // created for it, or the DN of the gone member it was ("" when none is
-// known).
-std::string MemberDnOfAddress(std::string_view address, StateReader* state);
+// known). `linked_only` (rules version 10): an entry linked to another mail
+// object is not the one of an address it maps to (a Rename to that
+// address that failed, the address being another account's): that entry's
+// member is its linked object's address. Before, both addresses resolved to
+// the entry, and a merge adding one and removing the other wrote the DN in
+// and out of the group by turns.
+std::string MemberDnOfAddress(std::string_view address, StateReader* state,
+                              bool linked_only);
 
 // Rules version 9: a linked LDAP entry that left stays a member of the
 // groups that keep listing its DN (a late member, a groupOfNames' only

@@ -402,17 +402,23 @@ class ChangeDecider {
   }
 
   // What an Add or a mail Rename starts from: nothing, or the attributes of
-  // the object being renamed.
+  // the object being renamed, with the writes still pending at the old
+  // address before the rename. Since rules version 10 these include the
+  // Add that is making the object (a rename decided before the object's
+  // Add was made); before, the object at the new address was foreseen
+  // without the Add's values, and a write decided against it expected
+  // them absent and was refused.
   AttrList RenamedFrom(const Intent& i) {
     if (!IsMailRename(i)) return {};
     const ObjectState* old = b_.state.Object(Side::kMail, i.kind, i.dn);
     AttrList out = old ? old->attrs : AttrList{};
-    // With the writes still pending at the old address before the rename.
+    const bool adds = b_.rules.config().reconciler_rules >= 10 && !old;
     std::vector<const PendingIntent*> pending;
     b_.state.PendingFor(Side::kMail, i.kind, i.dn, &pending);
     for (const PendingIntent* p : pending)
       if (!p->applied && p->intent.id < i.id &&
-          p->intent.op == IntentOp::kModify)
+          (p->intent.op == IntentOp::kModify ||
+           (adds && p->intent.op == IntentOp::kAdd)))
         ApplyWrites(p->intent, &out);
     return out;
   }
@@ -522,6 +528,8 @@ class ChangeDecider {
         return Verdict{
             "echo/rename", Outcome::kEcho,
             Subject() + " is gone: intent " + rename + " renamed it"};
+      if (Leaving(prev_) && b_.rules.config().reconciler_rules >= 10)
+        if (auto v = ReplanRename()) return *std::move(v);
       if (Leaving(prev_))
         return Verdict{"rename/pending", Outcome::kNoChange,
                        Subject() + " " + std::string(ChangeOpName(c_.op)) +
@@ -1385,7 +1393,8 @@ class ChangeDecider {
                                      const std::string& mail_group) {
     std::vector<std::string> dns;
     for (const std::string& a : addresses) {
-      std::string dn = MemberDnOfAddress(a, &b_.state);
+      std::string dn = MemberDnOfAddress(
+          a, &b_.state, b_.rules.config().reconciler_rules >= 10);
       if (!dn.empty()) {
         dns.push_back(std::move(dn));
         continue;
@@ -1532,6 +1541,87 @@ class ChangeDecider {
     dropped_.push_back(p);
     link_src_ = l;
     return Linked();
+  }
+
+  // The mail object being renamed changed a field the pending Rename writes
+  // (its administrator, since the Rename was decided): the Rename expects
+  // the old value and would be refused. Since rules version 10 it is
+  // planned again against the object's new values, each such field decided
+  // as a change on both sides: the entry's value stays in the Rename where
+  // LDAP wins (one way, ldap_wins); both ways, axigen_wins, the Rename
+  // leaves it and the entry takes the mail value; no_change leaves both and
+  // opens a conflict. The fields the Rename does not write travel with the
+  // object, as before. Before, the Rename failed and the entry stayed apart
+  // from its account until it changed again.
+  std::optional<Verdict> ReplanRename() {
+    const PendingIntent* p = b_.state.Pending(Leaving(prev_));
+    if (!p || !IsMailRename(p->intent) || !next_) return std::nullopt;
+    const Intent& r = p->intent;
+    std::vector<std::string> changed;
+    for (const Attribute& a : r.expect)
+      if (AttrValues(next_->attrs, a.name) != a.values)
+        changed.push_back(a.name);
+    if (changed.empty()) return std::nullopt;
+    const LinkState* l = b_.state.LinkByMail(kind_, r.target_id);
+    if (!l || l->mail_id != r.target_id || l->ldap_id != r.source_id ||
+        !b_.state.Object(Side::kLdap, kind_, l->ldap_id))
+      return std::nullopt;
+    link_src_ = l;
+    LoadPartner(l->ldap_id);
+    if (!partner_) return std::nullopt;
+    b_.Id(r.target_id);
+    b_.Id(partner_->dn);
+    const ConflictResolution res = cr_->config.conflict_resolution;
+    Side winner = Side::kLdap;
+    const bool both = dir_ == Direction::kBothWays;
+    const bool resolves = !both || Winner(res, &winner);
+    Intent again = r;
+    again.set.clear();
+    again.expect.clear();
+    SideWrites to_ldap;
+    std::vector<std::string> conflicts;
+    for (const Attribute& a : r.set) {
+      const auto& now = AttrValues(next_->attrs, a.name);
+      const bool theirs = AttrValues(r.expect, a.name) != now;
+      if (theirs && both && (!resolves || winner == Side::kMail)) {
+        if (!resolves) {
+          conflicts.push_back(a.name);
+        } else if (now != AttrValues(m_partner_, a.name)) {
+          to_ldap.Set(a.name, now);
+        }
+        continue;
+      }
+      again.set.push_back(a);
+      again.expect.push_back(Attribute{a.name, now});
+    }
+    CanonicalizeAttrs(&again.expect);
+    again.expected_version = b_.seq;
+    const std::uint64_t id = b_.AddIntent(std::move(again));
+    dropped_.push_back(p);
+    next_->leaving_intent = id;
+    if (!to_ldap.empty()) WriteTo(o_, partner_id_, foreseen_, to_ldap);
+    Settle(false, conflicts, false);
+    const std::string head = Subject() + " changed " + JoinNames(changed) +
+                             " while intent " + IntentName(r.id) +
+                             " renamed it to " + r.target_id +
+                             "; the rename is planned again, expecting its "
+                             "new values";
+    if (!conflicts.empty()) {
+      b_.d->conflict_fields = conflicts;
+      return Verdict{"conflict/no_change", Outcome::kConflictOpen,
+                     head + "; " + JoinNames(conflicts) +
+                         " changed on both sides since they last agreed; "
+                         "no_change: both kept, the conflict stays open"};
+    }
+    if (!to_ldap.empty())
+      return Verdict{"conflict/" + std::string(ConflictResolutionName(res)),
+                     Outcome::kConflictResolved,
+                     head + "; " + JoinNames(to_ldap.Names()) +
+                         " changed on both sides since they last agreed; " +
+                         std::string(ConflictResolutionName(res)) +
+                         ": the mail value is written to " +
+                         Partner(partner_id_, foreseen_.dn)};
+    return Verdict{"rename/replanned", Outcome::kPropagated, head};
   }
 
   // --- Unlinked objects ------------------------------------------------------

@@ -99,12 +99,14 @@ std::string FollowCreated(DecisionBuilder& b, const ConnectorRules& cr,
     if (EqualsIgnoreCase(f, field::kMembers)) {
       for (const std::string& m : AttrValues(want, f))
         if (!HasValueIgnoreCase(AttrValues(have, f), m)) {
-          std::string dn = MemberDnOfAddress(m, &b.state);
+          std::string dn = MemberDnOfAddress(
+              m, &b.state, b.rules.config().reconciler_rules >= 10);
           if (!dn.empty()) adds.push_back(std::move(dn));
         }
       for (const std::string& m : AttrValues(have, f))
         if (!HasValueIgnoreCase(AttrValues(want, f), m)) {
-          std::string dn = MemberDnOfAddress(m, &b.state);
+          std::string dn = MemberDnOfAddress(
+              m, &b.state, b.rules.config().reconciler_rules >= 10);
           if (!dn.empty()) dels.push_back(std::move(dn));
         }
       continue;

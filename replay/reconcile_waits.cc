@@ -81,7 +81,8 @@ Intent MailValuesToEntry(DecisionBuilder& b, const ObjectState& x,
   auto dns = [&](const std::vector<std::string>& addresses, bool wait) {
     std::vector<std::string> out;
     for (const std::string& a : addresses) {
-      std::string dn = MemberDnOfAddress(a, &b.state);
+      std::string dn = MemberDnOfAddress(
+          a, &b.state, b.rules.config().reconciler_rules >= 10);
       if (!dn.empty())
         out.push_back(std::move(dn));
       else if (wait)

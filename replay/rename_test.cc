@@ -7,6 +7,7 @@
 
 #include "codecs/rules_version.h"
 #include "replay/decision_text.h"
+#include "replay/intent_writes.h"
 #include "replay/replay_test_util.h"
 
 namespace dirledger::testing {
@@ -161,6 +162,86 @@ TEST_CASE(
   LinkJdoe(s, 9);
   const Intent rename = s.Feed(Modrdn()).intents.at(0);
   CHECK(s.Feed(MailDelete("jdoe@example.com")).rule == "echo/rename");
+  CHECK(s.projection().GetPending(rename.id));
+}
+
+// The mail administrator gives jdoe@example.com an alias before the
+// Rename, which writes the aliases, is made: the Rename would be refused
+// (its expect no longer holds). It is planned again against the new values,
+// the aliases decided as a change on both sides (rules version 10; before,
+// rename/pending, and the Rename failed).
+TEST_CASE("a Rename whose object changed meanwhile is planned again",
+          "[rules][rename]") {
+  struct Case {
+    const char* direction;
+    const char* resolution;
+    const char* rule;
+    bool rename_writes_aliases;  // else the entry takes the mail value
+    bool ldap_write;
+    bool conflict_open;
+  };
+  for (const Case& k : {
+           Case{"ldap_to_axigen", "", "rename/replanned", true, false, false},
+           Case{"both_ways", "ldap_wins", "rename/replanned", true, false,
+                false},
+           Case{"both_ways", "axigen_wins", "conflict/axigen_wins", false, true,
+                false},
+           Case{"both_ways", "no_change", "conflict/no_change", false, false,
+                true},
+       }) {
+    INFO(k.direction << " " << k.resolution);
+    Scenario s;
+    ConnectorOptions o;
+    o.direction = k.direction;
+    o.resolution = k.resolution;
+    LinkJdoe(s, kReconcilerRules, "", o);
+    const Intent rename = s.Feed(Modrdn()).intents.at(0);
+    REQUIRE(AttrValues(rename.set, "aliases") ==
+            std::vector<std::string>{"jdoe@example.com"});
+    const Decision& d = s.Feed(
+        MailObject("jdoe@example.com", {{"lastName", {"jdoe"}},
+                                        {"title", {"Dev"}},
+                                        {"aliases", {"jdoe.x@example.com"}}}));
+    INFO(DecisionText(d));
+    CHECK(d.rule == k.rule);
+    CHECK_FALSE(s.projection().GetPending(rename.id));
+    const Intent* again = nullptr;
+    const Intent* ldap = nullptr;
+    for (const Intent& i : d.intents) {
+      if (IsMailRename(i)) again = &i;
+      if (i.target == Side::kLdap) ldap = &i;
+    }
+    REQUIRE(again);
+    CHECK(again->dn == "jdoe@example.com");
+    CHECK(again->target_id == "jsmith@example.com");
+    CHECK(s.projection().GetPending(again->id));
+    if (k.rename_writes_aliases) {
+      CHECK(AttrValues(again->set, "aliases") ==
+            std::vector<std::string>{"jdoe@example.com"});
+      CHECK(AttrValues(again->expect, "aliases") ==
+            std::vector<std::string>{"jdoe.x@example.com"});
+    } else {
+      CHECK_FALSE(FindAttr(again->set, "aliases"));
+    }
+    CHECK((ldap != nullptr) == k.ldap_write);
+    if (ldap) {
+      CHECK(ldap->op == IntentOp::kModify);
+      CHECK(HasValueIgnoreCase(AttrValues(ldap->set, "mail"),
+                               "jdoe.x@example.com"));
+    }
+    CHECK(d.outcome == (k.conflict_open ? Outcome::kConflictOpen
+                        : k.ldap_write  ? Outcome::kConflictResolved
+                                        : Outcome::kPropagated));
+  }
+  // Version 9 recorded the change and kept the Rename, which then failed.
+  Scenario s;
+  LinkJdoe(s, 9);
+  const Intent rename = s.Feed(Modrdn()).intents.at(0);
+  CHECK(s.Feed(MailObject("jdoe@example.com",
+                          {{"lastName", {"jdoe"}},
+                           {"title", {"Dev"}},
+                           {"aliases", {"jdoe.x@example.com"}}}))
+            .rule == "rename/pending");
   CHECK(s.projection().GetPending(rename.id));
 }
 
