@@ -100,7 +100,9 @@ namespace dirledger {
 //      A change of a mail object being renamed that breaks the pending
 //      Rename's expect plans the Rename again against the new values, the
 //      fields both sides changed decided by the conflict resolution;
-//      before, the Rename was refused.
+//      before, the Rename was refused. A group's agreed members follow
+//      value by value (before: only when the sides listed the same ones,
+//      so one member apart held back every other).
 inline constexpr std::uint32_t kReconcilerRules = 10;
 
 }  // namespace dirledger

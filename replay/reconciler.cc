@@ -147,13 +147,38 @@ void SettleLink(DecisionBuilder& b, const ConnectorRules* connector,
 
   // Agreed: every field both sides hold the same values of (absent on both
   // counts as agreeing on "no value"); the others keep their last agreed
-  // values.
+  // values. Since rules version 10 a group's members agree value by value,
+  // as they are merged (a member both sides list, or neither, is agreed;
+  // one they differ on keeps its last agreed standing): before, one member
+  // the sides could not agree on (one whose counterpart is gone) kept every
+  // other member from being agreed, and a member one side then removed was
+  // taken for the other side's addition and put back.
+  const bool by_value = b.rules.config().reconciler_rules >= 10;
+  auto agreed_of = [&](const std::string& name,
+                       const std::vector<std::string>& lv,
+                       const std::vector<std::string>& mv,
+                       const std::vector<std::string>& av) {
+    if (lv == mv || !by_value || !EqualsIgnoreCase(name, field::kMembers))
+      return lv == mv ? lv : av;
+    std::vector<std::string> out;
+    for (const std::string& v : lv)
+      if (HasValueIgnoreCase(mv, v)) out.push_back(v);
+    for (const std::string& v : av)
+      if (HasValueIgnoreCase(lv, v) != HasValueIgnoreCase(mv, v))
+        out.push_back(v);
+    CanonicalizeValues(&out);
+    return out;
+  };
   bool agreed_moves = false;
   if (sides.ldap && sides.mail)
     Walk3(l, m, link.agreed,
-          [&](const std::string&, const auto& lv, const auto& mv,
+          [&](const std::string& name, const auto& lv, const auto& mv,
               const auto& av) {
-            if (lv == mv && lv != av) agreed_moves = true;
+            if (lv == mv
+                    ? lv != av
+                    : by_value && EqualsIgnoreCase(name, field::kMembers) &&
+                          agreed_of(name, lv, mv, av) != av)
+              agreed_moves = true;
           });
   if (changed || agreed_moves) {
     LinkState out = link;
@@ -162,8 +187,9 @@ void SettleLink(DecisionBuilder& b, const ConnectorRules* connector,
       Walk3(l, m, link.agreed,
             [&](const std::string& name, const auto& lv, const auto& mv,
                 const auto& av) {
-              const auto& v = lv == mv ? lv : av;
-              if (!v.empty()) out.agreed.push_back(Attribute{name, v});
+              std::vector<std::string> v = agreed_of(name, lv, mv, av);
+              if (!v.empty())
+                out.agreed.push_back(Attribute{name, std::move(v)});
             });
     }
     out.version = b.seq;
