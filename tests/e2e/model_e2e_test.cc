@@ -156,6 +156,9 @@ const char* SideName(int s) { return s == kLdap ? "ldap" : "mail"; }
 struct World {
   SideState side[2];
   std::set<std::string> outside;  // LDAP persons moved out of the base
+  // Their other addresses (their `mail` values but their own): moved back,
+  // an entry claims them again.
+  std::map<std::string, Values> outside_aliases;
 };
 
 std::string Lower(std::string s) {
@@ -217,6 +220,9 @@ void ParseLdap(const std::string& ldif, World* w) {
     if (raw.count("entryuuid")) o.uuid = *raw["entryuuid"].begin();
     if (EndsWith(dn, kOutside)) {
       w->outside.insert(name);
+      for (const std::string& m : raw["mail"])
+        if (Lower(m) != name + kDomain)
+          w->outside_aliases[name].insert(Lower(m));
     } else if (EndsWith(dn, kPeople) && dn.rfind("uid=", 0) == 0) {
       for (const auto& [attr, field] : PersonAttrs())
         if (raw.count(attr)) o.image[field] = {*raw[attr].begin()};
@@ -533,7 +539,12 @@ class Sequence {
   // Whether `name`'s address is another object's alias, on either side:
   // an account made at it is refused (docs/rules.md section 8a), as after
   // a rename, whose old address the entry keeps as an alias.
+  // (An entry moved out of the base holds its aliases too: moved back, it
+  // claims them again.)
   bool AddressHeldAsAlias(const std::string& name) const {
+    for (const auto& [n, aliases] : now_.outside_aliases)
+      if (n != name && now_.outside.count(n) && aliases.count(name + kDomain))
+        return true;
     return !AliasHolder(kLdap, name, name + kDomain).empty() ||
            !AliasHolder(kMail, name, name + kDomain).empty();
   }
@@ -569,6 +580,17 @@ class Sequence {
   // a mail add of either before the run would make the rename's new
   // address contested (docs/reliability.md section 12, MODEL_RENAMES).
   std::set<std::string> renamed_in_window_;
+  // Persons a mail administrator added since the last run: an LDAP rename
+  // away from such a name would give the entry, whose `mail` still names
+  // the old address, an alias that account holds; decided before the mail
+  // side reports the account, the write is refused whole (docs/rules.md
+  // "Known limits": two claims of one address in one pass).
+  std::set<std::string> mail_made_in_window_;
+  // LDAP persons added since the last run: renamed before any run, the
+  // entry is new to dirledger with its old address among its aliases,
+  // which a mail object there (another account) holds: refused by design,
+  // as above.
+  std::set<std::string> ldap_made_in_window_;
   // One way, names whose source object met the target's own object since
   // the last run.
   std::set<std::string> target_own_in_window_;
@@ -616,6 +638,7 @@ class Sequence {
 };
 
 void Sequence::LdapAddPerson(const std::string& name, bool initial) {
+  ldap_made_in_window_.insert(name);
   const std::string title = Value("t"), dept = Value("d");
   const std::string desc = Value("keep");
   std::string ldif =
@@ -709,6 +732,9 @@ void Sequence::LdapMoveOut(const std::string& name) {
   Ldap("dn: uid=" + name + kPeople + "\nchangetype: modrdn\nnewrdn: uid=" +
        name + "\ndeleteoldrdn: 1\nnewsuperior: ou=outside,dc=example,dc=com\n");
   now_.outside.insert(name);
+  if (auto it = now_.side[kLdap][name].image.find("aliases");
+      it != now_.side[kLdap][name].image.end())
+    now_.outside_aliases[name] = it->second;
   now_.side[kLdap].erase(name);
   DropFromLdapGroups(name, false);
   Deleted(kLdap, name);
@@ -738,7 +764,9 @@ void Sequence::LdapRename(const std::string& name) {
     if (!now_.side[kLdap].count(n) && !now_.side[kMail].count(n) &&
         !now_.outside.count(n) && !AddressHeldAsAlias(n))
       to = n;
-  if (to.empty()) return;
+  if (to.empty() || mail_made_in_window_.count(name) ||
+      ldap_made_in_window_.count(name))
+    return;
   renamed_in_window_.insert(name);
   renamed_in_window_.insert(to);
   Step("ldap rename uid=" + name + " to uid=" + to);
@@ -821,6 +849,7 @@ void Sequence::LdapDeleteGroup(const std::string& name) {
 
 void Sequence::MailAddPerson(const std::string& name, bool initial) {
   const std::string title = Value("mt");
+  mail_made_in_window_.insert(name);
   Step("mail add " + name + kDomain + " firstName=M" + name +
        " lastName=" + name + " title=" + title);
   Dl({"mail", "add", name + kDomain, "firstName=M" + name, "lastName=" + name,
@@ -947,6 +976,8 @@ void Sequence::RunOnce() {
   ++window_;
   ldap_gone_in_window_.clear();
   renamed_in_window_.clear();
+  mail_made_in_window_.clear();
+  ldap_made_in_window_.clear();
   target_own_in_window_.clear();
   source_made_in_window_.clear();
   World w = Observe();
@@ -964,6 +995,8 @@ void Sequence::RunOnce() {
 void Sequence::RunUntilIdle(const std::string& when) {
   ldap_gone_in_window_.clear();
   renamed_in_window_.clear();
+  mail_made_in_window_.clear();
+  ldap_made_in_window_.clear();
   target_own_in_window_.clear();
   source_made_in_window_.clear();
   for (int i = 0;; ++i) {
