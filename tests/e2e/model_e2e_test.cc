@@ -602,6 +602,14 @@ class Sequence {
   std::set<std::string> gone_persons_;   // deleted or moved, either side
   std::set<std::string> apart_;  // left apart by a rollback or a restore
   std::set<std::string> preexisting_[2];
+  // A mail object that existed before the first run and is seen gone is no
+  // longer that object: one at its address later (a rename's, an add's) is
+  // another. (LDAP entries are told apart by entryUUID.)
+  void ForgetGonePreexisting(const World& w) {
+    std::erase_if(preexisting_[kMail], [&](const std::string& n) {
+      return !w.side[kMail].count(n);
+    });
+  }
   // The name of an object on `side` other than `name` whose aliases hold
   // `alias`, or "".
   std::string AliasHolder(int side, const std::string& name,
@@ -981,6 +989,7 @@ void Sequence::RunOnce() {
   target_own_in_window_.clear();
   source_made_in_window_.clear();
   World w = Observe();
+  ForgetGonePreexisting(w);
   if (config_.both()) {
     now_ = w;
   } else {
@@ -1015,6 +1024,7 @@ void Sequence::Settle(bool rebase) {
   World w = Observe();
   status_ = Dl({"status", "--json"}).Json();
   Check(w, rebase || rebase_next_);
+  ForgetGonePreexisting(w);
   if (rebase || rebase_next_)
     for (const auto& [n, o] : w.side[kLdap])
       if (!o.group) descriptions_[n] = o.description;
