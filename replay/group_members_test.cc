@@ -945,7 +945,7 @@ TEST_CASE(
     "both ways: a member the sides differ on keeps no other member from "
     "being agreed",
     "[rules][members]") {
-  // Found by the model test (MODEL_SEED=2800179 with MODEL_RENAMES=1):
+  // Found by the model test (MODEL_SEED=2800179, renames on):
   // the agreed members moved only when the sides listed the same ones, so
   // bob, added on both sides, was never agreed; LDAP taking bob out counted
   // as the mail side's addition, and bob was put back (rules version 10

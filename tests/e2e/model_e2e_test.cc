@@ -120,7 +120,7 @@ struct KnownDefects {
   // has, and the mail group loses the address; the entry's delete then
   // finds no group listing its DN, so when it moves back (refint renaming
   // the DN back, unreported) it is a member of LDAP's group only (seed
-  // 7800093 with MODEL_RENAMES=1, the same on rules version 9). Telling
+  // 7800093, the same on rules version 9). Telling
   // the move from a delete needs the entryUUID lookup outside the base
   // that MODEL_MOVE_ONLY_MEMBER needs. docs/reliability.md section 12.
   bool move_listed = false;
@@ -589,7 +589,7 @@ class Sequence {
   std::set<std::string> ldap_gone_in_window_;
   // LDAP persons renamed since the last run, under their old and new names:
   // a mail add of either before the run would make the rename's new
-  // address contested (docs/reliability.md section 12, MODEL_RENAMES).
+  // address contested (docs/reliability.md section 12).
   std::set<std::string> renamed_in_window_;
   // Persons a mail administrator added since the last run: an LDAP rename
   // away from such a name would give the entry, whose `mail` still names
