@@ -36,6 +36,21 @@ ObservedChange Modrdn() {
   return c;
 }
 
+// jdoe linked under `direction` (and `resolution`), then renamed in LDAP:
+// the mail Rename decided, not made yet.
+Intent RenamePending(Scenario& s, const char* direction,
+                     const char* resolution) {
+  ConnectorOptions o;
+  o.direction = direction;
+  o.resolution = resolution;
+  LinkJdoe(s, kReconcilerRules, "", o);
+  const Decision& d = s.Feed(Modrdn());
+  INFO(DecisionText(d));
+  REQUIRE(d.intents.size() == 1);
+  REQUIRE(d.intents[0].op == IntentOp::kRename);
+  return d.intents[0];
+}
+
 TEST_CASE("an LDAP rename is one mail Rename carrying the entry's writes",
           "[rules][rename]") {
   Scenario s;
@@ -135,12 +150,7 @@ TEST_CASE(
        }) {
     INFO(k.direction << " " << k.resolution);
     Scenario s;
-    ConnectorOptions o;
-    o.direction = k.direction;
-    o.resolution = k.resolution;
-    LinkJdoe(s, kReconcilerRules, "", o);
-    const Intent rename = s.Feed(Modrdn()).intents.at(0);
-    REQUIRE(rename.op == IntentOp::kRename);
+    const Intent rename = RenamePending(s, k.direction, k.resolution);
     const Decision& d = s.Feed(MailDelete("jdoe@example.com"));
     INFO(DecisionText(d));
     CHECK(d.rule == k.rule);
@@ -191,11 +201,7 @@ TEST_CASE("a Rename whose object changed meanwhile is planned again",
        }) {
     INFO(k.direction << " " << k.resolution);
     Scenario s;
-    ConnectorOptions o;
-    o.direction = k.direction;
-    o.resolution = k.resolution;
-    LinkJdoe(s, kReconcilerRules, "", o);
-    const Intent rename = s.Feed(Modrdn()).intents.at(0);
+    const Intent rename = RenamePending(s, k.direction, k.resolution);
     REQUIRE(AttrValues(rename.set, "aliases") ==
             std::vector<std::string>{"jdoe@example.com"});
     const Decision& d = s.Feed(

@@ -28,6 +28,21 @@ std::vector<std::string> Strings(const nlohmann::json& j, const char* key) {
   return out;
 }
 
+// After a rollback to before uid=user000020 became uid=renamed20: the next
+// run leaves the entry and the account at their old names, the account
+// with the fields it had (`before`). Returns the account.
+nlohmann::json RequireRenamedBack(E2eEnv& env, const nlohmann::json& before) {
+  env.RunOnce(0);
+  REQUIRE(env.LdapExists("(uid=user000020)"));
+  REQUIRE_FALSE(env.LdapExists("(uid=renamed20)"));
+  const nlohmann::json again = env.MailShow("user000020@example.com");
+  INFO(env.cli().Run({"log", "--object", "user000020@example.com"}).out);
+  REQUIRE_FALSE(again.is_null());
+  REQUIRE(env.MailShow("renamed20@example.com").is_null());
+  RequireSameFields(before, again);
+  return again;
+}
+
 TEST_CASE("an LDAP rename renames the mail account", "[e2e][rename]") {
   E2eEnv env(kPort, 25);
   CliRunner& dl = env.cli();
@@ -93,14 +108,7 @@ TEST_CASE("an LDAP rename renames the mail account", "[e2e][rename]") {
       {"rollback", "--to", std::to_string(good), "--side", "ldap", "--yes"});
   INFO(back.Describe());
   REQUIRE(back.exit_code == 0);
-  env.RunOnce(0);
-  REQUIRE(env.LdapExists("(uid=user000020)"));
-  REQUIRE_FALSE(env.LdapExists("(uid=renamed20)"));
-  const nlohmann::json again = env.MailShow("user000020@example.com");
-  INFO(dl.Run({"log", "--object", "user000020@example.com"}).out);
-  REQUIRE_FALSE(again.is_null());
-  REQUIRE(env.MailShow("renamed20@example.com").is_null());
-  RequireSameFields(before, again);
+  const nlohmann::json again = RequireRenamedBack(env, before);
   REQUIRE(Strings(again, "aliases").empty());
   REQUIRE(Strings(env.MailShow("engineering@example.com"), "members") ==
           std::vector<std::string>{"user000001@example.com",
@@ -153,14 +161,7 @@ TEST_CASE("a rollback of both sides renames the mail account back",
   auto back = dl.Run({"rollback", "--to", std::to_string(good), "--yes"});
   INFO(back.Describe());
   REQUIRE(back.exit_code == 0);
-  env.RunOnce(0);
-  REQUIRE(env.LdapExists("(uid=user000020)"));
-  REQUIRE_FALSE(env.LdapExists("(uid=renamed20)"));
-  const nlohmann::json again = env.MailShow("user000020@example.com");
-  INFO(dl.Run({"log", "--object", "user000020@example.com"}).out);
-  REQUIRE_FALSE(again.is_null());
-  REQUIRE(env.MailShow("renamed20@example.com").is_null());
-  RequireSameFields(before, again);
+  const nlohmann::json again = RequireRenamedBack(env, before);
   REQUIRE(again.value("password_set", false));
   REQUIRE(Strings(again, "aliases").empty());
   REQUIRE(Strings(env.MailShow("engineering@example.com"), "members") ==
