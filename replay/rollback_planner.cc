@@ -272,8 +272,11 @@ std::string RollbackPlan::ToText() const {
         out += ": delete (now " + AttrsText(p.current) + ")";
         break;
       case RollbackStep::kRename:
-        out += ": rename back from " + ValueText(p.current_dn) +
-               " (renamed since; its mailbox is kept)" + ChangesText(p);
+        out +=
+            ": rename back from " + ValueText(p.current_dn) +
+            " (dirledger renamed it since: renamed back, not deleted and made "
+            "again)" +
+            ChangesText(p);
         break;
       case RollbackStep::kModify:
         out += ": modify" + ChangesText(p);
