@@ -1528,15 +1528,22 @@ class ChangeDecider {
   // Rename failed, its undoing linked the entry to the old address again,
   // and an entry that took that address next lost its account to a
   // second Rename of it.
+  // The link a pending mail Rename `r` moved to its new address, when it
+  // is still the renamed entry's; nullptr otherwise.
+  const LinkState* RenamedLink(const Intent& r) {
+    const LinkState* l = b_.state.LinkByMail(kind_, r.target_id);
+    if (!l || l->mail_id != r.target_id || l->ldap_id != r.source_id)
+      return nullptr;
+    return l;
+  }
+
   std::optional<Verdict> DeletedBeforeRename() {
     const std::uint64_t leaving = Leaving(prev_);
     if (!leaving) return std::nullopt;
     const PendingIntent* p = b_.state.Pending(leaving);
     if (!p || !IsMailRename(p->intent)) return std::nullopt;
-    const LinkState* l = b_.state.LinkByMail(kind_, p->intent.target_id);
-    if (!l || l->mail_id != p->intent.target_id ||
-        l->ldap_id != p->intent.source_id)
-      return std::nullopt;
+    const LinkState* l = RenamedLink(p->intent);
+    if (!l) return std::nullopt;
     rename_dropped_ = p;
     dropped_.push_back(p);
     link_src_ = l;
@@ -1562,9 +1569,8 @@ class ChangeDecider {
       if (AttrValues(next_->attrs, a.name) != a.values)
         changed.push_back(a.name);
     if (changed.empty()) return std::nullopt;
-    const LinkState* l = b_.state.LinkByMail(kind_, r.target_id);
-    if (!l || l->mail_id != r.target_id || l->ldap_id != r.source_id ||
-        !b_.state.Object(Side::kLdap, kind_, l->ldap_id))
+    const LinkState* l = RenamedLink(r);
+    if (!l || !b_.state.Object(Side::kLdap, kind_, l->ldap_id))
       return std::nullopt;
     link_src_ = l;
     LoadPartner(l->ldap_id);

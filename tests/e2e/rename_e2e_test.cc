@@ -28,6 +28,16 @@ std::vector<std::string> Strings(const nlohmann::json& j, const char* key) {
   return out;
 }
 
+// Group engineering lists user000001 and user000020; one run syncs it.
+void AddEngineering(E2eEnv& env) {
+  env.Ldap(
+      "dn: cn=engineering,ou=groups,dc=example,dc=com\nchangetype: add\n"
+      "objectClass: groupOfNames\ncn: engineering\n"
+      "member: " +
+      PersonDn("user000001") + "\nmember: " + PersonDn("user000020") + "\n");
+  env.RunOnce();
+}
+
 // After a rollback to before uid=user000020 became uid=renamed20: the next
 // run leaves the entry and the account at their old names, the account
 // with the fields it had (`before`). Returns the account.
@@ -46,12 +56,7 @@ nlohmann::json RequireRenamedBack(E2eEnv& env, const nlohmann::json& before) {
 TEST_CASE("an LDAP rename renames the mail account", "[e2e][rename]") {
   E2eEnv env(kPort, 25);
   CliRunner& dl = env.cli();
-  env.Ldap(
-      "dn: cn=engineering,ou=groups,dc=example,dc=com\nchangetype: add\n"
-      "objectClass: groupOfNames\ncn: engineering\n"
-      "member: " +
-      PersonDn("user000001") + "\nmember: " + PersonDn("user000020") + "\n");
-  env.RunOnce();
+  AddEngineering(env);
   const nlohmann::json before = env.MailShow("user000020@example.com");
   REQUIRE_FALSE(before.is_null());
   REQUIRE(Strings(env.MailShow("engineering@example.com"), "members") ==
@@ -125,12 +130,7 @@ TEST_CASE("a rollback of both sides renames the mail account back",
           "[e2e][rename][rollback]") {
   E2eEnv env(kPort, 25);
   CliRunner& dl = env.cli();
-  env.Ldap(
-      "dn: cn=engineering,ou=groups,dc=example,dc=com\nchangetype: add\n"
-      "objectClass: groupOfNames\ncn: engineering\n"
-      "member: " +
-      PersonDn("user000001") + "\nmember: " + PersonDn("user000020") + "\n");
-  env.RunOnce();
+  AddEngineering(env);
   // The account has a password the mail side alone knows: a delete and an
   // add would lose it, a rename keeps it.
   auto pw = dl.RunWithEnv({"mail", "set", "user000020@example.com",
