@@ -52,6 +52,10 @@ struct ObservedChange {
   // With delete_delay_s: the objects its source had when it was taken (what
   // a percentage delete_threshold is of).
   std::uint64_t source_known = 0;
+  // A delete of an LDAP entry that was not deleted: it left the connector's
+  // scope (moved out of the base DNs, or out of its filter) and is at this
+  // DN now. Empty for a real delete and on every other change.
+  std::string remains_at;
 };
 
 struct CursorAdvance {

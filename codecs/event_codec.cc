@@ -19,11 +19,13 @@ struct BodyEncoder {
          domain = Str(b, c.domain), id = Str(b, c.id), dn = Str(b, c.dn);
     auto attrs = Attrs(b, c.attrs), adds = Attrs(b, c.value_adds),
          dels = Attrs(b, c.value_deletes);
+    Offset<flatbuffers::String> remains_at;
+    if (!c.remains_at.empty()) remains_at = Str(b, c.remains_at);
     auto o = fb::CreateObservedChange(
         b, static_cast<fb::Side>(c.side), source, connector, domain,
         static_cast<fb::ObjectKind>(c.kind), id, dn,
         static_cast<fb::ChangeOp>(c.op), c.full_image, attrs, adds, dels,
-        c.origin_intent, c.delete_delay_s, c.source_known);
+        c.origin_intent, c.delete_delay_s, c.source_known, remains_at);
     return {fb::EventBody::ObservedChange, o.Union()};
   }
   std::pair<fb::EventBody, Offset<void>> operator()(const CursorAdvance& c) {
@@ -180,6 +182,7 @@ Status DecodeBody(const fb::Event* e, std::uint64_t seq, EventBody* out) {
       o.origin_intent = c->origin_intent();
       o.delete_delay_s = c->delete_delay_s();
       o.source_known = c->source_known();
+      Assign(&o.remains_at, c->remains_at());
       return Status::Ok();
     }
     case fb::EventBody::CursorAdvance: {

@@ -55,6 +55,16 @@ TEST_CASE("every event type round-trips byte for byte", "[codec]") {
   c.value_deletes = {{"member", {"uid=b"}}};
   c.origin_intent = 99;
   RoundTrip(WithBody(c));
+  // A delete of an entry that left the scope names where it is; a change
+  // that does not encodes as before the field existed.
+  ObservedChange left = testing::PersonChange(43, ChangeOp::kDelete);
+  const std::string plain = EncodeEvent(WithBody(left));
+  left.remains_at = "uid=p43,ou=elsewhere,dc=example,dc=com";
+  RoundTrip(WithBody(left));
+  Event moved;
+  REQUIRE(DecodeEvent(EncodeEvent(WithBody(left)), 7, &moved).ok());
+  CHECK(std::get<ObservedChange>(moved.body).remains_at == left.remains_at);
+  CHECK(EncodeEvent(WithBody(left)).size() > plain.size());
   RoundTrip(
       WithBody(CursorAdvance{"corp/syncrepl", std::string("\x00\x01rid", 5)}));
   RoundTrip(WithBody(RefreshPhase{"corp/syncrepl", "corp", PhaseKind::kEnd,

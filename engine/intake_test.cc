@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "codecs/test_events.h"
+#include "engine/remains_finder.h"
 #include "engine/run_loop.h"
 #include "engine/source_intake.h"
 #include "tests/support/temp_dir.h"
@@ -137,6 +138,104 @@ TEST_CASE("events, decisions and cursor are appended together", "[intake]") {
   REQUIRE(f.log->ReadDecision(3, &d).ok());
   CHECK(d.outcome == Outcome::kPropagated);
   CHECK(sink.stats().changes == 5);
+}
+
+namespace {
+
+// Answers as a directory would where entries that left the scope are.
+class FakeRemains : public RemainsFinder {
+ public:
+  Result<std::map<std::string, std::string>> Find(
+      const std::vector<std::string>& ids) override {
+    asked.insert(asked.end(), ids.begin(), ids.end());
+    if (!fail.ok()) return fail;
+    std::map<std::string, std::string> out;
+    for (const std::string& id : ids)
+      if (auto it = where.find(id); it != where.end()) out[id] = it->second;
+    return out;
+  }
+  std::map<std::string, std::string> where;
+  std::vector<std::string> asked;
+  Status fail;
+};
+
+ObservedChange DeleteOf(int n) {
+  ObservedChange c = testing::PersonChange(n, ChangeOp::kDelete);
+  c.attrs.clear();
+  c.full_image = false;
+  return c;
+}
+
+// The remains_at of the delete of person `n` in the log ("-" when none).
+std::string RemainsOf(Fixture& f, int n) {
+  const std::string id = testing::PersonChange(n).id;
+  for (std::uint64_t seq = f.log->last_seq(); seq > 0; --seq) {
+    Event e;
+    REQUIRE(f.log->ReadEvent(seq, &e).ok());
+    const auto* c = std::get_if<ObservedChange>(&e.body);
+    if (c && c->op == ChangeOp::kDelete && c->id == id) return c->remains_at;
+  }
+  return "-";
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a delete names where the entry remains when the source's finder finds "
+    "it; a finder that fails appends nothing",
+    "[intake]") {
+  Fixture f;
+  SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp",
+                    &f.stop);
+  FakeRemains finder;
+  const std::string moved = "uid=p2,ou=elsewhere,dc=example,dc=com";
+  finder.where[testing::PersonChange(2).id] = moved;
+  finder.where[testing::PersonChange(7).id] = "uid=p7,ou=gone,dc=example";
+  sink.set_remains_finder(&finder);
+  REQUIRE(sink.Deliver(People(1, 8), std::string("c1")).ok());
+  CHECK(finder.asked.empty());  // no delete, no lookup
+  SECTION("persist deletes") {
+    std::vector<EventBody> deletes;
+    deletes.emplace_back(DeleteOf(1));
+    deletes.emplace_back(DeleteOf(2));
+    REQUIRE(sink.Deliver(std::move(deletes), std::string("c2")).ok());
+    CHECK(RemainsOf(f, 1).empty());
+    CHECK(RemainsOf(f, 2) == moved);
+    CHECK(finder.asked.size() == 2);
+  }
+  SECTION("the deletes a present phase finds") {
+    std::vector<EventBody> begin;
+    begin.emplace_back(Phase(PhaseKind::kBegin));
+    REQUIRE(sink.Deliver(std::move(begin), std::nullopt).ok());
+    std::vector<std::string> present;
+    for (int i = 1; i <= 8; ++i)
+      if (i != 2 && i != 3) present.push_back(testing::PersonChange(i).id);
+    REQUIRE(
+        sink.EndPresentPhase(present, Phase(PhaseKind::kEnd), std::string("c2"))
+            .ok());
+    CHECK(RemainsOf(f, 2) == moved);
+    CHECK(RemainsOf(f, 3).empty());
+  }
+  SECTION("a delete that names where it is is not looked up") {
+    ObservedChange d = DeleteOf(7);
+    d.remains_at = "uid=p7,ou=people,dc=example,dc=com";
+    std::vector<EventBody> deletes;
+    deletes.emplace_back(d);
+    REQUIRE(sink.Deliver(std::move(deletes), std::string("c2")).ok());
+    CHECK(RemainsOf(f, 7) == d.remains_at);
+    CHECK(finder.asked.empty());
+  }
+  SECTION("the directory cannot be asked: nothing appended, cursor kept") {
+    finder.fail = Status::Unavailable("ldap://127.0.0.1:1: connection refused");
+    const std::uint64_t before = f.log->last_seq();
+    std::vector<EventBody> deletes;
+    deletes.emplace_back(DeleteOf(2));
+    Status st = sink.Deliver(std::move(deletes), std::string("c2"));
+    CHECK(st.retryable());
+    CHECK(f.log->last_seq() == before);
+    CHECK(f.Cursor("corp/syncrepl") == "c1");
+    CHECK(f.Known(testing::PersonChange(2)));
+  }
 }
 
 TEST_CASE("a present phase that would delete more than the threshold is held",

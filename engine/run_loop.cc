@@ -50,6 +50,7 @@ Status RunLoop::Pass(Source* source, RunStats* stats) {
                           stats->dry_run_intents.push_back(i);
                     });
   sink_ptr = &sink;
+  sink.set_remains_finder(source->remains_finder());
   // A cursor that cannot be read fails the pass: the source is not run
   // without one (which would take everything in again).
   Result<std::string> cookie = intake_->Cursor(source->id());
@@ -328,6 +329,7 @@ Status RunLoop::Run(RunStats* stats) {
                           }
                         });
       sink_ptr = &sink;
+      sink.set_remains_finder(source->remains_finder());
       sink.set_delete_delay(delete_delay_s);
       sink.set_peer_hooks([&] { observer_->OnSourceContact(source->id()); },
                           [&](const Status& why) {

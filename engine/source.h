@@ -20,6 +20,8 @@
 
 namespace dirledger {
 
+class RemainsFinder;
+
 class SourceSink {
  public:
   virtual ~SourceSink() = default;
@@ -78,6 +80,9 @@ class Source {
   // configured interval, reconnecting with backoff while the peer is
   // unavailable. Returns OK on stop, or a non-retryable error.
   virtual Status Run(std::string_view cookie, SourceSink* sink) = 0;
+  // Tells a delete from an object that left the source's scope
+  // (remains_finder.h); null when the source cannot, or need not.
+  virtual RemainsFinder* remains_finder() { return nullptr; }
 };
 
 // Appends an empty full refresh (Begin, End) of `source`: what a poller's

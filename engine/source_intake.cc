@@ -136,6 +136,8 @@ Status SourceIntake::Settle(std::vector<EventBody> deletes,
 Status SourceIntake::Deliver(std::vector<EventBody> events,
                              const std::optional<std::string>& cookie) {
   DIRLEDGER_RETURN_IF_ERROR(lookup_error_);
+  // Before anything is appended: an error leaves the cursor where it was.
+  DIRLEDGER_RETURN_IF_ERROR(PlaceRemains(remains_finder_, &events));
   std::vector<EventBody> pass;
   // Persist-mode deletes stay in `pass`, in the order delivered (a delete
   // and a new add of the same mail address must be decided in that order);
@@ -263,6 +265,7 @@ Status SourceIntake::EndPresentPhase(std::vector<std::string> present_ids,
     }
   });
   DIRLEDGER_RETURN_IF_ERROR(scan);
+  DIRLEDGER_RETURN_IF_ERROR(PlaceRemains(remains_finder_, &deletes));
   in_refresh_ = false;
   end.kind = PhaseKind::kEnd;
   end.present = present_ids.size();

@@ -25,6 +25,7 @@
 #include <string>
 
 #include "engine/intake.h"
+#include "engine/remains_finder.h"
 #include "engine/source.h"
 
 namespace dirledger {
@@ -63,6 +64,10 @@ class SourceIntake : public SourceSink {
   // A refresh's end (Deliver, EndPresentPhase) counts as caught up too.
   void CaughtUp() override;
   void Unavailable(const Status& why) override;
+  // Asked where the deletes delivered or found gone are, when they left the
+  // source's scope rather than the directory (remains_finder.h); null: no
+  // one is asked. Outlives the intake.
+  void set_remains_finder(RemainsFinder* finder) { remains_finder_ = finder; }
   // Called the first time the source is caught up.
   void set_caught_up_hook(std::function<void()> hook) {
     caught_up_hook_ = std::move(hook);
@@ -109,6 +114,7 @@ class SourceIntake : public SourceSink {
   std::string connector_;
   const std::atomic<bool>* stop_;
   AppendHook hook_;
+  RemainsFinder* remains_finder_ = nullptr;
   std::function<void()> caught_up_hook_;
   std::function<void()> contact_hook_;
   std::function<void(const Status&)> unavailable_hook_;

@@ -96,13 +96,16 @@ Status SyncConsumer::MaybeDeliver(std::string_view cookie) {
   return Deliver(refreshing_ ? std::nullopt : CookieOrNone(cookie));
 }
 
-Status SyncConsumer::DeleteKnown(const std::string& id) {
+Status SyncConsumer::DeleteKnown(const std::string& id,
+                                 std::string_view remains_at) {
   std::optional<ObjectState> known = LookupKnown(id);
   if (!known) {
     ++stats_->unknown_deletes;
     return Status::Ok();
   }
-  QueueChange(mapper_->Delete(*known));
+  ObservedChange c = mapper_->Delete(*known);
+  c.remains_at = std::string(remains_at);
+  QueueChange(std::move(c));
   ++stats_->deletes;
   return Status::Ok();
 }
@@ -143,7 +146,8 @@ Status SyncConsumer::OnEntry(SyncState state, std::string_view raw_uuid,
       switch (m.kind) {
         case MappedEntry::Kind::kOutOfScope:
           if (known) {
-            DIRLEDGER_RETURN_IF_ERROR(DeleteKnown(id));  // it left the scope
+            // It left the scope, and is still at its DN.
+            DIRLEDGER_RETURN_IF_ERROR(DeleteKnown(id, DnOf(ld_, msg)));
           } else {
             ++stats_->out_of_scope;
           }

@@ -14,7 +14,9 @@
 //    stored halfway would make a resumed source skip the present phase's
 //    deletes), in the persist phase with every batch.
 // An entry that left the connector's scope (moved out of the base DNs, lost
-// its object class) is reported as a delete when the log knew it.
+// its object class) is reported as a delete when the log knew it; one the
+// session saw (it no longer maps) names its DN (ObservedChange::remains_at),
+// the others are looked up by the source's RemainsFinder.
 //
 // Thread safety: one thread, that of the session and the sink.
 #ifndef DIRLEDGER_ENGINE_SYNCREPL_SYNC_CONSUMER_H_
@@ -98,7 +100,9 @@ class SyncConsumer : public SyncHandler {
   void Queue(EventBody event);
   Status Deliver(const std::optional<std::string>& cookie);
   Status MaybeDeliver(std::string_view cookie);
-  Status DeleteKnown(const std::string& id);
+  // Queues the delete of `id` when the log knows it; `remains_at`: the DN
+  // of an entry that left the scope but not the directory.
+  Status DeleteKnown(const std::string& id, std::string_view remains_at = "");
   Status EndRefresh(std::string_view cookie);
 
   LDAP* ld_;

@@ -60,7 +60,8 @@ SyncreplSource::SyncreplSource(std::shared_ptr<const RuleSet> rules,
       config_(connector.config),
       options_(options),
       id_(connector.config.name + "/syncrepl"),
-      mapper_(rules_, connector.config.name, id_) {
+      mapper_(rules_, connector.config.name, id_),
+      remains_([this] { return Open(); }, connector.search_base, id_) {
   const AttributeMap& map = connector.map;
   std::vector<std::string> classes = map.account.object_classes;
   std::vector<std::string> excluded = map.account.excluded_classes;
@@ -92,7 +93,7 @@ SyncreplSource::SyncreplSource(std::shared_ptr<const RuleSet> rules,
   consumer_options_.entry.secret_attributes = config_.secret_attributes;
 }
 
-Result<std::unique_ptr<LdapConnection>> SyncreplSource::Connect() {
+Result<std::unique_ptr<LdapConnection>> SyncreplSource::Open() {
   const std::string what = "connector \"" + config_.name + "\"";
   Result<Secret> password =
       ReadSecret(rules_->config(), config_.bind_password_file,
@@ -108,7 +109,11 @@ Result<std::unique_ptr<LdapConnection>> SyncreplSource::Connect() {
       config_.ca_file.empty() ? "" : rules_->config().Resolve(config_.ca_file);
   o.tls_verify = config_.tls_verify;
   o.what = what;
-  auto conn = LdapConnection::Connect(o);
+  return LdapConnection::Connect(o);
+}
+
+Result<std::unique_ptr<LdapConnection>> SyncreplSource::Connect() {
+  auto conn = Open();
   if (conn.ok()) {
     if (connected_before_) ++stats_.reconnects;
     connected_before_ = true;

@@ -12,7 +12,9 @@
 // is abandoned, logged, and retried (by Run forever with backoff, by RunOnce
 // `once_attempts` times). e-syncRefreshRequired restarts the refresh without
 // a cookie (RFC 4533 section 3.8); its present phase reconciles.
-// sync_consumer.h describes the events and when cookies are delivered.
+// sync_consumer.h describes the events and when cookies are delivered. A
+// delete is looked up outside the base (remains_finder()) before it is
+// logged: a move out of the scope is told from a delete.
 //
 // Thread safety: one thread at a time (Source's contract).
 #ifndef DIRLEDGER_ENGINE_SYNCREPL_SYNCREPL_SOURCE_H_
@@ -27,6 +29,7 @@
 #include "engine/ldap/ldap_connection.h"
 #include "engine/source.h"
 #include "engine/syncrepl/entry_mapper.h"
+#include "engine/syncrepl/ldap_remains_finder.h"
 #include "engine/syncrepl/sync_consumer.h"
 #include "engine/syncrepl/sync_session.h"
 #include "replay/rules.h"
@@ -59,6 +62,10 @@ class SyncreplSource : public Source {
   Status RunOnce(std::string_view cookie, SourceSink* sink) override;
   Status Run(std::string_view cookie, SourceSink* sink) override;
 
+  // Looks the deletes syncprov reports up outside the base: an entry moved
+  // out of it, or out of the filter, still exists (ldap_remains_finder.h).
+  RemainsFinder* remains_finder() override { return &remains_; }
+
   const SyncreplStats& stats() const { return stats_; }
   // The search the source sends (for tests and the docs).
   const SyncSearch& search() const { return search_; }
@@ -67,7 +74,9 @@ class SyncreplSource : public Source {
   SyncreplSource(std::shared_ptr<const RuleSet> rules,
                  const ConnectorRules& connector, SyncreplOptions options);
 
+  // A bound connection (Open), counted and logged as the sync search's.
   Result<std::unique_ptr<LdapConnection>> Connect();
+  Result<std::unique_ptr<LdapConnection>> Open();
   // One connection's worth of syncing from *resume (updated as cookies are
   // delivered). OK when a refreshOnly pass completed or a stop was asked.
   Status RunSession(LdapConnection* conn, SyncMode mode, std::string* resume,
@@ -83,6 +92,7 @@ class SyncreplSource : public Source {
   SyncConsumerOptions consumer_options_;
   SyncreplStats stats_;
   bool connected_before_ = false;
+  LdapRemainsFinder remains_;
 };
 
 }  // namespace dirledger

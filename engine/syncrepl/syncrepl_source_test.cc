@@ -752,6 +752,42 @@ TEST_CASE("an entry that leaves the scope is reported as deleted",
       [&] { return Ids(sink.changes(), ChangeOp::kDelete).count(id) == 1; }));
   REQUIRE(run.Stop().ok());
   CHECK(sink.known_count() == 4);
+  // The source tells the move from a delete: it finds the entry outside the
+  // base (in the naming context), and not one that is deleted.
+  const std::string deleted = slapd.EntryUuid(PersonDn(5));
+  REQUIRE(slapd.Modify(Delete(PersonDn(5))) == 0);
+  auto where = source->remains_finder()->Find({id, deleted});
+  REQUIRE(where.ok());
+  CHECK(*where == std::map<std::string, std::string>{
+                      {id, "uid=user000004,ou=elsewhere,dc=example,dc=com"}});
+}
+
+TEST_CASE(
+    "an entry moved within the search base out of the account base names its "
+    "new DN",
+    "[syncrepl][integration]") {
+  TempDir tmp;
+  SlapdServer slapd(tmp / "slapd", 3918, 3);
+  REQUIRE(slapd.Modify("dn: ou=elsewhere,dc=example,dc=com\nchangetype: add\n"
+                       "objectClass: organizationalUnit\nou: elsewhere\n\n") ==
+          0);
+  // With groups, the search base is dc=example,dc=com: syncprov reports the
+  // moved entry as modified, and the source finds it no longer maps.
+  auto source = MakeSource(slapd, /*group_sync=*/true);
+  RecordingSink sink;
+  Runner run(source.get(), &sink, "");
+  REQUIRE(RecordingSink::WaitUntil([&] { return RefreshEnded(sink); }));
+  const std::string id = slapd.EntryUuid(PersonDn(2));
+  REQUIRE(slapd.Modify("dn: " + PersonDn(2) +
+                       "\nchangetype: modrdn\nnewrdn: uid=user000002\n"
+                       "deleteoldrdn: 1\nnewsuperior: ou=elsewhere,dc=example,"
+                       "dc=com\n\n") == 0);
+  REQUIRE(RecordingSink::WaitUntil(
+      [&] { return Ids(sink.changes(), ChangeOp::kDelete).count(id) == 1; }));
+  REQUIRE(run.Stop().ok());
+  for (const ObservedChange& c : sink.changes())
+    if (c.id == id && c.op == ChangeOp::kDelete)
+      CHECK(c.remains_at == "uid=user000002,ou=elsewhere,dc=example,dc=com");
 }
 
 TEST_CASE("a sink failure stops the source without advancing the cookie",
