@@ -103,7 +103,17 @@ namespace dirledger {
 //      before, the Rename was refused. A group's agreed members follow
 //      value by value (before: only when the sides listed the same ones,
 //      so one member apart held back every other).
-inline constexpr std::uint32_t kReconcilerRules = 10;
+//  11: an LDAP delete that names where the entry remains (it left the
+//      connector's scope, not the directory: syncrepl reports a move out of
+//      the base DNs as a delete, and the source looks the entry up) renames
+//      the entry's DN in the image of the groups that list it, as the
+//      directory's referential integrity does, the only member of a
+//      groupOfNames included; back in the scope, it is renamed back in the
+//      groups that list it there, read before or after it left, and only
+//      those. Before, it was dropped from the groups (the only member of a
+//      groupOfNames kept at its old DN), and a group read after the move
+//      never listed it again when it came back.
+inline constexpr std::uint32_t kReconcilerRules = 11;
 
 }  // namespace dirledger
 

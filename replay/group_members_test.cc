@@ -64,6 +64,9 @@ class GroupWorld {
     ldap_gone_[id] = it->second;
     ldap_.erase(it);
     ldap_dirty_.push_back(id);
+    // The source looks a deleted entry up outside the base, and finds one
+    // moved out there.
+    if (!to_dn.empty()) remains_[id] = to_dn;
     for (auto& [gid, g] : ldap_) {
       if (g.kind != ObjectKind::kGroup) continue;
       std::vector<std::string> members = AttrValues(g.attrs, "member");
@@ -93,6 +96,7 @@ class GroupWorld {
   void LdapReturn(const std::string& id, const std::string& out_dn) {
     Entry e = ldap_gone_.at(id);
     ldap_gone_.erase(id);
+    remains_.erase(id);
     reported_.erase(id);
     ldap_[id] = e;
     ldap_dirty_.push_back(id);
@@ -188,6 +192,13 @@ class GroupWorld {
     REQUIRE(it != mail_.end());
     return AttrValues(it->second.attrs, "members");
   }
+  // The members the log's image of LDAP group `cn` lists (as DNs).
+  std::vector<std::string> LdapImageMembers(const std::string& cn) const {
+    auto g = scenario_.projection().GetObject(Side::kLdap, ObjectKind::kGroup,
+                                              "G-" + cn);
+    REQUIRE(g.has_value());
+    return AttrValues(g->attrs, "member");
+  }
   // Intents that removed a member, on either side.
   int member_deletes() const { return member_deletes_; }
   const Scenario& scenario() const { return scenario_; }
@@ -237,9 +248,13 @@ class GroupWorld {
       auto e = ldap_.find(id);
       const bool known = !reported_.insert(id).second;
       if (e == ldap_.end()) {
-        if (known)
-          intents +=
-              Feed(LdapDelete(id, ldap_gone_[id].dn, ldap_gone_[id].kind));
+        if (known) {
+          ObservedChange d =
+              LdapDelete(id, ldap_gone_[id].dn, ldap_gone_[id].kind);
+          if (auto r = remains_.find(id); r != remains_.end())
+            d.remains_at = r->second;
+          intents += Feed(d);
+        }
         continue;
       }
       ObservedChange c = e->second.kind == ObjectKind::kGroup
@@ -337,9 +352,10 @@ class GroupWorld {
 
   Scenario scenario_;
   std::map<std::string, Entry> ldap_;
-  std::vector<std::string> ldap_dirty_;     // in the order of their changes
-  std::set<std::string> reported_;          // ids the LDAP source reported
-  std::map<std::string, Entry> ldap_gone_;  // deleted entries
+  std::vector<std::string> ldap_dirty_;         // in the order of their changes
+  std::set<std::string> reported_;              // ids the LDAP source reported
+  std::map<std::string, Entry> ldap_gone_;      // deleted entries
+  std::map<std::string, std::string> remains_;  // moved out: id -> DN
   std::map<std::string, MailObj> mail_;
   std::vector<ObservedChange> mail_feed_;  // every write, in order
   int next_id_ = 0;
@@ -550,6 +566,102 @@ TEST_CASE(
           std::vector<std::string>{"bob@example.com", "dan@example.com"});
     CHECK(r.intents_of_last_run == 0);
   }
+}
+
+// Rules version 11: bob, in g2 with dan, moved out of the base between two
+// runs. slapd's refint renames his DN in g2, unreported; syncrepl reports
+// the move as a delete, which the source finds bob outside the base for.
+// `group_read_after`: an administrator adds eve to g2 after the move in the
+// same window, and the refresh reports g2 (listing bob's new DN) before the
+// delete. Then bob is moved back. Returns g2's image after the move, and
+// g2's members on both sides at the end.
+struct MovedMember {
+  std::vector<std::string> image_while_out, ldap_members, mail_members;
+  int intents_of_last_run = -1;
+};
+
+MovedMember RunMovedMember(bool group_read_after, bool only_member,
+                           std::uint32_t rules = kReconcilerRules) {
+  ConnectorOptions o;
+  o.direction = "both_ways";
+  o.resolution = "ldap_wins";
+  GroupWorld w(o, rules);
+  w.LdapAddPerson("bob");
+  w.LdapAddPerson("dan");
+  w.LdapAddPerson("eve");
+  w.RunOnce();
+  if (only_member)
+    w.LdapAddGroup("g2", {"bob"});
+  else
+    w.LdapAddGroup("g2", {"bob", "dan"});
+  w.RunOnce();
+  w.RunOnce();
+  const std::string out = "uid=bob,ou=outside,dc=example,dc=com";
+  w.LdapLeave("P-bob", out);
+  if (group_read_after) {
+    w.LdapAddMember("g2", "eve");
+    w.LdapTouched("P-bob");  // the delete comes after g2
+  }
+  w.RunOnce();
+  w.RunOnce();
+  MovedMember r;
+  r.image_while_out = w.LdapImageMembers("g2");
+  w.LdapReturn("P-bob", out);
+  for (int run = 0; run < 4; ++run) r.intents_of_last_run = w.RunOnce();
+  for (const std::string& dn : w.LdapMembers("g2"))
+    if (dn.find(",ou=people,") != std::string::npos)
+      r.ldap_members.push_back(dn);
+  r.mail_members = w.MailMembers("g2@example.com");
+  RequireReplaysAlike(w.scenario());
+  return r;
+}
+
+TEST_CASE(
+    "both ways: a member moved out of the base is renamed in its groups and "
+    "renamed back when it returns",
+    "[rules][members]") {
+  const std::string out = "uid=bob,ou=outside,dc=example,dc=com";
+  SECTION("the groups not reported while it was out") {
+    MovedMember r = RunMovedMember(false, false);
+    CHECK(r.image_while_out == std::vector<std::string>{out, PersonDn("dan")});
+    CHECK(r.ldap_members ==
+          std::vector<std::string>{PersonDn("bob"), PersonDn("dan")});
+    CHECK(r.mail_members ==
+          std::vector<std::string>{"bob@example.com", "dan@example.com"});
+    CHECK(r.intents_of_last_run == 0);
+  }
+  SECTION("a group reported after the move, before the delete") {
+    MovedMember r = RunMovedMember(true, false);
+    CHECK(r.image_while_out ==
+          std::vector<std::string>{out, PersonDn("dan"), PersonDn("eve")});
+    CHECK(r.ldap_members == std::vector<std::string>{PersonDn("bob"),
+                                                     PersonDn("dan"),
+                                                     PersonDn("eve")});
+    CHECK(r.mail_members == std::vector<std::string>{"bob@example.com",
+                                                     "dan@example.com",
+                                                     "eve@example.com"});
+    CHECK(r.intents_of_last_run == 0);
+  }
+  SECTION("the only member of a groupOfNames") {
+    MovedMember r = RunMovedMember(false, true);
+    CHECK(r.image_while_out == std::vector<std::string>{out});
+    CHECK(r.ldap_members == std::vector<std::string>{PersonDn("bob")});
+    CHECK(r.mail_members == std::vector<std::string>{"bob@example.com"});
+    CHECK(r.intents_of_last_run == 0);
+  }
+}
+
+TEST_CASE(
+    "a log recorded under rules version 10 drops a moved member, and a group "
+    "read after the move never lists it again",
+    "[rules][members]") {
+  MovedMember plain = RunMovedMember(false, false, 10);
+  CHECK(plain.image_while_out == std::vector<std::string>{PersonDn("dan")});
+  MovedMember only = RunMovedMember(false, true, 10);
+  CHECK(only.image_while_out == std::vector<std::string>{PersonDn("bob")});
+  MovedMember after = RunMovedMember(true, false, 10);
+  CHECK(after.mail_members ==
+        std::vector<std::string>{"dan@example.com", "eve@example.com"});
 }
 
 // A mail group's members edited several times between two runs: each edit

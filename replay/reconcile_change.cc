@@ -228,9 +228,24 @@ class ChangeDecider {
   // The groups a deleted LDAP entry was dropped from (rules version 7), for
   // the reason.
   std::string LeftGroups() const {
-    if (left_groups_.empty()) return "";
-    return "; dropped from the members of " + JoinNames(left_groups_) +
+    std::string out;
+    if (!c_.remains_at.empty() && c_.op == ChangeOp::kDelete)
+      out = "; not deleted: it left the connector's scope and is at \"" +
+            c_.remains_at + "\"";
+    if (left_groups_.empty()) return out;
+    if (FollowsRemains())
+      return out + "; listed as \"" + c_.remains_at + "\" by " +
+             JoinNames(left_groups_) +
+             ", as LDAP renamed it in the groups without reporting them";
+    return out + "; dropped from the members of " + JoinNames(left_groups_) +
            ", as LDAP dropped it without reporting the groups";
+  }
+
+  // Rules version 11: this delete is of an entry that left the scope and
+  // names where it is (ObservedChange::remains_at).
+  bool FollowsRemains() const {
+    return c_.op == ChangeOp::kDelete && !c_.remains_at.empty() &&
+           b_.rules.config().reconciler_rules >= 11;
   }
 
   // Writes the object's new state and drops the pending intents settled by
@@ -263,8 +278,15 @@ class ChangeDecider {
       }
       if (prev_ && !next_ && !own_delete) {
         const LinkState* l = b_.state.LinkByLdap(kind_, c_.id);
-        for (const std::string& gid :
-             DropLeftMember(b_, c_.id, prev_->dn, c_.source, &left_groups_)) {
+        // Rules version 11: an entry that left the scope, not the
+        // directory, is renamed in its groups, not dropped.
+        const std::vector<std::string> left =
+            FollowsRemains()
+                ? FollowLeftMember(b_, c_.id, prev_->dn, c_.remains_at,
+                                   c_.source, &left_groups_)
+                : DropLeftMember(b_, c_.id, prev_->dn, c_.source,
+                                 &left_groups_);
+        for (const std::string& gid : left) {
           if (!l) continue;
           // Created again for its mail object (which won a conflict), the
           // entry is given back to the groups; else they lose its address.

@@ -186,6 +186,20 @@ std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
                                         std::string_view dn,
                                         std::string_view source,
                                         std::vector<std::string>* group_dns);
+// Rules version 11: the LDAP entry `id` at `dn` left the scope, not the
+// directory: it is at `remains_at` now (moved out of the base DNs, or out of
+// the filter). Each LDAP group listing it lists `remains_at` instead in its
+// image, as the directory's referential integrity renamed it (a group that
+// must have a member keeps it so too), a member without a counterpart; the
+// groups and `remains_at` are remembered for its return. Returns the
+// groups' ids; their DNs in `group_dns`. A group reported since the refresh
+// of `source` began is left as reported.
+std::vector<std::string> FollowLeftMember(DecisionBuilder& b,
+                                          std::string_view id,
+                                          std::string_view dn,
+                                          std::string_view remains_at,
+                                          std::string_view source,
+                                          std::vector<std::string>* group_dns);
 // Rules version 9: the LDAP entry `id` (of `kind`) left `dn`: its DN and
 // its mail object's address (its link's, else `fallback_address`) are
 // paired as a gone member (GoneDnKey, replay/field_image.h), replacing
@@ -210,7 +224,9 @@ void LdapGroupGets(DecisionBuilder& b, const std::string& gid,
                    const std::string& dn, const std::string& address);
 // The LDAP entry `id` that left is back (the same id: moved into the base
 // again) at `dn`: the groups it was dropped from list it again, as the
-// directory's referential integrity renamed it back. Returns their ids.
+// directory's referential integrity renamed it back. From rules version 11
+// (FollowLeftMember), the groups that list it where it remained, and only
+// those, list it at `dn` instead. Returns their ids.
 std::vector<std::string> RestoreReturningMember(DecisionBuilder& b,
                                                 std::string_view id,
                                                 std::string_view dn);

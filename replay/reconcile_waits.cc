@@ -274,6 +274,30 @@ std::string RefreshKey(std::string_view source) {
   return "refresh:" + std::string(source);
 }
 
+// The key under which the DN an LDAP entry `id` that left the scope
+// remains at is kept (rules version 11), until it returns.
+std::string RemainsKey(std::string_view id) {
+  return "remains:" + std::string(id);
+}
+
+// The refresh of `source` under way, by the seq of its Begin (0: none).
+std::uint64_t RefreshUnderWay(DecisionBuilder& b, std::string_view source) {
+  std::uint64_t refresh = 0;
+  for (const std::string& seq :
+       b.state.WaitingFor(Side::kLdap, RefreshKey(source)))
+    refresh = std::max<std::uint64_t>(refresh, std::stoull(seq));
+  return refresh;
+}
+
+// Forgets the groups of an earlier leave of `id`, and where it remained.
+void ForgetLeave(DecisionBuilder& b, std::string_view id) {
+  const std::string left = LeftKey(id), remains = RemainsKey(id);
+  for (const std::string& gid : b.state.WaitingFor(Side::kLdap, left))
+    b.Put(EraseWait{Side::kLdap, left, gid});
+  for (const std::string& dn : b.state.WaitingFor(Side::kLdap, remains))
+    b.Put(EraseWait{Side::kLdap, remains, dn});
+}
+
 }  // namespace
 
 void MarkRefresh(DecisionBuilder& b, const RefreshPhase& p) {
@@ -291,14 +315,10 @@ std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
   std::vector<std::string> dropped;
   // A group reported since the refresh that reports this delete began was
   // read after the delete: its members are the directory's already.
-  std::uint64_t refresh = 0;
-  for (const std::string& seq :
-       b.state.WaitingFor(Side::kLdap, RefreshKey(source)))
-    refresh = std::max<std::uint64_t>(refresh, std::stoull(seq));
+  const std::uint64_t refresh = RefreshUnderWay(b, source);
   // The groups of an earlier leave are forgotten: these are the ones now.
+  ForgetLeave(b, id);
   const std::string left = LeftKey(id);
-  for (const std::string& gid : b.state.WaitingFor(Side::kLdap, left))
-    b.Put(EraseWait{Side::kLdap, left, gid});
   const std::string key = ListedKey(dn);
   for (const std::string& gid : b.state.WaitingFor(Side::kLdap, key)) {
     const ObjectState* g = b.ObjectNow(Side::kLdap, ObjectKind::kGroup, gid);
@@ -329,6 +349,52 @@ std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
     b.Put(PutObject{std::move(o)});
   }
   return dropped;
+}
+
+std::vector<std::string> FollowLeftMember(DecisionBuilder& b,
+                                          std::string_view id,
+                                          std::string_view dn,
+                                          std::string_view remains_at,
+                                          std::string_view source,
+                                          std::vector<std::string>* group_dns) {
+  std::vector<std::string> renamed;
+  const std::uint64_t refresh = RefreshUnderWay(b, source);
+  ForgetLeave(b, id);
+  const std::string left = LeftKey(id), to(remains_at);
+  b.Put(PutWait{Side::kLdap, RemainsKey(id), to});
+  const std::string key = ListedKey(dn);
+  for (const std::string& gid : b.state.WaitingFor(Side::kLdap, key)) {
+    b.Put(EraseWait{Side::kLdap, key, gid});
+    const ObjectState* g = b.ObjectNow(Side::kLdap, ObjectKind::kGroup, gid);
+    // A group that leaves too lists itself by its own DN: nothing to rename.
+    if (!g || NormalizeDn(g->dn) == NormalizeDn(dn)) continue;
+    // Read after the entry left: it lists the entry where it is already.
+    if (refresh != 0 && g->version > refresh) continue;
+    const std::string& attribute = MemberAttribute(b, *g);
+    if (attribute.empty()) continue;
+    std::vector<std::string> members = AttrValues(g->attrs, attribute);
+    const size_t n = members.size();
+    std::erase_if(members, [&](const std::string& m) {
+      return NormalizeDn(m) == NormalizeDn(dn);
+    });
+    if (members.size() == n) continue;
+    // The directory's referential integrity renamed it (also the only
+    // member of a groupOfNames: a rename keeps the group valid). Listed
+    // where no entry of the scope is, it is a member without a counterpart,
+    // which waits as the members of a reported group do.
+    if (!HasValueIgnoreCase(members, to)) members.push_back(to);
+    CanonicalizeValues(&members);
+    ObjectState o = *g;  // its version stays: LDAP reported nothing
+    SetAttr(&o.attrs, attribute, std::move(members));
+    b.Id(gid);
+    b.Id(g->dn);
+    renamed.push_back(gid);
+    group_dns->push_back(g->dn);
+    b.Put(PutWait{Side::kLdap, left, gid});
+    b.Put(PutWait{Side::kLdap, AsciiLower(to), gid});
+    b.Put(PutObject{std::move(o)});
+  }
+  return renamed;
 }
 
 void RememberGoneMember(DecisionBuilder& b, ObjectKind kind,
@@ -363,14 +429,52 @@ std::vector<std::string> RestoreReturningMember(DecisionBuilder& b,
                                                 std::string_view dn) {
   std::vector<std::string> restored;
   const std::string left = LeftKey(id);
+  // Rules version 11: where the entry remained while it was out (its left
+  // groups were renamed to that DN, and groups read while it was out list
+  // it there). The directory renames that DN back, wherever it is listed.
+  std::string remains;
+  for (const std::string& dn_out :
+       b.state.WaitingFor(Side::kLdap, RemainsKey(id))) {
+    b.Put(EraseWait{Side::kLdap, RemainsKey(id), dn_out});
+    remains = dn_out;
+  }
+  std::set<std::string> groups;
   for (const std::string& gid : b.state.WaitingFor(Side::kLdap, left)) {
     b.Put(EraseWait{Side::kLdap, left, gid});
+    groups.insert(gid);
+  }
+  if (!remains.empty())
+    for (const std::string& gid :
+         b.state.WaitingFor(Side::kLdap, AsciiLower(remains)))
+      groups.insert(gid);
+  for (const std::string& gid : groups) {
     const ObjectState* g = b.ObjectNow(Side::kLdap, ObjectKind::kGroup, gid);
     if (!g) continue;
     const std::string& attribute = MemberAttribute(b, *g);
     if (attribute.empty()) continue;
     std::vector<std::string> members = AttrValues(g->attrs, attribute);
-    if (HasValueIgnoreCase(members, dn)) continue;
+    if (!remains.empty()) {
+      // Listed no more where it remained: taken out of the group meanwhile.
+      const size_t n = members.size();
+      std::erase_if(members, [&](const std::string& m) {
+        return NormalizeDn(m) == NormalizeDn(remains);
+      });
+      if (members.size() == n) continue;
+      b.Put(EraseWait{Side::kLdap, AsciiLower(remains), gid});
+      if (HasValueIgnoreCase(members, dn)) {
+        // Renamed onto a DN the group lists already (refint merges them).
+        ObjectState o = *g;
+        SetAttr(&o.attrs, attribute, std::move(members));
+        b.Id(gid);
+        b.Id(g->dn);
+        restored.push_back(gid);
+        b.Put(PutWait{Side::kLdap, ListedKey(dn), gid});
+        b.Put(PutObject{std::move(o)});
+        continue;
+      }
+    } else if (HasValueIgnoreCase(members, dn)) {
+      continue;
+    }
     members.emplace_back(dn);
     CanonicalizeValues(&members);
     ObjectState o = *g;
