@@ -479,7 +479,20 @@ void RenameBack(DecisionBuilder& b, const ObjectTarget& t,
 Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
   size_t adds = 0, changes = 0, deletes = 0, renames = 0;
   const std::map<std::string, std::string> back = RenamesBack(b, a);
-  for (const ObjectTarget& t : a.targets) {
+  // Rules version 11: the deletes first. An object deleted frees its
+  // address, aliases and DN for the adds and renames back that take them
+  // (an account a mail administrator removed, whose entry LDAP renamed
+  // next: its account at the new address holds the old one as an alias);
+  // in plan order, the add of the old address came first and was refused.
+  std::vector<const ObjectTarget*> order;
+  for (const ObjectTarget& t : a.targets) order.push_back(&t);
+  if (b.rules.config().reconciler_rules >= 11)
+    std::stable_partition(
+        order.begin(), order.end(), [&](const ObjectTarget* t) {
+          return !t->exists && b.state.Object(t->side, t->kind, t->id);
+        });
+  for (const ObjectTarget* target : order) {
+    const ObjectTarget& t = *target;
     b.Id(t.id);
     b.Id(t.dn);
     const ObjectState* cur = b.state.Object(t.side, t.kind, t.id);

@@ -8,6 +8,7 @@
 
 #include "codecs/event_codec.h"
 #include "codecs/projection_store.h"
+#include "codecs/rules_version.h"
 #include "replay/replay_test_util.h"
 
 namespace dirledger::testing {
@@ -458,8 +459,14 @@ TEST_CASE("held deletes wait for approval", "[rules]") {
   CHECK(s.projection().FindHold("hold-8")->status == HoldStatus::kRejected);
 }
 
-TEST_CASE("rollback brings each object to its target image", "[rules]") {
-  Scenario s(Both("ldap_wins"));
+// A rollback of both sides of jdoe (title Lead back to Dev), of an account
+// deleted since (old@) and one made since (new@), decided under `rules`.
+Decision RollbackOfFour(std::uint32_t rules, Scenario& s) {
+  if (rules != kReconcilerRules) {
+    ConfigChange c = ConfigEvent(ConfigToml(Both("ldap_wins")));
+    c.reconciler_rules = rules;
+    s.Feed(c);
+  }
   Linked(s);
   // title becomes Lead on both sides.
   const Intent w = Only(s.Feed(Set(LJdoe(), "title", {"Lead"})));
@@ -486,22 +493,39 @@ TEST_CASE("rollback brings each object to its target image", "[rules]") {
       target(Side::kMail, "old@example.com", "old@example.com", true,
              {{"lastName", {"Old"}}}),
       target(Side::kMail, "new@example.com", "new@example.com", false, {})};
-  const Decision& d = s.Feed(rb);
+  return s.Feed(rb);
+}
+
+TEST_CASE("rollback brings each object to its target image", "[rules]") {
+  Scenario s(Both("ldap_wins"));
+  const Decision d = RollbackOfFour(kReconcilerRules, s);
   INFO(DecisionText(d));
   CHECK(d.outcome == Outcome::kRolledBack);
   CHECK(d.rule == "operator/rollback");
   REQUIRE(d.intents.size() == 4);
-  CHECK(d.intents[0].target == Side::kLdap);
-  CHECK(d.intents[0].set == AttrList{{"title", {"Dev"}}});
-  CHECK(d.intents[0].expect == AttrList{{"title", {"Lead"}}});
+  // The delete first (rules version 11): it frees what the others take.
+  CHECK(d.intents[0].op == IntentOp::kDelete);
+  CHECK(d.intents[0].target_id == "new@example.com");
+  CHECK(d.intents[1].target == Side::kLdap);
   CHECK(d.intents[1].set == AttrList{{"title", {"Dev"}}});
-  CHECK(d.intents[2].op == IntentOp::kAdd);
-  CHECK(d.intents[3].op == IntentOp::kDelete);
+  CHECK(d.intents[1].expect == AttrList{{"title", {"Lead"}}});
+  CHECK(d.intents[2].set == AttrList{{"title", {"Dev"}}});
+  CHECK(d.intents[3].op == IntentOp::kAdd);
   const std::vector<Intent> intents = d.intents;
   // The writes come back as echoes, not as changes to propagate.
   for (const Intent& i : intents) s.Feed(OkOutcome(i));
   CHECK(s.Feed(LJdoe()).outcome == Outcome::kEcho);
   CHECK(s.Feed(MJdoe()).outcome == Outcome::kEcho);
+}
+
+TEST_CASE("a log recorded under rules version 10 rolls back in plan order",
+          "[rules]") {
+  Scenario s(Both("ldap_wins"));
+  const Decision d = RollbackOfFour(10, s);
+  REQUIRE(d.intents.size() == 4);
+  CHECK(d.intents[0].target == Side::kLdap);
+  CHECK(d.intents[2].op == IntentOp::kAdd);
+  CHECK(d.intents[3].op == IntentOp::kDelete);
 }
 
 TEST_CASE("a mail rename follows an LDAP uid change", "[rules]") {
