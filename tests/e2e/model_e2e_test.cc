@@ -67,9 +67,10 @@ constexpr const char* kGroups = ",ou=groups,dc=example,dc=com";
 constexpr const char* kOutside = ",ou=outside,dc=example,dc=com";
 constexpr const char* kDomain = "@example.com";
 
-// Known defects kept out of the generator, so that CI stays green while
-// they are fixed elsewhere. Each can be switched back on for a run with the
-// environment variable named beside it (=1).
+// What the generator once kept out as known defects, so that CI stayed
+// green while they were fixed; each is on now, and the comments say where
+// the fix is. A defect found next goes here, behind a switch (an
+// environment variable =1) until it is fixed.
 struct KnownDefects {
   // LDAP renames (new uid): the mail account is renamed, its old address
   // kept as an alias (the entry's `mail` still names it). Once a known
@@ -105,36 +106,16 @@ struct KnownDefects {
   // value-by-value member writes of version 8 fixed it (100 sequences from
   // seed 9400000 with it on passed), so always on.
   bool rollback_members = true;
-  // MODEL_MOVE_ONLY_MEMBER: the only member of a groupOfNames moved out of
-  // the base. syncrepl reports a move out as a delete; the reconciler keeps
-  // a deleted only member in its image of the group (slapd's refint cannot
-  // take it out, rules version 9), but refint renames a moved one, so the
-  // image lists a DN the group no longer does: a rollback to before the
-  // move re-creates the entry and leaves the group without it (seed
-  // 8600259). docs/reliability.md section 12.
-  bool move_only_member = false;
-  // MODEL_MOVE_LISTED: a person moved out of the base in a run window in
-  // which an LDAP group changes too. refint renames the moved DN in the
-  // groups listing it, and syncrepl reads the changed group after the
-  // move: it lists the DN outside the base, which no entry dirledger knows
-  // has, and the mail group loses the address; the entry's delete then
-  // finds no group listing its DN, so when it moves back (refint renaming
-  // the DN back, unreported) it is a member of LDAP's group only (seed
-  // 7800093, the same on rules version 9). Telling
-  // the move from a delete needs the entryUUID lookup outside the base
-  // that MODEL_MOVE_ONLY_MEMBER needs. docs/reliability.md section 12.
-  bool move_listed = false;
+  // Moves out of the base: the only member of a groupOfNames, and in a run
+  // window in which an LDAP group changes too. Once behind switches
+  // (MODEL_MOVE_ONLY_MEMBER, MODEL_MOVE_LISTED: seeds 8600259, 7800093),
+  // until the syncrepl source looked deletes up outside the base and rules
+  // version 11 followed a moved member in its groups; always on.
 };
 
 KnownDefects Defects() {
   KnownDefects d;
-  auto on = [](const char* name) {
-    const char* v = std::getenv(name);
-    return v && std::string(v) == "1";
-  };
   d.ldap_renames = true;
-  d.move_only_member = on("MODEL_MOVE_ONLY_MEMBER");
-  d.move_listed = on("MODEL_MOVE_LISTED");
   d.cross_account_aliases = true;
   d.rollback_to_start = true;
   d.ldap_readd = true;
@@ -559,14 +540,6 @@ class Sequence {
     return !AliasHolder(kLdap, name, name + kDomain).empty() ||
            !AliasHolder(kMail, name, name + kDomain).empty();
   }
-  // Whether LDAP person `name` is some LDAP group's only member.
-  bool OnlyMemberOfAGroup(const std::string& name) const {
-    for (const auto& [n, o] : now_.side[kLdap])
-      if (o.group && o.image.count("members") &&
-          o.image.at("members") == Values{name})
-        return true;
-    return false;
-  }
   void CheckRollback(const Point& p, const World& before, const World& w);
   std::set<std::string> OpenConflicts(std::map<std::string, Values>* fields);
 
@@ -602,10 +575,6 @@ class Sequence {
   // which a mail object there (another account) holds: refused by design,
   // as above.
   std::set<std::string> ldap_made_in_window_;
-  // Whether a person moved out of the base, and an LDAP group changed,
-  // since the last run (MODEL_MOVE_LISTED).
-  bool moved_out_in_window_ = false;
-  bool ldap_group_changed_in_window_ = false;
   // One way, names whose source object met the target's own object since
   // the last run.
   std::set<std::string> target_own_in_window_;
@@ -750,7 +719,6 @@ void Sequence::LdapDelete(const std::string& name) {
 }
 
 void Sequence::LdapMoveOut(const std::string& name) {
-  moved_out_in_window_ = true;
   ldap_gone_in_window_.insert(name);
   Step("ldap move uid=" + name + " out of the base (to ou=outside)");
   Ldap("dn: uid=" + name + kPeople + "\nchangetype: modrdn\nnewrdn: uid=" +
@@ -816,7 +784,6 @@ void Sequence::LdapRename(const std::string& name) {
 }
 
 void Sequence::LdapAddGroup(const std::string& name, bool initial) {
-  ldap_group_changed_in_window_ = true;
   // Members from every name, existing or not: those who do not exist yet
   // are late members.
   std::set<std::string> members;
@@ -849,7 +816,6 @@ void Sequence::LdapAddGroup(const std::string& name, bool initial) {
 }
 
 void Sequence::LdapGroupMember(const std::string& name) {
-  ldap_group_changed_in_window_ = true;
   Obj& o = now_.side[kLdap][name];
   // What refint did to the group is read, not foreseen (it drops only the
   // DNs of entries it knew as members).
@@ -877,7 +843,6 @@ void Sequence::LdapGroupMember(const std::string& name) {
 }
 
 void Sequence::LdapDeleteGroup(const std::string& name) {
-  ldap_group_changed_in_window_ = true;
   Step("ldap delete group cn=" + name);
   Ldap("dn: cn=" + name + kGroups + "\nchangetype: delete\n");
   now_.side[kLdap].erase(name);
@@ -1015,7 +980,6 @@ void Sequence::RunOnce() {
   renamed_in_window_.clear();
   mail_made_in_window_.clear();
   ldap_made_in_window_.clear();
-  moved_out_in_window_ = ldap_group_changed_in_window_ = false;
   target_own_in_window_.clear();
   source_made_in_window_.clear();
   World w = Observe();
@@ -1036,7 +1000,6 @@ void Sequence::RunUntilIdle(const std::string& when) {
   renamed_in_window_.clear();
   mail_made_in_window_.clear();
   ldap_made_in_window_.clear();
-  moved_out_in_window_ = ldap_group_changed_in_window_ = false;
   target_own_in_window_.clear();
   source_made_in_window_.clear();
   for (int i = 0;; ++i) {
@@ -1532,12 +1495,7 @@ void Sequence::RandomStep() {
     if (!now_.side[kLdap].count(n) && !ldap_gone_in_window_.count(n))
       outside.push_back(n);
   for (const std::string& n : lp)
-    if (!now_.outside.count(n) &&
-        (defects_.move_only_member || !OnlyMemberOfAGroup(n)) &&
-        (defects_.move_listed || !ldap_group_changed_in_window_))
-      movable.push_back(n);
-  // (MODEL_MOVE_LISTED: no LDAP group changes after a move out either.)
-  const bool groups_change = defects_.move_listed || !moved_out_in_window_;
+    if (!now_.outside.count(n)) movable.push_back(n);
 
   const int r = Pick(100);
   if (r < 12 && !ldap_only.empty())
@@ -1549,12 +1507,9 @@ void Sequence::RandomStep() {
   if (r < 37 && !outside.empty()) return LdapMoveIn(PickOf(outside));
   if (r < 39 && !lp.empty() && defects_.ldap_renames)
     return LdapRename(PickOf(lp));
-  if (r < 43 && !fg.empty() && groups_change)
-    return LdapAddGroup(PickOf(fg), false);
-  if (r < 50 && !lg.empty() && groups_change)
-    return LdapGroupMember(PickOf(lg));
-  if (r < 51 && !lg.empty() && groups_change)
-    return LdapDeleteGroup(PickOf(lg));
+  if (r < 43 && !fg.empty()) return LdapAddGroup(PickOf(fg), false);
+  if (r < 50 && !lg.empty()) return LdapGroupMember(PickOf(lg));
+  if (r < 51 && !lg.empty()) return LdapDeleteGroup(PickOf(lg));
   if (r < 56 && !mail_free.empty())
     return MailAddPerson(PickOf(mail_free), false);
   if (r < 64 && !mp.empty()) return MailSet(PickOf(mp));
