@@ -155,6 +155,8 @@ struct ObjectRef {
   std::string id;
   std::string dn;
   std::string domain;
+  // A held or delayed delete's ObservedChange::remains_at ("" for none).
+  std::string remains_at;
 };
 
 struct DeleteHold {

@@ -99,9 +99,11 @@ struct BodyEncoder {
     refs.reserve(h.deletes.size());
     for (const ObjectRef& r : h.deletes) {
       auto id = Str(b, r.id), dn = Str(b, r.dn), domain = Str(b, r.domain);
+      Offset<flatbuffers::String> remains_at;
+      if (!r.remains_at.empty()) remains_at = Str(b, r.remains_at);
       refs.push_back(fb::CreateObjectRef(b, static_cast<fb::Side>(r.side),
                                          static_cast<fb::ObjectKind>(r.kind),
-                                         id, dn, domain));
+                                         id, dn, domain, remains_at));
     }
     auto rv = b.CreateVector(refs);
     auto hold = Str(b, h.hold_id), source = Str(b, h.source),
@@ -298,6 +300,7 @@ Status DecodeBody(const fb::Event* e, std::uint64_t seq, EventBody* out) {
           Assign(&ref.id, r->id());
           Assign(&ref.dn, r->dn());
           Assign(&ref.domain, r->domain());
+          Assign(&ref.remains_at, r->remains_at());
           o.deletes.push_back(std::move(ref));
         }
       }

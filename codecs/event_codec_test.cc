@@ -107,7 +107,10 @@ TEST_CASE("every event type round-trips byte for byte", "[codec]") {
   DeleteHold h;
   h.hold_id = "h-12";
   h.deletes.push_back(
-      ObjectRef{Side::kLdap, ObjectKind::kGroup, "id", "cn=g", "b.c"});
+      ObjectRef{Side::kLdap, ObjectKind::kGroup, "id", "cn=g", "b.c", ""});
+  RoundTrip(WithBody(h));
+  h.deletes.push_back(ObjectRef{Side::kLdap, ObjectKind::kAccount, "id2",
+                                "uid=m", "b.c", "uid=m,ou=out"});
   RoundTrip(WithBody(h));
   RoundTrip(WithBody(ObjectError{Side::kLdap, "s", "corp", "id", "cn=x",
                                  "invalid UTF-8 in cn"}));

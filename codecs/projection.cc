@@ -166,9 +166,11 @@ std::string EncodeHoldState(const HoldState& h) {
   refs.reserve(h.hold.deletes.size());
   for (const ObjectRef& r : h.hold.deletes) {
     auto id = Str(b, r.id), dn = Str(b, r.dn), domain = Str(b, r.domain);
+    Offset<flatbuffers::String> remains_at;
+    if (!r.remains_at.empty()) remains_at = Str(b, r.remains_at);
     refs.push_back(fb::CreateObjectRef(b, static_cast<fb::Side>(r.side),
                                        static_cast<fb::ObjectKind>(r.kind), id,
-                                       dn, domain));
+                                       dn, domain, remains_at));
   }
   auto rv = b.CreateVector(refs);
   auto hold_id = Str(b, h.hold.hold_id), source = Str(b, h.hold.source),
@@ -203,6 +205,7 @@ Status DecodeHoldState(std::string_view bytes, HoldState* out) {
       Assign(&ref.id, d->id());
       Assign(&ref.dn, d->dn());
       Assign(&ref.domain, d->domain());
+      Assign(&ref.remains_at, d->remains_at());
       out->hold.deletes.push_back(std::move(ref));
     }
   }

@@ -103,10 +103,14 @@ TEST_CASE("holds, conflicts and drift round-trip", "[projection]") {
   HoldState h;
   h.hold.hold_id = "hold-7";
   h.hold.deletes = {
-      ObjectRef{Side::kLdap, ObjectKind::kAccount, "u1", "uid=a", "x.com"}};
+      ObjectRef{Side::kLdap, ObjectKind::kAccount, "u1", "uid=a", "x.com", ""},
+      ObjectRef{Side::kLdap, ObjectKind::kAccount, "u2", "uid=b", "x.com",
+                "uid=b,ou=out"}};
   h.seq = 7;
   REQUIRE(p.Apply(PutHold{h}).ok());
-  CHECK(p.GetHold("hold-7")->hold.deletes.size() == 1);
+  REQUIRE(p.GetHold("hold-7")->hold.deletes.size() == 2);
+  CHECK(p.GetHold("hold-7")->hold.deletes[0].remains_at.empty());
+  CHECK(p.GetHold("hold-7")->hold.deletes[1].remains_at == "uid=b,ou=out");
   ConflictState c;
   c.ldap_id = "u1";
   c.fields = {"firstName"};

@@ -12,7 +12,7 @@ bool IsDelete(const EventBody& b) {
 }
 
 ObjectRef RefOf(const ObservedChange& c) {
-  return ObjectRef{c.side, c.kind, c.id, c.dn, c.domain};
+  return ObjectRef{c.side, c.kind, c.id, c.dn, c.domain, c.remains_at};
 }
 
 }  // namespace

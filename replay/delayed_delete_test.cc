@@ -121,6 +121,30 @@ TEST_CASE("a delete taken with a delay waits and is decided when due",
   CHECK_FALSE(Window(s));
 }
 
+TEST_CASE(
+    "a delete that waits keeps where the entry remains: due, its groups "
+    "list it there",
+    "[rules][delay]") {
+  Scenario s;
+  Synced(s, 3);
+  s.Feed(LdapGroup("G-g", "g", {PersonDn(Uid(1)), PersonDn(Uid(2))}), kT0);
+  const std::string out = "uid=user1,ou=elsewhere,dc=example,dc=com";
+  ObservedChange moved = Delete(1);
+  moved.remains_at = out;
+  CHECK(s.Feed(moved, kT0 + 10 * kSecond).outcome == Outcome::kDelayed);
+  const auto w = Window(s);
+  REQUIRE(w);
+  REQUIRE(w->hold.deletes.size() == 1);
+  CHECK(w->hold.deletes[0].remains_at == out);
+  const Decision& due = s.Feed(Release(w->hold.hold_id), kT0 + 13 * kSecond);
+  INFO(DecisionText(due));
+  CHECK(DeleteIntents(due) == 1);
+  auto g = s.projection().GetObject(Side::kLdap, ObjectKind::kGroup, "G-g");
+  REQUIRE(g);
+  CHECK(AttrValues(g->attrs, "member") ==
+        std::vector<std::string>{out, PersonDn(Uid(2))});
+}
+
 TEST_CASE("deletes within one delay over the threshold are held whole",
           "[rules][delay]") {
   Scenario s(Threshold("20"));

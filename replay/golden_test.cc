@@ -158,7 +158,7 @@ TEST_CASE("golden: held deletes, approval, rollback", "[golden]") {
   h.known = 1;
   h.reason = "1 deletes after a present phase exceed delete_threshold 0";
   h.deletes = {{Side::kLdap, ObjectKind::kAccount, LJdoe().id, LJdoe().dn,
-                "example.com"}};
+                "example.com", ""}};
   s.Feed(h);
   OperatorAction approve;
   approve.kind = ActionKind::kApprove;

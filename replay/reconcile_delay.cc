@@ -37,7 +37,7 @@ const HoldState* WindowOf(DecisionBuilder& b, Side side,
 }
 
 ObjectRef RefOf(const ObservedChange& c) {
-  return ObjectRef{c.side, c.kind, c.id, c.dn, c.domain};
+  return ObjectRef{c.side, c.kind, c.id, c.dn, c.domain, c.remains_at};
 }
 
 bool SameObject(const ObjectRef& r, const ObservedChange& c) {
@@ -197,6 +197,7 @@ Verdict DecideRelease(DecisionBuilder& b, const OperatorAction& a,
     c.kind = r.kind;
     c.id = r.id;
     c.dn = r.dn;
+    c.remains_at = r.remains_at;
     c.op = ChangeOp::kDelete;
     Verdict v = DecideChange(b, c);
     ++counts[std::string(OutcomeName(v.outcome))];

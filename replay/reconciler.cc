@@ -355,6 +355,7 @@ Verdict DecideApproval(DecisionBuilder& b, const OperatorAction& a) {
     c.kind = r.kind;
     c.id = r.id;
     c.dn = r.dn;
+    c.remains_at = r.remains_at;
     c.op = ChangeOp::kDelete;
     Verdict v = DecideChange(b, c);
     ++counts[std::string(OutcomeName(v.outcome))];

@@ -429,7 +429,7 @@ TEST_CASE("held deletes wait for approval", "[rules]") {
   h.connector = "corp";
   h.reason = "600 deletes exceed delete_threshold 500";
   h.deletes = {{Side::kLdap, ObjectKind::kAccount, "u-jdoe", PersonDn("jdoe"),
-                "example.com"}};
+                "example.com", ""}};
   const Decision& held = s.Feed(h);
   CHECK(held.outcome == Outcome::kHeld);
   CHECK(held.intents.empty());
