@@ -433,15 +433,35 @@ std::map<std::string, std::string> RenamesBack(DecisionBuilder& b,
   return back;
 }
 
-// A mail group's image as it will be once the renames back are made: the
-// mail directory renames a member with its object.
+// Rules version 11: the LDAP entries a rollback moves back to their DN at
+// the point: DN now (normalized) -> DN at the point.
+std::map<std::string, std::string> LdapRenamesBack(DecisionBuilder& b,
+                                                   const OperatorAction& a) {
+  std::map<std::string, std::string> back;
+  if (b.rules.config().reconciler_rules < 11) return back;
+  for (const ObjectTarget& t : a.targets) {
+    if (t.side != Side::kLdap || !t.exists || t.dn.empty()) continue;
+    const ObjectState* cur = b.state.Object(t.side, t.kind, t.id);
+    if (cur && NormalizeDn(cur->dn) != NormalizeDn(t.dn))
+      back[NormalizeDn(cur->dn)] = t.dn;
+  }
+  return back;
+}
+
+// A group's image as it will be once the renames back are made: the mail
+// directory renames a member with its object (`back` keyed by lower-case
+// address), LDAP's referential integrity a renamed entry's DN in the groups
+// (`back` keyed by normalized DN; `dns`).
 AttrList AfterRenamesBack(const std::map<std::string, std::string>& back,
-                          const AttrList& attrs) {
+                          const AttrList& attrs, std::string_view attribute,
+                          bool dns) {
   AttrList out = attrs;
-  Attribute* members = FindAttr(&out, field::kMembers);
+  Attribute* members = FindAttr(&out, attribute);
   if (!members) return out;
   for (std::string& m : members->values)
-    if (auto it = back.find(AsciiLower(m)); it != back.end()) m = it->second;
+    if (auto it = back.find(dns ? NormalizeDn(m) : AsciiLower(m));
+        it != back.end())
+      m = it->second;
   CanonicalizeAttrs(&out);
   return out;
 }
@@ -476,22 +496,39 @@ void RenameBack(DecisionBuilder& b, const ObjectTarget& t,
   }
 }
 
+// Rules version 11: where a rollback target's writes go among the others.
+// Each kind of write frees what a later one takes: deletes free addresses,
+// aliases and DNs; renames back free the names they leave (an LDAP entry
+// renamed onto a deleted entry's DN, a mail account at an address whose
+// old one it holds as an alias); modifies drop aliases; then the adds take
+// them. Groups go last, written as their members will be after the renames
+// (LDAP's referential integrity renames a member's DN), and listing the
+// entries made again. Before, in plan order, an add of an address or DN
+// another object still held was refused.
+int RollbackRank(DecisionBuilder& b, const ObjectTarget& t) {
+  const ObjectState* cur = b.state.Object(t.side, t.kind, t.id);
+  if (!t.exists) return cur ? 0 : 2;  // a delete; nothing to do
+  if (t.kind == ObjectKind::kGroup) return 4;
+  if (RenamedBackFrom(b, t, cur)) return 1;
+  if (!cur) return 3;  // an add
+  if (t.side == Side::kLdap && !t.dn.empty() &&
+      NormalizeDn(t.dn) != NormalizeDn(cur->dn))
+    return 1;
+  return 2;
+}
+
 // Brings each target object from its current image to the target image.
 Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
   size_t adds = 0, changes = 0, deletes = 0, renames = 0;
   const std::map<std::string, std::string> back = RenamesBack(b, a);
-  // Rules version 11: the deletes first. An object deleted frees its
-  // address, aliases and DN for the adds and renames back that take them
-  // (an account a mail administrator removed, whose entry LDAP renamed
-  // next: its account at the new address holds the old one as an alias);
-  // in plan order, the add of the old address came first and was refused.
+  const std::map<std::string, std::string> ldap_back = LdapRenamesBack(b, a);
   std::vector<const ObjectTarget*> order;
   for (const ObjectTarget& t : a.targets) order.push_back(&t);
   if (b.rules.config().reconciler_rules >= 11)
-    std::stable_partition(
-        order.begin(), order.end(), [&](const ObjectTarget* t) {
-          return !t->exists && b.state.Object(t->side, t->kind, t->id);
-        });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](const ObjectTarget* x, const ObjectTarget* y) {
+                       return RollbackRank(b, *x) < RollbackRank(b, *y);
+                     });
   for (const ObjectTarget* target : order) {
     const ObjectTarget& t = *target;
     b.Id(t.id);
@@ -538,15 +575,21 @@ Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
       AttrList target = t.attrs;
       CanonicalizeAttrs(&target);
       DropEmptyAttrs(&target);
-      // A member renamed back before this write is at its old address.
+      // A member renamed back before this write is at its old address (or
+      // DN: rules version 11, the groups written after the entries).
+      const std::string members = RollbackMembersAttribute(b, t);
       const AttrList* have = &cur->attrs;
       AttrList renamed;
       if (!back.empty() && t.side == Side::kMail &&
           t.kind == ObjectKind::kGroup) {
-        renamed = AfterRenamesBack(back, cur->attrs);
+        renamed = AfterRenamesBack(back, cur->attrs, field::kMembers, false);
+        have = &renamed;
+      } else if (!ldap_back.empty() && t.side == Side::kLdap &&
+                 !members.empty()) {
+        renamed = AfterRenamesBack(ldap_back, cur->attrs, members, true);
         have = &renamed;
       }
-      RollbackWrites(*have, target, RollbackMembersAttribute(b, t), &i);
+      RollbackWrites(*have, target, members, &i);
       if (!i.set.empty() || !i.add_values.empty() || !i.delete_values.empty()) {
         i.op = IntentOp::kModify;
         i.target_id = t.id;

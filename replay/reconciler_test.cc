@@ -528,6 +528,101 @@ TEST_CASE("a log recorded under rules version 10 rolls back in plan order",
   CHECK(d.intents[3].op == IntentOp::kDelete);
 }
 
+// jdoe, linked, is listed in LDAP group g; LDAP renames jdoe to jsmith
+// (refint renames the DN in g, which is reported). A rollback of LDAP to
+// before the rename, decided under `rules`.
+Decision RollbackOfRenamedMember(std::uint32_t rules) {
+  Scenario s(Both("ldap_wins"));
+  if (rules != kReconcilerRules) {
+    ConfigChange c = ConfigEvent(ConfigToml(Both("ldap_wins")));
+    c.reconciler_rules = rules;
+    s.Feed(c);
+  }
+  Linked(s);
+  s.Feed(LdapGroup("G-g", "g", {PersonDn("jdoe")}, {}, ChangeOp::kAdd));
+  const auto g =
+      s.projection().GetObject(Side::kLdap, ObjectKind::kGroup, "G-g");
+  REQUIRE(g);
+  ObservedChange renamed =
+      Set(Set(LJdoe(), "uid", {"jsmith"}), "mail", {"jsmith@example.com"});
+  renamed.dn = PersonDn("jsmith");
+  s.Feed(renamed);
+  ObservedChange listed = LdapGroup("G-g", "g", {PersonDn("jsmith")});
+  s.Feed(listed);
+  OperatorAction rb;
+  rb.kind = ActionKind::kRollback;
+  rb.to_seq = 3;
+  rb.side_filter = "ldap";
+  // The group last in the plan would hide the order: it comes first here.
+  rb.targets = {ObjectTarget{Side::kLdap, ObjectKind::kGroup, "G-g", g->dn,
+                             "example.com", "corp", true, g->attrs, ""},
+                ObjectTarget{Side::kLdap, ObjectKind::kAccount, "u-jdoe",
+                             PersonDn("jdoe"), "example.com", "corp", true,
+                             LJdoe().attrs, ""}};
+  return s.Feed(rb);
+}
+
+TEST_CASE(
+    "a rollback renaming an entry back writes its groups' members as refint "
+    "leaves them, after the rename",
+    "[rules]") {
+  const Decision d = RollbackOfRenamedMember(kReconcilerRules);
+  INFO(DecisionText(d));
+  REQUIRE_FALSE(d.intents.empty());
+  CHECK(d.intents[0].op == IntentOp::kRename);
+  CHECK(d.intents[0].new_dn == PersonDn("jdoe"));
+  for (const Intent& i : d.intents) {
+    CHECK(i.add_values.empty());
+    CHECK(i.delete_values.empty());
+  }
+  // Under rules version 10, in plan order, the group's member write came
+  // first and named the DN the rename takes away.
+  const Decision old = RollbackOfRenamedMember(10);
+  INFO(DecisionText(old));
+  REQUIRE_FALSE(old.intents.empty());
+  CHECK(old.intents[0].kind == ObjectKind::kGroup);
+  CHECK(old.intents[0].delete_values ==
+        std::vector<Attribute>{{"member", {PersonDn("jsmith")}}});
+}
+
+TEST_CASE(
+    "a rollback renames an entry back before it adds one at the DN it leaves",
+    "[rules]") {
+  for (std::uint32_t rules : {kReconcilerRules, 10u}) {
+    Scenario s(Both("ldap_wins"));
+    if (rules != kReconcilerRules) {
+      ConfigChange c = ConfigEvent(ConfigToml(Both("ldap_wins")));
+      c.reconciler_rules = rules;
+      s.Feed(c);
+    }
+    Linked(s);
+    ObservedChange renamed =
+        Set(Set(LJdoe(), "uid", {"jsmith"}), "mail", {"jsmith@example.com"});
+    renamed.dn = PersonDn("jsmith");
+    s.Feed(renamed);
+    // At the point another entry was at jsmith's DN (deleted since).
+    OperatorAction rb;
+    rb.kind = ActionKind::kRollback;
+    rb.to_seq = 2;
+    rb.side_filter = "ldap";
+    rb.targets = {ObjectTarget{Side::kLdap, ObjectKind::kAccount, "u-jsmith",
+                               PersonDn("jsmith"), "example.com", "corp", true,
+                               LdapPerson("u-jsmith", "jsmith", {}).attrs, ""},
+                  ObjectTarget{Side::kLdap, ObjectKind::kAccount, "u-jdoe",
+                               PersonDn("jdoe"), "example.com", "corp", true,
+                               LJdoe().attrs, ""}};
+    const Decision& d = s.Feed(rb);
+    INFO("rules " << rules << ": " << DecisionText(d));
+    REQUIRE(d.intents.size() >= 2);
+    if (rules == kReconcilerRules) {
+      CHECK(d.intents.front().op == IntentOp::kRename);
+      CHECK(d.intents.back().op == IntentOp::kAdd);
+    } else {
+      CHECK(d.intents.front().op == IntentOp::kAdd);
+    }
+  }
+}
+
 TEST_CASE("a mail rename follows an LDAP uid change", "[rules]") {
   Scenario s;
   Linked(s);
