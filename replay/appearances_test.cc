@@ -203,5 +203,63 @@ TEST_CASE("rollback plan: a mail object dirledger renamed is renamed back",
   CHECK(blind->adds == 1);
 }
 
+TEST_CASE(
+    "rollback plan: a mail object renamed onto the address of one deleted "
+    "since is renamed back, and the other added again after it",
+    "[replay][rollback][rename]") {
+  // jsmith's account at SEQ with the values jdoe's has after the rename,
+  // or other ones (a modify, by address).
+  const char* title = GENERATE("Dev", "Ops");
+  INFO("jsmith's title at SEQ: " << title);
+  Scenario s;  // ldap_to_axigen
+  s.Feed(LdapPerson("u-jdoe", "jdoe", {{"title", {"Dev"}}}));
+  s.Feed(OkOutcome(s.decisions().back().intents.at(0)));
+  s.Feed(LdapPerson("u-jsmith", "jsmith", {{"title", {title}}}));
+  s.Feed(OkOutcome(s.decisions().back().intents.at(0)));
+  const std::uint64_t point = s.seq();
+  // jsmith leaves LDAP, and its account goes; then jdoe is renamed jsmith.
+  const Decision& gone = s.Feed(LdapDelete("u-jsmith", PersonDn("jsmith")));
+  REQUIRE(gone.intents.size() == 1);
+  s.Feed(OkOutcome(gone.intents.at(0)));
+  const Decision& r =
+      s.Feed(LdapPerson("u-jdoe", "jsmith", {{"title", {"Dev"}}}));
+  REQUIRE(r.rule == "rename/ldap-to-mail");
+  s.Feed(OkOutcome(r.intents.at(0)));
+
+  const Appearances a = Classify(s, point);
+  REQUIRE(a.RenamedFrom(Side::kMail, "jsmith@example.com") ==
+          "jdoe@example.com");
+  Replayer then(ReplayOptions{point, {}, false});
+  for (const Event& e : s.events()) REQUIRE(then.Feed(e, nullptr).ok());
+  RollbackFilter filter;
+  filter.side = "mail";
+  filter.renamed_from = [&a](Side side, std::string_view id) {
+    return a.RenamedFrom(side, id);
+  };
+  auto plan = PlanRollback(ListerOf(then.projection()),
+                           ListerOf(s.projection()), point, filter);
+  REQUIRE(plan.ok());
+  INFO(plan->ToText());
+  CHECK(plan->renames == 1);
+  CHECK(plan->adds == 1);
+  CHECK(plan->modifies == 0);
+  CHECK(plan->ToText().find("mail account jdoe@example.com: rename back from "
+                            "jsmith@example.com") != std::string::npos);
+  CHECK(plan->ToText().find("mail account jsmith@example.com: add") !=
+        std::string::npos);
+
+  // The rename back first, then the add of the address it frees.
+  const Decision& d = s.Feed(plan->Action("root", "rollback"));
+  INFO(DecisionText(d));
+  REQUIRE(d.intents.size() == 2);
+  CHECK(d.intents[0].op == IntentOp::kRename);
+  CHECK(d.intents[0].dn == "jsmith@example.com");
+  CHECK(d.intents[0].new_dn == "jdoe@example.com");
+  CHECK(d.intents[1].op == IntentOp::kAdd);
+  CHECK(d.intents[1].target_id == "jsmith@example.com");
+  CHECK(AttrValues(d.intents[1].set, "title") ==
+        std::vector<std::string>{title});
+}
+
 }  // namespace
 }  // namespace dirledger::testing

@@ -496,6 +496,17 @@ void RenameBack(DecisionBuilder& b, const ObjectTarget& t,
   }
 }
 
+// Rules version 11: the mail object at target `t`'s address now (`cur`) is
+// renamed back away from it by this rollback (`back`, RenamesBack): the
+// object `t` had at SEQ is added again there, after the rename.
+bool AddedAfterRenameBack(DecisionBuilder& b, const ObjectTarget& t,
+                          const ObjectState* cur,
+                          const std::map<std::string, std::string>& back) {
+  return t.side == Side::kMail && t.exists && cur &&
+         b.rules.config().reconciler_rules >= 11 &&
+         back.count(AsciiLower(t.id));
+}
+
 // Rules version 11: where a rollback target's writes go among the others.
 // Each kind of write frees what a later one takes: deletes free addresses,
 // aliases and DNs; renames back free the names they leave (an LDAP entry
@@ -505,12 +516,13 @@ void RenameBack(DecisionBuilder& b, const ObjectTarget& t,
 // (LDAP's referential integrity renames a member's DN), and listing the
 // entries made again. Before, in plan order, an add of an address or DN
 // another object still held was refused.
-int RollbackRank(DecisionBuilder& b, const ObjectTarget& t) {
+int RollbackRank(DecisionBuilder& b, const ObjectTarget& t,
+                 const std::map<std::string, std::string>& back) {
   const ObjectState* cur = b.state.Object(t.side, t.kind, t.id);
   if (!t.exists) return cur ? 0 : 2;  // a delete; nothing to do
   if (t.kind == ObjectKind::kGroup) return 4;
   if (RenamedBackFrom(b, t, cur)) return 1;
-  if (!cur) return 3;  // an add
+  if (!cur || AddedAfterRenameBack(b, t, cur, back)) return 3;  // an add
   if (t.side == Side::kLdap && !t.dn.empty() &&
       NormalizeDn(t.dn) != NormalizeDn(cur->dn))
     return 1;
@@ -527,7 +539,8 @@ Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
   if (b.rules.config().reconciler_rules >= 11)
     std::stable_sort(order.begin(), order.end(),
                      [&](const ObjectTarget* x, const ObjectTarget* y) {
-                       return RollbackRank(b, *x) < RollbackRank(b, *y);
+                       return RollbackRank(b, *x, back) <
+                              RollbackRank(b, *y, back);
                      });
   for (const ObjectTarget* target : order) {
     const ObjectTarget& t = *target;
@@ -544,7 +557,7 @@ Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
       ++renames;
       continue;
     }
-    if (t.exists && !cur) {
+    if (t.exists && (!cur || AddedAfterRenameBack(b, t, cur, back))) {
       i.op = IntentOp::kAdd;
       // From rules version 3 an LDAP entry's Add names its old id: the
       // writer brings the entry back with it where the server allows

@@ -1,5 +1,6 @@
 #include "replay/rollback_planner.h"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -99,42 +100,74 @@ std::string ChangesText(const PlannedObject& p) {
   return out;
 }
 
-// A mail object to delete that dirledger renamed since SEQ from an address
-// to add is that object: it is renamed back, with the values it had then.
-void PairRenamed(const RollbackFilter& filter, RollbackPlan* plan) {
+// A mail object that dirledger renamed since SEQ from an address to add is
+// that object: it is renamed back, with the values it had then, instead of
+// deleted. Where another object had its address at SEQ (deleted since, and
+// the renamed object took the address), that one is added again, after
+// the rename back frees the address, instead of modified (or left alone,
+// its values being the renamed object's).
+void PairRenamed(const RollbackFilter& filter,
+                 const std::map<Key, ObjectState>& mail_then,
+                 const std::map<Key, ObjectState>& mail_now,
+                 RollbackPlan* plan) {
   if (!filter.renamed_from) return;
-  std::map<Key, size_t> added;
+  std::map<Key, size_t> added, planned;
   for (size_t i = 0; i < plan->objects.size(); ++i) {
     const PlannedObject& p = plan->objects[i];
-    if (p.step == RollbackStep::kAdd && p.target.side == Side::kMail)
+    if (p.target.side != Side::kMail) continue;
+    planned[{p.target.kind, p.target.id}] = i;
+    if (p.step == RollbackStep::kAdd)
       added[{p.target.kind, AsciiLower(p.target.id)}] = i;
   }
   std::vector<bool> drop(plan->objects.size(), false);
-  for (size_t i = 0; i < plan->objects.size(); ++i) {
-    const PlannedObject& del = plan->objects[i];
-    if (del.step != RollbackStep::kDelete || del.target.side != Side::kMail)
-      continue;
-    const std::string from = filter.renamed_from(Side::kMail, del.target.id);
+  std::vector<PlannedObject> again;
+  for (const auto& [key, now] : mail_now) {
+    const std::string from = filter.renamed_from(Side::kMail, now.id);
     if (from.empty()) continue;
-    auto it = added.find({del.target.kind, AsciiLower(from)});
+    auto it = added.find({now.kind, AsciiLower(from)});
     if (it == added.end()) continue;
+    auto step = planned.find(key);
+    auto was = mail_then.find(key);
+    // Neither to delete, nor an address another object had at SEQ.
+    if (step == planned.end() && was == mail_then.end()) continue;
     PlannedObject& back = plan->objects[it->second];
     added.erase(it);
     back.step = RollbackStep::kRename;
-    back.target.renamed_from = del.target.id;
-    back.current_dn = del.target.id;
-    back.attributes = DiffFields(back.target.attrs, del.current);
+    back.target.renamed_from = now.id;
+    back.current_dn = now.id;
+    back.attributes = DiffFields(back.target.attrs, now.attrs);
     for (const std::string& n : back.attributes)
-      if (const Attribute* v = FindAttr(del.current, n))
+      if (const Attribute* v = FindAttr(now.attrs, n))
         back.current.push_back(*v);
-    drop[i] = true;
     --plan->adds;
-    --plan->deletes;
     ++plan->renames;
+    if (was == mail_then.end()) {  // to delete: the rename is its end
+      drop[step->second] = true;
+      --plan->deletes;
+      continue;
+    }
+    PlannedObject add;
+    add.step = RollbackStep::kAdd;
+    add.target = TargetOf(was->second, true);
+    ++plan->adds;
+    if (step == planned.end()) {
+      again.push_back(std::move(add));
+    } else {
+      --plan->modifies;
+      plan->objects[step->second] = std::move(add);
+    }
   }
   std::vector<PlannedObject> kept;
   for (size_t i = 0; i < plan->objects.size(); ++i)
     if (!drop[i]) kept.push_back(std::move(plan->objects[i]));
+  for (PlannedObject& p : again) kept.push_back(std::move(p));
+  // In the plan's order: LDAP before mail, each by kind, id.
+  std::stable_sort(kept.begin(), kept.end(),
+                   [](const PlannedObject& x, const PlannedObject& y) {
+                     return std::tie(x.target.side, x.target.kind,
+                                     x.target.id) <
+                            std::tie(y.target.side, y.target.kind, y.target.id);
+                   });
   plan->objects = std::move(kept);
 }
 
@@ -153,11 +186,16 @@ Result<RollbackPlan> PlanRollback(const ObjectLister& then,
   RollbackPlan plan;
   plan.to_seq = to_seq;
   plan.filter = filter;
+  std::map<Key, ObjectState> mail_then, mail_now;  // for PairRenamed
   for (Side side : {Side::kLdap, Side::kMail}) {
     if (filter.side != "both" && filter.side != SideName(side)) continue;
     std::map<Key, ObjectState> a, b;
     DIRLEDGER_RETURN_IF_ERROR(Collect(then, side, filter, &a));
     DIRLEDGER_RETURN_IF_ERROR(Collect(now, side, filter, &b));
+    if (side == Side::kMail) {
+      mail_then = a;
+      mail_now = b;
+    }
     auto ia = a.begin();
     auto ib = b.begin();
     while (ia != a.end() || ib != b.end()) {
@@ -196,7 +234,7 @@ Result<RollbackPlan> PlanRollback(const ObjectLister& then,
     }
   }
   PairSameDn(&plan);
-  PairRenamed(filter, &plan);
+  PairRenamed(filter, mail_then, mail_now, &plan);
   if (filter.created_after) {
     // What is left to delete and was not created after SEQ is kept.
     std::vector<PlannedObject> planned;
