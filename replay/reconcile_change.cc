@@ -1734,9 +1734,28 @@ class ChangeDecider {
       }
     }
     if (Unchanged() && !consumed_.empty()) return EchoOrNoChange();
+    if (AsWritten()) return EchoOrNoChange();
     if (!Propagates(dir_, s_)) return Discard(false, false);
     if (s_ == Side::kLdap) return CreateOnMail();
     return CreateOnLdap();
+  }
+
+  // Rules version 11: the object is exactly what the writes this
+  // observation consumes made of it, DN included: nobody else changed it.
+  // Its images may differ all the same (a rollback renaming back an entry
+  // whose mail object it deleted: the address moves with the name), which
+  // an unlinked object took for a change to create its counterpart from,
+  // although at the point it had none.
+  bool AsWritten() const {
+    if (consumed_.empty() || !next_ || !prev_exists_ ||
+        b_.rules.config().reconciler_rules < 11)
+      return false;
+    std::string dn = prev_ ? prev_->dn : "";
+    for (const PendingIntent* p : consumed_)
+      if (p->intent.op == IntentOp::kRename) dn = p->intent.new_dn;
+    AttrList was = eff_prev_.attrs();
+    CanonicalizeAttrs(&was);
+    return NormalizeDn(dn) == NormalizeDn(next_->dn) && was == next_->attrs;
   }
 
   Verdict CreateOnMail() {

@@ -623,6 +623,69 @@ TEST_CASE(
   }
 }
 
+// One way: jdoe's account removed by its administrator (drift), then jdoe
+// renamed jsmith in LDAP, which makes jsmith@. A rollback to before both
+// deletes jsmith@ (with its link) and renames the entry back; the entry's
+// echo, under `rules`.
+Decision EchoOfUnlinkedRenameBack(std::uint32_t rules) {
+  Scenario s;
+  if (rules != kReconcilerRules) {
+    ConfigChange c = ConfigEvent(ConfigToml(ConnectorOptions{}));
+    c.reconciler_rules = rules;
+    s.Feed(c);
+  }
+  Linked(s);
+  s.Feed(MailDelete("jdoe@example.com"));
+  const std::uint64_t point = s.seq();
+  ObservedChange renamed = LJdoe();
+  SetAttr(&renamed.attrs, "uid", {"jsmith"});
+  SetAttr(&renamed.attrs, "mail", {"jsmith@example.com"});
+  renamed.dn = PersonDn("jsmith");
+  for (const Intent& i : s.Feed(renamed).intents) {
+    s.Feed(OkOutcome(i));
+    ObservedChange echo = MailObject(i.target_id, i.set);
+    echo.origin_intent = i.id;
+    s.Feed(echo);
+  }
+  REQUIRE(s.projection().GetObject(Side::kMail, ObjectKind::kAccount,
+                                   "jsmith@example.com"));
+  OperatorAction rb;
+  rb.kind = ActionKind::kRollback;
+  rb.to_seq = point;
+  rb.side_filter = "both";
+  rb.targets = {ObjectTarget{Side::kLdap, ObjectKind::kAccount, "u-jdoe",
+                             PersonDn("jdoe"), "example.com", "corp", true,
+                             LJdoe().attrs, ""},
+                ObjectTarget{Side::kMail,
+                             ObjectKind::kAccount,
+                             "jsmith@example.com",
+                             "jsmith@example.com",
+                             "example.com",
+                             "corp",
+                             false,
+                             {},
+                             ""}};
+  const std::vector<Intent> intents = s.Feed(rb).intents;
+  REQUIRE(intents.size() == 3);
+  for (const Intent& i : intents) s.Feed(OkOutcome(i));
+  return s.Feed(LJdoe());
+}
+
+TEST_CASE(
+    "one way: the echo of a rollback renaming back an entry it unlinked "
+    "creates nothing",
+    "[rules]") {
+  const Decision d = EchoOfUnlinkedRenameBack(kReconcilerRules);
+  INFO(DecisionText(d));
+  CHECK(d.outcome == Outcome::kEcho);
+  CHECK(d.intents.empty());
+  // Under rules version 10 the moved address made it a change, and the
+  // account its administrator had removed before the point was made again.
+  const Decision old = EchoOfUnlinkedRenameBack(10);
+  INFO(DecisionText(old));
+  CHECK(old.rule == "create/ldap-to-mail");
+}
+
 TEST_CASE("a mail rename follows an LDAP uid change", "[rules]") {
   Scenario s;
   Linked(s);

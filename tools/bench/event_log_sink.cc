@@ -95,7 +95,7 @@ Status EventLogSink::EndPresentPhase(std::vector<std::string> present_ids,
                   std::to_string(delete_threshold_);
     hold.known = known_.size();
     for (const ObjectState* o : missing)
-      hold.deletes.push_back({o->side, o->kind, o->id, o->dn, o->domain});
+      hold.deletes.push_back({o->side, o->kind, o->id, o->dn, o->domain, ""});
     events.push_back(std::move(hold));
   } else {
     for (const ObjectState* o : missing) {

@@ -167,6 +167,7 @@ json EventJson(const Event& e, const Decision* d) {
             j["value_deletes"] = AttrsJson(b.value_deletes);
           if (b.origin_intent)
             j["origin_intent"] = IntentIdText(b.origin_intent);
+          if (!b.remains_at.empty()) j["remains_at"] = ValueJson(b.remains_at);
         } else if constexpr (std::is_same_v<B, CursorAdvance>) {
           j["source"] = b.source;
           j["cookie"] = ValueJson(b.cookie);
@@ -248,6 +249,8 @@ std::string EventLine(const Event& e, const Decision* d) {
         if constexpr (std::is_same_v<B, ObservedChange>) {
           os << ChangeOpName(b.op) << " " << KindName(b.kind) << " "
              << ValueText(b.dn.empty() ? b.id : b.dn);
+          if (!b.remains_at.empty())
+            os << " (left the scope, at " << ValueText(b.remains_at) << ")";
         } else if constexpr (std::is_same_v<B, CursorAdvance>) {
           os << PrintableText(b.source) << " cursor advanced";
         } else if constexpr (std::is_same_v<B, RefreshPhase>) {
