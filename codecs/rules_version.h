@@ -112,7 +112,14 @@ namespace dirledger {
 //      groups that list it there, read before or after it left, and only
 //      those. Before, it was dropped from the groups (the only member of a
 //      groupOfNames kept at its old DN), and a group read after the move
-//      never listed it again when it came back.
+//      never listed it again when it came back. A delete that waits or is
+//      held keeps where the entry remains. A rollback's writes go deletes,
+//      renames back, modifies, adds, then groups (their members as they
+//      will be after the renames); a mail object dirledger renamed onto the
+//      address of one deleted since the point is renamed back and that one
+//      added again after it. An observation of an unlinked object that is
+//      exactly what the writes it consumes made of it is their echo. A mail
+//      group's member renamed by a Rename moves in the link's agreed members.
 inline constexpr std::uint32_t kReconcilerRules = 11;
 
 }  // namespace dirledger

@@ -110,6 +110,25 @@ class GroupWorld {
       SetAttr(&g.attrs, "member", std::move(members));
     }
   }
+  // The entry `id` is renamed to uid `uid` (its address with it); refint
+  // renames its DN in the groups that list it, unreported.
+  void LdapRename(const std::string& id, const std::string& uid) {
+    Entry& e = ldap_.at(id);
+    const std::string old = e.dn;
+    e.dn = PersonDn(uid);
+    SetAttr(&e.attrs, "uid", {uid});
+    SetAttr(&e.attrs, "mail", {uid + "@example.com"});
+    ldap_dirty_.push_back(id);
+    for (auto& [gid, g] : ldap_) {
+      std::vector<std::string> members = AttrValues(g.attrs, "member");
+      if (g.kind != ObjectKind::kGroup || !HasValueIgnoreCase(members, old))
+        continue;
+      std::erase(members, old);
+      members.push_back(e.dn);
+      CanonicalizeValues(&members);
+      SetAttr(&g.attrs, "member", std::move(members));
+    }
+  }
   // An administrator adds `uid` to LDAP group `cn`.
   void LdapAddMember(const std::string& cn, const std::string& uid) {
     Entry& g = ldap_.at("G-" + cn);
@@ -326,6 +345,34 @@ class GroupWorld {
   }
 
   void ApplyMail(const Intent& i) {
+    if (i.op == IntentOp::kRename) {
+      // As the embedded directory renames and reports it, each change
+      // naming the Rename: each group listing the object lists the new
+      // address, the old address goes, the new one comes with the writes.
+      MailObj m = mail_.at(i.dn);
+      mail_.erase(i.dn);
+      ApplyWrites(i, &m.attrs);
+      for (auto& [address, g] : mail_) {
+        std::vector<std::string> members = AttrValues(g.attrs, "members");
+        if (!HasValueIgnoreCase(members, i.dn)) continue;
+        std::erase(members, i.dn);
+        members.push_back(i.new_dn);
+        CanonicalizeValues(&members);
+        SetAttr(&g.attrs, "members", std::move(members));
+        ObservedChange listed = MailObject(address, g.attrs, g.kind);
+        listed.origin_intent = i.id;
+        mail_feed_.push_back(listed);
+      }
+      mail_[i.new_dn] = m;
+      ObservedChange gone = MailDelete(i.dn, i.kind);
+      gone.origin_intent = i.id;
+      mail_feed_.push_back(gone);
+      ObservedChange made =
+          MailObject(i.new_dn, m.attrs, i.kind, ChangeOp::kAdd);
+      made.origin_intent = i.id;
+      mail_feed_.push_back(made);
+      return;
+    }
     ObservedChange c = MailObject(i.target_id, {}, i.kind);
     c.origin_intent = i.id;
     if (i.op == IntentOp::kDelete) {
@@ -662,6 +709,67 @@ TEST_CASE(
   MovedMember after = RunMovedMember(true, false, 10);
   CHECK(after.mail_members ==
         std::vector<std::string>{"dan@example.com", "eve@example.com"});
+}
+
+// Rules version 11: dan, in g2 with bob, is renamed ann in LDAP (refint
+// renames the DN in g2, unreported; the mail account is renamed, and the
+// mail group lists the new address); then LDAP takes ann out of g2.
+struct RenamedMember {
+  std::vector<std::string> ldap_members, mail_members;
+  int intents_of_last_run = -1;
+};
+
+RenamedMember RunRenamedMember(const char* resolution, std::uint32_t rules) {
+  ConnectorOptions o;
+  o.direction = resolution ? "both_ways" : "ldap_to_axigen";
+  if (resolution) o.resolution = resolution;
+  GroupWorld w(o, rules);
+  w.LdapAddPerson("bob");
+  w.LdapAddPerson("dan");
+  w.RunOnce();
+  w.LdapAddGroup("g2", {"cat", "dan"});  // cat: a late member
+  w.RunOnce();
+  w.RunOnce();
+  w.LdapRename("P-dan", "ann");
+  w.LdapAddGroup("g3", {"dan"});  // the old DN, a late member now
+  w.RunOnce();
+  w.RunOnce();
+  REQUIRE(w.MailMembers("g2@example.com") ==
+          std::vector<std::string>{"ann@example.com"});
+  w.LdapRemoveMember("g2", "ann");
+  RenamedMember r;
+  for (int run = 0; run < 4; ++run) r.intents_of_last_run = w.RunOnce();
+  r.ldap_members = w.LdapMembers("g2");
+  r.mail_members = w.MailMembers("g2@example.com");
+  RequireReplaysAlike(w.scenario());
+  return r;
+}
+
+TEST_CASE(
+    "both ways: a member LDAP renamed and then took out of a group is out on "
+    "both sides",
+    "[rules][members]") {
+  for (const char* resolution : {"ldap_wins", "axigen_wins", "no_change"}) {
+    INFO(resolution);
+    RenamedMember r = RunRenamedMember(resolution, kReconcilerRules);
+    CHECK(r.ldap_members == std::vector<std::string>{PersonDn("cat")});
+    CHECK(r.mail_members.empty());
+    CHECK(r.intents_of_last_run == 0);
+  }
+  // One way: the removal reaches the mail group; under rules version 10
+  // the renamed member, not agreed on, was kept there.
+  RenamedMember one_way = RunRenamedMember(nullptr, kReconcilerRules);
+  CHECK(one_way.ldap_members == std::vector<std::string>{PersonDn("cat")});
+  CHECK(one_way.mail_members.empty());
+  CHECK(one_way.intents_of_last_run == 0);
+  CHECK(RunRenamedMember(nullptr, 10).mail_members ==
+        std::vector<std::string>{"ann@example.com"});
+  // Under rules version 10 the group's image kept the old DN, so the mail
+  // group's renamed member counted as the mail side's addition, and was
+  // put back into LDAP's group (model seed 2400099).
+  RenamedMember old = RunRenamedMember("no_change", 10);
+  CHECK(old.ldap_members ==
+        std::vector<std::string>{PersonDn("ann"), PersonDn("cat")});
 }
 
 // A mail group's members edited several times between two runs: each edit

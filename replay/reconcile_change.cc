@@ -528,6 +528,32 @@ class ChangeDecider {
     return std::nullopt;
   }
 
+  // Rules version 11: a mail group whose member a Rename renamed (the echo
+  // RenameEcho recognized) and its LDAP group, where refint renamed the
+  // entry's DN, agree on the new address as they agreed on the old. Before,
+  // the agreed members kept the old one, and the new address counted as
+  // the mail side's addition: both ways LDAP's removal of the member was
+  // undone (model seed 2400099), one way the mail group kept it.
+  void AgreeOnRenamedMember() {
+    if (kind_ != ObjectKind::kGroup || !next_ ||
+        b_.rules.config().reconciler_rules < 11)
+      return;
+    const PendingIntent* p = b_.state.Pending(c_.origin_intent);
+    const LinkState* link = b_.state.LinkByMail(kind_, c_.id);
+    if (!p || !link || link->mail_id != c_.id) return;
+    std::vector<std::string> agreed = AttrValues(link->agreed, field::kMembers);
+    if (!HasValueIgnoreCase(agreed, p->intent.dn)) return;
+    std::erase_if(agreed, [&](const std::string& m) {
+      return EqualsIgnoreCase(m, p->intent.dn);
+    });
+    agreed.push_back(p->intent.target_id);
+    CanonicalizeValues(&agreed);
+    LinkState out = *link;
+    SetAttr(&out.agreed, field::kMembers, std::move(agreed));
+    out.version = b_.seq;
+    b_.Put(PutLink{std::move(out)});
+  }
+
   std::string IntentRef() const {
     std::string out;
     for (const PendingIntent* p : consumed_) {
@@ -541,7 +567,10 @@ class ChangeDecider {
 
   Verdict DecideInScope() {
     dir_ = cr_->config.direction;
-    if (auto echo = RenameEcho()) return *std::move(echo);
+    if (auto echo = RenameEcho()) {
+      AgreeOnRenamedMember();
+      return *std::move(echo);
+    }
     if (s_ == Side::kMail && prev_ && prev_->leaving_intent != 0) {
       const std::string rename = IntentName(prev_->leaving_intent);
       if (!next_ && b_.rules.config().reconciler_rules >= 10)
