@@ -40,8 +40,12 @@ void Appearances::Visit(const Event& event, const Decision* decision) {
     }
     How how = How::kObserved;
     if (c->origin_intent != 0) {
-      // dirledger's own write, seen coming back
-      if (adds_.contains(c->origin_intent)) how = How::kCreated;
+      // dirledger's own write, seen coming back: an add, or the object a
+      // Rename made at its new address (renamed back by a rollback while
+      // the rename holds, RenamedFrom; else deleted, as made after SEQ).
+      if (adds_.contains(c->origin_intent) ||
+          (c->op == ChangeOp::kAdd && renames_.contains(c->origin_intent)))
+        how = How::kCreated;
     } else if (c->op == ChangeOp::kAdd) {
       // An add from a source already in sync is a creation; an add in a
       // refresh that names every object, or from a mail source that had

@@ -143,7 +143,14 @@ TEST_CASE("rollback plan: a mail object dirledger renamed is renamed back",
     REQUIRE(d.rule == "rename/ldap-to-mail");
     s.Feed(OkOutcome(d.intents.at(0)));
   }
+  // The object the Renames made at jbrown@ comes back as an add naming the
+  // last one: dirledger made it there.
+  ObservedChange made = MailObject("jbrown@example.com", {{"title", {"Dev"}}});
+  made.op = ChangeOp::kAdd;
+  made.origin_intent = s.decisions()[s.decisions().size() - 2].intents.at(0).id;
+  s.Feed(made);
   const Appearances a = Classify(s, point);
+  CHECK(a.Created(Side::kMail, "jbrown@example.com"));
   CHECK(a.RenamedFrom(Side::kMail, "jbrown@example.com") == "jdoe@example.com");
   CHECK(a.RenamedFrom(Side::kMail, "JBROWN@example.com") == "jdoe@example.com");
   CHECK(a.RenamedFrom(Side::kMail, "jsmith@example.com").empty());
