@@ -213,6 +213,19 @@ const std::string& MemberAttribute(DecisionBuilder& b, const ObjectState& g) {
   return cr ? MapFor(*cr, ObjectKind::kGroup).members_attribute : kNone;
 }
 
+// The members of LDAP group `g` (its `attribute`) without `dn`; none when
+// it does not list `dn`.
+std::optional<std::vector<std::string>> MembersWithout(
+    const ObjectState& g, const std::string& attribute, std::string_view dn) {
+  std::vector<std::string> members = AttrValues(g.attrs, attribute);
+  const size_t n = members.size();
+  std::erase_if(members, [&](const std::string& m) {
+    return NormalizeDn(m) == NormalizeDn(dn);
+  });
+  if (members.size() == n) return std::nullopt;
+  return members;
+}
+
 // Rules version 9: `dn` is the only member of LDAP group `g`, whose
 // object class requires one (groupOfNames, groupOfUniqueNames). The
 // directory's referential integrity cannot take it out (the modify would
@@ -332,14 +345,11 @@ std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
     if (refresh != 0 && g->version > refresh) continue;
     const std::string& attribute = MemberAttribute(b, *g);
     if (attribute.empty()) continue;
-    std::vector<std::string> members = AttrValues(g->attrs, attribute);
-    const size_t n = members.size();
-    std::erase_if(members, [&](const std::string& m) {
-      return NormalizeDn(m) == NormalizeDn(dn);
-    });
-    if (members.size() == n) continue;
+    std::optional<std::vector<std::string>> members =
+        MembersWithout(*g, attribute, dn);
+    if (!members) continue;
     ObjectState o = *g;  // its version stays: LDAP reported nothing
-    SetAttr(&o.attrs, attribute, std::move(members));
+    SetAttr(&o.attrs, attribute, std::move(*members));
     DropEmptyAttrs(&o.attrs);
     b.Id(gid);
     b.Id(g->dn);
@@ -372,20 +382,17 @@ std::vector<std::string> FollowLeftMember(DecisionBuilder& b,
     if (refresh != 0 && g->version > refresh) continue;
     const std::string& attribute = MemberAttribute(b, *g);
     if (attribute.empty()) continue;
-    std::vector<std::string> members = AttrValues(g->attrs, attribute);
-    const size_t n = members.size();
-    std::erase_if(members, [&](const std::string& m) {
-      return NormalizeDn(m) == NormalizeDn(dn);
-    });
-    if (members.size() == n) continue;
+    std::optional<std::vector<std::string>> members =
+        MembersWithout(*g, attribute, dn);
+    if (!members) continue;
     // The directory's referential integrity renamed it (also the only
     // member of a groupOfNames: a rename keeps the group valid). Listed
     // where no entry of the scope is, it is a member without a counterpart,
     // which waits as the members of a reported group do.
-    if (!HasValueIgnoreCase(members, to)) members.push_back(to);
-    CanonicalizeValues(&members);
+    if (!HasValueIgnoreCase(*members, to)) members->push_back(to);
+    CanonicalizeValues(&*members);
     ObjectState o = *g;  // its version stays: LDAP reported nothing
-    SetAttr(&o.attrs, attribute, std::move(members));
+    SetAttr(&o.attrs, attribute, std::move(*members));
     b.Id(gid);
     b.Id(g->dn);
     renamed.push_back(gid);
@@ -455,28 +462,19 @@ std::vector<std::string> RestoreReturningMember(DecisionBuilder& b,
     std::vector<std::string> members = AttrValues(g->attrs, attribute);
     if (!remains.empty()) {
       // Listed no more where it remained: taken out of the group meanwhile.
-      const size_t n = members.size();
-      std::erase_if(members, [&](const std::string& m) {
-        return NormalizeDn(m) == NormalizeDn(remains);
-      });
-      if (members.size() == n) continue;
+      std::optional<std::vector<std::string>> without =
+          MembersWithout(*g, attribute, remains);
+      if (!without) continue;
       b.Put(EraseWait{Side::kLdap, AsciiLower(remains), gid});
-      if (HasValueIgnoreCase(members, dn)) {
-        // Renamed onto a DN the group lists already (refint merges them).
-        ObjectState o = *g;
-        SetAttr(&o.attrs, attribute, std::move(members));
-        b.Id(gid);
-        b.Id(g->dn);
-        restored.push_back(gid);
-        b.Put(PutWait{Side::kLdap, ListedKey(dn), gid});
-        b.Put(PutObject{std::move(o)});
-        continue;
-      }
+      members = std::move(*without);
     } else if (HasValueIgnoreCase(members, dn)) {
       continue;
     }
-    members.emplace_back(dn);
-    CanonicalizeValues(&members);
+    // (Renamed onto a DN the group lists already, refint merges the two.)
+    if (!HasValueIgnoreCase(members, dn)) {
+      members.emplace_back(dn);
+      CanonicalizeValues(&members);
+    }
     ObjectState o = *g;
     SetAttr(&o.attrs, attribute, std::move(members));
     b.Id(gid);

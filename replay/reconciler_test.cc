@@ -462,11 +462,7 @@ TEST_CASE("held deletes wait for approval", "[rules]") {
 // A rollback of both sides of jdoe (title Lead back to Dev), of an account
 // deleted since (old@) and one made since (new@), decided under `rules`.
 Decision RollbackOfFour(std::uint32_t rules, Scenario& s) {
-  if (rules != kReconcilerRules) {
-    ConfigChange c = ConfigEvent(ConfigToml(Both("ldap_wins")));
-    c.reconciler_rules = rules;
-    s.Feed(c);
-  }
+  UnderRules(s, Both("ldap_wins"), rules);
   Linked(s);
   // title becomes Lead on both sides.
   const Intent w = Only(s.Feed(Set(LJdoe(), "title", {"Lead"})));
@@ -533,11 +529,7 @@ TEST_CASE("a log recorded under rules version 10 rolls back in plan order",
 // before the rename, decided under `rules`.
 Decision RollbackOfRenamedMember(std::uint32_t rules) {
   Scenario s(Both("ldap_wins"));
-  if (rules != kReconcilerRules) {
-    ConfigChange c = ConfigEvent(ConfigToml(Both("ldap_wins")));
-    c.reconciler_rules = rules;
-    s.Feed(c);
-  }
+  UnderRules(s, Both("ldap_wins"), rules);
   Linked(s);
   s.Feed(LdapGroup("G-g", "g", {PersonDn("jdoe")}, {}, ChangeOp::kAdd));
   const auto g =
@@ -590,11 +582,7 @@ TEST_CASE(
     "[rules]") {
   for (std::uint32_t rules : {kReconcilerRules, 10u}) {
     Scenario s(Both("ldap_wins"));
-    if (rules != kReconcilerRules) {
-      ConfigChange c = ConfigEvent(ConfigToml(Both("ldap_wins")));
-      c.reconciler_rules = rules;
-      s.Feed(c);
-    }
+    UnderRules(s, Both("ldap_wins"), rules);
     Linked(s);
     ObservedChange renamed =
         Set(Set(LJdoe(), "uid", {"jsmith"}), "mail", {"jsmith@example.com"});
@@ -629,11 +617,7 @@ TEST_CASE(
 // echo, under `rules`.
 Decision EchoOfUnlinkedRenameBack(std::uint32_t rules) {
   Scenario s;
-  if (rules != kReconcilerRules) {
-    ConfigChange c = ConfigEvent(ConfigToml(ConnectorOptions{}));
-    c.reconciler_rules = rules;
-    s.Feed(c);
-  }
+  UnderRules(s, ConnectorOptions{}, rules);
   Linked(s);
   s.Feed(MailDelete("jdoe@example.com"));
   const std::uint64_t point = s.seq();

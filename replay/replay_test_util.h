@@ -10,6 +10,7 @@
 
 #include "codecs/config.h"
 #include "codecs/event.h"
+#include "codecs/rules_version.h"
 #include "replay/decision_text.h"
 #include "replay/replayer.h"
 
@@ -220,6 +221,16 @@ class Scenario {
   std::vector<Event> events_;
   std::vector<Decision> decisions_;
 };
+
+// Records the config `o` again, decided under rules version `rules` from
+// here (nothing when `rules` is this build's: the scenario's own config).
+inline void UnderRules(Scenario& s, const ConnectorOptions& o,
+                       std::uint32_t rules) {
+  if (rules == kReconcilerRules) return;
+  ConfigChange c = ConfigEvent(ConfigToml(o));
+  c.reconciler_rules = rules;
+  s.Feed(c);
+}
 
 }  // namespace dirledger::testing
 
