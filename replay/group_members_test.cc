@@ -772,6 +772,47 @@ TEST_CASE(
         std::vector<std::string>{PersonDn("ann"), PersonDn("cat")});
 }
 
+// Rules version 11: bob, in g2 with dan and a late member ann, is renamed
+// eve in LDAP (refint renames the DN in g2, unreported); then ann's account
+// is added on the mail side: its entry is made, and the mail group gets
+// ann@, as LDAP's group lists ann.
+RenamedMember RunRenamedThenMailEdit(std::uint32_t rules) {
+  ConnectorOptions o;
+  o.direction = "both_ways";
+  o.resolution = "ldap_wins";
+  GroupWorld w(o, rules);
+  w.LdapAddPerson("bob");
+  w.LdapAddPerson("dan");
+  w.RunOnce();
+  w.LdapAddGroup("g2", {"ann", "bob", "dan"});
+  w.RunOnce();
+  w.RunOnce();
+  w.LdapRename("P-bob", "eve");
+  w.RunOnce();
+  w.RunOnce();
+  w.MailAddAccount("ann@example.com");
+  RenamedMember r;
+  for (int run = 0; run < 4; ++run) r.intents_of_last_run = w.RunOnce();
+  r.ldap_members = w.LdapMembers("g2");
+  r.mail_members = w.MailMembers("g2@example.com");
+  RequireReplaysAlike(w.scenario());
+  return r;
+}
+
+TEST_CASE(
+    "both ways: a member LDAP renamed stays a member when the mail group "
+    "changes",
+    "[rules][members]") {
+  RenamedMember r = RunRenamedThenMailEdit(kReconcilerRules);
+  CHECK(r.ldap_members == std::vector<std::string>{PersonDn("ann"),
+                                                   PersonDn("dan"),
+                                                   PersonDn("eve")});
+  CHECK(r.mail_members == std::vector<std::string>{"ann@example.com",
+                                                   "dan@example.com",
+                                                   "eve@example.com"});
+  CHECK(r.intents_of_last_run == 0);
+}
+
 // A mail group's members edited several times between two runs: each edit
 // is reported on its own, and each is decided before any write of the
 // earlier ones is made.

@@ -229,6 +229,9 @@ class ChangeDecider {
   // the reason.
   std::string LeftGroups() const {
     std::string out;
+    if (!renamed_in_.empty())
+      out = "; listed under its new DN by " + JoinNames(renamed_in_) +
+            ", as LDAP renamed it in the groups without reporting them";
     if (!c_.remains_at.empty() && c_.op == ChangeOp::kDelete)
       out = "; not deleted: it left the connector's scope and is at \"" +
             c_.remains_at + "\"";
@@ -296,6 +299,12 @@ class ChangeDecider {
             MailGroupLoses(b_, gid, kind_, l->mail_id);
         }
       }
+      // Rules version 11: renamed, it is renamed in the groups that list
+      // it, as refint did.
+      if (prev_ && next_ && b_.rules.config().reconciler_rules >= 11 &&
+          NormalizeDn(prev_->dn) != NormalizeDn(next_->dn))
+        renamed_in_ =
+            FollowRenamedMember(b_, c_.id, prev_->dn, next_->dn, c_.source);
       if (!prev_ && next_) {
         // Linked by this decision, or before.
         std::string address =
@@ -2011,6 +2020,7 @@ class ChangeDecider {
   bool existence_changed_ = false;
   std::vector<std::string> unresolved_;
   std::vector<std::string> left_groups_;  // DNs of the groups it left
+  std::vector<std::string> renamed_in_;   // DNs of the groups it was renamed in
   std::string recreated_dn_;  // a deleted LDAP entry's new entry's DN
   RefusedAliases refused_;    // of the entry's new image
   // Rules version 7: why the entry's own address is not made yet (another

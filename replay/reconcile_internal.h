@@ -200,6 +200,16 @@ std::vector<std::string> FollowLeftMember(DecisionBuilder& b,
                                           std::string_view remains_at,
                                           std::string_view source,
                                           std::vector<std::string>* group_dns);
+// Rules version 11: the LDAP entry `id` was renamed from `from` to `to`
+// (in the scope): each LDAP group listing it by `from` lists it by `to` in
+// its image, as the directory's referential integrity renamed it without
+// reporting the group (a group reported since the refresh of `source`
+// began is left as reported). Returns the groups' DNs.
+std::vector<std::string> FollowRenamedMember(DecisionBuilder& b,
+                                             std::string_view id,
+                                             std::string_view from,
+                                             std::string_view to,
+                                             std::string_view source);
 // Rules version 9: the LDAP entry `id` (of `kind`) left `dn`: its DN and
 // its mail object's address (its link's, else `fallback_address`) are
 // paired as a gone member (GoneDnKey, replay/field_image.h), replacing

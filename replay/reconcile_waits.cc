@@ -404,6 +404,37 @@ std::vector<std::string> FollowLeftMember(DecisionBuilder& b,
   return renamed;
 }
 
+std::vector<std::string> FollowRenamedMember(DecisionBuilder& b,
+                                             std::string_view id,
+                                             std::string_view from,
+                                             std::string_view to,
+                                             std::string_view source) {
+  std::vector<std::string> renamed;
+  const std::uint64_t refresh = RefreshUnderWay(b, source);
+  const std::string key = ListedKey(from);
+  for (const std::string& gid : b.state.WaitingFor(Side::kLdap, key)) {
+    const ObjectState* g = b.ObjectNow(Side::kLdap, ObjectKind::kGroup, gid);
+    if (!g || gid == id) continue;  // a group renamed is no member of itself
+    // Read after the rename: it lists the entry where it is already.
+    if (refresh != 0 && g->version > refresh) continue;
+    const std::string& attribute = MemberAttribute(b, *g);
+    if (attribute.empty()) continue;
+    std::optional<std::vector<std::string>> members =
+        MembersWithout(*g, attribute, from);
+    if (!members) continue;
+    b.Put(EraseWait{Side::kLdap, key, gid});
+    if (!HasValueIgnoreCase(*members, to)) members->emplace_back(to);
+    CanonicalizeValues(&*members);
+    ObjectState o = *g;  // its version stays: LDAP reported nothing
+    SetAttr(&o.attrs, attribute, std::move(*members));
+    b.Id(gid);
+    renamed.push_back(g->dn);
+    b.Put(PutWait{Side::kLdap, ListedKey(to), gid});
+    b.Put(PutObject{std::move(o)});
+  }
+  return renamed;
+}
+
 void RememberGoneMember(DecisionBuilder& b, ObjectKind kind,
                         const std::string& id, const std::string& dn,
                         const std::string& fallback_address) {
