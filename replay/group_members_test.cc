@@ -159,6 +159,14 @@ class GroupWorld {
     mail_.erase(address);
     mail_feed_.push_back(MailDelete(address));
   }
+  // An administrator sets `attr` of mail object `address`.
+  void MailSet(const std::string& address, const std::string& attr,
+               const std::vector<std::string>& values) {
+    MailObj& m = mail_.at(address);
+    SetAttr(&m.attrs, attr, values);
+    CanonicalizeAttrs(&m.attrs);
+    mail_feed_.push_back(MailObject(address, m.attrs, m.kind));
+  }
   // An administrator adds an account on the mail side.
   void MailAddAccount(const std::string& address) {
     MailObj& m = mail_[address];
@@ -716,6 +724,7 @@ TEST_CASE(
 // mail group lists the new address); then LDAP takes ann out of g2.
 struct RenamedMember {
   std::vector<std::string> ldap_members, mail_members;
+  std::vector<std::string> image_after_rename;  // LDAP group's, in the log
   int intents_of_last_run = -1;
 };
 
@@ -788,10 +797,14 @@ RenamedMember RunRenamedThenMailEdit(std::uint32_t rules) {
   w.RunOnce();
   w.RunOnce();
   w.LdapRename("P-bob", "eve");
+  // In the same run window, bob's account gets an alias: the Rename is
+  // planned again.
+  w.MailSet("bob@example.com", "aliases", {"bob.a@example.com"});
   w.RunOnce();
   w.RunOnce();
-  w.MailAddAccount("ann@example.com");
   RenamedMember r;
+  r.image_after_rename = w.LdapImageMembers("g2");
+  w.MailAddAccount("ann@example.com");
   for (int run = 0; run < 4; ++run) r.intents_of_last_run = w.RunOnce();
   r.ldap_members = w.LdapMembers("g2");
   r.mail_members = w.MailMembers("g2@example.com");
@@ -811,6 +824,16 @@ TEST_CASE(
                                                    "dan@example.com",
                                                    "eve@example.com"});
   CHECK(r.intents_of_last_run == 0);
+  CHECK(r.image_after_rename == std::vector<std::string>{PersonDn("ann"),
+                                                         PersonDn("dan"),
+                                                         PersonDn("eve")});
+  // Under rules version 10 the group's image kept the old DN, which
+  // resolves to no entry; in the model test (seed 3500042) a merge then
+  // made the mail group match it, without the renamed member.
+  RenamedMember old = RunRenamedThenMailEdit(10);
+  CHECK(old.image_after_rename == std::vector<std::string>{PersonDn("ann"),
+                                                           PersonDn("bob"),
+                                                           PersonDn("dan")});
 }
 
 // A mail group's members edited several times between two runs: each edit
