@@ -130,6 +130,17 @@ void MailGroupGets(DecisionBuilder& b, const std::string& gid,
   const ObjectMap& map = MapFor(*cr, ObjectKind::kGroup);
   if (!HasValueIgnoreCase(AttrValues(g->attrs, map.members_attribute), dn))
     return;
+  // Rules version 11: nor while a write taking it out of the LDAP group is
+  // pending (a rollback removes a member whose entry it makes again, and
+  // the entry's account may be made first).
+  if (b.rules.config().reconciler_rules >= 11) {
+    std::vector<const PendingIntent*> pending;
+    b.state.PendingFor(Side::kLdap, ObjectKind::kGroup, gid, &pending);
+    for (const PendingIntent* p : pending)
+      if (HasValueIgnoreCase(
+              AttrValues(p->intent.delete_values, map.members_attribute), dn))
+        return;
+  }
   const LinkState* link = b.state.LinkByLdap(ObjectKind::kGroup, gid);
   if (!link) return;
   const ObjectState* m =
