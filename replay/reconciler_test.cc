@@ -670,6 +670,63 @@ TEST_CASE(
   CHECK(old.rule == "create/ldap-to-mail");
 }
 
+// Both ways: LDAP group g lists uid=dan, whose entry does not exist (a
+// late member), and a rollback's write taking dan out of g is pending when
+// an entry and an account for dan are made. Returns the intents the
+// account's arrival decided, under `rules`.
+std::vector<Intent> LateMemberWhileRemoved(std::uint32_t rules) {
+  Scenario s(Both("ldap_wins"));
+  UnderRules(s, Both("ldap_wins"), rules);
+  for (const Intent& i :
+       s.Feed(LdapGroup("G-g", "g", {PersonDn("dan")}, {}, ChangeOp::kAdd))
+           .intents) {
+    s.Feed(OkOutcome(i));
+    ObservedChange echo =
+        MailObject(i.target_id, i.set, ObjectKind::kGroup, ChangeOp::kAdd);
+    echo.origin_intent = i.id;
+    s.Feed(echo);
+  }
+  const auto g =
+      s.projection().GetObject(Side::kLdap, ObjectKind::kGroup, "G-g");
+  REQUIRE(g);
+  OperatorAction rb;
+  rb.kind = ActionKind::kRollback;
+  rb.to_seq = 1;
+  rb.side_filter = "ldap";
+  AttrList without = g->attrs;
+  SetAttr(&without, "member", {});
+  DropEmptyAttrs(&without);
+  rb.targets = {ObjectTarget{Side::kLdap, ObjectKind::kGroup, "G-g", g->dn,
+                             "example.com", "corp", true, without, ""}};
+  const Decision& d = s.Feed(rb);
+  INFO(DecisionText(d));
+  REQUIRE(d.intents.size() == 1);
+  // Before that write is made, dan's entry arrives and its account is made.
+  const std::vector<Intent> adds =
+      s.Feed(LdapPerson("u-dan", "dan", {}, ChangeOp::kAdd)).intents;
+  std::vector<Intent> all = adds;
+  for (const Intent& i : adds) {
+    const Decision& o = s.Feed(OkOutcome(i));
+    all.insert(all.end(), o.intents.begin(), o.intents.end());
+  }
+  return all;
+}
+
+TEST_CASE(
+    "a member a pending write takes out of an LDAP group is not given to "
+    "its mail group",
+    "[rules][members]") {
+  auto gives = [](const std::vector<Intent>& intents) {
+    for (const Intent& i : intents)
+      if (i.target == Side::kMail && i.kind == ObjectKind::kGroup &&
+          !AttrValues(i.add_values, "members").empty())
+        return true;
+    return false;
+  };
+  CHECK_FALSE(gives(LateMemberWhileRemoved(kReconcilerRules)));
+  CHECK(gives(LateMemberWhileRemoved(10)));
+}
+
 TEST_CASE("a mail rename follows an LDAP uid change", "[rules]") {
   Scenario s;
   Linked(s);
