@@ -119,7 +119,10 @@ namespace dirledger {
 //      address of one deleted since the point is renamed back and that one
 //      added again after it. An observation of an unlinked object that is
 //      exactly what the writes it consumes made of it is their echo. A mail
-//      group's member renamed by a Rename moves in the link's agreed members.
+//      group's member renamed by a Rename moves in the link's agreed members;
+//      an LDAP entry renamed is renamed in the image of the groups listing
+//      it, as refint does unreported; a member a pending write takes out
+//      of an LDAP group is not given to its mail group.
 inline constexpr std::uint32_t kReconcilerRules = 11;
 
 }  // namespace dirledger
