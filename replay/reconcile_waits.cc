@@ -237,6 +237,25 @@ std::optional<std::vector<std::string>> MembersWithout(
   return members;
 }
 
+// The image of LDAP group `g` with its member `from` renamed to `to`, as the
+// directory's referential integrity renames it, unreported (its version
+// stays); none when `g` does not list `from`.
+std::optional<ObjectState> WithMemberRenamed(DecisionBuilder& b,
+                                             const ObjectState& g,
+                                             std::string_view from,
+                                             std::string_view to) {
+  const std::string& attribute = MemberAttribute(b, g);
+  if (attribute.empty()) return std::nullopt;
+  std::optional<std::vector<std::string>> members =
+      MembersWithout(g, attribute, from);
+  if (!members) return std::nullopt;
+  if (!HasValueIgnoreCase(*members, to)) members->emplace_back(to);
+  CanonicalizeValues(&*members);
+  ObjectState o = g;
+  SetAttr(&o.attrs, attribute, std::move(*members));
+  return o;
+}
+
 // Rules version 9: `dn` is the only member of LDAP group `g`, whose
 // object class requires one (groupOfNames, groupOfUniqueNames). The
 // directory's referential integrity cannot take it out (the modify would
@@ -391,26 +410,19 @@ std::vector<std::string> FollowLeftMember(DecisionBuilder& b,
     if (!g || NormalizeDn(g->dn) == NormalizeDn(dn)) continue;
     // Read after the entry left: it lists the entry where it is already.
     if (refresh != 0 && g->version > refresh) continue;
-    const std::string& attribute = MemberAttribute(b, *g);
-    if (attribute.empty()) continue;
-    std::optional<std::vector<std::string>> members =
-        MembersWithout(*g, attribute, dn);
-    if (!members) continue;
     // The directory's referential integrity renamed it (also the only
     // member of a groupOfNames: a rename keeps the group valid). Listed
     // where no entry of the scope is, it is a member without a counterpart,
     // which waits as the members of a reported group do.
-    if (!HasValueIgnoreCase(*members, to)) members->push_back(to);
-    CanonicalizeValues(&*members);
-    ObjectState o = *g;  // its version stays: LDAP reported nothing
-    SetAttr(&o.attrs, attribute, std::move(*members));
+    std::optional<ObjectState> o = WithMemberRenamed(b, *g, dn, to);
+    if (!o) continue;
     b.Id(gid);
     b.Id(g->dn);
     renamed.push_back(gid);
     group_dns->push_back(g->dn);
     b.Put(PutWait{Side::kLdap, left, gid});
     b.Put(PutWait{Side::kLdap, AsciiLower(to), gid});
-    b.Put(PutObject{std::move(o)});
+    b.Put(PutObject{std::move(*o)});
   }
   return renamed;
 }
@@ -428,20 +440,13 @@ std::vector<std::string> FollowRenamedMember(DecisionBuilder& b,
     if (!g || gid == id) continue;  // a group renamed is no member of itself
     // Read after the rename: it lists the entry where it is already.
     if (refresh != 0 && g->version > refresh) continue;
-    const std::string& attribute = MemberAttribute(b, *g);
-    if (attribute.empty()) continue;
-    std::optional<std::vector<std::string>> members =
-        MembersWithout(*g, attribute, from);
-    if (!members) continue;
+    std::optional<ObjectState> o = WithMemberRenamed(b, *g, from, to);
+    if (!o) continue;
     b.Put(EraseWait{Side::kLdap, key, gid});
-    if (!HasValueIgnoreCase(*members, to)) members->emplace_back(to);
-    CanonicalizeValues(&*members);
-    ObjectState o = *g;  // its version stays: LDAP reported nothing
-    SetAttr(&o.attrs, attribute, std::move(*members));
     b.Id(gid);
     renamed.push_back(g->dn);
     b.Put(PutWait{Side::kLdap, ListedKey(to), gid});
-    b.Put(PutObject{std::move(o)});
+    b.Put(PutObject{std::move(*o)});
   }
   return renamed;
 }
