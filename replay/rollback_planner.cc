@@ -300,7 +300,10 @@ std::string RollbackPlan::ToText() const {
                           "entry is created)"
                     : " (the whole entry as last stored, asking back its "
                       "entryUUID " +
-                          t.id + "; a new one where the server refuses)";
+                          t.id +
+                          ": the entry that has it, if moved out of the base, "
+                          "is moved back; else a new one where the server "
+                          "refuses)";
           if (t.kind == ObjectKind::kAccount)
             out += std::string("; ") + (ad ? "unicodePwd" : "userPassword") +
                    " not restored: secrets are never stored";

@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <memory>
 
+#include "codecs/attributes.h"
+#include "replay/rules.h"
+
 namespace dirledger {
 namespace {
 
@@ -175,6 +178,19 @@ Result<WriteReply> FinishWrite(LdapConnection& conn, int msgid,
 }
 
 }  // namespace
+
+std::string NamingContextOf(LdapConnection& conn, const std::string& base) {
+  auto root = SearchEntries(conn, "", SearchScope::kBase, "(objectClass=*)",
+                            {"namingContexts"});
+  if (!root.ok() || root->empty()) return base;
+  const std::string normalized = NormalizeDn(base);
+  std::string best;
+  for (const std::string& nc :
+       AttrValues(root->front().attrs, "namingContexts"))
+    if (DnIsUnder(normalized, NormalizeDn(nc)) && nc.size() > best.size())
+      best = nc;
+  return best.empty() ? base : best;
+}
 
 std::pair<std::string, std::string> SplitFirstRdn(std::string_view dn) {
   for (std::size_t i = 0; i < dn.size(); ++i) {

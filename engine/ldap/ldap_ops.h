@@ -62,6 +62,12 @@ Result<std::vector<LdapEntry>> SearchEntries(
     const std::string& filter, const std::vector<std::string>& attrs,
     const EntryReadOptions& options = {});
 
+// The longest naming context of the server (root DSE `namingContexts`) that
+// holds `base`: where an entry can go when renamed out of `base`. `base`
+// itself when the root DSE names none that holds it, or this bind cannot
+// read it.
+std::string NamingContextOf(LdapConnection& conn, const std::string& base);
+
 // Splits "uid=a,ou=people,dc=x" into the first RDN and the parent DN,
 // honouring escaped commas. A DN with one RDN has parent "".
 std::pair<std::string, std::string> SplitFirstRdn(std::string_view dn);

@@ -173,15 +173,19 @@ Result<std::optional<LdapEntry>> LdapWriter::Locate(const Intent& intent) {
                                      " names neither an entryUUID nor a DN");
     return ReadByDn(intent.dn, attrs);
   }
-  auto found =
-      SearchEntries(*conn_, connector_.search_base, SearchScope::kSubtree,
-                    EqualityFilter("entryUUID", intent.target_id), attrs);
+  return FindById(connector_.search_base, intent.target_id, attrs);
+}
+
+Result<std::optional<LdapEntry>> LdapWriter::FindById(
+    const std::string& base, const std::string& id,
+    const std::vector<std::string>& attrs) {
+  auto found = SearchEntries(*conn_, base, SearchScope::kSubtree,
+                             EqualityFilter("entryUUID", id), attrs);
   if (!found.ok()) return found.status();
   if (found->empty()) return std::optional<LdapEntry>();
   if (found->size() > 1)
-    return Status::InvalidArgument("several entries have entryUUID " +
-                                   intent.target_id + " under \"" +
-                                   connector_.search_base + "\"");
+    return Status::InvalidArgument("several entries have entryUUID " + id +
+                                   " under \"" + base + "\"");
   return std::optional<LdapEntry>(std::move(found->front()));
 }
 
@@ -286,18 +290,14 @@ ApplyResult LdapWriter::Add(const Intent& intent) {
     bool plain = intent.target_id.empty();
     if (!plain) {
       // The old entryUUID may belong to an entry still there: one moved out
-      // of the synced base (reported as a delete) is not deleted. slapd
-      // takes a second entry with that entryUUID under Relax Rules, and
-      // every later write by entryUUID would find two.
-      auto holder = Locate(intent);
-      if (!holder.ok() || *holder) {
-        plain = true;
-        id_note = " with a new entryUUID (the old one, " + intent.target_id +
-                  ", is " +
-                  (holder.ok() ? "the entry at \"" + (*holder)->dn + "\""
-                               : holder.status().message()) +
-                  ")";
-      }
+      // of the synced base (reported as a delete) is not deleted. It is
+      // moved back, keeping its identity, its link and its groups (refint);
+      // a second entry with that entryUUID (slapd takes one under Relax
+      // Rules) would make every later write by entryUUID find two.
+      auto holder = FindById(NamingContextOf(*conn_, connector_.search_base),
+                             intent.target_id, attrs);
+      if (!holder.ok()) return Fail(holder.status());
+      if (*holder) return MoveBack(intent, **holder, desired);
     }
     if (!plain) {
       AttrList with_id = desired;
@@ -342,6 +342,48 @@ ApplyResult LdapWriter::Add(const Intent& intent) {
     return r;
   }
   return Fail(Status::Conflict("add \"" + intent.dn + "\": raced twice"));
+}
+
+ApplyResult LdapWriter::MoveBack(const Intent& intent, const LdapEntry& holder,
+                                 const AttrList& desired) {
+  const auto [new_rdn, new_parent] = SplitFirstRdn(intent.dn);
+  const auto [old_rdn, old_parent] = SplitFirstRdn(holder.dn);
+  auto moved = RenameEntry(
+      *conn_, holder.dn, new_rdn,
+      NormalizeDn(new_parent) == NormalizeDn(old_parent) ? "" : new_parent, {});
+  if (!moved.ok())
+    return Fail(moved.status().WithContext("moving the entry with entryUUID " +
+                                           intent.target_id + " back from \"" +
+                                           holder.dn + "\""));
+  std::string message = "moved back from \"" + holder.dn +
+                        "\" with its entryUUID " + intent.target_id + " kept";
+  auto now = ReadByDn(intent.dn, AttributesOf(intent));
+  if (!now.ok()) return Fail(now.status().WithContext(message));
+  if (!*now)
+    return Fail(Status::NotFound(message + ", but no entry is at \"" +
+                                 intent.dn + "\" after the move"));
+  // The values the add would have written; the classes it names are added
+  // to those the entry has (they may hold other attributes).
+  Intent rest = intent;
+  rest.op = IntentOp::kModify;
+  rest.target_id.clear();
+  rest.expect.clear();
+  rest.set.clear();
+  rest.add_values.clear();
+  rest.delete_values.clear();
+  for (const Attribute& a : desired) {
+    if (EqualsIgnoreCase(a.name, "objectClass"))
+      rest.add_values.push_back(a);
+    else
+      rest.set.push_back(a);
+  }
+  ApplyResult r = Modify(rest, **now);
+  if (!r.status.ok()) return Fail(r.status.WithContext(message));
+  r.already_applied = false;
+  r.message =
+      message + (r.message == "already in effect" ? "" : "; " + r.message);
+  r.assigned_id = intent.target_id;
+  return r;
 }
 
 ApplyResult LdapWriter::Modify(const Intent& intent, const LdapEntry& entry) {

@@ -15,7 +15,9 @@
 // An add naming an entryUUID (a rollback bringing a deleted entry back)
 // writes it under the Relax Rules control, which slapd allows the rootdn;
 // when the server refuses, the entry is added with a new entryUUID and the
-// outcome's message says why.
+// outcome's message says why. When an entry still has that entryUUID
+// anywhere in the naming context (moved out of the base, which syncrepl
+// reports as a delete), the add moves it back instead and writes the values.
 //
 // Existing objects are found by entryUUID (the intent's target_id) under
 // the connector's search base, so a DN that changed meanwhile does not
@@ -57,10 +59,17 @@ class LdapWriter : public Applier {
   ApplyResult Modify(const Intent& intent, const LdapEntry& entry);
   ApplyResult Rename(const Intent& intent, const LdapEntry& entry);
   ApplyResult Delete(const Intent& intent, const LdapEntry& entry);
+  // A rollback's add of an entry whose entryUUID `holder` still has (moved
+  // out of the base): renames it to the intent's DN and writes `desired`.
+  ApplyResult MoveBack(const Intent& intent, const LdapEntry& holder,
+                       const AttrList& desired);
 
   // The entry the intent is about, with the attributes it touches; nullopt
   // when there is none.
   Result<std::optional<LdapEntry>> Locate(const Intent& intent);
+  Result<std::optional<LdapEntry>> FindById(
+      const std::string& base, const std::string& id,
+      const std::vector<std::string>& attrs);
   Result<std::optional<LdapEntry>> ReadByDn(
       const std::string& dn, const std::vector<std::string>& attrs);
   std::vector<std::string> AttributesOf(const Intent& intent) const;

@@ -283,10 +283,72 @@ TEST_CASE("re-applying an applied intent changes nothing",
 
 TEST_CASE(
     "an add naming the entryUUID of an entry still there, outside the "
-    "synced base, gives the new entry a new one",
+    "synced base, moves that entry back and writes its values",
     "[ldap_writer][integration]") {
   TempDir tmp;
   SlapdServer slapd(tmp / "slapd", 3924);
+  REQUIRE(slapd.Modify("dn: ou=outside,dc=example,dc=com\nchangetype: add\n"
+                       "objectClass: organizationalUnit\nou: outside\n") == 0);
+  auto w = MakeWriter(slapd);
+  Intent add = AccountIntent(IntentOp::kAdd, "cat");
+  add.set = {{"cn", {"cat"}}, {"sn", {"cat"}}, {"title", {"before"}}};
+  ApplyResult first = w->Apply(add);
+  REQUIRE(first.status.ok());
+  const std::string id = first.assigned_id;
+  REQUIRE_FALSE(id.empty());
+  Intent group = GroupIntent(IntentOp::kAdd, "staff");
+  group.set = {{"member", {Dn("cat")}}};
+  REQUIRE(w->Apply(group).status.ok());
+  // Moved out of the synced base and renamed there (syncrepl reports a
+  // delete; refint renames the member), then changed.
+  REQUIRE(slapd.Modify("dn: " + Dn("cat") +
+                       "\nchangetype: modrdn\nnewrdn: uid=kit\n"
+                       "deleteoldrdn: 1\nnewsuperior: "
+                       "ou=outside,dc=example,dc=com\n") == 0);
+  REQUIRE(slapd.Modify("dn: uid=kit,ou=outside,dc=example,dc=com\n"
+                       "changetype: modify\nreplace: title\ntitle: out\n"
+                       "-\nadd: description\ndescription: kept\n") == 0);
+  CHECK(Has(slapd.Search("(cn=staff)", "member"),
+            "member: uid=kit,ou=outside,dc=example,dc=com"));
+
+  // A rollback brings it back at its DN, asking back its entryUUID.
+  Intent again = AccountIntent(IntentOp::kAdd, "cat");
+  again.target_id = id;
+  again.set = add.set;
+  ApplyResult back = w->Apply(again);
+  INFO(back.message);
+  REQUIRE(back.status.ok());
+  CHECK(back.assigned_id == id);
+  CHECK_FALSE(back.already_applied);
+  CHECK(back.message.find("moved back from "
+                          "\"uid=kit,ou=outside,dc=example,dc=com\"") !=
+        std::string::npos);
+  // One entry, at the intent's DN, with the values the add names; what it
+  // gained outside that the add does not name stays.
+  const std::string ldif =
+      slapd.Search("(entryUUID=" + id + ")", "uid title description");
+  CHECK(Has(ldif, "dn: " + Dn("cat")));
+  CHECK(Has(ldif, "uid: cat"));
+  CHECK_FALSE(Has(ldif, "uid: kit"));
+  CHECK(Has(ldif, "title: before"));
+  CHECK(Has(ldif, "description: kept"));
+  CHECK(slapd.Search("(|(uid=cat)(uid=kit))", "dn").find("outside") ==
+        std::string::npos);
+  // Its group lists it where it is again.
+  CHECK(Has(slapd.Search("(cn=staff)", "member"), "member: " + Dn("cat")));
+  // Applied again: the entry is there with those values.
+  ApplyResult twice = w->Apply(again);
+  CHECK(twice.status.ok());
+  CHECK(twice.already_applied);
+  CHECK(twice.assigned_id == id);
+}
+
+TEST_CASE(
+    "an add naming an entryUUID no entry has keeps it; an add whose DN is "
+    "taken by another entry is a conflict and moves nothing",
+    "[ldap_writer][integration]") {
+  TempDir tmp;
+  SlapdServer slapd(tmp / "slapd", 3925);
   REQUIRE(slapd.Modify("dn: ou=outside,dc=example,dc=com\nchangetype: add\n"
                        "objectClass: organizationalUnit\nou: outside\n") == 0);
   auto w = MakeWriter(slapd);
@@ -295,35 +357,31 @@ TEST_CASE(
   ApplyResult first = w->Apply(add);
   REQUIRE(first.status.ok());
   const std::string id = first.assigned_id;
-  REQUIRE_FALSE(id.empty());
-  // Moved out of the synced base: syncrepl reports a delete.
   REQUIRE(slapd.Modify("dn: " + Dn("cat") +
                        "\nchangetype: modrdn\nnewrdn: uid=cat\n"
                        "deleteoldrdn: 1\nnewsuperior: "
                        "ou=outside,dc=example,dc=com\n") == 0);
-  // A rollback brings it back at its DN, asking back its entryUUID.
+  // Another entry took the DN meanwhile.
+  Intent other = AccountIntent(IntentOp::kAdd, "cat");
+  other.set = {{"cn", {"other"}}, {"sn", {"other"}}};
+  REQUIRE(w->Apply(other).status.ok());
   Intent again = AccountIntent(IntentOp::kAdd, "cat");
   again.target_id = id;
   again.set = add.set;
   ApplyResult back = w->Apply(again);
-  INFO(back.message);
-  REQUIRE(back.status.ok());
-  CHECK(back.assigned_id != id);
-  CHECK_FALSE(back.assigned_id.empty());
-  CHECK(back.message.find("uid=cat,ou=outside,dc=example,dc=com") !=
-        std::string::npos);
-  // One entry per entryUUID: writes by entryUUID find each.
-  Intent modify = AccountIntent(IntentOp::kModify, "cat");
-  modify.target_id = back.assigned_id;
-  modify.set = {{"title", {"back"}}};
-  CHECK(w->Apply(modify).status.ok());
-  Intent outside = AccountIntent(IntentOp::kModify, "cat");
-  outside.target_id = id;
-  outside.set = {{"title", {"out"}}};
-  CHECK(w->Apply(outside).status.ok());
-  const std::string ldif = slapd.Search("(uid=cat)", "title");
-  CHECK(Has(ldif, "title: back"));
-  CHECK(Has(ldif, "title: out"));
+  CHECK(back.status.code() == StatusCode::kConflict);
+  CHECK(Has(slapd.Search("(entryUUID=" + id + ")", "dn"),
+            "dn: uid=cat,ou=outside,dc=example,dc=com"));
+
+  // Deleted for good: the add brings it back under its entryUUID.
+  REQUIRE(slapd.Modify("dn: uid=cat,ou=outside,dc=example,dc=com\n"
+                       "changetype: delete\n") == 0);
+  REQUIRE(slapd.Modify("dn: " + Dn("cat") + "\nchangetype: delete\n") == 0);
+  ApplyResult made = w->Apply(again);
+  INFO(made.message);
+  REQUIRE(made.status.ok());
+  CHECK(made.assigned_id == id);
+  CHECK(made.message.find("kept") != std::string::npos);
 }
 
 TEST_CASE(

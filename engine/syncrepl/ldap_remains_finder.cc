@@ -24,18 +24,7 @@ Status LdapRemainsFinder::Open() {
   auto conn = connect_();
   if (!conn.ok()) return conn.status();
   conn_ = std::move(conn).value();
-  // The longest naming context the base lies in; the base itself when the
-  // root DSE names none (or cannot be read by this bind).
-  auto root = SearchEntries(*conn_, "", SearchScope::kBase, "(objectClass=*)",
-                            {"namingContexts"});
-  lookup_base_ = search_base_;
-  if (!root.ok() || root->empty()) return Status::Ok();
-  const std::string base = NormalizeDn(search_base_);
-  std::string best;
-  for (const std::string& nc :
-       AttrValues(root->front().attrs, "namingContexts"))
-    if (DnIsUnder(base, NormalizeDn(nc)) && nc.size() > best.size()) best = nc;
-  if (!best.empty()) lookup_base_ = best;
+  lookup_base_ = NamingContextOf(*conn_, search_base_);
   return Status::Ok();
 }
 

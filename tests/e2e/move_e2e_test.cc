@@ -10,7 +10,11 @@
 //   - Without groups, the search base is ou=people, and syncprov reports
 //     the move as a delete: the source looks the entry up in the naming
 //     context and the logged delete names where it is.
-// Ports 4235 and 4236.
+//   - A rollback to a point before a move out of the base moves the entry
+//     back (its entryUUID, so its link and groups, kept) instead of making
+//     a second person at its old DN.
+// Ports 4235 to 4238.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "tests/e2e/e2e_env.h"
@@ -132,6 +136,70 @@ TEST_CASE("service: a move out of the search base is told from a delete",
   CHECK(RemainsAt(dl, Uid(1)) ==
         "uid=" + Uid(1) + ",ou=elsewhere,dc=example,dc=com");
   CHECK(RemainsAt(dl, Uid(2)).empty());
+}
+
+TEST_CASE(
+    "a rollback to before a move out of the base moves the entry back, "
+    "keeping its entryUUID, its account and its groups",
+    "[e2e]") {
+  const auto [port, direction] =
+      GENERATE(std::pair<int, std::string>{4237, "ldap_to_axigen"},
+               std::pair<int, std::string>{4238, "both_ways"});
+  INFO(direction);
+  E2eConfig config;
+  config.direction = direction;
+  if (direction == "both_ways") config.conflict_resolution = "ldap_wins";
+  config.delete_delay_s = 0;
+  E2eEnv env(port, 2, config);
+  CliRunner& dl = env.cli();
+  env.Ldap("dn: " + std::string(kOutside) +
+           "\nchangetype: add\nobjectClass: organizationalUnit\nou: outside\n");
+  env.Ldap(
+      "dn: cn=team,ou=groups,dc=example,dc=com\nchangetype: add\n"
+      "objectClass: groupOfNames\ncn: team\nmember: " +
+      PersonDn(Uid(1)) + "\nmember: " + PersonDn(Uid(2)) + "\n");
+  env.RunOnce();
+  const std::vector<std::string> both = {Address(1), Address(2)};
+  REQUIRE(Members(env, "team@example.com") == both);
+  const std::vector<std::string> id =
+      env.LdapValues("(uid=" + Uid(1) + ")", "entryUUID");
+  REQUIRE(id.size() == 1);
+  const std::uint64_t before = env.LastSeq();
+
+  Move(env, Uid(1), kPeople, kOutside);
+  env.RunOnce();
+  REQUIRE_FALSE(env.MailShow(Address(1)).is_object());
+  REQUIRE(Members(env, "team@example.com") ==
+          std::vector<std::string>{Address(2)});
+
+  auto r = dl.Run({"rollback", "--to", std::to_string(before), "--yes"});
+  INFO(r.Describe());
+  REQUIRE(r.exit_code == 0);
+  env.RunOnce();
+  // One person, at its DN again, the same entry.
+  CHECK(env.LdapValues("(uid=" + Uid(1) + ")", "entryUUID") == id);
+  CHECK_FALSE(env.LdapExists("(entryDN=uid=" + Uid(1) + "," +
+                             std::string(kOutside) + ")"));
+  CHECK(env.LdapExists("(entryDN=" + PersonDn(Uid(1)) + ")"));
+  auto log = dl.Run({"log", "--json"});
+  REQUIRE(log.exit_code == 0);
+  CHECK(log.out.find("moved back from") != std::string::npos);
+  CHECK(r.out.find("is moved back") != std::string::npos);
+  // Its account and memberships, on both sides.
+  CHECK(env.MailShow(Address(1)).is_object());
+  CHECK(Members(env, "team@example.com") == both);
+  std::vector<std::string> members = env.LdapValues("(cn=team)", "member");
+  std::sort(members.begin(), members.end());
+  CHECK(members ==
+        std::vector<std::string>{PersonDn(Uid(1)), PersonDn(Uid(2))});
+  const std::uint64_t settled = env.LastSeq();
+  env.RunOnce();
+  CHECK(IntentsSince(dl, settled).empty());
+  auto status = dl.Run({"status"});
+  CHECK(status.out.find("failures:\n  none") != std::string::npos);
+  auto v = dl.Run({"verify"});
+  INFO(v.Describe());
+  CHECK(v.exit_code == 0);
 }
 
 }  // namespace dirledger::test
