@@ -7,7 +7,6 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
-#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 #include <sys/stat.h>
 
@@ -21,9 +20,9 @@
 #include "codecs/event_codec.h"
 #include "codecs/kv_store.h"
 #include "codecs/sha256.h"
-#include "storage/create_database.h"
-#include "storage/io_hints.h"
+#include "storage/log_record.h"
 #include "storage/object_indexer.h"
+#include "storage/rocks_database.h"
 #include "storage/rocksdb_logger.h"
 #include "storage/rocksdb_write.h"
 
@@ -101,16 +100,6 @@ class RealClock : public Clock {
   }
 };
 
-Status FromRocks(const rocksdb::Status& s, std::string_view what) {
-  if (s.ok()) return Status::Ok();
-  std::string msg = std::string(what) + ": " + s.ToString();
-  if (s.IsNotFound()) return Status::NotFound(msg);
-  if (s.IsCorruption()) return Status::Corruption(msg);
-  if (s.IsIOError()) return Status::IOError(msg + IoHint(msg));
-  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
-  return Status::IOError(msg);
-}
-
 std::string SeqKey(std::uint64_t seq) { return BigEndian64(seq); }
 
 // The smallest key greater than every key starting with `prefix` ("" when
@@ -139,36 +128,6 @@ rocksdb::ReadOptions PrefixReadOptions(std::string_view prefix,
     ro.iterate_upper_bound = end_slice;
   }
   return ro;
-}
-
-// A stored log value is the FlatBuffers event followed by the SHA-256 of
-// those bytes. The next event's prev_hash is that same digest.
-struct SplitRecord {
-  std::string_view payload;
-  std::string_view digest;
-};
-
-bool Split(std::string_view value, SplitRecord* out) {
-  if (value.size() < kSha256Size) return false;
-  out->payload = value.substr(0, value.size() - kSha256Size);
-  out->digest = value.substr(value.size() - kSha256Size);
-  return true;
-}
-
-Status CheckedPayload(std::string_view value, std::uint64_t seq,
-                      std::string_view* payload, std::string* digest) {
-  SplitRecord r;
-  if (!Split(value, &r))
-    return Status::Corruption("log record " + std::to_string(seq) +
-                              ": too short to be a record");
-  std::string d = Sha256(r.payload);
-  if (d != r.digest)
-    return Status::Corruption("log record " + std::to_string(seq) +
-                              ": content does not match its SHA-256 "
-                              "(the record was altered or damaged)");
-  *payload = r.payload;
-  if (digest) *digest = std::move(d);
-  return Status::Ok();
 }
 
 }  // namespace
@@ -234,7 +193,7 @@ Status VisitIterator(rocksdb::Iterator* it, std::string_view prefix,
     if (k.substr(0, prefix.size()) != prefix) break;
     if (!fn(k, std::string_view(it->value().data(), it->value().size()))) break;
   }
-  return FromRocks(it->status(), "projection scan");
+  return RocksStatus(it->status(), "projection scan");
 }
 
 // Committed state, read-only.
@@ -253,7 +212,7 @@ class EventLog::ReadKv : public KvStore {
     auto s = db_->Get(rocksdb::ReadOptions(), cf_,
                       rocksdb::Slice(key.data(), key.size()), &v);
     if (s.IsNotFound()) return Status::NotFound("no key");
-    if (!s.ok()) return FromRocks(s, "projection read");
+    if (!s.ok()) return RocksStatus(s, "projection read");
     value->assign(v.data(), v.size());
     return Status::Ok();
   }
@@ -319,7 +278,7 @@ class LogTransaction::Kv : public KvStore {
     rocksdb::PinnableSlice v;
     auto s = db_->Get(rocksdb::ReadOptions(), cf_,
                       rocksdb::Slice(key.data(), key.size()), &v);
-    if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "projection read");
+    if (!s.ok() && !s.IsNotFound()) return RocksStatus(s, "projection read");
     std::optional<std::string> got;
     if (s.ok()) got.emplace(v.data(), v.size());
     if (read_bytes_ > kMaxReadBytes) {  // a remembrance, not a copy of the db
@@ -413,7 +372,7 @@ class LogTransaction::Kv : public KvStore {
         break;
       it->Next();
     }
-    return FromRocks(it->status(), "projection scan");
+    return RocksStatus(it->status(), "projection scan");
   }
 
   // Puts the writes into `batch` in key order: each memtable insert then
@@ -428,7 +387,7 @@ class LogTransaction::Kv : public KvStore {
     for (const auto* w : sorted) {
       rocksdb::Status s = w->second ? batch->Put(cf_, w->first, *w->second)
                                     : batch->Delete(cf_, w->first);
-      DIRLEDGER_RETURN_IF_ERROR(FromRocks(s, "preparing commit"));
+      DIRLEDGER_RETURN_IF_ERROR(RocksStatus(s, "preparing commit"));
     }
     return Status::Ok();
   }
@@ -526,10 +485,10 @@ LogTransaction::LogTransaction(EventLog* log, LogTransaction* previous)
   batch_ = std::move(log->spare_batch_);
   if (!batch_) batch_ = std::make_unique<rocksdb::WriteBatch>();
   state_kv_ = std::make_unique<Kv>(
-      log->db_.get(), log->state_cf_, log,
+      log->db_, log->state_cf_, log,
       previous ? previous->state_kv_.get() : nullptr, this);
   links_kv_ =
-      std::make_unique<Kv>(log->db_.get(), log->links_cf_, log,
+      std::make_unique<Kv>(log->db_, log->links_cf_, log,
                            previous ? previous->links_kv_.get() : nullptr);
   projection_ =
       std::make_unique<ProjectionStore>(state_kv_.get(), links_kv_.get());
@@ -583,23 +542,23 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
       rocksdb::Slice(payload.data(), payload.size()),
       rocksdb::Slice(digest, kSha256Size)};
   DIRLEDGER_RETURN_IF_ERROR(
-      FromRocks(batch_->Put(log_->log_cf_, rocksdb::SliceParts(&key_slice, 1),
-                            rocksdb::SliceParts(value_parts, 2)),
-                "log write"));
+      RocksStatus(batch_->Put(log_->log_cf_, rocksdb::SliceParts(&key_slice, 1),
+                              rocksdb::SliceParts(value_parts, 2)),
+                  "log write"));
   if (decision) {
     thread_local DecisionEncoder dec_encoder;
     std::string_view d = dec_encoder.Encode(*decision);
     DIRLEDGER_RETURN_IF_ERROR(
-        FromRocks(batch_->Put(log_->decisions_cf_, key,
-                              rocksdb::Slice(d.data(), d.size())),
-                  "decision write"));
+        RocksStatus(batch_->Put(log_->decisions_cf_, key,
+                                rocksdb::Slice(d.data(), d.size())),
+                    "decision write"));
   }
   // Index every id the caller names, and the changed object's id, once each.
   std::vector<std::string_view> ids(object_ids.begin(), object_ids.end());
   if (const auto* c = std::get_if<ObservedChange>(&event->body))
     ids.push_back(c->id);
   if (const auto* c = std::get_if<ConfigChange>(&event->body)) {
-    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+    DIRLEDGER_RETURN_IF_ERROR(RocksStatus(
         batch_->Put(log_->meta_cf_,
                     std::string(kMetaConfigPrefix) + SeqKey(event->seq),
                     c->sha256),
@@ -623,10 +582,10 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
 Status LogTransaction::PutCursor(std::string_view source,
                                  std::string_view cookie) {
   if (done_) return Status::InvalidArgument("transaction already committed");
-  return FromRocks(batch_->Put(log_->cursors_cf_,
-                               rocksdb::Slice(source.data(), source.size()),
-                               rocksdb::Slice(cookie.data(), cookie.size())),
-                   "storing the cursor of " + std::string(source));
+  return RocksStatus(batch_->Put(log_->cursors_cf_,
+                                 rocksdb::Slice(source.data(), source.size()),
+                                 rocksdb::Slice(cookie.data(), cookie.size())),
+                     "storing the cursor of " + std::string(source));
 }
 
 Status LogTransaction::Commit() {
@@ -646,7 +605,7 @@ Status LogTransaction::Build() {
   DIRLEDGER_RETURN_IF_ERROR(projection_->status());
   std::string head = BigEndian64(next_seq_ - 1);
   head += head_hash_;
-  DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+  DIRLEDGER_RETURN_IF_ERROR(RocksStatus(
       batch_->Put(log_->meta_cf_, kMetaHead, head), "preparing the log head"));
   // The sources' status records are added as the batch is written
   // (WriteBatch). The projection's writes last, each family in key order.
@@ -685,7 +644,7 @@ Status LogTransaction::WriteBatch() {
     s.last_seq = delta.last_seq;
     s.last_event_us = delta.last_event_us;
     s.last_contact_us = delta.last_event_us;
-    DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+    DIRLEDGER_RETURN_IF_ERROR(RocksStatus(
         batch_->Put(log_->meta_cf_, std::string(kMetaSourcePrefix) + source,
                     EncodeSourceStatus(s)),
         "preparing the status of source " + source));
@@ -693,8 +652,8 @@ Status LogTransaction::WriteBatch() {
   }
   rocksdb::WriteOptions wo;
   wo.sync = log_->options_.sync;
-  DIRLEDGER_RETURN_IF_ERROR(FromRocks(
-      WriteToRocksDb(log_->db_.get(), wo, batch_.get()), "log commit"));
+  DIRLEDGER_RETURN_IF_ERROR(
+      RocksStatus(WriteToRocksDb(log_->db_, wo, batch_.get()), "log commit"));
   for (SourceStatus& s : updated) {
     std::string source = s.source;
     log_->sources_.insert_or_assign(std::move(source), std::move(s));
@@ -731,10 +690,7 @@ EventLog::~EventLog() {
   projection_.reset();
   state_read_.reset();
   links_read_.reset();
-  if (db_) {
-    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
-    db_->Close();
-  }
+  database_.reset();
 }
 
 Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
@@ -743,15 +699,6 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   log->dir_ = dir;
   log->options_ = options;
   if (!log->options_.clock) log->options_.clock = SystemClock();
-
-  std::error_code ec;
-  const bool exists = fs::exists(fs::path(dir) / "CURRENT", ec);
-  if (ec)  // not "absent": the log may be there, unseen (no permission)
-    return Status::IOError("cannot look into " + dir + ": " + ec.message());
-  if (!exists && (!options.create_if_missing || options.read_only))
-    return Status::NotFound("no dirledger log in " + dir +
-                            " (run `dirledger run` first, or check "
-                            "data_dir)");
 
   rocksdb::Options db_opts;
   db_opts.create_if_missing = options.create_if_missing;
@@ -815,49 +762,44 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
                            : n == "state" || n == "links" ? projection_opts
                                                           : cf_opts);
   }
-  if (!exists) {
-    // All column families and the format version at once: a process killed
-    // while creating the log leaves no log or a complete, empty one.
-    DIRLEDGER_RETURN_IF_ERROR(CreateDatabase(
-        dir, db_opts, cfs, "the log",
-        [](rocksdb::DB* db,
-           const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
-          rocksdb::WriteOptions wo;
-          wo.sync = true;
-          rocksdb::WriteBatch batch;
-          batch.Put(handles[7], kMetaFormat, std::to_string(kLogFormatVersion));
-          batch.Put(handles[7], kMetaInstallation, NewInstallationId());
-          batch.Put(handles[7], kMetaAliasIndex, "1");
-          return FromRocks(db->Write(wo, &batch), "writing the format version");
-        }));
-  }
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s;
-  if (options.read_only && !options.follow_dir.empty()) {
-    db_opts.max_open_files = -1;  // a secondary instance needs them all
-    s = rocksdb::DB::OpenAsSecondary(db_opts, dir, options.follow_dir, cfs,
-                                     &log->handles_, &raw);
-  } else if (options.read_only) {
-    s = rocksdb::DB::OpenForReadOnly(db_opts, dir, cfs, &log->handles_, &raw);
-  } else {
-    s = rocksdb::DB::Open(db_opts, dir, cfs, &log->handles_, &raw);
-  }
-  if (!s.ok()) {
-    if (LockHeld(s.ToString()))
-      return Status::Unavailable(
-          "data dir " + dir +
-          " is in use by another dirledger process (its RocksDB LOCK is "
-          "held); stop that process first, or use a read-only command");
-    return FromRocks(s, "opening the log in " + dir);
-  }
-  log->db_.reset(raw);
-  log->log_cf_ = log->handles_[1];
-  log->decisions_cf_ = log->handles_[2];
-  log->cursors_cf_ = log->handles_[3];
-  log->state_cf_ = log->handles_[4];
-  log->links_cf_ = log->handles_[5];
-  log->by_object_cf_ = log->handles_[6];
-  log->meta_cf_ = log->handles_[7];
+  DatabaseSpec spec;
+  spec.dir = dir;
+  spec.what = "the log";
+  spec.mode = !options.read_only           ? DatabaseSpec::Mode::kReadWrite
+              : options.follow_dir.empty() ? DatabaseSpec::Mode::kReadOnly
+                                           : DatabaseSpec::Mode::kSecondary;
+  spec.secondary_dir = options.follow_dir;
+  spec.create_if_missing = options.create_if_missing;
+  // A new log has its format version and installation id from the start.
+  spec.init = [](rocksdb::DB* db,
+                 const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    rocksdb::WriteBatch batch;
+    batch.Put(handles[7], kMetaFormat, std::to_string(kLogFormatVersion));
+    batch.Put(handles[7], kMetaInstallation, NewInstallationId());
+    batch.Put(handles[7], kMetaAliasIndex, "1");
+    return RocksStatus(db->Write(wo, &batch), "writing the format version");
+  };
+  spec.options = db_opts;
+  spec.families = std::move(cfs);
+  spec.absent = "no dirledger log in " + dir +
+                " (run `dirledger run` first, or check data_dir)";
+  spec.in_use = "data dir " + dir +
+                " is in use by another dirledger process (its RocksDB LOCK is "
+                "held); stop that process first, or use a read-only command";
+  auto database = RocksDatabase::Open(std::move(spec));
+  if (!database.ok()) return database.status();
+  log->database_ = std::move(database).value();
+  rocksdb::DB* raw = log->database_->db();
+  log->db_ = raw;
+  log->log_cf_ = log->database_->family("log");
+  log->decisions_cf_ = log->database_->family("decisions");
+  log->cursors_cf_ = log->database_->family("cursors");
+  log->state_cf_ = log->database_->family("state");
+  log->links_cf_ = log->database_->family("links");
+  log->by_object_cf_ = log->database_->family("by_object");
+  log->meta_cf_ = log->database_->family("meta");
   log->state_read_ =
       std::make_unique<ReadKv>(raw, log->state_cf_, &log->options_, log.get());
   log->links_read_ =
@@ -870,7 +812,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
 }
 
 Status EventLog::StartIndexer() {
-  indexer_ = std::make_unique<ObjectIndexer>(db_.get(), by_object_cf_, meta_cf_,
+  indexer_ = std::make_unique<ObjectIndexer>(db_, by_object_cf_, meta_cf_,
                                              index_through_);
   const std::uint64_t last_seq = this->last_seq();
   if (index_through_ >= last_seq) return Status::Ok();
@@ -927,11 +869,11 @@ Status AddAliasIndex(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* state_cf,
     for (const auto& [key, value] : state.data())
       if (!key.empty() && key[0] == 'i') batch.Put(state_cf, key, value);
   }
-  DIRLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "reading mail objects"));
+  DIRLEDGER_RETURN_IF_ERROR(RocksStatus(it->status(), "reading mail objects"));
   batch.Put(meta_cf, kMetaAliasIndex, "1");
   rocksdb::WriteOptions synced;
   synced.sync = true;
-  return FromRocks(db->Write(synced, &batch), "writing the alias index");
+  return RocksStatus(db->Write(synced, &batch), "writing the alias index");
 }
 
 }  // namespace
@@ -953,7 +895,7 @@ Status EventLog::Load() {
       scanned_.emplace(it->key().ToString(),
                        key_only ? std::string() : it->value().ToString());
     DIRLEDGER_RETURN_IF_ERROR(
-        FromRocks(it->status(), "reading the projection's index"));
+        RocksStatus(it->status(), "reading the projection's index"));
   }
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaFormat, &v);
@@ -961,11 +903,11 @@ Status EventLog::Load() {
     if (options_.read_only)
       return Status::Corruption("log in " + dir_ + " has no format version");
     DIRLEDGER_RETURN_IF_ERROR(
-        FromRocks(db_->Put(rocksdb::WriteOptions(), meta_cf_, kMetaFormat,
-                           std::to_string(kLogFormatVersion)),
-                  "writing the format version"));
+        RocksStatus(db_->Put(rocksdb::WriteOptions(), meta_cf_, kMetaFormat,
+                             std::to_string(kLogFormatVersion)),
+                    "writing the format version"));
   } else if (!s.ok()) {
-    return FromRocks(s, "reading the format version");
+    return RocksStatus(s, "reading the format version");
   } else if (v != std::to_string(kLogFormatVersion)) {
     return Status::InvalidArgument("log in " + dir_ + " has format version " +
                                    v + "; this dirledger reads version " +
@@ -983,12 +925,12 @@ Status EventLog::Load() {
       // installation's.
       rocksdb::WriteOptions synced;
       synced.sync = true;
-      DIRLEDGER_RETURN_IF_ERROR(FromRocks(
+      DIRLEDGER_RETURN_IF_ERROR(RocksStatus(
           db_->Put(synced, meta_cf_, kMetaInstallation, installation_id_),
           "writing the installation id"));
     }
   } else if (!s.ok()) {
-    return FromRocks(s, "reading the installation id");
+    return RocksStatus(s, "reading the installation id");
   }
   // A projection stored before the alias index gets it, derived from its
   // mail objects as ProjectionStore derives it (read-only, such a log has
@@ -996,10 +938,10 @@ Status EventLog::Load() {
   s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaAliasIndex, &v);
   if (s.IsNotFound()) {
     if (!options_.read_only)
-      DIRLEDGER_RETURN_IF_ERROR(AddAliasIndex(db_.get(), state_cf_, meta_cf_)
+      DIRLEDGER_RETURN_IF_ERROR(AddAliasIndex(db_, state_cf_, meta_cf_)
                                     .WithContext("adding the alias index"));
   } else if (!s.ok()) {
-    return FromRocks(s, "reading the alias index marker");
+    return RocksStatus(s, "reading the alias index marker");
   }
   std::uint64_t last_seq = 0;
   std::string head_hash(kSha256Size, '\0');
@@ -1010,7 +952,7 @@ Status EventLog::Load() {
     last_seq = GetBigEndian64(v);
     head_hash = v.substr(8);
   } else if (!s.IsNotFound()) {
-    return FromRocks(s, "reading the log head");
+    return RocksStatus(s, "reading the log head");
   }
   {
     MutexLock l(&mu_);
@@ -1036,7 +978,7 @@ Status EventLog::Load() {
     sources.emplace(std::string(source), std::move(status));
   }
   DIRLEDGER_RETURN_IF_ERROR(
-      FromRocks(it->status(), "reading the sources' status in " + dir_));
+      RocksStatus(it->status(), "reading the sources' status in " + dir_));
   {
     MutexLock l(&sources_mu_);
     sources_ = std::move(sources);
@@ -1051,7 +993,7 @@ Status EventLog::Load() {
                                 " is damaged");
     index_through_ = std::min(GetBigEndian64(v), last_seq);
   } else if (!s.IsNotFound()) {
-    return FromRocks(s, "reading the object index watermark");
+    return RocksStatus(s, "reading the object index watermark");
   }
   return Status::Ok();
 }
@@ -1162,12 +1104,12 @@ void EventLog::ReadTail(
 Status EventLog::CatchUp() {
   if (!options_.read_only || options_.follow_dir.empty())
     return Status::InvalidArgument("the log was not opened to follow");
-  DIRLEDGER_RETURN_IF_ERROR(
-      FromRocks(db_->TryCatchUpWithPrimary(), "following the log in " + dir_));
+  DIRLEDGER_RETURN_IF_ERROR(RocksStatus(db_->TryCatchUpWithPrimary(),
+                                        "following the log in " + dir_));
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaHead, &v);
   if (s.IsNotFound()) return Status::Ok();
-  DIRLEDGER_RETURN_IF_ERROR(FromRocks(s, "reading the log head"));
+  DIRLEDGER_RETURN_IF_ERROR(RocksStatus(s, "reading the log head"));
   if (v.size() != 8 + kSha256Size)
     return Status::Corruption("log head in " + dir_ + " is damaged");
   MutexLock l(&mu_);
@@ -1191,7 +1133,7 @@ Status EventLog::ReadRaw(std::uint64_t seq, std::string* out) const {
   if (s.IsNotFound())
     return Status::NotFound("log record " + std::to_string(seq) +
                             " does not exist");
-  return FromRocks(s, "reading log record " + std::to_string(seq));
+  return RocksStatus(s, "reading log record " + std::to_string(seq));
 }
 
 Status EventLog::ReadEvent(std::uint64_t seq, Event* out) const {
@@ -1207,7 +1149,7 @@ Status EventLog::ReadDecision(std::uint64_t seq, Decision* out) const {
   auto s = db_->Get(rocksdb::ReadOptions(), decisions_cf_, SeqKey(seq), &raw);
   if (s.IsNotFound())
     return Status::NotFound("no decision for " + std::to_string(seq));
-  DIRLEDGER_RETURN_IF_ERROR(FromRocks(s, "reading decision"));
+  DIRLEDGER_RETURN_IF_ERROR(RocksStatus(s, "reading decision"));
   return DecodeDecision(raw, seq, out);
 }
 
@@ -1253,8 +1195,8 @@ Status EventLog::Scan(std::uint64_t from, std::uint64_t to,
     }
     if (!fn(event, dp)) return Status::Ok();
   }
-  DIRLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "scanning the log"));
-  return FromRocks(dit->status(), "scanning decisions");
+  DIRLEDGER_RETURN_IF_ERROR(RocksStatus(it->status(), "scanning the log"));
+  return RocksStatus(dit->status(), "scanning decisions");
 }
 
 Status EventLog::SeqsForObject(std::string_view id,
@@ -1297,7 +1239,7 @@ Status EventLog::IndexedSeqs(std::string_view id,
       break;
     out->push_back(GetBigEndian64(k.substr(prefix.size())));
   }
-  return FromRocks(it->status(), "scanning the object index");
+  return RocksStatus(it->status(), "scanning the object index");
 }
 
 Status EventLog::GetCursor(std::string_view source, std::string* cookie) const {
@@ -1309,7 +1251,7 @@ Status EventLog::GetCursor(std::string_view source, std::string* cookie) const {
                     rocksdb::Slice(source.data(), source.size()), cookie);
   if (s.IsNotFound())
     return Status::NotFound("no cursor for " + std::string(source));
-  return FromRocks(s, "reading cursor");
+  return RocksStatus(s, "reading cursor");
 }
 
 Status EventLog::ConfigHistory(std::vector<ConfigRecord>* out) const {
@@ -1325,7 +1267,7 @@ Status EventLog::ConfigHistory(std::vector<ConfigRecord>* out) const {
     out->push_back(ConfigRecord{GetBigEndian64(k.substr(prefix.size())),
                                 it->value().ToString()});
   }
-  return FromRocks(it->status(), "reading config history");
+  return RocksStatus(it->status(), "reading config history");
 }
 
 Status EventLog::GetSourceStatus(std::string_view source,
@@ -1335,7 +1277,7 @@ Status EventLog::GetSourceStatus(std::string_view source,
                     std::string(kMetaSourcePrefix) + std::string(source), &v);
   if (s.IsNotFound())
     return Status::NotFound("no status for " + std::string(source));
-  DIRLEDGER_RETURN_IF_ERROR(FromRocks(s, "reading source status"));
+  DIRLEDGER_RETURN_IF_ERROR(RocksStatus(s, "reading source status"));
   if (!DecodeSourceStatus(source, v, out))
     return Status::Corruption("source status of " + std::string(source) +
                               " is damaged");
@@ -1356,7 +1298,7 @@ Status EventLog::ForEachSourceStatus(
             std::string_view(it->value().data(), it->value().size()), &s))
       fn(s);
   }
-  return FromRocks(it->status(), "reading source status");
+  return RocksStatus(it->status(), "reading source status");
 }
 
 Status EventLog::NoteSourceContact(std::string_view source,
@@ -1374,10 +1316,10 @@ Status EventLog::NoteSourceContact(std::string_view source,
     s.last_error_us = now;
   }
   DIRLEDGER_RETURN_IF_ERROR(
-      FromRocks(db_->Put(rocksdb::WriteOptions(), meta_cf_,
-                         std::string(kMetaSourcePrefix) + std::string(source),
-                         EncodeSourceStatus(s)),
-                "writing the status of source " + std::string(source)));
+      RocksStatus(db_->Put(rocksdb::WriteOptions(), meta_cf_,
+                           std::string(kMetaSourcePrefix) + std::string(source),
+                           EncodeSourceStatus(s)),
+                  "writing the status of source " + std::string(source)));
   sources_.insert_or_assign(std::string(source), std::move(s));
   return Status::Ok();
 }
@@ -1389,7 +1331,7 @@ Status EventLog::ForEachCursor(
   for (it->SeekToFirst(); it->Valid(); it->Next())
     fn(std::string_view(it->key().data(), it->key().size()),
        std::string_view(it->value().data(), it->value().size()));
-  return FromRocks(it->status(), "scanning cursors");
+  return RocksStatus(it->status(), "scanning cursors");
 }
 
 Status EventLog::VerifyChain(
@@ -1400,48 +1342,26 @@ Status EventLog::VerifyChain(
   ro.fill_cache = false;
   ro.verify_checksums = true;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
-  std::string prev_digest(kSha256Size, '\0');
-  std::uint64_t expect = 1;
-  auto bad = [&](std::uint64_t seq, std::string msg) {
-    report->first_bad_seq = seq;
-    return Status::Corruption(std::move(msg));
+  ChainChecker chain;
+  auto done = [&](Status s) {
+    report->records = chain.records();
+    report->first_bad_seq = chain.first_bad_seq();
+    if (s.ok()) report->head_hash = chain.head_hash_hex();
+    return s;
   };
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->key().size() != 8)
-      return bad(expect, "log record " + std::to_string(expect) +
-                             ": a key of " + std::to_string(it->key().size()) +
-                             " bytes was inserted");
-    const std::uint64_t seq =
-        GetBigEndian64(std::string_view(it->key().data(), it->key().size()));
-    if (seq != expect)
-      return bad(expect, seq > expect ? "log record " + std::to_string(expect) +
-                                            " is missing (next is " +
-                                            std::to_string(seq) + ")"
-                                      : "log record " + std::to_string(seq) +
-                                            " is out of order");
-    std::string_view payload;
-    std::string digest;
     Status s =
-        CheckedPayload(std::string_view(it->value().data(), it->value().size()),
-                       seq, &payload, &digest);
-    if (!s.ok()) return bad(seq, s.message());
-    Event event;
-    s = DecodeEvent(payload, seq, &event);
-    if (!s.ok()) return bad(seq, s.message());
-    if (event.prev_hash != prev_digest)
-      return bad(seq > 1 ? seq - 1 : seq,
-                 "the hash chain breaks between log records " +
-                     std::to_string(seq - 1) + " and " + std::to_string(seq) +
-                     ": record " + std::to_string(seq) +
-                     " does not hold the SHA-256 of its predecessor (one of "
-                     "them was replaced)");
-    prev_digest = std::move(digest);
-    ++report->records;
-    if (progress && seq % 100000 == 0) progress(seq);
-    ++expect;
+        chain.Next(std::string_view(it->key().data(), it->key().size()),
+                   std::string_view(it->value().data(), it->value().size()));
+    if (!s.ok()) return done(s);
+    if (progress && chain.records() % 100000 == 0) progress(chain.records());
   }
-  if (!it->status().ok())
-    return bad(expect, FromRocks(it->status(), "scanning the log").message());
+  if (!it->status().ok()) {
+    report->first_bad_seq = chain.records() + 1;
+    report->records = chain.records();
+    return Status::Corruption(
+        RocksStatus(it->status(), "scanning the log").message());
+  }
   std::uint64_t head_seq;
   std::string head_hash;
   {
@@ -1449,41 +1369,13 @@ Status EventLog::VerifyChain(
     head_seq = last_seq_;
     head_hash = head_hash_;
   }
-  if (head_seq != expect - 1)
-    return bad(std::min(head_seq, expect - 1) + 1,
-               "the log head says the last record is " +
-                   std::to_string(head_seq) + " but the log ends at " +
-                   std::to_string(expect - 1) +
-                   (head_seq > expect - 1 ? " (records were removed)"
-                                          : " (records were added)"));
-  if (head_hash != prev_digest)
-    return bad(expect - 1, "log record " + std::to_string(expect - 1) +
-                               " does not match the log head's SHA-256 (the "
-                               "last record was replaced)");
-  report->head_hash = HexEncode(prev_digest);
-  return Status::Ok();
+  return done(chain.Finish(head_seq, head_hash));
 }
 
 Status EventLog::Checkpoint(const std::string& backup_dir) const {
-  std::error_code ec;
-  if (fs::exists(backup_dir, ec))
-    return Status::InvalidArgument("backup dir " + backup_dir +
-                                   " already exists; give a new path");
   DIRLEDGER_RETURN_IF_ERROR(WaitCommitted());
   if (indexer_) indexer_->WaitIdle();  // the backup's index complete
-  rocksdb::Checkpoint* cp = nullptr;
-  DIRLEDGER_RETURN_IF_ERROR(
-      FromRocks(rocksdb::Checkpoint::Create(db_.get(), &cp), "checkpoint"));
-  std::unique_ptr<rocksdb::Checkpoint> holder(cp);
-  const rocksdb::Status made =
-      cp->CreateCheckpoint(backup_dir, /*log_size_for_flush=*/0);
-  if (!made.ok()) {
-    const std::string msg =
-        "checkpoint into " + backup_dir + ": " + made.ToString();
-    return Status::IOError(msg + IoHint(msg, backup_dir));
-  }
-  ::chmod(backup_dir.c_str(), 0700);
-  return Status::Ok();
+  return database_->Checkpoint(backup_dir, "checkpoint into " + backup_dir);
 }
 
 Status EventLog::Restore(const std::string& backup_dir,
@@ -1501,27 +1393,7 @@ Status EventLog::Restore(const std::string& backup_dir,
     if (!opened.ok())
       return opened.status().WithContext("backup " + backup_dir);
   }
-  const fs::path target(data_dir);
-  const fs::path staging = target.string() + ".restoring";
-  fs::remove_all(staging, ec);
-  fs::copy(backup_dir, staging, fs::copy_options::recursive, ec);
-  if (ec)
-    return Status::IOError("copying " + backup_dir + " to " + staging.string() +
-                           ": " + ec.message());
-  const fs::path old = target.string() + ".replaced";
-  fs::remove_all(old, ec);
-  if (fs::exists(target)) {
-    fs::rename(target, old, ec);
-    if (ec)
-      return Status::IOError("moving " + data_dir + " aside: " + ec.message());
-  }
-  fs::rename(staging, target, ec);
-  if (ec)
-    return Status::IOError("moving the restored log into " + data_dir + ": " +
-                           ec.message());
-  fs::remove_all(old, ec);
-  ::chmod(data_dir.c_str(), 0700);
-  return Status::Ok();
+  return RocksDatabase::RestoreStaged(backup_dir, data_dir, "log");
 }
 
 Status EventLog::ClearProjection() {
@@ -1538,13 +1410,13 @@ Status EventLog::ClearProjection() {
         db_->NewIterator(rocksdb::ReadOptions(), cf));
     for (it->SeekToFirst(); it->Valid(); it->Next())
       DIRLEDGER_RETURN_IF_ERROR(
-          FromRocks(batch.Delete(cf, it->key()), "clearing projection"));
-    DIRLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "clearing projection"));
+          RocksStatus(batch.Delete(cf, it->key()), "clearing projection"));
+    DIRLEDGER_RETURN_IF_ERROR(RocksStatus(it->status(), "clearing projection"));
   }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   DIRLEDGER_RETURN_IF_ERROR(
-      FromRocks(db_->Write(wo, &batch), "clearing projection"));
+      RocksStatus(db_->Write(wo, &batch), "clearing projection"));
   MutexLock l(&scanned_mu_);
   scanned_.clear();
   return Status::Ok();
@@ -1564,14 +1436,14 @@ Status EventLog::ScanDerivedFamily(DerivedFamily family,
             std::string_view(it->value().data(), it->value().size())))
       break;
   }
-  return FromRocks(it->status(), "scanning " + cf->GetName());
+  return RocksStatus(it->status(), "scanning " + cf->GetName());
 }
 
 Status EventLog::Flush() {
   DIRLEDGER_RETURN_IF_ERROR(WaitCommitted());
   if (indexer_) indexer_->WaitIdle();
   rocksdb::FlushOptions fo;
-  return FromRocks(db_->Flush(fo, handles_), "flush");
+  return RocksStatus(db_->Flush(fo, database_->families()), "flush");
 }
 
 }  // namespace dirledger

@@ -95,6 +95,7 @@ struct SourceStatus {
 
 class EventLog;
 class ObjectIndexer;
+class RocksDatabase;
 
 // One atomic append. Reads through projection() see this transaction's own
 // writes. Nothing is visible to others, nor durable, until Commit().
@@ -312,8 +313,8 @@ class EventLog {
 
   std::string dir_;
   LogOptions options_;
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<RocksDatabase> database_;
+  rocksdb::DB* db_ = nullptr;  // database_'s
   rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* decisions_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* cursors_cf_ = nullptr;

@@ -5,7 +5,6 @@
 #include <openssl/rand.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
-#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 #include <sys/stat.h>
 
@@ -17,8 +16,8 @@
 #include "codecs/event_codec.h"
 #include "codecs/kv_store.h"
 #include "codecs/projection.h"
-#include "storage/create_database.h"
 #include "storage/io_hints.h"
+#include "storage/rocks_database.h"
 #include "storage/rocksdb_logger.h"
 
 namespace dirledger {
@@ -140,12 +139,7 @@ bool VerifyPassword(std::string_view stored, std::string_view password) {
   return CRYPTO_memcmp(got.data(), want.data(), 32) == 0;
 }
 
-EmbeddedMailDirectory::~EmbeddedMailDirectory() {
-  if (db_) {
-    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
-    db_->Close();
-  }
-}
+EmbeddedMailDirectory::~EmbeddedMailDirectory() { database_.reset(); }
 
 std::string EmbeddedMailDirectory::DirFor(const Config& config) {
   return (fs::path(config.Resolve(config.data_dir)) / "mail").string();
@@ -157,22 +151,8 @@ Status EmbeddedMailDirectory::Sync() {
 }
 
 Status EmbeddedMailDirectory::Checkpoint(const std::string& backup_dir) const {
-  std::error_code ec;
-  if (fs::exists(backup_dir, ec))
-    return Status::InvalidArgument("backup dir " + backup_dir +
-                                   " already exists; give a new path");
-  rocksdb::Checkpoint* cp = nullptr;
-  DIRLEDGER_RETURN_IF_ERROR(
-      FromRocks(rocksdb::Checkpoint::Create(db_.get(), &cp), "checkpoint"));
-  std::unique_ptr<rocksdb::Checkpoint> holder(cp);
-  const rocksdb::Status made = cp->CreateCheckpoint(backup_dir, 0);
-  if (!made.ok()) {
-    const std::string msg = "mail directory: checkpoint of " + dir_ + " into " +
-                            backup_dir + ": " + made.ToString();
-    return Status::IOError(msg + IoHint(msg, backup_dir));
-  }
-  ::chmod(backup_dir.c_str(), 0700);
-  return Status::Ok();
+  return database_->Checkpoint(backup_dir, "mail directory: checkpoint of " +
+                                               dir_ + " into " + backup_dir);
 }
 
 Status EmbeddedMailDirectory::Restore(const std::string& backup_dir,
@@ -181,21 +161,7 @@ Status EmbeddedMailDirectory::Restore(const std::string& backup_dir,
   if (!fs::exists(fs::path(backup_dir) / "CURRENT", ec))
     return Status::InvalidArgument(backup_dir +
                                    " is not a mail directory backup");
-  const std::string staging = dir + ".restoring";
-  fs::remove_all(staging, ec);
-  fs::copy(backup_dir, staging, fs::copy_options::recursive, ec);
-  if (ec) return Status::IOError("copying " + backup_dir + ": " + ec.message());
-  const std::string old = dir + ".replaced";
-  fs::remove_all(old, ec);
-  if (fs::exists(dir)) {
-    fs::rename(dir, old, ec);
-    if (ec) return Status::IOError("moving " + dir + " aside: " + ec.message());
-  }
-  fs::rename(staging, dir, ec);
-  if (ec) return Status::IOError("restoring " + dir + ": " + ec.message());
-  fs::remove_all(old, ec);
-  ::chmod(dir.c_str(), 0700);
-  return Status::Ok();
+  return RocksDatabase::RestoreStaged(backup_dir, dir, "mail directory");
 }
 
 Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
@@ -205,10 +171,6 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   d->dir_ = dir;
   d->options_ = options;
   d->rules_ = std::move(rules);
-  std::error_code ec;
-  const bool exists = fs::exists(fs::path(dir) / "CURRENT", ec);
-  if (ec)  // not "absent": it may be there, unseen (no permission)
-    return Status::IOError("cannot look into " + dir + ": " + ec.message());
   rocksdb::Options db_opts;
   db_opts.create_if_missing = true;
   db_opts.create_missing_column_families = true;
@@ -224,42 +186,37 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   cf_opts.compression = rocksdb::kNoCompression;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name : kCfNames) cfs.emplace_back(name, cf_opts);
-  rocksdb::DB* raw = nullptr;
-  if (options.read_only && !exists)
-    return Status::NotFound("no mail directory in " + dir +
-                            " (run `dirledger run` or `dirledger mail add` "
-                            "first)");
-  // All column families and the format version at once: a process killed
-  // while creating the directory leaves none or a complete, empty one.
-  if (!exists) {
-    auto init = [](rocksdb::DB* db,
-                   const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
-      rocksdb::WriteOptions synced;
-      synced.sync = true;
-      return FromRocks(db->Put(synced, handles[0], kFormatKey, kFormatVersion),
-                       "writing the format version");
-    };
-    DIRLEDGER_RETURN_IF_ERROR(
-        CreateDatabase(dir, db_opts, cfs, "the mail directory", init));
-  }
-  rocksdb::Status s =
-      options.read_only
-          ? rocksdb::DB::OpenForReadOnly(db_opts, dir, cfs, &d->handles_, &raw)
-          : rocksdb::DB::Open(db_opts, dir, cfs, &d->handles_, &raw);
-  if (!s.ok()) {
-    if (LockHeld(s.ToString()))
-      return Status::Unavailable(
-          "mail directory " + dir +
-          " is in use by another dirledger process (its RocksDB LOCK is "
-          "held); stop that process first");
-    return FromRocks(s, "opening " + dir);
-  }
-  d->db_.reset(raw);
-  d->objects_cf_ = d->handles_[1];
-  d->domains_cf_ = d->handles_[2];
-  d->secrets_cf_ = d->handles_[3];
-  d->changes_cf_ = d->handles_[4];
-  d->applied_cf_ = d->handles_[5];
+  DatabaseSpec spec;
+  spec.dir = dir;
+  spec.what = "the mail directory";
+  spec.mode = options.read_only ? DatabaseSpec::Mode::kReadOnly
+                                : DatabaseSpec::Mode::kReadWrite;
+  spec.create_if_missing = true;
+  // A new directory has its format version from the start.
+  spec.init = [](rocksdb::DB* db,
+                 const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    return FromRocks(db->Put(synced, handles[0], kFormatKey, kFormatVersion),
+                     "writing the format version");
+  };
+  spec.options = db_opts;
+  spec.families = std::move(cfs);
+  spec.absent = "no mail directory in " + dir +
+                " (run `dirledger run` or `dirledger mail add` first)";
+  spec.in_use = "mail directory " + dir +
+                " is in use by another dirledger process (its RocksDB LOCK "
+                "is held); stop that process first";
+  auto database = RocksDatabase::Open(std::move(spec));
+  if (!database.ok()) return database.status();
+  d->database_ = std::move(database).value();
+  d->db_ = d->database_->db();
+  d->format_cf_ = d->database_->family("default");
+  d->objects_cf_ = d->database_->family("objects");
+  d->domains_cf_ = d->database_->family("domains");
+  d->secrets_cf_ = d->database_->family("secrets");
+  d->changes_cf_ = d->database_->family("changes");
+  d->applied_cf_ = d->database_->family("applied");
   DIRLEDGER_RETURN_IF_ERROR(d->Load());
   if (d->rules_ && !options.read_only) {
     for (const DomainConfig& dc : d->rules_->config().domains) {
@@ -271,13 +228,13 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
 
 Status EmbeddedMailDirectory::Load() {
   std::string v;
-  auto s = db_->Get(rocksdb::ReadOptions(), handles_[0], kFormatKey, &v);
+  auto s = db_->Get(rocksdb::ReadOptions(), format_cf_, kFormatKey, &v);
   if (s.IsNotFound() && options_.read_only) {
     return Status::Corruption("mail directory " + dir_ +
                               " has no format version");
   } else if (s.IsNotFound()) {
     DIRLEDGER_RETURN_IF_ERROR(
-        FromRocks(db_->Put(rocksdb::WriteOptions(), handles_[0], kFormatKey,
+        FromRocks(db_->Put(rocksdb::WriteOptions(), format_cf_, kFormatKey,
                            kFormatVersion),
                   "writing the format version"));
   } else if (!s.ok()) {

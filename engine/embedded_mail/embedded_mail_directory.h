@@ -48,6 +48,8 @@ class ColumnFamilyHandle;
 
 namespace dirledger {
 
+class RocksDatabase;
+
 struct EmbeddedMailOptions {
   bool sync = true;            // fsync the WAL on every write
   std::size_t batch_size = 0;  // changes per Deliver; 0 = config batch_size
@@ -174,8 +176,9 @@ class EmbeddedMailDirectory : public MailDirectory {
   std::string id_ = "mail";
   std::string dir_;
   EmbeddedMailOptions options_;
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<RocksDatabase> database_;
+  rocksdb::DB* db_ = nullptr;                         // database_'s
+  rocksdb::ColumnFamilyHandle* format_cf_ = nullptr;  // "default"
   rocksdb::ColumnFamilyHandle* objects_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* domains_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* secrets_cf_ = nullptr;

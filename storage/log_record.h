@@ -1,0 +1,54 @@
+// LogRecord: how the log stores an event, and the check of the hash chain
+// over the stored events. The log column family maps each sequence (8 bytes,
+// big-endian, so keys sort in sequence order) to the event's FlatBuffers
+// bytes followed by the SHA-256 of those bytes. The next event's prev_hash
+// holds that same digest, and the log head (meta "head") the last one's, so
+// a record altered, removed, inserted, reordered or replaced whole breaks its
+// own digest, the chain at the next record, or the head.
+//
+// Thread safety: plain functions; a ChainChecker is one thread's.
+#ifndef DIRLEDGER_STORAGE_LOG_RECORD_H_
+#define DIRLEDGER_STORAGE_LOG_RECORD_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "codecs/sha256.h"
+#include "codecs/status.h"
+
+namespace dirledger {
+
+// The event bytes of the stored `value` of record `seq`, checked against the
+// digest stored after them (returned in `*digest` when given). Corruption
+// naming the record when the value is too short or the digest differs.
+Status CheckedPayload(std::string_view value, std::uint64_t seq,
+                      std::string_view* payload, std::string* digest);
+
+// Verifies a log record by record, in key order, from sequence 1.
+class ChainChecker {
+ public:
+  // The next stored record. A Corruption says what is wrong (a key that is
+  // no sequence, a record missing or out of order, a digest or a chain link
+  // that does not hold); first_bad_seq() then names the record to look at.
+  Status Next(std::string_view key, std::string_view value);
+  // After the last record: the head (last sequence, digest) must name it.
+  Status Finish(std::uint64_t head_seq, std::string_view head_digest);
+
+  std::uint64_t records() const { return records_; }
+  std::uint64_t first_bad_seq() const { return first_bad_seq_; }
+  // The last record's digest (hex); all zeros before the first.
+  std::string head_hash_hex() const;
+
+ private:
+  Status Bad(std::uint64_t seq, std::string message);
+
+  std::string prev_digest_ = std::string(kSha256Size, '\0');
+  std::uint64_t expect_ = 1;
+  std::uint64_t records_ = 0;
+  std::uint64_t first_bad_seq_ = 0;
+};
+
+}  // namespace dirledger
+
+#endif  // DIRLEDGER_STORAGE_LOG_RECORD_H_

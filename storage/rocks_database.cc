@@ -1,0 +1,131 @@
+#include "storage/rocks_database.h"
+
+#include <rocksdb/utilities/checkpoint.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <system_error>
+
+#include "storage/io_hints.h"
+
+namespace dirledger {
+
+namespace fs = std::filesystem;
+
+Status RocksStatus(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsNotFound()) return Status::NotFound(msg);
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsIOError()) return Status::IOError(msg + IoHint(msg));
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
+  return Status::IOError(msg);
+}
+
+Result<std::unique_ptr<RocksDatabase>> RocksDatabase::Open(DatabaseSpec spec) {
+  using Mode = DatabaseSpec::Mode;
+  std::error_code ec;
+  const bool exists = fs::exists(fs::path(spec.dir) / "CURRENT", ec);
+  if (ec)  // not "absent": it may be there, unseen (no permission)
+    return Status::IOError("cannot look into " + spec.dir + ": " +
+                           ec.message());
+  if (!exists) {
+    if (!spec.create_if_missing || spec.mode != Mode::kReadWrite)
+      return Status::NotFound(spec.absent);
+    // All column families (and what `init` writes) at once: a process
+    // killed while creating the database leaves none or a complete one.
+    DIRLEDGER_RETURN_IF_ERROR(CreateDatabase(
+        spec.dir, spec.options, spec.families, spec.what, spec.init));
+  }
+  std::unique_ptr<RocksDatabase> d(new RocksDatabase());
+  d->dir_ = spec.dir;
+  for (const rocksdb::ColumnFamilyDescriptor& f : spec.families)
+    d->names_.push_back(f.name);
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  switch (spec.mode) {
+    case Mode::kSecondary: {
+      rocksdb::Options options = spec.options;
+      options.max_open_files = -1;  // a secondary instance needs them all
+      s = rocksdb::DB::OpenAsSecondary(options, spec.dir, spec.secondary_dir,
+                                       spec.families, &d->handles_, &raw);
+      break;
+    }
+    case Mode::kReadOnly:
+      s = rocksdb::DB::OpenForReadOnly(spec.options, spec.dir, spec.families,
+                                       &d->handles_, &raw);
+      break;
+    case Mode::kReadWrite:
+      s = rocksdb::DB::Open(spec.options, spec.dir, spec.families, &d->handles_,
+                            &raw);
+      break;
+  }
+  if (!s.ok()) {
+    if (LockHeld(s.ToString())) return Status::Unavailable(spec.in_use);
+    return RocksStatus(s, "opening " + spec.what + " in " + spec.dir);
+  }
+  d->db_.reset(raw);
+  return d;
+}
+
+RocksDatabase::~RocksDatabase() {
+  if (!db_) return;
+  for (rocksdb::ColumnFamilyHandle* h : handles_)
+    db_->DestroyColumnFamilyHandle(h);
+  db_->Close();
+}
+
+rocksdb::ColumnFamilyHandle* RocksDatabase::family(
+    std::string_view name) const {
+  for (std::size_t i = 0; i < names_.size() && i < handles_.size(); ++i)
+    if (names_[i] == name) return handles_[i];
+  return nullptr;
+}
+
+Status RocksDatabase::Checkpoint(const std::string& backup_dir,
+                                 const std::string& context) const {
+  std::error_code ec;
+  if (fs::exists(backup_dir, ec))
+    return Status::InvalidArgument("backup dir " + backup_dir +
+                                   " already exists; give a new path");
+  rocksdb::Checkpoint* cp = nullptr;
+  DIRLEDGER_RETURN_IF_ERROR(
+      RocksStatus(rocksdb::Checkpoint::Create(db_.get(), &cp), context));
+  std::unique_ptr<rocksdb::Checkpoint> holder(cp);
+  const rocksdb::Status made =
+      cp->CreateCheckpoint(backup_dir, /*log_size_for_flush=*/0);
+  if (!made.ok()) {
+    const std::string msg = context + ": " + made.ToString();
+    return Status::IOError(msg + IoHint(msg, backup_dir));
+  }
+  ::chmod(backup_dir.c_str(), 0700);
+  return Status::Ok();
+}
+
+Status RocksDatabase::RestoreStaged(const std::string& backup_dir,
+                                    const std::string& dir,
+                                    const std::string& what) {
+  std::error_code ec;
+  const fs::path target(dir);
+  const fs::path staging = target.string() + ".restoring";
+  fs::remove_all(staging, ec);
+  fs::copy(backup_dir, staging, fs::copy_options::recursive, ec);
+  if (ec)
+    return Status::IOError("copying " + backup_dir + " to " + staging.string() +
+                           ": " + ec.message());
+  const fs::path old = target.string() + ".replaced";
+  fs::remove_all(old, ec);
+  if (fs::exists(target, ec)) {
+    fs::rename(target, old, ec);
+    if (ec) return Status::IOError("moving " + dir + " aside: " + ec.message());
+  }
+  fs::rename(staging, target, ec);
+  if (ec)
+    return Status::IOError("moving the restored " + what + " into " + dir +
+                           ": " + ec.message());
+  fs::remove_all(old, ec);
+  ::chmod(dir.c_str(), 0700);
+  return Status::Ok();
+}
+
+}  // namespace dirledger

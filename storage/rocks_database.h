@@ -1,0 +1,95 @@
+// RocksDatabase: one of dirledger's RocksDB databases (the log, the embedded
+// mail directory), owned whole: opened with its column families by name
+// (read-write, read-only, or as a secondary instance following a writer),
+// created with all of them at once when missing (create_database.h), its
+// LOCK held by another process reported as such, checkpointed into a backup,
+// and restored from one by a staged copy renamed into place. What the
+// database holds (keys, records, format versions) is its owner's; this
+// class knows directories, column families and RocksDB's errors.
+//
+// Thread safety: db() and family() may be used from any thread once Open
+// returned (RocksDB's own guarantees apply); Open, Checkpoint and
+// RestoreStaged are plain calls with no shared state of their own.
+#ifndef DIRLEDGER_STORAGE_ROCKS_DATABASE_H_
+#define DIRLEDGER_STORAGE_ROCKS_DATABASE_H_
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codecs/status.h"
+#include "storage/create_database.h"
+
+namespace dirledger {
+
+// A RocksDB status as dirledger's: `what` is the operation ("log commit");
+// an I/O error carries the hint for a full disk or a file size limit.
+Status RocksStatus(const rocksdb::Status& s, std::string_view what);
+
+struct DatabaseSpec {
+  enum class Mode { kReadWrite, kReadOnly, kSecondary };
+
+  std::string dir;
+  std::string what;  // "the log", "the mail directory": errors name it
+  Mode mode = Mode::kReadWrite;
+  std::string secondary_dir;  // kSecondary: where the instance keeps its files
+  // Read-write only: a missing database is created (all families, `init`
+  // run in it before it is in place); otherwise it is NotFound(absent).
+  bool create_if_missing = false;
+  InitDatabaseFn init;
+  rocksdb::Options options;  // the database's; families carry their own
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  // The messages for the cases an operator meets: no database there, and
+  // its LOCK held by another process.
+  std::string absent;
+  std::string in_use;
+};
+
+class RocksDatabase {
+ public:
+  static Result<std::unique_ptr<RocksDatabase>> Open(DatabaseSpec spec);
+  ~RocksDatabase();  // destroys the family handles and closes the database
+  RocksDatabase(const RocksDatabase&) = delete;
+  RocksDatabase& operator=(const RocksDatabase&) = delete;
+
+  rocksdb::DB* db() const { return db_.get(); }
+  // The handle of the family named `name` in the spec; nullptr for a name
+  // the spec did not list.
+  rocksdb::ColumnFamilyHandle* family(std::string_view name) const;
+  // Every handle, in the spec's order.
+  const std::vector<rocksdb::ColumnFamilyHandle*>& families() const {
+    return handles_;
+  }
+  const std::string& dir() const { return dir_; }
+
+  // A consistent copy of the database in `backup_dir` (which must not exist;
+  // mode 0700), hard-linking its immutable files where it can. `context`
+  // starts the error messages ("checkpoint into /backups/x").
+  Status Checkpoint(const std::string& backup_dir,
+                    const std::string& context) const;
+
+  // Replaces the database directory `dir` with a copy of `backup_dir`:
+  // copied beside it first (DIR.restoring), the old one moved aside
+  // (DIR.replaced), the copy renamed into place, the old one removed. A
+  // kill leaves `dir` whole, old or new (a .restoring or .replaced left
+  // behind is removed by the next restore). `what` names the database in
+  // errors. The database must not be open.
+  static Status RestoreStaged(const std::string& backup_dir,
+                              const std::string& dir, const std::string& what);
+
+ private:
+  RocksDatabase() = default;
+
+  std::string dir_;
+  std::vector<std::string> names_;  // of handles_, in order
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+}  // namespace dirledger
+
+#endif  // DIRLEDGER_STORAGE_ROCKS_DATABASE_H_

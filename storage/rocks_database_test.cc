@@ -1,0 +1,122 @@
+// RocksDatabase: creation with every family, opening by mode, the LOCK held,
+// checkpoints and staged restores, on real RocksDB databases in a temp dir.
+#include "storage/rocks_database.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "tests/support/temp_dir.h"
+
+namespace dirledger {
+namespace {
+
+namespace fs = std::filesystem;
+using test::TempDir;
+
+DatabaseSpec Spec(const std::string& dir,
+                  DatabaseSpec::Mode mode = DatabaseSpec::Mode::kReadWrite) {
+  DatabaseSpec spec;
+  spec.dir = dir;
+  spec.what = "the test database";
+  spec.mode = mode;
+  spec.create_if_missing = true;
+  for (const char* name : {"default", "one", "two"})
+    spec.families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  spec.init = [](rocksdb::DB* db,
+                 const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+    return RocksStatus(
+        db->Put(rocksdb::WriteOptions(), handles[0], "format", "7"), "init");
+  };
+  spec.absent = "no test database in " + dir;
+  spec.in_use = "test database " + dir + " is in use";
+  return spec;
+}
+
+std::string Get(const RocksDatabase& d, std::string_view family,
+                const std::string& key) {
+  std::string v;
+  rocksdb::Status s =
+      d.db()->Get(rocksdb::ReadOptions(), d.family(family), key, &v);
+  return s.ok() ? v : "(" + s.ToString() + ")";
+}
+
+}  // namespace
+
+TEST_CASE("a database is created whole and its families found by name",
+          "[rocks_database]") {
+  TempDir tmp;
+  const std::string dir = tmp / "db";
+  {
+    auto d = RocksDatabase::Open(Spec(dir));
+    REQUIRE(d.ok());
+    CHECK(Get(**d, "default", "format") == "7");  // init ran
+    REQUIRE((*d)->family("two") != nullptr);
+    CHECK((*d)->family("two") != (*d)->family("one"));
+    CHECK((*d)->family("three") == nullptr);
+    CHECK((*d)->families().size() == 3);
+    REQUIRE((*d)->db()
+                ->Put(rocksdb::WriteOptions(), (*d)->family("two"), "k", "v")
+                .ok());
+    // Held by this open: a second one says so.
+    auto again = RocksDatabase::Open(Spec(dir));
+    REQUIRE_FALSE(again.ok());
+    CHECK(again.status().code() == StatusCode::kUnavailable);
+    CHECK(again.status().message() == "test database " + dir + " is in use");
+  }
+  // Reopened read-only: the value and no init again.
+  auto ro = RocksDatabase::Open(Spec(dir, DatabaseSpec::Mode::kReadOnly));
+  REQUIRE(ro.ok());
+  CHECK(Get(**ro, "two", "k") == "v");
+}
+
+TEST_CASE("a missing database is not created read-only, nor without leave",
+          "[rocks_database]") {
+  TempDir tmp;
+  const std::string dir = tmp / "none";
+  auto ro = RocksDatabase::Open(Spec(dir, DatabaseSpec::Mode::kReadOnly));
+  REQUIRE_FALSE(ro.ok());
+  CHECK(ro.status().IsNotFound());
+  CHECK(ro.status().message() == "no test database in " + dir);
+  DatabaseSpec no_create = Spec(dir);
+  no_create.create_if_missing = false;
+  CHECK(RocksDatabase::Open(std::move(no_create)).status().IsNotFound());
+  CHECK_FALSE(fs::exists(fs::path(dir) / "CURRENT"));
+}
+
+TEST_CASE("a checkpoint restored by a staged copy brings the database back",
+          "[rocks_database]") {
+  TempDir tmp;
+  const std::string dir = tmp / "db";
+  const std::string backup = tmp / "backup";
+  {
+    auto d = RocksDatabase::Open(Spec(dir));
+    REQUIRE(d.ok());
+    auto put = [&](const std::string& v) {
+      REQUIRE((*d)->db()
+                  ->Put(rocksdb::WriteOptions(), (*d)->family("one"), "k", v)
+                  .ok());
+    };
+    put("before");
+    REQUIRE((*d)->Checkpoint(backup, "checkpoint into " + backup).ok());
+    CHECK((fs::status(backup).permissions() & fs::perms::all) ==
+          fs::perms::owner_all);
+    // A backup dir that exists is never written into.
+    Status twice = (*d)->Checkpoint(backup, "checkpoint into " + backup);
+    CHECK(twice.code() == StatusCode::kInvalidArgument);
+    CHECK(twice.message().find("already exists") != std::string::npos);
+    put("after");
+  }
+  // Leftovers of a restore killed half way do not matter.
+  fs::create_directories(dir + ".restoring/junk");
+  fs::create_directories(dir + ".replaced");
+  REQUIRE(RocksDatabase::RestoreStaged(backup, dir, "test database").ok());
+  CHECK_FALSE(fs::exists(dir + ".restoring"));
+  CHECK_FALSE(fs::exists(dir + ".replaced"));
+  auto d = RocksDatabase::Open(Spec(dir));
+  REQUIRE(d.ok());
+  CHECK(Get(**d, "one", "k") == "before");
+  // The backup itself is untouched.
+  CHECK(fs::exists(fs::path(backup) / "CURRENT"));
+}
+
+}  // namespace dirledger
