@@ -357,7 +357,17 @@ ApplyResult LdapWriter::MoveBack(const Intent& intent, const LdapEntry& holder,
                                            holder.dn + "\""));
   std::string message = "moved back from \"" + holder.dn +
                         "\" with its entryUUID " + intent.target_id + " kept";
-  auto now = ReadByDn(intent.dn, AttributesOf(intent));
+  // The mapped attributes it has that the add does not name go: the entry
+  // is brought back as it was. Others stay (an attribute the log does not
+  // keep, such as a value over the size it stores, is not lost).
+  const ObjectMap& map = MapFor(intent.kind);
+  std::vector<std::string> mapped = {map.aliases_attribute,
+                                     map.members_attribute};
+  for (const FieldMapping& f : map.fields) mapped.push_back(f.attribute);
+  std::vector<std::string> attrs = AttributesOf(intent);
+  for (const std::string& a : mapped)
+    if (!a.empty()) AddName(&attrs, a);
+  auto now = ReadByDn(intent.dn, attrs);
   if (!now.ok()) return Fail(now.status().WithContext(message));
   if (!*now)
     return Fail(Status::NotFound(message + ", but no entry is at \"" +
@@ -377,6 +387,9 @@ ApplyResult LdapWriter::MoveBack(const Intent& intent, const LdapEntry& holder,
     else
       rest.set.push_back(a);
   }
+  for (const std::string& a : mapped)
+    if (!a.empty() && FindAttr((*now)->attrs, a) && !FindAttr(desired, a))
+      rest.set.push_back(Attribute{a, {}});
   ApplyResult r = Modify(rest, **now);
   if (!r.status.ok()) return Fail(r.status.WithContext(message));
   r.already_applied = false;
