@@ -141,7 +141,7 @@ TEST_CASE("service: a move out of the search base is told from a delete",
 TEST_CASE(
     "a rollback to before a move out of the base moves the entry back, "
     "keeping its entryUUID, its account and its groups",
-    "[e2e]") {
+    "[e2e][rollback]") {
   const auto [port, direction] =
       GENERATE(std::pair<int, std::string>{4237, "ldap_to_axigen"},
                std::pair<int, std::string>{4238, "both_ways"});
