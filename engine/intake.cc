@@ -92,6 +92,15 @@ Status Intake::Append(
   MutexLock l(&mu_);
   if (result) *result = AppendResult{};
   if (events.empty() && !cursor) return Status::Ok();
+  // A cursor that moved is recorded in the hash chain too, after the events
+  // it follows: `verify` compares the stored cursor with the last one
+  // recorded, so an edited cursor is found.
+  if (cursor) {
+    Result<std::string> before = LastCursorLocked(cursor->first);
+    if (!before.ok()) return before.status();
+    if (*before != cursor->second)
+      events.emplace_back(CursorAdvance{cursor->first, cursor->second});
+  }
 
   std::unique_ptr<LogTransaction> own;
   LogTransaction* txn = nullptr;
@@ -176,6 +185,7 @@ Status Intake::Append(
       dry_cursors_[cursor->first] = cursor->second;
     } else {
       DIRLEDGER_RETURN_IF_ERROR(txn->PutCursor(cursor->first, cursor->second));
+      stored_cursors_[cursor->first] = cursor->second;
     }
   }
   if (options_.dry_run) return Status::Ok();
@@ -217,6 +227,17 @@ void Intake::WithProjection(
 
 Result<std::string> Intake::Cursor(const std::string& source) {
   MutexLock l(&mu_);
+  return CursorLocked(source);
+}
+
+Result<std::string> Intake::LastCursorLocked(const std::string& source) {
+  if (!options_.dry_run)
+    if (auto it = stored_cursors_.find(source); it != stored_cursors_.end())
+      return it->second;
+  return CursorLocked(source);
+}
+
+Result<std::string> Intake::CursorLocked(const std::string& source) {
   if (auto it = dry_cursors_.find(source); it != dry_cursors_.end())
     return it->second;
   // The cursor stored with the last batch, once that batch is written.

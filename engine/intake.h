@@ -3,7 +3,9 @@
 // reconciler against the projection as it stands inside the same
 // transaction, and commits event, decision, projection change and cursor in
 // ONE log write. After a crash nothing is half-written: a source resumes from
-// the cursor stored with the last events it delivered.
+// the cursor stored with the last events it delivered. A cursor that moved is
+// also appended as a CursorAdvance event after those events, so the hash
+// chain holds it and `verify` can tell an edited cursor.
 //
 // The config in force is recorded as a ConfigChange event whenever its
 // fingerprint differs from the last one recorded, so replay decides every
@@ -133,7 +135,16 @@ class Intake {
   IntakeOptions options_;
   Mutex mu_;
   std::unique_ptr<LogTransaction> dry_txn_ GUARDED_BY(mu_);  // dry run only
+  // Cursor(), with mu_ held.
+  Result<std::string> CursorLocked(const std::string& source) REQUIRES(mu_);
+  // The cursor an append compares a new one with: the one this intake
+  // stored last for `source`, else Cursor().
+  Result<std::string> LastCursorLocked(const std::string& source) REQUIRES(mu_);
+
   std::map<std::string, std::string> dry_cursors_ GUARDED_BY(mu_);
+  // The cursor each source stored through this intake (what the log has
+  // once the batch in flight is written).
+  std::map<std::string, std::string> stored_cursors_ GUARDED_BY(mu_);
   std::string dry_config_sha_ GUARDED_BY(mu_);
   std::function<void(const OpenedRecord&)> opened_listener_ GUARDED_BY(mu_);
 };

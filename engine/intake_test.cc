@@ -132,8 +132,23 @@ TEST_CASE("events, decisions and cursor are appended together", "[intake]") {
   SourceIntake sink(f.intake.get(), "corp/syncrepl", Side::kLdap, "corp",
                     &f.stop);
   REQUIRE(sink.Deliver(People(1, 5), std::string("c1")).ok());
-  CHECK(f.log->last_seq() == 5);
+  // The five changes, then the cursor they moved, in the hash chain too.
+  CHECK(f.log->last_seq() == 6);
   CHECK(f.Cursor("corp/syncrepl") == "c1");
+  Event cursor;
+  REQUIRE(f.log->ReadEvent(6, &cursor).ok());
+  REQUIRE(std::holds_alternative<CursorAdvance>(cursor.body));
+  CHECK(std::get<CursorAdvance>(cursor.body).source == "corp/syncrepl");
+  CHECK(std::get<CursorAdvance>(cursor.body).cookie == "c1");
+  // A cursor that did not move is recorded once.
+  REQUIRE(sink.Deliver({}, std::string("c1")).ok());
+  CHECK(f.log->last_seq() == 6);
+  REQUIRE(sink.Deliver({}, std::string("c2")).ok());
+  CHECK(f.log->last_seq() == 7);
+  CHECK(f.Cursor("corp/syncrepl") == "c2");
+  ChainReport report;
+  REQUIRE(f.log->VerifyChain(&report).ok());
+  CHECK(report.cursors_checked == 1);
   Decision d;
   REQUIRE(f.log->ReadDecision(3, &d).ok());
   CHECK(d.outcome == Outcome::kPropagated);
@@ -355,7 +370,7 @@ TEST_CASE("a delete and a new add of the same object keep their order",
   CHECK_FALSE(f.Known(testing::PersonChange(2)));
   CHECK(f.Cursor("corp/syncrepl") == "c2");
   Event e;
-  REQUIRE(f.log->ReadEvent(f.log->last_seq() - 2, &e).ok());
+  REQUIRE(f.log->ReadEvent(f.log->last_seq() - 3, &e).ok());
   CHECK(std::get<ObservedChange>(e.body).op == ChangeOp::kDelete);
 }
 
@@ -377,8 +392,8 @@ TEST_CASE("a dry run decides but writes nothing and moves no cursor",
                        testing::PersonChange(4).id)
             .has_value());
   CHECK(f.intake->Cursor("corp/syncrepl").value() == "c2");
-  // ...the log does not.
-  CHECK(f.log->last_seq() == 2);
+  // ...the log does not (two changes and their cursor from before).
+  CHECK(f.log->last_seq() == 3);
   CHECK(f.Cursor("corp/syncrepl") == "c1");
   CHECK_FALSE(f.Known(testing::PersonChange(4)));
 }
@@ -466,8 +481,8 @@ TEST_CASE("run once: sources, then intents applied and their outcomes logged",
   REQUIRE(loop.RunOnce(&stats).ok());
   CHECK(mail.applied.size() == 3);
   CHECK(stats.applied == 3);
-  // 3 changes + 3 outcomes; nothing left pending.
-  CHECK(f.log->last_seq() == 6);
+  // 3 changes, their cursor, 3 outcomes; nothing left pending.
+  CHECK(f.log->last_seq() == 7);
   int pending = 0;
   REQUIRE(
       f.log->projection()
@@ -490,7 +505,7 @@ TEST_CASE("an unavailable peer leaves intents pending for the next run",
     REQUIRE(loop.RunOnce(&stats).ok());
     CHECK(stats.retry_later == 2);
     CHECK(stats.left_pending == 2);  // what `run --once` reports (exit 1)
-    CHECK(f.log->last_seq() == 2);   // no outcome recorded
+    CHECK(f.log->last_seq() == 3);   // changes and cursor; no outcome
   }
   mail.unavailable = false;
   mail.applied.clear();
@@ -557,7 +572,7 @@ TEST_CASE("a stopped service applies what was decided before it returns",
     CHECK(stats.applied == 600);
     CHECK(stats.left_pending == 0);
     CHECK(Pending(*f.log) == 0);
-    CHECK(f.log->last_seq() == 1200);  // 600 changes, 600 outcomes
+    CHECK(f.log->last_seq() == 1201);  // 600 changes, cursor, 600 outcomes
   }
   SECTION("the peer unavailable: left pending, and counted") {
     mail.unavailable = true;
@@ -594,8 +609,9 @@ TEST_CASE("run once: more intents than one apply batch, each applied once",
   std::sort(applied.begin(), applied.end());
   CHECK(std::adjacent_find(applied.begin(), applied.end()) == applied.end());
   CHECK(applied.size() == 600);
-  // 600 changes + 600 outcomes (three batches of outcomes); none pending.
-  CHECK(f.log->last_seq() == 1200);
+  // 600 changes, their cursor, 600 outcomes (three batches of outcomes);
+  // none pending.
+  CHECK(f.log->last_seq() == 1201);
   int pending = 0;
   REQUIRE(
       f.log->projection()
@@ -626,11 +642,12 @@ TEST_CASE("apply batches: in order, one at a time, none logged past a failure",
   REQUIRE(mail.applied.size() == 512);
   CHECK(std::is_sorted(mail.applied.begin(), mail.applied.end()));
   CHECK(stats.applied == 256);
-  // 600 changes and the first batch's 256 outcomes, in intent order.
-  REQUIRE(f.log->last_seq() == 856);
+  // 600 changes, their cursor and the first batch's 256 outcomes, in
+  // intent order.
+  REQUIRE(f.log->last_seq() == 857);
   std::vector<std::uint64_t> outcomes;
   REQUIRE(f.log
-              ->Scan(601, 856,
+              ->Scan(602, 857,
                      [&](const Event& e, const Decision*) {
                        if (const auto* o = std::get_if<WriteOutcome>(&e.body))
                          outcomes.push_back(o->intent_id);
@@ -673,10 +690,10 @@ TEST_CASE("a cursor that cannot be read fails the pass, never a resync",
   CHECK(s.message().find("read error (EIO)") != std::string::npos);
   CHECK(s.message().find("corp/syncrepl") != std::string::npos);
   // The source never ran (with an empty cursor it would have taken
-  // everything in again): the log holds the two changes from before and
-  // the outcomes of their two intents, applied at the start.
+  // everything in again): the log holds the two changes from before, their
+  // cursor and the outcomes of their two intents, applied at the start.
   CHECK(source.passes == 0);
-  CHECK(f.log->last_seq() == 4);
+  CHECK(f.log->last_seq() == 5);
   f.fault = nullptr;
   CHECK(f.Cursor("corp/syncrepl") == "c1");
 }
@@ -703,7 +720,7 @@ TEST_CASE("a known-object count that cannot be read stops the delete guard",
   CHECK(s.message().find("read error (EIO)") != std::string::npos);
   CHECK(s.message().find("delete threshold") != std::string::npos);
   CHECK(sink.stats().held == 0);
-  CHECK(f.log->last_seq() == 10);
+  CHECK(f.log->last_seq() == 11);
   f.fault = nullptr;
   CHECK(f.Cursor("corp/syncrepl") == "c1");
   CHECK(f.Known(testing::PersonChange(1)));
@@ -734,7 +751,7 @@ TEST_CASE("a lookup that cannot be read stops the source, never a lost delete",
   CHECK(s.message().find("looking up object " + two.id) != std::string::npos);
   CHECK(s.message().find("corp/syncrepl") != std::string::npos);
   CHECK_FALSE(sink.EndPresentPhase({}, Phase(PhaseKind::kEnd), "c3").ok());
-  CHECK(f.log->last_seq() == 3);
+  CHECK(f.log->last_seq() == 4);
   CHECK(f.Cursor("corp/syncrepl") == "c1");
   // Once the store reads again, a new pass finds the object.
   f.fault = nullptr;

@@ -1369,7 +1369,44 @@ Status EventLog::VerifyChain(
     head_seq = last_seq_;
     head_hash = head_hash_;
   }
-  return done(chain.Finish(head_seq, head_hash));
+  DIRLEDGER_RETURN_IF_ERROR(done(chain.Finish(head_seq, head_hash)));
+  return CheckCursors(chain, report);
+}
+
+Status EventLog::CheckCursors(const ChainChecker& chain,
+                              ChainReport* report) const {
+  const auto& recorded = chain.cursors();
+  std::map<std::string, std::string, std::less<>> stored;
+  DIRLEDGER_RETURN_IF_ERROR(
+      ForEachCursor([&](std::string_view source, std::string_view cookie) {
+        stored.emplace(source, cookie);
+      }));
+  for (const auto& [source, cookie] : stored) {
+    auto r = recorded.find(source);
+    if (r == recorded.end()) {
+      report->cursors_unrecorded.push_back(source);
+      continue;
+    }
+    if (r->second.cookie != cookie) {
+      report->first_bad_seq = r->second.seq;
+      return Status::Corruption(
+          "the stored cursor of " + source + " is not the one log record " +
+          std::to_string(r->second.seq) +
+          " recorded last (it was edited: the source would resume "
+          "elsewhere)");
+    }
+    ++report->cursors_checked;
+  }
+  for (const auto& [source, r] : recorded)
+    if (!stored.count(source)) {
+      report->first_bad_seq = r.seq;
+      return Status::Corruption(
+          "the cursor of " + source + " that log record " +
+          std::to_string(r.seq) +
+          " recorded is not stored (it was removed: the source would take "
+          "everything in again)");
+    }
+  return Status::Ok();
 }
 
 Status EventLog::Checkpoint(const std::string& backup_dir) const {

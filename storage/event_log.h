@@ -94,6 +94,7 @@ struct SourceStatus {
 };
 
 class EventLog;
+class ChainChecker;
 class ObjectIndexer;
 class RocksDatabase;
 
@@ -175,6 +176,11 @@ struct ChainReport {
   std::uint64_t records = 0;
   std::uint64_t first_bad_seq = 0;  // 0: none
   std::string head_hash;            // hex
+  // Stored cursors equal to the last one their source recorded in the chain.
+  std::uint64_t cursors_checked = 0;
+  // Sources whose stored cursor no CursorAdvance records (stored before
+  // cursors were recorded in the chain, and not moved since).
+  std::vector<std::string> cursors_unrecorded;
 };
 
 class EventLog {
@@ -271,7 +277,8 @@ class EventLog {
 
   // Walks the whole chain: dense sequences, FlatBuffers verification, each
   // prev_hash against its predecessor, the stored head against the last
-  // record. OK with report->first_bad_seq == 0 when intact; otherwise a
+  // record; then each stored cursor against the last CursorAdvance of its
+  // source. OK with report->first_bad_seq == 0 when intact; otherwise a
   // Corruption status naming the first bad sequence.
   Status VerifyChain(
       ChainReport* report,
@@ -307,6 +314,8 @@ class EventLog {
   Status Load();
   // Starts the object indexer and indexes what a crash left unindexed.
   Status StartIndexer();
+  // The stored cursors against the last ones `chain` saw recorded.
+  Status CheckCursors(const ChainChecker& chain, ChainReport* report) const;
   // The sequences the by_object index holds for `id`.
   Status IndexedSeqs(std::string_view id,
                      std::vector<std::uint64_t>* out) const;

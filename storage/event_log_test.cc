@@ -373,6 +373,52 @@ TEST_CASE("a flipped byte anywhere in a record is found, naming it",
   CHECK(log->VerifyChain(&report).ok());
 }
 
+TEST_CASE("a stored cursor is checked against the last one the chain records",
+          "[log][tamper]") {
+  FixedClock clock;
+  test::TempDir tmp;
+  // corp moves twice, recorded; mail's cursor was stored by an older
+  // dirledger that recorded none.
+  {
+    auto log = OpenLog(tmp.path(), &clock);
+    AppendPeople(log.get(), 1, 3, "c1");
+    for (const char* cookie : {"a", "b"}) {
+      auto txn = log->Begin();
+      REQUIRE(txn.ok());
+      Event e;
+      e.seq = (*txn)->NextSeq();
+      e.body = CursorAdvance{"corp/syncrepl", cookie};
+      REQUIRE((*txn)->Add(&e, nullptr, {}).ok());
+      REQUIRE((*txn)->PutCursor("corp/syncrepl", cookie).ok());
+      REQUIRE((*txn)->PutCursor("mail", "7").ok());
+      REQUIRE((*txn)->Commit().ok());
+    }
+    ChainReport r;
+    REQUIRE(log->VerifyChain(&r).ok());
+    CHECK(r.cursors_checked == 1);
+    CHECK(r.cursors_unrecorded == std::vector<std::string>{"mail"});
+  }
+  SECTION("edited") {
+    REQUIRE(test::PutRaw(tmp.path(), "cursors", "corp/syncrepl", "a").ok());
+    auto log = OpenLog(tmp.path(), &clock);
+    ChainReport r;
+    Status s = log->VerifyChain(&r);
+    CHECK(s.IsCorruption());
+    CHECK(s.message().find("the stored cursor of corp/syncrepl is not the one "
+                           "log record 5 recorded last") != std::string::npos);
+    CHECK(r.first_bad_seq == 5);
+  }
+  SECTION("removed") {
+    REQUIRE(test::DeleteRaw(tmp.path(), "cursors", "corp/syncrepl").ok());
+    auto log = OpenLog(tmp.path(), &clock);
+    ChainReport r;
+    Status s = log->VerifyChain(&r);
+    CHECK(s.IsCorruption());
+    CHECK(s.message().find("is not stored") != std::string::npos);
+    CHECK(r.first_bad_seq == 5);
+  }
+}
+
 TEST_CASE("removed, reordered and inserted records are found",
           "[log][tamper]") {
   FixedClock clock;
@@ -1022,6 +1068,7 @@ TEST_CASE("a submitted transaction is read by the next before it is written",
       CHECK(e.seq == static_cast<std::uint64_t>(round));
       e.body = CursorAdvance{"s", std::to_string(round)};
       REQUIRE((*txn)->Add(&e, nullptr, {"counter"}).ok());
+      REQUIRE((*txn)->PutCursor("s", std::to_string(round)).ok());
       // Every fifth a plain commit: the next must not read the submitted
       // one before it from memory (this one overwrote its values).
       if (round % 5 == 0) {

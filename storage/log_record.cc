@@ -55,6 +55,8 @@ Status ChainChecker::Next(std::string_view key, std::string_view value) {
                    ": record " + std::to_string(seq) +
                    " does not hold the SHA-256 of its predecessor (one of "
                    "them was replaced)");
+  if (auto* c = std::get_if<CursorAdvance>(&event.body))
+    cursors_[c->source] = RecordedCursor{std::move(c->cookie), seq};
   prev_digest_ = std::move(digest);
   ++records_;
   ++expect_;

@@ -4,13 +4,17 @@
 // bytes followed by the SHA-256 of those bytes. The next event's prev_hash
 // holds that same digest, and the log head (meta "head") the last one's, so
 // a record altered, removed, inserted, reordered or replaced whole breaks its
-// own digest, the chain at the next record, or the head.
+// own digest, the chain at the next record, or the head. A source's cursor
+// is stored beside the chain (column family "cursors") and recorded in it as
+// a CursorAdvance event whenever it moves: the checker keeps the last one of
+// each source, for the stored cursor to be compared with.
 //
 // Thread safety: plain functions; a ChainChecker is one thread's.
 #ifndef DIRLEDGER_STORAGE_LOG_RECORD_H_
 #define DIRLEDGER_STORAGE_LOG_RECORD_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -40,6 +44,15 @@ class ChainChecker {
   // The last record's digest (hex); all zeros before the first.
   std::string head_hash_hex() const;
 
+  // The last cursor each source recorded (CursorAdvance), by source.
+  struct RecordedCursor {
+    std::string cookie;
+    std::uint64_t seq = 0;
+  };
+  const std::map<std::string, RecordedCursor, std::less<>>& cursors() const {
+    return cursors_;
+  }
+
  private:
   Status Bad(std::uint64_t seq, std::string message);
 
@@ -47,6 +60,7 @@ class ChainChecker {
   std::uint64_t expect_ = 1;
   std::uint64_t records_ = 0;
   std::uint64_t first_bad_seq_ = 0;
+  std::map<std::string, RecordedCursor, std::less<>> cursors_;
 };
 
 }  // namespace dirledger

@@ -9,6 +9,7 @@
 #include "codecs/event_codec.h"
 #include "codecs/kv_store.h"
 #include "codecs/test_events.h"
+#include "storage/test_util.h"
 
 namespace dirledger {
 namespace {
@@ -25,9 +26,7 @@ std::string Value(std::uint64_t seq, const std::string& prev) {
   e.time_us = 1'700'000'000'000'000 + static_cast<std::int64_t>(seq);
   e.prev_hash = prev;
   e.body = testing::PersonChange(static_cast<int>(seq));
-  EventEncoder encoder;
-  const std::string payload(encoder.Encode(e));
-  return payload + Sha256(payload);
+  return test::StoredRecord(e);
 }
 
 std::string Digest(const std::string& value) {

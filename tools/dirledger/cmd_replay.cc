@@ -219,6 +219,14 @@ int Verify(CliContext& ctx, const VerifyOptions& o) {
   }
   std::cout << "verify: hash chain OK, " << report.records
             << " records, head sha256 " << report.head_hash << "\n";
+  std::cout << "verify: cursors OK, " << report.cursors_checked
+            << " as last recorded in the chain";
+  if (!report.cursors_unrecorded.empty()) {
+    std::cout << "; stored before cursors were recorded, not checked:";
+    for (const std::string& source : report.cursors_unrecorded)
+      std::cout << " " << source;
+  }
+  std::cout << "\n";
   if (!expected.empty()) {
     // The head recorded earlier must still be in the chain: the head now,
     // or the predecessor hash some later record carries.
