@@ -20,12 +20,6 @@ std::string_view SideTitle(Side s) {
   return s == Side::kLdap ? "LDAP" : "mail";
 }
 
-// Values of `name` in an image.
-const std::vector<std::string>& V(const AttrList& image,
-                                  std::string_view name) {
-  return AttrValues(image, name);
-}
-
 std::vector<std::string> Minus(const std::vector<std::string>& a,
                                const std::vector<std::string>& b) {
   std::vector<std::string> out;
@@ -85,44 +79,45 @@ struct Foreseen {
 class ChangeDecider {
  public:
   ChangeDecider(DecisionBuilder& b, const ObservedChange& c)
-      : b_(b),
-        c_(c),
-        s_(c.side),
-        o_(OtherSide(c.side)),
+      : builder_(b),
+        change_(c),
+        side_(c.side),
+        other_(OtherSide(c.side)),
         kind_(c.kind),
         domain_name_(AsciiLower(c.domain)) {}
 
   Verdict Decide() {
-    b_.Id(c_.id);
-    if (s_ == Side::kLdap) b_.Id(c_.dn);
-    domain_ = b_.rules.config().FindDomain(c_.domain);
-    connector_name_ = !c_.connector.empty() ? c_.connector
-                      : domain_             ? domain_->connector
-                                            : std::string();
-    cr_ = b_.rules.connector(connector_name_);
-    map_ = cr_ ? &MapFor(*cr_, kind_) : nullptr;
-    plan_ = cr_ ? &PlanFor(*cr_, kind_) : nullptr;
-    prev_ = b_.state.Object(s_, kind_, c_.id);
-    if (c_.op == ChangeOp::kPresent && c_.attrs.empty() &&
-        c_.value_adds.empty() && c_.value_deletes.empty())
+    builder_.Id(change_.id);
+    if (side_ == Side::kLdap) builder_.Id(change_.dn);
+    domain_ = builder_.rules.config().FindDomain(change_.domain);
+    connector_name_ = !change_.connector.empty() ? change_.connector
+                      : domain_                  ? domain_->connector
+                                                 : std::string();
+    connector_ = builder_.rules.connector(connector_name_);
+    map_ = connector_ ? &MapFor(*connector_, kind_) : nullptr;
+    plan_ = connector_ ? &PlanFor(*connector_, kind_) : nullptr;
+    prev_ = builder_.state.Object(side_, kind_, change_.id);
+    if (change_.op == ChangeOp::kPresent && change_.attrs.empty() &&
+        change_.value_adds.empty() && change_.value_deletes.empty())
       return Present();
     BuildNext();
     if (!domain_)
       return Skip("scope/unknown-domain", Outcome::kSkippedOutOfScope,
-                  "its domain " + c_.domain + " is not in the config");
+                  "its domain " + change_.domain + " is not in the config");
     // Since rules version 2 a domain with sync off says so, whatever its
     // connector (often none); before, the connector was looked up first.
-    if (!domain_->ldap_sync && b_.rules.config().reconciler_rules >= 2)
+    if (!domain_->ldap_sync && builder_.rules.config().reconciler_rules >= 2)
       return DomainOff();
-    if (!cr_)
+    if (!connector_)
       return Skip(
           "scope/unknown-connector", Outcome::kSkippedOutOfScope,
           "its connector \"" + connector_name_ + "\" is not in the config");
-    if (!c_.connector.empty() && c_.connector != domain_->connector)
+    if (!change_.connector.empty() && change_.connector != domain_->connector)
       return Skip("scope/other-connector", Outcome::kSkippedOutOfScope,
                   "domain " + domain_->name + " is synced by connector \"" +
-                      domain_->connector + "\", not \"" + c_.connector + "\"");
-    if (kind_ == ObjectKind::kGroup && !cr_->config.group_sync)
+                      domain_->connector + "\", not \"" + change_.connector +
+                      "\"");
+    if (kind_ == ObjectKind::kGroup && !connector_->config.group_sync)
       return Skip("scope/group-sync-off", Outcome::kSkippedOutOfScope,
                   "connector \"" + connector_name_ +
                       "\" does not sync groups (group_sync = false)");
@@ -131,9 +126,9 @@ class ChangeDecider {
     ComputeImages();
     Verdict v = DecideInScope();
     // A linked entry under a new DN: groups may list it by that DN already.
-    if (s_ == Side::kLdap && next_ && prev_ && linked_after_ &&
+    if (side_ == Side::kLdap && next_ && prev_ && linked_after_ &&
         !EqualsIgnoreCase(prev_->dn, next_->dn))
-      ReleaseMemberWaits(b_, next_->dn, link().mail_id);
+      ReleaseMemberWaits(builder_, next_->dn, link().mail_id);
     SettleRefusedAliases(&v);
     PutSelf();
     v.reason += LeftGroups();
@@ -151,13 +146,13 @@ class ChangeDecider {
   // --- Inputs and the object's new state -----------------------------------
 
   std::string Subject() const {
-    return Describe(s_, kind_, c_.id,
-                    !c_.dn.empty() ? std::string_view(c_.dn)
-                    : prev_        ? std::string_view(prev_->dn)
-                                   : std::string_view());
+    return Describe(side_, kind_, change_.id,
+                    !change_.dn.empty() ? std::string_view(change_.dn)
+                    : prev_             ? std::string_view(prev_->dn)
+                                        : std::string_view());
   }
   std::string Partner(const std::string& id, const std::string& dn) const {
-    return Describe(o_, kind_, id, dn);
+    return Describe(other_, kind_, id, dn);
   }
 
   Verdict DomainOff() {
@@ -183,45 +178,47 @@ class ChangeDecider {
   }
 
   void BuildNext() {
-    if (c_.op == ChangeOp::kDelete) return;
+    if (change_.op == ChangeOp::kDelete) return;
     ObjectState n;
-    n.side = s_;
+    n.side = side_;
     n.kind = kind_;
-    n.id = c_.id;
-    n.dn = s_ == Side::kMail ? c_.id
-           : !c_.dn.empty()  ? c_.dn
-           : prev_           ? prev_->dn
-                             : std::string();
+    n.id = change_.id;
+    n.dn = side_ == Side::kMail  ? change_.id
+           : !change_.dn.empty() ? change_.dn
+           : prev_               ? prev_->dn
+                                 : std::string();
     n.domain = domain_name_;
     n.connector = connector_name_;
-    n.source = !c_.source.empty() ? c_.source
-               : prev_            ? prev_->source
-                                  : std::string();
-    n.version = b_.seq;
+    n.source = !change_.source.empty() ? change_.source
+               : prev_                 ? prev_->source
+                                       : std::string();
+    n.version = builder_.seq;
     n.creating_intent = prev_ ? prev_->creating_intent : 0;
     n.leaving_intent = prev_ ? prev_->leaving_intent : 0;
-    if (c_.full_image || !prev_) {
-      n.attrs = c_.attrs;
+    if (change_.full_image || !prev_) {
+      n.attrs = change_.attrs;
       if (!IsCanonical(n.attrs)) CanonicalizeAttrs(&n.attrs);
       DropEmptyAttrs(&n.attrs);
     } else {
       n.attrs = prev_->attrs;
-      for (const Attribute& a : c_.attrs) SetAttr(&n.attrs, a.name, a.values);
+      for (const Attribute& a : change_.attrs)
+        SetAttr(&n.attrs, a.name, a.values);
     }
-    if (!c_.value_adds.empty() || !c_.value_deletes.empty()) {
+    if (!change_.value_adds.empty() || !change_.value_deletes.empty()) {
       Intent delta;
-      delta.add_values = c_.value_adds;
-      delta.delete_values = c_.value_deletes;
+      delta.add_values = change_.value_adds;
+      delta.delete_values = change_.value_deletes;
       ApplyWrites(delta, &n.attrs);
     }
-    n.address = s_ == Side::kMail ? AsciiLower(c_.id) : LdapAddress(n.attrs);
+    n.address =
+        side_ == Side::kMail ? AsciiLower(change_.id) : LdapAddress(n.attrs);
     next_ = std::move(n);
   }
 
   Verdict Skip(std::string rule, Outcome outcome, const std::string& why) {
     PutSelf();
     return Verdict{std::move(rule), outcome,
-                   Subject() + " " + std::string(ChangeOpName(c_.op)) +
+                   Subject() + " " + std::string(ChangeOpName(change_.op)) +
                        " recorded, not synced: " + why + LeftGroups()};
   }
 
@@ -232,12 +229,12 @@ class ChangeDecider {
     if (!renamed_in_.empty())
       out = "; listed under its new DN by " + JoinNames(renamed_in_) +
             ", as LDAP renamed it in the groups without reporting them";
-    if (!c_.remains_at.empty() && c_.op == ChangeOp::kDelete)
+    if (!change_.remains_at.empty() && change_.op == ChangeOp::kDelete)
       out = "; not deleted: it left the connector's scope and is at \"" +
-            c_.remains_at + "\"";
+            change_.remains_at + "\"";
     if (left_groups_.empty()) return out;
     if (FollowsRemains())
-      return out + "; listed as \"" + c_.remains_at + "\" by " +
+      return out + "; listed as \"" + change_.remains_at + "\" by " +
              JoinNames(left_groups_) +
              ", as LDAP renamed it in the groups without reporting them";
     return out + "; dropped from the members of " + JoinNames(left_groups_) +
@@ -247,21 +244,23 @@ class ChangeDecider {
   // Rules version 11: this delete is of an entry that left the scope and
   // names where it is (ObservedChange::remains_at).
   bool FollowsRemains() const {
-    return c_.op == ChangeOp::kDelete && !c_.remains_at.empty() &&
-           b_.rules.config().reconciler_rules >= 11;
+    return change_.op == ChangeOp::kDelete && !change_.remains_at.empty() &&
+           builder_.rules.config().reconciler_rules >= 11;
   }
 
   // Writes the object's new state and drops the pending intents settled by
   // this observation.
   void PutSelf() {
-    for (const PendingIntent* p : consumed_) b_.Put(ErasePending{p->intent.id});
-    for (const PendingIntent* p : dropped_) b_.Put(ErasePending{p->intent.id});
+    for (const PendingIntent* p : consumed_)
+      builder_.Put(ErasePending{p->intent.id});
+    for (const PendingIntent* p : dropped_)
+      builder_.Put(ErasePending{p->intent.id});
     // Rules version 7: LDAP groups' members are indexed, and an entry that
     // leaves is dropped from the groups that list it, as the directory
     // dropped it without reporting them (docs/rules.md section 8).
-    if (s_ == Side::kLdap && DropsLeftMembers(b_)) {
+    if (side_ == Side::kLdap && DropsLeftMembers(builder_)) {
       if (kind_ == ObjectKind::kGroup && map_)
-        IndexLdapMembers(b_, c_.id, prev_ ? &prev_->attrs : nullptr,
+        IndexLdapMembers(builder_, change_.id, prev_ ? &prev_->attrs : nullptr,
                          next_ ? &next_->attrs : nullptr,
                          map_->members_attribute);
       // A delete dirledger made (its echo) left the groups as they were:
@@ -273,54 +272,56 @@ class ChangeDecider {
       // Rules version 9: an entry that leaves stays a member of the groups
       // that keep its DN, paired with its address (the mail groups keep
       // that); a new entry at a DN ends the pairing.
-      if (b_.rules.config().reconciler_rules >= 9) {
-        if (prev_ && !next_) RememberGoneMember(b_, kind_, c_.id, prev_->dn);
+      if (builder_.rules.config().reconciler_rules >= 9) {
+        if (prev_ && !next_)
+          RememberGoneMember(builder_, kind_, change_.id, prev_->dn);
         if (next_ &&
             (!prev_ || NormalizeDn(prev_->dn) != NormalizeDn(next_->dn)))
-          ForgetGoneMember(b_, next_->dn);
+          ForgetGoneMember(builder_, next_->dn);
       }
       if (prev_ && !next_ && !own_delete) {
-        const LinkState* l = b_.state.LinkByLdap(kind_, c_.id);
+        const LinkState* l = builder_.state.LinkByLdap(kind_, change_.id);
         // Rules version 11: an entry that left the scope, not the
         // directory, is renamed in its groups, not dropped.
         const std::vector<std::string> left =
-            FollowsRemains()
-                ? FollowLeftMember(b_, c_.id, prev_->dn, c_.remains_at,
-                                   c_.source, &left_groups_)
-                : DropLeftMember(b_, c_.id, prev_->dn, c_.source,
-                                 &left_groups_);
+            FollowsRemains() ? FollowLeftMember(builder_, change_.id, prev_->dn,
+                                                change_.remains_at,
+                                                change_.source, &left_groups_)
+                             : DropLeftMember(builder_, change_.id, prev_->dn,
+                                              change_.source, &left_groups_);
         for (const std::string& gid : left) {
           if (!l) continue;
           // Created again for its mail object (which won a conflict), the
           // entry is given back to the groups; else they lose its address.
           if (!recreated_dn_.empty())
-            LdapGroupGets(b_, gid, recreated_dn_, l->mail_id);
+            LdapGroupGets(builder_, gid, recreated_dn_, l->mail_id);
           else
-            MailGroupLoses(b_, gid, kind_, l->mail_id);
+            MailGroupLoses(builder_, gid, kind_, l->mail_id);
         }
       }
       // Rules version 11: renamed, it is renamed in the groups that list
       // it, as refint did.
-      if (prev_ && next_ && b_.rules.config().reconciler_rules >= 11 &&
+      if (prev_ && next_ && builder_.rules.config().reconciler_rules >= 11 &&
           NormalizeDn(prev_->dn) != NormalizeDn(next_->dn))
-        renamed_in_ =
-            FollowRenamedMember(b_, c_.id, prev_->dn, next_->dn, c_.source);
+        renamed_in_ = FollowRenamedMember(builder_, change_.id, prev_->dn,
+                                          next_->dn, change_.source);
       if (!prev_ && next_) {
         // Linked by this decision, or before.
-        std::string address =
-            b_.d->link_ldap_id == c_.id ? b_.d->link_mail_id : "";
-        if (const LinkState* l = b_.state.LinkByLdap(kind_, c_.id);
+        std::string address = builder_.d->link_ldap_id == change_.id
+                                  ? builder_.d->link_mail_id
+                                  : "";
+        if (const LinkState* l = builder_.state.LinkByLdap(kind_, change_.id);
             address.empty() && l)
           address = l->mail_id;
         for (const std::string& gid :
-             RestoreReturningMember(b_, c_.id, next_->dn))
-          GiveBackMember(b_, gid, next_->dn, address);
+             RestoreReturningMember(builder_, change_.id, next_->dn))
+          GiveBackMember(builder_, gid, next_->dn, address);
       }
     }
     if (next_)
-      b_.Put(PutObject{std::move(*next_)});  // last use of next_
+      builder_.Put(PutObject{std::move(*next_)});  // last use of next_
     else if (prev_)
-      b_.Put(EraseObject{s_, kind_, c_.id});
+      builder_.Put(EraseObject{side_, kind_, change_.id});
   }
 
   // --- Echo of our own writes ----------------------------------------------
@@ -331,14 +332,14 @@ class ChangeDecider {
   // still to come.
   void WalkPendings() {
     std::vector<const PendingIntent*> pending;
-    b_.state.PendingFor(s_, kind_, c_.id, &pending);
+    builder_.state.PendingFor(side_, kind_, change_.id, &pending);
     const PendingIntent* origin = nullptr;
-    if (c_.origin_intent != 0) {
-      origin = b_.state.Pending(c_.origin_intent);
+    if (change_.origin_intent != 0) {
+      origin = builder_.state.Pending(change_.origin_intent);
       if (origin &&
-          (origin->intent.target != s_ || origin->intent.kind != kind_ ||
+          (origin->intent.target != side_ || origin->intent.kind != kind_ ||
            (!origin->intent.target_id.empty() &&
-            origin->intent.target_id != c_.id)))
+            origin->intent.target_id != change_.id)))
         origin = nullptr;
       if (origin) consumed_.push_back(origin);
     }
@@ -416,7 +417,7 @@ class ChangeDecider {
   // steps (docs/rules.md, "Rules versions").
   void TakeAhead(const PendingIntent& origin,
                  const std::vector<const PendingIntent*>& pending) {
-    if (!next_ || b_.rules.config().reconciler_rules < 2) return;
+    if (!next_ || builder_.rules.config().reconciler_rules < 2) return;
     const std::uint64_t leaving = Leaving(prev_);
     for (const PendingIntent* p : pending) {
       const Intent& i = p->intent;
@@ -441,11 +442,11 @@ class ChangeDecider {
   // them absent and was refused.
   AttrList RenamedFrom(const Intent& i) {
     if (!IsMailRename(i)) return {};
-    const ObjectState* old = b_.state.Object(Side::kMail, i.kind, i.dn);
+    const ObjectState* old = builder_.state.Object(Side::kMail, i.kind, i.dn);
     AttrList out = old ? old->attrs : AttrList{};
-    const bool adds = b_.rules.config().reconciler_rules >= 10 && !old;
+    const bool adds = builder_.rules.config().reconciler_rules >= 10 && !old;
     std::vector<const PendingIntent*> pending;
-    b_.state.PendingFor(Side::kMail, i.kind, i.dn, &pending);
+    builder_.state.PendingFor(Side::kMail, i.kind, i.dn, &pending);
     for (const PendingIntent* p : pending)
       if (!p->applied && p->intent.id < i.id &&
           (p->intent.op == IntentOp::kModify ||
@@ -457,24 +458,25 @@ class ChangeDecider {
   void ComputeImages() {
     if (!map_) return;
     if (prev_exists_)
-      ImageOfAttrs(s_, eff_prev_.attrs(), prev_ ? prev_->dn : c_.dn,
-                   prev_ ? prev_->address : std::string(), *plan_, &b_.state,
-                   prev_image_.get(), nullptr, nullptr, c_.id);
+      ImageOfAttrs(side_, eff_prev_.attrs(), prev_ ? prev_->dn : change_.dn,
+                   prev_ ? prev_->address : std::string(), *plan_,
+                   &builder_.state, prev_image_.get(), nullptr, nullptr,
+                   change_.id);
     if (next_) {
-      ImageOf(*next_, *plan_, &b_.state, next_image_.get(), &unresolved_,
-              s_ == Side::kLdap ? &refused_ : nullptr);
+      ImageOf(*next_, *plan_, &builder_.state, next_image_.get(), &unresolved_,
+              side_ == Side::kLdap ? &refused_ : nullptr);
       if (self_foreseen_) {
-        ImageOfAttrs(s_, *self_foreseen_, next_->dn, next_->address, *plan_,
-                     &b_.state, self_foreseen_image_.get(), nullptr, nullptr,
-                     c_.id);
-        msf_ = &m_self_foreseen_;
+        ImageOfAttrs(side_, *self_foreseen_, next_->dn, next_->address, *plan_,
+                     &builder_.state, self_foreseen_image_.get(), nullptr,
+                     nullptr, change_.id);
+        self_after_ = &self_foreseen_fields_;
       }
       // An LDAP group's members without a mail counterpart yet wait for it.
-      if (s_ == Side::kLdap && kind_ == ObjectKind::kGroup)
+      if (side_ == Side::kLdap && kind_ == ObjectKind::kGroup)
         for (const std::string& dn : unresolved_)
-          b_.Put(PutWait{Side::kLdap, AsciiLower(dn), c_.id});
+          builder_.Put(PutWait{Side::kLdap, AsciiLower(dn), change_.id});
     }
-    changed_ = DiffFields(m_prev_, m_next_);
+    changed_ = DiffFields(prev_fields_, next_fields_);
     existence_changed_ = prev_exists_ != next_.has_value();
   }
 
@@ -482,21 +484,22 @@ class ChangeDecider {
 
   Verdict EchoOrNoChange() const {
     if (!consumed_.empty()) {
-      const bool by_origin = c_.origin_intent != 0 && consumed_.size() == 1 &&
-                             consumed_.front()->intent.id == c_.origin_intent;
+      const bool by_origin =
+          change_.origin_intent != 0 && consumed_.size() == 1 &&
+          consumed_.front()->intent.id == change_.origin_intent;
       return Verdict{by_origin ? "echo/origin" : "echo/values", Outcome::kEcho,
-                     Subject() + " " + std::string(ChangeOpName(c_.op)) +
+                     Subject() + " " + std::string(ChangeOpName(change_.op)) +
                          " is the result of intent " + IntentRef() +
                          "; nothing else changed"};
     }
     return Verdict{"change/none", Outcome::kNoChange,
-                   Subject() + " " + std::string(ChangeOpName(c_.op)) +
+                   Subject() + " " + std::string(ChangeOpName(change_.op)) +
                        " changed no synced field"};
   }
 
   // Nothing synced changed: an echo, a move to another DN, or no change.
   Verdict Quiet() const {
-    if (consumed_.empty() && prev_ && next_ && s_ == Side::kLdap &&
+    if (consumed_.empty() && prev_ && next_ && side_ == Side::kLdap &&
         NormalizeDn(prev_->dn) != NormalizeDn(next_->dn))
       return Verdict{"rename/dn", Outcome::kNoChange,
                      Subject() + " moved from " + prev_->dn +
@@ -510,15 +513,15 @@ class ChangeDecider {
   // naming the Rename as its origin. Both are echoes, also when the
   // rename's outcome was decided first (it moved the object already).
   std::optional<Verdict> RenameEcho() const {
-    if (s_ != Side::kMail || c_.origin_intent == 0 ||
-        b_.rules.config().reconciler_rules < 3)
+    if (side_ != Side::kMail || change_.origin_intent == 0 ||
+        builder_.rules.config().reconciler_rules < 3)
       return std::nullopt;
-    const PendingIntent* p = b_.state.Pending(c_.origin_intent);
-    if (!p || !IsMailRename(p->intent) || p->intent.target_id == c_.id)
+    const PendingIntent* p = builder_.state.Pending(change_.origin_intent);
+    if (!p || !IsMailRename(p->intent) || p->intent.target_id == change_.id)
       return std::nullopt;
     const Intent& r = p->intent;
     const std::string ref = IntentName(r.id);
-    if (!next_ && r.dn == c_.id && r.kind == kind_)
+    if (!next_ && r.dn == change_.id && r.kind == kind_)
       return Verdict{"echo/rename", Outcome::kEcho,
                      Subject() + " is gone: intent " + ref + " renamed it to " +
                          r.target_id};
@@ -545,11 +548,11 @@ class ChangeDecider {
   // undone (model seed 2400099), one way the mail group kept it.
   void AgreeOnRenamedMember() {
     if (kind_ != ObjectKind::kGroup || !next_ ||
-        b_.rules.config().reconciler_rules < 11)
+        builder_.rules.config().reconciler_rules < 11)
       return;
-    const PendingIntent* p = b_.state.Pending(c_.origin_intent);
-    const LinkState* link = b_.state.LinkByMail(kind_, c_.id);
-    if (!p || !link || link->mail_id != c_.id) return;
+    const PendingIntent* p = builder_.state.Pending(change_.origin_intent);
+    const LinkState* link = builder_.state.LinkByMail(kind_, change_.id);
+    if (!p || !link || link->mail_id != change_.id) return;
     std::vector<std::string> agreed = AttrValues(link->agreed, field::kMembers);
     if (!HasValueIgnoreCase(agreed, p->intent.dn)) return;
     std::erase_if(agreed, [&](const std::string& m) {
@@ -559,8 +562,8 @@ class ChangeDecider {
     CanonicalizeValues(&agreed);
     LinkState out = *link;
     SetAttr(&out.agreed, field::kMembers, std::move(agreed));
-    out.version = b_.seq;
-    b_.Put(PutLink{std::move(out)});
+    out.version = builder_.seq;
+    builder_.Put(PutLink{std::move(out)});
   }
 
   std::string IntentRef() const {
@@ -575,33 +578,34 @@ class ChangeDecider {
   // --- Dispatch ------------------------------------------------------------
 
   Verdict DecideInScope() {
-    dir_ = cr_->config.direction;
+    direction_ = connector_->config.direction;
     if (auto echo = RenameEcho()) {
       AgreeOnRenamedMember();
       return *std::move(echo);
     }
-    if (s_ == Side::kMail && prev_ && prev_->leaving_intent != 0) {
+    if (side_ == Side::kMail && prev_ && prev_->leaving_intent != 0) {
       const std::string rename = IntentName(prev_->leaving_intent);
-      if (!next_ && b_.rules.config().reconciler_rules >= 10)
+      if (!next_ && builder_.rules.config().reconciler_rules >= 10)
         if (auto v = DeletedBeforeRename()) return *std::move(v);
       if (!next_)
         return Verdict{
             "echo/rename", Outcome::kEcho,
             Subject() + " is gone: intent " + rename + " renamed it"};
-      if (Leaving(prev_) && b_.rules.config().reconciler_rules >= 10)
+      if (Leaving(prev_) && builder_.rules.config().reconciler_rules >= 10)
         if (auto v = ReplanRename()) return *std::move(v);
       if (Leaving(prev_))
         return Verdict{"rename/pending", Outcome::kNoChange,
-                       Subject() + " " + std::string(ChangeOpName(c_.op)) +
+                       Subject() + " " + std::string(ChangeOpName(change_.op)) +
                            " recorded; intent " + rename +
                            " is renaming it to another address, which takes "
                            "its values along"};
       next_->leaving_intent = 0;
     }
-    const LinkState* link = s_ == Side::kLdap
-                                ? b_.state.LinkByLdap(kind_, c_.id)
-                                : b_.state.LinkByMail(kind_, c_.id);
-    if (link && s_ == Side::kMail && link->mail_id != c_.id) link = nullptr;
+    const LinkState* link = side_ == Side::kLdap
+                                ? builder_.state.LinkByLdap(kind_, change_.id)
+                                : builder_.state.LinkByMail(kind_, change_.id);
+    if (link && side_ == Side::kMail && link->mail_id != change_.id)
+      link = nullptr;
     if (link) {
       link_src_ = link;
       return Linked();
@@ -613,7 +617,7 @@ class ChangeDecider {
   // the intents pending on it are applied.
   void LoadPartner(const std::string& id) {
     partner_id_ = id;
-    partner_ = b_.state.Object(o_, kind_, id);
+    partner_ = builder_.state.Object(other_, kind_, id);
     // An object being renamed away is not the partner: what comes after it
     // at this address is.
     const std::uint64_t leaving = Leaving(partner_);
@@ -622,10 +626,10 @@ class ChangeDecider {
     if (partner_) {
       foreseen_.Borrow(partner_->attrs);
       foreseen_.dn = partner_->dn;
-      ImageOf(*partner_, *plan_, &b_.state, partner_image_.get());
+      ImageOf(*partner_, *plan_, &builder_.state, partner_image_.get());
     }
     std::vector<const PendingIntent*> pending;
-    b_.state.PendingFor(o_, kind_, id, &pending);
+    builder_.state.PendingFor(other_, kind_, id, &pending);
     bool moved = false;
     for (const PendingIntent* p : pending) {
       if (p->applied || p->intent.id < leaving) continue;
@@ -645,13 +649,13 @@ class ChangeDecider {
       }
       moved = true;
     }
-    mf_ = moved ? &m_foreseen_ : &m_partner_;
+    partner_after_ = moved ? &foreseen_fields_ : &partner_fields_;
     if (moved && foreseen_.exists) {
       ImageOfAttrs(
-          o_, foreseen_.attrs(), foreseen_.dn,
-          o_ == Side::kMail ? id : LdapAddressOf(), *plan_, &b_.state,
+          other_, foreseen_.attrs(), foreseen_.dn,
+          other_ == Side::kMail ? id : LdapAddressOf(), *plan_, &builder_.state,
           foreseen_image_.get(), nullptr, nullptr,
-          o_ == Side::kLdap ? std::string_view(id) : std::string_view());
+          other_ == Side::kLdap ? std::string_view(id) : std::string_view());
     }
   }
 
@@ -662,12 +666,12 @@ class ChangeDecider {
   // --- Linked objects --------------------------------------------------------
 
   Verdict Linked() {
-    LoadPartner(s_ == Side::kLdap ? link().mail_id : link().ldap_id);
-    if (s_ == Side::kLdap) {
-      b_.Id(link().mail_id);
+    LoadPartner(side_ == Side::kLdap ? link().mail_id : link().ldap_id);
+    if (side_ == Side::kLdap) {
+      builder_.Id(link().mail_id);
     } else {
-      b_.Id(link().ldap_id);
-      if (partner_) b_.Id(partner_->dn);
+      builder_.Id(link().ldap_id);
+      if (partner_) builder_.Id(partner_->dn);
     }
     if (!next_) return LinkedDelete();
     if (FoundInPlace()) return FirstMeet(partner_id_);
@@ -680,11 +684,12 @@ class ChangeDecider {
   // the authoritative side's values are written over it. Before, the change
   // was discarded and the partner's values never came.
   bool FoundInPlace() const {
-    if (b_.rules.config().reconciler_rules < 5 || !partner_ ||
-        !foreseen_.exists || Propagates(dir_, s_) || !consumed_.empty())
+    if (builder_.rules.config().reconciler_rules < 5 || !partner_ ||
+        !foreseen_.exists || Propagates(direction_, side_) ||
+        !consumed_.empty())
       return false;
     for (const PendingIntent* p : dropped_)
-      if (p->intent.op == IntentOp::kAdd && p->intent.target == s_ &&
+      if (p->intent.op == IntentOp::kAdd && p->intent.target == side_ &&
           !p->applied)
         return true;
     return false;
@@ -692,31 +697,33 @@ class ChangeDecider {
 
   LinkSides Sides() const {
     LinkSides sides;
-    const AttrList* self = next_ ? &m_next_ : nullptr;
-    const AttrList* other = partner_ ? &m_partner_ : nullptr;
-    sides.ldap = s_ == Side::kLdap ? self : other;
-    sides.mail = s_ == Side::kMail ? self : other;
-    if (s_ == Side::kLdap && next_) sides.ldap_address = next_->address;
-    if (o_ == Side::kLdap && partner_) sides.ldap_address = partner_->address;
+    const AttrList* self = next_ ? &next_fields_ : nullptr;
+    const AttrList* other = partner_ ? &partner_fields_ : nullptr;
+    sides.ldap = side_ == Side::kLdap ? self : other;
+    sides.mail = side_ == Side::kMail ? self : other;
+    if (side_ == Side::kLdap && next_) sides.ldap_address = next_->address;
+    if (other_ == Side::kLdap && partner_)
+      sides.ldap_address = partner_->address;
     return sides;
   }
 
   void Settle(bool link_changed, const std::vector<std::string>& opened,
               bool create_drift) {
-    SettleLink(b_, cr_, link(), link_changed, Sides(), opened, create_drift);
+    SettleLink(builder_, connector_, link(), link_changed, Sides(), opened,
+               create_drift);
   }
 
   Verdict Discard(bool linked, bool drift) {
     if (linked) Settle(false, {}, drift);
     const std::string what = changed_.empty() || !prev_exists_ || !next_
-                                 ? std::string(ChangeOpName(c_.op))
+                                 ? std::string(ChangeOpName(change_.op))
                                  : "change of " + JoinNames(changed_);
-    return Verdict{"direction/" + std::string(DirectionName(dir_)),
+    return Verdict{"direction/" + std::string(DirectionName(direction_)),
                    Outcome::kDiscardedDirection,
                    Subject() + " " + what +
                        " recorded and discarded: direction " +
-                       std::string(DirectionName(dir_)) + " takes no " +
-                       std::string(SideTitle(s_)) + " changes" +
+                       std::string(DirectionName(direction_)) + " takes no " +
+                       std::string(SideTitle(side_)) + " changes" +
                        (linked && drift ? "; drift reported" : "")};
   }
 
@@ -736,20 +743,20 @@ class ChangeDecider {
                          Partner(partner_id_, "") +
                          " is gone too, the link is dropped"};
     }
-    if (!Propagates(dir_, s_)) {
+    if (!Propagates(direction_, side_)) {
       // One way from mail, an entry added with the deleted one's name (its
       // add reported first) waits for the address: it takes it, and the
       // mail object's values (rules version 5).
       const std::string address = link().mail_id;
-      if (s_ == Side::kLdap && partner_ && !Leaving(partner_) &&
-          b_.rules.config().reconciler_rules >= 5) {
+      if (side_ == Side::kLdap && partner_ && !Leaving(partner_) &&
+          builder_.rules.config().reconciler_rules >= 5) {
         const std::string taker =
-            ReleaseAddressWaits(b_, kind_, address, &link(), partner_);
+            ReleaseAddressWaits(builder_, kind_, address, &link(), partner_);
         if (!taker.empty())
           return Verdict{
               "link/address-released", Outcome::kDiscardedDirection,
               Subject() + " delete recorded and discarded: direction " +
-                  std::string(DirectionName(dir_)) +
+                  std::string(DirectionName(direction_)) +
                   " takes no LDAP changes; " +
                   Describe(Side::kLdap, kind_, "", taker) +
                   ", which waited for address " + address + ", is linked to " +
@@ -762,12 +769,12 @@ class ChangeDecider {
       // authoritative object finds it missing. Both were made since the
       // last run, in an order not known; before, the write was dropped and
       // the object stayed deleted until that object changed again.
-      if (b_.rules.config().reconciler_rules >= 9 && partner_ &&
+      if (builder_.rules.config().reconciler_rules >= 9 && partner_ &&
           !Leaving(partner_)) {
         if (std::string refs = DroppedWritesOfPartner(); !refs.empty()) {
-          Recreate(s_, *partner_, m_partner_);
+          Recreate(side_, *partner_, partner_fields_);
           return Verdict{
-              "create/" + std::string(FlowRule(o_)), Outcome::kPropagated,
+              "create/" + std::string(FlowRule(other_)), Outcome::kPropagated,
               Subject() + " deleted while intent " + refs +
                   ", a write of its linked " + Partner(partner_id_, "") +
                   "'s values, was not made yet; it is created "
@@ -776,39 +783,39 @@ class ChangeDecider {
       }
       return Discard(true, true);
     }
-    if (s_ == Side::kLdap && cr_->config.ignore_ldap_deletes) {
-      b_.Put(EraseLink{kind_, link().ldap_id, link().mail_id});
-      if (b_.state.Conflict(kind_, link().ldap_id))
-        b_.Put(EraseConflict{kind_, link().ldap_id});
-      if (b_.state.Drift(kind_, link().ldap_id))
-        b_.Put(EraseDrift{kind_, link().ldap_id});
-      ReleaseAddressWaits(b_, kind_, link().mail_id, nullptr, partner_);
+    if (side_ == Side::kLdap && connector_->config.ignore_ldap_deletes) {
+      builder_.Put(EraseLink{kind_, link().ldap_id, link().mail_id});
+      if (builder_.state.Conflict(kind_, link().ldap_id))
+        builder_.Put(EraseConflict{kind_, link().ldap_id});
+      if (builder_.state.Drift(kind_, link().ldap_id))
+        builder_.Put(EraseDrift{kind_, link().ldap_id});
+      ReleaseAddressWaits(builder_, kind_, link().mail_id, nullptr, partner_);
       return Verdict{"delete/ignored", Outcome::kIgnoredDelete,
                      Subject() + " deleted; ignore_ldap_deletes keeps " +
                          Partner(partner_id_, "") + ", now unlinked"};
     }
-    if (dir_ == Direction::kBothWays && partner_) {
+    if (direction_ == Direction::kBothWays && partner_) {
       std::vector<std::string> modified;
-      for (const std::string& f : DiffFields(link().agreed, m_partner_))
+      for (const std::string& f : DiffFields(link().agreed, partner_fields_))
         if (!IsMembers(f)) modified.push_back(f);
       if (rename_dropped_) modified.push_back("address");
-      if (!modified.empty()) return DeleteVsModify(s_, modified);
+      if (!modified.empty()) return DeleteVsModify(side_, modified);
     }
     DeletePartner();
     Settle(false, {}, false);
-    if (s_ == Side::kLdap)
-      ReleaseAddressWaits(b_, kind_, link().mail_id, &link(), nullptr);
+    if (side_ == Side::kLdap)
+      ReleaseAddressWaits(builder_, kind_, link().mail_id, &link(), nullptr);
     return Verdict{
-        "delete/" + std::string(FlowRule(s_)), Outcome::kPropagated,
+        "delete/" + std::string(FlowRule(side_)), Outcome::kPropagated,
         Subject() + " deleted; deleting " + Partner(partner_id_, foreseen_.dn)};
   }
 
   // Emits the delete of the linked object (foreseen_ exists).
   void DeletePartner() {
-    Intent i = NewIntent(o_, IntentOp::kDelete, partner_id_, foreseen_.dn);
-    i.expect = ExpectOf(o_, foreseen_.attrs(), *mf_);
+    Intent i = NewIntent(other_, IntentOp::kDelete, partner_id_, foreseen_.dn);
+    i.expect = ExpectOf(other_, foreseen_.attrs(), *partner_after_);
     i.expected_version = partner_ ? partner_->version : 0;
-    b_.AddIntent(std::move(i));
+    builder_.AddIntent(std::move(i));
   }
 
   // The values a delete of an object asserts: its synced attributes.
@@ -833,15 +840,15 @@ class ChangeDecider {
   // A delete on `deleter` against modifications on the other side, both
   // since the sides last agreed (both_ways).
   Verdict DeleteVsModify(Side deleter, std::vector<std::string> modified) {
-    const ConflictResolution res = cr_->config.conflict_resolution;
+    const ConflictResolution res = connector_->config.conflict_resolution;
     std::vector<std::string> fields = modified;
     fields.push_back("exists");
-    b_.d->conflict_fields = fields;
+    builder_.d->conflict_fields = fields;
     const std::string rule =
         "conflict/delete-modify/" + std::string(ConflictResolutionName(res));
     const std::string head =
         Subject() +
-        (deleter == s_
+        (deleter == side_
              ? " deleted while its linked " +
                    Partner(partner_id_, foreseen_.dn) + " changed " +
                    JoinNames(modified)
@@ -855,15 +862,15 @@ class ChangeDecider {
                          "; no_change: neither is applied, the conflict "
                          "stays open"};
     }
-    b_.d->winner = winner;
+    builder_.d->winner = winner;
     if (winner == deleter) {
-      if (deleter == s_) {
+      if (deleter == side_) {
         DeletePartner();
       } else {
-        Intent i = NewIntent(s_, IntentOp::kDelete, c_.id, next_->dn);
-        i.expect = ExpectOf(s_, next_->attrs, m_next_);
-        i.expected_version = b_.seq;
-        b_.AddIntent(std::move(i));
+        Intent i = NewIntent(side_, IntentOp::kDelete, change_.id, next_->dn);
+        i.expect = ExpectOf(side_, next_->attrs, next_fields_);
+        i.expected_version = builder_.seq;
+        builder_.AddIntent(std::move(i));
       }
       Settle(false, {}, false);
       return Verdict{rule, Outcome::kConflictResolved,
@@ -872,10 +879,10 @@ class ChangeDecider {
     }
     // The modification wins: the deleted object is created again from the
     // side that kept it.
-    if (deleter == s_) {
-      Recreate(s_, *partner_, m_partner_);
+    if (deleter == side_) {
+      Recreate(side_, *partner_, partner_fields_);
     } else {
-      Recreate(o_, *next_, m_next_);
+      Recreate(other_, *next_, next_fields_);
     }
     return Verdict{rule, Outcome::kConflictResolved,
                    head + "; " + std::string(ConflictResolutionName(res)) +
@@ -889,7 +896,7 @@ class ChangeDecider {
     std::string refs;
     for (const PendingIntent* p : dropped_) {
       const Intent& i = p->intent;
-      if (p->applied || i.target != s_ || i.source_id != partner_id_ ||
+      if (p->applied || i.target != side_ || i.source_id != partner_id_ ||
           (i.op != IntentOp::kModify && p != rename_dropped_))
         continue;
       if (!refs.empty()) refs += ", ";
@@ -903,11 +910,11 @@ class ChangeDecider {
   // side's delete, pending or applied and not echoed yet).
   bool DeletedForThisSide() const {
     std::vector<const PendingIntent*> pending;
-    b_.state.PendingFor(o_, kind_, partner_id_, &pending);
+    builder_.state.PendingFor(other_, kind_, partner_id_, &pending);
     return std::any_of(pending.begin(), pending.end(),
                        [&](const PendingIntent* p) {
                          return p->intent.op == IntentOp::kDelete &&
-                                p->intent.source_id == c_.id;
+                                p->intent.source_id == change_.id;
                        });
   }
 
@@ -919,60 +926,61 @@ class ChangeDecider {
       Intent i = NewIntent(Side::kMail, IntentOp::kAdd, address, address);
       i.set = image;
       i.source_id = source.id;
-      b_.AddIntent(std::move(i));
+      builder_.AddIntent(std::move(i));
       MutLink().mail_id = address;
       LinkSides sides;
-      sides.ldap = source.id == c_.id ? &m_next_ : &m_partner_;
+      sides.ldap = source.id == change_.id ? &next_fields_ : &partner_fields_;
       sides.ldap_address = address;
-      SettleLink(b_, cr_, link(), true, sides, {}, false);
-      ReleaseMemberWaits(b_, source.dn, address);
+      SettleLink(builder_, connector_, link(), true, sides, {}, false);
+      ReleaseMemberWaits(builder_, source.dn, address);
       return;
     }
     // A new LDAP entry gets a new id: the old link goes, the mail object
     // remembers the entry being created.
     std::vector<std::string> dns =
-        MemberDns(V(image, field::kMembers), source.id);
+        MemberDns(AttrValues(image, field::kMembers), source.id);
     const std::string& address = source.id;
     const size_t at = address.find('@');
-    NewEntry e = NewLdapEntry(*cr_, kind_, address.substr(0, at), domain_name_,
-                              image, dns);
+    NewEntry e = NewLdapEntry(*connector_, kind_, address.substr(0, at),
+                              domain_name_, image, dns);
     Intent i = NewIntent(Side::kLdap, IntentOp::kAdd, "", e.dn);
     i.set = std::move(e.attrs);
     i.source_id = address;
-    b_.Id(i.dn);
+    builder_.Id(i.dn);
     const std::string dn = i.dn;
-    const std::uint64_t id = b_.AddIntent(std::move(i));
-    if (source.id != c_.id) recreated_dn_ = dn;  // this entry, deleted
-    ReleaseMemberWaits(b_, dn, address);
-    b_.Put(EraseLink{kind_, link().ldap_id, link().mail_id});
-    if (const ConflictState* c = b_.state.Conflict(kind_, link().ldap_id))
-      b_.Put(EraseConflict{c->kind, c->ldap_id});
-    if (const DriftState* d = b_.state.Drift(kind_, link().ldap_id))
-      b_.Put(EraseDrift{d->kind, d->ldap_id});
-    if (source.id == c_.id) {
+    const std::uint64_t id = builder_.AddIntent(std::move(i));
+    if (source.id != change_.id) recreated_dn_ = dn;  // this entry, deleted
+    ReleaseMemberWaits(builder_, dn, address);
+    builder_.Put(EraseLink{kind_, link().ldap_id, link().mail_id});
+    if (const ConflictState* c = builder_.state.Conflict(kind_, link().ldap_id))
+      builder_.Put(EraseConflict{c->kind, c->ldap_id});
+    if (const DriftState* d = builder_.state.Drift(kind_, link().ldap_id))
+      builder_.Put(EraseDrift{d->kind, d->ldap_id});
+    if (source.id == change_.id) {
       next_->creating_intent = id;
     } else {
       ObjectState o = source;
       o.creating_intent = id;
-      b_.Put(PutObject{std::move(o)});
+      builder_.Put(PutObject{std::move(o)});
     }
   }
 
   Verdict LinkedUpdate() {
     linked_after_ = true;
-    const bool renamed = s_ == Side::kLdap && !next_->address.empty() &&
+    const bool renamed = side_ == Side::kLdap && !next_->address.empty() &&
                          next_->address != link().mail_id;
     if (!foreseen_.exists) {
       // The linked object is gone from the other side.
-      if (dir_ == Direction::kBothWays) {
+      if (direction_ == Direction::kBothWays) {
         // Deleted and added again on this side between two runs: the other
         // side's object goes for this side's delete, and is made again for
         // the object added (rules version 8; before, the delete dirledger
         // itself was making counted as the other side's, against this
         // side's new values: conflict/delete-modify).
-        if (b_.rules.config().reconciler_rules >= 8 && DeletedForThisSide()) {
-          Recreate(o_, *next_, m_next_);
-          return Verdict{"create/" + std::string(FlowRule(s_)),
+        if (builder_.rules.config().reconciler_rules >= 8 &&
+            DeletedForThisSide()) {
+          Recreate(other_, *next_, next_fields_);
+          return Verdict{"create/" + std::string(FlowRule(side_)),
                          Outcome::kPropagated,
                          Subject() + " added again after its delete; its " +
                              "linked " + Partner(partner_id_, "") +
@@ -982,17 +990,17 @@ class ChangeDecider {
         // Both ways its delete stands against what this side changed since
         // they last agreed (a delete that failed is caught up here).
         std::vector<std::string> modified;
-        for (const std::string& f : DiffFields(*msf_, link().agreed))
+        for (const std::string& f : DiffFields(*self_after_, link().agreed))
           if (!IsMembers(f)) modified.push_back(f);
         if (modified.empty() && !renamed) {
           if (Unchanged() && !consumed_.empty()) {
             Settle(false, {}, false);
             return EchoOrNoChange();
           }
-          Intent i = NewIntent(s_, IntentOp::kDelete, c_.id, next_->dn);
-          i.expect = ExpectOf(s_, next_->attrs, m_next_);
-          i.expected_version = b_.seq;
-          b_.AddIntent(std::move(i));
+          Intent i = NewIntent(side_, IntentOp::kDelete, change_.id, next_->dn);
+          i.expect = ExpectOf(side_, next_->attrs, next_fields_);
+          i.expected_version = builder_.seq;
+          builder_.AddIntent(std::move(i));
           Settle(false, {}, false);
           return Verdict{"delete/catch-up", Outcome::kPropagated,
                          Subject() + " has not changed since its linked " +
@@ -1000,38 +1008,38 @@ class ChangeDecider {
                              " was deleted; it is deleted too"};
         }
         if (modified.empty()) modified.push_back("exists");
-        return DeleteVsModify(o_, modified);
+        return DeleteVsModify(other_, modified);
       }
-      if (!Propagates(dir_, s_)) {
+      if (!Propagates(direction_, side_)) {
         // One way, the authoritative side's object is gone: its delete
         // (which failed or was refused) is caught up.
         if (!consumed_.empty() && Unchanged()) {
           Settle(false, {}, false);
           return EchoOrNoChange();
         }
-        Intent i = NewIntent(s_, IntentOp::kDelete, c_.id, next_->dn);
-        i.expect = ExpectOf(s_, next_->attrs, m_next_);
-        i.expected_version = b_.seq;
-        b_.AddIntent(std::move(i));
+        Intent i = NewIntent(side_, IntentOp::kDelete, change_.id, next_->dn);
+        i.expect = ExpectOf(side_, next_->attrs, next_fields_);
+        i.expected_version = builder_.seq;
+        builder_.AddIntent(std::move(i));
         Settle(false, {}, false);
         return Verdict{"delete/catch-up", Outcome::kPropagated,
                        Subject() + " is linked to " + Partner(partner_id_, "") +
                            ", which is gone; direction " +
-                           std::string(DirectionName(dir_)) +
+                           std::string(DirectionName(direction_)) +
                            " deletes it too"};
       }
       if (Unchanged() && !renamed) {
         Settle(false, {}, false);
         return EchoOrNoChange();
       }
-      Recreate(o_, *next_, m_next_);
+      Recreate(other_, *next_, next_fields_);
       return Verdict{
-          "create/" + std::string(FlowRule(s_)), Outcome::kPropagated,
+          "create/" + std::string(FlowRule(side_)), Outcome::kPropagated,
           Subject() + " changed; its linked " + Partner(partner_id_, "") +
               " is missing and is created again"};
     }
-    if (!Propagates(dir_, s_)) {
-      if (b_.rules.config().reconciler_rules >= 7)
+    if (!Propagates(direction_, side_)) {
+      if (builder_.rules.config().reconciler_rules >= 7)
         if (auto v = Replan()) return *std::move(v);
       if (Unchanged() && !renamed) {
         Settle(false, {}, false);
@@ -1043,14 +1051,14 @@ class ChangeDecider {
     SideWrites to_other, to_self;
     std::vector<std::string> conflicts;
     const AttrList& agreed = link().agreed;
-    const bool both = dir_ == Direction::kBothWays;
+    const bool both = direction_ == Direction::kBothWays;
     for (const std::string& f : changed_) {
       if (IsMembers(f)) continue;  // below
-      const auto& sv = V(m_next_, f);
-      if (sv == V(*mf_, f)) continue;
+      const auto& sv = AttrValues(next_fields_, f);
+      if (sv == AttrValues(*partner_after_, f)) continue;
       if (both && partner_) {
-        const auto& pv = V(m_partner_, f);
-        if (pv != V(agreed, f) && pv != sv) {
+        const auto& pv = AttrValues(partner_fields_, f);
+        if (pv != AttrValues(agreed, f) && pv != sv) {
           conflicts.push_back(f);
           continue;
         }
@@ -1059,15 +1067,15 @@ class ChangeDecider {
     }
     CatchUp(&to_other, &to_self, &conflicts);
     MergeMembers(&to_other, &to_self);
-    const ConflictResolution res = cr_->config.conflict_resolution;
+    const ConflictResolution res = connector_->config.conflict_resolution;
     Side winner = Side::kLdap;
     const bool resolves = !conflicts.empty() && Winner(res, &winner);
     for (const std::string& f : conflicts) {
       if (!resolves) break;
-      if (winner == s_)
-        to_other.Set(f, V(*msf_, f));
+      if (winner == side_)
+        to_other.Set(f, AttrValues(*self_after_, f));
       else
-        to_self.Set(f, V(*mf_, f));
+        to_self.Set(f, AttrValues(*partner_after_, f));
     }
     if (Unchanged() && !renamed && to_other.empty() && to_self.empty() &&
         conflicts.empty()) {
@@ -1082,12 +1090,13 @@ class ChangeDecider {
     // is pending and goes first, in intent order).
     bool taken = false;
     if (renamed) {
-      if (b_.state.Object(Side::kMail, kind_, next_->address)) {
-        const LinkState* holder = b_.state.LinkByMail(kind_, next_->address);
+      if (builder_.state.Object(Side::kMail, kind_, next_->address)) {
+        const LinkState* holder =
+            builder_.state.LinkByMail(kind_, next_->address);
         if (holder && holder->mail_id == next_->address &&
-            holder->ldap_id != c_.id) {
+            holder->ldap_id != change_.id) {
           const ObjectState* entry =
-              b_.state.Object(Side::kLdap, kind_, holder->ldap_id);
+              builder_.state.Object(Side::kLdap, kind_, holder->ldap_id);
           taken = entry && entry->address == next_->address;
         }
       }
@@ -1095,33 +1104,34 @@ class ChangeDecider {
     // The Axigen connector does not rename (docs/axigen.md): since rules
     // version 3 no Rename is asked of it; the object keeps its address and
     // takes the field writes there, and the address stays as drift.
-    const bool unrenamable = renamed && !taken &&
-                             b_.rules.config().reconciler_rules >= 3 &&
-                             b_.rules.config().mail.kind == MailKind::kAxigen;
+    const bool unrenamable =
+        renamed && !taken && builder_.rules.config().reconciler_rules >= 3 &&
+        builder_.rules.config().mail.kind == MailKind::kAxigen;
     if (unrenamable) taken = true;
     bool wrote_other = false, wrote_self = false;
     if (renamed && !taken) {
       WriteRename(to_other);
     } else if (!to_other.empty()) {
-      wrote_other = WriteTo(o_, partner_id_, foreseen_, to_other);
+      wrote_other = WriteTo(other_, partner_id_, foreseen_, to_other);
     }
     if (!to_self.empty()) {
       Foreseen self;
       self.exists = true;
       self.Borrow(self_foreseen_ ? *self_foreseen_ : next_->attrs);
       self.dn = next_->dn;
-      wrote_self = WriteTo(s_, c_.id, self, to_self);
+      wrote_self = WriteTo(side_, change_.id, self, to_self);
     }
     if (!wrote_other) written_other.clear();
     const std::string old_mail_id = partner_id_;
     Settle(renamed && !taken, resolves ? std::vector<std::string>{} : conflicts,
            unrenamable);
     if (renamed && !taken)
-      ReleaseAddressWaits(b_, kind_, old_mail_id, nullptr, nullptr);
+      ReleaseAddressWaits(builder_, kind_, old_mail_id, nullptr, nullptr);
 
-    std::string head = changed_.empty()
-                           ? Subject() + " " + std::string(ChangeOpName(c_.op))
-                           : Subject() + " changed " + JoinNames(changed_);
+    std::string head =
+        changed_.empty()
+            ? Subject() + " " + std::string(ChangeOpName(change_.op))
+            : Subject() + " changed " + JoinNames(changed_);
     if (renamed) head = Subject() + " renamed to address " + next_->address;
     if (unrenamable && conflicts.empty()) {
       return Verdict{
@@ -1149,7 +1159,7 @@ class ChangeDecider {
                          Partner(partner_id_, foreseen_.dn))};
     }
     if (!conflicts.empty()) {
-      b_.d->conflict_fields = conflicts;
+      builder_.d->conflict_fields = conflicts;
       const std::string rule =
           "conflict/" + std::string(ConflictResolutionName(res));
       std::string merged;
@@ -1163,7 +1173,7 @@ class ChangeDecider {
                            "no_change: both kept, the conflict stays open" +
                            merged};
       }
-      b_.d->winner = winner;
+      builder_.d->winner = winner;
       return Verdict{rule, Outcome::kConflictResolved,
                      head + "; " + JoinNames(conflicts) +
                          " changed on both sides since they last agreed; " +
@@ -1173,7 +1183,7 @@ class ChangeDecider {
                          std::string(SideTitle(OtherSide(winner))) + " side"};
     }
     if (renamed)
-      return Verdict{"rename/" + std::string(FlowRule(s_)),
+      return Verdict{"rename/" + std::string(FlowRule(side_)),
                      Outcome::kPropagated,
                      head + "; renaming " + Partner(link().mail_id, "") +
                          (written_other.empty()
@@ -1186,7 +1196,7 @@ class ChangeDecider {
                                  "failed and are brought in line";
     if (wrote_other)
       return Verdict{
-          "propagate/" + std::string(FlowRule(s_)), Outcome::kPropagated,
+          "propagate/" + std::string(FlowRule(side_)), Outcome::kPropagated,
           head + "; written to " + Partner(partner_id_, foreseen_.dn) + caught};
     if (wrote_self)
       return Verdict{"propagate/catch-up", Outcome::kPropagated,
@@ -1236,7 +1246,8 @@ class ChangeDecider {
     std::vector<const PendingIntent*> replanned;
     for (const PendingIntent* p : dropped_) {
       const Intent& i = p->intent;
-      if (p->applied || i.target != s_ || i.op != IntentOp::kModify) continue;
+      if (p->applied || i.target != side_ || i.op != IntentOp::kModify)
+        continue;
       replanned.push_back(p);
       WrittenFields(i, &fields);
     }
@@ -1251,8 +1262,8 @@ class ChangeDecider {
                  fields.end());
     SideWrites to_self;
     for (const std::string& f : fields) {
-      const auto& now = V(*msf_, f);
-      const auto& there = V(*mf_, f);
+      const auto& now = AttrValues(*self_after_, f);
+      const auto& there = AttrValues(*partner_after_, f);
       if (now == there) continue;
       if (IsMembers(f)) {
         to_self.add_members = Minus(there, now);
@@ -1266,7 +1277,7 @@ class ChangeDecider {
     self.exists = true;
     self.Borrow(self_foreseen_ ? *self_foreseen_ : next_->attrs);
     self.dn = next_->dn;
-    if (!WriteTo(s_, c_.id, self, to_self)) return std::nullopt;
+    if (!WriteTo(side_, change_.id, self, to_self)) return std::nullopt;
     Settle(false, {}, true);
     std::string refs;
     for (const PendingIntent* p : replanned) {
@@ -1274,14 +1285,14 @@ class ChangeDecider {
       refs += IntentName(p->intent.id);
     }
     const std::string what = changed_.empty()
-                                 ? std::string(ChangeOpName(c_.op))
+                                 ? std::string(ChangeOpName(change_.op))
                                  : "change of " + JoinNames(changed_);
     return Verdict{"propagate/catch-up", Outcome::kPropagated,
                    Subject() + " " + what +
                        " recorded, not synced: direction " +
-                       std::string(DirectionName(dir_)) + " takes no " +
-                       std::string(SideTitle(s_)) + " changes; intent " + refs +
-                       ", which it made impossible, is planned again: " +
+                       std::string(DirectionName(direction_)) + " takes no " +
+                       std::string(SideTitle(side_)) + " changes; intent " +
+                       refs + ", which it made impossible, is planned again: " +
                        JoinNames(to_self.Names()) + " of " +
                        Partner(partner_id_, foreseen_.dn) + " written again"};
   }
@@ -1295,7 +1306,7 @@ class ChangeDecider {
   void CatchUp(SideWrites* to_other, SideWrites* to_self,
                std::vector<std::string>* conflicts) {
     const AttrList& agreed = link().agreed;
-    const bool both = dir_ == Direction::kBothWays;
+    const bool both = direction_ == Direction::kBothWays;
     auto listed = [](const std::vector<std::string>& v, const std::string& f) {
       for (const std::string& x : v)
         if (EqualsIgnoreCase(x, f)) return true;
@@ -1306,7 +1317,7 @@ class ChangeDecider {
         if (EqualsIgnoreCase(a.name, f)) return true;
       return false;
     };
-    Walk3(*msf_, *mf_, agreed,
+    Walk3(*self_after_, *partner_after_, agreed,
           [&](const std::string& f, const std::vector<std::string>& sv,
               const std::vector<std::string>& ov,
               const std::vector<std::string>& av) {
@@ -1334,11 +1345,11 @@ class ChangeDecider {
   // the members both last agreed on, never a conflict.
   void MergeMembers(SideWrites* to_other, SideWrites* to_self) {
     const std::string f(field::kMembers);
-    const auto& now = V(*msf_, f);
-    const auto& there = V(*mf_, f);
-    const auto& agreed = V(link().agreed, f);
+    const auto& now = AttrValues(*self_after_, f);
+    const auto& there = AttrValues(*partner_after_, f);
+    const auto& agreed = AttrValues(link().agreed, f);
     if (now == there) return;
-    if (dir_ != Direction::kBothWays) {
+    if (direction_ != Direction::kBothWays) {
       bool changed = false;
       for (const std::string& c : changed_)
         if (IsMembers(c)) changed = true;
@@ -1348,8 +1359,9 @@ class ChangeDecider {
       return;
     }
     const std::vector<std::string> base =
-        b_.rules.config().reconciler_rules >= 8 ? PendingAgreedMembers(agreed)
-                                                : agreed;
+        builder_.rules.config().reconciler_rules >= 8
+            ? PendingAgreedMembers(agreed)
+            : agreed;
     std::vector<std::string> merged = base;
     for (const auto* side : {&now, &there})
       for (const std::string& m : Minus(*side, base)) merged.push_back(m);
@@ -1375,10 +1387,10 @@ class ChangeDecider {
   // created): they are left out.
   std::vector<std::string> PendingAgreedMembers(
       const std::vector<std::string>& agreed) const {
-    if (mf_ == &m_partner_) return agreed;
+    if (partner_after_ == &partner_fields_) return agreed;
     const std::string f(field::kMembers);
-    const auto& was = V(m_partner_, f);
-    const auto& will = V(*mf_, f);
+    const auto& was = AttrValues(partner_fields_, f);
+    const auto& will = AttrValues(*partner_after_, f);
     std::vector<std::string> out = agreed;
     for (const std::string& m : Minus(will, was)) out.push_back(m);
     CanonicalizeValues(&out);
@@ -1391,12 +1403,13 @@ class ChangeDecider {
   // are its `refused_address` failure record, opened or replaced when they
   // change, dropped when there are none (or the entry is gone).
   void SettleRefusedAliases(Verdict* v) {
-    if (s_ != Side::kLdap || !plan_ || !plan_->ownership().enforced) return;
-    const FailureState* open =
-        b_.state.Failure(FailureKind::kRefusedAddress, Side::kLdap, c_.id);
+    if (side_ != Side::kLdap || !plan_ || !plan_->ownership().enforced) return;
+    const FailureState* open = builder_.state.Failure(
+        FailureKind::kRefusedAddress, Side::kLdap, change_.id);
     if (!next_ || (refused_.empty() && address_held_.empty())) {
       if (open)
-        b_.Put(EraseFailure{FailureKind::kRefusedAddress, Side::kLdap, c_.id});
+        builder_.Put(EraseFailure{FailureKind::kRefusedAddress, Side::kLdap,
+                                  change_.id});
       return;
     }
     std::string message;
@@ -1420,14 +1433,14 @@ class ChangeDecider {
     f.kind = FailureKind::kRefusedAddress;
     f.side = Side::kLdap;
     f.object_kind = kind_;
-    f.object = c_.id;
+    f.object = change_.id;
     f.dn = next_->dn;
     f.domain = domain_name_;
     f.connector = connector_name_;
-    f.source = c_.source;
+    f.source = change_.source;
     f.message = std::move(message);
-    f.since_seq = shorter ? open->since_seq : b_.seq;
-    b_.Put(PutFailure{std::move(f)});
+    f.since_seq = shorter ? open->since_seq : builder_.seq;
+    builder_.Put(PutFailure{std::move(f)});
   }
 
   // --- Writes ----------------------------------------------------------------
@@ -1442,7 +1455,7 @@ class ChangeDecider {
     i.dn = std::move(dn);
     i.domain = domain_name_;
     i.connector = connector_name_;
-    i.source_id = target == s_ ? partner_id_ : c_.id;
+    i.source_id = target == side_ ? partner_id_ : change_.id;
     return i;
   }
 
@@ -1454,14 +1467,14 @@ class ChangeDecider {
     std::vector<std::string> dns;
     for (const std::string& a : addresses) {
       std::string dn = MemberDnOfAddress(
-          a, &b_.state, b_.rules.config().reconciler_rules >= 10);
+          a, &builder_.state, builder_.rules.config().reconciler_rules >= 10);
       if (!dn.empty()) {
         dns.push_back(std::move(dn));
         continue;
       }
       unresolved_.push_back(a);
       if (!mail_group.empty() && kind_ == ObjectKind::kGroup)
-        b_.Put(PutWait{Side::kMail, AsciiLower(a), mail_group});
+        builder_.Put(PutWait{Side::kMail, AsciiLower(a), mail_group});
     }
     CanonicalizeValues(&dns);
     return dns;
@@ -1477,7 +1490,7 @@ class ChangeDecider {
       // An object's own address is never among its aliases: the entry's
       // aliases are relative to the entry's address, which differs from
       // the mail object's while a rename is not made (rules version 3).
-      if (b_.rules.config().reconciler_rules >= 3)
+      if (builder_.rules.config().reconciler_rules >= 3)
         DropOwnAlias(current, own_address, &i->set);
       for (const Attribute& a : i->set)
         i->expect.push_back(
@@ -1494,9 +1507,10 @@ class ChangeDecider {
     LdapWrites(w.fields, *map_, current.attrs(), own_address, &i->set,
                &i->expect,
                RefusedAddresses(current.attrs(), current.dn, own_address,
-                                *plan_, &b_.state, i->target_id));
+                                *plan_, &builder_.state, i->target_id));
     if (map_->members_attribute.empty()) return;
-    const std::string& mail_group = s_ == Side::kMail ? c_.id : link().mail_id;
+    const std::string& mail_group =
+        side_ == Side::kMail ? change_.id : link().mail_id;
     std::vector<std::string> adds = MemberDns(w.add_members, mail_group);
     std::vector<std::string> dels = MemberDns(w.del_members, "");
     // groupOfNames needs a member: the group itself stands in for none.
@@ -1533,17 +1547,19 @@ class ChangeDecider {
   bool WriteTo(Side target, const std::string& target_id,
                const Foreseen& current, const SideWrites& w) {
     std::string own_address = target == Side::kMail ? target_id
-                              : target == s_        ? next_->address
+                              : target == side_     ? next_->address
                               : partner_            ? partner_->address
                                                     : std::string();
     Intent i = NewIntent(target, IntentOp::kModify, target_id,
                          target == Side::kMail ? target_id : current.dn);
     FillWrites(target, current, w, own_address, &i);
-    const ObjectState* obj = target == s_ ? nullptr : partner_;
-    i.expected_version = target == s_ ? b_.seq : obj ? obj->version : 0;
+    const ObjectState* obj = target == side_ ? nullptr : partner_;
+    i.expected_version = target == side_ ? builder_.seq
+                         : obj           ? obj->version
+                                         : 0;
     if (i.set.empty() && i.add_values.empty() && i.delete_values.empty())
       return false;
-    b_.AddIntent(std::move(i));
+    builder_.AddIntent(std::move(i));
     return true;
   }
 
@@ -1555,7 +1571,7 @@ class ChangeDecider {
   // went first in a Modify of the old address, where the old address, still
   // listed by the entry, became an alias of the object it names.
   void WriteRename(const SideWrites& w) {
-    const bool carried = b_.rules.config().reconciler_rules >= 3;
+    const bool carried = builder_.rules.config().reconciler_rules >= 3;
     if (!carried && !w.empty())
       WriteTo(Side::kMail, link().mail_id, foreseen_, w);
     Intent i = NewIntent(Side::kMail, IntentOp::kRename, next_->address,
@@ -1563,16 +1579,16 @@ class ChangeDecider {
     i.new_dn = next_->address;
     if (carried) FillWrites(Side::kMail, foreseen_, w, next_->address, &i);
     i.expected_version = partner_ ? partner_->version : 0;
-    b_.Id(i.dn);
-    const std::uint64_t id = b_.AddIntent(std::move(i));
+    builder_.Id(i.dn);
+    const std::uint64_t id = builder_.AddIntent(std::move(i));
     if (partner_) {
       ObjectState leaving = *partner_;
       leaving.leaving_intent = id;
-      b_.Put(PutObject{std::move(leaving)});
+      builder_.Put(PutObject{std::move(leaving)});
     }
     MutLink().mail_id = next_->address;
-    b_.d->link_ldap_id = link().ldap_id;
-    b_.d->link_mail_id = link().mail_id;
+    builder_.d->link_ldap_id = link().ldap_id;
+    builder_.d->link_mail_id = link().mail_id;
   }
 
   // A mail object whose Rename is still pending (not made) is reported
@@ -1591,7 +1607,7 @@ class ChangeDecider {
   // The link a pending mail Rename `r` moved to its new address, when it
   // is still the renamed entry's; nullptr otherwise.
   const LinkState* RenamedLink(const Intent& r) {
-    const LinkState* l = b_.state.LinkByMail(kind_, r.target_id);
+    const LinkState* l = builder_.state.LinkByMail(kind_, r.target_id);
     if (!l || l->mail_id != r.target_id || l->ldap_id != r.source_id)
       return nullptr;
     return l;
@@ -1600,7 +1616,7 @@ class ChangeDecider {
   std::optional<Verdict> DeletedBeforeRename() {
     const std::uint64_t leaving = Leaving(prev_);
     if (!leaving) return std::nullopt;
-    const PendingIntent* p = b_.state.Pending(leaving);
+    const PendingIntent* p = builder_.state.Pending(leaving);
     if (!p || !IsMailRename(p->intent)) return std::nullopt;
     const LinkState* l = RenamedLink(p->intent);
     if (!l) return std::nullopt;
@@ -1621,7 +1637,7 @@ class ChangeDecider {
   // object, as before. Before, the Rename failed and the entry stayed apart
   // from its account until it changed again.
   std::optional<Verdict> ReplanRename() {
-    const PendingIntent* p = b_.state.Pending(Leaving(prev_));
+    const PendingIntent* p = builder_.state.Pending(Leaving(prev_));
     if (!p || !IsMailRename(p->intent) || !next_) return std::nullopt;
     const Intent& r = p->intent;
     std::vector<std::string> changed;
@@ -1630,16 +1646,16 @@ class ChangeDecider {
         changed.push_back(a.name);
     if (changed.empty()) return std::nullopt;
     const LinkState* l = RenamedLink(r);
-    if (!l || !b_.state.Object(Side::kLdap, kind_, l->ldap_id))
+    if (!l || !builder_.state.Object(Side::kLdap, kind_, l->ldap_id))
       return std::nullopt;
     link_src_ = l;
     LoadPartner(l->ldap_id);
     if (!partner_) return std::nullopt;
-    b_.Id(r.target_id);
-    b_.Id(partner_->dn);
-    const ConflictResolution res = cr_->config.conflict_resolution;
+    builder_.Id(r.target_id);
+    builder_.Id(partner_->dn);
+    const ConflictResolution res = connector_->config.conflict_resolution;
     Side winner = Side::kLdap;
-    const bool both = dir_ == Direction::kBothWays;
+    const bool both = direction_ == Direction::kBothWays;
     const bool resolves = !both || Winner(res, &winner);
     Intent again = r;
     again.set.clear();
@@ -1652,7 +1668,7 @@ class ChangeDecider {
       if (theirs && both && (!resolves || winner == Side::kMail)) {
         if (!resolves) {
           conflicts.push_back(a.name);
-        } else if (now != AttrValues(m_partner_, a.name)) {
+        } else if (now != AttrValues(partner_fields_, a.name)) {
           to_ldap.Set(a.name, now);
         }
         continue;
@@ -1661,11 +1677,11 @@ class ChangeDecider {
       again.expect.push_back(Attribute{a.name, now});
     }
     CanonicalizeAttrs(&again.expect);
-    again.expected_version = b_.seq;
-    const std::uint64_t id = b_.AddIntent(std::move(again));
+    again.expected_version = builder_.seq;
+    const std::uint64_t id = builder_.AddIntent(std::move(again));
     dropped_.push_back(p);
     next_->leaving_intent = id;
-    if (!to_ldap.empty()) WriteTo(o_, partner_id_, foreseen_, to_ldap);
+    if (!to_ldap.empty()) WriteTo(other_, partner_id_, foreseen_, to_ldap);
     Settle(false, conflicts, false);
     const std::string head = Subject() + " changed " + JoinNames(changed) +
                              " while intent " + IntentName(r.id) +
@@ -1673,7 +1689,7 @@ class ChangeDecider {
                              "; the rename is planned again, expecting its "
                              "new values";
     if (!conflicts.empty()) {
-      b_.d->conflict_fields = conflicts;
+      builder_.d->conflict_fields = conflicts;
       return Verdict{"conflict/no_change", Outcome::kConflictOpen,
                      head + "; " + JoinNames(conflicts) +
                          " changed on both sides since they last agreed; "
@@ -1696,7 +1712,7 @@ class ChangeDecider {
   // intent's id, else 0.
   std::uint64_t Leaving(const ObjectState* o) {
     if (!o || o->side != Side::kMail || o->leaving_intent == 0) return 0;
-    const PendingIntent* p = b_.state.Pending(o->leaving_intent);
+    const PendingIntent* p = builder_.state.Pending(o->leaving_intent);
     return p && !p->applied ? o->leaving_intent : 0;
   }
 
@@ -1704,9 +1720,10 @@ class ChangeDecider {
     const std::uint64_t creating = next_   ? next_->creating_intent
                                    : prev_ ? prev_->creating_intent
                                            : 0;
-    if (s_ == Side::kMail && creating != 0) {
-      const PendingIntent* p = b_.state.Pending(creating);
-      if (p && !p->applied && Propagates(dir_, s_)) return WhileCreating(*p);
+    if (side_ == Side::kMail && creating != 0) {
+      const PendingIntent* p = builder_.state.Pending(creating);
+      if (p && !p->applied && Propagates(direction_, side_))
+        return WhileCreating(*p);
       if (next_) next_->creating_intent = 0;
     }
     // Since rules version 7 a mail object added again while the entry made
@@ -1714,10 +1731,11 @@ class ChangeDecider {
     // it is the object the entry is created for again, and the add's
     // outcome writes what differs by then (before, it was created a second
     // time: an Add the server refuses, the entry being there).
-    if (s_ == Side::kMail && creating == 0 && next_ && !prev_ &&
-        b_.rules.config().reconciler_rules >= 7)
-      if (const PendingIntent* p = TakeCreatingWait(b_, kind_, c_.id))
-        if (Propagates(dir_, s_)) return WhileCreating(*p, true);
+    if (side_ == Side::kMail && creating == 0 && next_ && !prev_ &&
+        builder_.rules.config().reconciler_rules >= 7)
+      if (const PendingIntent* p =
+              TakeCreatingWait(builder_, kind_, change_.id))
+        if (Propagates(direction_, side_)) return WhileCreating(*p, true);
     if (!next_) {
       if (!consumed_.empty()) return EchoOrNoChange();
       return Verdict{"delete/unlinked", Outcome::kNoChange,
@@ -1727,26 +1745,28 @@ class ChangeDecider {
     }
     // Does the other side have an object with this address?
     const std::string* pid =
-        s_ == Side::kLdap
-            ? (next_->address.empty()
-                   ? nullptr
-                   : b_.state.IdByAddress(Side::kMail, kind_, next_->address))
-            : b_.state.IdByAddress(Side::kLdap, kind_, c_.id);
+        side_ == Side::kLdap
+            ? (next_->address.empty() ? nullptr
+                                      : builder_.state.IdByAddress(
+                                            Side::kMail, kind_, next_->address))
+            : builder_.state.IdByAddress(Side::kLdap, kind_, change_.id);
     if (pid) {
       const std::string partner_id = *pid;
-      const ObjectState* p = b_.state.Object(o_, kind_, partner_id);
+      const ObjectState* p = builder_.state.Object(other_, kind_, partner_id);
       if (p) {
-        const LinkState* other = o_ == Side::kMail
-                                     ? b_.state.LinkByMail(kind_, partner_id)
-                                     : b_.state.LinkByLdap(kind_, partner_id);
-        if (other && (o_ == Side::kLdap || other->mail_id == partner_id)) {
-          b_.Id(partner_id);
+        const LinkState* other =
+            other_ == Side::kMail
+                ? builder_.state.LinkByMail(kind_, partner_id)
+                : builder_.state.LinkByLdap(kind_, partner_id);
+        if (other && (other_ == Side::kLdap || other->mail_id == partner_id)) {
+          builder_.Id(partner_id);
           const std::string& old_self =
-              s_ == Side::kLdap ? other->ldap_id : other->mail_id;
-          if (b_.state.Object(s_, kind_, old_self)) {
-            if (s_ == Side::kLdap)
-              b_.Put(PutWait{Side::kLdap, AddressWaitKey(kind_, next_->address),
-                             c_.id});
+              side_ == Side::kLdap ? other->ldap_id : other->mail_id;
+          if (builder_.state.Object(side_, kind_, old_self)) {
+            if (side_ == Side::kLdap)
+              builder_.Put(PutWait{Side::kLdap,
+                                   AddressWaitKey(kind_, next_->address),
+                                   change_.id});
             return Verdict{"link/address-taken", Outcome::kError,
                            Subject() + " maps to " + next_->address +
                                ", whose " + Partner(partner_id, p->dn) +
@@ -1755,12 +1775,12 @@ class ChangeDecider {
           }
           // The object it was linked to on this side is gone: the link
           // yields to this one.
-          b_.Id(old_self);
-          b_.Put(EraseLink{kind_, other->ldap_id, other->mail_id});
-          if (b_.state.Conflict(kind_, other->ldap_id))
-            b_.Put(EraseConflict{kind_, other->ldap_id});
-          if (b_.state.Drift(kind_, other->ldap_id))
-            b_.Put(EraseDrift{kind_, other->ldap_id});
+          builder_.Id(old_self);
+          builder_.Put(EraseLink{kind_, other->ldap_id, other->mail_id});
+          if (builder_.state.Conflict(kind_, other->ldap_id))
+            builder_.Put(EraseConflict{kind_, other->ldap_id});
+          if (builder_.state.Drift(kind_, other->ldap_id))
+            builder_.Put(EraseDrift{kind_, other->ldap_id});
         }
         LoadPartner(partner_id);
         // A partner about to be deleted or renamed away is no partner: the
@@ -1773,8 +1793,8 @@ class ChangeDecider {
     }
     if (Unchanged() && !consumed_.empty()) return EchoOrNoChange();
     if (AsWritten()) return EchoOrNoChange();
-    if (!Propagates(dir_, s_)) return Discard(false, false);
-    if (s_ == Side::kLdap) return CreateOnMail();
+    if (!Propagates(direction_, side_)) return Discard(false, false);
+    if (side_ == Side::kLdap) return CreateOnMail();
     return CreateOnLdap();
   }
 
@@ -1786,7 +1806,7 @@ class ChangeDecider {
   // although at the point it had none.
   bool AsWritten() const {
     if (consumed_.empty() || !next_ || !prev_exists_ ||
-        b_.rules.config().reconciler_rules < 11)
+        builder_.rules.config().reconciler_rules < 11)
       return false;
     std::string dn = prev_ ? prev_->dn : "";
     for (const PendingIntent* p : consumed_)
@@ -1809,10 +1829,10 @@ class ChangeDecider {
       const std::string key = AliasWaitKey(kind_, address);
       for (ObjectKind k : {ObjectKind::kAccount, ObjectKind::kGroup}) {
         const std::vector<std::string> holders =
-            b_.state.IdsByAlias(k, address);
+            builder_.state.IdsByAlias(k, address);
         if (holders.empty()) continue;
-        b_.Put(PutWait{Side::kLdap, key, c_.id});
-        b_.Id(holders.front());
+        builder_.Put(PutWait{Side::kLdap, key, change_.id});
+        builder_.Id(holders.front());
         address_held_ = "it is an alias of mail " + std::string(KindName(k)) +
                         " " + holders.front();
         return Verdict{"create/address-aliased", Outcome::kError,
@@ -1821,24 +1841,25 @@ class ChangeDecider {
                            " holds as an alias; it is created once that "
                            "alias is let go"};
       }
-      for (const std::string& w : b_.state.WaitingFor(Side::kLdap, key))
-        if (w == c_.id) b_.Put(EraseWait{Side::kLdap, key, c_.id});
+      for (const std::string& w : builder_.state.WaitingFor(Side::kLdap, key))
+        if (w == change_.id)
+          builder_.Put(EraseWait{Side::kLdap, key, change_.id});
     }
     Intent i = NewIntent(Side::kMail, IntentOp::kAdd, address, address);
-    i.set = m_next_;
-    b_.AddIntent(std::move(i));
+    i.set = next_fields_;
+    builder_.AddIntent(std::move(i));
     LinkState l;
     l.kind = kind_;
-    l.ldap_id = c_.id;
+    l.ldap_id = change_.id;
     l.mail_id = address;
     l.domain = domain_name_;
     l.connector = connector_name_;
-    l.version = b_.seq;
-    b_.Put(PutLink{std::move(l)});
-    b_.d->link_ldap_id = c_.id;
-    b_.d->link_mail_id = address;
-    b_.Id(address);
-    ReleaseMemberWaits(b_, next_->dn, address);
+    l.version = builder_.seq;
+    builder_.Put(PutLink{std::move(l)});
+    builder_.d->link_ldap_id = change_.id;
+    builder_.d->link_mail_id = address;
+    builder_.Id(address);
+    ReleaseMemberWaits(builder_, next_->dn, address);
     return Verdict{"create/ldap-to-mail", Outcome::kPropagated,
                    Subject() + " has no mail counterpart; creating mail " +
                        std::string(KindName(kind_)) + " " + address};
@@ -1846,16 +1867,16 @@ class ChangeDecider {
 
   Verdict CreateOnLdap() {
     std::vector<std::string> dns =
-        MemberDns(V(m_next_, field::kMembers), c_.id);
-    const size_t at = c_.id.find('@');
-    NewEntry e = NewLdapEntry(*cr_, kind_, c_.id.substr(0, at), domain_name_,
-                              m_next_, dns);
+        MemberDns(AttrValues(next_fields_, field::kMembers), change_.id);
+    const size_t at = change_.id.find('@');
+    NewEntry e = NewLdapEntry(*connector_, kind_, change_.id.substr(0, at),
+                              domain_name_, next_fields_, dns);
     Intent i = NewIntent(Side::kLdap, IntentOp::kAdd, "", e.dn);
     i.set = std::move(e.attrs);
-    b_.Id(i.dn);
+    builder_.Id(i.dn);
     const std::string dn = i.dn;
-    next_->creating_intent = b_.AddIntent(std::move(i));
-    ReleaseMemberWaits(b_, dn, c_.id);
+    next_->creating_intent = builder_.AddIntent(std::move(i));
+    ReleaseMemberWaits(builder_, dn, change_.id);
     return Verdict{"create/mail-to-ldap", Outcome::kPropagated,
                    Subject() + " has no LDAP counterpart; creating " +
                        Describe(Side::kLdap, kind_, "", dn)};
@@ -1866,14 +1887,14 @@ class ChangeDecider {
   // `again`: the object was deleted, and is added again, while the entry
   // is being created (rules version 7).
   Verdict WhileCreating(const PendingIntent& add, bool again = false) {
-    b_.Id(add.intent.dn);
+    builder_.Id(add.intent.dn);
     const std::string entry = Describe(Side::kLdap, kind_, "", add.intent.dn);
     if (!next_) {
       // Since rules version 7 the address keeps the entry's Add, so that
       // the object added again before it is done meets it.
-      if (b_.rules.config().reconciler_rules >= 7)
-        b_.Put(PutWait{Side::kMail, CreatingWaitKey(kind_, c_.id),
-                       std::to_string(add.intent.id)});
+      if (builder_.rules.config().reconciler_rules >= 7)
+        builder_.Put(PutWait{Side::kMail, CreatingWaitKey(kind_, change_.id),
+                             std::to_string(add.intent.id)});
       return Verdict{"create/pending", Outcome::kNoChange,
                      Subject() + " deleted while " + entry +
                          " is being created; the entry is deleted once its "
@@ -1888,7 +1909,7 @@ class ChangeDecider {
                          "object again, and what differs is written once "
                          "its add is done (the delete is not carried out)"};
     return Verdict{"create/pending", Outcome::kNoChange,
-                   Subject() + " " + std::string(ChangeOpName(c_.op)) +
+                   Subject() + " " + std::string(ChangeOpName(change_.op)) +
                        " recorded while " + entry +
                        " is being created; what differs is written once "
                        "its add is done"};
@@ -1896,33 +1917,36 @@ class ChangeDecider {
 
   // REQUIRES: LoadPartner(partner_id).
   Verdict FirstMeet(const std::string& partner_id) {
-    b_.Id(partner_id);
-    if (partner_) b_.Id(partner_->dn);
+    builder_.Id(partner_id);
+    if (partner_) builder_.Id(partner_->dn);
     MutLink() = LinkState{};
     MutLink().kind = kind_;
-    MutLink().ldap_id = s_ == Side::kLdap ? c_.id : partner_id;
-    MutLink().mail_id = s_ == Side::kMail ? c_.id : partner_id;
+    MutLink().ldap_id = side_ == Side::kLdap ? change_.id : partner_id;
+    MutLink().mail_id = side_ == Side::kMail ? change_.id : partner_id;
     MutLink().domain = domain_name_;
     MutLink().connector = connector_name_;
-    MutLink().version = b_.seq;
-    b_.d->link_ldap_id = link().ldap_id;
-    b_.d->link_mail_id = link().mail_id;
+    MutLink().version = builder_.seq;
+    builder_.d->link_ldap_id = link().ldap_id;
+    builder_.d->link_mail_id = link().mail_id;
     if (next_) next_->creating_intent = 0;
-    ReleaseMemberWaits(b_, s_ == Side::kLdap ? next_->dn : partner_->dn,
+    ReleaseMemberWaits(builder_,
+                       side_ == Side::kLdap ? next_->dn : partner_->dn,
                        link().mail_id);
 
-    const AttrList& ldap = s_ == Side::kLdap ? m_next_ : m_partner_;
-    const AttrList& mail = s_ == Side::kMail ? m_next_ : m_partner_;
+    const AttrList& ldap =
+        side_ == Side::kLdap ? next_fields_ : partner_fields_;
+    const AttrList& mail =
+        side_ == Side::kMail ? next_fields_ : partner_fields_;
     SideWrites to_ldap, to_mail;
     std::vector<std::string> conflicts;
     Side winner = Side::kLdap;
-    const ConflictResolution res = cr_->config.conflict_resolution;
-    const bool both = dir_ == Direction::kBothWays;
+    const ConflictResolution res = connector_->config.conflict_resolution;
+    const bool both = direction_ == Direction::kBothWays;
     const Side auth =
-        dir_ == Direction::kAxigenToLdap ? Side::kMail : Side::kLdap;
+        direction_ == Direction::kAxigenToLdap ? Side::kMail : Side::kLdap;
     for (const std::string& f : DiffFields(ldap, mail)) {
-      const auto& lv = V(ldap, f);
-      const auto& mv = V(mail, f);
+      const auto& lv = AttrValues(ldap, f);
+      const auto& mv = AttrValues(mail, f);
       if (IsMembers(f)) {
         if (both || auth == Side::kLdap) {
           to_mail.add_members = Minus(lv, mv);
@@ -1954,8 +1978,8 @@ class ChangeDecider {
     self.Borrow(next_->attrs);
     self.dn = next_->dn;
     const std::string ldap_id = link().ldap_id, mail_id = link().mail_id;
-    const Foreseen& ldap_now = s_ == Side::kLdap ? self : foreseen_;
-    const Foreseen& mail_now = s_ == Side::kMail ? self : foreseen_;
+    const Foreseen& ldap_now = side_ == Side::kLdap ? self : foreseen_;
+    const Foreseen& mail_now = side_ == Side::kMail ? self : foreseen_;
     if (!to_ldap.empty()) WriteTo(Side::kLdap, ldap_id, ldap_now, to_ldap);
     if (!to_mail.empty()) WriteTo(Side::kMail, mail_id, mail_now, to_mail);
     Settle(true, resolves ? std::vector<std::string>{} : conflicts, false);
@@ -1964,12 +1988,12 @@ class ChangeDecider {
                              Partner(partner_id, partner_ ? partner_->dn : "") +
                              " have the same address and are now linked";
     if (!conflicts.empty()) {
-      b_.d->conflict_fields = conflicts;
+      builder_.d->conflict_fields = conflicts;
       if (!resolves)
         return Verdict{"link/first-meet", Outcome::kConflictOpen,
                        head + "; they differ on " + JoinNames(conflicts) +
                            "; no_change: both kept, the conflict stays open"};
-      b_.d->winner = winner;
+      builder_.d->winner = winner;
       return Verdict{"link/first-meet", Outcome::kConflictResolved,
                      head + "; they differ on " + JoinNames(conflicts) + "; " +
                          std::string(ConflictResolutionName(res)) + ": the " +
@@ -1990,21 +2014,21 @@ class ChangeDecider {
 
   // --- State ---------------------------------------------------------------
 
-  DecisionBuilder& b_;
-  const ObservedChange& c_;
+  DecisionBuilder& builder_;
+  const ObservedChange& change_;
   // Storage of the field images below (declared first: built first).
-  ImagePool::Lease prev_image_{&b_.images}, next_image_{&b_.images},
-      self_foreseen_image_{&b_.images}, partner_image_{&b_.images},
-      foreseen_image_{&b_.images};
-  const Side s_, o_;
+  ImagePool::Lease prev_image_{&builder_.images}, next_image_{&builder_.images},
+      self_foreseen_image_{&builder_.images}, partner_image_{&builder_.images},
+      foreseen_image_{&builder_.images};
+  const Side side_, other_;
   const ObjectKind kind_;
   const std::string domain_name_;
   const DomainConfig* domain_ = nullptr;
   std::string connector_name_;
-  const ConnectorRules* cr_ = nullptr;
+  const ConnectorRules* connector_ = nullptr;
   const ObjectMap* map_ = nullptr;
   const ImagePlan* plan_ = nullptr;
-  Direction dir_ = Direction::kLdapToAxigen;
+  Direction direction_ = Direction::kLdapToAxigen;
 
   const ObjectState* prev_ = nullptr;
   std::optional<ObjectState> next_;  // nullopt: deleted
@@ -2014,8 +2038,8 @@ class ChangeDecider {
   bool prev_exists_ = false;
   std::optional<AttrList> self_foreseen_;  // set when intents are pending
   Foreseen eff_prev_;  // prev_ with the consumed writes in it
-  const AttrList& m_prev_ = prev_image_.list();
-  const AttrList& m_next_ = next_image_.list();
+  const AttrList& prev_fields_ = prev_image_.list();
+  const AttrList& next_fields_ = next_image_.list();
   std::vector<std::string> changed_;
   bool existence_changed_ = false;
   std::vector<std::string> unresolved_;
@@ -2028,8 +2052,10 @@ class ChangeDecider {
   std::string address_held_;
   std::vector<std::string> caught_up_;
   // This object with the intents pending on it.
-  const AttrList& m_self_foreseen_ = self_foreseen_image_.list();
-  const AttrList* msf_ = &m_next_;
+  const AttrList& self_foreseen_fields_ = self_foreseen_image_.list();
+  // This object's fields as they will be: as observed, or with the intents
+  // still pending on it (self_foreseen_fields_).
+  const AttrList* self_after_ = &next_fields_;
 
   // The link: the projection's record, copied when this decision changes it.
   const LinkState& link() const { return link_own_ ? *link_own_ : *link_src_; }
@@ -2045,11 +2071,13 @@ class ChangeDecider {
   bool linked_after_ = false;  // the object is linked after this decision
   std::string partner_id_;
   const ObjectState* partner_ = nullptr;
-  const AttrList& m_partner_ = partner_image_.list();
+  const AttrList& partner_fields_ = partner_image_.list();
   Foreseen foreseen_;
   // When intents are pending on the partner.
-  const AttrList& m_foreseen_ = foreseen_image_.list();
-  const AttrList* mf_ = &m_foreseen_;  // the partner as foreseen
+  const AttrList& foreseen_fields_ = foreseen_image_.list();
+  // The partner's fields as they will be (foreseen_fields_), or as they
+  // are when it is not moving (partner_fields_).
+  const AttrList* partner_after_ = &foreseen_fields_;
 };
 
 }  // namespace
