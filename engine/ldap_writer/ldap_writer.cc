@@ -269,6 +269,11 @@ ApplyResult LdapWriter::Add(const Intent& intent) {
     auto existing = ReadByDn(intent.dn, attrs);
     if (!existing.ok()) return Fail(existing.status());
     if (*existing) {
+      // The entry itself, moved back by an attempt that stopped before its
+      // values were written: they are written now.
+      if (!intent.target_id.empty() &&
+          FirstValue((*existing)->attrs, "entryUUID") == intent.target_id)
+        return MoveBack(intent, **existing, desired);
       const std::vector<std::string> differ =
           MissingFromEntry(rules, (*existing)->attrs, desired);
       if (!differ.empty())
@@ -346,17 +351,23 @@ ApplyResult LdapWriter::Add(const Intent& intent) {
 
 ApplyResult LdapWriter::MoveBack(const Intent& intent, const LdapEntry& holder,
                                  const AttrList& desired) {
-  const auto [new_rdn, new_parent] = SplitFirstRdn(intent.dn);
-  const auto [old_rdn, old_parent] = SplitFirstRdn(holder.dn);
-  auto moved = RenameEntry(
-      *conn_, holder.dn, new_rdn,
-      NormalizeDn(new_parent) == NormalizeDn(old_parent) ? "" : new_parent, {});
-  if (!moved.ok())
-    return Fail(moved.status().WithContext("moving the entry with entryUUID " +
-                                           intent.target_id + " back from \"" +
-                                           holder.dn + "\""));
-  std::string message = "moved back from \"" + holder.dn +
-                        "\" with its entryUUID " + intent.target_id + " kept";
+  const bool there = NormalizeDn(holder.dn) == NormalizeDn(intent.dn);
+  std::string message =
+      "the entry with entryUUID " + intent.target_id + " is at the DN already";
+  if (!there) {
+    const auto [new_rdn, new_parent] = SplitFirstRdn(intent.dn);
+    const auto [old_rdn, old_parent] = SplitFirstRdn(holder.dn);
+    auto moved = RenameEntry(
+        *conn_, holder.dn, new_rdn,
+        NormalizeDn(new_parent) == NormalizeDn(old_parent) ? "" : new_parent,
+        {});
+    if (!moved.ok())
+      return Fail(moved.status().WithContext(
+          "moving the entry with entryUUID " + intent.target_id +
+          " back from \"" + holder.dn + "\""));
+    message = "moved back from \"" + holder.dn + "\" with its entryUUID " +
+              intent.target_id + " kept";
+  }
   // The mapped attributes it has that the add does not name go: the entry
   // is brought back as it was. Others stay (an attribute the log does not
   // keep, such as a value over the size it stores, is not lost).
@@ -392,10 +403,14 @@ ApplyResult LdapWriter::MoveBack(const Intent& intent, const LdapEntry& holder,
       rest.set.push_back(Attribute{a, {}});
   ApplyResult r = Modify(rest, **now);
   if (!r.status.ok()) return Fail(r.status.WithContext(message));
+  r.assigned_id = intent.target_id;
+  if (there && r.already_applied) {
+    r.message = "the entry exists with the intended values";
+    return r;
+  }
   r.already_applied = false;
   r.message =
       message + (r.message == "already in effect" ? "" : "; " + r.message);
-  r.assigned_id = intent.target_id;
   return r;
 }
 

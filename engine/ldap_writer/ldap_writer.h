@@ -61,6 +61,8 @@ class LdapWriter : public Applier {
   ApplyResult Delete(const Intent& intent, const LdapEntry& entry);
   // A rollback's add of an entry whose entryUUID `holder` still has (moved
   // out of the base): renames it to the intent's DN and writes `desired`.
+  // Also when `holder` is at the DN already (an earlier attempt moved it
+  // and stopped before the values).
   ApplyResult MoveBack(const Intent& intent, const LdapEntry& holder,
                        const AttrList& desired);
 

@@ -344,6 +344,21 @@ TEST_CASE(
   CHECK(twice.status.ok());
   CHECK(twice.already_applied);
   CHECK(twice.assigned_id == id);
+
+  // An attempt that moved the entry back and stopped before its values:
+  // applied again, the values are written (not a conflict with itself).
+  REQUIRE(slapd.Modify("dn: " + Dn("cat") +
+                       "\nchangetype: modify\nreplace: title\ntitle: half\n"
+                       "-\nadd: mobile\nmobile: 556\n") == 0);
+  ApplyResult resumed = w->Apply(again);
+  INFO(resumed.message);
+  REQUIRE(resumed.status.ok());
+  CHECK_FALSE(resumed.already_applied);
+  CHECK(resumed.assigned_id == id);
+  const std::string after =
+      slapd.Search("(entryUUID=" + id + ")", "title mobile");
+  CHECK(Has(after, "title: before"));
+  CHECK(after.find("mobile:") == std::string::npos);
 }
 
 TEST_CASE(
