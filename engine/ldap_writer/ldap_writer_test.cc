@@ -73,6 +73,18 @@ bool Has(const std::string& ldif, const std::string& line) {
   return ldif.find(line + "\n") != std::string::npos;
 }
 
+// Adds ou=outside (where entries are moved out of the synced base) and
+// applies `add`; returns the new entry's entryUUID.
+std::string AddWithOutside(SlapdServer& slapd, LdapWriter& w,
+                           const Intent& add) {
+  REQUIRE(slapd.Modify("dn: ou=outside,dc=example,dc=com\nchangetype: add\n"
+                       "objectClass: organizationalUnit\nou: outside\n") == 0);
+  ApplyResult first = w.Apply(add);
+  REQUIRE(first.status.ok());
+  REQUIRE_FALSE(first.assigned_id.empty());
+  return first.assigned_id;
+}
+
 }  // namespace
 
 TEST_CASE("add, modify, rename and delete are visible to ldapsearch",
@@ -287,15 +299,10 @@ TEST_CASE(
     "[ldap_writer][integration]") {
   TempDir tmp;
   SlapdServer slapd(tmp / "slapd", 3924);
-  REQUIRE(slapd.Modify("dn: ou=outside,dc=example,dc=com\nchangetype: add\n"
-                       "objectClass: organizationalUnit\nou: outside\n") == 0);
   auto w = MakeWriter(slapd);
   Intent add = AccountIntent(IntentOp::kAdd, "cat");
   add.set = {{"cn", {"cat"}}, {"sn", {"cat"}}, {"title", {"before"}}};
-  ApplyResult first = w->Apply(add);
-  REQUIRE(first.status.ok());
-  const std::string id = first.assigned_id;
-  REQUIRE_FALSE(id.empty());
+  const std::string id = AddWithOutside(slapd, *w, add);
   Intent group = GroupIntent(IntentOp::kAdd, "staff");
   group.set = {{"member", {Dn("cat")}}};
   REQUIRE(w->Apply(group).status.ok());
@@ -367,14 +374,10 @@ TEST_CASE(
     "[ldap_writer][integration]") {
   TempDir tmp;
   SlapdServer slapd(tmp / "slapd", 3925);
-  REQUIRE(slapd.Modify("dn: ou=outside,dc=example,dc=com\nchangetype: add\n"
-                       "objectClass: organizationalUnit\nou: outside\n") == 0);
   auto w = MakeWriter(slapd);
   Intent add = AccountIntent(IntentOp::kAdd, "cat");
   add.set = {{"cn", {"cat"}}, {"sn", {"cat"}}};
-  ApplyResult first = w->Apply(add);
-  REQUIRE(first.status.ok());
-  const std::string id = first.assigned_id;
+  const std::string id = AddWithOutside(slapd, *w, add);
   REQUIRE(slapd.Modify("dn: " + Dn("cat") +
                        "\nchangetype: modrdn\nnewrdn: uid=cat\n"
                        "deleteoldrdn: 1\nnewsuperior: "

@@ -42,6 +42,16 @@ void Move(E2eEnv& env, const std::string& uid, const std::string& from,
            "\ndeleteoldrdn: 1\nnewsuperior: " + to + "\n");
 }
 
+// Adds ou=outside and group team listing the first two people.
+void AddOutsideAndTeam(E2eEnv& env) {
+  env.Ldap("dn: " + std::string(kOutside) +
+           "\nchangetype: add\nobjectClass: organizationalUnit\nou: outside\n");
+  env.Ldap(
+      "dn: cn=team,ou=groups,dc=example,dc=com\nchangetype: add\n"
+      "objectClass: groupOfNames\ncn: team\nmember: " +
+      PersonDn(Uid(1)) + "\nmember: " + PersonDn(Uid(2)) + "\n");
+}
+
 std::vector<std::string> Members(E2eEnv& env, const std::string& group) {
   const nlohmann::json g = env.MailShow(group);
   std::vector<std::string> out;
@@ -68,12 +78,7 @@ TEST_CASE("service: a member moved out of the base and back follows its groups",
           "[e2e][service]") {
   E2eEnv env(4235, 3, Config(true));
   CliRunner& dl = env.cli();
-  env.Ldap("dn: " + std::string(kOutside) +
-           "\nchangetype: add\nobjectClass: organizationalUnit\nou: outside\n");
-  env.Ldap(
-      "dn: cn=team,ou=groups,dc=example,dc=com\nchangetype: add\n"
-      "objectClass: groupOfNames\ncn: team\nmember: " +
-      PersonDn(Uid(1)) + "\nmember: " + PersonDn(Uid(2)) + "\n");
+  AddOutsideAndTeam(env);
   env.Ldap(
       "dn: cn=solo,ou=groups,dc=example,dc=com\nchangetype: add\n"
       "objectClass: groupOfNames\ncn: solo\nmember: " +
@@ -152,12 +157,7 @@ TEST_CASE(
   config.delete_delay_s = 0;
   E2eEnv env(port, 2, config);
   CliRunner& dl = env.cli();
-  env.Ldap("dn: " + std::string(kOutside) +
-           "\nchangetype: add\nobjectClass: organizationalUnit\nou: outside\n");
-  env.Ldap(
-      "dn: cn=team,ou=groups,dc=example,dc=com\nchangetype: add\n"
-      "objectClass: groupOfNames\ncn: team\nmember: " +
-      PersonDn(Uid(1)) + "\nmember: " + PersonDn(Uid(2)) + "\n");
+  AddOutsideAndTeam(env);
   env.RunOnce();
   const std::vector<std::string> both = {Address(1), Address(2)};
   REQUIRE(Members(env, "team@example.com") == both);
