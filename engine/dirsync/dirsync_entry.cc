@@ -347,13 +347,15 @@ EntryDecision DirSyncEntryMapper::Map(
   }
   if (!c) {
     if (!known) return d;
-    // The object left the scope (moved out of the base DNs).
+    // The object left the scope (moved out of the base DNs): a delete that
+    // names where it is (docs/rules.md section 8).
     d.action = EntryDecision::Action::kChange;
     d.change = BaseChange(entry);
     d.change.op = ChangeOp::kDelete;
     d.change.kind = known->kind;
     d.change.dn = known->dn;
     d.change.domain = known->domain;
+    d.change.remains_at = entry.dn;
     return d;
   }
   d.in_scope = true;

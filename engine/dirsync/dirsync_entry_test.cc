@@ -260,7 +260,10 @@ TEST_CASE("tombstones of known objects are deletes named as the log knows them",
   CHECK_FALSE(d.in_scope);
 }
 
-TEST_CASE("a known object moved out of the base DNs is a delete", "[dirsync]") {
+TEST_CASE(
+    "a known object moved out of the base DNs is a delete that names where "
+    "it is",
+    "[dirsync]") {
   DirSyncEntryMapper m(Rules(), "ad", "ad/dirsync");
   const ObjectState known =
       Known(m.Map(User("alice"), true, std::nullopt).change);
@@ -271,6 +274,8 @@ TEST_CASE("a known object moved out of the base DNs is a delete", "[dirsync]") {
   EntryDecision d = m.Map(e, false, known);
   REQUIRE(d.action == EntryDecision::Action::kChange);
   CHECK(d.change.op == ChangeOp::kDelete);
+  CHECK(d.change.dn == known.dn);
+  CHECK(d.change.remains_at == e.dn);
   CHECK_FALSE(d.in_scope);
 }
 
