@@ -330,9 +330,31 @@ ApplyResult AdWriter::Create(const Intent& intent) {
       intent.target_id.empty() ? Result<std::optional<Current>>(std::nullopt)
                                : Read(intent, names);
   if (!existing.ok()) return Fail(existing.status());
-  // Brought back already (a re-apply after a crash): finish it.
-  if (existing->has_value() && !intent.target_id.empty())
-    return Complete(intent, **existing, "");
+  if (existing->has_value() && !intent.target_id.empty()) {
+    const Current& cur = **existing;
+    // Brought back already (a re-apply after a crash): finish it.
+    if (NormalizeDn(cur.dn) == NormalizeDn(intent.dn))
+      return Complete(intent, cur, "");
+    // Not deleted but moved out of the base (DirSync then reports it
+    // gone): moved back, keeping its objectGUID, objectSid and groups.
+    const auto [new_rdn, new_parent] = SplitDn(intent.dn);
+    const auto [old_rdn, old_parent] = SplitDn(cur.dn);
+    const bool move = NormalizeDn(new_parent) != NormalizeDn(old_parent);
+    const int rc =
+        ldap_rename_s(conn_->handle(), cur.dn.c_str(), new_rdn.c_str(),
+                      move ? new_parent.c_str() : nullptr, 1, nullptr, nullptr);
+    if (rc != LDAP_SUCCESS)
+      return Fail(conn_->Error(rc, Describe(intent) + ": moving \"" + cur.dn +
+                                       "\" back to \"" + intent.dn + "\""));
+    Result<std::optional<Current>> back = Read(intent, names);
+    if (!back.ok()) return Fail(back.status());
+    if (!back->has_value())
+      return Fail(Status::IOError(Describe(intent) +
+                                  ": moved back, but cannot be read back"));
+    return Complete(intent, **back,
+                    "moved \"" + cur.dn + "\" back to \"" + intent.dn +
+                        "\" (objectGUID and objectSid kept)");
+  }
   std::string not_reanimated;
   if (!intent.target_id.empty()) {
     if (std::optional<ApplyResult> r = Reanimate(intent, &not_reanimated))

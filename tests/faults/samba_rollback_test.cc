@@ -3,7 +3,8 @@
 // deleted, the delete is synced, and `rollback --to` the point before
 // brings the user back by reanimating its tombstone (MS-ADTS 3.1.1.5.3.7),
 // so objectGUID and objectSid are those it had, and its mail account
-// comes back too.
+// comes back too. A user moved out of the base (which DirSync reports as
+// gone) is moved back by a rollback, the same object.
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
@@ -36,8 +37,9 @@ std::string Identity(const SambaDc& dc, const std::string& base,
 }
 
 TEST_CASE(
-    "AD: rolling back a delete reanimates the tombstone: same objectGUID "
-    "and objectSid",
+    "AD: rolling back a delete reanimates the tombstone, rolling back a "
+    "move out of the base moves the object back: same objectGUID and "
+    "objectSid",
     "[samba][rollback][whole][integration]") {
   SambaDc dc(DcDir(), "127.0.0.32");
   const std::string people = "OU=RbPeople," + dc.base();
@@ -101,6 +103,44 @@ TEST_CASE(
   CliResult v = cli.Run({"verify"});
   INFO(v.text());
   CHECK(v.exit_code == 0);
+
+  // Moved out of the base (DirSync reports it gone: a delete that names
+  // where it is), then rolled back: the same object is moved back.
+  const std::string outside = "OU=RbOutside," + dc.base();
+  REQUIRE(dc.Add("dn: " + outside + "\nobjectClass: organizationalUnit\n",
+                 &out) == 0);
+  const std::uint64_t in_base = LastSeq(cli);
+  const std::string second = Identity(dc, people, "rb000002");
+  REQUIRE_FALSE(second.empty());
+  REQUIRE(dc.Modify("dn: CN=rb000002," + people +
+                        "\nchangetype: modrdn\nnewrdn: CN=rb000002\n"
+                        "deleteoldrdn: 1\nnewsuperior: " +
+                        outside + "\n",
+                    &out) == 0);
+  CliResult moved = cli.Run({"run", "--once"});
+  INFO(moved.text());
+  REQUIRE(moved.exit_code == 0);
+  REQUIRE(MailAddresses(cli).count("rb000002@example.com") == 0);
+  CliResult deleted = cli.Run({"log", "--json"});
+  CHECK(deleted.out.find("\"remains_at\":\"CN=rb000002,OU=RbOutside") !=
+        std::string::npos);
+  CliResult back =
+      cli.Run({"rollback", "--to", std::to_string(in_base), "--yes"});
+  INFO(back.text());
+  REQUIRE(back.exit_code == 0);
+  CHECK(Identity(dc, people, "rb000002") == second);
+  CHECK(Identity(dc, outside, "rb000002").empty());
+  CliResult told = cli.Run({"log", "--json"});
+  CHECK(told.out.find("moved \\\"CN=rb000002,OU=RbOutside") !=
+        std::string::npos);
+  CHECK(MailAddresses(cli).count("rb000002@example.com") == 1);
+  CliResult settled = cli.Run({"run", "--once"});
+  INFO(settled.text());
+  REQUIRE(settled.exit_code == 0);
+  CHECK(MailAddresses(cli).count("rb000002@example.com") == 1);
+  CliResult v2 = cli.Run({"verify"});
+  INFO(v2.text());
+  CHECK(v2.exit_code == 0);
 }
 
 }  // namespace
