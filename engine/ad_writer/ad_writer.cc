@@ -130,6 +130,7 @@ Result<AdWriterOptions> AdWriterOptionsFor(const RuleSet& rules,
   if (!password.ok()) return password.status();
   AdWriterOptions o;
   o.connector = cc.name;
+  o.map = c->map;
   o.ldap.uris = cc.uris;
   o.ldap.bind_dn = cc.bind_dn;
   o.ldap.password = std::move(password).value();
@@ -346,12 +347,27 @@ ApplyResult AdWriter::Create(const Intent& intent) {
     if (rc != LDAP_SUCCESS)
       return Fail(conn_->Error(rc, Describe(intent) + ": moving \"" + cur.dn +
                                        "\" back to \"" + intent.dn + "\""));
-    Result<std::optional<Current>> back = Read(intent, names);
+    // The mapped attributes the rollback's image does not name go: a value
+    // given after the point is undone. Others stay.
+    const ObjectMap& map = intent.kind == ObjectKind::kGroup
+                               ? options_.map.group
+                               : options_.map.account;
+    std::vector<std::string> mapped = {map.aliases_attribute,
+                                       map.members_attribute};
+    for (const FieldMapping& f : map.fields) mapped.push_back(f.attribute);
+    std::vector<std::string> read_names = names;
+    for (const std::string& a : mapped)
+      if (!a.empty()) read_names.push_back(a);
+    Result<std::optional<Current>> back = Read(intent, read_names);
     if (!back.ok()) return Fail(back.status());
     if (!back->has_value())
       return Fail(Status::IOError(Describe(intent) +
                                   ": moved back, but cannot be read back"));
-    return Complete(intent, **back,
+    Intent whole = intent;
+    for (const std::string& a : mapped)
+      if (!a.empty() && FindAttr((*back)->attrs, a) && !FindAttr(intent.set, a))
+        whole.set.push_back(Attribute{a, {}});
+    return Complete(whole, **back,
                     "moved \"" + cur.dn + "\" back to \"" + intent.dn +
                         "\" (objectGUID and objectSid kept)");
   }

@@ -52,6 +52,9 @@ struct AdWriterOptions {
   LdapConnectOptions ldap;
   // The password to give a user created by `intent`, if one is known.
   std::function<std::optional<Secret>(const Intent& intent)> password_for;
+  // The connector's attribute map: the mapped attributes an object moved
+  // back by a rollback loses when the rollback's image has none.
+  AttributeMap map;
 };
 
 // The options of connector `connector`: URIs, bind (password read now), TLS,

@@ -112,6 +112,10 @@ TEST_CASE(
   const std::uint64_t in_base = LastSeq(cli);
   const std::string second = Identity(dc, people, "rb000002");
   REQUIRE_FALSE(second.empty());
+  // A mapped value given after the point, then the move.
+  REQUIRE(dc.Modify("dn: CN=rb000002," + people +
+                        "\nchangetype: modify\nreplace: mobile\nmobile: 555\n",
+                    &out) == 0);
   REQUIRE(dc.Modify("dn: CN=rb000002," + people +
                         "\nchangetype: modrdn\nnewrdn: CN=rb000002\n"
                         "deleteoldrdn: 1\nnewsuperior: " +
@@ -130,6 +134,8 @@ TEST_CASE(
   REQUIRE(back.exit_code == 0);
   CHECK(Identity(dc, people, "rb000002") == second);
   CHECK(Identity(dc, outside, "rb000002").empty());
+  CHECK(dc.Search("(sAMAccountName=rb000002)", "mobile", people)
+            .find("mobile:") == std::string::npos);
   CliResult told = cli.Run({"log", "--json"});
   CHECK(told.out.find("moved \\\"CN=rb000002,OU=RbOutside") !=
         std::string::npos);
