@@ -42,30 +42,44 @@ std::string CommandLine() { return StoredCommandLine(); }
 
 namespace {
 
-// The service carries out the action: on its intake (serialised with its
-// sources' appends), its writers, on its applier thread.
-Status AppendInService(const ServiceHandles& service, OperatorAction action,
-                       OperatorResult* result) {
-  Intake& intake = *service.intake;
-  AppendResult appended;
+// Appends `action` alone (decided, with no cursor).
+Status AppendAction(Intake& intake, OperatorAction action,
+                    AppendResult* appended) {
   std::vector<EventBody> events;
   events.emplace_back(std::move(action));
-  DIRLEDGER_RETURN_IF_ERROR(
-      intake.Append(std::move(events), std::nullopt, &appended));
-  DIRLEDGER_RETURN_IF_ERROR(intake.Sync());
-  result->seq = appended.last_seq;
-  // The service's intake keeps no decisions: the one recorded is read back.
-  DIRLEDGER_RETURN_IF_ERROR(
-      service.log->ReadDecision(appended.last_seq, &result->decision));
-  if (appended.intents.empty()) return Status::Ok();
+  return intake.Append(std::move(events), std::nullopt, appended);
+}
+
+// Applies the intents pending (the action's) through `appliers`; sources are
+// not started.
+Status ApplyPending(
+    Intake& intake,
+    const std::map<std::pair<Side, std::string>, Applier*>& appliers,
+    RunObserver* observer, OperatorResult* result) {
   std::atomic<bool> stop{false};
-  RunLoop loop(&intake, {}, service.appliers, &stop, service.observer);
+  RunLoop loop(&intake, {}, appliers, &stop, observer);
   RunStats stats;
   DIRLEDGER_RETURN_IF_ERROR(loop.ApplyPending(&stats));
   result->applied = stats.applied;
   result->failed = stats.failed;
   result->retry_later = stats.retry_later;
   return Status::Ok();
+}
+
+// The service carries out the action: on its intake (serialised with its
+// sources' appends), its writers, on its applier thread.
+Status AppendInService(const ServiceHandles& service, OperatorAction action,
+                       OperatorResult* result) {
+  Intake& intake = *service.intake;
+  AppendResult appended;
+  DIRLEDGER_RETURN_IF_ERROR(AppendAction(intake, std::move(action), &appended));
+  DIRLEDGER_RETURN_IF_ERROR(intake.Sync());
+  result->seq = appended.last_seq;
+  // The service's intake keeps no decisions: the one recorded is read back.
+  DIRLEDGER_RETURN_IF_ERROR(
+      service.log->ReadDecision(appended.last_seq, &result->decision));
+  if (appended.intents.empty()) return Status::Ok();
+  return ApplyPending(intake, service.appliers, service.observer, result);
 }
 
 }  // namespace
@@ -92,25 +106,14 @@ Status AppendOperatorAction(CliContext& ctx, OperatorAction action,
       intake.RecordConfig(MakeConfigChange(*cfg, ctx.config_text()));
   if (!recorded.ok()) return recorded.status();
   AppendResult appended;
-  std::vector<EventBody> events;
-  events.emplace_back(std::move(action));
-  DIRLEDGER_RETURN_IF_ERROR(
-      intake.Append(std::move(events), std::nullopt, &appended));
+  DIRLEDGER_RETURN_IF_ERROR(AppendAction(intake, std::move(action), &appended));
   result->seq = appended.last_seq;
   if (!appended.decisions.empty()) result->decision = appended.decisions.back();
   if (appended.intents.empty()) return Status::Ok();
   DIRLEDGER_RETURN_IF_ERROR(intake.Sync());
   CrashPoint("operator.after_append");  // logged, none of its writes made
-  // Apply through the normal appliers; sources are not started.
-  std::atomic<bool> stop{false};
   Progress progress(log, false, /*quiet=*/true);
-  RunLoop loop(&intake, {}, connectors->appliers(), &stop, &progress);
-  RunStats stats;
-  DIRLEDGER_RETURN_IF_ERROR(loop.ApplyPending(&stats));
-  result->applied = stats.applied;
-  result->failed = stats.failed;
-  result->retry_later = stats.retry_later;
-  return Status::Ok();
+  return ApplyPending(intake, connectors->appliers(), &progress, result);
 }
 
 }  // namespace dirledger::cli
