@@ -153,9 +153,7 @@ TEST_CASE(
 TEST_CASE("address ownership: under rules version 5 every alias is given",
           "[rules][ownership]") {
   Scenario s;
-  ConfigChange c = ConfigEvent(ConfigToml({}));
-  c.reconciler_rules = 5;
-  s.Feed(c);
+  FeedConfig(s, {}, 5);
   SyncUser2(s);
   const Intent add = Only(s.Feed(
       Evil({"evil@example.com", "user2@example.com", "boss@othercorp.org"})));
@@ -315,9 +313,7 @@ TEST_CASE(
     "holds is given as before",
     "[rules][ownership]") {
   Scenario s;
-  ConfigChange c = ConfigEvent(ConfigToml({}));
-  c.reconciler_rules = 6;
-  s.Feed(c);
+  FeedConfig(s, {}, 6);
   SyncUser2WithAlias(s);
   const Intent add = Only(s.Feed(
       Evil({"evil@example.com", "user2.a@example.com", "user2@example.com"})));

@@ -267,9 +267,7 @@ TEST_CASE("without a delay, or under rules 2, deletes are decided at once",
   SECTION("a log recorded under rules 2") {
     ConnectorOptions o = Threshold("20");
     Scenario s(o);
-    ConfigChange c = ConfigEvent(ConfigToml(o));
-    c.reconciler_rules = 2;
-    s.Feed(c);
+    FeedConfig(s, o, 2);
     Synced(s, 2);
     const Decision& d = s.Feed(Delete(1), kT0);
     CHECK(DeleteIntents(d) == 1);

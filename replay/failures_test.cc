@@ -41,11 +41,7 @@ OperatorAction Dismiss(const std::string& id) {
 }
 
 // The config recorded again, under rules version `rules`.
-void Under(Scenario& s, std::uint32_t rules) {
-  ConfigChange c = ConfigEvent(ConfigToml({}));
-  c.reconciler_rules = rules;
-  s.Feed(c);
-}
+void Under(Scenario& s, std::uint32_t rules) { FeedConfig(s, {}, rules); }
 
 }  // namespace
 

@@ -22,10 +22,7 @@ class GroupWorld {
  public:
   // `rules`: the reconciler rules version recorded with the config.
   GroupWorld(const ConnectorOptions& o, std::uint32_t rules) : scenario_(o) {
-    if (rules == kReconcilerRules) return;
-    ConfigChange c = ConfigEvent(ConfigToml(o));
-    c.reconciler_rules = rules;
-    scenario_.Feed(c);
+    UnderRules(scenario_, o, rules);
   }
 
   // LDAP, as an administrator changes it.

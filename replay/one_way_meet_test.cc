@@ -17,15 +17,9 @@ ConnectorOptions OneWay(const char* direction) {
   return o;
 }
 
-void Under(Scenario& s, const ConnectorOptions& o, std::uint32_t rules) {
-  ConfigChange c = ConfigEvent(ConfigToml(o));
-  c.reconciler_rules = rules;
-  s.Feed(c);
-}
-
 // axigen_to_ldap: eve on both sides, linked, under `rules`.
 void LinkEve(Scenario& s, std::uint32_t rules) {
-  Under(s, OneWay("axigen_to_ldap"), rules);
+  FeedConfig(s, OneWay("axigen_to_ldap"), rules);
   s.Feed(LdapPerson("u-eve", "eve", {{"title", {"Dev"}}}, ChangeOp::kAdd));
   const Decision& meet = s.Feed(MailObject(
       "eve@example.com", {{"lastName", {"eve"}}, {"title", {"Dev"}}}));
@@ -106,7 +100,7 @@ TEST_CASE(
 // LDAP administrator adds uid=dan; the refresh is decided first (a mail
 // Add), then the poll finds the mail object in place.
 void SameRunCreate(Scenario& s, std::uint32_t rules) {
-  Under(s, OneWay("ldap_to_axigen"), rules);
+  FeedConfig(s, OneWay("ldap_to_axigen"), rules);
   const Decision& add =
       s.Feed(LdapPerson("u-dan", "dan", {{"title", {"Dev"}}}, ChangeOp::kAdd));
   INFO(DecisionText(add));
@@ -165,7 +159,7 @@ TEST_CASE(
 // still known, whose removal the poll then reports, the first meeting's
 // write not made yet.
 const Decision& MeetThenRemoved(Scenario& s, std::uint32_t rules) {
-  Under(s, OneWay("ldap_to_axigen"), rules);
+  FeedConfig(s, OneWay("ldap_to_axigen"), rules);
   s.Feed(MailObject("cat@example.com",
                     {{"lastName", {"Own"}}, {"title", {"Admin"}}},
                     ObjectKind::kAccount, ChangeOp::kAdd));

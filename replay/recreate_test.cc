@@ -18,9 +18,7 @@ void Under(Scenario& s, const char* direction, std::uint32_t rules,
   ConnectorOptions o;
   o.direction = direction;
   o.resolution = resolution;
-  ConfigChange c = ConfigEvent(ConfigToml(o));
-  c.reconciler_rules = rules;
-  s.Feed(c);
+  FeedConfig(s, o, rules);
 }
 
 ObservedChange MDan(const std::string& title) {

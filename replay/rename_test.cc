@@ -17,9 +17,7 @@ namespace {
 // [mail] table `mail`.
 void LinkJdoe(Scenario& s, std::uint32_t rules, const std::string& mail = "",
               const ConnectorOptions& o = {}) {
-  ConfigChange c = ConfigEvent(ConfigToml(o) + mail);
-  c.reconciler_rules = rules;
-  s.Feed(c);
+  FeedConfig(s, o, rules, mail);
   s.Feed(LdapPerson("u-jdoe", "jdoe", {{"title", {"Dev"}}}));
   // Found in place with the entry's values (from rules version 5 one that
   // differs is written them: docs/rules.md section 4).

@@ -18,9 +18,7 @@ using Values = std::vector<std::string>;
 void Under(Scenario& s, const char* direction, std::uint32_t rules) {
   ConnectorOptions o;
   o.direction = direction;
-  ConfigChange c = ConfigEvent(ConfigToml(o));
-  c.reconciler_rules = rules;
-  s.Feed(c);
+  FeedConfig(s, o, rules);
 }
 
 ObservedChange LDan(const std::string& title,

@@ -222,14 +222,20 @@ class Scenario {
   std::vector<Decision> decisions_;
 };
 
-// Records the config `o` again, decided under rules version `rules` from
-// here (nothing when `rules` is this build's: the scenario's own config).
-inline void UnderRules(Scenario& s, const ConnectorOptions& o,
-                       std::uint32_t rules) {
-  if (rules == kReconcilerRules) return;
-  ConfigChange c = ConfigEvent(ConfigToml(o));
+// Records the config `o` (and `extra` TOML after it) again, decided under
+// rules version `rules` from here.
+inline void FeedConfig(Scenario& s, const ConnectorOptions& o,
+                       std::uint32_t rules, const std::string& extra = "") {
+  ConfigChange c = ConfigEvent(ConfigToml(o) + extra);
   c.reconciler_rules = rules;
   s.Feed(c);
+}
+
+// FeedConfig, but nothing when `rules` is this build's: the scenario's own
+// config stands.
+inline void UnderRules(Scenario& s, const ConnectorOptions& o,
+                       std::uint32_t rules) {
+  if (rules != kReconcilerRules) FeedConfig(s, o, rules);
 }
 
 }  // namespace dirledger::testing

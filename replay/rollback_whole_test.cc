@@ -101,10 +101,8 @@ TEST_CASE("rollback re-creates a deleted LDAP entry whole, asking back its id",
 
 TEST_CASE("under rules version 2 a rollback's LDAP add names no id",
           "[replay][rollback][whole]") {
-  ConfigChange c = ConfigEvent(ConfigToml(ConnectorOptions{}));
-  c.reconciler_rules = 2;
   Scenario s;
-  s.Feed(c);
+  FeedConfig(s, {}, 2);
   const std::uint64_t mark = SyncThenDelete(s);
   auto plan = PlanTo(s, mark);
   REQUIRE(plan.ok());
