@@ -338,12 +338,7 @@ ApplyResult AdWriter::Create(const Intent& intent) {
       return Complete(intent, cur, "");
     // Not deleted but moved out of the base (DirSync then reports it
     // gone): moved back, keeping its objectGUID, objectSid and groups.
-    const auto [new_rdn, new_parent] = SplitDn(intent.dn);
-    const auto [old_rdn, old_parent] = SplitDn(cur.dn);
-    const bool move = NormalizeDn(new_parent) != NormalizeDn(old_parent);
-    const int rc =
-        ldap_rename_s(conn_->handle(), cur.dn.c_str(), new_rdn.c_str(),
-                      move ? new_parent.c_str() : nullptr, 1, nullptr, nullptr);
+    const int rc = RenameTo(cur.dn, intent.dn);
     if (rc != LDAP_SUCCESS)
       return Fail(conn_->Error(rc, Describe(intent) + ": moving \"" + cur.dn +
                                        "\" back to \"" + intent.dn + "\""));
@@ -611,6 +606,15 @@ ApplyResult AdWriter::Delete(const Intent& intent) {
   return Done("deleted \"" + cur.dn + "\"", false);
 }
 
+int AdWriter::RenameTo(const std::string& from, const std::string& to) {
+  const auto [new_rdn, new_parent] = SplitDn(to);
+  const auto [old_rdn, old_parent] = SplitDn(from);
+  const bool move = NormalizeDn(new_parent) != NormalizeDn(old_parent);
+  return ldap_rename_s(conn_->handle(), from.c_str(), new_rdn.c_str(),
+                       move ? new_parent.c_str() : nullptr, 1, nullptr,
+                       nullptr);
+}
+
 ApplyResult AdWriter::Rename(const Intent& intent) {
   if (intent.new_dn.empty())
     return Fail(Status::InvalidArgument(Describe(intent) +
@@ -625,12 +629,7 @@ ApplyResult AdWriter::Rename(const Intent& intent) {
     return Done("\"" + cur.dn + "\" already has that DN", true);
   if (std::optional<Status> conflict = CheckExpect(intent, cur, false))
     return Fail(*conflict);
-  const auto [new_rdn, new_parent] = SplitDn(intent.new_dn);
-  const auto [old_rdn, old_parent] = SplitDn(cur.dn);
-  const bool move = NormalizeDn(new_parent) != NormalizeDn(old_parent);
-  const int rc =
-      ldap_rename_s(conn_->handle(), cur.dn.c_str(), new_rdn.c_str(),
-                    move ? new_parent.c_str() : nullptr, 1, nullptr, nullptr);
+  const int rc = RenameTo(cur.dn, intent.new_dn);
   if (rc != LDAP_SUCCESS)
     return Fail(conn_->Error(rc, Describe(intent) + ": renaming \"" + cur.dn +
                                      "\" to \"" + intent.new_dn + "\""));

@@ -93,6 +93,9 @@ class AdWriter : public Applier {
   ApplyResult Modify(const Intent& intent);
   ApplyResult Delete(const Intent& intent);
   ApplyResult Rename(const Intent& intent);
+  // Renames `from` to `to`, under a new superior when the parent differs
+  // (the old RDN value removed); the LDAP result code.
+  int RenameTo(const std::string& from, const std::string& to);
   // The first expected attribute whose current value differs, as a Conflict.
   std::optional<Status> CheckExpect(const Intent& intent, const Current& cur,
                                     bool skip_converged) const;
