@@ -242,13 +242,19 @@ Result<AttributeMap> AttributeMap::WithCustomSchema(
   return m;
 }
 
+std::vector<std::string> ObjectMap::ValueAttributes() const {
+  std::vector<std::string> out;
+  for (const std::string* a : {&aliases_attribute, &members_attribute})
+    if (!a->empty()) out.push_back(*a);
+  for (const FieldMapping& f : fields) out.push_back(f.attribute);
+  return out;
+}
+
 std::vector<std::string> AttributeMap::RequestedAttributes() const {
   std::vector<std::string> out = {"objectClass"};
   for (const ObjectMap* m : {&account, &group}) {
-    for (const std::string* a :
-         {&m->name_attribute, &m->aliases_attribute, &m->members_attribute})
-      if (!a->empty()) out.push_back(*a);
-    for (const FieldMapping& f : m->fields) out.push_back(f.attribute);
+    if (!m->name_attribute.empty()) out.push_back(m->name_attribute);
+    for (std::string& a : m->ValueAttributes()) out.push_back(std::move(a));
   }
   std::sort(out.begin(), out.end(),
             [](const std::string& a, const std::string& b) {

@@ -62,6 +62,9 @@ struct ObjectMap {
   std::string_view AttributeFor(std::string_view field) const;
   // The field mapped from LDAP `attribute`, or "".
   std::string_view FieldFor(std::string_view attribute) const;
+  // The LDAP attributes that carry synced values other than the name: the
+  // aliases, the members and each field's attribute, in that order.
+  std::vector<std::string> ValueAttributes() const;
   // Whether an entry with these objectClass values is of this kind.
   bool Matches(const std::vector<std::string>& object_classes) const;
 

@@ -1,5 +1,6 @@
 #include "replay/rules.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 namespace dirledger {
@@ -87,6 +88,18 @@ TEST_CASE("AD computers are not accounts", "[rules]") {
   AttributeMap m = AttributeMap::Default(ServerType::kActiveDirectory);
   CHECK(m.account.Matches({"top", "person", "user"}));
   CHECK_FALSE(m.account.Matches({"top", "user", "computer"}));
+}
+
+TEST_CASE("a map's value attributes: aliases, members, fields; not the name",
+          "[rules]") {
+  const AttributeMap m = AttributeMap::Default(ServerType::kOpenLdap);
+  const std::vector<std::string> account = m.account.ValueAttributes();
+  REQUIRE_FALSE(account.empty());
+  CHECK(account.front() == "mail");
+  CHECK(std::find(account.begin(), account.end(), "mobile") != account.end());
+  CHECK(std::find(account.begin(), account.end(), "uid") == account.end());
+  CHECK(m.group.ValueAttributes() ==
+        std::vector<std::string>{"member", "description"});
 }
 
 TEST_CASE("delete thresholds as count or percent", "[rules]") {

@@ -344,15 +344,12 @@ ApplyResult AdWriter::Create(const Intent& intent) {
                                        "\" back to \"" + intent.dn + "\""));
     // The mapped attributes the rollback's image does not name go: a value
     // given after the point is undone. Others stay.
-    const ObjectMap& map = intent.kind == ObjectKind::kGroup
-                               ? options_.map.group
-                               : options_.map.account;
-    std::vector<std::string> mapped = {map.aliases_attribute,
-                                       map.members_attribute};
-    for (const FieldMapping& f : map.fields) mapped.push_back(f.attribute);
+    const std::vector<std::string> mapped =
+        (intent.kind == ObjectKind::kGroup ? options_.map.group
+                                           : options_.map.account)
+            .ValueAttributes();
     std::vector<std::string> read_names = names;
-    for (const std::string& a : mapped)
-      if (!a.empty()) read_names.push_back(a);
+    read_names.insert(read_names.end(), mapped.begin(), mapped.end());
     Result<std::optional<Current>> back = Read(intent, read_names);
     if (!back.ok()) return Fail(back.status());
     if (!back->has_value())
@@ -360,7 +357,7 @@ ApplyResult AdWriter::Create(const Intent& intent) {
                                   ": moved back, but cannot be read back"));
     Intent whole = intent;
     for (const std::string& a : mapped)
-      if (!a.empty() && FindAttr((*back)->attrs, a) && !FindAttr(intent.set, a))
+      if (FindAttr((*back)->attrs, a) && !FindAttr(intent.set, a))
         whole.set.push_back(Attribute{a, {}});
     return Complete(whole, **back,
                     "moved \"" + cur.dn + "\" back to \"" + intent.dn +

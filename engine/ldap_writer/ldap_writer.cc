@@ -371,13 +371,9 @@ ApplyResult LdapWriter::MoveBack(const Intent& intent, const LdapEntry& holder,
   // The mapped attributes it has that the add does not name go: the entry
   // is brought back as it was. Others stay (an attribute the log does not
   // keep, such as a value over the size it stores, is not lost).
-  const ObjectMap& map = MapFor(intent.kind);
-  std::vector<std::string> mapped = {map.aliases_attribute,
-                                     map.members_attribute};
-  for (const FieldMapping& f : map.fields) mapped.push_back(f.attribute);
+  const std::vector<std::string> mapped = MapFor(intent.kind).ValueAttributes();
   std::vector<std::string> attrs = AttributesOf(intent);
-  for (const std::string& a : mapped)
-    if (!a.empty()) AddName(&attrs, a);
+  for (const std::string& a : mapped) AddName(&attrs, a);
   auto now = ReadByDn(intent.dn, attrs);
   if (!now.ok()) return Fail(now.status().WithContext(message));
   if (!*now)
@@ -399,7 +395,7 @@ ApplyResult LdapWriter::MoveBack(const Intent& intent, const LdapEntry& holder,
       rest.set.push_back(a);
   }
   for (const std::string& a : mapped)
-    if (!a.empty() && FindAttr((*now)->attrs, a) && !FindAttr(desired, a))
+    if (FindAttr((*now)->attrs, a) && !FindAttr(desired, a))
       rest.set.push_back(Attribute{a, {}});
   ApplyResult r = Modify(rest, **now);
   if (!r.status.ok()) return Fail(r.status.WithContext(message));
