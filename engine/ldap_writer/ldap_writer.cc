@@ -110,6 +110,7 @@ Status LdapWriter::EnsureConnected() {
   auto conn = LdapConnection::Connect(o);
   if (!conn.ok()) return conn.status();
   conn_ = std::move(conn).value();
+  naming_context_.clear();  // read again from this server when needed
   spdlog::info("[{}/ldap-writer] connected to {} as \"{}\"", c.name,
                conn_->uri(), c.bind_dn);
   return Status::Ok();
@@ -299,8 +300,9 @@ ApplyResult LdapWriter::Add(const Intent& intent) {
       // moved back, keeping its identity, its link and its groups (refint);
       // a second entry with that entryUUID (slapd takes one under Relax
       // Rules) would make every later write by entryUUID find two.
-      auto holder = FindById(NamingContextOf(*conn_, connector_.search_base),
-                             intent.target_id, attrs);
+      if (naming_context_.empty())
+        naming_context_ = NamingContextOf(*conn_, connector_.search_base);
+      auto holder = FindById(naming_context_, intent.target_id, attrs);
       if (!holder.ok()) return Fail(holder.status());
       if (*holder) return MoveBack(intent, **holder, desired);
     }

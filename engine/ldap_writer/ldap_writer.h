@@ -82,6 +82,9 @@ class LdapWriter : public Applier {
   const ConnectorRules& connector_;
   std::string what_;  // connector "corp"
   std::unique_ptr<LdapConnection> conn_;
+  // The naming context holding the search base, read from conn_'s root DSE
+  // at the first rollback add that asks back an entryUUID ("" until then).
+  std::string naming_context_;
 };
 
 }  // namespace dirledger
