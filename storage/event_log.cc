@@ -386,9 +386,12 @@ Status EventLog::Load() {
     MutexLock l(&sources_mu_);
     sources_ = std::move(sources);
   }
-  // The index watermark (ObjectIndexer). A log without one was written
-  // with its index in the same batches as its events: complete.
-  index_through_ = last_seq;
+  // The index watermark (ObjectIndexer). A log without one is new and was
+  // killed before its indexer wrote the first watermark (its index may
+  // hold part of a chunk), or was written before the indexer, its index in
+  // the same batches as its events. Either way it is indexed again from the
+  // start: index keys are idempotent, and the first watermark ends it.
+  index_through_ = 0;
   s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaIndexThrough, &v);
   if (s.ok()) {
     if (v.size() != 8)

@@ -246,6 +246,32 @@ TEST_CASE("the object index catches up with the log after a crash",
   }
 }
 
+TEST_CASE("a log killed before its first index watermark is indexed again",
+          "[log][crash]") {
+  // A new log whose process died before the indexer's first write has
+  // events, no watermark, and none or part of a chunk of index keys.
+  test::TempDir tmp;
+  FixedClock clock;
+  {
+    auto log = OpenLog(tmp.path(), &clock);
+    AppendPeople(log.get(), 0, 60, "c");
+  }
+  REQUIRE(test::ClearRaw(tmp.path(), "by_object").ok());
+  REQUIRE(test::DeleteRaw(tmp.path(), "meta", "index_through").ok());
+  {
+    auto log = OpenLog(tmp.path(), &clock);
+    for (int p : {0, 31, 59}) {
+      std::vector<std::uint64_t> seqs;
+      REQUIRE(log->SeqsForObject(testing::PersonChange(p).id, &seqs).ok());
+      CHECK(seqs == ScannedSeqs(*log, p));
+      CHECK_FALSE(seqs.empty());
+    }
+  }
+  std::string through;
+  REQUIRE(test::GetRaw(tmp.path(), "meta", "index_through", &through).ok());
+  CHECK(GetBigEndian64(through) == 60);
+}
+
 TEST_CASE("a damaged record past the index watermark is reported", "[log]") {
   test::TempDir tmp;
   FixedClock clock;
