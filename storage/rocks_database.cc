@@ -65,11 +65,20 @@ Result<std::unique_ptr<RocksDatabase>> RocksDatabase::Open(DatabaseSpec spec) {
     return RocksStatus(s, "opening " + spec.what + " in " + spec.dir);
   }
   d->db_.reset(raw);
+  d->read_write_ = spec.mode == Mode::kReadWrite;
   return d;
 }
 
 RocksDatabase::~RocksDatabase() {
   if (!db_) return;
+  // What the memtables hold goes into tables, so the write-ahead log files
+  // are deleted and the next open replays nothing. A failure here (a full
+  // disk) loses nothing: the write-ahead log still holds it all.
+  if (read_write_) {
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    (void)db_->Flush(fo, handles_);
+  }
   for (rocksdb::ColumnFamilyHandle* h : handles_)
     db_->DestroyColumnFamilyHandle(h);
   db_->Close();

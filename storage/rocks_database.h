@@ -52,7 +52,9 @@ struct DatabaseSpec {
 class RocksDatabase {
  public:
   static Result<std::unique_ptr<RocksDatabase>> Open(DatabaseSpec spec);
-  ~RocksDatabase();  // destroys the family handles and closes the database
+  // Flushes the memtables (read-write), destroys the family handles and
+  // closes the database.
+  ~RocksDatabase();
   RocksDatabase(const RocksDatabase&) = delete;
   RocksDatabase& operator=(const RocksDatabase&) = delete;
 
@@ -86,6 +88,7 @@ class RocksDatabase {
 
   std::string dir_;
   std::vector<std::string> names_;  // of handles_, in order
+  bool read_write_ = false;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };

@@ -69,6 +69,36 @@ TEST_CASE("a database is created whole and its families found by name",
   CHECK(Get(**ro, "two", "k") == "v");
 }
 
+TEST_CASE("a database closed after writes leaves nothing to replay",
+          "[rocks_database]") {
+  // Closing flushes the memtables: the write-ahead log files holding the
+  // writes are deleted (the next open replays nothing, and the data dir is
+  // its tables' size).
+  TempDir tmp;
+  const std::string dir = tmp / "db";
+  auto wal_bytes = [&] {
+    std::uintmax_t n = 0;
+    for (const fs::directory_entry& e : fs::directory_iterator(dir))
+      if (e.path().extension() == ".log") n += e.file_size();
+    return n;
+  };
+  {
+    auto d = RocksDatabase::Open(Spec(dir));
+    REQUIRE(d.ok());
+    const std::string value(200, 'v');
+    for (int i = 0; i < 2000; ++i)
+      REQUIRE((*d)->db()
+                  ->Put(rocksdb::WriteOptions(), (*d)->family("one"),
+                        "k" + std::to_string(i), value)
+                  .ok());
+    CHECK(wal_bytes() > 2000 * 200);
+  }
+  CHECK(wal_bytes() == 0);
+  auto ro = RocksDatabase::Open(Spec(dir, DatabaseSpec::Mode::kReadOnly));
+  REQUIRE(ro.ok());
+  CHECK(Get(**ro, "one", "k1999") == std::string(200, 'v'));
+}
+
 TEST_CASE("a missing database is not created read-only, nor without leave",
           "[rocks_database]") {
   TempDir tmp;

@@ -183,7 +183,9 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   db_opts.db_write_buffer_size = 32u << 20;
   db_opts.max_total_wal_size = 64u << 20;
   rocksdb::ColumnFamilyOptions cf_opts;
-  cf_opts.compression = rocksdb::kNoCompression;
+  // Compressed as the log is (storage/event_log.cc): LZ4, zstd at rest.
+  cf_opts.compression = rocksdb::kLZ4Compression;
+  cf_opts.bottommost_compression = rocksdb::kZSTD;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name : kCfNames) cfs.emplace_back(name, cf_opts);
   DatabaseSpec spec;
