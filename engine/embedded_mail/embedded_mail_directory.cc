@@ -12,6 +12,7 @@
 #include <charconv>
 #include <chrono>
 #include <filesystem>
+#include <map>
 
 #include "codecs/event_codec.h"
 #include "codecs/kv_store.h"
@@ -25,9 +26,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kCfNames[] = {"default", "objects", "domains",
-                                    "secrets", "changes", "applied"};
+constexpr const char* kCfNames[] = {"default", "objects", "domains", "secrets",
+                                    "changes", "applied", "aliases"};
 constexpr const char* kFormatKey = "format";
+// Present once the "aliases" family holds every object's aliases (a
+// directory made before it gets them at its first writable open).
+constexpr const char* kAliasIndexKey = "alias_index";
 constexpr const char* kFormatVersion = "1";
 constexpr int kPbkdf2Iterations = 100000;
 
@@ -199,8 +203,10 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
                  const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
     rocksdb::WriteOptions synced;
     synced.sync = true;
-    return FromRocks(db->Put(synced, handles[0], kFormatKey, kFormatVersion),
-                     "writing the format version");
+    rocksdb::WriteBatch batch;
+    batch.Put(handles[0], kFormatKey, kFormatVersion);
+    batch.Put(handles[0], kAliasIndexKey, "1");
+    return FromRocks(db->Write(synced, &batch), "writing the format version");
   };
   spec.options = db_opts;
   spec.families = std::move(cfs);
@@ -219,6 +225,7 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   d->secrets_cf_ = d->database_->family("secrets");
   d->changes_cf_ = d->database_->family("changes");
   d->applied_cf_ = d->database_->family("applied");
+  d->aliases_cf_ = d->database_->family("aliases");
   DIRLEDGER_RETURN_IF_ERROR(d->Load());
   if (d->rules_ && !options.read_only) {
     for (const DomainConfig& dc : d->rules_->config().domains) {
@@ -258,11 +265,34 @@ Status EmbeddedMailDirectory::Load() {
   }
   DIRLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "reading the change feed"));
   if (options_.read_only) return Status::Ok();  // it writes nothing
-  return ForEach("", [&](const MailObject& o) {
+  s = db_->Get(rocksdb::ReadOptions(), format_cf_, kAliasIndexKey, &v);
+  if (s.ok()) return Status::Ok();
+  if (!s.IsNotFound()) return FromRocks(s, "reading the alias index marker");
+  // Made before the alias index: every object's aliases, with the marker,
+  // in one batch (the first holder of an alias keeps it, as a write would).
+  rocksdb::WriteBatch batch;
+  std::map<std::string, std::string, std::less<>> owners;
+  DIRLEDGER_RETURN_IF_ERROR(ForEach("", [&](const MailObject& o) {
     for (const std::string& a : AttrValues(o.attrs, field::kAliases))
-      alias_owners_.emplace(a, o.address);
+      owners.emplace(a, o.address);
     return true;
-  });
+  }));
+  for (const auto& [alias, owner] : owners)
+    batch.Put(aliases_cf_, S(alias), S(owner));
+  batch.Put(format_cf_, kAliasIndexKey, "1");
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  return FromRocks(db_->Write(synced, &batch), "writing the alias index");
+}
+
+Result<std::optional<std::string>> EmbeddedMailDirectory::AliasOwnerLocked(
+    std::string_view alias) const {
+  std::string owner;
+  auto s = db_->Get(rocksdb::ReadOptions(), aliases_cf_, S(alias), &owner);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  DIRLEDGER_RETURN_IF_ERROR(
+      FromRocks(s, "reading the owner of alias " + std::string(alias)));
+  return std::optional<std::string>(std::move(owner));
 }
 
 Status EmbeddedMailDirectory::CheckAddressesLocked(
@@ -272,12 +302,14 @@ Status EmbeddedMailDirectory::CheckAddressesLocked(
       o.kind == ObjectKind::kGroup ? "group " : "account ";
   std::vector<std::string> held;
   if (before) held = AttrValues(before->attrs, field::kAliases);
-  if (auto it = alias_owners_.find(o.address);
-      (!before || !leaving.empty()) && it != alias_owners_.end() &&
-      it->second != o.address && it->second != leaving)
-    return Status::Conflict(std::string(what) + o.address +
-                            " refused: the address is an alias of " +
-                            it->second);
+  if (!before || !leaving.empty()) {
+    auto owner = AliasOwnerLocked(o.address);
+    if (!owner.ok()) return owner.status();
+    if (*owner && **owner != o.address && **owner != leaving)
+      return Status::Conflict(std::string(what) + o.address +
+                              " refused: the address is an alias of " +
+                              **owner);
+  }
   // Every alias refused, in one message.
   std::string refused;
   auto refuse = [&](const std::string& alias, const std::string& why) {
@@ -294,10 +326,10 @@ Status EmbeddedMailDirectory::CheckAddressesLocked(
              "domain " + std::string(domain) + " is not in the mail directory");
       continue;
     }
-    if (auto it = alias_owners_.find(a); it != alias_owners_.end() &&
-                                         it->second != o.address &&
-                                         it->second != leaving) {
-      refuse(a, "it is an alias of " + it->second);
+    auto owner = AliasOwnerLocked(a);
+    if (!owner.ok()) return owner.status();
+    if (*owner && **owner != o.address && **owner != leaving) {
+      refuse(a, "it is an alias of " + **owner);
       continue;
     }
     auto holder = Get(a);
@@ -312,16 +344,27 @@ Status EmbeddedMailDirectory::CheckAddressesLocked(
   return refused.empty() ? Status::Ok() : Status::Conflict(refused);
 }
 
-void EmbeddedMailDirectory::IndexAliasesLocked(
-    const std::optional<MailObject>& before, const MailWrite& write) {
+Status EmbeddedMailDirectory::IndexAliasesLocked(
+    const std::optional<MailObject>& before, const MailObject* after,
+    rocksdb::WriteBatch* batch) const {
+  // The aliases `before` held are released (deletes first: a put of the
+  // same alias later in the batch wins); `after` takes each of its aliases
+  // no other object holds.
   if (before)
-    for (const std::string& a : AttrValues(before->attrs, field::kAliases))
-      if (auto it = alias_owners_.find(a);
-          it != alias_owners_.end() && it->second == before->address)
-        alias_owners_.erase(it);
-  if (write.op == ChangeOp::kDelete) return;
-  for (const std::string& a : AttrValues(write.object.attrs, field::kAliases))
-    alias_owners_.emplace(a, write.object.address);
+    for (const std::string& a : AttrValues(before->attrs, field::kAliases)) {
+      auto owner = AliasOwnerLocked(a);
+      if (!owner.ok()) return owner.status();
+      if (*owner && **owner == before->address)
+        batch->Delete(aliases_cf_, S(a));
+    }
+  if (!after) return Status::Ok();
+  for (const std::string& a : AttrValues(after->attrs, field::kAliases)) {
+    auto owner = AliasOwnerLocked(a);
+    if (!owner.ok()) return owner.status();
+    if (!*owner || (before && **owner == before->address))
+      batch->Put(aliases_cf_, S(a), S(after->address));
+  }
+  return Status::Ok();
 }
 
 void EmbeddedMailDirectory::SetRules(std::shared_ptr<const RuleSet> rules) {
@@ -500,6 +543,8 @@ Result<std::uint64_t> EmbeddedMailDirectory::CommitLocked(
   batch.Put(changes_cf_, BigEndian64(seq), EncodeEvent(ev));
   if (applied_intent)
     batch.Put(applied_cf_, BigEndian64(applied_intent), BigEndian64(seq));
+  DIRLEDGER_RETURN_IF_ERROR(IndexAliasesLocked(
+      *before, write.op == ChangeOp::kDelete ? nullptr : &o, &batch));
   // A write made for an intent is synced with the others of its batch by
   // Sync(), before the outcomes are logged; an admin's edit is synced now.
   rocksdb::WriteOptions wo;
@@ -507,7 +552,6 @@ Result<std::uint64_t> EmbeddedMailDirectory::CommitLocked(
   DIRLEDGER_RETURN_IF_ERROR(
       FromRocks(db_->Write(wo, &batch), "writing " + o.address));
   last_change_ = seq;
-  IndexAliasesLocked(*before, write);
   return seq;
 }
 
@@ -613,16 +657,13 @@ Result<std::uint64_t> EmbeddedMailDirectory::CommitRenameLocked(
     batch.Put(secrets_cf_, S(o.address), S(*write.password_hash));
   if (applied_intent)
     batch.Put(applied_cf_, BigEndian64(applied_intent), BigEndian64(seq));
+  // The old address's aliases released, the new one's taken.
+  DIRLEDGER_RETURN_IF_ERROR(IndexAliasesLocked(*before, &o, &batch));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync && applied_intent == 0;
   DIRLEDGER_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch),
                                       "renaming " + from + " to " + o.address));
   last_change_ = seq;
-  MailWrite gone;
-  gone.op = ChangeOp::kDelete;
-  gone.object = **before;
-  IndexAliasesLocked(*before, gone);
-  IndexAliasesLocked(std::nullopt, write);
   return seq;
 }
 

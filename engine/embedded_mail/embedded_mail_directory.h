@@ -44,6 +44,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace dirledger {
@@ -167,9 +168,16 @@ class EmbeddedMailDirectory : public MailDirectory {
   // CommitLocked for a rename (write.renamed_from set).
   Result<std::uint64_t> CommitRenameLocked(const MailWrite& write,
                                            std::uint64_t applied_intent);
-  // Keeps alias_owners_ up to date with a write. REQUIRES: mu_ held.
-  void IndexAliasesLocked(const std::optional<MailObject>& before,
-                          const MailWrite& write);
+  // The object holding `alias` (the "aliases" family), if any.
+  // REQUIRES: mu_ held.
+  Result<std::optional<std::string>> AliasOwnerLocked(
+      std::string_view alias) const;
+  // Adds to `batch` what a write does to the alias index: `before` (the
+  // object as it was, if it was) gives up its aliases, `after` (nullptr
+  // for a delete) takes those no other object holds. REQUIRES: mu_ held.
+  Status IndexAliasesLocked(const std::optional<MailObject>& before,
+                            const MailObject* after,
+                            rocksdb::WriteBatch* batch) const;
   std::string ConnectorFor(std::string_view domain) const;
   std::size_t BatchSize() const;
 
@@ -184,15 +192,14 @@ class EmbeddedMailDirectory : public MailDirectory {
   rocksdb::ColumnFamilyHandle* secrets_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* changes_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* applied_cf_ = nullptr;
+  // alias -> the address of the object holding it; kept by every write in
+  // its batch. An address belongs to one object only, as in Axigen.
+  rocksdb::ColumnFamilyHandle* aliases_cf_ = nullptr;
 
   mutable std::mutex mu_;  // guards rules_, last_change_, writes
   std::condition_variable changed_;
   std::shared_ptr<const RuleSet> rules_;
   std::uint64_t last_change_ = 0;
-  // Every alias in the directory -> the address of the object holding it
-  // (built at Open from the objects, kept by every write; guarded by mu_).
-  // An address belongs to one object only, as in Axigen.
-  std::map<std::string, std::string, std::less<>> alias_owners_;
 };
 
 // A salted PBKDF2-HMAC-SHA256 hash of `password` for storage:

@@ -333,12 +333,13 @@ TEST_CASE(
 }
 
 // Stores `alias` on `address` behind the directory's back, as a directory
-// written before addresses had owners may hold it.
+// written before addresses had owners may hold it, and drops the alias
+// index, as a directory written before it has none.
 void PlantAlias(const std::string& dir, const std::string& address,
                 const std::string& alias) {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* name :
-       {"default", "objects", "domains", "secrets", "changes", "applied"})
+  for (const char* name : {"default", "objects", "domains", "secrets",
+                           "changes", "applied", "aliases"})
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -349,11 +350,46 @@ void PlantAlias(const std::string& dir, const std::string& address,
   REQUIRE(db->Get(rocksdb::ReadOptions(), handles[1], address, &bytes).ok());
   ObjectState o;
   REQUIRE(DecodeObjectState(bytes, &o).ok());
-  SetAttr(&o.attrs, "aliases", {alias});
-  REQUIRE(db->Put(rocksdb::WriteOptions(), handles[1], address,
-                  EncodeObjectState(o))
-              .ok());
+  if (!alias.empty()) {
+    SetAttr(&o.attrs, "aliases", {alias});
+    REQUIRE(db->Put(rocksdb::WriteOptions(), handles[1], address,
+                    EncodeObjectState(o))
+                .ok());
+  }
+  REQUIRE(db->Delete(rocksdb::WriteOptions(), handles[0], "alias_index").ok());
+  REQUIRE(
+      db->DeleteRange(rocksdb::WriteOptions(), handles[6], "", "\xff").ok());
   for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+}
+
+TEST_CASE("a directory made before the alias index gets it at its next open",
+          "[embedded_mail]") {
+  // The aliases are indexed as they are written; a directory without the
+  // index has it built from its objects, once.
+  Fixture f;
+  REQUIRE(f.dir
+              ->Apply(AddIntent(1, "ada@example.com",
+                                {{"aliases", {"countess@example.com"}}}))
+              .status.ok());
+  f.dir.reset();
+  PlantAlias(f.tmp / "mail", "ada@example.com", "");
+  f.Reopen();
+  auto r = f.dir->Apply(
+      AddIntent(2, "eve@example.com", {{"aliases", {"countess@example.com"}}}));
+  CHECK(r.status.code() == StatusCode::kConflict);
+  CHECK(r.status.message().find("it is an alias of ada@example.com") !=
+        std::string::npos);
+  // The alias given up is free again, after another reopen.
+  MailAdmin admin(f.dir.get());
+  REQUIRE(admin
+              .Set("ada@example.com",
+                   *ParseMailEdits({"aliases-=countess@example.com"}))
+              .ok());
+  f.Reopen();
+  CHECK(f.dir
+            ->Apply(AddIntent(3, "eve@example.com",
+                              {{"aliases", {"countess@example.com"}}}))
+            .status.ok());
 }
 
 TEST_CASE(
