@@ -104,10 +104,16 @@ Status SourceIntake::Settle(std::vector<EventBody> deletes,
                             std::vector<EventBody> tail,
                             const std::optional<std::string>& cookie,
                             std::string_view why, std::uint64_t counted) {
-  const Result<std::uint64_t> counted_known = KnownCount();
-  if (!counted_known.ok()) return counted_known.status();
-  const std::uint64_t known = counted_known.value();
-  const std::uint64_t threshold = Threshold(known);
+  // The known objects are counted (a scan of the source's index) only for
+  // deletes to weigh against the threshold: an incremental pass without
+  // deletes does not read every object's key.
+  std::uint64_t known = 0, threshold = 0;
+  if (!deletes.empty()) {
+    const Result<std::uint64_t> counted_known = KnownCount();
+    if (!counted_known.ok()) return counted_known.status();
+    known = counted_known.value();
+    threshold = Threshold(known);
+  }
   if (counted == 0) counted = deletes.size();
   std::vector<EventBody> out;
   if (!deletes.empty() && counted > threshold) {
