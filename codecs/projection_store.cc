@@ -24,6 +24,8 @@ constexpr char kFailure = 'f';
 static_assert(ProjectionStore::kScannedIndexBytes.find(kPendingByTarget) !=
                       std::string_view::npos &&
                   ProjectionStore::kScannedIndexBytes.find(kWait) !=
+                      std::string_view::npos &&
+                  ProjectionStore::kScannedIndexBytes.find(kAliasIndex) !=
                       std::string_view::npos,
               "the scanned index families are declared in the header");
 static_assert(ProjectionStore::kKeyOnlyIndexBytes.find(kPending) !=

@@ -288,24 +288,6 @@ Status AddAliasIndex(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* state_cf,
 }  // namespace
 
 Status EventLog::Load() {
-  // The projection's scanned index families, into memory (of the key-only
-  // ones, the keys).
-  std::string families(ProjectionStore::kScannedIndexBytes);
-  families += ProjectionStore::kKeyOnlyIndexBytes;
-  for (char family : families) {
-    const std::string prefix(1, family);
-    std::string end;
-    rocksdb::Slice end_slice;
-    const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, state_cf_));
-    MutexLock l(&scanned_mu_);
-    const bool key_only = IsKeyOnly(prefix);
-    for (it->Seek(prefix); it->Valid(); it->Next())
-      scanned_.emplace(it->key().ToString(),
-                       key_only ? std::string() : it->value().ToString());
-    DIRLEDGER_RETURN_IF_ERROR(
-        RocksStatus(it->status(), "reading the projection's index"));
-  }
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaFormat, &v);
   if (s.IsNotFound()) {
@@ -351,6 +333,24 @@ Status EventLog::Load() {
                                     .WithContext("adding the alias index"));
   } else if (!s.ok()) {
     return RocksStatus(s, "reading the alias index marker");
+  }
+  // The projection's scanned index families, into memory (of the key-only
+  // ones, the keys); after the alias index is there.
+  std::string families(ProjectionStore::kScannedIndexBytes);
+  families += ProjectionStore::kKeyOnlyIndexBytes;
+  for (char family : families) {
+    const std::string prefix(1, family);
+    std::string end;
+    rocksdb::Slice end_slice;
+    const rocksdb::ReadOptions ro = PrefixReadOptions(prefix, &end, &end_slice);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, state_cf_));
+    MutexLock l(&scanned_mu_);
+    const bool key_only = IsKeyOnly(prefix);
+    for (it->Seek(prefix); it->Valid(); it->Next())
+      scanned_.emplace(it->key().ToString(),
+                       key_only ? std::string() : it->value().ToString());
+    DIRLEDGER_RETURN_IF_ERROR(
+        RocksStatus(it->status(), "reading the projection's index"));
   }
   std::uint64_t last_seq = 0;
   std::string head_hash(kSha256Size, '\0');
