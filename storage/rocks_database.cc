@@ -3,6 +3,7 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -39,6 +40,18 @@ Result<std::unique_ptr<RocksDatabase>> RocksDatabase::Open(DatabaseSpec spec) {
   }
   std::unique_ptr<RocksDatabase> d(new RocksDatabase());
   d->dir_ = spec.dir;
+  if (spec.mode != Mode::kReadWrite) {
+    // A database made before a family was added has none: read, it is
+    // opened without it (family() says nullptr); a writable open adds it.
+    std::vector<std::string> present;
+    const rocksdb::Status listed =
+        rocksdb::DB::ListColumnFamilies(spec.options, spec.dir, &present);
+    if (!listed.ok())
+      return RocksStatus(listed, "opening " + spec.what + " in " + spec.dir);
+    std::erase_if(spec.families, [&](const rocksdb::ColumnFamilyDescriptor& f) {
+      return std::find(present.begin(), present.end(), f.name) == present.end();
+    });
+  }
   for (const rocksdb::ColumnFamilyDescriptor& f : spec.families)
     d->names_.push_back(f.name);
   rocksdb::DB* raw = nullptr;

@@ -60,7 +60,8 @@ class RocksDatabase {
 
   rocksdb::DB* db() const { return db_.get(); }
   // The handle of the family named `name` in the spec; nullptr for a name
-  // the spec did not list.
+  // the spec did not list, or (opened read-only or as a secondary) one the
+  // database does not have yet.
   rocksdb::ColumnFamilyHandle* family(std::string_view name) const;
   // Every handle, in the spec's order.
   const std::vector<rocksdb::ColumnFamilyHandle*>& families() const {

@@ -99,6 +99,37 @@ TEST_CASE("a database closed after writes leaves nothing to replay",
   CHECK(Get(**ro, "one", "k1999") == std::string(200, 'v'));
 }
 
+TEST_CASE("a family added since the database was made is absent read-only",
+          "[rocks_database]") {
+  // Read-only (or following a writer) the database opens without it; a
+  // writable open adds it.
+  TempDir tmp;
+  const std::string dir = tmp / "db";
+  REQUIRE(RocksDatabase::Open(Spec(dir)).ok());
+  auto with_three = [&](DatabaseSpec::Mode mode) {
+    DatabaseSpec spec = Spec(dir, mode);
+    spec.families.emplace_back("three", rocksdb::ColumnFamilyOptions());
+    return spec;
+  };
+  {
+    auto ro = RocksDatabase::Open(with_three(DatabaseSpec::Mode::kReadOnly));
+    REQUIRE(ro.ok());
+    CHECK((*ro)->family("three") == nullptr);
+    CHECK((*ro)->family("two") != nullptr);
+    CHECK(Get(**ro, "default", "format") == "7");
+  }
+  {
+    DatabaseSpec spec = with_three(DatabaseSpec::Mode::kReadWrite);
+    spec.options.create_missing_column_families = true;
+    auto rw = RocksDatabase::Open(std::move(spec));
+    REQUIRE(rw.ok());
+    CHECK((*rw)->family("three") != nullptr);
+  }
+  auto ro = RocksDatabase::Open(with_three(DatabaseSpec::Mode::kReadOnly));
+  REQUIRE(ro.ok());
+  CHECK((*ro)->family("three") != nullptr);
+}
+
 TEST_CASE("a missing database is not created read-only, nor without leave",
           "[rocks_database]") {
   TempDir tmp;
