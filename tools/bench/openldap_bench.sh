@@ -8,7 +8,9 @@
 #     filter, attributes) to /dev/null;
 #   - a slapd syncrepl consumer (tests/harness/slapd.sh consumer) replicating
 #     the same provider, timed until its contextCSN equals the provider's;
-# each RUNS times, alternating, medians reported. Then the persist mode:
+# each RUNS times, alternating, medians reported. Then RUNS incremental
+# passes after INCR_N modifies each, dirledger against a plain
+# `ldapsearch -E sync=ro/<cookie>` of them. Then the persist mode:
 # `dirledger run` as a daemon, LATENCY_N single modifies one at a time, each
 # timed until the mail directory holds it and until its outcome is in the log
 # (tools/bench/persist_latency). Prints key=value figures;
@@ -19,7 +21,7 @@
 #   N        entries, default 100000
 # env: BUILD_DIR (default ./build, configured with -DDIRLEDGER_BENCH=ON),
 #      PORT (default 4200; the consumer uses PORT+2), RUNS (default 3),
-#      LATENCY_N (default 1000), FSYNC (default true).
+#      LATENCY_N (default 1000), INCR_N (default 100), FSYNC (default true).
 # Every slapd and dirledger started here is stopped by its PID at the end.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -149,7 +151,40 @@ dirledger_over_consumer=$(echo "$DL / $CO" | bc -l | xargs printf '%.2f')   (goa
 dirledger_mail_accounts=$mails log_last_seq=${events:-?} data_size=$(du -sh "$W/data" | cut -f1)
 EOF
 
-# 4. Persist mode: the daemon, then single modifies timed by persist_latency.
+# 4. Incremental passes: INCR_N entries modified (a new title each), then,
+# side by side, a plain `ldapsearch -E sync=ro` from the cookie of before
+# the modifies (the floor: the changed entries alone) and `dirledger run
+# --once` on the data dir the last full run left (whole process: open,
+# resume from its cookie, decide, write the mail side, close).
+INCR_N=${INCR_N:-100}
+IF_S=() ID_S=()
+for r in $(seq 1 "$RUNS"); do
+  cookie="rid=000,csn=$(csn "$P")"
+  for i in $(seq 1 "$INCR_N"); do
+    printf 'dn: uid=user%06d,ou=people,%s\nchangetype: modify\nreplace: title\ntitle: incremental %s\n\n' \
+      "$(( (i * 97 + r * 13) % N + 1 ))" "$BASE" "$r.$i"
+  done | ldapmodify -x -H "$P" -D "$ADMIN" -y "$W/prov/admin.pw" > /dev/null
+  # Timed to the millisecond (GNU time's 10 ms is the floor's whole time).
+  t=$(now)
+  # shellcheck disable=SC2086
+  ldapsearch -x -H "$P" -D "$ADMIN" -y "$W/prov/admin.pw" \
+    -b "$SBASE" -E "sync=ro/$cookie" "$SFILTER" $SATTRS > "$W/incr.ldif"
+  IF_S+=("$(since "$t")")
+  seen=$(grep -c '^dn: ' "$W/incr.ldif" || true)
+  t=$(now)
+  "$DIRLEDGER" --config "$CFG" run --once 2> "$W/incr.$r.log"
+  ID_S+=("$(since "$t")")
+  echo "incremental $r: floor ${IF_S[-1]} s ($seen entries), dirledger ${ID_S[-1]} s ($(grep '^run: ' "$W/incr.$r.log" | tail -1 || true))"
+done
+IF=$(printf '%s\n' "${IF_S[@]}" | median)
+ID=$(printf '%s\n' "${ID_S[@]}" | median)
+cat <<EOF
+incremental_floor_s=$IF   (runs: ${IF_S[*]})
+incremental_dirledger_s=$ID   (runs: ${ID_S[*]})
+incremental_dirledger_over_floor=$(echo "$ID / $IF" | bc -l | xargs printf '%.2f')   (goal <= 3)
+EOF
+
+# 5. Persist mode: the daemon, then single modifies timed by persist_latency.
 "$DIRLEDGER" --config "$CFG" run 2> "$W/daemon.log" &
 DAEMON_PID=$!
 # Warm up (the daemon's first refresh from its cookie, the connections).
