@@ -212,6 +212,9 @@ class ChangeDecider {
               bool create_drift);
   Verdict Discard(bool linked, bool drift);
   Verdict LinkedDelete();
+  // The partner is gone and this object follows it (delete/catch-up): its
+  // delete, expecting its observed values. REQUIRES: next_.
+  Verdict DeleteSelf(std::string reason);
 
   // Emits the delete of the linked object (foreseen_ exists).
   void DeletePartner();

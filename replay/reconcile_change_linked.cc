@@ -143,6 +143,15 @@ Verdict ChangeDecider::LinkedDelete() {
       Subject() + " deleted; deleting " + Partner(partner_id_, foreseen_.dn)};
 }
 
+Verdict ChangeDecider::DeleteSelf(std::string reason) {
+  Intent i = NewIntent(side_, IntentOp::kDelete, change_.id, next_->dn);
+  i.expect = ExpectOf(side_, next_->attrs, next_fields_);
+  i.expected_version = builder_.seq;
+  builder_.AddIntent(std::move(i));
+  Settle(false, {}, false);
+  return Verdict{"delete/catch-up", Outcome::kPropagated, std::move(reason)};
+}
+
 void ChangeDecider::DeletePartner() {
   Intent i = NewIntent(other_, IntentOp::kDelete, partner_id_, foreseen_.dn);
   i.expect = ExpectOf(other_, foreseen_.attrs(), *partner_after_);
@@ -320,15 +329,9 @@ Verdict ChangeDecider::LinkedUpdate() {
           Settle(false, {}, false);
           return EchoOrNoChange();
         }
-        Intent i = NewIntent(side_, IntentOp::kDelete, change_.id, next_->dn);
-        i.expect = ExpectOf(side_, next_->attrs, next_fields_);
-        i.expected_version = builder_.seq;
-        builder_.AddIntent(std::move(i));
-        Settle(false, {}, false);
-        return Verdict{"delete/catch-up", Outcome::kPropagated,
-                       Subject() + " has not changed since its linked " +
-                           Partner(partner_id_, "") +
-                           " was deleted; it is deleted too"};
+        return DeleteSelf(Subject() + " has not changed since its linked " +
+                          Partner(partner_id_, "") +
+                          " was deleted; it is deleted too");
       }
       if (modified.empty()) modified.push_back("exists");
       return DeleteVsModify(other_, modified);
@@ -340,16 +343,10 @@ Verdict ChangeDecider::LinkedUpdate() {
         Settle(false, {}, false);
         return EchoOrNoChange();
       }
-      Intent i = NewIntent(side_, IntentOp::kDelete, change_.id, next_->dn);
-      i.expect = ExpectOf(side_, next_->attrs, next_fields_);
-      i.expected_version = builder_.seq;
-      builder_.AddIntent(std::move(i));
-      Settle(false, {}, false);
-      return Verdict{"delete/catch-up", Outcome::kPropagated,
-                     Subject() + " is linked to " + Partner(partner_id_, "") +
-                         ", which is gone; direction " +
-                         std::string(DirectionName(direction_)) +
-                         " deletes it too"};
+      return DeleteSelf(
+          Subject() + " is linked to " + Partner(partner_id_, "") +
+          ", which is gone; direction " +
+          std::string(DirectionName(direction_)) + " deletes it too");
     }
     if (Unchanged() && !renamed) {
       Settle(false, {}, false);
