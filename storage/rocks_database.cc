@@ -41,15 +41,23 @@ Result<std::unique_ptr<RocksDatabase>> RocksDatabase::Open(DatabaseSpec spec) {
   std::unique_ptr<RocksDatabase> d(new RocksDatabase());
   d->dir_ = spec.dir;
   if (spec.mode != Mode::kReadWrite) {
-    // A database made before a family was added has none: read, it is
-    // opened without it (family() says nullptr); a writable open adds it.
+    // A database made before an optional family was added has none: read,
+    // it is opened without it (family() says nullptr); a writable open adds
+    // it. Any other family missing is named.
     std::vector<std::string> present;
     const rocksdb::Status listed =
         rocksdb::DB::ListColumnFamilies(spec.options, spec.dir, &present);
     if (!listed.ok())
       return RocksStatus(listed, "opening " + spec.what + " in " + spec.dir);
+    auto has = [](const std::vector<std::string>& v, const std::string& n) {
+      return std::find(v.begin(), v.end(), n) != v.end();
+    };
+    for (const rocksdb::ColumnFamilyDescriptor& f : spec.families)
+      if (!has(present, f.name) && !has(spec.optional_families, f.name))
+        return Status::Corruption(spec.what + " in " + spec.dir +
+                                  " has no column family \"" + f.name + "\"");
     std::erase_if(spec.families, [&](const rocksdb::ColumnFamilyDescriptor& f) {
-      return std::find(present.begin(), present.end(), f.name) == present.end();
+      return !has(present, f.name);
     });
   }
   for (const rocksdb::ColumnFamilyDescriptor& f : spec.families)

@@ -43,6 +43,11 @@ struct DatabaseSpec {
   InitDatabaseFn init;
   rocksdb::Options options;  // the database's; families carry their own
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  // Families added since the first databases were made: a read-only or
+  // secondary open of a database without one opens without it (a writable
+  // open creates it, with options.create_missing_column_families). Any
+  // other family missing fails the open, naming it.
+  std::vector<std::string> optional_families;
   // The messages for the cases an operator meets: no database there, and
   // its LOCK held by another process.
   std::string absent;
@@ -60,8 +65,8 @@ class RocksDatabase {
 
   rocksdb::DB* db() const { return db_.get(); }
   // The handle of the family named `name` in the spec; nullptr for a name
-  // the spec did not list, or (opened read-only or as a secondary) one the
-  // database does not have yet.
+  // the spec did not list, or (opened read-only or as a secondary) an
+  // optional family the database does not have yet.
   rocksdb::ColumnFamilyHandle* family(std::string_view name) const;
   // Every handle, in the spec's order.
   const std::vector<rocksdb::ColumnFamilyHandle*>& families() const {

@@ -99,8 +99,9 @@ TEST_CASE("a database closed after writes leaves nothing to replay",
   CHECK(Get(**ro, "one", "k1999") == std::string(200, 'v'));
 }
 
-TEST_CASE("a family added since the database was made is absent read-only",
-          "[rocks_database]") {
+TEST_CASE(
+    "an optional family added since the database was made is absent read-only",
+    "[rocks_database]") {
   // Read-only (or following a writer) the database opens without it; a
   // writable open adds it.
   TempDir tmp;
@@ -109,8 +110,18 @@ TEST_CASE("a family added since the database was made is absent read-only",
   auto with_three = [&](DatabaseSpec::Mode mode) {
     DatabaseSpec spec = Spec(dir, mode);
     spec.families.emplace_back("three", rocksdb::ColumnFamilyOptions());
+    spec.optional_families = {"three"};
     return spec;
   };
+  {
+    // Not declared optional, its absence is an error naming it.
+    DatabaseSpec spec = with_three(DatabaseSpec::Mode::kReadOnly);
+    spec.optional_families.clear();
+    auto ro = RocksDatabase::Open(std::move(spec));
+    REQUIRE_FALSE(ro.ok());
+    CHECK(ro.status().message() ==
+          "the test database in " + dir + " has no column family \"three\"");
+  }
   {
     auto ro = RocksDatabase::Open(with_three(DatabaseSpec::Mode::kReadOnly));
     REQUIRE(ro.ok());

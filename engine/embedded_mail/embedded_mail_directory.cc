@@ -210,6 +210,7 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   };
   spec.options = db_opts;
   spec.families = std::move(cfs);
+  spec.optional_families = {"aliases"};  // added since the first directories
   spec.absent = "no mail directory in " + dir +
                 " (run `dirledger run` or `dirledger mail add` first)";
   spec.in_use = "mail directory " + dir +
