@@ -36,6 +36,7 @@ constexpr char AsciiLowerChar(char c) {
 // byte for byte or differ in their first letter.
 inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
+  if (a == b) return true;
   for (size_t i = 0; i < a.size(); ++i)
     if (a[i] != b[i] && AsciiLowerChar(a[i]) != AsciiLowerChar(b[i]))
       return false;

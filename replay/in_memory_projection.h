@@ -120,9 +120,12 @@ class InMemoryProjection : public ProjectionView {
   Status ExportTo(ProjectionStore* store) const;
 
  private:
+  // Deliberately not noexcept: libstdc++ then keeps each node's hash
+  // beside it, so a lookup compares hashes before it reads a key and never
+  // hashes the keys of a bucket's chain again to find where it ends.
   struct Hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
+    std::size_t operator()(std::string_view s) const {
       return std::hash<std::string_view>()(s);
     }
   };

@@ -184,7 +184,7 @@ void ChangeDecider::PutSelf() {
     if (builder_.rules.config().reconciler_rules >= 9) {
       if (prev_ && !next_)
         RememberGoneMember(builder_, kind_, change_.id, prev_->dn);
-      if (next_ && (!prev_ || NormalizeDn(prev_->dn) != NormalizeDn(next_->dn)))
+      if (next_ && (!prev_ || !SameDn(prev_->dn, next_->dn)))
         ForgetGoneMember(builder_, next_->dn);
     }
     if (prev_ && !next_ && !own_delete) {
@@ -210,7 +210,7 @@ void ChangeDecider::PutSelf() {
     // Rules version 11: renamed, it is renamed in the groups that list
     // it, as refint did.
     if (prev_ && next_ && builder_.rules.config().reconciler_rules >= 11 &&
-        NormalizeDn(prev_->dn) != NormalizeDn(next_->dn))
+        !SameDn(prev_->dn, next_->dn))
       renamed_in_ = FollowRenamedMember(builder_, change_.id, prev_->dn,
                                         next_->dn, change_.source);
     if (!prev_ && next_) {

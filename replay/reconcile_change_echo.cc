@@ -154,7 +154,7 @@ Verdict ChangeDecider::EchoOrNoChange() const {
 
 Verdict ChangeDecider::Quiet() const {
   if (consumed_.empty() && prev_ && next_ && side_ == Side::kLdap &&
-      NormalizeDn(prev_->dn) != NormalizeDn(next_->dn))
+      !SameDn(prev_->dn, next_->dn))
     return Verdict{"rename/dn", Outcome::kNoChange,
                    Subject() + " moved from " + prev_->dn +
                        "; its mail address and link stay"};

@@ -99,7 +99,7 @@ bool ChangeDecider::AsWritten() const {
     if (p->intent.op == IntentOp::kRename) dn = p->intent.new_dn;
   AttrList was = eff_prev_.attrs();
   CanonicalizeAttrs(&was);
-  return NormalizeDn(dn) == NormalizeDn(next_->dn) && was == next_->attrs;
+  return SameDn(dn, next_->dn) && was == next_->attrs;
 }
 
 Verdict ChangeDecider::CreateOnMail() {

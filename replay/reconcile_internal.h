@@ -119,15 +119,18 @@ inline void Walk3(const AttrList& a, const AttrList& b, const AttrList& c,
   static const std::vector<std::string> kNone;
   size_t i = 0, j = 0, k = 0;
   while (i < a.size() || j < b.size() || k < c.size()) {
-    const std::string* name = nullptr;
-    for (const auto& [list, at] :
-         {std::pair{&a, i}, std::pair{&b, j}, std::pair{&c, k}})
-      if (at < list->size() &&
-          (!name || CompareIgnoreCase((*list)[at].name, *name) < 0))
-        name = &(*list)[at].name;
-    const bool in_a = i < a.size() && EqualsIgnoreCase(a[i].name, *name);
-    const bool in_b = j < b.size() && EqualsIgnoreCase(b[j].name, *name);
-    const bool in_c = k < c.size() && EqualsIgnoreCase(c[k].name, *name);
+    const std::string* name = i < a.size() ? &a[i].name : nullptr;
+    if (j < b.size() && (!name || CompareIgnoreCase(b[j].name, *name) < 0))
+      name = &b[j].name;
+    if (k < c.size() && (!name || CompareIgnoreCase(c[k].name, *name) < 0))
+      name = &c[k].name;
+    auto holds = [name](const AttrList& list, size_t at) {
+      return at < list.size() &&
+             (&list[at].name == name || EqualsIgnoreCase(list[at].name, *name));
+    };
+    const bool in_a = holds(a, i);
+    const bool in_b = holds(b, j);
+    const bool in_c = holds(c, k);
     fn(*name, in_a ? a[i].values : kNone, in_b ? b[j].values : kNone,
        in_c ? c[k].values : kNone);
     i += in_a;

@@ -230,9 +230,7 @@ std::optional<std::vector<std::string>> MembersWithout(
     const ObjectState& g, const std::string& attribute, std::string_view dn) {
   std::vector<std::string> members = AttrValues(g.attrs, attribute);
   const size_t n = members.size();
-  std::erase_if(members, [&](const std::string& m) {
-    return NormalizeDn(m) == NormalizeDn(dn);
-  });
+  std::erase_if(members, [&](const std::string& m) { return SameDn(m, dn); });
   if (members.size() == n) return std::nullopt;
   return members;
 }
@@ -265,11 +263,11 @@ bool KeepsOnlyMember(DecisionBuilder& b, const ObjectState& g,
                      std::string_view dn) {
   if (b.rules.config().reconciler_rules < 9) return false;
   const std::string& attribute = MemberAttribute(b, g);
-  if (attribute.empty() || NormalizeDn(g.dn) == NormalizeDn(dn)) return false;
+  if (attribute.empty() || SameDn(g.dn, dn)) return false;
   const std::vector<std::string>& members = AttrValues(g.attrs, attribute);
   if (members.empty()) return false;
   for (const std::string& m : members)
-    if (NormalizeDn(m) != NormalizeDn(dn)) return false;
+    if (!SameDn(m, dn)) return false;
   const std::vector<std::string>& classes = AttrValues(g.attrs, "objectClass");
   return HasValueIgnoreCase(classes, "groupOfNames") ||
          HasValueIgnoreCase(classes, "groupOfUniqueNames");
@@ -371,7 +369,7 @@ std::vector<std::string> DropLeftMember(DecisionBuilder& b, std::string_view id,
     if (g && KeepsOnlyMember(b, *g, dn)) continue;
     b.Put(EraseWait{Side::kLdap, key, gid});
     // A group that goes is no member of itself (its own DN stands in).
-    if (!g || NormalizeDn(g->dn) == NormalizeDn(dn)) continue;
+    if (!g || SameDn(g->dn, dn)) continue;
     if (refresh != 0 && g->version > refresh) continue;
     const std::string& attribute = MemberAttribute(b, *g);
     if (attribute.empty()) continue;
@@ -407,7 +405,7 @@ std::vector<std::string> FollowLeftMember(DecisionBuilder& b,
     b.Put(EraseWait{Side::kLdap, key, gid});
     const ObjectState* g = b.ObjectNow(Side::kLdap, ObjectKind::kGroup, gid);
     // A group that leaves too lists itself by its own DN: nothing to rename.
-    if (!g || NormalizeDn(g->dn) == NormalizeDn(dn)) continue;
+    if (!g || SameDn(g->dn, dn)) continue;
     // Read after the entry left: it lists the entry where it is already.
     if (refresh != 0 && g->version > refresh) continue;
     // The directory's referential integrity renamed it (also the only
@@ -473,8 +471,7 @@ void ForgetGoneMember(DecisionBuilder& b, const std::string& dn) {
     b.Put(EraseWait{Side::kLdap, by_dn, address});
     const std::string by_address = GoneAddressKey(address);
     for (const std::string& old : b.state.WaitingFor(Side::kMail, by_address))
-      if (NormalizeDn(old) == NormalizeDn(dn))
-        b.Put(EraseWait{Side::kMail, by_address, old});
+      if (SameDn(old, dn)) b.Put(EraseWait{Side::kMail, by_address, old});
   }
 }
 

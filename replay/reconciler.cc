@@ -442,8 +442,7 @@ std::map<std::string, std::string> LdapRenamesBack(DecisionBuilder& b,
   for (const ObjectTarget& t : a.targets) {
     if (t.side != Side::kLdap || !t.exists || t.dn.empty()) continue;
     const ObjectState* cur = b.state.Object(t.side, t.kind, t.id);
-    if (cur && NormalizeDn(cur->dn) != NormalizeDn(t.dn))
-      back[NormalizeDn(cur->dn)] = t.dn;
+    if (cur && !SameDn(cur->dn, t.dn)) back[NormalizeDn(cur->dn)] = t.dn;
   }
   return back;
 }
@@ -523,8 +522,7 @@ int RollbackRank(DecisionBuilder& b, const ObjectTarget& t,
   if (t.kind == ObjectKind::kGroup) return 4;
   if (RenamedBackFrom(b, t, cur)) return 1;
   if (!cur || AddedAfterRenameBack(b, t, cur, back)) return 3;  // an add
-  if (t.side == Side::kLdap && !t.dn.empty() &&
-      NormalizeDn(t.dn) != NormalizeDn(cur->dn))
+  if (t.side == Side::kLdap && !t.dn.empty() && !SameDn(t.dn, cur->dn))
     return 1;
   return 2;
 }
@@ -574,8 +572,7 @@ Verdict DecideRollback(DecisionBuilder& b, const OperatorAction& a) {
       b.AddIntent(std::move(i));
       ++adds;
     } else if (t.exists && cur) {
-      if (t.side == Side::kLdap && !t.dn.empty() &&
-          NormalizeDn(t.dn) != NormalizeDn(cur->dn)) {
+      if (t.side == Side::kLdap && !t.dn.empty() && !SameDn(t.dn, cur->dn)) {
         Intent r = i;
         r.op = IntentOp::kRename;
         r.target_id = t.id;

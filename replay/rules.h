@@ -24,6 +24,11 @@ namespace dirledger {
 // Lower-cases a DN and removes blanks around ',' '=' and '+', so base DN
 // suffixes compare reliably. (Escaped characters are kept as they are.)
 std::string NormalizeDn(std::string_view dn);
+// Whether two DNs name the same entry (their NormalizeDn forms are equal);
+// DNs equal byte for byte are not normalized.
+inline bool SameDn(std::string_view a, std::string_view b) {
+  return a == b || NormalizeDn(a) == NormalizeDn(b);
+}
 // Whether `dn` equals `base` or lies below it (both normalized).
 bool DnIsUnder(std::string_view normalized_dn,
                std::string_view normalized_base);
