@@ -7,8 +7,8 @@
 // the log's own projection. Unlike ProjectionStore it also hands out pointers
 // to its records (Find*), which lets the reconciler read without copying.
 //
-// Point lookups use hash maps; every listing (ForEach*) visits records in
-// ProjectionStore's key order, never in hash order.
+// Point lookups use hash maps (codecs/string_map.h); every listing (ForEach*)
+// visits records in ProjectionStore's key order, never in hash order.
 //
 // Thread safety: not thread-safe. Pointers from Find* are valid until the
 // next Apply.
@@ -22,11 +22,11 @@
 #include <string>
 #include <string_view>
 #include <tuple>
-#include <unordered_map>
 #include <vector>
 
 #include "codecs/projection.h"
 #include "codecs/projection_store.h"
+#include "codecs/string_map.h"
 
 namespace dirledger {
 
@@ -120,17 +120,8 @@ class InMemoryProjection : public ProjectionView {
   Status ExportTo(ProjectionStore* store) const;
 
  private:
-  // Deliberately not noexcept: libstdc++ then keeps each node's hash
-  // beside it, so a lookup compares hashes before it reads a key and never
-  // hashes the keys of a bucket's chain again to find where it ends.
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const {
-      return std::hash<std::string_view>()(s);
-    }
-  };
   template <typename V>
-  using Table = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
+  using Table = StringMap<V>;
 
   // Object, link, conflict and drift records are keyed by a short prefix
   // (side and kind bytes) followed by the id; built in a reused buffer.
