@@ -114,9 +114,9 @@ class StringMap {
   }
 
   iterator Insert(std::string&& key, V&& value, std::uint64_t hash) {
-    // At most 7/8 of the slots hold an entry or an erased mark, so every
-    // probe ends at an empty slot.
-    if ((used_ + 1) * 8 > slots_.size() * 7) Rehash();
+    // At most 3/4 of the slots hold an entry or an erased mark: every probe
+    // ends at an empty slot, and linear probing's runs stay short.
+    if ((used_ + 1) * 4 > slots_.size() * 3) Rehash();
     const std::size_t slot = FreeSlot(hash);
     if (slots_[slot].entry == kEmpty) ++used_;
     slots_[slot] =
