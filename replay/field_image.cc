@@ -233,7 +233,7 @@ std::string GoneMemberAddress(std::string_view dn, StateReader* state) {
       const LinkState* link = state->LinkByMail(kind, address);
       if (!link) continue;
       const ObjectState* o = state->Object(Side::kLdap, kind, link->ldap_id);
-      if (o && NormalizeDn(o->dn) != NormalizeDn(dn)) taken = true;
+      if (o && !SameDn(o->dn, dn)) taken = true;
     }
     if (!taken) return address;
   }

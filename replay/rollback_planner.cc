@@ -216,8 +216,7 @@ Result<RollbackPlan> PlanRollback(const ObjectLister& then,
         const ObjectState& x = ia->second;
         const ObjectState& y = ib->second;
         p.attributes = DiffFields(x.attrs, y.attrs);
-        const bool moved =
-            side == Side::kLdap && NormalizeDn(x.dn) != NormalizeDn(y.dn);
+        const bool moved = side == Side::kLdap && !SameDn(x.dn, y.dn);
         if (moved) p.attributes.insert(p.attributes.begin(), "(dn)");
         ++ia;
         ++ib;

@@ -74,7 +74,7 @@ std::string SimWorld::UnusedUid(const char* prefix) {
 
 std::string SimWorld::FindLdapByDn(const std::string& dn) const {
   for (const auto& [id, e] : ldap_)
-    if (NormalizeDn(e.dn) == NormalizeDn(dn)) return id;
+    if (SameDn(e.dn, dn)) return id;
   return "";
 }
 
@@ -636,7 +636,7 @@ bool SimWorld::Converged(std::string* difference) const {
       std::vector<std::string> members;
       for (const std::string& dn : AttrValues(e.attrs, map.members_attribute)) {
         auto a = address_of_dn.find(NormalizeDn(dn));
-        if (a != address_of_dn.end() && NormalizeDn(dn) != NormalizeDn(e.dn))
+        if (a != address_of_dn.end() && !SameDn(dn, e.dn))
           members.push_back(a->second);
       }
       SetAttr(&image, "members", members);

@@ -334,8 +334,7 @@ ApplyResult AdWriter::Create(const Intent& intent) {
   if (existing->has_value() && !intent.target_id.empty()) {
     const Current& cur = **existing;
     // Brought back already (a re-apply after a crash): finish it.
-    if (NormalizeDn(cur.dn) == NormalizeDn(intent.dn))
-      return Complete(intent, cur, "");
+    if (SameDn(cur.dn, intent.dn)) return Complete(intent, cur, "");
     // Not deleted but moved out of the base (DirSync then reports it
     // gone): moved back, keeping its objectGUID, objectSid and groups.
     const int rc = RenameTo(cur.dn, intent.dn);
@@ -606,7 +605,7 @@ ApplyResult AdWriter::Delete(const Intent& intent) {
 int AdWriter::RenameTo(const std::string& from, const std::string& to) {
   const auto [new_rdn, new_parent] = SplitDn(to);
   const auto [old_rdn, old_parent] = SplitDn(from);
-  const bool move = NormalizeDn(new_parent) != NormalizeDn(old_parent);
+  const bool move = !SameDn(new_parent, old_parent);
   return ldap_rename_s(conn_->handle(), from.c_str(), new_rdn.c_str(),
                        move ? new_parent.c_str() : nullptr, 1, nullptr,
                        nullptr);

@@ -315,7 +315,7 @@ EntryDecision DirSyncEntryMapper::Map(
       SetAttr(&image, a.name, std::move(v));
     }
   }
-  const bool renamed = known && NormalizeDn(known->dn) != NormalizeDn(entry.dn);
+  const bool renamed = known && !SameDn(known->dn, entry.dn);
   // A mapped RDN attribute (a custom schema mapping cn) follows the DN:
   // DirSync never returns the RDN attribute itself.
   std::optional<Attribute> rdn_attr;

@@ -211,8 +211,7 @@ ApplyResult LdapWriter::ApplyConnected(const Intent& intent) {
     case IntentOp::kRename:
       return Rename(intent, entry);
     case IntentOp::kModify:
-      if (!intent.new_dn.empty() &&
-          NormalizeDn(intent.new_dn) != NormalizeDn(entry.dn))
+      if (!intent.new_dn.empty() && !SameDn(intent.new_dn, entry.dn))
         return Rename(intent, entry);
       return Modify(intent, entry);
     case IntentOp::kAdd:
@@ -353,16 +352,15 @@ ApplyResult LdapWriter::Add(const Intent& intent) {
 
 ApplyResult LdapWriter::MoveBack(const Intent& intent, const LdapEntry& holder,
                                  const AttrList& desired) {
-  const bool there = NormalizeDn(holder.dn) == NormalizeDn(intent.dn);
+  const bool there = SameDn(holder.dn, intent.dn);
   std::string message =
       "the entry with entryUUID " + intent.target_id + " is at the DN already";
   if (!there) {
     const auto [new_rdn, new_parent] = SplitFirstRdn(intent.dn);
     const auto [old_rdn, old_parent] = SplitFirstRdn(holder.dn);
-    auto moved = RenameEntry(
-        *conn_, holder.dn, new_rdn,
-        NormalizeDn(new_parent) == NormalizeDn(old_parent) ? "" : new_parent,
-        {});
+    auto moved =
+        RenameEntry(*conn_, holder.dn, new_rdn,
+                    SameDn(new_parent, old_parent) ? "" : new_parent, {});
     if (!moved.ok())
       return Fail(moved.status().WithContext(
           "moving the entry with entryUUID " + intent.target_id +
@@ -447,7 +445,7 @@ ApplyResult LdapWriter::Rename(const Intent& intent, const LdapEntry& entry) {
   const ValueRules rules = RulesFor(intent.kind);
   bool renamed = false;
   std::string message;
-  if (NormalizeDn(entry.dn) != NormalizeDn(intent.new_dn)) {
+  if (!SameDn(entry.dn, intent.new_dn)) {
     const std::string what = "rename \"" + entry.dn + "\" on " + conn_->uri();
     const std::vector<std::string> mismatches =
         ExpectMismatches(rules, entry.attrs, intent.expect);
@@ -459,10 +457,9 @@ ApplyResult LdapWriter::Rename(const Intent& intent, const LdapEntry& entry) {
     WriteControls controls;
     if (!intent.expect.empty())
       controls.assertion = AssertionFilter(intent.expect);
-    auto reply = RenameEntry(
-        *conn_, entry.dn, new_rdn,
-        NormalizeDn(new_parent) == NormalizeDn(old_parent) ? "" : new_parent,
-        controls);
+    auto reply =
+        RenameEntry(*conn_, entry.dn, new_rdn,
+                    SameDn(new_parent, old_parent) ? "" : new_parent, controls);
     if (!reply.ok()) return Fail(reply.status());
     renamed = true;
     message = "renamed to \"" + intent.new_dn + "\"";
