@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 
 #include "storage/io_hints.h"
 
@@ -62,6 +64,9 @@ Result<std::unique_ptr<RocksDatabase>> RocksDatabase::Open(DatabaseSpec spec) {
   }
   for (const rocksdb::ColumnFamilyDescriptor& f : spec.families)
     d->names_.push_back(f.name);
+  // What a run left in the write-ahead log stays in memory when it is
+  // replayed (see ~RocksDatabase), instead of becoming small table files.
+  spec.options.avoid_flush_during_recovery = true;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   switch (spec.mode) {
@@ -92,17 +97,57 @@ Result<std::unique_ptr<RocksDatabase>> RocksDatabase::Open(DatabaseSpec spec) {
 
 RocksDatabase::~RocksDatabase() {
   if (!db_) return;
-  // What the memtables hold goes into tables, so the write-ahead log files
-  // are deleted and the next open replays nothing. A failure here (a full
-  // disk) loses nothing: the write-ahead log still holds it all.
+  // A failure in either step (a full disk) loses nothing: the write-ahead
+  // log still holds it all.
   if (read_write_) {
-    rocksdb::FlushOptions fo;
-    fo.wait = true;
-    (void)db_->Flush(fo, handles_);
+    if (MemtablesToFlushAtClose()) {
+      rocksdb::FlushOptions fo;
+      fo.wait = true;
+      (void)db_->Flush(fo, handles_);
+    }
+    SettleCompactions();
   }
   for (rocksdb::ColumnFamilyHandle* h : handles_)
     db_->DestroyColumnFamilyHandle(h);
   db_->Close();
+}
+
+std::uint64_t RocksDatabase::IntProperty(rocksdb::ColumnFamilyHandle* family,
+                                         const std::string& name) const {
+  std::uint64_t v = 0;
+  if (family ? !db_->GetIntProperty(family, name, &v)
+             : !db_->GetIntProperty(name, &v))
+    return 0;
+  return v;
+}
+
+bool RocksDatabase::MemtablesToFlushAtClose() const {
+  // The live write-ahead log files hold what the memtables do: what the
+  // next open would replay. (The memtables' own size counts the memory
+  // they reserved, a megabyte or more each however little they hold.)
+  rocksdb::VectorLogPtr wal_files;
+  if (!db_->GetSortedWalFiles(wal_files).ok()) return true;
+  std::uint64_t bytes = 0;
+  for (const std::unique_ptr<rocksdb::LogFile>& f : wal_files)
+    bytes += f->SizeFileBytes();
+  return bytes > kFlushAtCloseBytes || wal_files.size() > kFlushAtCloseWalFiles;
+}
+
+void RocksDatabase::SettleCompactions() const {
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  while (std::chrono::steady_clock::now() < give_up) {
+    if (IntProperty(nullptr, rocksdb::DB::Properties::kBackgroundErrors) > 0)
+      return;  // a compaction that fails (a full disk) is not waited for
+    bool busy =
+        IntProperty(nullptr, rocksdb::DB::Properties::kNumRunningCompactions) >
+        0;
+    for (rocksdb::ColumnFamilyHandle* h : handles_)
+      busy = busy ||
+             IntProperty(h, rocksdb::DB::Properties::kCompactionPending) > 0;
+    if (!busy) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 rocksdb::ColumnFamilyHandle* RocksDatabase::family(

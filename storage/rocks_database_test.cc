@@ -69,34 +69,111 @@ TEST_CASE("a database is created whole and its families found by name",
   CHECK(Get(**ro, "two", "k") == "v");
 }
 
-TEST_CASE("a database closed after writes leaves nothing to replay",
+TEST_CASE("a short run's writes stay in the write-ahead log until they add up",
           "[rocks_database]") {
-  // Closing flushes the memtables: the write-ahead log files holding the
-  // writes are deleted (the next open replays nothing, and the data dir is
-  // its tables' size).
+  // Closing after a few writes flushes nothing (no table file per family
+  // per run): the next open replays them. Once the log holds more than
+  // kFlushAtCloseBytes, or more than kFlushAtCloseWalFiles files, a close
+  // flushes it all and the next open replays nothing.
   TempDir tmp;
   const std::string dir = tmp / "db";
-  auto wal_bytes = [&] {
-    std::uintmax_t n = 0;
+  auto count = [&](std::string_view ext, std::uintmax_t* bytes = nullptr) {
+    int n = 0;
     for (const fs::directory_entry& e : fs::directory_iterator(dir))
-      if (e.path().extension() == ".log") n += e.file_size();
+      if (e.path().extension() == ext) {
+        ++n;
+        if (bytes) *bytes += e.file_size();
+      }
     return n;
   };
-  {
-    auto d = RocksDatabase::Open(Spec(dir));
-    REQUIRE(d.ok());
-    const std::string value(200, 'v');
-    for (int i = 0; i < 2000; ++i)
-      REQUIRE((*d)->db()
-                  ->Put(rocksdb::WriteOptions(), (*d)->family("one"),
+  auto put = [](RocksDatabase& d, int from, int n, std::size_t size) {
+    const std::string value(size, 'v');
+    for (int i = from; i < from + n; ++i)
+      REQUIRE(d.db()
+                  ->Put(rocksdb::WriteOptions(), d.family("one"),
                         "k" + std::to_string(i), value)
                   .ok());
-    CHECK(wal_bytes() > 2000 * 200);
+  };
+  REQUIRE(RocksDatabase::Open(Spec(dir)).ok());  // made; its init flushed
+  const int tables_made = count(".sst");
+  for (int run = 0; run < 3; ++run) {
+    auto d = RocksDatabase::Open(Spec(dir));
+    REQUIRE(d.ok());
+    if (run > 0)
+      CHECK(Get(**d, "one", "k" + std::to_string(run * 100 - 1)) ==
+            std::string(200, 'v'));
+    put(**d, run * 100, 100, 200);
   }
-  CHECK(wal_bytes() == 0);
+  std::uintmax_t wal = 0;
+  count(".log", &wal);
+  CHECK(wal > 3 * 100 * 200);
+  CHECK(count(".sst") == tables_made);
+  {
+    auto ro = RocksDatabase::Open(Spec(dir, DatabaseSpec::Mode::kReadOnly));
+    REQUIRE(ro.ok());
+    CHECK(Get(**ro, "one", "k299") == std::string(200, 'v'));
+  }
+  {
+    // Past the bound: flushed at close.
+    auto d = RocksDatabase::Open(Spec(dir));
+    REQUIRE(d.ok());
+    put(**d, 1000, 1 + RocksDatabase::kFlushAtCloseBytes / 4096, 4096);
+  }
+  wal = 0;
+  count(".log", &wal);
+  CHECK(wal == 0);
+  CHECK(count(".sst") > tables_made);
+  // Many runs writing little: the write-ahead log files stay bounded.
+  for (std::size_t run = 0; run < 2 * RocksDatabase::kFlushAtCloseWalFiles;
+       ++run) {
+    auto d = RocksDatabase::Open(Spec(dir));
+    REQUIRE(d.ok());
+    put(**d, 5000 + static_cast<int>(run), 1, 10);
+  }
+  CHECK(count(".log") <=
+        static_cast<int>(RocksDatabase::kFlushAtCloseWalFiles) + 1);
   auto ro = RocksDatabase::Open(Spec(dir, DatabaseSpec::Mode::kReadOnly));
   REQUIRE(ro.ok());
-  CHECK(Get(**ro, "one", "k1999") == std::string(200, 'v'));
+  CHECK(Get(**ro, "one", "k1000") == std::string(4096, 'v'));
+  CHECK(Get(**ro, "one", "k5031") == std::string(10, 'v'));
+}
+
+TEST_CASE("a close lets the compactions that are due finish",
+          "[rocks_database]") {
+  // Level 0 reaches its compaction trigger just before the close: the
+  // compaction is waited for, not abandoned (a run that exits at once would
+  // otherwise leave it to the next run, which would begin it again).
+  TempDir tmp;
+  const std::string dir = tmp / "db";
+  DatabaseSpec spec = Spec(dir);
+  for (rocksdb::ColumnFamilyDescriptor& f : spec.families)
+    f.options.level0_file_num_compaction_trigger = 4;
+  auto level0_files = [](const RocksDatabase& d) {
+    std::string n;
+    REQUIRE(d.db()->GetProperty(
+        d.family("one"), rocksdb::DB::Properties::kNumFilesAtLevelPrefix + "0",
+        &n));
+    return std::stoi(n);
+  };
+  {
+    auto d = RocksDatabase::Open(spec);
+    REQUIRE(d.ok());
+    const std::string value(1000, 'v');
+    for (int table = 0; table < 4; ++table) {
+      // Each table spans the whole key range: the compaction rewrites all.
+      for (int i = 0; i < 5000; ++i)
+        REQUIRE((*d)->db()
+                    ->Put(rocksdb::WriteOptions(), (*d)->family("one"),
+                          "k" + std::to_string(i * 4 + table), value)
+                    .ok());
+      REQUIRE(
+          (*d)->db()->Flush(rocksdb::FlushOptions(), (*d)->family("one")).ok());
+    }
+  }
+  auto ro = RocksDatabase::Open(Spec(dir, DatabaseSpec::Mode::kReadOnly));
+  REQUIRE(ro.ok());
+  CHECK(level0_files(**ro) < 4);
+  CHECK(Get(**ro, "one", "k19999") == std::string(1000, 'v'));
 }
 
 TEST_CASE(
