@@ -157,6 +157,7 @@ Status RunLoop::ApplyPendingWhile(RunStats* stats,
       const Intent& intent = done.intents[k];
       ApplyResult& r = done.results[k];
       observer_->OnApplied(intent, r);
+      ++attempted_[static_cast<int>(intent.target)];
       if (!r.status.ok() && r.status.retryable()) {
         ++stats->retry_later;
         continue;
@@ -229,10 +230,17 @@ Status RunLoop::RunOnce(RunStats* stats) {
   // left waiting that are due now.
   DIRLEDGER_RETURN_IF_ERROR(ReleaseDue(nullptr));
   DIRLEDGER_RETURN_IF_ERROR(apply_pending());
+  std::array<std::uint64_t, 2> attempted_before = attempted_;
   for (int round = 0; round < 3; ++round) {
     const std::uint64_t applied_before = stats->applied + stats->failed;
+    const std::array<std::uint64_t, 2> written_to = {
+        attempted_[0] - attempted_before[0],
+        attempted_[1] - attempted_before[1]};
+    attempted_before = attempted_;
     for (Source* s : sources_) {
       if (stop_ && stop_->load()) return Status::Aborted("stopped by signal");
+      // After the first round, only the sides written to have echoes.
+      if (round > 0 && written_to[static_cast<int>(s->side())] == 0) continue;
       Status st = Pass(s, stats);
       if (!st.ok()) {
         observer_->OnError(s->id(), st);

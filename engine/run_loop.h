@@ -4,7 +4,9 @@
 //   mail side), then every pending intent is applied and its outcome
 //   appended; the passes repeat (at most three rounds) while writes were
 //   made, so the echoes of dirledger's own writes are recorded before it
-//   exits.
+//   exits: a later round polls the sources of the sides written to in the
+//   round before (an LDAP directory that was only read is not searched
+//   again for echoes it cannot have).
 //   Run(): every source runs in its own thread (refreshAndPersist, polling)
 //   and an applier thread applies intents as they are decided, until `stop`
 //   is set (SIGTERM): sources finish their current batch; then what was
@@ -33,6 +35,7 @@
 #ifndef DIRLEDGER_ENGINE_RUN_LOOP_H_
 #define DIRLEDGER_ENGINE_RUN_LOOP_H_
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -162,6 +165,8 @@ class RunLoop {
 
   Intake* intake_;
   std::vector<Source*> sources_;
+  // Writes attempted on each side (indexed by Side) since the start.
+  std::array<std::uint64_t, 2> attempted_{};
   std::map<std::pair<Side, std::string>, Applier*> appliers_;
   std::atomic<bool>* stop_;
   std::chrono::milliseconds drain_timeout_{30000};
