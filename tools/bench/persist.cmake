@@ -3,5 +3,5 @@
 add_executable(persist_latency ${CMAKE_CURRENT_LIST_DIR}/persist_latency.cc)
 target_include_directories(persist_latency PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(persist_latency PRIVATE dirledger_codecs
-  RocksDB::rocksdb-shared PkgConfig::LDAP CLI11::CLI11)
+  RocksDB::rocksdb PkgConfig::LDAP CLI11::CLI11)
 dirledger_warnings(persist_latency)
