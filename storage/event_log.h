@@ -346,6 +346,18 @@ class EventLog {
   mutable Mutex scanned_mu_;
   std::map<std::string, std::string, std::less<>> scanned_
       GUARDED_BY(scanned_mu_);
+  // The first key bytes of the scanned families a commit deleted keys from
+  // since the open (CoverEmptiedFamilies).
+  std::string scanned_deleted_ GUARDED_BY(scanned_mu_);
+  // At close: covers each family in scanned_deleted_ that the commits left
+  // empty with one range deletion. Pending intents and waits are written
+  // and deleted again as intents complete: a full sync leaves 100,000
+  // deletions of each in the tables until a compaction reaches them, and
+  // Load stepped over every one at each open (at 100,000 entries, 0.15 s of
+  // every run until then); RocksDB's iterators skip a range deletion in one
+  // step. Only when every commit was written (the in-memory copy is then
+  // exactly what is stored, so the range holds no live key).
+  void CoverEmptiedFamilies() EXCLUDES(scanned_mu_, commit_mu_);
   // Visits the copy's entries under `prefix` in key order; the values of a
   // key-only family are read from `values` (a key gone there is skipped).
   Status VisitScanned(std::string_view prefix, const KvStore& values,

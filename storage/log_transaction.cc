@@ -155,10 +155,14 @@ void LogTransaction::PublishWrites() {
   {
     MutexLock l(&log_->scanned_mu_);
     for (auto& [key, value] : scanned_writes_) {
-      if (value)
+      if (value) {
         log_->scanned_.insert_or_assign(key, std::move(*value));
-      else
+      } else {
         log_->scanned_.erase(key);
+        if (!key.empty() &&
+            log_->scanned_deleted_.find(key[0]) == std::string::npos)
+          log_->scanned_deleted_ += key[0];
+      }
     }
   }
   MutexLock l(&log_->mu_);
