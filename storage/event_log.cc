@@ -214,6 +214,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   }
   DatabaseSpec spec;
   spec.dir = dir;
+  spec.settle_compactions_at_close = options.settle_compactions_at_close;
   spec.what = "the log";
   spec.mode = !options.read_only           ? DatabaseSpec::Mode::kReadWrite
               : options.follow_dir.empty() ? DatabaseSpec::Mode::kReadOnly

@@ -66,6 +66,8 @@ struct LogOptions {
   // CatchUp() then sees what was appended since.
   std::string follow_dir;
   bool sync = true;  // fsync the WAL on every commit
+  // DatabaseSpec::settle_compactions_at_close: false for the service.
+  bool settle_compactions_at_close = true;
   std::size_t block_cache_mb = 64;
   Clock* clock = nullptr;  // nullptr = SystemClock()
   // Tests: called on the committer thread before it writes a submitted

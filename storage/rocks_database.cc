@@ -92,6 +92,7 @@ Result<std::unique_ptr<RocksDatabase>> RocksDatabase::Open(DatabaseSpec spec) {
   }
   d->db_.reset(raw);
   d->read_write_ = spec.mode == Mode::kReadWrite;
+  d->settle_at_close_ = spec.settle_compactions_at_close;
   return d;
 }
 
@@ -105,7 +106,7 @@ RocksDatabase::~RocksDatabase() {
       fo.wait = true;
       (void)db_->Flush(fo, handles_);
     }
-    SettleCompactions();
+    if (settle_at_close_) SettleCompactions();
   }
   for (rocksdb::ColumnFamilyHandle* h : handles_)
     db_->DestroyColumnFamilyHandle(h);
@@ -134,8 +135,8 @@ bool RocksDatabase::MemtablesToFlushAtClose() const {
 }
 
 void RocksDatabase::SettleCompactions() const {
-  const auto give_up =
-      std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  const auto give_up = std::chrono::steady_clock::now() +
+                       std::chrono::seconds(kSettleAtCloseSeconds);
   while (std::chrono::steady_clock::now() < give_up) {
     if (IntProperty(nullptr, rocksdb::DB::Properties::kBackgroundErrors) > 0)
       return;  // a compaction that fails (a full disk) is not waited for

@@ -53,6 +53,11 @@ struct DatabaseSpec {
   // its LOCK held by another process.
   std::string absent;
   std::string in_use;
+  // Read-write: the close waits for the compactions that are due (see
+  // ~RocksDatabase). A long-running process (the service) leaves them to
+  // its next start instead: they ran beside it all along, and its stop must
+  // stay within the service manager's timeout.
+  bool settle_compactions_at_close = true;
 };
 
 class RocksDatabase {
@@ -70,11 +75,14 @@ class RocksDatabase {
   // grew toward RocksDB's write stalls. So what a short run wrote stays in
   // the write-ahead log, which the next open replays into memory; once that
   // adds up to kFlushAtCloseBytes (or kFlushAtCloseWalFiles files), a close
-  // flushes it. And a close waits for the compactions that are due: the run
-  // that made them due pays for them once.
+  // flushes it. And a close waits for the compactions that are due (at most
+  // kSettleAtCloseSeconds): the run that made them due pays for them once.
+  // Not the service's (DatabaseSpec::settle_compactions_at_close): its
+  // compactions ran beside it, and its stop has a deadline.
   ~RocksDatabase();
   static constexpr std::uint64_t kFlushAtCloseBytes = 4u << 20;
   static constexpr std::size_t kFlushAtCloseWalFiles = 16;
+  static constexpr int kSettleAtCloseSeconds = 60;
   RocksDatabase(const RocksDatabase&) = delete;
   RocksDatabase& operator=(const RocksDatabase&) = delete;
 
@@ -111,13 +119,14 @@ class RocksDatabase {
   std::uint64_t IntProperty(rocksdb::ColumnFamilyHandle* family,
                             const std::string& name) const;
   bool MemtablesToFlushAtClose() const;
-  // Waits (at most ten minutes; not after a background error) until no
-  // compaction runs or is due.
+  // Waits (at most kSettleAtCloseSeconds; not after a background error)
+  // until no compaction runs or is due.
   void SettleCompactions() const;
 
   std::string dir_;
   std::vector<std::string> names_;  // of handles_, in order
   bool read_write_ = false;
+  bool settle_at_close_ = true;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };

@@ -195,6 +195,7 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   DatabaseSpec spec;
   spec.dir = dir;
   spec.what = "the mail directory";
+  spec.settle_compactions_at_close = options.settle_compactions_at_close;
   spec.mode = options.read_only ? DatabaseSpec::Mode::kReadOnly
                                 : DatabaseSpec::Mode::kReadWrite;
   spec.create_if_missing = true;

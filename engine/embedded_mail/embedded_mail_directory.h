@@ -58,6 +58,8 @@ struct EmbeddedMailOptions {
   // Open for reading only: no lock is taken (so `dirledger mail list/show`
   // work while `dirledger run` holds the directory), every write fails.
   bool read_only = false;
+  // DatabaseSpec::settle_compactions_at_close: false for the service.
+  bool settle_compactions_at_close = true;
 };
 
 // One write to the directory: an object put (add/modify) or erased

@@ -71,6 +71,7 @@ Result<ConnectorSet> BuildConnectors(std::shared_ptr<const RuleSet> rules,
     if (rules->config().mail.kind == MailKind::kEmbedded) {
       EmbeddedMailOptions mo;
       mo.sync = options.mail_sync;
+      mo.settle_compactions_at_close = !options.long_running;
       const std::string dir = EmbeddedMailDirectory::DirFor(rules->config());
       auto m = EmbeddedMailDirectory::Open(dir, rules, mo);
       if (!m.ok())

@@ -43,6 +43,9 @@ struct ConnectorSetOptions {
   bool ldap = true;       // build LDAP sources and writers
   bool mail = true;       // open the mail side
   bool mail_sync = true;  // fsync the embedded mail directory's writes
+  // The service: its databases leave due compactions to the next start
+  // (DatabaseSpec::settle_compactions_at_close).
+  bool long_running = false;
 };
 
 // Builds what `rules` names. Errors name the connector and the cause (an

@@ -98,7 +98,7 @@ bool CliContext::LockDataDir() {
   return true;
 }
 
-EventLog* CliContext::OpenLog(bool read_only) {
+EventLog* CliContext::OpenLog(bool read_only, bool long_running) {
   if (service_) return service_->log;
   if (log_) return log_.get();
   const Config* c = config();
@@ -107,6 +107,7 @@ EventLog* CliContext::OpenLog(bool read_only) {
   LogOptions o;
   o.read_only = read_only;
   o.sync = c->fsync;
+  o.settle_compactions_at_close = !long_running;
   auto log = EventLog::Open(log_dir(), o);
   if (!log.ok()) {
     Fail(log.status());

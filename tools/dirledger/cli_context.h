@@ -119,7 +119,9 @@ class CliContext {
 
   // Opens the log. Read-only opens never create anything and do not take the
   // data dir's lock. On failure prints the error and returns null.
-  EventLog* OpenLog(bool read_only);
+  // `long_running` (the service): LogOptions::settle_compactions_at_close
+  // off.
+  EventLog* OpenLog(bool read_only, bool long_running = false);
   // The exit code after OpenLog returned null: 2 when the config was at
   // fault, else 1.
   int OpenFailedExit() const {

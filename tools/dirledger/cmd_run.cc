@@ -136,11 +136,12 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   // So is a hook whose program is not there (the service runs hooks).
   if (service)
     if (Status s = CheckHookPrograms(cfg->hooks); !s.ok()) return ctx.Fail(s);
-  EventLog* log = ctx.OpenLog(/*read_only=*/false);
+  EventLog* log = ctx.OpenLog(/*read_only=*/false, /*long_running=*/service);
   if (!log) return ctx.OpenFailedExit();
 
   ConnectorSetOptions copts;
   copts.mail_sync = cfg->fsync;
+  copts.long_running = service;
   auto connectors = BuildConnectors(*rules, copts);
   if (!connectors.ok()) return ctx.Fail(connectors.status());
 
