@@ -125,7 +125,8 @@ void EventLog::CoverEmptiedFamilies() {
   rocksdb::WriteBatch batch;
   {
     MutexLock l(&scanned_mu_);
-    for (const char family : scanned_deleted_) {
+    for (const auto& [family, deleted] : scanned_deleted_) {
+      if (deleted < kCoverDeletions) continue;  // few to step over
       const std::string begin(1, family);
       const std::string end(1, static_cast<char>(family + 1));
       const auto it = scanned_.lower_bound(begin);
@@ -133,8 +134,12 @@ void EventLog::CoverEmptiedFamilies() {
       if (!batch.DeleteRange(state_cf_, begin, end).ok()) return;
     }
   }
+  if (batch.Count() == 0) return;
   // Not synced: losing it loses nothing but the shortcut.
-  if (batch.Count() > 0) (void)db_->Write(rocksdb::WriteOptions(), &batch);
+  if (!db_->Write(rocksdb::WriteOptions(), &batch).ok()) return;
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  (void)db_->Flush(fo, state_cf_);
 }
 
 Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,

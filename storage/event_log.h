@@ -310,6 +310,11 @@ class EventLog {
   // The last sequence whose by_object keys were all written, as of Open.
   std::uint64_t index_through() const { return index_through_; }
 
+  // Deletions in one projection family scanned at open that a close covers
+  // with a range deletion when the family is left empty (see
+  // CoverEmptiedFamilies).
+  static constexpr std::uint64_t kCoverDeletions = 10000;
+
  private:
   friend class LogTransaction;
   EventLog() = default;
@@ -348,17 +353,22 @@ class EventLog {
   mutable Mutex scanned_mu_;
   std::map<std::string, std::string, std::less<>> scanned_
       GUARDED_BY(scanned_mu_);
-  // The first key bytes of the scanned families a commit deleted keys from
-  // since the open (CoverEmptiedFamilies).
-  std::string scanned_deleted_ GUARDED_BY(scanned_mu_);
-  // At close: covers each family in scanned_deleted_ that the commits left
-  // empty with one range deletion. Pending intents and waits are written
-  // and deleted again as intents complete: a full sync leaves 100,000
-  // deletions of each in the tables until a compaction reaches them, and
-  // Load stepped over every one at each open (at 100,000 entries, 0.15 s of
-  // every run until then); RocksDB's iterators skip a range deletion in one
-  // step. Only when every commit was written (the in-memory copy is then
-  // exactly what is stored, so the range holds no live key).
+  // Keys the commits deleted since the open, by first key byte (the
+  // scanned families'; CoverEmptiedFamilies).
+  std::map<char, std::uint64_t> scanned_deleted_ GUARDED_BY(scanned_mu_);
+  // At close: covers each scanned family the commits deleted at least
+  // kCoverDeletions keys of and left empty with one range deletion, and
+  // flushes it into a table. Pending intents and waits are written and
+  // deleted again as intents complete: a full sync leaves 100,000 deletions
+  // of each in the tables until a compaction reaches them, and Load stepped
+  // over every one at each open (at 100,000 entries, 0.15 s of every run
+  // until then); RocksDB's iterators skip a range deletion in one step.
+  // Only when every commit was written (the in-memory copy is then exactly
+  // what is stored, so the range holds no live key). The family is flushed
+  // then, so that no open replays the range deletion from the write-ahead
+  // log (RocksDB skips a family's records older than its last flush): a
+  // dirledger before this one would insert it into a memtable wrongly
+  // (RecordTypeHint).
   void CoverEmptiedFamilies() EXCLUDES(scanned_mu_, commit_mu_);
   // Visits the copy's entries under `prefix` in key order; the values of a
   // key-only family are read from `values` (a key gone there is skipped).

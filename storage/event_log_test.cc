@@ -974,11 +974,12 @@ TEST_CASE("a family its commits emptied is opened without its deletions",
   // Pending intents written and erased again (a full sync: one each per
   // entry) leave their deletions in the tables; the load at open would
   // step over every one until a compaction drops them. A family the commits
-  // emptied is covered by one range deletion at close. One that still holds
-  // a key is left as it is, and keeps it.
+  // emptied of many keys is covered by one range deletion at close. One
+  // that still holds a
+  // key is left as it is, and keeps it; a few deletions are left too.
   test::TempDir tmp;
   FixedClock clock;
-  constexpr int kDeleted = 10000;
+  constexpr int kDeleted = EventLog::kCoverDeletions;
   auto deletions_stepped_over_at_open = [&] {
     rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
     rocksdb::get_perf_context()->Reset();
@@ -994,6 +995,12 @@ TEST_CASE("a family its commits emptied is opened without its deletions",
   {
     auto [log, stepped_over] = deletions_stepped_over_at_open();
     CHECK(stepped_over < 100);
+    PutAndErasePending(log.get(), 50);  // a short run's few
+  }
+  {
+    auto [log, stepped_over] = deletions_stepped_over_at_open();
+    CHECK(stepped_over >= 50);
+    CHECK(stepped_over < 1000);
     // One pending intent stays, among new deletions.
     PutAndErasePending(log.get(), kDeleted);
     auto txn = log->Begin();

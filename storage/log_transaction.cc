@@ -159,9 +159,7 @@ void LogTransaction::PublishWrites() {
         log_->scanned_.insert_or_assign(key, std::move(*value));
       } else {
         log_->scanned_.erase(key);
-        if (!key.empty() &&
-            log_->scanned_deleted_.find(key[0]) == std::string::npos)
-          log_->scanned_deleted_ += key[0];
+        if (!key.empty()) ++log_->scanned_deleted_[key[0]];
       }
     }
   }
