@@ -123,7 +123,15 @@ namespace dirledger {
 //      an LDAP entry renamed is renamed in the image of the groups listing
 //      it, as refint does unreported; a member a pending write takes out
 //      of an LDAP group is not given to its mail group.
-inline constexpr std::uint32_t kReconcilerRules = 11;
+//  12: an LDAP group that listed a member's DN before its entry existed (a
+//      late member) and gave the address to its mail group when the entry
+//      came is kept listed for that DN: a new entry at the DN, after the
+//      first was deleted (by a rollback, by others: refint leaves such a
+//      group as it is), is the group's member on the mail side too, unless
+//      the group dropped the DN meanwhile. Before, the group's wait ended
+//      with the first entry, and a new entry's address reached no mail
+//      group while the LDAP group listed it.
+inline constexpr std::uint32_t kReconcilerRules = 12;
 
 }  // namespace dirledger
 

@@ -114,6 +114,16 @@ std::string ListedKey(std::string_view dn) {
   return "member:" + NormalizeDn(dn);
 }
 
+// The index key of the groups that listed `dn` before an entry had it, and
+// whose wait for it ended when one came (rules version 12): slapd's
+// memberof recorded no membership for them, so its refint leaves them as
+// they are when that entry goes, whoever deletes it.
+std::string LateKey(std::string_view dn) { return "late:" + NormalizeDn(dn); }
+
+bool KeepsLateMembers(const DecisionBuilder& b) {
+  return b.rules.config().reconciler_rules >= 12;
+}
+
 // The mail group linked to LDAP group `gid` gets `address`, the mail
 // counterpart of the member `dn` the LDAP group lists.
 void MailGroupGets(DecisionBuilder& b, const std::string& gid,
@@ -165,7 +175,15 @@ void ReleaseMemberWaits(DecisionBuilder& b, std::string_view ldap_dn,
     b.Put(EraseWait{Side::kLdap, AsciiLower(dn), gid});
     MailGroupGets(b, gid, dn, addr);
     given.insert(gid);
+    if (KeepsLateMembers(b)) b.Put(PutWait{Side::kLdap, LateKey(dn), gid});
   }
+  // And the groups whose wait for `dn` ended when an earlier entry came
+  // (rules version 12): they list it still, unless they changed since
+  // (IndexLdapMembers), so a new entry at the DN is their member. Before,
+  // its address reached no mail group, the LDAP group listing it.
+  if (KeepsLateMembers(b))
+    for (const std::string& gid : b.state.WaitingFor(Side::kLdap, LateKey(dn)))
+      if (given.insert(gid).second) MailGroupGets(b, gid, dn, addr);
   // And the groups that listed `dn` while an entry had it, and list it
   // still: dirledger's own delete of that entry left them as they were
   // (its assertion control keeps slapd's refint out), so a new entry at
@@ -175,7 +193,7 @@ void ReleaseMemberWaits(DecisionBuilder& b, std::string_view ldap_dn,
   if (b.rules.config().reconciler_rules >= 8)
     for (const std::string& gid :
          b.state.WaitingFor(Side::kLdap, ListedKey(dn)))
-      if (!given.count(gid)) MailGroupGets(b, gid, dn, addr);
+      if (given.insert(gid).second) MailGroupGets(b, gid, dn, addr);
   // Mail groups listing `address`: their LDAP groups get `dn`.
   for (const std::string& gid : b.state.WaitingFor(Side::kMail, addr)) {
     b.Put(EraseWait{Side::kMail, AsciiLower(addr), gid});
@@ -297,8 +315,15 @@ void IndexLdapMembers(DecisionBuilder& b, const std::string& group_id,
   };
   const auto old_dns = normalized(was), new_dns = normalized(now);
   for (const auto& [dn, raw] : old_dns)
-    if (!new_dns.count(dn))
+    if (!new_dns.count(dn)) {
       b.Put(EraseWait{Side::kLdap, ListedKey(dn), group_id});
+      if (KeepsLateMembers(b)) {
+        const std::vector<std::string> late =
+            b.state.WaitingFor(Side::kLdap, LateKey(dn));
+        if (std::find(late.begin(), late.end(), group_id) != late.end())
+          b.Put(EraseWait{Side::kLdap, LateKey(dn), group_id});
+      }
+    }
   // Only a member whose entry exists when the group lists it: slapd's
   // memberof overlay records the membership on the entry then, and its
   // refint drops (or renames) the DN by that record. A DN listed before
