@@ -130,7 +130,12 @@ namespace dirledger {
 //      group as it is), is the group's member on the mail side too, unless
 //      the group dropped the DN meanwhile. Before, the group's wait ended
 //      with the first entry, and a new entry's address reached no mail
-//      group while the LDAP group listed it.
+//      group while the LDAP group listed it. A rollback that adds again an
+//      LDAP entry that left the scope, not the directory (the writer moves
+//      it back from where it remains, refint renaming it in its groups),
+//      writes the groups naming it at the DN it comes back to; before, at
+//      the DN outside, which the move had taken out of them already, so
+//      the entry stayed in a group it had joined after the point.
 inline constexpr std::uint32_t kReconcilerRules = 12;
 
 }  // namespace dirledger

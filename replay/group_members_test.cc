@@ -342,7 +342,34 @@ class GroupWorld {
     if (id.empty())
       for (const auto& [eid, e] : ldap_)
         if (EqualsIgnoreCase(e.dn, i.dn)) id = eid;
-    if (i.op == IntentOp::kAdd) {
+    if (i.op == IntentOp::kAdd && remains_.count(i.target_id)) {
+      // As dirledger's writer does: the entry asked back by its id is found
+      // where it remains, moved back and given the values; refint renames
+      // its DN back in the groups that list it, unreported.
+      id = i.target_id;
+      const std::string out_dn = remains_.at(id);
+      Entry e = ldap_gone_.at(id);
+      ldap_gone_.erase(id);
+      remains_.erase(id);
+      reported_.erase(id);
+      e.dn = i.dn;
+      e.attrs = i.set;
+      CanonicalizeAttrs(&e.attrs);
+      ldap_[id] = e;
+      for (auto& [gid, g] : ldap_) {
+        std::vector<std::string> members = AttrValues(g.attrs, "member");
+        if (g.kind != ObjectKind::kGroup ||
+            !HasValueIgnoreCase(members, out_dn))
+          continue;
+        std::erase_if(members, [&](const std::string& m) {
+          return EqualsIgnoreCase(m, out_dn);
+        });
+        members.push_back(i.dn);
+        CanonicalizeValues(&members);
+        SetAttr(&g.attrs, "member", std::move(members));
+      }
+      o->assigned_id = id;
+    } else if (i.op == IntentOp::kAdd) {
       id = "N-" + std::to_string(++next_id_);
       AttrList attrs = i.set;
       CanonicalizeAttrs(&attrs);
@@ -1163,6 +1190,55 @@ TEST_CASE(
   CHECK(r.ldap_members ==
         std::vector<std::string>{PersonDn("ann"), PersonDn("cat")});
   CHECK(r.mail_members == std::vector<std::string>{"cat@example.com"});
+}
+
+// One way from LDAP: g1 lists bob (never an entry) and, after the point,
+// dan, who then moves out of the base (refint renames dan's DN in g1);
+// a rollback to the point adds dan again, which the writer does by moving
+// the entry back (refint renaming it back in g1).
+GroupTrace RunMovedOutMemberRolledBack(std::uint32_t rules) {
+  ConnectorOptions o;
+  o.direction = "ldap_to_axigen";
+  GroupWorld w(o, rules);
+  w.LdapAddPerson("dan");
+  w.LdapAddGroup("g1", {"bob"});
+  w.RunOnce();
+  w.RunOnce();
+  const std::uint64_t point = w.Mark();
+  w.LdapAddMember("g1", "dan");
+  w.LdapLeave("P-dan", "uid=dan,ou=outside,dc=example,dc=com");
+  w.RunOnce();
+  w.RunOnce();
+  GroupTrace r;
+  r.ldap_between = w.LdapMembers("g1");
+  w.Rollback(point);
+  Finish(w, "g1", &r);
+  return r;
+}
+
+TEST_CASE(
+    "a rollback that moves an entry back takes it out of a group it joined "
+    "since",
+    "[rules][members][rollback]") {
+  // Found by the model test (MODEL_SEED=8200060, 8200160): the group's
+  // write named dan at the DN outside the base, which the move back had
+  // taken out of the group already; dan stayed a member.
+  GroupTrace r = RunMovedOutMemberRolledBack(kReconcilerRules);
+  CHECK(r.ldap_between ==
+        std::vector<std::string>{PersonDn("bob"),
+                                 "uid=dan,ou=outside,dc=example,dc=com"});
+  CHECK(r.ldap_members == std::vector<std::string>{PersonDn("bob")});
+  CHECK(r.mail_members.empty());
+  CHECK(r.intents_of_last_run == 0);
+}
+
+TEST_CASE(
+    "a log recorded under rules version 11 leaves an entry moved back in a "
+    "group it joined since",
+    "[rules][members][rollback]") {
+  GroupTrace r = RunMovedOutMemberRolledBack(11);
+  CHECK(r.ldap_members ==
+        std::vector<std::string>{PersonDn("bob"), PersonDn("dan")});
 }
 
 TEST_CASE("a log recorded under rules version 8 keeps a gone late member",

@@ -203,6 +203,9 @@ std::vector<std::string> FollowLeftMember(DecisionBuilder& b,
                                           std::string_view remains_at,
                                           std::string_view source,
                                           std::vector<std::string>* group_dns);
+// Where the LDAP entry `id` that left the scope remains (FollowLeftMember),
+// as long as it has not returned; empty when it is not known to remain.
+std::string RemainsAt(DecisionBuilder& b, std::string_view id);
 // Rules version 11: the LDAP entry `id` was renamed from `from` to `to`
 // (in the scope): each LDAP group listing it by `from` lists it by `to` in
 // its image, as the directory's referential integrity renamed it without

@@ -346,6 +346,16 @@ std::string RemainsKey(std::string_view id) {
   return "remains:" + std::string(id);
 }
 
+}  // namespace
+
+std::string RemainsAt(DecisionBuilder& b, std::string_view id) {
+  for (const std::string& dn : b.state.WaitingFor(Side::kLdap, RemainsKey(id)))
+    return dn;
+  return "";
+}
+
+namespace {
+
 // The refresh of `source` under way, by the seq of its Begin (0: none).
 std::uint64_t RefreshUnderWay(DecisionBuilder& b, std::string_view source) {
   std::uint64_t refresh = 0;

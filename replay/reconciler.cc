@@ -434,7 +434,13 @@ std::map<std::string, std::string> RenamesBack(DecisionBuilder& b,
 }
 
 // Rules version 11: the LDAP entries a rollback moves back to their DN at
-// the point: DN now (normalized) -> DN at the point.
+// the point: DN now (normalized) -> DN at the point. From rules version 12
+// also those it adds again that left the scope, not the directory: the
+// writer finds the entry where it remains and moves it back (its groups
+// following, by referential integrity), so the groups' writes must name it
+// at the DN it comes back to; before, they named the DN outside, which the
+// move had already taken out of them, and the entry stayed in a group it
+// had joined after the point.
 std::map<std::string, std::string> LdapRenamesBack(DecisionBuilder& b,
                                                    const OperatorAction& a) {
   std::map<std::string, std::string> back;
@@ -443,6 +449,9 @@ std::map<std::string, std::string> LdapRenamesBack(DecisionBuilder& b,
     if (t.side != Side::kLdap || !t.exists || t.dn.empty()) continue;
     const ObjectState* cur = b.state.Object(t.side, t.kind, t.id);
     if (cur && !SameDn(cur->dn, t.dn)) back[NormalizeDn(cur->dn)] = t.dn;
+    if (!cur && b.rules.config().reconciler_rules >= 12)
+      if (const std::string at = RemainsAt(b, t.id); !at.empty())
+        back[NormalizeDn(at)] = t.dn;
   }
   return back;
 }
