@@ -344,30 +344,15 @@ class GroupWorld {
         if (EqualsIgnoreCase(e.dn, i.dn)) id = eid;
     if (i.op == IntentOp::kAdd && remains_.count(i.target_id)) {
       // As dirledger's writer does: the entry asked back by its id is found
-      // where it remains, moved back and given the values; refint renames
-      // its DN back in the groups that list it, unreported.
+      // where it remains and moved back with the values (LdapReturn: refint
+      // renames its DN back in the groups that list it, unreported).
       id = i.target_id;
-      const std::string out_dn = remains_.at(id);
-      Entry e = ldap_gone_.at(id);
-      ldap_gone_.erase(id);
-      remains_.erase(id);
-      reported_.erase(id);
-      e.dn = i.dn;
-      e.attrs = i.set;
-      CanonicalizeAttrs(&e.attrs);
-      ldap_[id] = e;
-      for (auto& [gid, g] : ldap_) {
-        std::vector<std::string> members = AttrValues(g.attrs, "member");
-        if (g.kind != ObjectKind::kGroup ||
-            !HasValueIgnoreCase(members, out_dn))
-          continue;
-        std::erase_if(members, [&](const std::string& m) {
-          return EqualsIgnoreCase(m, out_dn);
-        });
-        members.push_back(i.dn);
-        CanonicalizeValues(&members);
-        SetAttr(&g.attrs, "member", std::move(members));
-      }
+      Entry& gone = ldap_gone_.at(id);
+      gone.dn = i.dn;
+      gone.attrs = i.set;
+      CanonicalizeAttrs(&gone.attrs);
+      const std::string out_dn = remains_.at(id);  // LdapReturn erases it
+      LdapReturn(id, out_dn);
       o->assigned_id = id;
     } else if (i.op == IntentOp::kAdd) {
       id = "N-" + std::to_string(++next_id_);
