@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 #include <streambuf>
+#include <thread>
 
 #include "engine/backup/restore_journal.h"
 #include "tools/dirledger/operator.h"
@@ -114,6 +115,29 @@ EventLog* CliContext::OpenLog(bool read_only, bool long_running) {
     return nullptr;
   }
   log_ = std::move(log).value();
+  return log_.get();
+}
+
+EventLog* CliContext::OpenLogWhile(bool long_running,
+                                   const std::function<void()>& beside) {
+  if (service_ || log_) {
+    beside();
+    return OpenLog(/*read_only=*/false, long_running);
+  }
+  const Config* c = config();
+  if (!c || !LockDataDir()) return nullptr;
+  LogOptions o;
+  o.sync = c->fsync;
+  o.settle_compactions_at_close = !long_running;
+  std::optional<Result<std::unique_ptr<EventLog>>> opened;
+  std::thread opener([&] { opened.emplace(EventLog::Open(log_dir(), o)); });
+  beside();
+  opener.join();
+  if (!opened->ok()) {
+    Fail(opened->status());
+    return nullptr;
+  }
+  log_ = std::move(*opened).value();
   return log_.get();
 }
 

@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -122,6 +123,13 @@ class CliContext {
   // `long_running` (the service): LogOptions::settle_compactions_at_close
   // off.
   EventLog* OpenLog(bool read_only, bool long_running = false);
+  // OpenLog for writing, with `beside` run on this thread while the log
+  // opens on another (opening a database is mostly reading its files and
+  // replaying its write-ahead log: a short run opens the log and the
+  // embedded mail directory side by side). `beside` runs after the data
+  // dir's lock is taken, and only then; it must not touch this context.
+  EventLog* OpenLogWhile(bool long_running,
+                         const std::function<void()>& beside);
   // The exit code after OpenLog returned null: 2 when the config was at
   // fault, else 1.
   int OpenFailedExit() const {

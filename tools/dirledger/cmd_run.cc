@@ -16,6 +16,7 @@
 #include <future>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "engine/embedded_mail/embedded_mail_directory.h"
 #include "engine/hooks/hook_runner.h"
@@ -136,13 +137,16 @@ int RunRun(CliContext& ctx, const RunOptions& o) {
   // So is a hook whose program is not there (the service runs hooks).
   if (service)
     if (Status s = CheckHookPrograms(cfg->hooks); !s.ok()) return ctx.Fail(s);
-  EventLog* log = ctx.OpenLog(/*read_only=*/false, /*long_running=*/service);
-  if (!log) return ctx.OpenFailedExit();
-
   ConnectorSetOptions copts;
   copts.mail_sync = cfg->fsync;
   copts.long_running = service;
-  auto connectors = BuildConnectors(*rules, copts);
+  // The embedded mail directory opens while the log does.
+  std::optional<Result<ConnectorSet>> built;
+  EventLog* log = ctx.OpenLogWhile(
+      /*long_running=*/service,
+      [&] { built.emplace(BuildConnectors(*rules, copts)); });
+  if (!log) return ctx.OpenFailedExit();
+  Result<ConnectorSet>& connectors = *built;
   if (!connectors.ok()) return ctx.Fail(connectors.status());
 
   // The service serves [service] metrics_listen from here until it stops
