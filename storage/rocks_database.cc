@@ -67,6 +67,13 @@ Result<std::unique_ptr<RocksDatabase>> RocksDatabase::Open(DatabaseSpec spec) {
   // What a run left in the write-ahead log stays in memory when it is
   // replayed (see ~RocksDatabase), instead of becoming small table files.
   spec.options.avoid_flush_during_recovery = true;
+  // An open loads every table file's handle with this many threads, started
+  // and joined anew for each column family (RocksDB's default of 16 made
+  // some 230 threads per `run --once` of a log and a mail directory, 2-4 ms
+  // of a 60 ms incremental pass on 2 cores). More threads than cores only
+  // help while the files are read from a cold disk.
+  spec.options.max_file_opening_threads = static_cast<int>(
+      std::clamp(std::thread::hardware_concurrency(), 1u, 16u));
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   switch (spec.mode) {
