@@ -209,6 +209,17 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   // insert hint per record type.
   projection_opts.memtable_insert_with_hint_prefix_extractor =
       std::make_shared<RecordTypeHint>();
+  // The projection's keys (object ids, addresses) spread over its whole key
+  // range, so every level-0 compaction rewrites all of level 1. RocksDB's
+  // 256 MiB level 1 made a 1,000,000-entry sync rewrite 2.7 GB of it to
+  // keep 300 MB: 146 of the log's 251 s of flushes and compactions, in a
+  // run of 217 s.
+  // A small level 1 of small tables keeps that rewrite small and moves the
+  // rest down a table at a time: the run took 161-193 s instead of
+  // 217-222 s, its tables 12 % more space (docs/performance.md, "Large syncs
+  // and compaction").
+  projection_opts.max_bytes_for_level_base = 32u << 20;
+  projection_opts.target_file_size_base = 8u << 20;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name : kCfNames) {
     const std::string_view n(name);
