@@ -420,6 +420,12 @@ class FakeApplier : public Applier {
   Side side() const override { return Side::kMail; }
   ApplyResult Apply(const Intent& intent) override {
     Enter();
+    // A test that needs the run stopped before anything is applied: waits
+    // for it (at most 10 s).
+    const auto give_up = std::chrono::steady_clock::now() + kWaitAtMost;
+    while (wait_for && !wait_for->load() &&
+           std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     applied.push_back(intent.id);
     ApplyResult r;
     if (unavailable) r.status = Status::Unavailable("mail server down");
@@ -438,6 +444,8 @@ class FakeApplier : public Applier {
   int syncs = 0;
   int fail_sync = 0;  // the Sync call that fails (1-based); 0: none
   std::atomic<bool> overlapped{false};
+  const std::atomic<bool>* wait_for = nullptr;  // set before Apply goes on
+  static constexpr std::chrono::seconds kWaitAtMost{10};
 
  private:
   // One thread at a time (Applier's contract): notes a call that overlaps.
@@ -589,6 +597,10 @@ TEST_CASE("a stopped service applies what was decided before it returns",
     CHECK(Pending(*f.log) == 600);
   }
   SECTION("a second signal: no new batch") {
+    // The applier may wake for the delivered intents before the source
+    // stops the run: its first batch waits for the stop, so the stop is
+    // seen after that batch, however the threads are scheduled.
+    mail.wait_for = &f.stop;
     hurry = true;
     loop.set_drain(std::chrono::seconds(30), &hurry);
     RunStats stats;
