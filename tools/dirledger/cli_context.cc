@@ -100,8 +100,20 @@ bool CliContext::LockDataDir() {
 }
 
 EventLog* CliContext::OpenLog(bool read_only, bool long_running) {
-  if (service_) return service_->log;
-  if (log_) return log_.get();
+  return OpenLogBeside(read_only, long_running, {});
+}
+
+EventLog* CliContext::OpenLogWhile(bool long_running,
+                                   const std::function<void()>& beside) {
+  return OpenLogBeside(/*read_only=*/false, long_running, beside);
+}
+
+EventLog* CliContext::OpenLogBeside(bool read_only, bool long_running,
+                                    const std::function<void()>& beside) {
+  if (service_ || log_) {
+    if (beside) beside();
+    return service_ ? service_->log : log_.get();
+  }
   const Config* c = config();
   if (!c) return nullptr;
   if (!read_only && !LockDataDir()) return nullptr;
@@ -109,35 +121,19 @@ EventLog* CliContext::OpenLog(bool read_only, bool long_running) {
   o.read_only = read_only;
   o.sync = c->fsync;
   o.settle_compactions_at_close = !long_running;
-  auto log = EventLog::Open(log_dir(), o);
-  if (!log.ok()) {
-    Fail(log.status());
-    return nullptr;
-  }
-  log_ = std::move(log).value();
-  return log_.get();
-}
-
-EventLog* CliContext::OpenLogWhile(bool long_running,
-                                   const std::function<void()>& beside) {
-  if (service_ || log_) {
+  std::optional<Result<std::unique_ptr<EventLog>>> log;
+  if (beside) {
+    std::thread opener([&] { log.emplace(EventLog::Open(log_dir(), o)); });
     beside();
-    return OpenLog(/*read_only=*/false, long_running);
+    opener.join();
+  } else {
+    log.emplace(EventLog::Open(log_dir(), o));
   }
-  const Config* c = config();
-  if (!c || !LockDataDir()) return nullptr;
-  LogOptions o;
-  o.sync = c->fsync;
-  o.settle_compactions_at_close = !long_running;
-  std::optional<Result<std::unique_ptr<EventLog>>> opened;
-  std::thread opener([&] { opened.emplace(EventLog::Open(log_dir(), o)); });
-  beside();
-  opener.join();
-  if (!opened->ok()) {
-    Fail(opened->status());
+  if (!log->ok()) {
+    Fail(log->status());
     return nullptr;
   }
-  log_ = std::move(*opened).value();
+  log_ = std::move(*log).value();
   return log_.get();
 }
 

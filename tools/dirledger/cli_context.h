@@ -162,6 +162,10 @@ class CliContext {
   static bool EndStreamOnClosedOutput();
 
  private:
+  // OpenLog, and OpenLogWhile when `beside` is set.
+  EventLog* OpenLogBeside(bool read_only, bool long_running,
+                          const std::function<void()>& beside);
+
   std::string config_path_;
   std::string config_text_;
   std::unique_ptr<Config> config_;
