@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <random>
 
@@ -1291,6 +1292,82 @@ TEST_CASE("the tail is read without waiting for the write in flight",
   release();
   REQUIRE(log->WaitCommitted().ok());
   CHECK(log->last_seq() == kRounds);
+}
+
+TEST_CASE(
+    "a transaction reads what the transactions before it left, whether "
+    "committed, submitted, dropped or cleared",
+    "[log][submit]") {
+  // A random history of reads, writes and deletes of a few objects, in
+  // transactions committed, submitted (read by the next one from memory)
+  // or dropped, with the projection cleared now and then, against a model.
+  test::TempDir tmp;
+  FixedClock clock;
+  auto log = OpenLog(tmp.path(), &clock);
+  std::mt19937 rng(20261207);
+  std::map<std::string, std::string> committed;  // id -> dn
+  for (int round = 0; round < 300; ++round) {
+    if (round % 97 == 96) {
+      REQUIRE(log->ClearProjection().ok());
+      committed.clear();
+    }
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    ProjectionStore& p = (*txn)->projection();
+    std::map<std::string, std::string> mine = committed;
+    for (int op = 0; op < 6; ++op) {
+      const std::string id = "u" + std::to_string(rng() % 12);
+      switch (rng() % 3) {
+        case 0: {
+          auto o = p.GetObject(Side::kLdap, ObjectKind::kAccount, id);
+          auto want = mine.find(id);
+          INFO("round " << round << ", object " << id);
+          REQUIRE(o.has_value() == (want != mine.end()));
+          if (o) REQUIRE(o->dn == want->second);
+          break;
+        }
+        case 1: {
+          ObjectState o;
+          o.id = id;
+          o.dn = "uid=" + std::to_string(round) + "." + std::to_string(op);
+          REQUIRE(p.Apply(PutObject{o}).ok());
+          mine[id] = o.dn;
+          break;
+        }
+        case 2:
+          REQUIRE(
+              p.Apply(EraseObject{Side::kLdap, ObjectKind::kAccount, id}).ok());
+          mine.erase(id);
+          break;
+      }
+    }
+    Event e;
+    e.seq = (*txn)->NextSeq();
+    e.body = CursorAdvance{"s", std::to_string(round)};
+    REQUIRE((*txn)->Add(&e, nullptr).ok());
+    switch (rng() % 3) {
+      case 0:
+        break;  // dropped: nothing it wrote counts
+      case 1:
+        REQUIRE((*txn)->Commit().ok());
+        committed = mine;
+        break;
+      case 2:
+        REQUIRE(log->Submit(std::move(*txn)).ok());
+        committed = mine;
+        break;
+    }
+  }
+  REQUIRE(log->WaitCommitted().ok());
+  // What is stored agrees, read beside the transactions.
+  for (int i = 0; i < 12; ++i) {
+    const std::string id = "u" + std::to_string(i);
+    auto o = log->projection().GetObject(Side::kLdap, ObjectKind::kAccount, id);
+    auto want = committed.find(id);
+    INFO("object " << id);
+    REQUIRE(o.has_value() == (want != committed.end()));
+    if (o) CHECK(o->dn == want->second);
+  }
 }
 
 TEST_CASE("a log with a transaction in flight closes after writing it",
