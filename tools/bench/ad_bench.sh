@@ -94,14 +94,15 @@ connector = "bench"
 EOF
 
 read -r FILTER ATTRS <<<"$("$INTAKE" --config "$CONFIG" --print-search)"
+# Words, never expanded as paths (an attribute "*" would be).
+read -r -a ATTR_LIST <<<"$ATTRS"
 # ldapsearch with the DirSync control, following continueFlag (Windows sets
 # it; Samba never does). $1: cookie (base64, "" = none). Prints the cookie.
 ldapsearch_dirsync() {
   local cookie=$1 out n=0
   while :; do
-    # shellcheck disable=SC2086
     out=$(ldapsearch "${A[@]}" -b "$BASE" -E "!dirSync=0/0${cookie:+/$cookie}" \
-      "$FILTER" $ATTRS | grep -E '^(# cookie::|# DirSync control continueFlag=)' || true)
+      "$FILTER" "${ATTR_LIST[@]}" | grep -E '^(# cookie::|# DirSync control continueFlag=)' || true)
     cookie=$(sed -n 's/^# cookie:: //p' <<<"$out" | tail -1)
     grep -q 'continueFlag=1' <<<"$out" || break
   done

@@ -103,6 +103,10 @@ TOML
 
 # The search the syncrepl source sends.
 IFS=$'\t' read -r SBASE SFILTER SATTRS < <("$SEARCH" --config "$CFG" --print-search)
+# Split on spaces into words, never expanded as paths: the list holds "*"
+# (every user attribute), which an unquoted $SATTRS turned into the names
+# of the files in the current directory.
+read -r -a SATTR_LIST <<< "$SATTRS"
 rm -rf "$W/data"
 echo "search_base=$SBASE filter=$SFILTER attributes=$SATTRS"
 PC=$(csn "$P")
@@ -110,10 +114,9 @@ PC=$(csn "$P")
 FL_S=() FL_K=() DL_S=() DL_K=() CO_S=() CO_K=()
 for r in $(seq 1 "$RUNS"); do
   # 1. The floor: a refreshOnly sync search of the same entries to /dev/null.
-  # shellcheck disable=SC2086
   timed floor sh -c 'exec "$@" > /dev/null' sh \
     ldapsearch -x -H "$P" -D "$ADMIN" -y "$W/prov/admin.pw" \
-    -b "$SBASE" -E sync=ro "$SFILTER" $SATTRS
+    -b "$SBASE" -E sync=ro "$SFILTER" "${SATTR_LIST[@]}"
   FL_S+=("$T_S") FL_K+=("$T_KIB")
 
   # 2. dirledger run --once from an empty data dir: the whole pipeline.
@@ -166,9 +169,9 @@ for r in $(seq 1 "$RUNS"); do
   done | ldapmodify -x -H "$P" -D "$ADMIN" -y "$W/prov/admin.pw" > /dev/null
   # Timed to the millisecond (GNU time's 10 ms is the floor's whole time).
   t=$(now)
-  # shellcheck disable=SC2086
   ldapsearch -x -H "$P" -D "$ADMIN" -y "$W/prov/admin.pw" \
-    -b "$SBASE" -E "sync=ro/$cookie" "$SFILTER" $SATTRS > "$W/incr.ldif"
+    -b "$SBASE" -E "sync=ro/$cookie" "$SFILTER" "${SATTR_LIST[@]}" \
+    > "$W/incr.ldif"
   IF_S+=("$(since "$t")")
   seen=$(grep -c '^dn: ' "$W/incr.ldif" || true)
   t=$(now)
