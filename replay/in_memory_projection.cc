@@ -15,7 +15,7 @@ char KindByte(ObjectKind k) {
 }
 
 // One resize, then a plain loop the compiler vectorizes (a push_back per
-// byte checked the capacity each time: 3 % of a replay).
+// byte checked the capacity each time: 2 % of a replay's instructions).
 void AppendLower(std::string* out, std::string_view s) {
   const std::size_t at = out->size();
   out->resize(at + s.size());
