@@ -1,5 +1,3 @@
-#include "storage/event_log.h"
-
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -21,6 +19,7 @@
 #include "storage/log_record.h"
 #include "storage/object_indexer.h"
 #include "storage/rocks_database.h"
+#include "storage/rocks_event_log.h"
 #include "storage/rocksdb_logger.h"
 
 namespace dirledger {
@@ -36,12 +35,12 @@ constexpr const char kMetaFormat[] = "format_version";
 constexpr const char kMetaInstallation[] = "installation_id";
 // Present once the stored projection holds the alias index (key family
 // 'i', rules version 7): a log made before it gets it at its next writable
-// open, built from the mail objects stored (EventLog::Load).
+// open, built from the mail objects stored (RocksEventLog::Load).
 constexpr const char kMetaAliasIndex[] = "alias_index";
 
 // The memtable insert hint's prefix for the projection families: the
 // record type (the first key byte), for keys longer than that byte alone.
-// A range deletion (EventLog::CoverEmptiedFamilies) begins at that byte
+// A range deletion (RocksEventLog::CoverEmptiedFamilies) begins at that byte
 // alone: RocksDB 7.8 inserts a range deletion with the hint of its begin
 // key's prefix, into the skip list of range deletions, which leaves the
 // hint pointing into the wrong list for the point keys after it (a failed
@@ -97,9 +96,9 @@ Clock* SystemClock() {
   return &clock;
 }
 
-// ---- EventLog -------------------------------------------------------------
+// ---- RocksEventLog ---------------------------------------------------------
 
-EventLog::~EventLog() {
+RocksEventLog::~RocksEventLog() {
   {
     // The committer writes the transaction in flight before it stops.
     MutexLock l(&commit_mu_);
@@ -116,7 +115,7 @@ EventLog::~EventLog() {
   database_.reset();
 }
 
-void EventLog::CoverEmptiedFamilies() {
+void RocksEventLog::CoverEmptiedFamilies() {
   if (options_.read_only || db_ == nullptr || state_cf_ == nullptr) return;
   {
     MutexLock l(&commit_mu_);
@@ -144,7 +143,15 @@ void EventLog::CoverEmptiedFamilies() {
 
 Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
                                                  const LogOptions& options) {
-  std::unique_ptr<EventLog> log(new EventLog());
+  Result<std::unique_ptr<RocksEventLog>> log =
+      RocksEventLog::Open(dir, options);
+  if (!log.ok()) return log.status();
+  return std::unique_ptr<EventLog>(std::move(log).value());
+}
+
+Result<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
+    const std::string& dir, const LogOptions& options) {
+  std::unique_ptr<RocksEventLog> log(new RocksEventLog());
   log->dir_ = dir;
   log->options_ = options;
   if (!log->options_.clock) log->options_.clock = SystemClock();
@@ -278,7 +285,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& dir,
   return log;
 }
 
-Status EventLog::StartIndexer() {
+Status RocksEventLog::StartIndexer() {
   indexer_ = std::make_unique<ObjectIndexer>(db_, by_object_cf_, meta_cf_,
                                              index_through_);
   const std::uint64_t last_seq = this->last_seq();
@@ -345,7 +352,7 @@ Status AddAliasIndex(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* state_cf,
 
 }  // namespace
 
-Status EventLog::Load() {
+Status RocksEventLog::Load() {
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaFormat, &v);
   if (s.IsNotFound()) {
@@ -468,8 +475,9 @@ Status EventLog::Load() {
   return Status::Ok();
 }
 
-Status EventLog::VisitScanned(std::string_view prefix, const KvStore& values,
-                              const KvStore::ScanFn& fn) const {
+Status RocksEventLog::VisitScanned(std::string_view prefix,
+                                   const KvStore& values,
+                                   const KvStore::ScanFn& fn) const {
   // Copied out first: the callback may read the store again.
   std::vector<std::pair<std::string, std::string>> rows;
   {
@@ -479,9 +487,9 @@ Status EventLog::VisitScanned(std::string_view prefix, const KvStore& values,
   return VisitAll(&rows, prefix, values, fn);
 }
 
-void EventLog::ReadTail(
+void RocksEventLog::ReadTail(
     const std::function<void(const ProjectionStore&)>& fn) const {
-  std::shared_ptr<const LogTransaction> submitted;
+  std::shared_ptr<const RocksLogTransaction> submitted;
   {
     MutexLock l(&commit_mu_);
     submitted = in_flight_;
@@ -496,7 +504,7 @@ void EventLog::ReadTail(
   fn(view);
 }
 
-Status EventLog::CatchUp() {
+Status RocksEventLog::CatchUp() {
   if (!options_.read_only || options_.follow_dir.empty())
     return Status::InvalidArgument("the log was not opened to follow");
   DIRLEDGER_RETURN_IF_ERROR(RocksStatus(db_->TryCatchUpWithPrimary(),
@@ -513,17 +521,17 @@ Status EventLog::CatchUp() {
   return Status::Ok();
 }
 
-std::uint64_t EventLog::last_seq() const {
+std::uint64_t RocksEventLog::last_seq() const {
   MutexLock l(&mu_);
   return last_seq_;
 }
 
-std::string EventLog::head_hash() const {
+std::string RocksEventLog::head_hash() const {
   MutexLock l(&mu_);
   return head_hash_;
 }
 
-Status EventLog::ReadRaw(std::uint64_t seq, std::string* out) const {
+Status RocksEventLog::ReadRaw(std::uint64_t seq, std::string* out) const {
   auto s = db_->Get(rocksdb::ReadOptions(), log_cf_, SeqKey(seq), out);
   if (s.IsNotFound())
     return Status::NotFound("log record " + std::to_string(seq) +
@@ -531,7 +539,7 @@ Status EventLog::ReadRaw(std::uint64_t seq, std::string* out) const {
   return RocksStatus(s, "reading log record " + std::to_string(seq));
 }
 
-Status EventLog::ReadEvent(std::uint64_t seq, Event* out) const {
+Status RocksEventLog::ReadEvent(std::uint64_t seq, Event* out) const {
   std::string raw;
   DIRLEDGER_RETURN_IF_ERROR(ReadRaw(seq, &raw));
   std::string_view payload;
@@ -539,7 +547,7 @@ Status EventLog::ReadEvent(std::uint64_t seq, Event* out) const {
   return DecodeEvent(payload, seq, out);
 }
 
-Status EventLog::ReadDecision(std::uint64_t seq, Decision* out) const {
+Status RocksEventLog::ReadDecision(std::uint64_t seq, Decision* out) const {
   std::string raw;
   auto s = db_->Get(rocksdb::ReadOptions(), decisions_cf_, SeqKey(seq), &raw);
   if (s.IsNotFound())
@@ -548,8 +556,8 @@ Status EventLog::ReadDecision(std::uint64_t seq, Decision* out) const {
   return DecodeDecision(raw, seq, out);
 }
 
-Status EventLog::Scan(std::uint64_t from, std::uint64_t to,
-                      const VisitFn& fn) const {
+Status RocksEventLog::Scan(std::uint64_t from, std::uint64_t to,
+                           const VisitFn& fn) const {
   if (from == 0) from = 1;
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
@@ -594,8 +602,8 @@ Status EventLog::Scan(std::uint64_t from, std::uint64_t to,
   return RocksStatus(dit->status(), "scanning decisions");
 }
 
-Status EventLog::SeqsForObject(std::string_view id,
-                               std::vector<std::uint64_t>* out) const {
+Status RocksEventLog::SeqsForObject(std::string_view id,
+                                    std::vector<std::uint64_t>* out) const {
   // The index holds every event up to its watermark; the events after it
   // (still queued for the indexer, or left unindexed by a damaged record)
   // are read from the log.
@@ -619,8 +627,8 @@ Status EventLog::SeqsForObject(std::string_view id,
   });
 }
 
-Status EventLog::IndexedSeqs(std::string_view id,
-                             std::vector<std::uint64_t>* out) const {
+Status RocksEventLog::IndexedSeqs(std::string_view id,
+                                  std::vector<std::uint64_t>* out) const {
   // A prefix seek (ObjectIndexPrefix): from the object's key at sequence 0,
   // over that object's keys only.
   const std::string start = ObjectIndexKey(id, 0);
@@ -637,7 +645,8 @@ Status EventLog::IndexedSeqs(std::string_view id,
   return RocksStatus(it->status(), "scanning the object index");
 }
 
-Status EventLog::GetCursor(std::string_view source, std::string* cookie) const {
+Status RocksEventLog::GetCursor(std::string_view source,
+                                std::string* cookie) const {
   if (options_.read_fault)
     DIRLEDGER_RETURN_IF_ERROR(
         options_.read_fault("cursor " + std::string(source))
@@ -649,7 +658,7 @@ Status EventLog::GetCursor(std::string_view source, std::string* cookie) const {
   return RocksStatus(s, "reading cursor");
 }
 
-Status EventLog::ConfigHistory(std::vector<ConfigRecord>* out) const {
+Status RocksEventLog::ConfigHistory(std::vector<ConfigRecord>* out) const {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
   const std::string_view prefix(kMetaConfigPrefix);
@@ -665,8 +674,8 @@ Status EventLog::ConfigHistory(std::vector<ConfigRecord>* out) const {
   return RocksStatus(it->status(), "reading config history");
 }
 
-Status EventLog::GetSourceStatus(std::string_view source,
-                                 SourceStatus* out) const {
+Status RocksEventLog::GetSourceStatus(std::string_view source,
+                                      SourceStatus* out) const {
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), meta_cf_,
                     std::string(kMetaSourcePrefix) + std::string(source), &v);
@@ -679,7 +688,7 @@ Status EventLog::GetSourceStatus(std::string_view source,
   return Status::Ok();
 }
 
-Status EventLog::ForEachSourceStatus(
+Status RocksEventLog::ForEachSourceStatus(
     const std::function<void(const SourceStatus&)>& fn) const {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
@@ -696,8 +705,8 @@ Status EventLog::ForEachSourceStatus(
   return RocksStatus(it->status(), "reading source status");
 }
 
-Status EventLog::NoteSourceContact(std::string_view source,
-                                   std::string_view error) {
+Status RocksEventLog::NoteSourceContact(std::string_view source,
+                                        std::string_view error) {
   if (options_.read_only) return Status::Ok();
   MutexLock l(&sources_mu_);
   SourceStatus s;
@@ -719,7 +728,7 @@ Status EventLog::NoteSourceContact(std::string_view source,
   return Status::Ok();
 }
 
-Status EventLog::ForEachCursor(
+Status RocksEventLog::ForEachCursor(
     const std::function<void(std::string_view, std::string_view)>& fn) const {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), cursors_cf_));
@@ -729,7 +738,7 @@ Status EventLog::ForEachCursor(
   return RocksStatus(it->status(), "scanning cursors");
 }
 
-Status EventLog::VerifyChain(
+Status RocksEventLog::VerifyChain(
     ChainReport* report,
     const std::function<void(std::uint64_t)>& progress) const {
   *report = ChainReport{};
@@ -768,43 +777,17 @@ Status EventLog::VerifyChain(
   return CheckCursors(chain, report);
 }
 
-Status EventLog::CheckCursors(const ChainChecker& chain,
-                              ChainReport* report) const {
-  const auto& recorded = chain.cursors();
+Status RocksEventLog::CheckCursors(const ChainChecker& chain,
+                                   ChainReport* report) const {
   std::map<std::string, std::string, std::less<>> stored;
   DIRLEDGER_RETURN_IF_ERROR(
       ForEachCursor([&](std::string_view source, std::string_view cookie) {
         stored.emplace(source, cookie);
       }));
-  for (const auto& [source, cookie] : stored) {
-    auto r = recorded.find(source);
-    if (r == recorded.end()) {
-      report->cursors_unrecorded.push_back(source);
-      continue;
-    }
-    if (r->second.cookie != cookie) {
-      report->first_bad_seq = r->second.seq;
-      return Status::Corruption(
-          "the stored cursor of " + source + " is not the one log record " +
-          std::to_string(r->second.seq) +
-          " recorded last (it was edited: the source would resume "
-          "elsewhere)");
-    }
-    ++report->cursors_checked;
-  }
-  for (const auto& [source, r] : recorded)
-    if (!stored.count(source)) {
-      report->first_bad_seq = r.seq;
-      return Status::Corruption(
-          "the cursor of " + source + " that log record " +
-          std::to_string(r.seq) +
-          " recorded is not stored (it was removed: the source would take "
-          "everything in again)");
-    }
-  return Status::Ok();
+  return CheckStoredCursors(chain, stored, report);
 }
 
-Status EventLog::Checkpoint(const std::string& backup_dir) const {
+Status RocksEventLog::Checkpoint(const std::string& backup_dir) const {
   DIRLEDGER_RETURN_IF_ERROR(WaitCommitted());
   if (indexer_) indexer_->WaitIdle();  // the backup's index complete
   return database_->Checkpoint(backup_dir, "checkpoint into " + backup_dir);
@@ -821,14 +804,14 @@ Status EventLog::Restore(const std::string& backup_dir,
   {
     LogOptions ro;
     ro.read_only = true;
-    auto opened = EventLog::Open(backup_dir, ro);
+    auto opened = RocksEventLog::Open(backup_dir, ro);
     if (!opened.ok())
       return opened.status().WithContext("backup " + backup_dir);
   }
   return RocksDatabase::RestoreStaged(backup_dir, data_dir, "log");
 }
 
-Status EventLog::ClearProjection() {
+Status RocksEventLog::ClearProjection() {
   {
     MutexLock l(&mu_);
     if (in_transaction_)
@@ -854,8 +837,8 @@ Status EventLog::ClearProjection() {
   return Status::Ok();
 }
 
-Status EventLog::ScanDerivedFamily(DerivedFamily family,
-                                   const KvStore::ScanFn& fn) const {
+Status RocksEventLog::ScanDerivedFamily(DerivedFamily family,
+                                        const KvStore::ScanFn& fn) const {
   rocksdb::ColumnFamilyHandle* cf = family == DerivedFamily::kState ? state_cf_
                                     : family == DerivedFamily::kLinks
                                         ? links_cf_
@@ -871,7 +854,7 @@ Status EventLog::ScanDerivedFamily(DerivedFamily family,
   return RocksStatus(it->status(), "scanning " + cf->GetName());
 }
 
-Status EventLog::Flush() {
+Status RocksEventLog::Flush() {
   DIRLEDGER_RETURN_IF_ERROR(WaitCommitted());
   if (indexer_) indexer_->WaitIdle();
   rocksdb::FlushOptions fo;

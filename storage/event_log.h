@@ -1,52 +1,36 @@
-// EventLog: dirledger's append-only, hash-chained log in one RocksDB database
-// per data dir, with the column families of docs/event-format.md:
-//   log        seq (big-endian u64) -> Event (FlatBuffers) + its SHA-256
-//   decisions  seq -> Decision
-//   cursors    source id -> cookie
-//   state      projection records and indexes (codecs/projection_store.h)
-//   links      links between LDAP and mail objects
-//   by_object  lower(id) \0 seq -> "" (every event an object appears in;
-//              written after the events by an ObjectIndexer)
-//   meta       format version, log head (seq + SHA-256 of the last record)
+// EventLog: the contract of dirledger's append-only, hash-chained log of
+// events and their decisions, with the sources' cursors, the projection the
+// decisions build (codecs/projection_store.h), an index of the events each
+// object appears in, and the config history.
 //
 // All writes go through a LogTransaction: events, their decisions, cursor
-// advances and projection changes are committed in ONE WriteBatch, so after a
-// crash a source resumes from exactly the cursor stored with the last events
-// it delivered. The object index (by_object) is derived from those and
-// written after them on a thread of its own (storage/object_indexer.h).
-// Sequence numbers are dense and start at 1. Every record read back is
-// verified; damage is a Corruption status naming the sequence.
+// advances and projection changes are committed at once, so after a crash a
+// source resumes from exactly the cursor stored with the last events it
+// delivered. Sequence numbers are dense and start at 1. Every record read
+// back is verified; damage is a Corruption status naming the sequence.
 //
-// A bulk writer may hand a transaction to the log's committer thread
+// A bulk writer may hand a transaction to the log's committer
 // (EventLog::Submit) and decide the next one while it is written.
 //
+// Implementations: RocksEventLog (storage/rocks_event_log.h), one RocksDB
+// database per data dir, and MemoryEventLog (storage/memory_event_log.h).
+//
 // Thread safety: one writer at a time (Begin() fails while a transaction is
-// open); readers may run concurrently with the writer. A data dir can be
-// open in one process only (RocksDB's LOCK file); a second open is refused
-// with a message naming the dir.
+// open); readers may run concurrently with the writer.
 #ifndef DIRLEDGER_STORAGE_EVENT_LOG_H_
 #define DIRLEDGER_STORAGE_EVENT_LOG_H_
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "codecs/event.h"
-#include "codecs/mutex.h"
 #include "codecs/projection_store.h"
 #include "codecs/status.h"
-
-namespace rocksdb {
-class DB;
-class ColumnFamilyHandle;
-class WriteBatch;
-}  // namespace rocksdb
 
 namespace dirledger {
 
@@ -95,24 +79,19 @@ struct SourceStatus {
   std::int64_t last_error_us = 0;
 };
 
-class EventLog;
-class ChainChecker;
-class ObjectIndexer;
-class RocksDatabase;
-
 // One atomic append. Reads through projection() see this transaction's own
 // writes. Nothing is visible to others, nor durable, until Commit().
 class LogTransaction {
  public:
-  ~LogTransaction();
+  virtual ~LogTransaction() = default;
   LogTransaction(const LogTransaction&) = delete;
   LogTransaction& operator=(const LogTransaction&) = delete;
 
   // The sequence the next Add() will get.
-  std::uint64_t NextSeq() const { return next_seq_; }
+  virtual std::uint64_t NextSeq() const = 0;
 
   // The log's clock, in microseconds: the time an event stamped now gets.
-  std::int64_t NowMicros() const;
+  virtual std::int64_t NowMicros() const = 0;
 
   // Appends an event. REQUIRES: event.seq == NextSeq(). Sets the event's
   // time (unless the caller stamped it already, e.g. with NowMicros() before
@@ -120,57 +99,28 @@ class LogTransaction {
   // (may be null) is stored beside it. The event is indexed (by_object) under
   // every id in `object_ids` and, for an observed change, under the object's
   // stable id.
-  Status Add(Event* event, const Decision* decision,
-             const std::vector<std::string>& object_ids = {});
+  virtual Status Add(Event* event, const Decision* decision,
+                     const std::vector<std::string>& object_ids = {}) = 0;
 
-  Status PutCursor(std::string_view source, std::string_view cookie);
+  virtual Status PutCursor(std::string_view source,
+                           std::string_view cookie) = 0;
 
   // The projection as of this transaction.
-  ProjectionStore& projection() { return *projection_; }
+  virtual ProjectionStore& projection() = 0;
 
-  std::size_t size() const { return added_; }
+  // Events added.
+  virtual std::size_t size() const = 0;
 
-  std::size_t bytes() const;
+  // About how many bytes a commit would write.
+  virtual std::size_t bytes() const = 0;
 
-  // Writes everything in one WriteBatch (fsync'ed when LogOptions::sync),
-  // after the transaction in flight (EventLog::Submit), if any. On failure
-  // nothing is written and the transaction cannot be reused.
-  Status Commit();
+  // Writes everything at once (durably when LogOptions::sync), after the
+  // transaction in flight (EventLog::Submit), if any. On failure nothing is
+  // written and the transaction cannot be reused.
+  virtual Status Commit() = 0;
 
- private:
-  friend class EventLog;
-  class Kv;
-  // `previous`: the transaction in flight (nullptr: none), whose projection
-  // writes this one reads as committed.
-  LogTransaction(EventLog* log, LogTransaction* previous);
-  // Commit's steps, which Submit splits between the caller's thread and the
-  // committer's.
-  Status Build();        // completes the batch
-  void PublishWrites();  // scanned families and the log's tail take it
-  // Writes it, with the sources' status records (EventLog::sources_).
-  Status WriteBatch();
-  Status Finish();  // the durable head moves; the index follows
-
-  EventLog* log_;
-  std::unique_ptr<rocksdb::WriteBatch> batch_;  // all but the projection
-  std::unique_ptr<Kv> state_kv_;
-  std::unique_ptr<Kv> links_kv_;
-  std::unique_ptr<ProjectionStore> projection_;
-  std::uint64_t next_seq_;
-  std::string head_hash_;
-  std::size_t added_ = 0;
-  bool done_ = false;
-  bool released_ = false;  // no longer the open transaction (submitted)
-  // Per-source counts of this transaction, folded into the log's source
-  // records (and so into meta) when its batch is written.
-  std::map<std::string, SourceStatus, std::less<>> source_deltas_;
-  // by_object keys of the events added, handed to the indexer at Commit.
-  std::vector<std::string> index_keys_;
-  // This transaction's writes to the projection's scanned index families
-  // (ProjectionStore::kScannedIndexBytes); nullopt: deleted. Folded into
-  // the log's copy at Commit.
-  std::map<std::string, std::optional<std::string>, std::less<>>
-      scanned_writes_;
+ protected:
+  LogTransaction() = default;
 };
 
 // Summary of a chain verification.
@@ -185,235 +135,150 @@ struct ChainReport {
   std::vector<std::string> cursors_unrecorded;
 };
 
+// The log's contract. Two implementations: RocksEventLog
+// (storage/rocks_event_log.h), the one a data dir holds, which Open opens;
+// and MemoryEventLog (storage/memory_event_log.h), which keeps everything in
+// memory, for tests of the code above the log. A test of the contract runs
+// against both (storage/event_log_contract_test.cc).
 class EventLog {
  public:
-  ~EventLog();
+  virtual ~EventLog() = default;
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
 
-  // Opens (creating when allowed) the log in `dir`. The dir is created 0700.
+  // Opens (creating when allowed) the log in `dir`: a RocksEventLog. The dir
+  // is created 0700.
   static Result<std::unique_ptr<EventLog>> Open(const std::string& dir,
                                                 const LogOptions& options = {});
+  // Replaces `data_dir`'s log with a checkpoint (Checkpoint). REQUIRES: not
+  // open.
+  static Status Restore(const std::string& backup_dir,
+                        const std::string& data_dir);
 
   // The log's clock (LogOptions::clock), in microseconds.
-  std::int64_t NowMicros() const { return options_.clock->NowMicros(); }
+  virtual std::int64_t NowMicros() const = 0;
 
   // Starts the one transaction allowed at a time (one may be in flight,
-  // see Submit).
-  Result<std::unique_ptr<LogTransaction>> Begin();
+  // see Submit): a transaction is open until it is destroyed or submitted,
+  // committed or not.
+  virtual Result<std::unique_ptr<LogTransaction>> Begin() = 0;
 
-  // Commits `txn` on the log's committer thread: its batch is completed
-  // here and written there (WAL, memtables, fsync when LogOptions::sync)
-  // while the caller goes on. A transaction begun next reads this one's
-  // projection writes as committed and gets the sequences after it. At most
-  // one is in flight: Submit first waits for the one before. Nothing is
-  // durable until WaitCommitted returns OK. A failed write fails every later
-  // Begin, Commit, Submit and WaitCommitted: what was decided after it
-  // rests on writes that are not there, and the log must be reopened.
-  Status Submit(std::unique_ptr<LogTransaction> txn);
+  // Commits `txn` (begun on this log) on the log's committer thread: its
+  // batch is completed here and written there while the caller goes on. A
+  // transaction begun next reads this one's projection writes as committed
+  // and gets the sequences after it. At most one is in flight: Submit first
+  // waits for the one before. Nothing is durable until WaitCommitted returns
+  // OK. A failed write fails every later Begin, Commit, Submit and
+  // WaitCommitted: what was decided after it rests on writes that are not
+  // there, and the log must be reopened.
+  virtual Status Submit(std::unique_ptr<LogTransaction> txn) = 0;
   // Waits until the submitted transaction, if any, is written; OK, or why
   // a write failed.
-  Status WaitCommitted() const;
+  virtual Status WaitCommitted() const = 0;
 
   // Opened with LogOptions::follow_dir: reads what the writing process has
   // appended since the open or the last CatchUp, and moves last_seq() and
   // head_hash() to it. The projection and the sources' status stay as they
   // were at the open. InvalidArgument otherwise.
-  Status CatchUp();
+  virtual Status CatchUp() = 0;
 
   // The last durable sequence (a submitted transaction counts once written).
-  std::uint64_t last_seq() const;
-  std::string head_hash() const;  // 32 bytes; zeros when empty
-  const std::string& dir() const { return dir_; }
-  // This installation's id (hex), random, made with the log and kept in
-  // `meta`; backups carry it. "" for an older log opened read-only.
-  const std::string& installation_id() const { return installation_id_; }
+  virtual std::uint64_t last_seq() const = 0;
+  virtual std::string head_hash() const = 0;  // 32 bytes; zeros when empty
+  // Where the log is kept ("" for one kept in memory).
+  virtual const std::string& dir() const = 0;
+  // This installation's id (hex), random, made with the log and kept with
+  // it; backups carry it. "" for an older log opened read-only.
+  virtual const std::string& installation_id() const = 0;
 
   // Reads one record, verified.
-  Status ReadEvent(std::uint64_t seq, Event* out) const;
-  Status ReadDecision(std::uint64_t seq, Decision* out) const;
-  // Raw stored bytes (for verification tools and tests).
-  Status ReadRaw(std::uint64_t seq, std::string* out) const;
+  virtual Status ReadEvent(std::uint64_t seq, Event* out) const = 0;
+  virtual Status ReadDecision(std::uint64_t seq, Decision* out) const = 0;
+  // Raw stored bytes: the event's encoding followed by its SHA-256 (for
+  // verification tools and tests).
+  virtual Status ReadRaw(std::uint64_t seq, std::string* out) const = 0;
 
   // Visits events with seq in [from, to] in order, with their decisions
   // (nullptr when none is stored). Stops at the first damaged record and
   // returns its Corruption status; the callback returns false to stop early.
   using VisitFn = std::function<bool(const Event&, const Decision*)>;
-  Status Scan(std::uint64_t from, std::uint64_t to, const VisitFn& fn) const;
+  virtual Status Scan(std::uint64_t from, std::uint64_t to,
+                      const VisitFn& fn) const = 0;
 
   // Sequences of the events indexed under `id` (case-insensitive), ascending.
-  Status SeqsForObject(std::string_view id,
-                       std::vector<std::uint64_t>* out) const;
+  virtual Status SeqsForObject(std::string_view id,
+                               std::vector<std::uint64_t>* out) const = 0;
 
-  Status GetCursor(std::string_view source, std::string* cookie) const;
+  virtual Status GetCursor(std::string_view source,
+                           std::string* cookie) const = 0;
 
-  // The config history kept in `meta`: every ConfigChange event's sequence
-  // and SHA-256, ascending (written with the event, in the same batch).
+  // The config history: every ConfigChange event's sequence and SHA-256,
+  // ascending (written with the event, in the same batch).
   struct ConfigRecord {
     std::uint64_t seq = 0;
     std::string sha256;
   };
-  Status ConfigHistory(std::vector<ConfigRecord>* out) const;
+  virtual Status ConfigHistory(std::vector<ConfigRecord>* out) const = 0;
 
   // Source status (see SourceStatus).
-  Status GetSourceStatus(std::string_view source, SourceStatus* out) const;
-  Status ForEachSourceStatus(
-      const std::function<void(const SourceStatus&)>& fn) const;
+  virtual Status GetSourceStatus(std::string_view source,
+                                 SourceStatus* out) const = 0;
+  virtual Status ForEachSourceStatus(
+      const std::function<void(const SourceStatus&)>& fn) const = 0;
   // Records a successful contact, or an error (non-empty `error`), for a
   // source. Written on its own, outside any transaction; a transaction's
   // counts and a contact noted while it is written never overwrite each
-  // other (both change the record under sources_mu_).
-  Status NoteSourceContact(std::string_view source, std::string_view error)
-      EXCLUDES(sources_mu_);
-  Status ForEachCursor(
-      const std::function<void(std::string_view, std::string_view)>& fn) const;
+  // other.
+  virtual Status NoteSourceContact(std::string_view source,
+                                   std::string_view error) = 0;
+  virtual Status ForEachCursor(
+      const std::function<void(std::string_view, std::string_view)>& fn)
+      const = 0;
 
   // A read view of the committed projection.
-  const ProjectionStore& projection() const { return *projection_; }
+  virtual const ProjectionStore& projection() const = 0;
   // Runs `fn` with the projection as the next transaction will begin from:
   // the projection writes of the transaction submitted last (Submit) over
-  // the committed state, without waiting for its write. A scan of a family
-  // the log keeps no copy of waits for it. REQUIRES: nothing is committed
-  // or submitted meanwhile (the caller serializes with the log's writer).
-  void ReadTail(const std::function<void(const ProjectionStore&)>& fn) const;
+  // the committed state, without waiting for its write. REQUIRES: nothing
+  // is committed or submitted meanwhile (the caller serializes with the
+  // log's writer).
+  virtual void ReadTail(
+      const std::function<void(const ProjectionStore&)>& fn) const = 0;
 
   // Walks the whole chain: dense sequences, FlatBuffers verification, each
   // prev_hash against its predecessor, the stored head against the last
   // record; then each stored cursor against the last CursorAdvance of its
   // source. OK with report->first_bad_seq == 0 when intact; otherwise a
   // Corruption status naming the first bad sequence.
-  Status VerifyChain(
+  virtual Status VerifyChain(
       ChainReport* report,
-      const std::function<void(std::uint64_t)>& progress = {}) const;
+      const std::function<void(std::uint64_t)>& progress = {}) const = 0;
 
-  // Checkpoint of the whole database into `backup_dir` (must not exist).
-  Status Checkpoint(const std::string& backup_dir) const;
-  // Replaces `data_dir`'s log with a checkpoint. REQUIRES: not open.
-  static Status Restore(const std::string& backup_dir,
-                        const std::string& data_dir);
+  // Checkpoint of the whole log into `backup_dir` (must not exist), which
+  // Restore puts back. NotSupported for a log kept in memory.
+  virtual Status Checkpoint(const std::string& backup_dir) const = 0;
 
   // Deletes every projection record (state and links); replaying the log
   // rebuilds them. REQUIRES: no transaction open.
-  Status ClearProjection();
+  virtual Status ClearProjection() = 0;
 
-  // Flushes memtables (used by tests that tamper with files).
-  Status Flush();
+  // Makes what was written durable in the log's own files (used by tests
+  // that tamper with them).
+  virtual Status Flush() = 0;
 
-  // The derived column families, as stored: every key and value of `state`,
-  // `links` or `by_object` (DerivedFamily), in key order, read from the
-  // database itself (never from a copy kept in memory), for `verify`.
-  // The callback returns false to stop. REQUIRES: nothing is committed
+  // The derived records, as stored: every key and value of `state`,
+  // `links` or `by_object` (DerivedFamily), in key order, read from where
+  // the log keeps them (never from a copy kept beside), for `verify`. The
+  // callback returns false to stop. REQUIRES: nothing is committed
   // meanwhile (a read-only log is never written).
   enum class DerivedFamily { kState, kLinks, kObjectIndex };
-  Status ScanDerivedFamily(DerivedFamily family,
-                           const KvStore::ScanFn& fn) const;
+  virtual Status ScanDerivedFamily(DerivedFamily family,
+                                   const KvStore::ScanFn& fn) const = 0;
   // The last sequence whose by_object keys were all written, as of Open.
-  std::uint64_t index_through() const { return index_through_; }
+  virtual std::uint64_t index_through() const = 0;
 
-  // Deletions in one projection family scanned at open that a close covers
-  // with a range deletion when the family is left empty (see
-  // CoverEmptiedFamilies).
-  static constexpr std::uint64_t kCoverDeletions = 10000;
-
- private:
-  friend class LogTransaction;
+ protected:
   EventLog() = default;
-  Status Load();
-  // Starts the object indexer and indexes what a crash left unindexed.
-  Status StartIndexer();
-  // The stored cursors against the last ones `chain` saw recorded.
-  Status CheckCursors(const ChainChecker& chain, ChainReport* report) const;
-  // The sequences the by_object index holds for `id`.
-  Status IndexedSeqs(std::string_view id,
-                     std::vector<std::uint64_t>* out) const;
-
-  std::string dir_;
-  LogOptions options_;
-  std::unique_ptr<RocksDatabase> database_;
-  rocksdb::DB* db_ = nullptr;  // database_'s
-  rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* decisions_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* cursors_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* state_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* links_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* by_object_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
-
-  class ReadKv;
-  class TailKv;
-  std::unique_ptr<ReadKv> state_read_;
-  std::unique_ptr<ReadKv> links_read_;
-  std::unique_ptr<ProjectionStore> projection_;
-
-  // The committed keys (and values) of the projection's scanned index
-  // families, loaded at Open and kept by Commit: scans of those families
-  // are answered from here, never by a RocksDB iterator (whose creation,
-  // over every memtable and table file, cost more than the rest of a
-  // decision's reads).
-  mutable Mutex scanned_mu_;
-  std::map<std::string, std::string, std::less<>> scanned_
-      GUARDED_BY(scanned_mu_);
-  // Keys the commits deleted since the open, by first key byte (the
-  // scanned families'; CoverEmptiedFamilies).
-  std::map<char, std::uint64_t> scanned_deleted_ GUARDED_BY(scanned_mu_);
-  // At close: covers each scanned family the commits deleted at least
-  // kCoverDeletions keys of and left empty with one range deletion, and
-  // flushes it into a table. Pending intents and waits are written and
-  // deleted again as intents complete: a full sync leaves 100,000 deletions
-  // of each in the tables until a compaction reaches them, and Load stepped
-  // over every one at each open (at 100,000 entries, 0.15 s of every run
-  // until then); RocksDB's iterators skip a range deletion in one step.
-  // Only when every commit was written (the in-memory copy is then exactly
-  // what is stored, so the range holds no live key). The family is flushed
-  // then, so that no open replays the range deletion from the write-ahead
-  // log (RocksDB skips a family's records older than its last flush): a
-  // dirledger before this one would insert it into a memtable wrongly
-  // (RecordTypeHint).
-  void CoverEmptiedFamilies() EXCLUDES(scanned_mu_, commit_mu_);
-  // Visits the copy's entries under `prefix` in key order; the values of a
-  // key-only family are read from `values` (a key gone there is skipped).
-  Status VisitScanned(std::string_view prefix, const KvStore& values,
-                      const KvStore::ScanFn& fn) const EXCLUDES(scanned_mu_);
-
-  // The committer thread of Submit, started on first use. A submitted
-  // transaction stays here after it is written, until the next is submitted
-  // (one begun meanwhile reads its writes).
-  void CommitterLoop() EXCLUDES(commit_mu_);
-  // Drops the written transaction kept for readers (a synchronous commit
-  // follows it).
-  void DropWritten() EXCLUDES(commit_mu_);
-  mutable Mutex commit_mu_;
-  mutable CondVar commit_cv_{&commit_mu_};
-  std::thread committer_ GUARDED_BY(commit_mu_);
-  // Shared with readers of the tail (ReadTail), which may outlast it here.
-  std::shared_ptr<LogTransaction> in_flight_ GUARDED_BY(commit_mu_);
-  bool writing_ GUARDED_BY(commit_mu_) = false;
-  bool stop_committer_ GUARDED_BY(commit_mu_) = false;
-  Status commit_error_ GUARDED_BY(commit_mu_);
-
-  // Writes the by_object index after the events (read-only: none).
-  std::unique_ptr<ObjectIndexer> indexer_;
-  std::uint64_t index_through_ = 0;  // the stored watermark, as of Open
-  std::string installation_id_;      // set by Open
-
-  mutable Mutex mu_;
-  // The emptied batch of the last transaction, for the next.
-  std::unique_ptr<rocksdb::WriteBatch> spare_batch_ GUARDED_BY(mu_);
-  std::uint64_t last_seq_ GUARDED_BY(mu_) = 0;  // durable
-  std::string head_hash_ GUARDED_BY(mu_);       // durable
-  // The last sequence and hash handed out: ahead of last_seq_ while a
-  // submitted transaction is being written.
-  std::uint64_t tail_seq_ GUARDED_BY(mu_) = 0;
-  std::string tail_hash_ GUARDED_BY(mu_);
-  bool in_transaction_ GUARDED_BY(mu_) = false;
-
-  // Each source's status record (meta "source/<id>"), loaded at Open. Its
-  // one owner: every change (a transaction's counts as its batch is
-  // written, a contact noted) is made here and stored under this mutex, so
-  // no writer stores a record read before another's change.
-  Mutex sources_mu_;
-  std::map<std::string, SourceStatus, std::less<>> sources_
-      GUARDED_BY(sources_mu_);
 };
 
 }  // namespace dirledger

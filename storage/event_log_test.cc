@@ -19,6 +19,7 @@
 #include "codecs/attributes.h"
 #include "codecs/kv_store.h"
 #include "codecs/test_events.h"
+#include "storage/rocks_event_log.h"
 #include "storage/test_util.h"
 
 namespace dirledger {
@@ -980,7 +981,7 @@ TEST_CASE("a family its commits emptied is opened without its deletions",
   // key is left as it is, and keeps it; a few deletions are left too.
   test::TempDir tmp;
   FixedClock clock;
-  constexpr int kDeleted = EventLog::kCoverDeletions;
+  constexpr int kDeleted = RocksEventLog::kCoverDeletions;
   auto deletions_stepped_over_at_open = [&] {
     rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
     rocksdb::get_perf_context()->Reset();

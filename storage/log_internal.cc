@@ -38,15 +38,6 @@ std::string EncodeSourceStatus(const SourceStatus& s) {
   return out;
 }
 
-std::string_view SourceOf(const EventBody& body) {
-  if (const auto* c = std::get_if<ObservedChange>(&body)) return c->source;
-  if (const auto* c = std::get_if<CursorAdvance>(&body)) return c->source;
-  if (const auto* c = std::get_if<RefreshPhase>(&body)) return c->source;
-  if (const auto* c = std::get_if<DeleteHold>(&body)) return c->source;
-  if (const auto* c = std::get_if<ObjectError>(&body)) return c->source;
-  return {};
-}
-
 bool IsKeyOnly(std::string_view key) {
   return !key.empty() && ProjectionStore::kKeyOnlyIndexBytes.find(key[0]) !=
                              std::string_view::npos;

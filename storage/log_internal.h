@@ -23,8 +23,9 @@
 
 #include "codecs/kv_store.h"
 #include "codecs/projection_store.h"
-#include "storage/event_log.h"
+#include "storage/log_record.h"
 #include "storage/rocks_database.h"
+#include "storage/rocks_event_log.h"
 
 namespace dirledger {
 
@@ -39,8 +40,6 @@ inline constexpr char kMetaSourcePrefix[] = "source/";
 // The key of sequence `seq` in the log and decisions column families.
 std::string SeqKey(std::uint64_t seq);
 std::string EncodeSourceStatus(const SourceStatus& s);
-// The source an event came from ("" for none).
-std::string_view SourceOf(const EventBody& body);
 
 // The smallest key greater than every key starting with `prefix` ("" when
 // there is none: an empty prefix or one of 0xff bytes only).
@@ -79,13 +78,13 @@ Status VisitIterator(rocksdb::Iterator* it, std::string_view prefix,
                      const KvStore::ScanFn& fn);
 
 // Committed state, read-only.
-class EventLog::ReadKv : public KvStore {
+class RocksEventLog::ReadKv : public KvStore {
  public:
   // `log` is given for the state column family: scans of its in-memory
   // families are answered from the log's copy. `options`: the log's
   // (LogOptions::read_fault).
   ReadKv(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
-         const LogOptions* options, const EventLog* log = nullptr)
+         const LogOptions* options, const RocksEventLog* log = nullptr)
       : db_(db), cf_(cf), options_(options), log_(log) {}
   Status Get(std::string_view key, std::string* value) const override {
     if (options_->read_fault)
@@ -130,7 +129,7 @@ class EventLog::ReadKv : public KvStore {
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
   const LogOptions* options_;
-  const EventLog* log_;
+  const RocksEventLog* log_;
 };
 
 // A transaction's view: reads see its own uncommitted writes. Writes are
@@ -140,15 +139,15 @@ class EventLog::ReadKv : public KvStore {
 // event reads the same records again and again. Both replaced a
 // WriteBatchWithIndex whose lookups and inserts (a skip list comparing keys
 // decoded from the batch) cost more than the decisions they served.
-class LogTransaction::Kv : public KvStore {
+class RocksLogTransaction::Kv : public KvStore {
  public:
   // `txn` is given for the state column family: writes to its in-memory
   // families are also noted in the transaction, and scans of them are
   // answered from the log's copy and those notes.
   // `previous`: the same family's view of the transaction in flight
   // (nullptr: none), whose writes count as committed.
-  Kv(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const EventLog* log,
-     const Kv* previous, LogTransaction* txn = nullptr)
+  Kv(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const RocksEventLog* log,
+     const Kv* previous, RocksLogTransaction* txn = nullptr)
       : db_(db), cf_(cf), log_(log), previous_(previous), txn_(txn) {}
   Status Get(std::string_view key, std::string* value) const override {
     if (auto w = writes_.find(key); w != writes_.end())
@@ -300,24 +299,24 @@ class LogTransaction::Kv : public KvStore {
 
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
-  const EventLog* log_;
+  const RocksEventLog* log_;
   const Kv* previous_;
-  LogTransaction* txn_;
+  RocksLogTransaction* txn_;
   Map writes_;
   mutable Map reads_;
   std::size_t write_bytes_ = 0;
   mutable std::size_t read_bytes_ = 0;
 };
 
-// The tail's view (EventLog::ReadTail): the writes of the transaction
+// The tail's view (RocksEventLog::ReadTail): the writes of the transaction
 // submitted last over the committed state. Read-only.
-class EventLog::TailKv : public KvStore {
+class RocksEventLog::TailKv : public KvStore {
  public:
   // `state`: the view is of the state column family, whose scanned
   // families are answered from the log's copy (which holds the submitted
   // writes already: Submit publishes them).
-  TailKv(const LogTransaction::Kv* submitted, const ReadKv* committed,
-         const EventLog* log, bool state)
+  TailKv(const RocksLogTransaction::Kv* submitted, const ReadKv* committed,
+         const RocksEventLog* log, bool state)
       : submitted_(submitted),
         committed_(committed),
         log_(log),
@@ -349,9 +348,9 @@ class EventLog::TailKv : public KvStore {
   }
 
  private:
-  const LogTransaction::Kv* submitted_;
+  const RocksLogTransaction::Kv* submitted_;
   const ReadKv* committed_;
-  const EventLog* log_;
+  const RocksEventLog* log_;
   bool state_;
 };
 

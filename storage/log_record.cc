@@ -5,6 +5,7 @@
 
 #include "codecs/event_codec.h"
 #include "codecs/kv_store.h"
+#include "storage/event_log.h"
 
 namespace dirledger {
 
@@ -82,6 +83,48 @@ Status ChainChecker::Finish(std::uint64_t head_seq,
 
 std::string ChainChecker::head_hash_hex() const {
   return HexEncode(prev_digest_);
+}
+
+Status CheckStoredCursors(
+    const ChainChecker& chain,
+    const std::map<std::string, std::string, std::less<>>& stored,
+    ChainReport* report) {
+  const auto& recorded = chain.cursors();
+  for (const auto& [source, cookie] : stored) {
+    auto r = recorded.find(source);
+    if (r == recorded.end()) {
+      report->cursors_unrecorded.push_back(source);
+      continue;
+    }
+    if (r->second.cookie != cookie) {
+      report->first_bad_seq = r->second.seq;
+      return Status::Corruption(
+          "the stored cursor of " + source + " is not the one log record " +
+          std::to_string(r->second.seq) +
+          " recorded last (it was edited: the source would resume "
+          "elsewhere)");
+    }
+    ++report->cursors_checked;
+  }
+  for (const auto& [source, r] : recorded)
+    if (!stored.count(source)) {
+      report->first_bad_seq = r.seq;
+      return Status::Corruption(
+          "the cursor of " + source + " that log record " +
+          std::to_string(r.seq) +
+          " recorded is not stored (it was removed: the source would take "
+          "everything in again)");
+    }
+  return Status::Ok();
+}
+
+std::string_view SourceOf(const EventBody& body) {
+  if (const auto* c = std::get_if<ObservedChange>(&body)) return c->source;
+  if (const auto* c = std::get_if<CursorAdvance>(&body)) return c->source;
+  if (const auto* c = std::get_if<RefreshPhase>(&body)) return c->source;
+  if (const auto* c = std::get_if<DeleteHold>(&body)) return c->source;
+  if (const auto* c = std::get_if<ObjectError>(&body)) return c->source;
+  return {};
 }
 
 }  // namespace dirledger

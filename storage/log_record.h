@@ -18,10 +18,17 @@
 #include <string>
 #include <string_view>
 
+#include "codecs/event.h"
 #include "codecs/sha256.h"
 #include "codecs/status.h"
 
 namespace dirledger {
+
+struct ChainReport;
+
+// The source an event came from ("" for none): the one whose status record
+// (SourceStatus) counts it.
+std::string_view SourceOf(const EventBody& body);
 
 // The event bytes of the stored `value` of record `seq`, checked against the
 // digest stored after them (returned in `*digest` when given). Corruption
@@ -62,6 +69,15 @@ class ChainChecker {
   std::uint64_t first_bad_seq_ = 0;
   std::map<std::string, RecordedCursor, std::less<>> cursors_;
 };
+
+// The stored cursors (source -> cookie) against the last ones `chain` saw
+// recorded, after the chain was walked: counts them, and lists the sources
+// no CursorAdvance records, in `report`; a Corruption naming the record
+// (report->first_bad_seq) for a cursor that was edited or removed.
+Status CheckStoredCursors(
+    const ChainChecker& chain,
+    const std::map<std::string, std::string, std::less<>>& stored,
+    ChainReport* report);
 
 }  // namespace dirledger
 

@@ -1,7 +1,7 @@
-// The log's write path: LogTransaction (the events, decisions, projection
+// The log's write path: RocksLogTransaction (the events, decisions, projection
 // writes and cursors of one batch, in one RocksDB WriteBatch) and the
 // committer thread that writes a submitted transaction while the next one
-// is decided (EventLog::Begin, Submit, WaitCommitted).
+// is decided (RocksEventLog::Begin, Submit, WaitCommitted).
 #include <memory>
 #include <thread>
 
@@ -13,7 +13,8 @@
 
 namespace dirledger {
 
-LogTransaction::LogTransaction(EventLog* log, LogTransaction* previous)
+RocksLogTransaction::RocksLogTransaction(RocksEventLog* log,
+                                         RocksLogTransaction* previous)
     : log_(log) {
   MutexLock l(&log->mu_);
   // The batch of the previous transaction, emptied, keeps its memory: a
@@ -34,7 +35,7 @@ LogTransaction::LogTransaction(EventLog* log, LogTransaction* previous)
   head_hash_ = log->tail_hash_;
 }
 
-LogTransaction::~LogTransaction() {
+RocksLogTransaction::~RocksLogTransaction() {
   // Batches that grew very large (a huge hold, a restore) are not kept.
   constexpr std::size_t kKeepBytes = 64u << 20;
   const bool keep = batch_ && batch_->GetDataSize() <= kKeepBytes;
@@ -44,7 +45,7 @@ LogTransaction::~LogTransaction() {
   if (!released_) log_->in_transaction_ = false;
 }
 
-std::size_t LogTransaction::bytes() const {
+std::size_t RocksLogTransaction::bytes() const {
   std::size_t index = 0;
   if (!done_)
     for (const std::string& k : index_keys_) index += k.size() + 3;
@@ -52,12 +53,12 @@ std::size_t LogTransaction::bytes() const {
          index;
 }
 
-std::int64_t LogTransaction::NowMicros() const {
+std::int64_t RocksLogTransaction::NowMicros() const {
   return log_->options_.clock->NowMicros();
 }
 
-Status LogTransaction::Add(Event* event, const Decision* decision,
-                           const std::vector<std::string>& object_ids) {
+Status RocksLogTransaction::Add(Event* event, const Decision* decision,
+                                const std::vector<std::string>& object_ids) {
   if (done_) return Status::InvalidArgument("transaction already committed");
   if (event->seq != next_seq_)
     return Status::InvalidArgument(
@@ -117,8 +118,8 @@ Status LogTransaction::Add(Event* event, const Decision* decision,
   return Status::Ok();
 }
 
-Status LogTransaction::PutCursor(std::string_view source,
-                                 std::string_view cookie) {
+Status RocksLogTransaction::PutCursor(std::string_view source,
+                                      std::string_view cookie) {
   if (done_) return Status::InvalidArgument("transaction already committed");
   return RocksStatus(batch_->Put(log_->cursors_cf_,
                                  rocksdb::Slice(source.data(), source.size()),
@@ -126,7 +127,7 @@ Status LogTransaction::PutCursor(std::string_view source,
                      "storing the cursor of " + std::string(source));
 }
 
-Status LogTransaction::Commit() {
+Status RocksLogTransaction::Commit() {
   if (done_) return Status::InvalidArgument("transaction already committed");
   DIRLEDGER_RETURN_IF_ERROR(log_->WaitCommitted());
   DIRLEDGER_RETURN_IF_ERROR(Build());
@@ -138,7 +139,7 @@ Status LogTransaction::Commit() {
   return Finish();
 }
 
-Status LogTransaction::Build() {
+Status RocksLogTransaction::Build() {
   done_ = true;
   DIRLEDGER_RETURN_IF_ERROR(projection_->status());
   std::string head = BigEndian64(next_seq_ - 1);
@@ -151,7 +152,7 @@ Status LogTransaction::Build() {
   return links_kv_->WriteTo(batch_.get());
 }
 
-void LogTransaction::PublishWrites() {
+void RocksLogTransaction::PublishWrites() {
   {
     MutexLock l(&log_->scanned_mu_);
     for (auto& [key, value] : scanned_writes_) {
@@ -168,7 +169,7 @@ void LogTransaction::PublishWrites() {
   log_->tail_hash_ = head_hash_;
 }
 
-Status LogTransaction::WriteBatch() {
+Status RocksLogTransaction::WriteBatch() {
   // The source records change under sources_mu_, held until they are
   // written: a contact noted meanwhile (NoteSourceContact) is made on top of
   // this transaction's counts, never overwritten by them.
@@ -201,7 +202,7 @@ Status LogTransaction::WriteBatch() {
   return Status::Ok();
 }
 
-Status LogTransaction::Finish() {
+Status RocksLogTransaction::Finish() {
   const std::uint64_t first = next_seq_ - added_;
   {
     MutexLock l(&log_->mu_);
@@ -217,10 +218,10 @@ Status LogTransaction::Finish() {
 
 // ---- The committer ----
 
-Result<std::unique_ptr<LogTransaction>> EventLog::Begin() {
+Result<std::unique_ptr<LogTransaction>> RocksEventLog::Begin() {
   if (options_.read_only)
     return Status::InvalidArgument("the log is open read-only");
-  LogTransaction* previous = nullptr;
+  RocksLogTransaction* previous = nullptr;
   {
     MutexLock l(&commit_mu_);
     if (!commit_error_.ok()) return commit_error_;
@@ -232,12 +233,16 @@ Result<std::unique_ptr<LogTransaction>> EventLog::Begin() {
       return Status::InvalidArgument("another log transaction is open");
     in_transaction_ = true;
   }
-  return std::unique_ptr<LogTransaction>(new LogTransaction(this, previous));
+  return std::unique_ptr<LogTransaction>(
+      new RocksLogTransaction(this, previous));
 }
 
-Status EventLog::Submit(std::unique_ptr<LogTransaction> txn) {
-  if (!txn || txn->log_ != this)
+Status RocksEventLog::Submit(std::unique_ptr<LogTransaction> given) {
+  auto* own = dynamic_cast<RocksLogTransaction*>(given.get());
+  if (!own || own->log_ != this)
     return Status::InvalidArgument("not a transaction of this log");
+  std::unique_ptr<RocksLogTransaction> txn(own);
+  (void)given.release();
   if (txn->done_)
     return Status::InvalidArgument("transaction already committed");
   DIRLEDGER_RETURN_IF_ERROR(WaitCommitted());
@@ -248,7 +253,7 @@ Status EventLog::Submit(std::unique_ptr<LogTransaction> txn) {
     in_transaction_ = false;  // the next may begin
     txn->released_ = true;
   }
-  std::shared_ptr<LogTransaction> written;  // destroyed outside the lock
+  std::shared_ptr<RocksLogTransaction> written;  // destroyed outside the lock
   {
     MutexLock l(&commit_mu_);
     if (!committer_.joinable())
@@ -261,24 +266,24 @@ Status EventLog::Submit(std::unique_ptr<LogTransaction> txn) {
   return Status::Ok();
 }
 
-Status EventLog::WaitCommitted() const {
+Status RocksEventLog::WaitCommitted() const {
   MutexLock l(&commit_mu_);
   while (writing_) commit_cv_.Wait();
   return commit_error_;
 }
 
-void EventLog::DropWritten() {
-  std::shared_ptr<LogTransaction> written;  // destroyed outside the lock
+void RocksEventLog::DropWritten() {
+  std::shared_ptr<RocksLogTransaction> written;  // destroyed outside the lock
   MutexLock l(&commit_mu_);
   if (!writing_) written = std::move(in_flight_);
 }
 
-void EventLog::CommitterLoop() {
+void RocksEventLog::CommitterLoop() {
   MutexLock l(&commit_mu_);
   for (;;) {
     while (!writing_ && !stop_committer_) commit_cv_.Wait();
     if (!writing_) return;  // stopping
-    LogTransaction* txn = in_flight_.get();
+    RocksLogTransaction* txn = in_flight_.get();
     commit_mu_.Unlock();
     if (options_.before_submitted_write) options_.before_submitted_write();
     Status s = txn->WriteBatch();
