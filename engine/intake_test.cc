@@ -11,10 +11,25 @@
 #include "engine/remains_finder.h"
 #include "engine/run_loop.h"
 #include "engine/source_intake.h"
+#include "storage/memory_event_log.h"
 #include "tests/support/temp_dir.h"
 
 namespace dirledger {
 namespace {
+
+// The log the tests run over: a RocksEventLog in `dir`; with
+// DIRLEDGER_TEST_LOG=memory (CTest's engine_test_memory_log), a
+// MemoryEventLog, so that the intake is shown to rest on the EventLog
+// contract alone.
+std::unique_ptr<EventLog> OpenTestLog(const std::string& dir,
+                                      const LogOptions& options) {
+  const char* kind = std::getenv("DIRLEDGER_TEST_LOG");
+  if (kind && std::string_view(kind) == "memory")
+    return std::make_unique<MemoryEventLog>(options);
+  auto log = EventLog::Open(dir, options);
+  REQUIRE(log.ok());
+  return std::move(log).value();
+}
 
 // A small decider for engine tests: keeps objects as reported, turns every
 // LDAP change into one mail intent, and clears an intent on its outcome.
@@ -91,7 +106,7 @@ struct Fixture {
     o.read_fault = [this](std::string_view what) {
       return fault ? fault(what) : Status::Ok();
     };
-    log = std::move(EventLog::Open(tmp.path(), o)).value();
+    log = OpenTestLog(tmp.path(), o);
     IntakeOptions io;
     io.dry_run = dry;
     intake =
@@ -806,7 +821,7 @@ struct DelayFixture {
     LogOptions o;
     o.sync = false;
     o.clock = &clock;
-    log = std::move(EventLog::Open(tmp.path(), o)).value();
+    log = OpenTestLog(tmp.path(), o);
     intake = std::make_unique<Intake>(log.get(), Rules(20), ReconcileDecider());
     sink = std::make_unique<SourceIntake>(intake.get(), "corp/syncrepl",
                                           Side::kLdap, "corp", &stop);
@@ -994,7 +1009,7 @@ TEST_CASE("the intake tells each hold, failure and conflict it opens, once",
   test::TempDir tmp;
   LogOptions o;
   o.sync = false;
-  auto log = std::move(EventLog::Open(tmp.path(), o)).value();
+  auto log = OpenTestLog(tmp.path(), o);
   Intake intake(log.get(), Rules(3), OpeningDecider);
   std::vector<OpenedRecord> told;
   std::uint64_t head_when_told = 0;
@@ -1053,7 +1068,7 @@ TEST_CASE("a dry run tells nothing opened", "[intake][opened]") {
   test::TempDir tmp;
   LogOptions o;
   o.sync = false;
-  auto log = std::move(EventLog::Open(tmp.path(), o)).value();
+  auto log = OpenTestLog(tmp.path(), o);
   IntakeOptions io;
   io.dry_run = true;
   Intake intake(log.get(), Rules(3), OpeningDecider, io);
