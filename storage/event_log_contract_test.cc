@@ -2,10 +2,12 @@
 // both implementations: RocksEventLog in a temp dir and MemoryEventLog. The
 // code above the log is tested against either, so what one does the other
 // must do, down to the stored bytes of each record.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "codecs/sha256.h"
@@ -452,6 +454,50 @@ TEST_CASE(
   CHECK(count(EventLog::DerivedFamily::kLinks) == 0);
   CHECK_FALSE(HasAccount(t.log->projection(), "p1"));
   CHECK(t.log->last_seq() == 2);  // the log itself stays
+}
+
+TEST_CASE("contract: a reader beside the writer sees whole transactions",
+          "[contract]") {
+  const Kind kind = GENERATE(Kind::kRocks, Kind::kMemory);
+  INFO(Name(kind));
+  LogUnderTest t(kind);
+  EventLog& log = *t.log;
+  constexpr int kBatches = 40, kPerBatch = 5;
+  std::atomic<bool> done{false};
+  std::atomic<int> bad{0}, reads{0};
+  std::thread reader([&] {
+    std::uint64_t seen = 0;
+    while (!done.load()) {
+      const std::uint64_t last = log.last_seq();
+      if (last < seen || last % kPerBatch != 0) ++bad;  // never half a batch
+      seen = last;
+      for (std::uint64_t seq = last > 3 ? last - 3 : 1; seq <= last; ++seq) {
+        Event e;
+        if (!log.ReadEvent(seq, &e).ok()) ++bad;
+      }
+      // The projection's records of a committed batch are all there.
+      if (last > 0 && !HasAccount(log.projection(), "p" + std::to_string(last)))
+        ++bad;
+      ++reads;
+    }
+  });
+  for (int b = 0; b < kBatches; ++b) {
+    auto txn = log.Begin();
+    REQUIRE(txn.ok());
+    for (int i = 1; i <= kPerBatch; ++i)
+      AddPerson(txn->get(), b * kPerBatch + i);
+    if (b % 2) {
+      REQUIRE(log.Submit(std::move(*txn)).ok());
+    } else {
+      REQUIRE((*txn)->Commit().ok());
+    }
+  }
+  REQUIRE(log.WaitCommitted().ok());
+  while (reads.load() < 3) std::this_thread::yield();
+  done = true;
+  reader.join();
+  CHECK(bad.load() == 0);
+  CHECK(log.last_seq() == kBatches * kPerBatch);
 }
 
 }  // namespace dirledger
