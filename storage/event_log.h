@@ -191,8 +191,9 @@ class EventLog {
   // it; backups carry it. "" for an older log opened read-only.
   virtual const std::string& installation_id() const = 0;
 
-  // Reads one record, verified.
-  virtual Status ReadEvent(std::uint64_t seq, Event* out) const = 0;
+  // Reads one record, verified: its stored bytes (ReadRaw) checked against
+  // their digest, then decoded. Corruption naming the record otherwise.
+  Status ReadEvent(std::uint64_t seq, Event* out) const;
   virtual Status ReadDecision(std::uint64_t seq, Decision* out) const = 0;
   // Raw stored bytes: the event's encoding followed by its SHA-256 (for
   // verification tools and tests).

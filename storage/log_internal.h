@@ -1,4 +1,4 @@
-// The parts of the log that its files share (event_log.cc: opening,
+// The parts of the log that its files share (rocks_event_log.cc: opening,
 // reading, verifying; log_transaction.cc: the write path and its committer):
 // the keys of the meta and log column families, and the key-value views the
 // projection is read and written through (committed state, a transaction's

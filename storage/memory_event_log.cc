@@ -329,14 +329,6 @@ Status MemoryEventLog::ReadRaw(std::uint64_t seq, std::string* out) const {
   return Status::Ok();
 }
 
-Status MemoryEventLog::ReadEvent(std::uint64_t seq, Event* out) const {
-  std::string raw;
-  DIRLEDGER_RETURN_IF_ERROR(ReadRaw(seq, &raw));
-  std::string_view payload;
-  DIRLEDGER_RETURN_IF_ERROR(CheckedPayload(raw, seq, &payload, nullptr));
-  return DecodeEvent(payload, seq, out);
-}
-
 Status MemoryEventLog::ReadDecision(std::uint64_t seq, Decision* out) const {
   std::string raw;
   {

@@ -116,7 +116,6 @@ class RocksEventLog final : public EventLog {
   const std::string& installation_id() const override {
     return installation_id_;
   }
-  Status ReadEvent(std::uint64_t seq, Event* out) const override;
   Status ReadDecision(std::uint64_t seq, Decision* out) const override;
   Status ReadRaw(std::uint64_t seq, std::string* out) const override;
   Status Scan(std::uint64_t from, std::uint64_t to,

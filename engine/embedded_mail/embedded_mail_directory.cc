@@ -187,7 +187,7 @@ Result<std::unique_ptr<EmbeddedMailDirectory>> EmbeddedMailDirectory::Open(
   db_opts.db_write_buffer_size = 32u << 20;
   db_opts.max_total_wal_size = 64u << 20;
   rocksdb::ColumnFamilyOptions cf_opts;
-  // Compressed as the log is (storage/event_log.cc): LZ4, zstd at rest.
+  // Compressed as the log is (storage/rocks_event_log.cc): LZ4, zstd at rest.
   cf_opts.compression = rocksdb::kLZ4Compression;
   cf_opts.bottommost_compression = rocksdb::kZSTD;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
