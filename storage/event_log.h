@@ -135,6 +135,9 @@ struct ChainReport {
   std::vector<std::string> cursors_unrecorded;
 };
 
+// A new installation id: 16 hex digits, random; made with each log.
+std::string NewInstallationId();
+
 // The log's contract. Two implementations: RocksEventLog
 // (storage/rocks_event_log.h), the one a data dir holds, which Open opens;
 // and MemoryEventLog (storage/memory_event_log.h), which keeps everything in

@@ -1,6 +1,5 @@
 #include "storage/memory_event_log.h"
 
-#include <random>
 #include <utility>
 
 #include "codecs/event_codec.h"
@@ -10,16 +9,6 @@
 
 namespace dirledger {
 namespace {
-
-std::string RandomId() {
-  std::random_device rd;
-  std::string bytes;
-  for (int i = 0; i < 4; ++i) {
-    const std::uint32_t v = rd();
-    bytes.append(reinterpret_cast<const char*>(&v), sizeof v);
-  }
-  return HexEncode(bytes);
-}
 
 bool HasPrefix(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -243,7 +232,7 @@ class MemoryEventLog::Transaction final : public LogTransaction {
 };
 
 MemoryEventLog::MemoryEventLog(LogOptions options)
-    : installation_id_(RandomId()), options_(std::move(options)) {
+    : installation_id_(NewInstallationId()), options_(std::move(options)) {
   if (!options_.clock) options_.clock = SystemClock();
   head_hash_.assign(kSha256Size, '\0');
   state_view_ = std::make_unique<CommittedKv>(this, &state_, true, true);

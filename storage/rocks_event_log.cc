@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <random>
 
 #include "codecs/event_codec.h"
 #include "codecs/kv_store.h"
@@ -57,16 +56,6 @@ class RecordTypeHint : public rocksdb::SliceTransform {
     return key.size() > 1;
   }
 };
-
-std::string NewInstallationId() {
-  std::random_device rd;
-  std::string bytes;
-  for (int i = 0; i < 4; ++i) {
-    const std::uint32_t v = rd();
-    bytes.append(reinterpret_cast<const char*>(&v), sizeof v);
-  }
-  return HexEncode(bytes);
-}
 
 bool DecodeSourceStatus(std::string_view source, std::string_view v,
                         SourceStatus* s) {
