@@ -32,6 +32,36 @@ Status MemKvStore::Scan(std::string_view prefix, const ScanFn& fn) const {
   return Status::Ok();
 }
 
+void CollectPrefix(const std::map<std::string, std::string, std::less<>>& m,
+                   std::string_view prefix, KvRows* out) {
+  for (auto it = m.lower_bound(prefix);
+       it != m.end() && std::string_view(it->first).starts_with(prefix); ++it)
+    out->emplace_back(it->first, it->second);
+}
+
+KvRows OverlayWrites(KvRows committed, const KvWrites& writes,
+                     std::string_view prefix) {
+  KvRows rows;
+  rows.reserve(committed.size());
+  auto c = committed.begin();
+  auto w = writes.lower_bound(prefix);
+  auto in_prefix = [&] {
+    return w != writes.end() && std::string_view(w->first).starts_with(prefix);
+  };
+  while (c != committed.end() || in_prefix()) {
+    const bool take_write =
+        in_prefix() && (c == committed.end() || w->first <= c->first);
+    if (!take_write) {
+      rows.push_back(std::move(*c++));
+      continue;
+    }
+    if (c != committed.end() && c->first == w->first) ++c;  // overwritten
+    if (w->second) rows.emplace_back(w->first, *w->second);
+    ++w;
+  }
+  return rows;
+}
+
 void PutBigEndian64(std::string* dst, std::uint64_t v) {
   char buf[8];
   for (int i = 7; i >= 0; --i) {

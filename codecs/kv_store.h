@@ -8,8 +8,11 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "codecs/status.h"
 
@@ -51,6 +54,20 @@ class MemKvStore : public KvStore {
  private:
   std::map<std::string, std::string, std::less<>> data_;
 };
+
+// Rows of a scan, (key, value) in key order.
+using KvRows = std::vector<std::pair<std::string, std::string>>;
+// Writes not yet in a store: a value, or nullopt for a deletion.
+using KvWrites = std::map<std::string, std::optional<std::string>, std::less<>>;
+
+// Appends the entries of `m` whose key starts with `prefix`, in order.
+void CollectPrefix(const std::map<std::string, std::string, std::less<>>& m,
+                   std::string_view prefix, KvRows* out);
+// The `committed` rows under `prefix` with the `writes` under it laid over
+// them (a write replaces the row of its key, a deletion removes it), in key
+// order.
+KvRows OverlayWrites(KvRows committed, const KvWrites& writes,
+                     std::string_view prefix);
 
 // Big-endian fixed-width integers: keys that sort in numeric order.
 void PutBigEndian64(std::string* dst, std::uint64_t v);

@@ -2,6 +2,7 @@
 // implementation provides.
 #include "storage/event_log.h"
 
+#include <chrono>
 #include <random>
 
 #include "codecs/event_codec.h"
@@ -9,6 +10,23 @@
 #include "storage/log_record.h"
 
 namespace dirledger {
+namespace {
+
+class RealClock : public Clock {
+ public:
+  std::int64_t NowMicros() override {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+}  // namespace
+
+Clock* SystemClock() {
+  static RealClock clock;
+  return &clock;
+}
 
 std::string NewInstallationId() {
   std::random_device rd;

@@ -48,15 +48,6 @@ bool IsScanned(std::string_view key) {
                           IsKeyOnly(key));
 }
 
-void CollectPrefix(const ScannedMap& m, std::string_view prefix,
-                   std::vector<std::pair<std::string, std::string>>* out) {
-  for (auto it = m.lower_bound(prefix);
-       it != m.end() &&
-       std::string_view(it->first).substr(0, prefix.size()) == prefix;
-       ++it)
-    out->emplace_back(it->first, it->second);
-}
-
 Status VisitAll(std::vector<std::pair<std::string, std::string>>* rows,
                 std::string_view prefix, const KvStore& store,
                 const KvStore::ScanFn& fn) {

@@ -64,9 +64,6 @@ bool IsScanned(std::string_view key);
 
 using ScannedMap = std::map<std::string, std::string, std::less<>>;
 
-// The entries of `m` whose key starts with `prefix`, in order.
-void CollectPrefix(const ScannedMap& m, std::string_view prefix,
-                   std::vector<std::pair<std::string, std::string>>* out);
 // Visits the in-memory `rows` of a scan of `prefix`, in order. Of a key-only
 // family only the keys are in memory: each value is read from `store` by its
 // key first, and a key erased since the rows were taken is skipped.
@@ -193,29 +190,13 @@ class RocksLogTransaction::Kv : public KvStore {
     if (txn_ && IsScanned(prefix)) {
       // The committed entries merged with this transaction's writes; copied
       // out first: the callback may read the store again.
-      std::vector<std::pair<std::string, std::string>> committed, rows;
+      KvRows committed;
       {
         MutexLock l(&txn_->log_->scanned_mu_);
         CollectPrefix(txn_->log_->scanned_, prefix, &committed);
       }
-      const auto& writes = txn_->scanned_writes_;
-      auto c = committed.begin();
-      auto w = writes.lower_bound(prefix);
-      auto in_prefix = [&](const std::string& k) {
-        return std::string_view(k).substr(0, prefix.size()) == prefix;
-      };
-      while (c != committed.end() ||
-             (w != writes.end() && in_prefix(w->first))) {
-        const bool take_write = w != writes.end() && in_prefix(w->first) &&
-                                (c == committed.end() || w->first <= c->first);
-        if (!take_write) {
-          rows.push_back(std::move(*c++));
-          continue;
-        }
-        if (c != committed.end() && c->first == w->first) ++c;  // overwritten
-        if (w->second) rows.emplace_back(w->first, *w->second);
-        ++w;
-      }
+      KvRows rows =
+          OverlayWrites(std::move(committed), txn_->scanned_writes_, prefix);
       return VisitAll(&rows, prefix, *this, fn);
     }
     // The committed keys merged with this transaction's writes under the

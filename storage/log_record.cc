@@ -5,7 +5,6 @@
 
 #include "codecs/event_codec.h"
 #include "codecs/kv_store.h"
-#include "storage/event_log.h"
 
 namespace dirledger {
 
@@ -125,6 +124,37 @@ std::string_view SourceOf(const EventBody& body) {
   if (const auto* c = std::get_if<DeleteHold>(&body)) return c->source;
   if (const auto* c = std::get_if<ObjectError>(&body)) return c->source;
   return {};
+}
+
+Status CheckAppend(std::uint64_t next_seq, const Event& event,
+                   const Decision* decision) {
+  if (event.seq != next_seq)
+    return Status::InvalidArgument(
+        "event sequence " + std::to_string(event.seq) + " is not the next (" +
+        std::to_string(next_seq) + ")");
+  if (decision && decision->seq != event.seq)
+    return Status::InvalidArgument(
+        "decision for sequence " + std::to_string(decision->seq) +
+        " given with event " + std::to_string(event.seq));
+  return Status::Ok();
+}
+
+void CountForSource(const Event& event, SourceCounts* counts) {
+  const std::string_view source = SourceOf(event.body);
+  if (source.empty()) return;
+  auto it = counts->find(source);
+  if (it == counts->end())
+    it = counts->emplace(std::string(source), SourceStatus{}).first;
+  ++it->second.events;
+  it->second.last_seq = event.seq;
+  it->second.last_event_us = event.time_us;
+}
+
+void FoldSourceCounts(const SourceStatus& counts, SourceStatus* status) {
+  status->events += counts.events;
+  status->last_seq = counts.last_seq;
+  status->last_event_us = counts.last_event_us;
+  status->last_contact_us = counts.last_event_us;
 }
 
 }  // namespace dirledger

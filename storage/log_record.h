@@ -21,14 +21,26 @@
 #include "codecs/event.h"
 #include "codecs/sha256.h"
 #include "codecs/status.h"
+#include "storage/event_log.h"
 
 namespace dirledger {
-
-struct ChainReport;
 
 // The source an event came from ("" for none): the one whose status record
 // (SourceStatus) counts it.
 std::string_view SourceOf(const EventBody& body);
+
+// What a log checks before it appends `event`, with `decision` (may be
+// null), as sequence `next_seq` (LogTransaction::Add): InvalidArgument
+// naming the mismatch.
+Status CheckAppend(std::uint64_t next_seq, const Event& event,
+                   const Decision* decision);
+
+// A transaction's counts per source: `event` counted for its source, if it
+// has one (events, last sequence, its time).
+using SourceCounts = std::map<std::string, SourceStatus, std::less<>>;
+void CountForSource(const Event& event, SourceCounts* counts);
+// A source's status record with a transaction's counts for it folded in.
+void FoldSourceCounts(const SourceStatus& counts, SourceStatus* status);
 
 // The event bytes of the stored `value` of record `seq`, checked against the
 // digest stored after them (returned in `*digest` when given). Corruption

@@ -60,14 +60,7 @@ std::int64_t RocksLogTransaction::NowMicros() const {
 Status RocksLogTransaction::Add(Event* event, const Decision* decision,
                                 const std::vector<std::string>& object_ids) {
   if (done_) return Status::InvalidArgument("transaction already committed");
-  if (event->seq != next_seq_)
-    return Status::InvalidArgument(
-        "event sequence " + std::to_string(event->seq) + " is not the next (" +
-        std::to_string(next_seq_) + ")");
-  if (decision && decision->seq != event->seq)
-    return Status::InvalidArgument(
-        "decision for sequence " + std::to_string(decision->seq) +
-        " given with event " + std::to_string(event->seq));
+  DIRLEDGER_RETURN_IF_ERROR(CheckAppend(next_seq_, *event, decision));
   if (event->time_us == 0) event->time_us = log_->options_.clock->NowMicros();
   event->prev_hash = head_hash_;
   thread_local EventEncoder encoder;
@@ -92,10 +85,6 @@ Status RocksLogTransaction::Add(Event* event, const Decision* decision,
                                 rocksdb::Slice(d.data(), d.size())),
                     "decision write"));
   }
-  // Index every id the caller names, and the changed object's id, once each.
-  std::vector<std::string_view> ids(object_ids.begin(), object_ids.end());
-  if (const auto* c = std::get_if<ObservedChange>(&event->body))
-    ids.push_back(c->id);
   if (const auto* c = std::get_if<ConfigChange>(&event->body)) {
     DIRLEDGER_RETURN_IF_ERROR(RocksStatus(
         batch_->Put(log_->meta_cf_,
@@ -103,15 +92,8 @@ Status RocksLogTransaction::Add(Event* event, const Decision* decision,
                     c->sha256),
         "config history write"));
   }
-  AppendObjectIndexKeys(event->seq, &ids, &index_keys_);
-  if (std::string_view source = SourceOf(event->body); !source.empty()) {
-    auto it = source_deltas_.find(source);
-    if (it == source_deltas_.end())
-      it = source_deltas_.emplace(std::string(source), SourceStatus{}).first;
-    ++it->second.events;
-    it->second.last_seq = event->seq;
-    it->second.last_event_us = event->time_us;
-  }
+  AppendAddedEventKeys(*event, object_ids, &index_keys_);
+  CountForSource(*event, &source_deltas_);
   head_hash_.assign(digest, kSha256Size);
   ++next_seq_;
   ++added_;
@@ -181,10 +163,7 @@ Status RocksLogTransaction::WriteBatch() {
     if (auto it = log_->sources_.find(source); it != log_->sources_.end())
       s = it->second;
     s.source = source;
-    s.events += delta.events;
-    s.last_seq = delta.last_seq;
-    s.last_event_us = delta.last_event_us;
-    s.last_contact_us = delta.last_event_us;
+    FoldSourceCounts(delta, &s);
     DIRLEDGER_RETURN_IF_ERROR(RocksStatus(
         batch_->Put(log_->meta_cf_, std::string(kMetaSourcePrefix) + source,
                     EncodeSourceStatus(s)),

@@ -10,10 +10,6 @@
 namespace dirledger {
 namespace {
 
-bool HasPrefix(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 // A transaction's writes over the committed store: reads see them first.
 class OverlayKv : public KvStore {
  public:
@@ -38,36 +34,19 @@ class OverlayKv : public KvStore {
   // The committed rows under `prefix` merged with this transaction's, in
   // key order.
   Status Scan(std::string_view prefix, const ScanFn& fn) const override {
-    std::vector<std::pair<std::string, std::string>> base;
+    KvRows committed;
     DIRLEDGER_RETURN_IF_ERROR(
         base_->Scan(prefix, [&](std::string_view k, std::string_view v) {
-          base.emplace_back(k, v);
+          committed.emplace_back(k, v);
           return true;
         }));
-    auto w = writes_.lower_bound(prefix);
-    auto in_prefix = [&] {
-      return w != writes_.end() && HasPrefix(w->first, prefix);
-    };
-    std::size_t b = 0;
-    while (b < base.size() || in_prefix()) {
-      const bool take_write =
-          in_prefix() && (b == base.size() || w->first <= base[b].first);
-      if (take_write) {
-        if (b < base.size() && base[b].first == w->first) ++b;  // overwritten
-        const auto& [key, value] = *w++;
-        if (value && !fn(key, *value)) return Status::Ok();
-      } else {
-        if (!fn(base[b].first, base[b].second)) return Status::Ok();
-        ++b;
-      }
-    }
+    for (const auto& [k, v] :
+         OverlayWrites(std::move(committed), writes_, prefix))
+      if (!fn(k, v)) break;
     return Status::Ok();
   }
 
-  const std::map<std::string, std::optional<std::string>, std::less<>>& writes()
-      const {
-    return writes_;
-  }
+  const KvWrites& writes() const { return writes_; }
   std::size_t bytes() const {
     std::size_t n = 0;
     for (const auto& [k, v] : writes_) n += k.size() + (v ? v->size() : 0);
@@ -76,7 +55,7 @@ class OverlayKv : public KvStore {
 
  private:
   const KvStore* base_;
-  std::map<std::string, std::optional<std::string>, std::less<>> writes_;
+  KvWrites writes_;
 };
 
 }  // namespace
@@ -111,12 +90,10 @@ class MemoryEventLog::CommittedKv : public KvStore {
                           std::string_view::npos;
     if (faults_ && !kept && log_->options_.read_fault)
       DIRLEDGER_RETURN_IF_ERROR(log_->options_.read_fault("projection scan"));
-    std::vector<std::pair<std::string, std::string>> rows;
+    KvRows rows;
     {
       MutexLock l(&log_->mu_);
-      for (auto it = store_->data().lower_bound(prefix);
-           it != store_->data().end() && HasPrefix(it->first, prefix); ++it)
-        rows.emplace_back(it->first, it->second);
+      CollectPrefix(store_->data(), prefix, &rows);
     }
     for (const auto& [k, v] : rows)
       if (!fn(k, v)) break;
@@ -153,14 +130,7 @@ class MemoryEventLog::Transaction final : public LogTransaction {
   Status Add(Event* event, const Decision* decision,
              const std::vector<std::string>& object_ids) override {
     if (done_) return Status::InvalidArgument("transaction already committed");
-    if (event->seq != next_seq_)
-      return Status::InvalidArgument(
-          "event sequence " + std::to_string(event->seq) +
-          " is not the next (" + std::to_string(next_seq_) + ")");
-    if (decision && decision->seq != event->seq)
-      return Status::InvalidArgument(
-          "decision for sequence " + std::to_string(decision->seq) +
-          " given with event " + std::to_string(event->seq));
+    DIRLEDGER_RETURN_IF_ERROR(CheckAppend(next_seq_, *event, decision));
     if (event->time_us == 0) event->time_us = log_->NowMicros();
     event->prev_hash = head_hash_;
     EventEncoder encoder;
@@ -174,18 +144,10 @@ class MemoryEventLog::Transaction final : public LogTransaction {
       decisions_.emplace_back(event->seq,
                               std::string(dec_encoder.Encode(*decision)));
     }
-    std::vector<std::string_view> ids(object_ids.begin(), object_ids.end());
-    if (const auto* c = std::get_if<ObservedChange>(&event->body))
-      ids.push_back(c->id);
     if (const auto* c = std::get_if<ConfigChange>(&event->body))
       configs_.push_back(ConfigRecord{event->seq, c->sha256});
-    AppendObjectIndexKeys(event->seq, &ids, &index_keys_);
-    if (std::string_view source = SourceOf(event->body); !source.empty()) {
-      SourceStatus& d = source_deltas_[std::string(source)];
-      ++d.events;
-      d.last_seq = event->seq;
-      d.last_event_us = event->time_us;
-    }
+    AppendAddedEventKeys(*event, object_ids, &index_keys_);
+    CountForSource(*event, &source_deltas_);
     head_hash_.assign(digest, kSha256Size);
     ++next_seq_;
     return Status::Ok();
@@ -226,7 +188,7 @@ class MemoryEventLog::Transaction final : public LogTransaction {
   std::vector<std::pair<std::uint64_t, std::string>> decisions_;
   std::map<std::string, std::string, std::less<>> cursors_;
   std::vector<ConfigRecord> configs_;
-  std::map<std::string, SourceStatus, std::less<>> source_deltas_;
+  SourceCounts source_deltas_;
   std::vector<std::string> index_keys_;
   bool done_ = false;
 };
@@ -271,10 +233,7 @@ Status MemoryEventLog::Apply(Transaction* txn) {
   for (const auto& [source, delta] : txn->source_deltas_) {
     SourceStatus& s = sources_[source];
     s.source = source;
-    s.events += delta.events;
-    s.last_seq = delta.last_seq;
-    s.last_event_us = delta.last_event_us;
-    s.last_contact_us = delta.last_event_us;
+    FoldSourceCounts(delta, &s);
   }
   for (std::string& k : txn->index_keys_) object_index_.insert(std::move(k));
   for (const auto& [key, value] : txn->state_kv_.writes())
@@ -366,7 +325,7 @@ Status MemoryEventLog::SeqsForObject(std::string_view id,
   for (auto it = object_index_.lower_bound(start); it != object_index_.end();
        ++it) {
     std::string_view k(*it);
-    if (k.size() != prefix.size() + 8 || !HasPrefix(k, prefix)) break;
+    if (k.size() != prefix.size() + 8 || !k.starts_with(prefix)) break;
     out->push_back(GetBigEndian64(k.substr(prefix.size())));
   }
   return Status::Ok();
@@ -492,7 +451,7 @@ Status MemoryEventLog::Flush() { return Status::Ok(); }
 
 Status MemoryEventLog::ScanDerivedFamily(DerivedFamily family,
                                          const KvStore::ScanFn& fn) const {
-  std::vector<std::pair<std::string, std::string>> rows;
+  KvRows rows;
   {
     MutexLock l(&mu_);
     switch (family) {

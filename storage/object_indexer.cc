@@ -72,6 +72,15 @@ void AppendObjectIndexKeys(std::uint64_t seq,
   }
 }
 
+void AppendAddedEventKeys(const Event& event,
+                          const std::vector<std::string>& object_ids,
+                          std::vector<std::string>* keys) {
+  std::vector<std::string_view> ids(object_ids.begin(), object_ids.end());
+  if (const auto* c = std::get_if<ObservedChange>(&event.body))
+    ids.push_back(c->id);
+  AppendObjectIndexKeys(event.seq, &ids, keys);
+}
+
 void ObjectIndexIds(const Event& event, const Decision* decision,
                     std::vector<std::string_view>* ids) {
   if (decision)

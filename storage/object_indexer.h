@@ -57,6 +57,12 @@ void AppendObjectIndexKeys(std::uint64_t seq,
                            std::vector<std::string_view>* ids,
                            std::vector<std::string>* keys);
 
+// Appends the keys an event appended with `object_ids` is indexed under:
+// each of those ids and, for an observed change, the object's stable id.
+void AppendAddedEventKeys(const Event& event,
+                          const std::vector<std::string>& object_ids,
+                          std::vector<std::string>* keys);
+
 // The ids a stored event is indexed under when the index is rebuilt from
 // the log: its decision's object ids and, for an observed change, the
 // object's stable id and DN. (At append time the engine leaves out a DN its

@@ -10,7 +10,6 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 
 #include "codecs/event_codec.h"
@@ -70,21 +69,7 @@ bool DecodeSourceStatus(std::string_view source, std::string_view v,
   return true;
 }
 
-class RealClock : public Clock {
- public:
-  std::int64_t NowMicros() override {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-};
-
 }  // namespace
-
-Clock* SystemClock() {
-  static RealClock clock;
-  return &clock;
-}
 
 // ---- RocksEventLog ---------------------------------------------------------
 

@@ -32,6 +32,7 @@
 
 #include "codecs/mutex.h"
 #include "storage/event_log.h"
+#include "storage/log_record.h"
 
 namespace rocksdb {
 class DB;
@@ -86,14 +87,13 @@ class RocksLogTransaction final : public LogTransaction {
   bool released_ = false;  // no longer the open transaction (submitted)
   // Per-source counts of this transaction, folded into the log's source
   // records (and so into meta) when its batch is written.
-  std::map<std::string, SourceStatus, std::less<>> source_deltas_;
+  SourceCounts source_deltas_;
   // by_object keys of the events added, handed to the indexer at Commit.
   std::vector<std::string> index_keys_;
   // This transaction's writes to the projection's scanned index families
   // (ProjectionStore::kScannedIndexBytes); nullopt: deleted. Folded into
   // the log's copy at Commit.
-  std::map<std::string, std::optional<std::string>, std::less<>>
-      scanned_writes_;
+  KvWrites scanned_writes_;
 };
 
 class RocksEventLog final : public EventLog {
