@@ -83,6 +83,11 @@ class Source {
   // Tells a delete from an object that left the source's scope
   // (remains_finder.h); null when the source cannot, or need not.
   virtual RemainsFinder* remains_finder() { return nullptr; }
+  // Whether a pass costs about what it reports (a change feed read from a
+  // cursor), rather than a listing of everything the peer holds: such a
+  // source is polled for the echoes of writes in the middle of another
+  // source's long pass (RunLoop::RunOnce).
+  virtual bool PassIsIncremental() const { return false; }
 };
 
 // Appends an empty full refresh (Begin, End) of `source`: what a poller's

@@ -97,6 +97,7 @@ Status SourceIntake::AppendAndCount(std::vector<EventBody> events,
   stats_.deletes += deletes;
   ++stats_.batches;
   if (hook_) hook_(result);
+  if (after_append_) return after_append_(result);
   return Status::Ok();
 }
 

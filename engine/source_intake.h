@@ -80,6 +80,14 @@ class SourceIntake : public SourceSink {
     unavailable_hook_ = std::move(unavailable);
   }
 
+  // Called after every append and its hook; an error it returns is
+  // returned by the Deliver that appended (the source stops there, its
+  // cursor where that append left it). Lets a one-shot pass apply what it
+  // decided so far before it takes more.
+  void set_after_append(std::function<Status(const AppendResult&)> fn) {
+    after_append_ = std::move(fn);
+  }
+
   const SourceStats& stats() const { return stats_; }
   const std::string& source_id() const { return source_id_; }
 
@@ -114,6 +122,7 @@ class SourceIntake : public SourceSink {
   std::string connector_;
   const std::atomic<bool>* stop_;
   AppendHook hook_;
+  std::function<Status(const AppendResult&)> after_append_;
   RemainsFinder* remains_finder_ = nullptr;
   std::function<void()> caught_up_hook_;
   std::function<void()> contact_hook_;

@@ -100,6 +100,8 @@ class EmbeddedMailDirectory : public MailDirectory {
   const std::string& id() const override { return id_; }
   Status RunOnce(std::string_view cookie, SourceSink* sink) override;
   Status Run(std::string_view cookie, SourceSink* sink) override;
+  // A pass reads the change feed from its cursor.
+  bool PassIsIncremental() const override { return true; }
 
   // Applier. Writes for intents are made durable by Sync().
   ApplyResult Apply(const Intent& intent) override;
