@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
+#include <map>
 #include <thread>
 
 #include "codecs/test_events.h"
@@ -442,6 +443,7 @@ class FakeApplier : public Applier {
            std::chrono::steady_clock::now() < give_up)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     applied.push_back(intent.id);
+    if (log && (intent.id >> 16) > log->last_seq()) undurable = true;
     ApplyResult r;
     if (unavailable) r.status = Status::Unavailable("mail server down");
     busy = false;
@@ -455,6 +457,10 @@ class FakeApplier : public Applier {
     return Status::Ok();
   }
   std::vector<std::uint64_t> applied;
+  // When set: whether an intent was applied before its decision was
+  // durable (in the log's last_seq).
+  const EventLog* log = nullptr;
+  std::atomic<bool> undurable{false};
   bool unavailable = false;
   int syncs = 0;
   int fail_sync = 0;  // the Sync call that fails (1-based); 0: none
@@ -472,26 +478,48 @@ class FakeApplier : public Applier {
 
 class FakeSource : public Source {
  public:
-  explicit FakeSource(std::vector<EventBody> events, Side side = Side::kLdap)
-      : events_(std::move(events)), side_(side) {
+  // Delivers `events` in its first pass, `batch` at a time (0: at once),
+  // the cookie with the last.
+  explicit FakeSource(std::vector<EventBody> events, Side side = Side::kLdap,
+                      std::size_t batch = 0)
+      : events_(std::move(events)), side_(side), batch_(batch) {
     if (side == Side::kMail) id_ = "mail";
   }
   const std::string& id() const override { return id_; }
   Side side() const override { return side_; }
   Status RunOnce(std::string_view, SourceSink* sink) override {
     ++passes;
+    if (during && *during) ++passes_during;
     if (passes > 1 || events_.empty()) return Status::Ok();
-    return sink->Deliver(std::move(events_), std::string("cookie"));
+    running = true;
+    const std::size_t n = batch_ == 0 ? events_.size() : batch_;
+    Status s;
+    for (std::size_t i = 0; s.ok() && i < events_.size(); i += n) {
+      const std::size_t end = std::min(events_.size(), i + n);
+      std::vector<EventBody> some(events_.begin() + i, events_.begin() + end);
+      std::optional<std::string> cookie;
+      if (end == events_.size()) cookie = "cookie";
+      s = sink->Deliver(std::move(some), cookie);
+    }
+    running = false;
+    return s;
   }
   Status Run(std::string_view c, SourceSink* sink) override {
     return RunOnce(c, sink);
   }
+  bool PassIsIncremental() const override { return incremental; }
   int passes = 0;
+  bool running = false;  // in its first pass
+  bool incremental = false;
+  // Passes made while *during is true (another source's `running`).
+  const bool* during = nullptr;
+  int passes_during = 0;
 
  private:
   std::string id_ = "corp/syncrepl";
   std::vector<EventBody> events_;
   Side side_;
+  std::size_t batch_;
 };
 
 }  // namespace
@@ -652,6 +680,149 @@ TEST_CASE("run once: more intents than one apply batch, each applied once",
           .ForEachPending([&](const PendingIntent&) { return ++pending, true; })
           .ok());
   CHECK(pending == 0);
+}
+
+}  // namespace dirledger
+
+namespace dirledger {
+namespace {
+
+// Counts the passes an observer is told of, by source.
+class PassCounter : public RunObserver {
+ public:
+  void OnPassStart(const std::string& source) override { ++started[source]; }
+  void OnPassEnd(const std::string& source, const Status& s,
+                 const SourceStats&) override {
+    ++ended[source];
+    if (!s.ok()) failed[source] = s.message();
+  }
+  std::map<std::string, int> started, ended;
+  std::map<std::string, std::string> failed;
+};
+
+// The sequence of the first outcome and of the last change in the log.
+std::pair<std::uint64_t, std::uint64_t> FirstOutcomeLastChange(
+    const EventLog& log) {
+  std::uint64_t first_outcome = 0, last_change = 0;
+  REQUIRE(log.Scan(1, log.last_seq(),
+                   [&](const Event& e, const Decision*) {
+                     if (std::holds_alternative<WriteOutcome>(e.body) &&
+                         first_outcome == 0)
+                       first_outcome = e.seq;
+                     if (std::holds_alternative<ObservedChange>(e.body))
+                       last_change = e.seq;
+                     return true;
+                   })
+              .ok());
+  return {first_outcome, last_change};
+}
+
+}  // namespace
+
+TEST_CASE("run once: a long pass applies as it goes, echoes taken between",
+          "[runloop]") {
+  Fixture f(/*threshold=*/1000);
+  FakeSource source(People(1, 500), Side::kLdap, /*batch=*/100);
+  FakeSource mail_source({}, Side::kMail);
+  mail_source.incremental = true;
+  mail_source.during = &source.running;
+  FakeApplier mail;
+  mail.log = f.log.get();
+  PassCounter passes;
+  RunLoop loop(f.intake.get(), {&source, &mail_source},
+               {{{Side::kMail, ""}, &mail}}, &f.stop, &passes);
+  loop.set_mid_pass_intents(150);
+  RunStats stats;
+  REQUIRE(loop.RunOnce(&stats).ok());
+  // Every intent applied once, none before its decision was durable.
+  CHECK(stats.applied == 500);
+  std::vector<std::uint64_t> applied = mail.applied;
+  std::sort(applied.begin(), applied.end());
+  CHECK(std::adjacent_find(applied.begin(), applied.end()) == applied.end());
+  CHECK(applied.size() == 500);
+  CHECK_FALSE(mail.undurable);
+  CHECK(Pending(*f.log) == 0);
+  // Writes were made and logged before the pass had taken everything.
+  const auto [first_outcome, last_change] = FirstOutcomeLastChange(*f.log);
+  CHECK(first_outcome != 0);
+  CHECK(first_outcome < last_change);
+  // After the 2nd and the 4th of the five batches (200 intents each time),
+  // the side written to was polled for echoes: its source's pass reads a
+  // change feed.
+  CHECK(mail_source.passes_during == 2);
+  // Reported as one pass of the mail source beside the LDAP one, then its
+  // own pass and the round that looks for the last echoes.
+  CHECK(passes.started["mail"] == 3);
+  CHECK(passes.ended["mail"] == 3);
+  CHECK(passes.ended["corp/syncrepl"] == 1);
+  CHECK(f.Cursor("corp/syncrepl") == "cookie");
+}
+
+TEST_CASE("run once: a source that lists everything is not polled mid-pass",
+          "[runloop]") {
+  Fixture f(/*threshold=*/1000);
+  FakeSource source(People(1, 500), Side::kLdap, /*batch=*/100);
+  FakeSource mail_source({}, Side::kMail);  // a pass lists every object
+  mail_source.during = &source.running;
+  FakeApplier mail;
+  mail.log = f.log.get();
+  RunLoop loop(f.intake.get(), {&source, &mail_source},
+               {{{Side::kMail, ""}, &mail}}, &f.stop, nullptr);
+  loop.set_mid_pass_intents(150);
+  RunStats stats;
+  REQUIRE(loop.RunOnce(&stats).ok());
+  CHECK(stats.applied == 500);
+  CHECK_FALSE(mail.undurable);
+  const auto [first_outcome, last_change] = FirstOutcomeLastChange(*f.log);
+  CHECK(first_outcome < last_change);
+  CHECK(mail_source.passes_during == 0);
+  CHECK(mail_source.passes == 2);
+}
+
+TEST_CASE("run once: applying after each pass when mid-pass applies are off",
+          "[runloop]") {
+  Fixture f(/*threshold=*/1000);
+  FakeSource source(People(1, 500), Side::kLdap, /*batch=*/100);
+  FakeSource mail_source({}, Side::kMail);
+  mail_source.incremental = true;
+  mail_source.during = &source.running;
+  FakeApplier mail;
+  RunLoop loop(f.intake.get(), {&source, &mail_source},
+               {{{Side::kMail, ""}, &mail}}, &f.stop, nullptr);
+  loop.set_mid_pass_intents(0);
+  RunStats stats;
+  REQUIRE(loop.RunOnce(&stats).ok());
+  CHECK(stats.applied == 500);
+  const auto [first_outcome, last_change] = FirstOutcomeLastChange(*f.log);
+  CHECK(first_outcome > last_change);
+  CHECK(mail_source.passes_during == 0);
+}
+
+TEST_CASE(
+    "run once: a write that fails mid-pass stops the source, loses nothing",
+    "[runloop]") {
+  Fixture f(/*threshold=*/1000);
+  FakeSource source(People(1, 500), Side::kLdap, /*batch=*/100);
+  FakeApplier mail;
+  mail.fail_sync = 1;  // the first batch's writes are not made durable
+  RunLoop loop(f.intake.get(), {&source}, {{{Side::kMail, ""}, &mail}}, &f.stop,
+               nullptr);
+  loop.set_mid_pass_intents(150);
+  RunStats stats;
+  Status s = loop.RunOnce(&stats);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message().find("disk full") != std::string::npos);
+  CHECK(s.message().find("corp/syncrepl decided so far") != std::string::npos);
+  // The source stopped at its second batch, its cursor where it was (the
+  // next run takes the rest); the 200 intents it had decided were applied
+  // after it, as after any pass that fails.
+  CHECK(stats.applied == 200);
+  CHECK(Pending(*f.log) == 0);
+  const auto [first_outcome, last_change] = FirstOutcomeLastChange(*f.log);
+  CHECK(first_outcome > last_change);
+  CHECK(f.Cursor("corp/syncrepl").empty());
+  CHECK(f.Known(std::get<ObservedChange>(People(200, 1)[0])));
+  CHECK_FALSE(f.Known(std::get<ObservedChange>(People(201, 1)[0])));
 }
 
 }  // namespace dirledger

@@ -35,12 +35,24 @@ Applier* RunLoop::ApplierFor(const Intent& intent) {
   return it == appliers_.end() ? nullptr : it->second;
 }
 
-Status RunLoop::Pass(Source* source, RunStats* stats) {
-  observer_->OnPassStart(source->id());
-  std::string connector;
+struct RunLoop::Nested {
+  struct Poll {
+    Source* source;
+    std::unique_ptr<SourceIntake> sink;
+    Status status;  // the first poll that failed; not polled again then
+  };
+  std::vector<Poll> polls;
+};
+
+std::string RunLoop::ConnectorOf(const Source& source) const {
   for (const auto& c : intake_->rules().connectors())
-    if (source->id().rfind(c.config.name + "/", 0) == 0)
-      connector = c.config.name;
+    if (source.id().rfind(c.config.name + "/", 0) == 0) return c.config.name;
+  return "";
+}
+
+Status RunLoop::Pass(Source* source, RunStats* stats, Nested* nested) {
+  observer_->OnPassStart(source->id());
+  const std::string connector = ConnectorOf(*source);
   SourceIntake* sink_ptr = nullptr;
   SourceIntake sink(intake_, source->id(), source->side(), connector, stop_,
                     [&](const AppendResult& r) {
@@ -51,17 +63,74 @@ Status RunLoop::Pass(Source* source, RunStats* stats) {
                     });
   sink_ptr = &sink;
   sink.set_remains_finder(source->remains_finder());
+  std::uint64_t decided = 0;
+  if (nested && mid_pass_intents_ > 0 && !intake_->dry_run())
+    sink.set_after_append([&](const AppendResult& r) -> Status {
+      decided += r.intents.size();
+      if (decided < mid_pass_intents_) return Status::Ok();
+      decided = 0;
+      return MidPass(source, stats, nested);
+    });
   // A cursor that cannot be read fails the pass: the source is not run
   // without one (which would take everything in again).
   Result<std::string> cookie = intake_->Cursor(source->id());
   Status s =
       cookie.ok() ? source->RunOnce(cookie.value(), &sink) : cookie.status();
-  // The pass is over when its events are durable.
+  // The pass is over when its events are durable (with those its nested
+  // polls appended).
   if (Status synced = intake_->Sync(); s.ok() || !synced.ok()) s = synced;
   stats->events += sink.stats().events;
   stats->held += sink.stats().held;
   observer_->OnPassEnd(source->id(), s, sink.stats());
   return s.WithContext(source->id());
+}
+
+void RunLoop::NestedPass(Source* source, Nested* nested) {
+  auto it =
+      std::find_if(nested->polls.begin(), nested->polls.end(),
+                   [&](const Nested::Poll& p) { return p.source == source; });
+  if (it == nested->polls.end()) {
+    const std::string connector = ConnectorOf(*source);
+    observer_->OnPassStart(source->id());
+    Nested::Poll poll{source, nullptr, Status::Ok()};
+    // The hook reads the sink's totals through `nested`, which outlives it.
+    poll.sink = std::make_unique<SourceIntake>(
+        intake_, source->id(), source->side(), connector, stop_,
+        [this, source, nested,
+         index = nested->polls.size()](const AppendResult& r) {
+          observer_->OnAppend(source->id(), r,
+                              nested->polls[index].sink->stats());
+        });
+    poll.sink->set_remains_finder(source->remains_finder());
+    nested->polls.push_back(std::move(poll));
+    it = nested->polls.end() - 1;
+  }
+  if (!it->status.ok()) return;
+  Result<std::string> cookie = intake_->Cursor(source->id());
+  Status s = cookie.ok() ? source->RunOnce(cookie.value(), it->sink.get())
+                         : cookie.status();
+  if (!s.ok()) it->status = s;
+}
+
+Status RunLoop::MidPass(Source* running, RunStats* stats, Nested* nested) {
+  const std::array<std::uint64_t, 2> before = attempted_;
+  // The intents of the append just made may not be durable yet: they wait
+  // for the next time rather than the pass waiting for them.
+  const std::uint64_t durable = intake_->log()->last_seq();
+  if (durable == 0) return Status::Ok();
+  Status s = ApplyPendingWhile(
+      stats, [&] { return !(stop_ && stop_->load()); }, durable);
+  if (!s.ok())
+    return s.WithContext("applying what " + running->id() + " decided so far");
+  for (Source* source : sources_) {
+    const int side = static_cast<int>(source->side());
+    if (source == running || !source->PassIsIncremental() ||
+        attempted_[side] == before[side])
+      continue;
+    if (stop_ && stop_->load()) break;
+    NestedPass(source, nested);
+  }
+  return Status::Ok();
 }
 
 Status RunLoop::ReadIntents(const std::vector<std::uint64_t>& ids,
@@ -109,10 +178,11 @@ Status RunLoop::ApplyPending(RunStats* stats) {
 }
 
 Status RunLoop::ApplyPendingWhile(RunStats* stats,
-                                  const std::function<bool()>& go_on) {
+                                  const std::function<bool()>& go_on,
+                                  std::uint64_t durable_through) {
   if (intake_->dry_run()) return Status::Ok();
   // Only intents whose decisions are durable are applied.
-  DIRLEDGER_RETURN_IF_ERROR(intake_->Sync());
+  if (durable_through == 0) DIRLEDGER_RETURN_IF_ERROR(intake_->Sync());
   // The ids first, from the keys alone: after a full sync there may be
   // 100,000 intents pending, each with a full image; holding them all at
   // once took more memory than the rest of the run, and reading each one
@@ -122,7 +192,9 @@ Status RunLoop::ApplyPendingWhile(RunStats* stats,
   Status scan;
   intake_->WithProjection([&](const ProjectionStore& p) {
     scan = p.ForEachPendingId([&](std::uint64_t id) {
-      ids.push_back(id);
+      // An intent id is its decision's sequence and its index in it.
+      if (durable_through == 0 || (id >> 16) <= durable_through)
+        ids.push_back(id);
       return true;
     });
   });
@@ -241,10 +313,21 @@ Status RunLoop::RunOnce(RunStats* stats) {
       if (stop_ && stop_->load()) return Status::Aborted("stopped by signal");
       // After the first round, only the sides written to have echoes.
       if (round > 0 && written_to[static_cast<int>(s->side())] == 0) continue;
-      Status st = Pass(s, stats);
+      Nested nested;
+      Status st = Pass(s, stats, &nested);
       if (!st.ok()) {
         observer_->OnError(s->id(), st);
         if (first_error.ok()) first_error = st;
+      }
+      // The polls made in the middle of the pass, one pass each.
+      for (Nested::Poll& p : nested.polls) {
+        stats->events += p.sink->stats().events;
+        stats->held += p.sink->stats().held;
+        observer_->OnPassEnd(p.source->id(), p.status, p.sink->stats());
+        if (p.status.ok()) continue;
+        Status failed = p.status.WithContext(p.source->id());
+        observer_->OnError(p.source->id(), failed);
+        if (first_error.ok()) first_error = failed;
       }
     }
     DIRLEDGER_RETURN_IF_ERROR(apply_pending());

@@ -6,7 +6,10 @@
 //   made, so the echoes of dirledger's own writes are recorded before it
 //   exits: a later round polls the sources of the sides written to in the
 //   round before (an LDAP directory that was only read is not searched
-//   again for echoes it cannot have).
+//   again for echoes it cannot have). A long pass applies as it goes: every
+//   kMidPassIntents intents it decides, the durable ones are applied and
+//   the incremental sources of the sides written to polled for their
+//   echoes before the pass takes more (set_mid_pass_intents).
 //   Run(): every source runs in its own thread (refreshAndPersist, polling)
 //   and an applier thread applies intents as they are decided, until `stop`
 //   is set (SIGTERM): sources finish their current batch; then what was
@@ -121,6 +124,16 @@ class RunLoop {
   // between batches once `stop` is set.
   Status ApplyPending(RunStats* stats);
 
+  // RunOnce: once a pass has decided this many intents since it last
+  // applied, it applies the pending intents whose decisions are durable
+  // before it takes more, and takes their echoes from the sources whose
+  // passes are incremental (Source::PassIsIncremental). A long first sync
+  // then writes as it goes, and an intent's records are read back while
+  // they are still in the log's memtables. 0: a pass is applied after it
+  // ends. Default kMidPassIntents.
+  void set_mid_pass_intents(std::uint64_t n) { mid_pass_intents_ = n; }
+  static constexpr std::uint64_t kMidPassIntents = 1000;
+
   // A task for the applier thread of Run(), called with true when it runs
   // there (between two cycles), with false when it is cancelled (Run() is
   // not running, or ended before its turn).
@@ -143,12 +156,30 @@ class RunLoop {
     Status status;
   };
 
-  // ApplyPending, starting a new batch only while `go_on()` holds.
-  Status ApplyPendingWhile(RunStats* stats, const std::function<bool()>& go_on);
+  // ApplyPending, starting a new batch only while `go_on()` holds. With
+  // `durable_through` (a sequence the log holds durably), only the intents
+  // decided at or before it, without waiting for the log.
+  Status ApplyPendingWhile(RunStats* stats, const std::function<bool()>& go_on,
+                           std::uint64_t durable_through = 0);
   // After `stop`: applies what is pending within the drain timeout; sets
   // stats->left_pending to what is still pending then.
   Status Drain(RunStats* stats);
-  Status Pass(Source* source, RunStats* stats);
+  // The sources a pass polls in its middle for echoes (MidPass): each has
+  // one sink for the whole outer pass, reported as one pass when it ends.
+  struct Nested;
+  // One pass of `source` (RunOnce). With `nested` (the outer pass's
+  // echo polls, null otherwise), applies as it goes (set_mid_pass_intents).
+  Status Pass(Source* source, RunStats* stats, Nested* nested);
+  // A poll of `source` for the echoes of the writes made in the middle of
+  // another source's pass. One that fails is noted in `nested` (reported
+  // when the outer pass ends) and not polled again in that pass.
+  void NestedPass(Source* source, Nested* nested);
+  // The connector a source belongs to ("" for the mail side's).
+  std::string ConnectorOf(const Source& source) const;
+  // The middle of a pass of `running`: applies the intents decided so far
+  // whose decisions are durable, then polls the incremental sources of the
+  // sides written to.
+  Status MidPass(Source* running, RunStats* stats, Nested* nested);
   Applier* ApplierFor(const Intent& intent);
   // Reads the intents ids[from, to) still to apply (not gone, not applied).
   Status ReadIntents(const std::vector<std::uint64_t>& ids, std::size_t from,
@@ -167,6 +198,7 @@ class RunLoop {
   std::vector<Source*> sources_;
   // Writes attempted on each side (indexed by Side) since the start.
   std::array<std::uint64_t, 2> attempted_{};
+  std::uint64_t mid_pass_intents_ = kMidPassIntents;
   std::map<std::pair<Side, std::string>, Applier*> appliers_;
   std::atomic<bool>* stop_;
   std::chrono::milliseconds drain_timeout_{30000};
