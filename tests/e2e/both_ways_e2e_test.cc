@@ -12,6 +12,7 @@ namespace {
 constexpr int kPort = 4155;
 constexpr int kConflictPort = 4156;
 constexpr int kLateMemberPort = 4160;
+constexpr int kLongSyncPort = 4158;
 
 TEST_CASE("both_ways: mail-side changes reach LDAP", "[e2e][both_ways]") {
   E2eConfig config;
@@ -206,6 +207,62 @@ TEST_CASE("both_ways: members that arrive late are never removed",
   }
   // The last run had nothing left to do.
   const auto idle = IntentsSince(dl, before_last);
+  INFO(nlohmann::json(idle).dump());
+  CHECK(idle.empty());
+  auto v = dl.Run({"verify"});
+  INFO(v.Describe());
+  REQUIRE(v.exit_code == 0);
+}
+
+TEST_CASE("both_ways: a long first sync writes as it goes and settles",
+          "[e2e][both_ways]") {
+  // More intents than RunLoop::kMidPassIntents: the run applies the first
+  // ones, and takes their echoes from the mail directory, while the
+  // refresh still delivers the rest. None of those echoes may be taken for
+  // a change made on the mail side.
+  constexpr int kPeople = 2500;
+  constexpr int kMembers = 1200;
+  E2eConfig config;
+  config.direction = "both_ways";
+  config.conflict_resolution = "ldap_wins";
+  E2eEnv env(kLongSyncPort, kPeople, config);
+  CliRunner& dl = env.cli();
+  std::string ldif =
+      "dn: cn=big,ou=groups,dc=example,dc=com\nchangetype: add\n"
+      "objectClass: groupOfNames\ncn: big\n";
+  for (int i = 1; i <= kMembers; ++i)
+    ldif += "member: " + PersonDn(Uid(i)) + "\n";
+  env.Ldap(ldif);
+  env.RunOnce();
+
+  // Outcomes were logged before the refresh's last change.
+  auto log = dl.Run({"log", "--json"});
+  REQUIRE(log.exit_code == 0);
+  std::uint64_t first_outcome = 0, last_ldap_change = 0;
+  for (const nlohmann::json& line : log.Json()) {
+    const auto seq = line["seq"].get<std::uint64_t>();
+    if (line["kind"] == "outcome" && first_outcome == 0) first_outcome = seq;
+    if (line["kind"] == "change" && line["side"] == "ldap")
+      last_ldap_change = seq;
+  }
+  CHECK(first_outcome != 0);
+  CHECK(first_outcome < last_ldap_change);
+  // Nothing went back to LDAP: every echo was known for one.
+  std::vector<nlohmann::json> to_ldap;
+  for (const nlohmann::json& i : IntentsSince(dl, 0))
+    if (i["target"] != "mail") to_ldap.push_back(i);
+  INFO(nlohmann::json(to_ldap).dump());
+  CHECK(to_ldap.empty());
+  CHECK(MailCount(dl) == kPeople + 1);
+  const nlohmann::json big = env.MailShow("big@example.com");
+  REQUIRE(big.is_object());
+  CHECK(big["members"].size() == kMembers);
+  CHECK(env.MailShow(Address(kPeople)).is_object());
+
+  // Settled: the next run writes nothing.
+  const std::uint64_t before = env.LastSeq();
+  env.RunOnce();
+  const auto idle = IntentsSince(dl, before);
   INFO(nlohmann::json(idle).dump());
   CHECK(idle.empty());
   auto v = dl.Run({"verify"});
