@@ -26,6 +26,8 @@ static_assert(ProjectionStore::kScannedIndexBytes.find(kPendingByTarget) !=
                   ProjectionStore::kScannedIndexBytes.find(kWait) !=
                       std::string_view::npos &&
                   ProjectionStore::kScannedIndexBytes.find(kAliasIndex) !=
+                      std::string_view::npos &&
+                  ProjectionStore::kScannedIndexBytes.find(kFailure) !=
                       std::string_view::npos,
               "the scanned index families are declared in the header");
 static_assert(ProjectionStore::kKeyOnlyIndexBytes.find(kPending) !=

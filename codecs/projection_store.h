@@ -28,16 +28,18 @@ std::string DescribeProjectionKey(std::string_view key, bool links);
 
 class ProjectionStore : public ProjectionView {
  public:
-  // First key bytes of the `state` families that are scanned by prefix on
-  // nearly every decision and whose keys carry an empty value: pending
-  // intents by target ('t'), waits ('w') and the aliases mail objects hold
-  // ('i', asked for every address and alias an LDAP entry maps to). There
-  // are few of the first two at any time (one per pending intent, one per
-  // waiting object) and one alias key per alias, so a store may keep them
-  // in memory as well (the log does) to answer those scans without a
-  // storage iterator (a RocksDB seek per alias asked made a 100,000-entry
-  // sync 60 % slower).
-  static constexpr std::string_view kScannedIndexBytes = "twi";
+  // First key bytes of the `state` families that are read on nearly every
+  // decision and small: pending intents by target ('t'), waits ('w') and
+  // the aliases mail objects hold ('i', asked for every address and alias
+  // an LDAP entry maps to), all scanned by prefix with empty values; and the
+  // open failures ('f', asked for by key for every object decided, and
+  // nearly always absent). There are few of them at any time (one per
+  // pending intent, per waiting object, per open failure) and one alias
+  // key per alias, so a store may keep them in memory as well (the log
+  // does) to answer those scans without a storage iterator (a RocksDB seek
+  // per alias asked made a 100,000-entry sync 60 % slower) and those
+  // lookups without a storage read.
+  static constexpr std::string_view kScannedIndexBytes = "twif";
   // First key bytes of the `state` families scanned in full, but with large
   // values: pending intents ('p'), each with its whole intent. A store may
   // keep only their keys in memory and read the values by key: a scan then

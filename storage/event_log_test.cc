@@ -703,12 +703,13 @@ std::vector<std::uint64_t> PendingIds(const ProjectionView& p, Side side,
 
 }  // namespace
 
-TEST_CASE("pending-by-target and wait scans agree with a plain store",
+TEST_CASE("pending-by-target, wait and failure reads agree with a plain store",
           "[log][projection]") {
-  // The log answers these scans from memory; a ProjectionStore over a plain
-  // map is the reference. Random puts and erases over many transactions,
-  // some dropped, checked inside transactions, after commits and after a
-  // reopen.
+  // The log answers these scans and the failure lookups from memory; a
+  // ProjectionStore over a plain map is the reference. Random puts and
+  // erases over many transactions, some dropped, some submitted (read by
+  // the next while in flight), checked inside transactions, after commits
+  // and after a reopen.
   test::TempDir tmp;
   FixedClock clock;
   auto log = OpenLog(tmp.path(), &clock);
@@ -738,7 +739,27 @@ TEST_CASE("pending-by-target and wait scans agree with a plain store",
              }).ok());
     return out;
   };
+  const std::vector<std::string> failed = {"f1", "F1", "f2@x"};
+  auto failures = [](const ProjectionStore& p) {
+    std::vector<std::string> out;
+    REQUIRE(p.ForEachFailure([&](const FailureState& f) {
+               out.push_back(f.object + "/" + f.message);
+               return true;
+             }).ok());
+    return out;
+  };
+  auto failure = [](const ProjectionStore& p, FailureKind kind, Side side,
+                    const std::string& object) {
+    auto f = p.GetFailure(kind, side, object);
+    return f ? f->message : std::string("none");
+  };
   auto check = [&](const ProjectionStore& got, const ProjectionStore& want) {
+    CHECK(failures(got) == failures(want));
+    for (FailureKind kind :
+         {FailureKind::kFailedWrite, FailureKind::kObjectError})
+      for (Side side : {Side::kLdap, Side::kMail})
+        for (const std::string& o : failed)
+          CHECK(failure(got, kind, side, o) == failure(want, kind, side, o));
     CHECK(all_pending(got) == all_pending(want));
     CHECK(pending_ids(got) == pending_ids(want));
     for (Side side : {Side::kLdap, Side::kMail})
@@ -758,8 +779,24 @@ TEST_CASE("pending-by-target and wait scans agree with a plain store",
     std::vector<std::uint64_t> live_after = live;
     for (int i = 0; i < 12; ++i) {
       StateMutation m;
-      const int what = static_cast<int>(rng() % 4);
-      if (what == 0 || live_after.empty()) {
+      const int what = static_cast<int>(rng() % 6);
+      if (what >= 4) {
+        const FailureKind kind =
+            rng() % 2 ? FailureKind::kObjectError : FailureKind::kFailedWrite;
+        const Side side = rng() % 2 ? Side::kMail : Side::kLdap;
+        const std::string& object = failed[rng() % failed.size()];
+        if (what == 4) {
+          FailureState f;
+          f.kind = kind;
+          f.side = side;
+          f.object = object;
+          f.message = "m" + std::to_string(t) + "." + std::to_string(i);
+          f.since_seq = 1;
+          m = PutFailure{f};
+        } else {
+          m = EraseFailure{kind, side, object};
+        }
+      } else if (what == 0 || live_after.empty()) {
         PendingIntent p;
         p.intent.id = next_intent++;
         p.intent.target = rng() % 2 ? Side::kMail : Side::kLdap;
@@ -793,9 +830,16 @@ TEST_CASE("pending-by-target and wait scans agree with a plain store",
     e.seq = (*txn)->NextSeq();
     e.body = CursorAdvance{"s", std::to_string(t)};
     REQUIRE((*txn)->Add(&e, nullptr).ok());
-    REQUIRE((*txn)->Commit().ok());
-    check(log->projection(), ref);
+    if (t % 3 == 0) {
+      REQUIRE((*txn)->Commit().ok());
+      check(log->projection(), ref);
+    } else {
+      // In flight: the next transaction reads its writes as committed.
+      REQUIRE(log->Submit(std::move(*txn)).ok());
+    }
   }
+  REQUIRE(log->WaitCommitted().ok());
+  check(log->projection(), ref);
   log.reset();
   log = OpenLog(tmp.path(), &clock);
   check(log->projection(), ref);

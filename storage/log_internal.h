@@ -151,6 +151,16 @@ class RocksLogTransaction::Kv : public KvStore {
       return Found(w->second, value);
     if (previous_)
       if (const auto* w = previous_->Written(key)) return Found(*w, value);
+    // A family the log keeps whole in memory: its copy holds the committed
+    // and the submitted writes (Submit publishes them).
+    if (txn_ && IsScanned(key) && !IsKeyOnly(key)) {
+      MutexLock l(&txn_->log_->scanned_mu_);
+      const auto& kept = txn_->log_->scanned_;
+      const auto it = kept.find(key);
+      if (it == kept.end()) return Status::NotFound("no key");
+      *value = it->second;
+      return Status::Ok();
+    }
     if (auto r = reads_.find(key); r != reads_.end())
       return Found(r->second, value);
     rocksdb::PinnableSlice v;
