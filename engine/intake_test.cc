@@ -799,6 +799,29 @@ TEST_CASE("run once: applying after each pass when mid-pass applies are off",
 }
 
 TEST_CASE(
+    "run once: a peer that cannot take writes is not asked again mid-pass",
+    "[runloop]") {
+  Fixture f(/*threshold=*/1000);
+  FakeSource source(People(1, 500), Side::kLdap, /*batch=*/100);
+  FakeApplier mail;
+  mail.unavailable = true;  // every write is left for later
+  RunLoop loop(f.intake.get(), {&source}, {{{Side::kMail, ""}, &mail}}, &f.stop,
+               nullptr);
+  loop.set_mid_pass_intents(150);
+  RunStats stats;
+  REQUIRE(loop.RunOnce(&stats).ok());
+  // The first interval tried its (at most 200) writes and stopped the
+  // applies of the pass; its end tried all 500 once. Asking again at every
+  // interval would have made 900 or more attempts.
+  CHECK(mail.applied.size() >= 600);
+  CHECK(mail.applied.size() <= 700);
+  CHECK(stats.applied == 0);
+  CHECK(stats.left_pending == 500);
+  CHECK(Pending(*f.log) == 500);
+  CHECK(f.Cursor("corp/syncrepl") == "cookie");
+}
+
+TEST_CASE(
     "run once: a write that fails mid-pass stops the source, loses nothing",
     "[runloop]") {
   Fixture f(/*threshold=*/1000);

@@ -42,6 +42,10 @@ struct RunLoop::Nested {
     Status status;  // the first poll that failed; not polled again then
   };
   std::vector<Poll> polls;
+  // A write was left for later (its peer unavailable): the pass applies
+  // nothing more until it ends, instead of asking that peer again for
+  // everything pending at every interval.
+  bool applies_stopped = false;
 };
 
 std::string RunLoop::ConnectorOf(const Source& source) const {
@@ -113,7 +117,9 @@ void RunLoop::NestedPass(Source* source, Nested* nested) {
 }
 
 Status RunLoop::MidPass(Source* running, RunStats* stats, Nested* nested) {
+  if (nested->applies_stopped) return Status::Ok();
   const std::array<std::uint64_t, 2> before = attempted_;
+  const std::uint64_t retry_before = stats->retry_later;
   // The intents of the append just made may not be durable yet: they wait
   // for the next time rather than the pass waiting for them.
   const std::uint64_t durable = intake_->log()->last_seq();
@@ -122,6 +128,7 @@ Status RunLoop::MidPass(Source* running, RunStats* stats, Nested* nested) {
       stats, [&] { return !(stop_ && stop_->load()); }, durable);
   if (!s.ok())
     return s.WithContext("applying what " + running->id() + " decided so far");
+  if (stats->retry_later != retry_before) nested->applies_stopped = true;
   for (Source* source : sources_) {
     const int side = static_cast<int>(source->side());
     if (source == running || !source->PassIsIncremental() ||
