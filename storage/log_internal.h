@@ -155,9 +155,8 @@ class RocksLogTransaction::Kv : public KvStore {
     // and the submitted writes (Submit publishes them).
     if (txn_ && IsScanned(key) && !IsKeyOnly(key)) {
       MutexLock l(&txn_->log_->scanned_mu_);
-      const auto& kept = txn_->log_->scanned_;
-      const auto it = kept.find(key);
-      if (it == kept.end()) return Status::NotFound("no key");
+      const auto it = txn_->log_->scanned_.find(key);
+      if (it == txn_->log_->scanned_.end()) return Status::NotFound("no key");
       *value = it->second;
       return Status::Ok();
     }
