@@ -691,13 +691,11 @@ namespace {
 class PassCounter : public RunObserver {
  public:
   void OnPassStart(const std::string& source) override { ++started[source]; }
-  void OnPassEnd(const std::string& source, const Status& s,
+  void OnPassEnd(const std::string& source, const Status&,
                  const SourceStats&) override {
     ++ended[source];
-    if (!s.ok()) failed[source] = s.message();
   }
   std::map<std::string, int> started, ended;
-  std::map<std::string, std::string> failed;
 };
 
 // The sequence of the first outcome and of the last change in the log.
