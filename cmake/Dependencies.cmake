@@ -14,6 +14,9 @@ pkg_check_modules(LDAP REQUIRED IMPORTED_TARGET ldap lber)
 # builds it as a library (libcpp-httplib.so) with TLS and compression; its
 # pkg-config flags select the matching declarations.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# zstd (libzstd-dev): projection checkpoints are compressed with it
+# (replay/projection_checkpoint.h); RocksDB's tables use it too.
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 # libsystemd (libsystemd-dev): sd_notify for `run` under a Type=notify unit.
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 if(DIRLEDGER_BENCH)

@@ -119,6 +119,17 @@ class InMemoryProjection : public ProjectionView {
   // order: a ProjectionStore answering the same lookups.
   Status ExportTo(ProjectionStore* store) const;
 
+  // Every table, the index entries included (what they hold depends on the
+  // order of the mutations that made them, so they are kept, not rebuilt),
+  // in key order: the same projection always gives the same bytes. For
+  // projection checkpoints (replay/projection_checkpoint.h); the code is in
+  // in_memory_projection_tables.cc.
+  void AppendTables(std::string* out) const;
+  // Replaces this projection with tables AppendTables wrote. Corruption,
+  // and this projection left empty, when they do not parse, a record does
+  // not decode, a key repeats or bytes are left over.
+  Status ReadTables(std::string_view bytes);
+
  private:
   template <typename V>
   using Table = StringMap<V>;

@@ -37,6 +37,14 @@ Status Replayer::TakeConfig(const Event& event) {
   return Status::Ok();
 }
 
+Status Replayer::Resume(InMemoryProjection projection, std::uint64_t seq,
+                        const Event* config) {
+  if (config) DIRLEDGER_RETURN_IF_ERROR(TakeConfig(*config));
+  projection_ = std::move(projection);
+  last_seq_ = seq;
+  return Status::Ok();
+}
+
 Status Replayer::Decide(const Event& event) {
   if (event.seq <= last_seq_)
     return Status::InvalidArgument("log record " + std::to_string(event.seq) +

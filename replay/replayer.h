@@ -74,6 +74,14 @@ class Replayer {
   Status FeedEncoded(std::uint64_t seq, std::string_view event_bytes,
                      std::string_view decision_bytes);
 
+  // Goes on from a projection checkpoint (replay/projection_checkpoint.h):
+  // `projection` as of record `seq`, under the config that the ConfigChange
+  // event `config` stores (nullptr: none yet). The next event fed must follow
+  // `seq`. REQUIRES: nothing fed yet. Errors: `config` does not parse or
+  // compile (as Feed's).
+  Status Resume(InMemoryProjection projection, std::uint64_t seq,
+                const Event* config);
+
   // True once the event `until` was fed.
   bool done() const {
     return options_.until != 0 && last_seq_ >= options_.until;

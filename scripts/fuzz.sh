@@ -9,8 +9,7 @@ SECONDS_EACH=${FUZZ_SECONDS:-30}
 BUILD=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DDIRLEDGER_FUZZ=ON -DDIRLEDGER_BENCH=OFF -DDIRLEDGER_WERROR=ON >/dev/null
-targets=(config ldif event decision)
-[[ -f tests/fuzz/axigen_reply_fuzz.cc ]] && targets+=(axigen_reply)
+targets=(config ldif event decision axigen_reply checkpoint)
 cmake --build "$BUILD" -j "${JOBS:-$(nproc)}" --target "${targets[@]/%/_fuzz}"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

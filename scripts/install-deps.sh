@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git ca-certificates ccache
   clang libclang-rt-14-dev clang-format
-  librocksdb-dev libflatbuffers-dev flatbuffers-compiler
+  librocksdb-dev libzstd-dev libflatbuffers-dev flatbuffers-compiler
   libspdlog-dev libfmt-dev catch2 libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libldap-dev libssl-dev libbenchmark-dev libjemalloc-dev libcpp-httplib-dev
   slapd ldap-utils

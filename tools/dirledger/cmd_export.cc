@@ -72,7 +72,8 @@ int RunExport(CliContext& ctx, const ExportOptions& o) {
   ro.until = seq;
   ro.compare = false;
   Replayer replayer(ro);
-  Status s = ReplayLog(*log, &replayer, seq, false);
+  Status s =
+      ReplayToRecord(*log, o.full_replay ? "" : ctx.data_dir(), &replayer, seq);
   if (!s.ok()) return ctx.Fail(s);
   s = replayer.projection().ForEachObject(side, emit);
   if (!s.ok()) return ctx.Fail(s);

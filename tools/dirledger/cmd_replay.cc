@@ -4,6 +4,7 @@
 // which decisions and which final values would differ, writing nothing.
 // `dirledger verify` runs the hash chain check, then the same replay, then
 // compares the stored projection with the replayed one.
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -12,6 +13,7 @@
 #include "replay/decision_text.h"
 #include "replay/what_if.h"
 #include "tools/dirledger/commands.h"
+#include "tools/dirledger/projection_checkpoints.h"
 #include "tools/dirledger/render.h"
 #include "tools/dirledger/replay_log.h"
 #include "tools/dirledger/verify_derived.h"
@@ -76,6 +78,70 @@ bool VerifyDerivedRecords(const EventLog& log,
             << ":\n";
   for (const std::string& d : diffs) std::cout << "verify:   " << d << "\n";
   return false;
+}
+
+// The projection checkpoints a verify passes, each compared with the
+// projection the replay derives at its record.
+class CheckpointChecks {
+ public:
+  CheckpointChecks(const EventLog& log, const std::string& data_dir)
+      : log_(log) {
+    for (CheckpointFile& f : ListCheckpoints(data_dir))
+      if (f.seq <= log.last_seq()) files_.push_back(std::move(f));
+  }
+
+  // `projection` is the one derived as of record `seq`.
+  void At(std::uint64_t seq, const InMemoryProjection& projection) {
+    for (const CheckpointFile& f : files_) {
+      if (f.seq != seq) continue;
+      Status s = CheckCheckpoint(log_, f, projection);
+      if (s.ok()) {
+        good_.push_back(seq);
+      } else if (s.code() == StatusCode::kUnavailable) {
+        notes_.push_back("projection checkpoint " + f.path +
+                         " not checked: " + s.message());
+      } else {
+        bad_.push_back("projection checkpoint " + f.path + ": " + s.message() +
+                       " (a checkpoint is a cache kept beside the log: remove "
+                       "it, and find out who altered it)");
+      }
+    }
+  }
+
+  // Prints what was found; false when a checkpoint holds another projection.
+  bool Report() const {
+    for (const std::string& n : notes_) std::cout << "verify: " << n << "\n";
+    for (const std::string& b : bad_)
+      std::cout << "verify: FAILED: " << b << "\n";
+    if (!good_.empty())
+      std::cout << "verify: projection checkpoints OK, " << good_.size()
+                << " as the log derives them\n";
+    return bad_.empty();
+  }
+
+  bool HasGood(std::uint64_t seq) const {
+    return std::find(good_.begin(), good_.end(), seq) != good_.end();
+  }
+
+ private:
+  const EventLog& log_;
+  std::vector<CheckpointFile> files_;
+  std::vector<std::uint64_t> good_;
+  std::vector<std::string> notes_, bad_;
+};
+
+// Writes a checkpoint of the replayed log and says so (never a failure of
+// the command: a checkpoint only saves later commands a replay).
+void NoteCheckpointWritten(const char* command, const EventLog& log,
+                           const std::string& data_dir,
+                           const Replayer& replayer, std::ostream& out) {
+  auto path = WriteCheckpoint(log, data_dir, replayer);
+  if (path.ok())
+    out << command << ": projection checkpoint written: " << *path << "\n";
+  else
+    out << command
+        << ": no projection checkpoint written: " << path.status().message()
+        << "\n";
 }
 
 }  // namespace
@@ -160,6 +226,13 @@ int RunReplay(CliContext& ctx, const ReplayCliOptions& o) {
                 << " decisions differ from the record; the first:\n"
                 << diff->ToString();
     return kExitFailure;
+  }
+  // A whole log replayed as recorded: its projection is worth keeping.
+  if (!until && replayer.last_seq() != 0) {
+    const std::vector<CheckpointFile> kept = ListCheckpoints(ctx.data_dir());
+    if (kept.empty() || kept.front().seq != replayer.last_seq())
+      NoteCheckpointWritten("replay", *log, ctx.data_dir(), replayer,
+                            std::cerr);
   }
   if (o.json)
     CliContext::JsonLine(nlohmann::json{{"type", "replay"},
@@ -256,10 +329,13 @@ int Verify(CliContext& ctx, const VerifyOptions& o) {
   ReplayOptions ro;
   ro.mirror = derived.mirror();
   Replayer replayer(ro);
+  CheckpointChecks checkpoints(*log, ctx.data_dir());
   s = ReplayLog(*log, &replayer, 0, true,
                 [&](const Event& e, const Decision* d) {
+                  checkpoints.At(e.seq - 1, replayer.projection());
                   derived.Note(replayer.projection(), e, d);
                 });
+  checkpoints.At(log->last_seq(), replayer.projection());
   if (!s.ok()) {
     std::cout << "verify: FAILED: replay stopped: " << s.message() << "\n";
     return kExitFailure;
@@ -297,6 +373,9 @@ int Verify(CliContext& ctx, const VerifyOptions& o) {
   }
   if (!VerifyDerivedRecords(*log, derived)) return kExitFailure;
   std::cout << "verify: projection OK, it is what the log says\n";
+  if (!checkpoints.Report()) return kExitFailure;
+  if (!checkpoints.HasGood(log->last_seq()))
+    NoteCheckpointWritten("verify", *log, ctx.data_dir(), replayer, std::cout);
   return VerifyMailDirectory(ctx, *log);
 }
 

@@ -51,7 +51,7 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
   ro.until = seq;
   ro.compare = false;
   Replayer then(ro);
-  s = ReplayLog(*log, &then, seq, false);
+  s = ReplayToRecord(*log, o.full_replay ? "" : ctx.data_dir(), &then, seq);
   if (!s.ok()) return ctx.Fail(s);
   // How each object that appeared since `seq` came to be: only those
   // created since are deleted; those first observed since are kept.

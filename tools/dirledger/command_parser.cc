@@ -128,7 +128,9 @@ CommandParser::CommandParser() {
   explain->add_flag("--json", explain_o.json, "JSON Lines output");
 
   verify = app.add_subcommand(
-      "verify", "check the hash chain, every record, and replay determinism");
+      "verify",
+      "check the hash chain, every record, replay determinism and the stored "
+      "projection; keeps a projection checkpoint of the log it checked");
   verify->add_option("--expect-head", verify_o.expect_head,
                      "a head sha256 recorded earlier from `status`: fail "
                      "unless this log still holds it (the head now, or an "
@@ -160,6 +162,9 @@ CommandParser::CommandParser() {
                      "show the plan, write nothing");
   rollback->add_flag("--yes", rollback_o.yes,
                      "go ahead even above the delete threshold");
+  rollback->add_flag("--full-replay", rollback_o.full_replay,
+                     "rebuild the state from the first record, not from a "
+                     "projection checkpoint");
 
   approve = app.add_subcommand(
       "approve", "carry out deletes held by the mass-delete guard");
@@ -185,6 +190,9 @@ CommandParser::CommandParser() {
   exp->add_option("--format", export_o.format, "ldif or json")
       ->check(CLI::IsMember({"ldif", "json"}))
       ->capture_default_str();
+  exp->add_flag("--full-replay", export_o.full_replay,
+                "with --at: rebuild the state from the first record, not "
+                "from a projection checkpoint");
 
   backup = app.add_subcommand("backup", "checkpoint the data dir into DIR");
   backup->add_option("DIR", backup_dir, "a new directory")->required();

@@ -77,6 +77,7 @@ struct RollbackOptions {
   bool dry_run = false;
   bool yes = false;
   bool json = false;
+  bool full_replay = false;  // ignore projection checkpoints
 };
 int RunRollback(CliContext& ctx, const RollbackOptions& o);
 
@@ -84,6 +85,7 @@ struct ExportOptions {
   std::string side;
   std::string at;
   std::string format = "ldif";
+  bool full_replay = false;  // ignore projection checkpoints
 };
 int RunExport(CliContext& ctx, const ExportOptions& o);
 

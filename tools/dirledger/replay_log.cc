@@ -2,22 +2,39 @@
 
 #include <iostream>
 
+#include "tools/dirledger/projection_checkpoints.h"
+
 namespace dirledger::cli {
 
 Status ReplayLog(const EventLog& log, Replayer* replayer, std::uint64_t until,
                  bool progress, const BeforeFeedFn& before) {
   if (until == 0) until = log.last_seq();
+  if (replayer->last_seq() >= until) return Status::Ok();
   Status fed;
-  Status s = log.Scan(1, until, [&](const Event& e, const Decision* d) {
-    if (before) before(e, d);
-    fed = replayer->Feed(e, d);
-    if (!fed.ok()) return false;
-    if (progress && e.seq % 100000 == 0)
-      std::cerr << "replay: " << e.seq << " of " << until << " events\n";
-    return true;
-  });
+  Status s = log.Scan(
+      replayer->last_seq() + 1, until, [&](const Event& e, const Decision* d) {
+        if (before) before(e, d);
+        fed = replayer->Feed(e, d);
+        if (!fed.ok()) return false;
+        if (progress && e.seq % 100000 == 0)
+          std::cerr << "replay: " << e.seq << " of " << until << " events\n";
+        return true;
+      });
   DIRLEDGER_RETURN_IF_ERROR(s);
   return fed;
+}
+
+Status ReplayToRecord(const EventLog& log, const std::string& data_dir,
+                      Replayer* replayer, std::uint64_t until) {
+  Result<std::uint64_t> from = std::uint64_t{0};
+  if (!data_dir.empty())
+    from = ResumeFromCheckpoint(log, data_dir, replayer, until, std::cerr);
+  if (!from.ok()) return from.status();
+  if (*from)
+    std::cerr << "dirledger: starting from the projection checkpoint of record "
+              << *from << ", " << until - *from
+              << " records to replay after it\n";
+  return ReplayLog(log, replayer, until, until - *from >= 100000);
 }
 
 namespace {

@@ -4,18 +4,29 @@
 #define DIRLEDGER_TOOLS_DIRLEDGER_REPLAY_LOG_H_
 
 #include <functional>
+#include <string>
 
 #include "replay/replayer.h"
 #include "storage/event_log.h"
 
 namespace dirledger::cli {
 
-// Feeds events 1..until (0: all) with their recorded decisions. Reports
-// progress on stderr every 100,000 events when `progress`. `before`, when
-// set, sees each event (and its recorded decision) before it is fed.
+// Feeds the events after the replayer's last (from 1 for a new one) up to
+// `until` (0: all) with their recorded decisions. Reports progress on stderr
+// every 100,000 events when `progress`. `before`, when set, sees each event
+// (and its recorded decision) before it is fed.
 using BeforeFeedFn = std::function<void(const Event&, const Decision*)>;
 Status ReplayLog(const EventLog& log, Replayer* replayer, std::uint64_t until,
                  bool progress, const BeforeFeedFn& before = {});
+
+// Brings a new replayer (no overrides) to record `until` for a command that
+// needs the state as of it (`rollback`, `export --at`): from the newest
+// usable projection checkpoint of `data_dir` at or before it
+// (tools/dirledger/projection_checkpoints.h), else from the first record.
+// Says on stderr which checkpoints it passed over and where it started.
+// An empty `data_dir`: from the first record.
+Status ReplayToRecord(const EventLog& log, const std::string& data_dir,
+                      Replayer* replayer, std::uint64_t until);
 
 // Compares a replayed projection with the stored one; the first difference
 // (as "what: key") in *where. OK with *where empty when they agree.

@@ -1,0 +1,226 @@
+// InMemoryProjection's tables as bytes, for projection checkpoints: every
+// record table (each record in its stored encoding, codecs/projection.h),
+// then every index table as its entries. A record table's keys are derived
+// from its records on reading, exactly as Apply derives them.
+#include <algorithm>
+#include <utility>
+
+#include "replay/checkpoint_bytes.h"
+#include "replay/in_memory_projection.h"
+
+namespace dirledger {
+namespace {
+
+using checkpoint_bytes::PutString;
+using checkpoint_bytes::PutU64;
+using checkpoint_bytes::Reader;
+
+char SideByte(Side s) { return static_cast<char>('0' + static_cast<int>(s)); }
+char KindByte(ObjectKind k) {
+  return static_cast<char>('0' + static_cast<int>(k));
+}
+
+std::string Prefixed(char a, char b, std::string_view id) {
+  std::string k{a, b};
+  k.append(id);
+  return k;
+}
+
+// A StringMap's entries sorted by key.
+template <typename Map>
+std::vector<const typename Map::value_type*> Sorted(const Map& m) {
+  std::vector<const typename Map::value_type*> rows;
+  rows.reserve(m.size());
+  for (const auto& row : m) rows.push_back(&row);
+  std::sort(rows.begin(), rows.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  return rows;
+}
+
+template <typename Map, typename Encode>
+void PutRecords(std::string* out, const Map& m, Encode encode) {
+  const auto rows = Sorted(m);
+  PutU64(out, rows.size());
+  for (const auto* row : rows) PutString(out, encode(row->second));
+}
+
+template <typename Map>
+void PutPairs(std::string* out, const Map& m) {
+  const auto rows = Sorted(m);
+  PutU64(out, rows.size());
+  for (const auto* row : rows) {
+    PutString(out, row->first);
+    PutString(out, row->second);
+  }
+}
+
+void PutKeys(std::string* out, const std::set<std::string, std::less<>>& s) {
+  PutU64(out, s.size());
+  for (const std::string& k : s) PutString(out, k);
+}
+
+// Reads a table of records: each decoded with `decode`, keyed by `key_of`,
+// inserted with `insert` (false: the key repeats).
+template <typename T, typename Decode, typename KeyOf, typename Insert>
+Status ReadRecords(Reader* in, const char* what, Decode decode, KeyOf key_of,
+                   Insert insert) {
+  std::uint64_t n = 0;
+  DIRLEDGER_RETURN_IF_ERROR(in->Count(8, &n));
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string_view bytes;
+    DIRLEDGER_RETURN_IF_ERROR(in->String(&bytes));
+    T record;
+    Status s = decode(bytes, &record);
+    if (!s.ok())
+      return Status::Corruption(std::string(what) + " " + std::to_string(i) +
+                                ": " + s.message());
+    auto key = key_of(record);
+    if (!insert(std::move(key), std::move(record)))
+      return Status::Corruption(std::string(what) + " " + std::to_string(i) +
+                                " repeats the key of one before it");
+  }
+  return Status::Ok();
+}
+
+template <typename Map>
+Status ReadPairs(Reader* in, const char* what, Map* m) {
+  std::uint64_t n = 0;
+  DIRLEDGER_RETURN_IF_ERROR(in->Count(16, &n));
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string_view k, v;
+    DIRLEDGER_RETURN_IF_ERROR(in->String(&k));
+    DIRLEDGER_RETURN_IF_ERROR(in->String(&v));
+    if (!m->emplace(std::string(k), std::string(v)).second)
+      return Status::Corruption(std::string(what) + " entry " +
+                                std::to_string(i) + " repeats a key");
+  }
+  return Status::Ok();
+}
+
+Status ReadKeys(Reader* in, const char* what,
+                std::set<std::string, std::less<>>* s) {
+  std::uint64_t n = 0;
+  DIRLEDGER_RETURN_IF_ERROR(in->Count(8, &n));
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string_view k;
+    DIRLEDGER_RETURN_IF_ERROR(in->String(&k));
+    if (!s->emplace(k).second)
+      return Status::Corruption(std::string(what) + " entry " +
+                                std::to_string(i) + " repeats a key");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void InMemoryProjection::AppendTables(std::string* out) const {
+  PutRecords(out, objects_, EncodeObjectState);
+  PutRecords(out, links_, EncodeLinkState);
+  PutU64(out, pending_.size());
+  for (const auto& [id, p] : pending_) PutString(out, EncodePendingIntent(p));
+  PutRecords(out, conflicts_, EncodeConflictState);
+  PutRecords(out, holds_, EncodeHoldState);
+  PutRecords(out, drifts_, EncodeDriftState);
+  PutU64(out, failures_.size());
+  for (const auto& [key, f] : failures_) PutString(out, EncodeFailureState(f));
+  PutPairs(out, dn_index_);
+  PutPairs(out, address_index_);
+  PutKeys(out, alias_index_);
+  PutPairs(out, links_by_mail_);
+  PutU64(out, pending_index_.size());
+  for (const auto& [target, id] : pending_index_) {
+    PutString(out, target);
+    PutU64(out, id);
+  }
+  PutKeys(out, waits_);
+}
+
+Status InMemoryProjection::ReadTables(std::string_view bytes) {
+  InMemoryProjection p;
+  Reader in(bytes);
+  Status s = [&]() -> Status {
+    DIRLEDGER_RETURN_IF_ERROR(ReadRecords<ObjectState>(
+        &in, "object", DecodeObjectState,
+        [](const ObjectState& o) {
+          return Prefixed(SideByte(o.side), KindByte(o.kind), o.id);
+        },
+        [&](std::string k, ObjectState o) {
+          return p.objects_.emplace(std::move(k), std::move(o)).second;
+        }));
+    DIRLEDGER_RETURN_IF_ERROR(ReadRecords<LinkState>(
+        &in, "link", DecodeLinkState,
+        [](const LinkState& l) {
+          return std::string(1, KindByte(l.kind)) + l.ldap_id;
+        },
+        [&](std::string k, LinkState l) {
+          return p.links_.emplace(std::move(k), std::move(l)).second;
+        }));
+    DIRLEDGER_RETURN_IF_ERROR(ReadRecords<PendingIntent>(
+        &in, "pending intent", DecodePendingIntent,
+        [](const PendingIntent& x) { return x.intent.id; },
+        [&](std::uint64_t id, PendingIntent x) {
+          return p.pending_.emplace(id, std::move(x)).second;
+        }));
+    DIRLEDGER_RETURN_IF_ERROR(ReadRecords<ConflictState>(
+        &in, "conflict", DecodeConflictState,
+        [](const ConflictState& c) {
+          return std::string(1, KindByte(c.kind)) + c.ldap_id;
+        },
+        [&](std::string k, ConflictState c) {
+          return p.conflicts_.emplace(std::move(k), std::move(c)).second;
+        }));
+    DIRLEDGER_RETURN_IF_ERROR(ReadRecords<HoldState>(
+        &in, "hold", DecodeHoldState,
+        [](const HoldState& h) { return h.hold.hold_id; },
+        [&](std::string k, HoldState h) {
+          return p.holds_.emplace(std::move(k), std::move(h)).second;
+        }));
+    DIRLEDGER_RETURN_IF_ERROR(ReadRecords<DriftState>(
+        &in, "drift", DecodeDriftState,
+        [](const DriftState& d) {
+          return std::string(1, KindByte(d.kind)) + d.ldap_id;
+        },
+        [&](std::string k, DriftState d) {
+          return p.drifts_.emplace(std::move(k), std::move(d)).second;
+        }));
+    DIRLEDGER_RETURN_IF_ERROR(ReadRecords<FailureState>(
+        &in, "failure", DecodeFailureState,
+        [](const FailureState& f) {
+          return Prefixed(static_cast<char>('0' + static_cast<int>(f.kind)),
+                          SideByte(f.side), f.object);
+        },
+        [&](std::string k, FailureState f) {
+          return p.failures_.emplace(std::move(k), std::move(f)).second;
+        }));
+    DIRLEDGER_RETURN_IF_ERROR(ReadPairs(&in, "DN index", &p.dn_index_));
+    DIRLEDGER_RETURN_IF_ERROR(
+        ReadPairs(&in, "address index", &p.address_index_));
+    DIRLEDGER_RETURN_IF_ERROR(ReadKeys(&in, "alias index", &p.alias_index_));
+    DIRLEDGER_RETURN_IF_ERROR(
+        ReadPairs(&in, "link-by-mail index", &p.links_by_mail_));
+    std::uint64_t n = 0;
+    DIRLEDGER_RETURN_IF_ERROR(in.Count(16, &n));
+    for (std::uint64_t i = 0; i < n; ++i) {
+      std::string_view target;
+      std::uint64_t id = 0;
+      DIRLEDGER_RETURN_IF_ERROR(in.String(&target));
+      DIRLEDGER_RETURN_IF_ERROR(in.U64(&id));
+      if (!p.pending_index_.emplace(std::string(target), id).second)
+        return Status::Corruption("pending-by-target entry " +
+                                  std::to_string(i) + " repeats a key");
+    }
+    DIRLEDGER_RETURN_IF_ERROR(ReadKeys(&in, "wait", &p.waits_));
+    if (in.left() != 0)
+      return Status::Corruption(std::to_string(in.left()) +
+                                " bytes follow the last table");
+    return Status::Ok();
+  }();
+  if (!s.ok()) {
+    *this = InMemoryProjection();
+    return s;
+  }
+  *this = std::move(p);
+  return Status::Ok();
+}
+
+}  // namespace dirledger

@@ -1,0 +1,213 @@
+// Projection checkpoints (replay/projection_checkpoint.h): a replay started
+// from a checkpoint of any record of a simulated history, then fed the rest,
+// decides every later record as recorded and ends with the projection a
+// replay from the first record ends with; a checkpoint reads back to the
+// same tables; a damaged or altered one is refused, naming the damage, and
+// leaves nothing behind.
+#include "replay/projection_checkpoint.h"
+
+#include <catch2/catch.hpp>
+
+#include "codecs/sha256.h"
+#include "replay/checkpoint_bytes.h"
+#include "replay/replayer.h"
+#include "replay/sim_world.h"
+#include "tests/support/sanitized_build.h"
+
+namespace dirledger::testing {
+namespace {
+
+bool Contains(const std::string& s, std::string_view part) {
+  return s.find(part) != std::string::npos;
+}
+
+std::string Tables(const InMemoryProjection& p) {
+  std::string out;
+  p.AppendTables(&out);
+  return out;
+}
+
+// The history's ConfigChange in force at each record (0: none).
+std::vector<std::uint64_t> ConfigsInForce(const SimWorld& w) {
+  std::vector<std::uint64_t> out(w.events().size() + 1, 0);
+  for (std::size_t i = 0; i < w.events().size(); ++i)
+    out[i + 1] = std::holds_alternative<ConfigChange>(w.events()[i].body)
+                     ? w.events()[i].seq
+                     : out[i];
+  return out;
+}
+
+std::string CheckpointOf(const Replayer& r, std::uint64_t config_seq) {
+  CheckpointHeader h;
+  h.seq = r.last_seq();
+  h.record_hash = std::string(32, static_cast<char>(h.seq));
+  h.config_seq = config_seq;
+  h.writer = "dirledger test";
+  return EncodeCheckpoint(h, r.projection());
+}
+
+void CheckEveryRecord(const SimWorld& w, std::uint64_t seed) {
+  const std::size_t n = w.events().size();
+  const std::vector<std::uint64_t> configs = ConfigsInForce(w);
+  // The whole history from its first record, the tables after each.
+  std::vector<std::string> tables(n + 1);
+  Replayer full;
+  tables[0] = Tables(full.projection());
+  std::vector<std::string> files(n + 1);
+  files[0] = CheckpointOf(full, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    REQUIRE(full.Feed(w.events()[i], &w.decisions()[i]).ok());
+    tables[i + 1] = Tables(full.projection());
+    files[i + 1] = CheckpointOf(full, configs[i + 1]);
+  }
+  REQUIRE(full.differences() == 0);
+  for (std::size_t k = 1; k <= n; ++k) {
+    INFO("seed " << seed << ", checkpoint of record " << k << " of " << n);
+    CheckpointHeader h;
+    InMemoryProjection p;
+    REQUIRE(DecodeCheckpoint(files[k], &h, &p).ok());
+    REQUIRE(h.seq == k);
+    REQUIRE(h.config_seq == configs[k]);
+    REQUIRE(Tables(p) == tables[k]);
+    Replayer resumed;
+    const Event* config =
+        h.config_seq ? &w.events()[h.config_seq - 1] : nullptr;
+    REQUIRE(resumed.Resume(std::move(p), h.seq, config).ok());
+    // Every tenth checkpoint is replayed to the end; the others through the
+    // next ten records (their tables then equal the full replay's, so the
+    // rest would decide alike).
+    const std::size_t end = k % 10 == 0 ? n : std::min(n, k + 10);
+    for (std::size_t i = k; i < end; ++i)
+      REQUIRE(resumed.Feed(w.events()[i], &w.decisions()[i]).ok());
+    INFO((resumed.first_difference() ? resumed.first_difference()->ToString()
+                                     : std::string()));
+    REQUIRE(resumed.differences() == 0);
+    REQUIRE(Tables(resumed.projection()) == tables[end]);
+  }
+}
+
+// The file with its body changed by `edit` and its SHA-256 made right
+// again: damage the trailing digest cannot tell from the real thing.
+std::string Resealed(const std::string& file,
+                     const std::function<void(std::string*)>& edit) {
+  std::string body = file.substr(0, file.size() - kSha256Size);
+  edit(&body);
+  return body + Sha256(body);
+}
+
+Status Decode(const std::string& file) {
+  CheckpointHeader h;
+  InMemoryProjection p;
+  Status s = DecodeCheckpoint(file, &h, &p);
+  // Nothing is left of a refused checkpoint.
+  if (!s.ok()) CHECK(p.object_count() == 0);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a replay from a checkpoint of any record equals the whole replay",
+          "[checkpoint][property]") {
+  const int histories = test::ScaledForSanitizers(40);
+  struct Kind {
+    const char* direction;
+    const char* resolution;
+    bool renames, groups;
+  };
+  const Kind kinds[] = {{"both_ways", "ldap_wins", false, true},
+                        {"both_ways", "axigen_wins", true, false},
+                        {"both_ways", "ldap_wins", true, true},
+                        {"ldap_to_axigen", "ldap_wins", true, true},
+                        {"axigen_to_ldap", "ldap_wins", false, true}};
+  std::size_t records = 0;
+  for (int i = 0; i < histories; ++i) {
+    const Kind& kind = kinds[i % 5];
+    SimOptions o;
+    o.direction = kind.direction;
+    o.resolution = kind.resolution;
+    o.renames = kind.renames;
+    o.groups = kind.groups;
+    const std::uint64_t seed = 90000 + static_cast<std::uint64_t>(i);
+    SimWorld w(seed, o);
+    INFO("seed " << seed);
+    REQUIRE(w.Run());
+    CheckEveryRecord(w, seed);
+    records += w.events().size();
+  }
+  // The histories had something to checkpoint.
+  CHECK(records > static_cast<std::size_t>(histories) * 40);
+}
+
+TEST_CASE("a damaged or altered checkpoint is refused, naming the damage",
+          "[checkpoint]") {
+  SimOptions o;
+  SimWorld w(424242, o);
+  REQUIRE(w.Run());
+  Replayer r;
+  for (std::size_t i = 0; i < w.events().size(); ++i)
+    REQUIRE(r.Feed(w.events()[i], &w.decisions()[i]).ok());
+  REQUIRE(r.projection().object_count() > 0);
+  const std::string file = CheckpointOf(r, 1);
+  REQUIRE(Decode(file).ok());
+
+  SECTION("torn at every length") {
+    for (std::size_t len = 0; len < file.size(); ++len) {
+      INFO("first " << len << " bytes");
+      Status s = Decode(file.substr(0, len));
+      REQUIRE(s.code() == StatusCode::kCorruption);
+    }
+  }
+  SECTION("any byte altered") {
+    for (std::size_t at = 0; at < file.size(); ++at) {
+      std::string bad = file;
+      bad[at] = static_cast<char>(bad[at] ^ 0x20);
+      INFO("byte " << at);
+      REQUIRE(Decode(bad).code() == StatusCode::kCorruption);
+    }
+    CHECK(Contains(Decode(file + "x").message(), "torn or altered"));
+  }
+  SECTION("resealed: not a checkpoint, another format, bytes left over") {
+    Status s = Decode(Resealed(file, [](std::string* b) { (*b)[0] = 'X'; }));
+    CHECK(Contains(s.message(), "not a dirledger projection checkpoint"));
+    s = Decode(Resealed(file, [](std::string* b) { (*b)[8] = 2; }));
+    CHECK(Contains(s.message(), "checkpoint format 2, this program reads 1"));
+    s = Decode(Resealed(file, [](std::string* b) { *b += "tail"; }));
+    CHECK(Contains(s.message(), "bytes follow the tables"));
+  }
+  SECTION("resealed tables that do not parse") {
+    // A record table that claims more records than its bytes can hold.
+    std::string tables;
+    checkpoint_bytes::PutU64(&tables, 1000000);
+    InMemoryProjection p;
+    Status s = p.ReadTables(tables);
+    CHECK(s.code() == StatusCode::kCorruption);
+    CHECK(Contains(s.message(), "a count of 1000000 items"));
+    // A record that does not decode.
+    tables.clear();
+    checkpoint_bytes::PutU64(&tables, 1);
+    checkpoint_bytes::PutString(&tables, "not a record");
+    s = p.ReadTables(tables);
+    CHECK(Contains(s.message(), "object 0:"));
+    // The same record twice.
+    std::string twice;
+    std::string real = Tables(r.projection());
+    checkpoint_bytes::Reader in(real);
+    std::uint64_t objects = 0;
+    REQUIRE(in.U64(&objects).ok());
+    std::string_view first;
+    REQUIRE(in.String(&first).ok());
+    checkpoint_bytes::PutU64(&twice, 2);
+    checkpoint_bytes::PutString(&twice, first);
+    checkpoint_bytes::PutString(&twice, first);
+    s = p.ReadTables(twice);
+    CHECK(Contains(s.message(), "object 1 repeats the key"));
+    CHECK(p.object_count() == 0);
+    // Bytes after the last table.
+    s = p.ReadTables(real + "x");
+    CHECK(Contains(s.message(), "1 bytes follow the last table"));
+    REQUIRE(p.ReadTables(real).ok());
+    CHECK(Tables(p) == real);
+  }
+}
+
+}  // namespace dirledger::testing
