@@ -24,9 +24,35 @@
 
 namespace dirledger {
 
+// What Appearances needs to know of the events up to a record to go on
+// from there: the sources with an event at or before it, and those inside a
+// refresh that names every object. Kept in projection checkpoints
+// (replay/projection_checkpoint.h), so a rollback starting from one does not
+// read the log before it.
+struct SourcePositions {
+  std::set<std::string> seen;
+  std::set<std::string> in_full_refresh;
+
+  friend bool operator==(const SourcePositions&,
+                         const SourcePositions&) = default;
+};
+
 class Appearances {
  public:
   explicit Appearances(std::uint64_t after_seq) : after_seq_(after_seq) {}
+
+  // Goes on from `at`, the positions after the events up to a record at or
+  // before the point (nothing visited yet): visiting the events after that
+  // record then gives what visiting every event gives.
+  void Resume(const SourcePositions& at) {
+    sources_at_point_ = at.seen;
+    in_full_refresh_ = at.in_full_refresh;
+  }
+  // The positions after the events visited, all at or before the point
+  // (Appearances(UINT64_MAX) follows them through a whole log).
+  SourcePositions Positions() const {
+    return {sources_at_point_, in_full_refresh_};
+  }
 
   // `decision`: the event's recorded decision, nullptr when none.
   void Visit(const Event& event, const Decision* decision);

@@ -66,6 +66,55 @@ TEST_CASE("appearances: an initial refresh observes, later adds create",
   CHECK_FALSE(Classify(s, point).Created(Side::kMail, "made@example.com"));
 }
 
+TEST_CASE("appearances: resumed from any record's positions, as if whole",
+          "[replay][rollback]") {
+  // A refresh in progress, the mail source's first poll, a later add: the
+  // positions after each record let the classification go on from there
+  // (a checkpoint keeps them; a rollback starts from one).
+  Scenario s;
+  s.Feed(Phase(PhaseKind::kBegin, RefreshMode::kFull));
+  s.Feed(LdapPerson("u-old1", "old1", {}, ChangeOp::kAdd));
+  const Intent add_old1 = s.decisions().back().intents.at(0);
+  s.Feed(LdapPerson("u-old2", "old2", {}, ChangeOp::kAdd));
+  s.Feed(Phase(PhaseKind::kEnd, RefreshMode::kFull));
+  s.Feed(OkOutcome(add_old1));
+  s.Feed(MailObject("held@example.com", {{"firstName", {"H"}}},
+                    ObjectKind::kAccount, ChangeOp::kAdd));
+  s.Feed(LdapPerson("u-new", "new", {}, ChangeOp::kAdd));
+  s.Feed(Phase(PhaseKind::kBegin, RefreshMode::kPresent));
+  s.Feed(LdapPerson("u-new2", "new2", {}, ChangeOp::kAdd));
+  s.Feed(Phase(PhaseKind::kEnd, RefreshMode::kPresent));
+  s.Feed(MailObject("made@example.com", {{"firstName", {"M"}}},
+                    ObjectKind::kAccount, ChangeOp::kAdd));
+  const std::size_t n = s.events().size();
+  const std::vector<std::pair<Side, std::string>> ids = {
+      {Side::kLdap, "u-old1"},
+      {Side::kLdap, "u-old2"},
+      {Side::kMail, "old1@example.com"},
+      {Side::kMail, "held@example.com"},
+      {Side::kLdap, "u-new"},
+      {Side::kLdap, "u-new2"},
+      {Side::kMail, "made@example.com"}};
+  bool some_refresh_open = false;
+  for (std::size_t point = 0; point <= n; ++point) {
+    const Appearances whole = Classify(s, point);
+    Appearances tracker(UINT64_MAX);
+    for (std::size_t c = 0; c <= point; ++c) {
+      if (c > 0) tracker.Visit(s.events()[c - 1], &s.decisions()[c - 1]);
+      some_refresh_open |= !tracker.Positions().in_full_refresh.empty();
+      Appearances from(point);
+      from.Resume(tracker.Positions());
+      for (std::size_t i = c; i < n; ++i)
+        from.Visit(s.events()[i], &s.decisions()[i]);
+      for (const auto& [side, id] : ids) {
+        INFO("point " << point << ", from " << c << ": " << id);
+        CHECK(from.Created(side, id) == whole.Created(side, id));
+      }
+    }
+  }
+  CHECK(some_refresh_open);
+}
+
 TEST_CASE("appearances: a mail source's empty first poll counts as polled",
           "[replay][rollback]") {
   Scenario s;

@@ -32,13 +32,26 @@ std::string EncodeCheckpoint(const CheckpointHeader& header,
   PutString(&out, header.record_hash);
   PutU64(&out, header.config_seq);
   PutString(&out, header.writer);
+  for (const auto* names :
+       {&header.positions.seen, &header.positions.in_full_refresh}) {
+    PutU64(&out, names->size());
+    for (const std::string& n : *names) PutString(&out, n);
+  }
   PutU64(&out, tables.size());
-  std::string packed(ZSTD_compressBound(tables.size()), '\0');
-  const std::size_t n = ZSTD_compress(packed.data(), packed.size(),
-                                      tables.data(), tables.size(), kZstdLevel);
-  // Cannot fail with a destination of ZSTD_compressBound bytes.
-  packed.resize(ZSTD_isError(n) ? 0 : n);
-  PutString(&out, packed);
+  // The compressed tables as a string (its length, then its bytes),
+  // compressed in place: the tables and one bound's worth, no more copies.
+  const std::size_t length_at = out.size();
+  PutU64(&out, 0);
+  const std::size_t start = out.size();
+  out.resize(start + ZSTD_compressBound(tables.size()));
+  std::size_t n = ZSTD_compress(out.data() + start, out.size() - start,
+                                tables.data(), tables.size(), kZstdLevel);
+  if (ZSTD_isError(n)) n = 0;  // cannot fail with ZSTD_compressBound's room
+  out.resize(start + n);
+  std::string().swap(tables);
+  std::string length;
+  PutU64(&length, n);
+  out.replace(length_at, length.size(), length);
   out += Sha256(out);
   return out;
 }
@@ -67,6 +80,17 @@ Status ReadCheckpoint(std::string_view file, CheckpointHeader* header,
   DIRLEDGER_RETURN_IF_ERROR(in.String(&hash));
   DIRLEDGER_RETURN_IF_ERROR(in.U64(&header->config_seq));
   DIRLEDGER_RETURN_IF_ERROR(in.String(&writer));
+  header->positions = SourcePositions();
+  for (auto* names :
+       {&header->positions.seen, &header->positions.in_full_refresh}) {
+    std::uint64_t n = 0;
+    DIRLEDGER_RETURN_IF_ERROR(in.Count(8, &n));
+    for (std::uint64_t i = 0; i < n; ++i) {
+      std::string_view name;
+      DIRLEDGER_RETURN_IF_ERROR(in.String(&name));
+      names->emplace(name);
+    }
+  }
   DIRLEDGER_RETURN_IF_ERROR(in.U64(&size));
   DIRLEDGER_RETURN_IF_ERROR(in.String(&packed));
   if (in.left() != 0)

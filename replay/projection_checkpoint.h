@@ -13,10 +13,11 @@
 // torn or damaged file is refused). `verify` replays from the first record
 // and compares the checkpoints it passes with what it derives.
 //
-// The file: "DLPCKPT\n", the format (kCheckpointFormat), the header, the
-// size of the tables, the tables (InMemoryProjection::AppendTables)
-// compressed with zstd, and the SHA-256 of all that; integers are 8 bytes,
-// little-endian, strings length-prefixed (replay/checkpoint_bytes.h).
+// The file: "DLPCKPT\n", the format (kCheckpointFormat), the header (the
+// source positions as two lists of names), the size of the tables, the tables
+// (InMemoryProjection::AppendTables) compressed with zstd, and the SHA-256 of
+// all that; integers are 8 bytes, little-endian, strings length-prefixed
+// (replay/checkpoint_bytes.h).
 //
 // Thread safety: plain functions.
 #ifndef DIRLEDGER_REPLAY_PROJECTION_CHECKPOINT_H_
@@ -27,6 +28,7 @@
 #include <string_view>
 
 #include "codecs/status.h"
+#include "replay/appearances.h"
 #include "replay/in_memory_projection.h"
 
 namespace dirledger {
@@ -43,6 +45,9 @@ struct CheckpointHeader {
   // by the program that writes the same, since what a projection holds may
   // differ between versions while the decisions do not.
   std::string writer;
+  // The sources' positions at `seq` (replay/appearances.h), for a rollback
+  // that starts from the checkpoint.
+  SourcePositions positions;
 };
 
 // The whole file.

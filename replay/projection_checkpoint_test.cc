@@ -7,8 +7,10 @@
 #include "replay/projection_checkpoint.h"
 
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "codecs/sha256.h"
+#include "replay/appearances.h"
 #include "replay/checkpoint_bytes.h"
 #include "replay/replayer.h"
 #include "replay/sim_world.h"
@@ -37,13 +39,29 @@ std::vector<std::uint64_t> ConfigsInForce(const SimWorld& w) {
   return out;
 }
 
-std::string CheckpointOf(const Replayer& r, std::uint64_t config_seq) {
+std::string CheckpointOf(const Replayer& r, std::uint64_t config_seq,
+                         const SourcePositions& positions = {}) {
   CheckpointHeader h;
   h.seq = r.last_seq();
   h.record_hash = std::string(32, static_cast<char>(h.seq));
   h.config_seq = config_seq;
   h.writer = "dirledger test";
+  h.positions = positions;
   return EncodeCheckpoint(h, r.projection());
+}
+
+// Every object id a history names, on either side.
+std::set<std::pair<Side, std::string>> ObjectIds(const SimWorld& w) {
+  std::set<std::pair<Side, std::string>> ids;
+  for (const Event& e : w.events()) {
+    if (const auto* c = std::get_if<ObservedChange>(&e.body))
+      ids.emplace(c->side, c->id);
+    if (const auto* o = std::get_if<WriteOutcome>(&e.body)) {
+      ids.emplace(o->side, o->target_id);
+      ids.emplace(o->side, o->assigned_id);
+    }
+  }
+  return ids;
 }
 
 void CheckEveryRecord(const SimWorld& w, std::uint64_t seed) {
@@ -54,11 +72,40 @@ void CheckEveryRecord(const SimWorld& w, std::uint64_t seed) {
   Replayer full;
   tables[0] = Tables(full.projection());
   std::vector<std::string> files(n + 1);
+  std::vector<SourcePositions> positions(n + 1);
+  Appearances tracker(UINT64_MAX);
   files[0] = CheckpointOf(full, 0);
   for (std::size_t i = 0; i < n; ++i) {
     REQUIRE(full.Feed(w.events()[i], &w.decisions()[i]).ok());
+    tracker.Visit(w.events()[i], &w.decisions()[i]);
     tables[i + 1] = Tables(full.projection());
-    files[i + 1] = CheckpointOf(full, configs[i + 1]);
+    positions[i + 1] = tracker.Positions();
+    files[i + 1] = CheckpointOf(full, configs[i + 1], positions[i + 1]);
+  }
+  // A rollback to any point, from a checkpoint at or before it: visiting
+  // the events after the checkpoint, from its positions, classifies every
+  // object as visiting the whole history does.
+  const auto ids = ObjectIds(w);
+  for (std::size_t point = 1; point <= n; point += 7) {
+    Appearances whole(point);
+    for (std::size_t i = 0; i < n; ++i)
+      whole.Visit(w.events()[i], &w.decisions()[i]);
+    for (std::size_t c = 0; c <= point; c += 5) {
+      INFO("seed " << seed << ", rollback to " << point << " from " << c);
+      CheckpointHeader h;
+      InMemoryProjection p;
+      REQUIRE(DecodeCheckpoint(files[c], &h, &p).ok());
+      REQUIRE(h.positions == positions[c]);
+      Appearances from(point);
+      from.Resume(h.positions);
+      for (std::size_t i = c; i < n; ++i)
+        from.Visit(w.events()[i], &w.decisions()[i]);
+      for (const auto& [side, id] : ids) {
+        INFO(SideName(side) << " " << id);
+        REQUIRE(from.Created(side, id) == whole.Created(side, id));
+        REQUIRE(from.RenamedFrom(side, id) == whole.RenamedFrom(side, id));
+      }
+    }
   }
   REQUIRE(full.differences() == 0);
   for (std::size_t k = 1; k <= n; ++k) {

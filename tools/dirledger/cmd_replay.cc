@@ -10,6 +10,7 @@
 
 #include "codecs/sha256.h"
 #include "engine/hooks/hook_runner.h"
+#include "replay/appearances.h"
 #include "replay/decision_text.h"
 #include "replay/what_if.h"
 #include "tools/dirledger/commands.h"
@@ -90,11 +91,12 @@ class CheckpointChecks {
       if (f.seq <= log.last_seq()) files_.push_back(std::move(f));
   }
 
-  // `projection` is the one derived as of record `seq`.
-  void At(std::uint64_t seq, const InMemoryProjection& projection) {
+  // `projection` and `positions` are the ones derived as of record `seq`.
+  void At(std::uint64_t seq, const InMemoryProjection& projection,
+          const Appearances& positions) {
     for (const CheckpointFile& f : files_) {
       if (f.seq != seq) continue;
-      Status s = CheckCheckpoint(log_, f, projection);
+      Status s = CheckCheckpoint(log_, f, projection, positions.Positions());
       if (s.ok()) {
         good_.push_back(seq);
       } else if (s.code() == StatusCode::kUnavailable) {
@@ -134,8 +136,10 @@ class CheckpointChecks {
 // the command: a checkpoint only saves later commands a replay).
 void NoteCheckpointWritten(const char* command, const EventLog& log,
                            const std::string& data_dir,
-                           const Replayer& replayer, std::ostream& out) {
-  auto path = WriteCheckpoint(log, data_dir, replayer);
+                           const Replayer& replayer,
+                           const SourcePositions& positions,
+                           std::ostream& out) {
+  auto path = WriteCheckpoint(log, data_dir, replayer, positions);
   if (path.ok())
     out << command << ": projection checkpoint written: " << *path << "\n";
   else
@@ -210,7 +214,10 @@ int RunReplay(CliContext& ctx, const ReplayCliOptions& o) {
   ReplayOptions ro;
   ro.until = until;
   Replayer replayer(ro);
-  s = ReplayLog(*log, &replayer, until, !o.json);
+  Appearances positions(UINT64_MAX);  // for a checkpoint of the whole log
+  s = ReplayLog(
+      *log, &replayer, until, !o.json,
+      [&](const Event& e, const Decision* d) { positions.Visit(e, d); });
   if (!s.ok()) return ctx.Fail(s);
   if (until) PrintObjects(replayer.projection(), o.json);
   if (const auto& diff = replayer.first_difference()) {
@@ -232,7 +239,7 @@ int RunReplay(CliContext& ctx, const ReplayCliOptions& o) {
     const std::vector<CheckpointFile> kept = ListCheckpoints(ctx.data_dir());
     if (kept.empty() || kept.front().seq != replayer.last_seq())
       NoteCheckpointWritten("replay", *log, ctx.data_dir(), replayer,
-                            std::cerr);
+                            positions.Positions(), std::cerr);
   }
   if (o.json)
     CliContext::JsonLine(nlohmann::json{{"type", "replay"},
@@ -330,12 +337,14 @@ int Verify(CliContext& ctx, const VerifyOptions& o) {
   ro.mirror = derived.mirror();
   Replayer replayer(ro);
   CheckpointChecks checkpoints(*log, ctx.data_dir());
+  Appearances positions(UINT64_MAX);  // the sources' positions, for it
   s = ReplayLog(*log, &replayer, 0, true,
                 [&](const Event& e, const Decision* d) {
-                  checkpoints.At(e.seq - 1, replayer.projection());
+                  checkpoints.At(e.seq - 1, replayer.projection(), positions);
                   derived.Note(replayer.projection(), e, d);
+                  positions.Visit(e, d);
                 });
-  checkpoints.At(log->last_seq(), replayer.projection());
+  checkpoints.At(log->last_seq(), replayer.projection(), positions);
   if (!s.ok()) {
     std::cout << "verify: FAILED: replay stopped: " << s.message() << "\n";
     return kExitFailure;
@@ -375,7 +384,8 @@ int Verify(CliContext& ctx, const VerifyOptions& o) {
   std::cout << "verify: projection OK, it is what the log says\n";
   if (!checkpoints.Report()) return kExitFailure;
   if (!checkpoints.HasGood(log->last_seq()))
-    NoteCheckpointWritten("verify", *log, ctx.data_dir(), replayer, std::cout);
+    NoteCheckpointWritten("verify", *log, ctx.data_dir(), replayer,
+                          positions.Positions(), std::cout);
   return VerifyMailDirectory(ctx, *log);
 }
 

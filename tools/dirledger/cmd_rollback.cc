@@ -51,15 +51,21 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
   ro.until = seq;
   ro.compare = false;
   Replayer then(ro);
-  s = ReplayToRecord(*log, o.full_replay ? "" : ctx.data_dir(), &then, seq);
+  ReplayStart start;
+  s = ReplayToRecord(*log, o.full_replay ? "" : ctx.data_dir(), &then, seq,
+                     &start);
   if (!s.ok()) return ctx.Fail(s);
   // How each object that appeared since `seq` came to be: only those
-  // created since are deleted; those first observed since are kept.
+  // created since are deleted; those first observed since are kept. From
+  // the checkpoint the replay started from, if any: nothing before it
+  // matters but the sources' positions, which it keeps.
   Appearances appearances(seq);
-  s = log->Scan(1, log->last_seq(), [&](const Event& e, const Decision* d) {
-    appearances.Visit(e, d);
-    return true;
-  });
+  appearances.Resume(start.positions);
+  s = log->Scan(start.after + 1, log->last_seq(),
+                [&](const Event& e, const Decision* d) {
+                  appearances.Visit(e, d);
+                  return true;
+                });
   if (!s.ok()) return ctx.Fail(s.WithContext("reading the log"));
   RollbackFilter filter;
   filter.side = o.side;

@@ -147,7 +147,8 @@ std::string CheckpointWriter() {
 
 Result<std::string> WriteCheckpoint(const EventLog& log,
                                     const std::string& data_dir,
-                                    const Replayer& replayer) {
+                                    const Replayer& replayer,
+                                    const SourcePositions& positions) {
   CheckpointHeader h;
   h.seq = replayer.last_seq();
   if (h.seq == 0) return Status::InvalidArgument("the log is empty");
@@ -158,6 +159,7 @@ Result<std::string> WriteCheckpoint(const EventLog& log,
   if (!config.ok()) return config.status();
   h.config_seq = *config;
   h.writer = CheckpointWriter();
+  h.positions = positions;
   const std::string bytes = EncodeCheckpoint(h, replayer.projection());
   const std::string dir = Dir(data_dir);
   std::error_code ec;
@@ -182,11 +184,9 @@ Result<std::string> WriteCheckpoint(const EventLog& log,
   return path;
 }
 
-Result<std::uint64_t> ResumeFromCheckpoint(const EventLog& log,
-                                           const std::string& data_dir,
-                                           Replayer* replayer,
-                                           std::uint64_t until,
-                                           std::ostream& notes) {
+Result<std::uint64_t> ResumeFromCheckpoint(
+    const EventLog& log, const std::string& data_dir, Replayer* replayer,
+    std::uint64_t until, std::ostream& notes, SourcePositions* positions) {
   for (const CheckpointFile& f : ListCheckpoints(data_dir)) {
     if (f.seq > until || f.seq > log.last_seq()) continue;
     auto skip = [&](const std::string& why) {
@@ -231,13 +231,15 @@ Result<std::uint64_t> ResumeFromCheckpoint(const EventLog& log,
       DIRLEDGER_RETURN_IF_ERROR(log.ReadEvent(h.config_seq, &config_event));
     DIRLEDGER_RETURN_IF_ERROR(replayer->Resume(
         std::move(p), h.seq, h.config_seq ? &config_event : nullptr));
+    if (positions) *positions = std::move(h.positions);
     return h.seq;
   }
   return std::uint64_t{0};
 }
 
 Status CheckCheckpoint(const EventLog& log, const CheckpointFile& file,
-                       const InMemoryProjection& projection) {
+                       const InMemoryProjection& projection,
+                       const SourcePositions& positions) {
   std::string bytes, tables;
   CheckpointHeader h;
   Status s = ReadWhole(file.path, &bytes);
@@ -257,7 +259,7 @@ Status CheckCheckpoint(const EventLog& log, const CheckpointFile& file,
                                ", not checked nor used by this program");
   std::string derived;
   projection.AppendTables(&derived);
-  if (derived != tables)
+  if (derived != tables || h.positions != positions)
     return Status::Corruption(
         "its projection is not the one the log derives at record " +
         std::to_string(h.seq));

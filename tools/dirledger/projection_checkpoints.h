@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "replay/appearances.h"
 #include "replay/replayer.h"
 #include "storage/event_log.h"
 
@@ -47,28 +48,33 @@ std::string CheckpointWriter();
 // written on success; an error names the file and the cause (nothing is
 // left of a failed write). Skipped with a Status of kUnavailable when the
 // file system lacks the room.
+// `positions`: the sources' positions after the events fed
+// (replay/appearances.h).
 Result<std::string> WriteCheckpoint(const EventLog& log,
                                     const std::string& data_dir,
-                                    const Replayer& replayer);
+                                    const Replayer& replayer,
+                                    const SourcePositions& positions);
 
 // Starts `replayer` (nothing fed yet, no overrides) from the newest
 // checkpoint of `data_dir` at or before `until` (a sequence of `log`) that
 // this log and program can use; each one passed over is named on `notes`
 // with the cause. The sequence it starts after (0: none usable, the whole
-// log is to be fed). Errors: the log's own records cannot be read.
-Result<std::uint64_t> ResumeFromCheckpoint(const EventLog& log,
-                                           const std::string& data_dir,
-                                           Replayer* replayer,
-                                           std::uint64_t until,
-                                           std::ostream& notes);
+// log is to be fed); `positions` (may be null) gets the checkpoint's source
+// positions. Errors: the log's own records cannot be read.
+Result<std::uint64_t> ResumeFromCheckpoint(
+    const EventLog& log, const std::string& data_dir, Replayer* replayer,
+    std::uint64_t until, std::ostream& notes,
+    SourcePositions* positions = nullptr);
 
 // Checks the checkpoint `file` against `projection`, the projection as of
-// file.seq derived by a replay from the first record: OK when it holds the
-// same tables; Corruption when it is one a reader would use (this log's
-// history, this program) and holds other tables; Unavailable naming why a
-// reader would not use it (unreadable, damaged, another history or program).
+// file.seq derived by a replay from the first record, and `positions` the
+// sources' positions there: OK when it holds the same; Corruption when it is
+// one a reader would use (this log's history, this program) and holds other
+// tables; Unavailable naming why a reader would not use it (unreadable,
+// damaged, another history or program).
 Status CheckCheckpoint(const EventLog& log, const CheckpointFile& file,
-                       const InMemoryProjection& projection);
+                       const InMemoryProjection& projection,
+                       const SourcePositions& positions);
 
 }  // namespace dirledger::cli
 

@@ -25,11 +25,18 @@ Status ReplayLog(const EventLog& log, Replayer* replayer, std::uint64_t until,
 }
 
 Status ReplayToRecord(const EventLog& log, const std::string& data_dir,
-                      Replayer* replayer, std::uint64_t until) {
+                      Replayer* replayer, std::uint64_t until,
+                      ReplayStart* start) {
   Result<std::uint64_t> from = std::uint64_t{0};
+  SourcePositions positions;
   if (!data_dir.empty())
-    from = ResumeFromCheckpoint(log, data_dir, replayer, until, std::cerr);
+    from = ResumeFromCheckpoint(log, data_dir, replayer, until, std::cerr,
+                                &positions);
   if (!from.ok()) return from.status();
+  if (start) {
+    start->after = *from;
+    start->positions = std::move(positions);
+  }
   if (*from)
     std::cerr << "dirledger: starting from the projection checkpoint of record "
               << *from << ", " << until - *from

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "replay/appearances.h"
 #include "replay/replayer.h"
 #include "storage/event_log.h"
 
@@ -25,8 +26,15 @@ Status ReplayLog(const EventLog& log, Replayer* replayer, std::uint64_t until,
 // (tools/dirledger/projection_checkpoints.h), else from the first record.
 // Says on stderr which checkpoints it passed over and where it started.
 // An empty `data_dir`: from the first record.
+// `start` (may be null) gets the record it started after (0: the first)
+// and the sources' positions there (replay/appearances.h).
+struct ReplayStart {
+  std::uint64_t after = 0;
+  SourcePositions positions;
+};
 Status ReplayToRecord(const EventLog& log, const std::string& data_dir,
-                      Replayer* replayer, std::uint64_t until);
+                      Replayer* replayer, std::uint64_t until,
+                      ReplayStart* start = nullptr);
 
 // Compares a replayed projection with the stored one; the first difference
 // (as "what: key") in *where. OK with *where empty when they agree.
