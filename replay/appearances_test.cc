@@ -26,27 +26,34 @@ Appearances Classify(const Scenario& s, std::uint64_t point) {
   return a;
 }
 
+// A first sync of two people who existed before dirledger ran, one of whose
+// mail account dirledger makes; then a person created in LDAP, a resumed
+// refresh with another, the mail source's first poll (what it holds) and an
+// account created on the mail side after it.
+void FeedFirstSyncThenChanges(Scenario* s) {
+  s->Feed(Phase(PhaseKind::kBegin, RefreshMode::kFull));
+  s->Feed(LdapPerson("u-old1", "old1", {}, ChangeOp::kAdd));
+  const Intent add_old1 = s->decisions().back().intents.at(0);
+  s->Feed(LdapPerson("u-old2", "old2", {}, ChangeOp::kAdd));
+  s->Feed(Phase(PhaseKind::kEnd, RefreshMode::kFull));
+  s->Feed(OkOutcome(add_old1));
+  // Later, in persist mode.
+  s->Feed(LdapPerson("u-new", "new", {}, ChangeOp::kAdd));
+  // A resumed refresh (incremental at its start).
+  s->Feed(Phase(PhaseKind::kBegin, RefreshMode::kIncremental));
+  s->Feed(LdapPerson("u-new2", "new2", {}, ChangeOp::kAdd));
+  s->Feed(Phase(PhaseKind::kEnd, RefreshMode::kPresent));
+  s->Feed(MailObject("held@example.com", {{"firstName", {"H"}}},
+                     ObjectKind::kAccount, ChangeOp::kAdd));
+  s->Feed(MailObject("made@example.com", {{"firstName", {"M"}}},
+                     ObjectKind::kAccount, ChangeOp::kAdd));
+}
+
 TEST_CASE("appearances: an initial refresh observes, later adds create",
           "[replay][rollback]") {
   Scenario s;  // ldap_to_axigen
   const std::uint64_t point = s.seq();
-  // The first sync: two people who existed before dirledger ran.
-  s.Feed(Phase(PhaseKind::kBegin, RefreshMode::kFull));
-  s.Feed(LdapPerson("u-old1", "old1", {}, ChangeOp::kAdd));
-  const Intent add_old1 = s.decisions().back().intents.at(0);
-  s.Feed(LdapPerson("u-old2", "old2", {}, ChangeOp::kAdd));
-  s.Feed(Phase(PhaseKind::kEnd, RefreshMode::kFull));
-  // dirledger creates the mail account of old1.
-  s.Feed(OkOutcome(add_old1));
-  // Later, in persist mode: a person created in LDAP.
-  s.Feed(LdapPerson("u-new", "new", {}, ChangeOp::kAdd));
-  // A resumed refresh (incremental at its start) reports another new one.
-  s.Feed(Phase(PhaseKind::kBegin, RefreshMode::kIncremental));
-  s.Feed(LdapPerson("u-new2", "new2", {}, ChangeOp::kAdd));
-  s.Feed(Phase(PhaseKind::kEnd, RefreshMode::kPresent));
-  // A mail source polled for the first time after the point: what it holds.
-  s.Feed(MailObject("held@example.com", {{"firstName", {"H"}}},
-                    ObjectKind::kAccount, ChangeOp::kAdd));
+  FeedFirstSyncThenChanges(&s);
 
   const Appearances a = Classify(s, point);
   CHECK_FALSE(a.Created(Side::kLdap, "u-old1"));
@@ -56,36 +63,20 @@ TEST_CASE("appearances: an initial refresh observes, later adds create",
   CHECK(a.Created(Side::kLdap, "u-new2"));
   CHECK_FALSE(a.Created(Side::kMail, "held@example.com"));
   CHECK_FALSE(a.Created(Side::kLdap, "u-never-seen"));
-
-  // A point after the mail source's first poll: its later adds create.
-  const std::uint64_t later = s.seq();
-  s.Feed(MailObject("made@example.com", {{"firstName", {"M"}}},
-                    ObjectKind::kAccount, ChangeOp::kAdd));
-  CHECK(Classify(s, later).Created(Side::kMail, "made@example.com"));
-  // Before that point, the same add came from a source not yet polled.
-  CHECK_FALSE(Classify(s, point).Created(Side::kMail, "made@example.com"));
+  // Before the mail source's first poll, its adds are what it held...
+  CHECK_FALSE(a.Created(Side::kMail, "made@example.com"));
+  // ...after it, they create.
+  CHECK(Classify(s, s.seq() - 1).Created(Side::kMail, "made@example.com"));
 }
 
 TEST_CASE("appearances: resumed from any record's positions, as if whole",
           "[replay][rollback]") {
-  // A refresh in progress, the mail source's first poll, a later add: the
-  // positions after each record let the classification go on from there
-  // (a checkpoint keeps them; a rollback starts from one).
+  // The positions after each record (a checkpoint keeps them; a rollback
+  // starts from one) let the classification go on from there: through a
+  // full refresh in progress, before and after the mail source's first
+  // poll.
   Scenario s;
-  s.Feed(Phase(PhaseKind::kBegin, RefreshMode::kFull));
-  s.Feed(LdapPerson("u-old1", "old1", {}, ChangeOp::kAdd));
-  const Intent add_old1 = s.decisions().back().intents.at(0);
-  s.Feed(LdapPerson("u-old2", "old2", {}, ChangeOp::kAdd));
-  s.Feed(Phase(PhaseKind::kEnd, RefreshMode::kFull));
-  s.Feed(OkOutcome(add_old1));
-  s.Feed(MailObject("held@example.com", {{"firstName", {"H"}}},
-                    ObjectKind::kAccount, ChangeOp::kAdd));
-  s.Feed(LdapPerson("u-new", "new", {}, ChangeOp::kAdd));
-  s.Feed(Phase(PhaseKind::kBegin, RefreshMode::kPresent));
-  s.Feed(LdapPerson("u-new2", "new2", {}, ChangeOp::kAdd));
-  s.Feed(Phase(PhaseKind::kEnd, RefreshMode::kPresent));
-  s.Feed(MailObject("made@example.com", {{"firstName", {"M"}}},
-                    ObjectKind::kAccount, ChangeOp::kAdd));
+  FeedFirstSyncThenChanges(&s);
   const std::size_t n = s.events().size();
   const std::vector<std::pair<Side, std::string>> ids = {
       {Side::kLdap, "u-old1"},

@@ -30,31 +30,33 @@ Status SyncPath(const std::string& path, bool dir) {
 
 Status SyncDir(const std::string& dir) { return SyncPath(dir, true); }
 
-Status WriteFileDurably(const std::string& path, const std::string& text) {
+Status WriteFileDurably(const std::string& path, const std::string& text,
+                        const std::function<void()>& halfway) {
   const std::string tmp = path + ".tmp";
   const int fd =
       ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0)
     return Status::IOError("cannot create " + tmp + ": " +
                            std::strerror(errno));
+  Status s;
+  const std::size_t half = text.size() / 2;
   std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+  while (s.ok() && done < text.size()) {
+    if (done == half && halfway) halfway();
+    const std::size_t end = done < half ? half : text.size();
+    const ssize_t n = ::write(fd, text.data() + done, end - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      ::close(fd);
-      return Status::IOError("cannot write " + tmp + ": " + std::strerror(err));
-    }
-    done += static_cast<std::size_t>(n);
+    if (n <= 0)
+      s = Status::IOError("cannot write " + tmp + ": " + std::strerror(errno));
+    else
+      done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return Status::IOError("cannot sync " + tmp + ": " + std::strerror(err));
-  }
+  if (s.ok() && ::fsync(fd) != 0)
+    s = Status::IOError("cannot sync " + tmp + ": " + std::strerror(errno));
   ::close(fd);
-  return RenameDurably(tmp, path);
+  if (s.ok()) s = RenameDurably(tmp, path);
+  if (!s.ok()) ::unlink(tmp.c_str());
+  return s;
 }
 
 Status SyncTree(const std::string& dir) {

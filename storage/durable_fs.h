@@ -7,14 +7,18 @@
 #ifndef DIRLEDGER_STORAGE_DURABLE_FS_H_
 #define DIRLEDGER_STORAGE_DURABLE_FS_H_
 
+#include <functional>
 #include <string>
 
 #include "codecs/status.h"
 
 namespace dirledger {
 
-// Writes `text` to `path` through `path`.tmp (0600), fsynced, renamed.
-Status WriteFileDurably(const std::string& path, const std::string& text);
+// Writes `text` to `path` through `path`.tmp (0600), fsynced, renamed; on
+// failure the temporary file is removed. `halfway`, when set, runs once half
+// of `text` is written (tests stop the process there: engine/crash_point.h).
+Status WriteFileDurably(const std::string& path, const std::string& text,
+                        const std::function<void()>& halfway = {});
 // fsyncs every file and directory under `dir`, and `dir` itself.
 Status SyncTree(const std::string& dir);
 // fsyncs the directory `dir`.

@@ -1,8 +1,6 @@
 #include "tools/dirledger/projection_checkpoints.h"
 
-#include <fcntl.h>
 #include <sys/statvfs.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -70,40 +68,6 @@ Status ReadWhole(const std::string& path, std::string* out) {
   if (in.bad()) return Status::IOError("cannot read it");
   *out = std::move(s).str();
   return Status::Ok();
-}
-
-// Writes `bytes` to `path` through a temporary name, fsynced and renamed;
-// a kill between the halves of the write leaves only the temporary file.
-Status WriteDurably(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
-  const int fd =
-      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return Status::IOError("cannot create " + tmp + ": " +
-                           std::strerror(errno));
-  Status s;
-  std::size_t done = 0;
-  const std::size_t half = bytes.size() / 2;
-  while (s.ok() && done < bytes.size()) {
-    if (done == half) CrashPoint("checkpoint.half_written");
-    const std::size_t chunk = std::min<std::size_t>(
-        (done < half ? half : bytes.size()) - done, std::size_t{1} << 20);
-    const ssize_t n = ::write(fd, bytes.data() + done, chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      s = Status::IOError("cannot write " + tmp + ": " + std::strerror(errno));
-    else
-      done += static_cast<std::size_t>(n);
-  }
-  if (s.ok() && ::fsync(fd) != 0)
-    s = Status::IOError("cannot sync " + tmp + ": " + std::strerror(errno));
-  ::close(fd);
-  if (s.ok()) s = RenameDurably(tmp, path);
-  if (!s.ok()) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-  }
-  return s;
 }
 
 // Removes all but the newest kKeptCheckpoints, and temporary files.
@@ -179,7 +143,9 @@ Result<std::string> WriteCheckpoint(const EventLog& log,
           std::to_string(kMarginBytes) + " are kept for it)");
   }
   const std::string path = PathFor(data_dir, h.seq);
-  DIRLEDGER_RETURN_IF_ERROR(WriteDurably(path, bytes));
+  // A kill between the halves of the write leaves only the temporary file.
+  DIRLEDGER_RETURN_IF_ERROR(WriteFileDurably(
+      path, bytes, [] { CrashPoint("checkpoint.half_written"); }));
   Prune(data_dir);
   return path;
 }
