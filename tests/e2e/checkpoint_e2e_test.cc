@@ -54,11 +54,16 @@ TEST_CASE("rollback and export start from a projection checkpoint",
   REQUIRE(Contains(v.out, "verify: projection checkpoint written: " +
                               CheckpointPath(env, good)));
   REQUIRE(fs::exists(CheckpointPath(env, good)));
+  CHECK(env.LogStatus()["checkpoint_seq"] == good);
 
   for (int i = 1; i <= 3; ++i) env.LdapReplace(Uid(i), "ou", "Sales");
   env.LdapAddPerson(Uid(7));
   env.RunOnce();
   const std::uint64_t bad = env.LastSeq();
+  auto st = dl.Run({"status"});
+  CHECK(Contains(
+      st.out, "projection checkpoint: record " + std::to_string(good) + ", " +
+                  std::to_string(bad - good) + " records before the head"));
   const std::vector<std::string> plan = {"rollback", "--to",
                                          std::to_string(good), "--dry-run"};
   auto full = dl.Run(

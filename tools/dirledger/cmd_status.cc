@@ -2,6 +2,7 @@
 // far and last error; open conflicts; held deletes; drift on one-way
 // connectors; intents not yet applied; the log head (record it elsewhere to
 // detect a rewritten log, see docs/audit.md).
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -9,6 +10,7 @@
 #include "codecs/printable.h"
 #include "codecs/sha256.h"
 #include "tools/dirledger/commands.h"
+#include "tools/dirledger/projection_checkpoints.h"
 #include "tools/dirledger/render.h"
 
 namespace dirledger::cli {
@@ -46,14 +48,28 @@ int RunStatus(CliContext& ctx, const StatusOptions& o) {
   const Config* cfg = ctx.config();
   using nlohmann::json;
   const std::string head = HexEncode(log->head_hash());
+  // The newest projection checkpoint of this log's length (checked only
+  // when a command uses it: tools/dirledger/projection_checkpoints.h).
+  std::uint64_t checkpoint = 0;
+  for (const CheckpointFile& f : ListCheckpoints(ctx.data_dir()))
+    if (f.seq <= log->last_seq()) checkpoint = std::max(checkpoint, f.seq);
   if (o.json) {
     CliContext::JsonLine(json{{"type", "log"},
                               {"data_dir", ctx.data_dir()},
                               {"last_seq", log->last_seq()},
-                              {"head_sha256", head}});
+                              {"head_sha256", head},
+                              {"checkpoint_seq", checkpoint}});
   } else {
     std::cout << "log: " << PrintableText(ctx.data_dir()) << ", "
               << log->last_seq() << " records, head sha256 " << head << "\n";
+    if (checkpoint)
+      std::cout << "projection checkpoint: record " << checkpoint << ", "
+                << log->last_seq() - checkpoint
+                << " records before the head (rollback and export --at "
+                   "replay only those after it)\n";
+    else if (log->last_seq() != 0)
+      std::cout << "projection checkpoint: none yet (`dirledger verify` "
+                   "writes one)\n";
   }
 
   // Sources: the configured ones first, then any the log knows of.
