@@ -5,14 +5,17 @@
 #include <utility>
 
 #include "codecs/attributes.h"
+#include "replay/in_memory_projection_keys.h"
 
 namespace dirledger {
 namespace {
 
-char SideByte(Side s) { return static_cast<char>('0' + static_cast<int>(s)); }
-char KindByte(ObjectKind k) {
-  return static_cast<char>('0' + static_cast<int>(k));
-}
+using projection_keys::FailureTableKey;
+using projection_keys::KindByte;
+using projection_keys::KindKey;
+using projection_keys::ObjectKey;
+using projection_keys::Prefixed;
+using projection_keys::SideByte;
 
 // One resize, then a plain loop the compiler vectorizes (a push_back per
 // byte checked the capacity each time: 2 % of a replay's instructions).
@@ -21,15 +24,6 @@ void AppendLower(std::string* out, std::string_view s) {
   out->resize(at + s.size());
   char* p = out->data() + at;
   for (std::size_t i = 0; i < s.size(); ++i) p[i] = AsciiLowerChar(s[i]);
-}
-
-std::string Prefixed(char a, char b, std::string_view id) {
-  std::string k;
-  k.reserve(2 + id.size());
-  k.push_back(a);
-  k.push_back(b);
-  k.append(id);
-  return k;
 }
 
 std::string DnIndexKey(Side side, std::string_view dn) {
@@ -61,13 +55,6 @@ std::string AliasIndexKey(Side side, ObjectKind kind, std::string_view alias,
   k += '\0';
   k += holder;
   return k;
-}
-
-// ProjectionStore's failure key without its prefix byte: kind side object.
-std::string FailureTableKey(FailureKind kind, Side side,
-                            std::string_view object) {
-  return Prefixed(static_cast<char>('0' + static_cast<int>(kind)),
-                  SideByte(side), object);
 }
 
 // Visits the values of `table` in key order.
@@ -323,14 +310,14 @@ void InMemoryProjection::PutObjectRecord(ObjectState&& o) {
   if (it != objects_.end()) {
     it->second = std::move(o);
   } else {
-    std::string key = Prefixed(SideByte(o.side), KindByte(o.kind), o.id);
+    std::string key = ObjectKey(o.side, o.kind, o.id);
     objects_.emplace(std::move(key), std::move(o));
   }
 }
 
 void InMemoryProjection::EraseObjectRecord(Side side, ObjectKind kind,
                                            const std::string& id) {
-  auto it = objects_.find(Prefixed(SideByte(side), KindByte(kind), id));
+  auto it = objects_.find(ObjectKey(side, kind, id));
   if (it == objects_.end()) return;
   const ObjectState& old = it->second;
   if (!old.dn.empty()) {
@@ -356,17 +343,15 @@ void InMemoryProjection::Apply(StateMutation&& mutation) {
           EraseObjectRecord(m.side, m.kind, m.id);
         } else if constexpr (std::is_same_v<M, PutLink>) {
           LinkState& l = m.link;
-          std::string key = std::string(1, KindByte(l.kind)) + l.ldap_id;
+          std::string key = KindKey(l.kind, l.ldap_id);
           auto old = links_.find(key);
           if (old != links_.end() && old->second.mail_id != l.mail_id)
-            links_by_mail_.erase(std::string(1, KindByte(l.kind)) +
-                                 old->second.mail_id);
-          links_by_mail_[std::string(1, KindByte(l.kind)) + l.mail_id] =
-              l.ldap_id;
+            links_by_mail_.erase(KindKey(l.kind, old->second.mail_id));
+          links_by_mail_[KindKey(l.kind, l.mail_id)] = l.ldap_id;
           links_[std::move(key)] = std::move(l);
         } else if constexpr (std::is_same_v<M, EraseLink>) {
-          links_by_mail_.erase(std::string(1, KindByte(m.kind)) + m.mail_id);
-          links_.erase(std::string(1, KindByte(m.kind)) + m.ldap_id);
+          links_by_mail_.erase(KindKey(m.kind, m.mail_id));
+          links_.erase(KindKey(m.kind, m.ldap_id));
         } else if constexpr (std::is_same_v<M, PutPending>) {
           const Intent& i = m.pending.intent;
           if (!i.target_id.empty())
@@ -385,20 +370,18 @@ void InMemoryProjection::Apply(StateMutation&& mutation) {
                 i.id));
           pending_.erase(it);
         } else if constexpr (std::is_same_v<M, PutConflict>) {
-          std::string key =
-              std::string(1, KindByte(m.conflict.kind)) + m.conflict.ldap_id;
+          std::string key = KindKey(m.conflict.kind, m.conflict.ldap_id);
           conflicts_[std::move(key)] = std::move(m.conflict);
         } else if constexpr (std::is_same_v<M, EraseConflict>) {
-          conflicts_.erase(std::string(1, KindByte(m.kind)) + m.ldap_id);
+          conflicts_.erase(KindKey(m.kind, m.ldap_id));
         } else if constexpr (std::is_same_v<M, PutHold>) {
           std::string key = m.hold.hold.hold_id;
           holds_[std::move(key)] = std::move(m.hold);
         } else if constexpr (std::is_same_v<M, PutDrift>) {
-          std::string key =
-              std::string(1, KindByte(m.drift.kind)) + m.drift.ldap_id;
+          std::string key = KindKey(m.drift.kind, m.drift.ldap_id);
           drifts_[std::move(key)] = std::move(m.drift);
         } else if constexpr (std::is_same_v<M, EraseDrift>) {
-          drifts_.erase(std::string(1, KindByte(m.kind)) + m.ldap_id);
+          drifts_.erase(KindKey(m.kind, m.ldap_id));
         } else if constexpr (std::is_same_v<M, PutWait>) {
           waits_.insert(WaitPrefix(m.side, m.key) + m.waiter);
         } else if constexpr (std::is_same_v<M, EraseWait>) {

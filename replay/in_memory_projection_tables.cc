@@ -7,6 +7,7 @@
 
 #include "replay/checkpoint_bytes.h"
 #include "replay/in_memory_projection.h"
+#include "replay/in_memory_projection_keys.h"
 
 namespace dirledger {
 namespace {
@@ -15,16 +16,9 @@ using checkpoint_bytes::PutString;
 using checkpoint_bytes::PutU64;
 using checkpoint_bytes::Reader;
 
-char SideByte(Side s) { return static_cast<char>('0' + static_cast<int>(s)); }
-char KindByte(ObjectKind k) {
-  return static_cast<char>('0' + static_cast<int>(k));
-}
-
-std::string Prefixed(char a, char b, std::string_view id) {
-  std::string k{a, b};
-  k.append(id);
-  return k;
-}
+using projection_keys::FailureTableKey;
+using projection_keys::KindKey;
+using projection_keys::ObjectKey;
 
 // A StringMap's entries sorted by key.
 template <typename Map>
@@ -141,17 +135,13 @@ Status InMemoryProjection::ReadTables(std::string_view bytes) {
   Status s = [&]() -> Status {
     DIRLEDGER_RETURN_IF_ERROR(ReadRecords<ObjectState>(
         &in, "object", DecodeObjectState,
-        [](const ObjectState& o) {
-          return Prefixed(SideByte(o.side), KindByte(o.kind), o.id);
-        },
+        [](const ObjectState& o) { return ObjectKey(o.side, o.kind, o.id); },
         [&](std::string k, ObjectState o) {
           return p.objects_.emplace(std::move(k), std::move(o)).second;
         }));
     DIRLEDGER_RETURN_IF_ERROR(ReadRecords<LinkState>(
         &in, "link", DecodeLinkState,
-        [](const LinkState& l) {
-          return std::string(1, KindByte(l.kind)) + l.ldap_id;
-        },
+        [](const LinkState& l) { return KindKey(l.kind, l.ldap_id); },
         [&](std::string k, LinkState l) {
           return p.links_.emplace(std::move(k), std::move(l)).second;
         }));
@@ -163,9 +153,7 @@ Status InMemoryProjection::ReadTables(std::string_view bytes) {
         }));
     DIRLEDGER_RETURN_IF_ERROR(ReadRecords<ConflictState>(
         &in, "conflict", DecodeConflictState,
-        [](const ConflictState& c) {
-          return std::string(1, KindByte(c.kind)) + c.ldap_id;
-        },
+        [](const ConflictState& c) { return KindKey(c.kind, c.ldap_id); },
         [&](std::string k, ConflictState c) {
           return p.conflicts_.emplace(std::move(k), std::move(c)).second;
         }));
@@ -177,17 +165,14 @@ Status InMemoryProjection::ReadTables(std::string_view bytes) {
         }));
     DIRLEDGER_RETURN_IF_ERROR(ReadRecords<DriftState>(
         &in, "drift", DecodeDriftState,
-        [](const DriftState& d) {
-          return std::string(1, KindByte(d.kind)) + d.ldap_id;
-        },
+        [](const DriftState& d) { return KindKey(d.kind, d.ldap_id); },
         [&](std::string k, DriftState d) {
           return p.drifts_.emplace(std::move(k), std::move(d)).second;
         }));
     DIRLEDGER_RETURN_IF_ERROR(ReadRecords<FailureState>(
         &in, "failure", DecodeFailureState,
         [](const FailureState& f) {
-          return Prefixed(static_cast<char>('0' + static_cast<int>(f.kind)),
-                          SideByte(f.side), f.object);
+          return FailureTableKey(f.kind, f.side, f.object);
         },
         [&](std::string k, FailureState f) {
           return p.failures_.emplace(std::move(k), std::move(f)).second;

@@ -1,0 +1,52 @@
+// The keys of InMemoryProjection's record tables (replay/
+// in_memory_projection.h): side and kind as one byte each, then the id.
+// Internal to in_memory_projection.cc and in_memory_projection_tables.cc,
+// which key a record read from a checkpoint exactly as Apply keys it.
+#ifndef DIRLEDGER_REPLAY_IN_MEMORY_PROJECTION_KEYS_H_
+#define DIRLEDGER_REPLAY_IN_MEMORY_PROJECTION_KEYS_H_
+
+#include <string>
+#include <string_view>
+
+#include "codecs/projection.h"
+
+namespace dirledger::projection_keys {
+
+inline char SideByte(Side s) {
+  return static_cast<char>('0' + static_cast<int>(s));
+}
+inline char KindByte(ObjectKind k) {
+  return static_cast<char>('0' + static_cast<int>(k));
+}
+
+inline std::string Prefixed(char a, char b, std::string_view id) {
+  std::string k;
+  k.reserve(2 + id.size());
+  k.push_back(a);
+  k.push_back(b);
+  k.append(id);
+  return k;
+}
+
+// Objects: side kind id.
+inline std::string ObjectKey(Side side, ObjectKind kind, std::string_view id) {
+  return Prefixed(SideByte(side), KindByte(kind), id);
+}
+
+// Links (by LDAP and by mail id), conflicts, drift: kind id.
+inline std::string KindKey(ObjectKind kind, std::string_view id) {
+  std::string k(1, KindByte(kind));
+  k.append(id);
+  return k;
+}
+
+// ProjectionStore's failure key without its prefix byte: kind side object.
+inline std::string FailureTableKey(FailureKind kind, Side side,
+                                   std::string_view object) {
+  return Prefixed(static_cast<char>('0' + static_cast<int>(kind)),
+                  SideByte(side), object);
+}
+
+}  // namespace dirledger::projection_keys
+
+#endif  // DIRLEDGER_REPLAY_IN_MEMORY_PROJECTION_KEYS_H_
