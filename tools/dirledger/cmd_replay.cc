@@ -344,11 +344,11 @@ int Verify(CliContext& ctx, const VerifyOptions& o) {
                   derived.Note(replayer.projection(), e, d);
                   positions.Visit(e, d);
                 });
-  checkpoints.At(log->last_seq(), replayer.projection(), positions);
   if (!s.ok()) {
     std::cout << "verify: FAILED: replay stopped: " << s.message() << "\n";
     return kExitFailure;
   }
+  checkpoints.At(log->last_seq(), replayer.projection(), positions);
   // Every event must have its decision.
   std::uint64_t missing = 0;
   s = log->Scan(1, log->last_seq(), [&](const Event& e, const Decision* d) {

@@ -3,13 +3,10 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "codecs/config.h"
 #include "codecs/sha256.h"
 #include "engine/crash_point.h"
 #include "replay/projection_checkpoint.h"
@@ -57,17 +54,6 @@ Result<std::uint64_t> ConfigInForce(const EventLog& log, std::uint64_t seq) {
   for (const auto& r : history)
     if (r.seq <= seq) in_force = std::max(in_force, r.seq);
   return in_force;
-}
-
-Status ReadWhole(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Status::IOError("cannot open: " + std::string(std::strerror(errno)));
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) return Status::IOError("cannot read it");
-  *out = std::move(s).str();
-  return Status::Ok();
 }
 
 // Removes all but the newest kKeptCheckpoints, and temporary files.
@@ -159,11 +145,11 @@ Result<std::uint64_t> ResumeFromCheckpoint(
       notes << "dirledger: projection checkpoint " << f.path
             << " not used: " << why << "\n";
     };
-    std::string bytes;
-    Status s = ReadWhole(f.path, &bytes);
+    Result<std::string> bytes = LoadFileFromDisk(f.path);
     CheckpointHeader h;
     InMemoryProjection p;
-    if (s.ok()) s = DecodeCheckpoint(bytes, &h, &p);
+    Status s = bytes.status();
+    if (s.ok()) s = DecodeCheckpoint(*bytes, &h, &p);
     if (!s.ok()) {
       skip(s.message());
       continue;
@@ -206,10 +192,11 @@ Result<std::uint64_t> ResumeFromCheckpoint(
 Status CheckCheckpoint(const EventLog& log, const CheckpointFile& file,
                        const InMemoryProjection& projection,
                        const SourcePositions& positions) {
-  std::string bytes, tables;
+  std::string tables;
   CheckpointHeader h;
-  Status s = ReadWhole(file.path, &bytes);
-  if (s.ok()) s = ReadCheckpoint(bytes, &h, &tables);
+  Result<std::string> bytes = LoadFileFromDisk(file.path);
+  Status s = bytes.status();
+  if (s.ok()) s = ReadCheckpoint(*bytes, &h, &tables);
   if (s.ok() && h.seq != file.seq)
     s = Status::Corruption("its header is of record " + std::to_string(h.seq));
   // Damage a reader refuses: not used, so nothing rests on it.
