@@ -715,23 +715,41 @@ std::pair<std::uint64_t, std::uint64_t> FirstOutcomeLastChange(
   return {first_outcome, last_change};
 }
 
+// A long pass: 500 people from an LDAP source in five batches of 100,
+// written to the mail side by `mail`; `mail_source` (its pass lists every
+// object unless made incremental) is polled while `source` runs, if it is
+// in the loop at all.
+struct LongPass {
+  Fixture f{/*threshold=*/1000};
+  FakeSource source{People(1, 500), Side::kLdap, /*batch=*/100};
+  FakeSource mail_source{{}, Side::kMail};
+  FakeApplier mail;
+
+  LongPass() { mail_source.during = &source.running; }
+
+  // One `run --once` applying every `interval` intents mid-pass (0: off).
+  Status RunOnce(RunStats* stats, std::uint64_t interval, bool with_mail_source,
+                 RunObserver* observer = nullptr) {
+    std::vector<Source*> sources = {&source};
+    if (with_mail_source) sources.push_back(&mail_source);
+    RunLoop loop(f.intake.get(), sources, {{{Side::kMail, ""}, &mail}}, &f.stop,
+                 observer);
+    loop.set_mid_pass_intents(interval);
+    return loop.RunOnce(stats);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("run once: a long pass applies as it goes, echoes taken between",
           "[runloop]") {
-  Fixture f(/*threshold=*/1000);
-  FakeSource source(People(1, 500), Side::kLdap, /*batch=*/100);
-  FakeSource mail_source({}, Side::kMail);
+  LongPass t;
+  auto& [f, source, mail_source, mail] = t;
   mail_source.incremental = true;
-  mail_source.during = &source.running;
-  FakeApplier mail;
   mail.log = f.log.get();
   PassCounter passes;
-  RunLoop loop(f.intake.get(), {&source, &mail_source},
-               {{{Side::kMail, ""}, &mail}}, &f.stop, &passes);
-  loop.set_mid_pass_intents(150);
   RunStats stats;
-  REQUIRE(loop.RunOnce(&stats).ok());
+  REQUIRE(t.RunOnce(&stats, 150, /*with_mail_source=*/true, &passes).ok());
   // Every intent applied once, none before its decision was durable.
   CHECK(stats.applied == 500);
   std::vector<std::uint64_t> applied = mail.applied;
@@ -758,17 +776,11 @@ TEST_CASE("run once: a long pass applies as it goes, echoes taken between",
 
 TEST_CASE("run once: a source that lists everything is not polled mid-pass",
           "[runloop]") {
-  Fixture f(/*threshold=*/1000);
-  FakeSource source(People(1, 500), Side::kLdap, /*batch=*/100);
-  FakeSource mail_source({}, Side::kMail);  // a pass lists every object
-  mail_source.during = &source.running;
-  FakeApplier mail;
+  LongPass t;  // the mail source's pass lists every object
+  auto& [f, source, mail_source, mail] = t;
   mail.log = f.log.get();
-  RunLoop loop(f.intake.get(), {&source, &mail_source},
-               {{{Side::kMail, ""}, &mail}}, &f.stop, nullptr);
-  loop.set_mid_pass_intents(150);
   RunStats stats;
-  REQUIRE(loop.RunOnce(&stats).ok());
+  REQUIRE(t.RunOnce(&stats, 150, /*with_mail_source=*/true).ok());
   CHECK(stats.applied == 500);
   CHECK_FALSE(mail.undurable);
   const auto [first_outcome, last_change] = FirstOutcomeLastChange(*f.log);
@@ -779,17 +791,11 @@ TEST_CASE("run once: a source that lists everything is not polled mid-pass",
 
 TEST_CASE("run once: applying after each pass when mid-pass applies are off",
           "[runloop]") {
-  Fixture f(/*threshold=*/1000);
-  FakeSource source(People(1, 500), Side::kLdap, /*batch=*/100);
-  FakeSource mail_source({}, Side::kMail);
+  LongPass t;
+  auto& [f, source, mail_source, mail] = t;
   mail_source.incremental = true;
-  mail_source.during = &source.running;
-  FakeApplier mail;
-  RunLoop loop(f.intake.get(), {&source, &mail_source},
-               {{{Side::kMail, ""}, &mail}}, &f.stop, nullptr);
-  loop.set_mid_pass_intents(0);
   RunStats stats;
-  REQUIRE(loop.RunOnce(&stats).ok());
+  REQUIRE(t.RunOnce(&stats, 0, /*with_mail_source=*/true).ok());
   CHECK(stats.applied == 500);
   const auto [first_outcome, last_change] = FirstOutcomeLastChange(*f.log);
   CHECK(first_outcome > last_change);
@@ -799,15 +805,11 @@ TEST_CASE("run once: applying after each pass when mid-pass applies are off",
 TEST_CASE(
     "run once: a peer that cannot take writes is not asked again mid-pass",
     "[runloop]") {
-  Fixture f(/*threshold=*/1000);
-  FakeSource source(People(1, 500), Side::kLdap, /*batch=*/100);
-  FakeApplier mail;
+  LongPass t;
+  auto& [f, source, mail_source, mail] = t;
   mail.unavailable = true;  // every write is left for later
-  RunLoop loop(f.intake.get(), {&source}, {{{Side::kMail, ""}, &mail}}, &f.stop,
-               nullptr);
-  loop.set_mid_pass_intents(150);
   RunStats stats;
-  REQUIRE(loop.RunOnce(&stats).ok());
+  REQUIRE(t.RunOnce(&stats, 150, /*with_mail_source=*/false).ok());
   // The first interval tried its (at most 200) writes and stopped the
   // applies of the pass; its end tried all 500 once. Asking again at every
   // interval would have made 900 or more attempts.
@@ -822,15 +824,11 @@ TEST_CASE(
 TEST_CASE(
     "run once: a write that fails mid-pass stops the source, loses nothing",
     "[runloop]") {
-  Fixture f(/*threshold=*/1000);
-  FakeSource source(People(1, 500), Side::kLdap, /*batch=*/100);
-  FakeApplier mail;
+  LongPass t;
+  auto& [f, source, mail_source, mail] = t;
   mail.fail_sync = 1;  // the first batch's writes are not made durable
-  RunLoop loop(f.intake.get(), {&source}, {{{Side::kMail, ""}, &mail}}, &f.stop,
-               nullptr);
-  loop.set_mid_pass_intents(150);
   RunStats stats;
-  Status s = loop.RunOnce(&stats);
+  Status s = t.RunOnce(&stats, 150, /*with_mail_source=*/false);
   REQUIRE_FALSE(s.ok());
   CHECK(s.message().find("disk full") != std::string::npos);
   CHECK(s.message().find("corp/syncrepl decided so far") != std::string::npos);
