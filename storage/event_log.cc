@@ -46,4 +46,22 @@ Status EventLog::ReadEvent(std::uint64_t seq, Event* out) const {
   return DecodeEvent(payload, seq, out);
 }
 
+Status EventLog::Scan(std::uint64_t from, std::uint64_t to,
+                      const VisitFn& fn) const {
+  Event event;
+  Decision decision;
+  Status decoded;
+  DIRLEDGER_RETURN_IF_ERROR(
+      ScanRecords(from, to,
+                  [&](std::uint64_t seq, std::string_view payload,
+                      const std::string_view* stored) {
+                    decoded = DecodeEvent(payload, seq, &event);
+                    if (decoded.ok() && stored)
+                      decoded = DecodeDecision(*stored, seq, &decision);
+                    if (!decoded.ok()) return false;
+                    return fn(event, stored ? &decision : nullptr);
+                  }));
+  return decoded;
+}
+
 }  // namespace dirledger

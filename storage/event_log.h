@@ -205,9 +205,20 @@ class EventLog {
   // Visits events with seq in [from, to] in order, with their decisions
   // (nullptr when none is stored). Stops at the first damaged record and
   // returns its Corruption status; the callback returns false to stop early.
+  // ScanRecords, each record decoded.
   using VisitFn = std::function<bool(const Event&, const Decision*)>;
-  virtual Status Scan(std::uint64_t from, std::uint64_t to,
-                      const VisitFn& fn) const = 0;
+  Status Scan(std::uint64_t from, std::uint64_t to, const VisitFn& fn) const;
+
+  // The same records undecoded: the event's encoding, checked against the
+  // digest stored after it (CheckedPayload), and the decision's stored
+  // encoding (nullptr when none is stored), for readers that decode on
+  // another thread or compare bytes (`replay`, `verify`). The views are
+  // valid during the call only. A missing record in the range is
+  // Corruption naming it; the range may end past the last record.
+  using RecordFn = std::function<bool(std::uint64_t seq, std::string_view event,
+                                      const std::string_view* decision)>;
+  virtual Status ScanRecords(std::uint64_t from, std::uint64_t to,
+                             const RecordFn& fn) const = 0;
 
   // Sequences of the events indexed under `id` (case-insensitive), ascending.
   virtual Status SeqsForObject(std::string_view id,

@@ -2,18 +2,22 @@
 // both implementations: RocksEventLog in a temp dir and MemoryEventLog. The
 // code above the log is tested against either, so what one does the other
 // must do, down to the stored bytes of each record.
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
+#include "codecs/event_codec.h"
 #include "codecs/sha256.h"
 #include "codecs/test_events.h"
 #include "storage/event_log.h"
 #include "storage/memory_event_log.h"
+#include "storage/record_read_ahead.h"
 #include "storage/test_util.h"
 
 namespace dirledger {
@@ -498,6 +502,113 @@ TEST_CASE("contract: a reader beside the writer sees whole transactions",
   reader.join();
   CHECK(bad.load() == 0);
   CHECK(log.last_seq() == kBatches * kPerBatch);
+}
+
+namespace {
+
+// What a record scan saw: (seq, event bytes, decision bytes or "-").
+using Seen = std::vector<std::tuple<std::uint64_t, std::string, std::string>>;
+
+EventLog::RecordFn Collect(Seen* seen, std::uint64_t stop_after = 0) {
+  return [seen, stop_after](std::uint64_t seq, std::string_view event,
+                            const std::string_view* decision) {
+    seen->emplace_back(seq, std::string(event),
+                       decision ? std::string(*decision) : "-");
+    return stop_after == 0 || seen->size() < stop_after;
+  };
+}
+
+// 2,600 records in three transactions (several read-ahead batches), every
+// third a cursor event without a decision.
+void AppendMixed(EventLog* log) {
+  int n = 1;
+  for (int t = 0; t < 3; ++t) {
+    auto txn = log->Begin();
+    REQUIRE(txn.ok());
+    for (int i = 0; i < 867 && n <= 2600; ++i, ++n) {
+      if (n % 3 == 0)
+        AddCursor(txn->get(), "csn" + std::to_string(n));
+      else
+        AddPerson(txn->get(), n);
+    }
+    REQUIRE((*txn)->Commit().ok());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("contract: records scanned ahead are the records scanned",
+          "[contract][read-ahead]") {
+  const Kind kind = GENERATE(Kind::kRocks, Kind::kMemory);
+  INFO(Name(kind));
+  LogUnderTest t(kind);
+  AppendMixed(t.log.get());
+  REQUIRE(t.log->last_seq() == 2600);
+  const std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges = {
+      {1, 2600}, {0, 5000}, {999, 2001}, {1000, 1000}, {2601, 3000}};
+  for (const auto& [from, to] : ranges) {
+    INFO("records " << from << " to " << to);
+    Seen plain, ahead;
+    REQUIRE(t.log->ScanRecords(from, to, Collect(&plain)).ok());
+    REQUIRE(ScanRecordsAhead(*t.log, from, to, Collect(&ahead)).ok());
+    CHECK(ahead == plain);
+    const std::uint64_t first = from == 0 ? 1 : from;
+    const std::uint64_t last = std::min<std::uint64_t>(to, 2600);
+    CHECK(plain.size() == (last >= first ? last - first + 1 : 0));
+  }
+  // Decoded, the records are the events and decisions Scan gives.
+  std::size_t decided = 0;
+  REQUIRE(ScanRecordsAhead(*t.log, 1, 2600,
+                           [&](std::uint64_t seq, std::string_view bytes,
+                               const std::string_view* decision) {
+                             Event e;
+                             REQUIRE(DecodeEvent(bytes, seq, &e).ok());
+                             CHECK(e.seq == seq);
+                             CHECK((decision != nullptr) == (seq % 3 != 0));
+                             decided += decision != nullptr;
+                             return true;
+                           })
+              .ok());
+  CHECK(decided == 2600 - 2600 / 3);
+}
+
+TEST_CASE("contract: a scan ahead stops where its reader stops",
+          "[contract][read-ahead]") {
+  const Kind kind = GENERATE(Kind::kRocks, Kind::kMemory);
+  INFO(Name(kind));
+  LogUnderTest t(kind);
+  AppendMixed(t.log.get());
+  for (std::uint64_t stop : {1u, 999u, 1000u, 1001u, 2599u}) {
+    INFO("stopping after " << stop);
+    Seen plain, ahead;
+    REQUIRE(t.log->ScanRecords(1, 2600, Collect(&plain, stop)).ok());
+    REQUIRE(ScanRecordsAhead(*t.log, 1, 2600, Collect(&ahead, stop)).ok());
+    CHECK(ahead.size() == stop);
+    CHECK(ahead == plain);
+  }
+}
+
+TEST_CASE("contract: a scan ahead gives the records before a damaged one",
+          "[contract][read-ahead]") {
+  const Kind kind = GENERATE(Kind::kRocks, Kind::kMemory);
+  INFO(Name(kind));
+  LogUnderTest t(kind);
+  AppendMixed(t.log.get());
+  const std::uint64_t bad = GENERATE(1u, 1000u, 1001u, 2600u);
+  INFO("record " << bad << " damaged");
+  std::string raw;
+  REQUIRE(t.log->ReadRaw(bad, &raw).ok());
+  raw[raw.size() / 2] ^= 0x01;
+  t.Damage(bad, raw);
+  Seen plain, ahead;
+  const Status p = t.log->ScanRecords(1, 2600, Collect(&plain));
+  const Status a = ScanRecordsAhead(*t.log, 1, 2600, Collect(&ahead));
+  CHECK(p.IsCorruption());
+  REQUIRE(a.IsCorruption());
+  CHECK(a.message() == p.message());
+  CHECK(a.message().find(std::to_string(bad)) != std::string::npos);
+  CHECK(ahead.size() == bad - 1);
+  CHECK(ahead == plain);
 }
 
 }  // namespace dirledger

@@ -289,11 +289,9 @@ Status MemoryEventLog::ReadDecision(std::uint64_t seq, Decision* out) const {
   return DecodeDecision(raw, seq, out);
 }
 
-Status MemoryEventLog::Scan(std::uint64_t from, std::uint64_t to,
-                            const VisitFn& fn) const {
+Status MemoryEventLog::ScanRecords(std::uint64_t from, std::uint64_t to,
+                                   const RecordFn& fn) const {
   if (from == 0) from = 1;
-  Event event;
-  Decision decision;
   for (std::uint64_t seq = from; seq <= to; ++seq) {
     std::string raw;
     std::optional<std::string> dec;
@@ -306,13 +304,8 @@ Status MemoryEventLog::Scan(std::uint64_t from, std::uint64_t to,
     }
     std::string_view payload;
     DIRLEDGER_RETURN_IF_ERROR(CheckedPayload(raw, seq, &payload, nullptr));
-    DIRLEDGER_RETURN_IF_ERROR(DecodeEvent(payload, seq, &event));
-    const Decision* dp = nullptr;
-    if (dec) {
-      DIRLEDGER_RETURN_IF_ERROR(DecodeDecision(*dec, seq, &decision));
-      dp = &decision;
-    }
-    if (!fn(event, dp)) break;
+    const std::string_view decision = dec ? std::string_view(*dec) : "";
+    if (!fn(seq, payload, dec ? &decision : nullptr)) break;
   }
   return Status::Ok();
 }

@@ -51,8 +51,8 @@ class MemoryEventLog final : public EventLog {
   }
   Status ReadDecision(std::uint64_t seq, Decision* out) const override;
   Status ReadRaw(std::uint64_t seq, std::string* out) const override;
-  Status Scan(std::uint64_t from, std::uint64_t to,
-              const VisitFn& fn) const override;
+  Status ScanRecords(std::uint64_t from, std::uint64_t to,
+                     const RecordFn& fn) const override;
   Status SeqsForObject(std::string_view id,
                        std::vector<std::uint64_t>* out) const override;
   Status GetCursor(std::string_view source, std::string* cookie) const override;

@@ -523,8 +523,8 @@ Status RocksEventLog::ReadDecision(std::uint64_t seq, Decision* out) const {
   return DecodeDecision(raw, seq, out);
 }
 
-Status RocksEventLog::Scan(std::uint64_t from, std::uint64_t to,
-                           const VisitFn& fn) const {
+Status RocksEventLog::ScanRecords(std::uint64_t from, std::uint64_t to,
+                                  const RecordFn& fn) const {
   if (from == 0) from = 1;
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
@@ -532,8 +532,6 @@ Status RocksEventLog::Scan(std::uint64_t from, std::uint64_t to,
   std::unique_ptr<rocksdb::Iterator> dit(db_->NewIterator(ro, decisions_cf_));
   const std::string start = SeqKey(from);
   dit->Seek(start);
-  Event event;
-  Decision decision;
   std::uint64_t expect = from;
   for (it->Seek(start); it->Valid(); it->Next()) {
     if (it->key().size() != 8)
@@ -551,19 +549,15 @@ Status RocksEventLog::Scan(std::uint64_t from, std::uint64_t to,
     DIRLEDGER_RETURN_IF_ERROR(
         CheckedPayload(std::string_view(it->value().data(), it->value().size()),
                        seq, &payload, nullptr));
-    DIRLEDGER_RETURN_IF_ERROR(DecodeEvent(payload, seq, &event));
-    const Decision* dp = nullptr;
     while (dit->Valid() &&
            std::string_view(dit->key().data(), dit->key().size()) <
                std::string_view(it->key().data(), it->key().size()))
       dit->Next();
-    if (dit->Valid() && dit->key() == it->key()) {
-      DIRLEDGER_RETURN_IF_ERROR(DecodeDecision(
-          std::string_view(dit->value().data(), dit->value().size()), seq,
-          &decision));
-      dp = &decision;
-    }
-    if (!fn(event, dp)) return Status::Ok();
+    std::string_view decision;
+    const bool decided = dit->Valid() && dit->key() == it->key();
+    if (decided)
+      decision = std::string_view(dit->value().data(), dit->value().size());
+    if (!fn(seq, payload, decided ? &decision : nullptr)) return Status::Ok();
   }
   DIRLEDGER_RETURN_IF_ERROR(RocksStatus(it->status(), "scanning the log"));
   return RocksStatus(dit->status(), "scanning decisions");
