@@ -92,6 +92,24 @@ Status Replayer::Feed(const Event& event, const Decision* recorded) {
   return Status::Ok();
 }
 
+Status Replayer::FeedStored(const Event& event,
+                            const std::string_view* recorded) {
+  if (options_.until != 0 && event.seq > options_.until) return Status::Ok();
+  DIRLEDGER_RETURN_IF_ERROR(Decide(event));
+  if (!options_.compare) return Status::Ok();
+  const std::string_view mine = encoder_.Encode(decision_);
+  if (!recorded) {
+    NoteDifference(event, nullptr, {});
+    return Status::Ok();
+  }
+  if (mine == *recorded) return Status::Ok();
+  DIRLEDGER_RETURN_IF_ERROR(
+      DecodeDecision(*recorded, event.seq, &recorded_decoded_));
+  if (recorded_encoder_.Encode(recorded_decoded_) != mine)
+    NoteDifference(event, &recorded_decoded_, {});
+  return Status::Ok();
+}
+
 Status Replayer::FeedEncoded(std::uint64_t seq, std::string_view event_bytes,
                              std::string_view decision_bytes) {
   if (options_.until != 0 && seq > options_.until) return Status::Ok();

@@ -74,6 +74,13 @@ class Replayer {
   Status FeedEncoded(std::uint64_t seq, std::string_view event_bytes,
                      std::string_view decision_bytes);
 
+  // The same with the recorded decision as stored (nullptr: none stored),
+  // for a reader that does not decode it: equal bytes match without
+  // decoding; different bytes are decoded (Corruption when they do not
+  // decode) and compared as Feed compares, so that a decision stored by an
+  // earlier program whose encoder wrote other bytes for it still matches.
+  Status FeedStored(const Event& event, const std::string_view* recorded);
+
   // Goes on from a projection checkpoint (replay/projection_checkpoint.h):
   // `projection` as of record `seq`, under the config that the ConfigChange
   // event `config` stores (nullptr: none yet). The next event fed must follow
