@@ -6,8 +6,11 @@
 // compares the stored projection with the replayed one.
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <future>
 #include <iostream>
 
+#include "codecs/event_codec.h"
 #include "codecs/sha256.h"
 #include "engine/hooks/hook_runner.h"
 #include "replay/appearances.h"
@@ -58,13 +61,27 @@ void PrintObjects(const InMemoryProjection& p, bool json) {
   }
 }
 
-// Every derived key against the replayed one; prints the differences.
-bool VerifyDerivedRecords(const EventLog& log,
-                          const DerivedRecordsCheck& derived) {
-  constexpr std::size_t kShown = 20;
+// Every derived key against the replayed one (DerivedRecordsCheck::Compare):
+// the first differences, and how many there are.
+struct DerivedDifferences {
+  Status status;
   std::vector<std::string> diffs;
   std::uint64_t count = 0;
-  Status s = derived.Compare(log, kShown, &diffs, &count);
+};
+
+DerivedDifferences CompareDerivedRecords(const EventLog& log,
+                                         const DerivedRecordsCheck& derived) {
+  constexpr std::size_t kShown = 20;
+  DerivedDifferences d;
+  d.status = derived.Compare(log, kShown, &d.diffs, &d.count);
+  return d;
+}
+
+// Prints the differences; true when there are none.
+bool ReportDerivedRecords(const DerivedDifferences& found) {
+  const Status& s = found.status;
+  const std::vector<std::string>& diffs = found.diffs;
+  const std::uint64_t count = found.count;
   if (!s.ok()) {
     std::cout << "verify: FAILED: the stored projection cannot be read: "
               << s.message() << "\n";
@@ -215,9 +232,11 @@ int RunReplay(CliContext& ctx, const ReplayCliOptions& o) {
   ro.until = until;
   Replayer replayer(ro);
   Appearances positions(UINT64_MAX);  // for a checkpoint of the whole log
-  s = ReplayLog(
-      *log, &replayer, until, !o.json,
-      [&](const Event& e, const Decision* d) { positions.Visit(e, d); });
+  s = ReplayLog(*log, &replayer, until, !o.json,
+                // The decisions matter to Appearances only after its point.
+                [&](const Event& e, const std::string_view*) {
+                  positions.Visit(e, nullptr);
+                });
   if (!s.ok()) return ctx.Fail(s);
   if (until) PrintObjects(replayer.projection(), o.json);
   if (const auto& diff = replayer.first_difference()) {
@@ -338,23 +357,31 @@ int Verify(CliContext& ctx, const VerifyOptions& o) {
   Replayer replayer(ro);
   CheckpointChecks checkpoints(*log, ctx.data_dir());
   Appearances positions(UINT64_MAX);  // the sources' positions, for it
+  // Every event must have its decision.
+  std::uint64_t missing = 0;
+  Decision recorded;
+  Status decoded;
   s = ReplayLog(*log, &replayer, 0, true,
-                [&](const Event& e, const Decision* d) {
+                [&](const Event& e, const std::string_view* stored) {
+                  if (!stored && missing == 0) missing = e.seq;
+                  if (stored && decoded.ok())
+                    decoded = DecodeDecision(*stored, e.seq, &recorded);
+                  const Decision* d = stored ? &recorded : nullptr;
                   checkpoints.At(e.seq - 1, replayer.projection(), positions);
                   derived.Note(replayer.projection(), e, d);
                   positions.Visit(e, d);
                 });
+  if (s.ok()) s = decoded;
   if (!s.ok()) {
     std::cout << "verify: FAILED: replay stopped: " << s.message() << "\n";
     return kExitFailure;
   }
+  // The derived records (object index, links) are compared on a thread of
+  // their own while the projection is compared here: both only read.
+  std::future<DerivedDifferences> derived_found =
+      std::async(std::launch::async, CompareDerivedRecords, std::cref(*log),
+                 std::cref(derived));
   checkpoints.At(log->last_seq(), replayer.projection(), positions);
-  // Every event must have its decision.
-  std::uint64_t missing = 0;
-  s = log->Scan(1, log->last_seq(), [&](const Event& e, const Decision* d) {
-    if (!d && missing == 0) missing = e.seq;
-    return missing == 0;
-  });
   if (missing) {
     std::cout << "verify: FAILED at sequence " << missing
               << ": no decision is recorded for it\n";
@@ -380,7 +407,7 @@ int Verify(CliContext& ctx, const VerifyOptions& o) {
     std::cout << "verify: FAILED: projection: " << where << "\n";
     return kExitFailure;
   }
-  if (!VerifyDerivedRecords(*log, derived)) return kExitFailure;
+  if (!ReportDerivedRecords(derived_found.get())) return kExitFailure;
   std::cout << "verify: projection OK, it is what the log says\n";
   if (!checkpoints.Report()) return kExitFailure;
   if (!checkpoints.HasGood(log->last_seq()))

@@ -51,17 +51,27 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
   ro.until = seq;
   ro.compare = false;
   Replayer then(ro);
-  ReplayStart start;
-  s = ReplayToRecord(*log, o.full_replay ? "" : ctx.data_dir(), &then, seq,
-                     &start);
-  if (!s.ok()) return ctx.Fail(s);
   // How each object that appeared since `seq` came to be: only those
   // created since are deleted; those first observed since are kept. From
   // the checkpoint the replay started from, if any: nothing before it
-  // matters but the sources' positions, which it keeps.
+  // matters but the sources' positions, which it keeps. The events up to
+  // `seq` are visited as they are replayed (their decisions do not matter
+  // to it), the rest read after.
   Appearances appearances(seq);
-  appearances.Resume(start.positions);
-  s = log->Scan(start.after + 1, log->last_seq(),
+  ReplayStart start;
+  bool resumed = false;
+  const auto resume = [&] {
+    if (!resumed) appearances.Resume(start.positions);
+    resumed = true;
+  };
+  s = ReplayToRecord(*log, o.full_replay ? "" : ctx.data_dir(), &then, seq,
+                     &start, [&](const Event& e, const std::string_view*) {
+                       resume();
+                       appearances.Visit(e, nullptr);
+                     });
+  if (!s.ok()) return ctx.Fail(s);
+  resume();
+  s = log->Scan(seq + 1, log->last_seq(),
                 [&](const Event& e, const Decision* d) {
                   appearances.Visit(e, d);
                   return true;

@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "codecs/event_codec.h"
+#include "storage/record_read_ahead.h"
 #include "tools/dirledger/projection_checkpoints.h"
 
 namespace dirledger::cli {
@@ -10,23 +12,30 @@ Status ReplayLog(const EventLog& log, Replayer* replayer, std::uint64_t until,
                  bool progress, const BeforeFeedFn& before) {
   if (until == 0) until = log.last_seq();
   if (replayer->last_seq() >= until) return Status::Ok();
+  // The log is read a batch ahead on another thread; the recorded
+  // decisions are compared as stored, decoded only when they differ.
+  Event event;
   Status fed;
-  Status s = log.Scan(
-      replayer->last_seq() + 1, until, [&](const Event& e, const Decision* d) {
-        if (before) before(e, d);
-        fed = replayer->Feed(e, d);
-        if (!fed.ok()) return false;
-        if (progress && e.seq % 100000 == 0)
-          std::cerr << "replay: " << e.seq << " of " << until << " events\n";
-        return true;
-      });
+  Status s = ScanRecordsAhead(log, replayer->last_seq() + 1, until,
+                              [&](std::uint64_t seq, std::string_view bytes,
+                                  const std::string_view* recorded) {
+                                fed = DecodeEvent(bytes, seq, &event);
+                                if (!fed.ok()) return false;
+                                if (before) before(event, recorded);
+                                fed = replayer->FeedStored(event, recorded);
+                                if (!fed.ok()) return false;
+                                if (progress && seq % 100000 == 0)
+                                  std::cerr << "replay: " << seq << " of "
+                                            << until << " events\n";
+                                return true;
+                              });
   DIRLEDGER_RETURN_IF_ERROR(s);
   return fed;
 }
 
 Status ReplayToRecord(const EventLog& log, const std::string& data_dir,
                       Replayer* replayer, std::uint64_t until,
-                      ReplayStart* start) {
+                      ReplayStart* start, const BeforeFeedFn& before) {
   Result<std::uint64_t> from = std::uint64_t{0};
   SourcePositions positions;
   if (!data_dir.empty())
@@ -41,7 +50,7 @@ Status ReplayToRecord(const EventLog& log, const std::string& data_dir,
     std::cerr << "dirledger: starting from the projection checkpoint of record "
               << *from << ", " << until - *from
               << " records to replay after it\n";
-  return ReplayLog(log, replayer, until, until - *from >= 100000);
+  return ReplayLog(log, replayer, until, until - *from >= 100000, before);
 }
 
 namespace {

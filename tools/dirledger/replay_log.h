@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "replay/appearances.h"
 #include "replay/replayer.h"
@@ -13,10 +14,13 @@
 namespace dirledger::cli {
 
 // Feeds the events after the replayer's last (from 1 for a new one) up to
-// `until` (0: all) with their recorded decisions. Reports progress on stderr
-// every 100,000 events when `progress`. `before`, when set, sees each event
-// (and its recorded decision) before it is fed.
-using BeforeFeedFn = std::function<void(const Event&, const Decision*)>;
+// `until` (0: all) with their recorded decisions, the log read ahead on a
+// thread of its own (storage/record_read_ahead.h). Reports progress on
+// stderr every 100,000 events when `progress`. `before`, when set, sees
+// each event, and its recorded decision as stored (nullptr: none), before
+// it is fed.
+using BeforeFeedFn =
+    std::function<void(const Event&, const std::string_view* recorded)>;
 Status ReplayLog(const EventLog& log, Replayer* replayer, std::uint64_t until,
                  bool progress, const BeforeFeedFn& before = {});
 
@@ -27,14 +31,16 @@ Status ReplayLog(const EventLog& log, Replayer* replayer, std::uint64_t until,
 // Says on stderr which checkpoints it passed over and where it started.
 // An empty `data_dir`: from the first record.
 // `start` (may be null) gets the record it started after (0: the first)
-// and the sources' positions there (replay/appearances.h).
+// and the sources' positions there (replay/appearances.h). `before`, when
+// set, sees the events replayed, as ReplayLog's does.
 struct ReplayStart {
   std::uint64_t after = 0;
   SourcePositions positions;
 };
 Status ReplayToRecord(const EventLog& log, const std::string& data_dir,
                       Replayer* replayer, std::uint64_t until,
-                      ReplayStart* start = nullptr);
+                      ReplayStart* start = nullptr,
+                      const BeforeFeedFn& before = {});
 
 // Compares a replayed projection with the stored one; the first difference
 // (as "what: key") in *where. OK with *where empty when they agree.
