@@ -125,6 +125,16 @@ class InMemoryProjection : public ProjectionView {
   // projection checkpoints (replay/projection_checkpoint.h); the code is in
   // in_memory_projection_tables.cc.
   void AppendTables(std::string* out) const;
+  // The projection as ProjectionStore stores it (docs/event-format.md,
+  // "Projection"): every key and value of the `state` family (`links`:
+  // false) or of the `links` family (true), index entries included, in key
+  // order, as a store that had every delta applied holds them. For
+  // `verify`, which compares them with the stored families without keeping
+  // a second projection; the code is in in_memory_projection_stored.cc.
+  using StoredFn =
+      std::function<void(std::string_view key, std::string_view value)>;
+  void ForEachStored(bool links, const StoredFn& fn) const;
+
   // Replaces this projection with tables AppendTables wrote. Corruption,
   // and this projection left empty, when they do not parse, a record does
   // not decode, a key repeats or bytes are left over.

@@ -93,6 +93,19 @@ std::string Lookups(const View& v, const std::vector<std::string>& keys) {
   return out;
 }
 
+// A family's keys and values as ForEachStored gives them, in its order.
+std::vector<std::pair<std::string, std::string>> Stored(
+    const InMemoryProjection& mem, bool links) {
+  std::vector<std::pair<std::string, std::string>> out;
+  mem.ForEachStored(links, [&](std::string_view k, std::string_view v) {
+    out.emplace_back(std::string(k), std::string(v));
+  });
+  return out;
+}
+std::vector<std::pair<std::string, std::string>> Stored(const MemKvStore& kv) {
+  return {kv.data().begin(), kv.data().end()};
+}
+
 // The alias index keys of a store ('i'), in order.
 std::vector<std::string> AliasKeys(const MemKvStore& state) {
   std::vector<std::string> out;
@@ -201,6 +214,9 @@ TEST_CASE("in-memory projection keeps ProjectionStore's index rules",
       "A1@Y", "a2@y",       "a3@y",       "a4@y",       "m1@y"};
   CHECK(Lookups(mem, keys) == Lookups(store, keys));
   CHECK(*mem.FindIdByDnRef(Side::kLdap, "uid=z,dc=y") == "b");
+  // Key for key what the store holds, stale index entries included.
+  CHECK(Stored(mem, false) == Stored(state));
+  CHECK(Stored(mem, true) == Stored(links));
 
   // Exported into a fresh store, it lists the same records.
   MemKvStore s2, l2s;
@@ -235,6 +251,8 @@ TEST_CASE("replayed in memory, simulated histories give the log's projection",
     CHECK(r.differences() == 0);
     CHECK(Dump(r.projection()) == Dump(w.projection()));
     CHECK(Lookups(r.projection(), keys) == Lookups(w.projection(), keys));
+    CHECK(Stored(r.projection(), false) == Stored(w.state_kv()));
+    CHECK(Stored(r.projection(), true) == Stored(w.links_kv()));
   }
 }
 

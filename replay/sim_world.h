@@ -65,6 +65,9 @@ class SimWorld {
     return enc_decisions_;
   }
   const ProjectionStore& projection() const { return store_; }
+  // What that store holds, key by key: its state and links families.
+  const MemKvStore& state_kv() const { return state_kv_; }
+  const MemKvStore& links_kv() const { return links_kv_; }
   // Intents applied more than once (must stay 0).
   int applied_twice() const { return applied_twice_; }
   std::size_t intents_applied() const { return applied_.size(); }
