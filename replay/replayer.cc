@@ -51,10 +51,6 @@ Status Replayer::Decide(const Event& event) {
                                    " fed after " + std::to_string(last_seq_));
   DIRLEDGER_RETURN_IF_ERROR(TakeConfig(event));
   Reconcile(projection_, event, *rules_, &decision_, &delta_, &scratch_);
-  if (options_.mirror)
-    DIRLEDGER_RETURN_IF_ERROR(options_.mirror->Apply(delta_).WithContext(
-        "log record " + std::to_string(event.seq) +
-        ": applying its decision to the projection rebuilt for comparison"));
   projection_.Apply(std::move(delta_));
   last_seq_ = event.seq;
   ++events_;

@@ -25,7 +25,6 @@
 #include "codecs/event.h"
 #include "codecs/event_codec.h"
 #include "codecs/projection.h"
-#include "codecs/projection_store.h"
 #include "codecs/status.h"
 #include "replay/in_memory_projection.h"
 #include "replay/reconciler.h"
@@ -39,10 +38,6 @@ struct ReplayOptions {
   // force, in order.
   std::vector<std::pair<std::string, std::string>> overrides;
   bool compare = true;  // compare with the recorded decisions
-  // When set, every delta is applied to this store as well, as intake
-  // applies it to the log's own: its keys (indexes included) are then what
-  // the stored projection must hold, key for key (`verify`).
-  ProjectionStore* mirror = nullptr;
 };
 
 // The first event whose re-derived decision differs from the recorded one.

@@ -519,6 +519,19 @@ TEST_CASE(
     expected = "state key a00" + address + " (address index: ldap account " +
                address + ") differs from what the log derives";
   }
+  SECTION("the mail object record of an account changed") {
+    // Any other bytes: verify compares records as it compares index
+    // entries, by their stored bytes, and names the record by its key.
+    REQUIRE(PutRaw(dir, "state", "o10" + address, "forged record").ok());
+    expected = "state key o10" + address + " (object: mail account " +
+               address + ") differs from what the log derives";
+  }
+  SECTION("a pending intent record added") {
+    REQUIRE(PutRaw(dir, "state", "p" + BigEndian64(99), "forged").ok());
+    expected =
+        "state key p\\x00\\x00\\x00\\x00\\x00\\x00\\x00c (pending intent 99) "
+        "is stored but not derived from the log";
+  }
   SECTION("an alias index entry deleted") {
     const std::string alias = "user000001.a@example.com";
     REQUIRE(real.slapd.Modify(

@@ -42,11 +42,6 @@ Status ReplayToRecord(const EventLog& log, const std::string& data_dir,
                       ReplayStart* start = nullptr,
                       const BeforeFeedFn& before = {});
 
-// Compares a replayed projection with the stored one; the first difference
-// (as "what: key") in *where. OK with *where empty when they agree.
-Status CompareProjections(const InMemoryProjection& replayed,
-                          const ProjectionStore& stored, std::string* where);
-
 }  // namespace dirledger::cli
 
 #endif  // DIRLEDGER_TOOLS_DIRLEDGER_REPLAY_LOG_H_

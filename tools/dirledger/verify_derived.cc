@@ -1,6 +1,7 @@
 #include "tools/dirledger/verify_derived.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "codecs/attributes.h"
 #include "storage/object_indexer.h"
@@ -19,15 +20,19 @@ struct Differences {
   }
 };
 
-// Compares a rebuilt family with the stored one, both in key order.
+// Compares a family of the replayed projection with the stored one, both
+// in key order.
 Status CompareFamily(const EventLog& log, EventLog::DerivedFamily family,
-                     const MemKvStore& rebuilt, bool links,
+                     const InMemoryProjection& replayed, bool links,
                      Differences* diffs) {
   const char* name = links ? "links" : "state";
   auto describe = [&](std::string_view key) {
     return std::string(name) + " key " + DescribeProjectionKey(key, links);
   };
-  const auto& want = rebuilt.data();
+  std::vector<std::pair<std::string, std::string>> want;
+  replayed.ForEachStored(links, [&](std::string_view k, std::string_view v) {
+    want.emplace_back(k, v);
+  });
   auto it = want.begin();
   Status s = log.ScanDerivedFamily(
       family, [&](std::string_view key, std::string_view value) {
@@ -51,8 +56,6 @@ Status CompareFamily(const EventLog& log, EventLog::DerivedFamily family,
 
 }  // namespace
 
-DerivedRecordsCheck::DerivedRecordsCheck() : mirror_(&state_, &links_) {}
-
 void DerivedRecordsCheck::Note(const InMemoryProjection& before,
                                const Event& event, const Decision* decision) {
   std::vector<std::string_view> ids;
@@ -74,14 +77,16 @@ void DerivedRecordsCheck::Note(const InMemoryProjection& before,
   }
 }
 
-Status DerivedRecordsCheck::Compare(const EventLog& log, std::size_t limit,
+Status DerivedRecordsCheck::Compare(const EventLog& log,
+                                    const InMemoryProjection& replayed,
+                                    std::size_t limit,
                                     std::vector<std::string>* out,
                                     std::uint64_t* count) const {
   Differences diffs{limit, out, count};
   DIRLEDGER_RETURN_IF_ERROR(CompareFamily(log, EventLog::DerivedFamily::kState,
-                                          state_, /*links=*/false, &diffs));
+                                          replayed, /*links=*/false, &diffs));
   DIRLEDGER_RETURN_IF_ERROR(CompareFamily(log, EventLog::DerivedFamily::kLinks,
-                                          links_, /*links=*/true, &diffs));
+                                          replayed, /*links=*/true, &diffs));
 
   // by_object: the indexer writes it after the events, up to its watermark;
   // keys of later events may be missing yet, never wrong.

@@ -3,12 +3,15 @@
 // (`state`: objects with their DN, address and source indexes, pending
 // intents with their by-target index, conflicts, holds, drift, waits;
 // `links`: links with their by-mail index) and the object index
-// (`by_object`). Fed every event while `verify` replays the log, it builds
-// each family again as intake writes it, then compares it with the stored
-// family key by key, both ways: a key missing from the store, a stored key
-// the log does not derive, a value that differs. An index an intruder or a
-// tool edited (say the address index entry of one account, so the next entry
-// with that address would be linked to the wrong object) is named by its key.
+// (`by_object`). Fed every event while `verify` replays the log, it notes
+// the object index keys intake writes for it; at the end it takes the
+// projection families from the replayed projection, key for key as a store
+// given every delta holds them (InMemoryProjection::ForEachStored), and
+// compares each family with the stored one both ways: a key missing from
+// the store, a stored key the log does not derive, a value that differs. An
+// index an intruder or a tool edited (say the address index entry of one
+// account, so the next entry with that address would be linked to the wrong
+// object) is named by its key.
 //
 // Thread safety: not thread-safe.
 #ifndef DIRLEDGER_TOOLS_DIRLEDGER_VERIFY_DERIVED_H_
@@ -18,8 +21,6 @@
 #include <string>
 #include <vector>
 
-#include "codecs/kv_store.h"
-#include "codecs/projection_store.h"
 #include "replay/in_memory_projection.h"
 #include "storage/event_log.h"
 
@@ -27,22 +28,20 @@ namespace dirledger::cli {
 
 class DerivedRecordsCheck {
  public:
-  DerivedRecordsCheck();
-
-  // The store the replayer applies every delta to as well
-  // (ReplayOptions::mirror).
-  ProjectionStore* mirror() { return &mirror_; }
-
   // Notes the by_object keys of `event`. Called for each event before it is
   // replayed, with the replayed projection as it stands before it.
   void Note(const InMemoryProjection& before, const Event& event,
             const Decision* decision);
 
-  // Compares the rebuilt families with the stored ones. Every difference is
-  // counted in *count; the first `limit` are described in *out, one line
-  // each. Errors: the stored families cannot be read.
-  Status Compare(const EventLog& log, std::size_t limit,
-                 std::vector<std::string>* out, std::uint64_t* count) const;
+  // Compares the families derived from the log (`replayed`: the projection
+  // the replay of the whole log ends with) with the stored ones. Every
+  // difference is counted in *count; the first `limit` are described in
+  // *out, one line each. Errors: the stored families cannot be read.
+  // Reads `replayed` only (ForEachStored), so it may run beside other
+  // readers of it that do not change it.
+  Status Compare(const EventLog& log, const InMemoryProjection& replayed,
+                 std::size_t limit, std::vector<std::string>* out,
+                 std::uint64_t* count) const;
 
  private:
   struct IndexKey {
@@ -52,9 +51,6 @@ class DerivedRecordsCheck {
     bool required = true;
   };
 
-  MemKvStore state_;
-  MemKvStore links_;
-  ProjectionStore mirror_;
   std::vector<IndexKey> index_keys_;
 };
 
