@@ -59,28 +59,15 @@ void PrintObjects(const InMemoryProjection& p, bool json) {
   }
 }
 
-// Every derived key against the replayed one (DerivedRecordsCheck::Compare):
-// the first differences, and how many there are.
-struct DerivedDifferences {
-  Status status;
+// Every derived key against the replayed projection; prints the
+// differences. True when there are none.
+bool VerifyDerivedRecords(const EventLog& log,
+                          const DerivedRecordsCheck& derived,
+                          const InMemoryProjection& replayed) {
+  constexpr std::size_t kShown = 20;
   std::vector<std::string> diffs;
   std::uint64_t count = 0;
-};
-
-DerivedDifferences CompareDerivedRecords(const EventLog& log,
-                                         const DerivedRecordsCheck& derived,
-                                         const InMemoryProjection& replayed) {
-  constexpr std::size_t kShown = 20;
-  DerivedDifferences d;
-  d.status = derived.Compare(log, replayed, kShown, &d.diffs, &d.count);
-  return d;
-}
-
-// Prints the differences; true when there are none.
-bool ReportDerivedRecords(const DerivedDifferences& found) {
-  const Status& s = found.status;
-  const std::vector<std::string>& diffs = found.diffs;
-  const std::uint64_t count = found.count;
+  Status s = derived.Compare(log, replayed, kShown, &diffs, &count);
   if (!s.ok()) {
     std::cout << "verify: FAILED: the stored projection cannot be read: "
               << s.message() << "\n";
@@ -390,8 +377,7 @@ int Verify(CliContext& ctx, const VerifyOptions& o) {
             << " decisions reproduced byte for byte\n";
   // Every stored record and index entry, key for key (an edited record is
   // named by its key as an edited index entry is).
-  if (!ReportDerivedRecords(
-          CompareDerivedRecords(*log, derived, replayer.projection())))
+  if (!VerifyDerivedRecords(*log, derived, replayer.projection()))
     return kExitFailure;
   std::cout << "verify: projection OK, it is what the log says\n";
   if (!checkpoints.Report()) return kExitFailure;

@@ -37,8 +37,6 @@ class DerivedRecordsCheck {
   // the replay of the whole log ends with) with the stored ones. Every
   // difference is counted in *count; the first `limit` are described in
   // *out, one line each. Errors: the stored families cannot be read.
-  // Reads `replayed` only (ForEachStored), so it may run beside other
-  // readers of it that do not change it.
   Status Compare(const EventLog& log, const InMemoryProjection& replayed,
                  std::size_t limit, std::vector<std::string>* out,
                  std::uint64_t* count) const;
