@@ -56,64 +56,46 @@ void AddKeys(Prefix* p, const std::set<std::string, std::less<>>& keys) {
 
 void InMemoryProjection::ForEachStored(bool links, const StoredFn& fn) const {
   // Prefixes in byte order, each sorted: the whole family in key order.
+  const auto emit = [&fn](char byte, const auto& fill) {
+    Prefix p(byte, fn);
+    fill(&p);
+    p.Emit();
+  };
   if (links) {
-    Prefix l('l', fn);
-    AddRecords(&l, links_, EncodeLinkState);
-    l.Emit();
-    Prefix m('m', fn);
-    AddPairs(&m, links_by_mail_);
-    m.Emit();
+    emit('l', [&](Prefix* p) { AddRecords(p, links_, EncodeLinkState); });
+    emit('m', [&](Prefix* p) { AddPairs(p, links_by_mail_); });
     return;
   }
-  Prefix a('a', fn);
-  AddPairs(&a, address_index_);
-  a.Emit();
-  Prefix c('c', fn);
-  AddRecords(&c, conflicts_, EncodeConflictState);
-  c.Emit();
-  Prefix d('d', fn);
-  AddPairs(&d, dn_index_);
-  d.Emit();
-  Prefix f('f', fn);
-  for (const auto& [key, failure] : failures_)
-    f.Add(key, EncodeFailureState(failure));
-  f.Emit();
-  Prefix h('h', fn);
-  AddRecords(&h, holds_, EncodeHoldState);
-  h.Emit();
-  Prefix i('i', fn);
-  AddKeys(&i, alias_index_);
-  i.Emit();
-  Prefix o('o', fn);
-  AddRecords(&o, objects_, EncodeObjectState);
-  o.Emit();
-  Prefix p('p', fn);
-  for (const auto& [id, pending] : pending_)
-    p.Add(BigEndian64(id), EncodePendingIntent(pending));
-  p.Emit();
-  Prefix r('r', fn);
-  AddRecords(&r, drifts_, EncodeDriftState);
-  r.Emit();
-  Prefix s('s', fn);
-  for (const auto& [key, object] : objects_) {
-    if (object.source.empty()) continue;
-    std::string rest = object.source;
-    rest += '\0';
-    rest += key;  // side kind id
-    s.Add(rest, "");
-  }
-  s.Emit();
-  Prefix t('t', fn);
-  for (const auto& [target, id] : pending_index_) {
-    std::string rest = target;
-    rest += '\0';
-    PutBigEndian64(&rest, id);
-    t.Add(rest, "");
-  }
-  t.Emit();
-  Prefix w('w', fn);
-  AddKeys(&w, waits_);
-  w.Emit();
+  emit('a', [&](Prefix* p) { AddPairs(p, address_index_); });
+  emit('c', [&](Prefix* p) { AddRecords(p, conflicts_, EncodeConflictState); });
+  emit('d', [&](Prefix* p) { AddPairs(p, dn_index_); });
+  emit('f', [&](Prefix* p) { AddRecords(p, failures_, EncodeFailureState); });
+  emit('h', [&](Prefix* p) { AddRecords(p, holds_, EncodeHoldState); });
+  emit('i', [&](Prefix* p) { AddKeys(p, alias_index_); });
+  emit('o', [&](Prefix* p) { AddRecords(p, objects_, EncodeObjectState); });
+  emit('p', [&](Prefix* p) {
+    for (const auto& [id, pending] : pending_)
+      p->Add(BigEndian64(id), EncodePendingIntent(pending));
+  });
+  emit('r', [&](Prefix* p) { AddRecords(p, drifts_, EncodeDriftState); });
+  emit('s', [&](Prefix* p) {
+    for (const auto& [key, object] : objects_) {
+      if (object.source.empty()) continue;
+      std::string rest = object.source;
+      rest += '\0';
+      rest += key;  // side kind id
+      p->Add(rest, "");
+    }
+  });
+  emit('t', [&](Prefix* p) {
+    for (const auto& [target, id] : pending_index_) {
+      std::string rest = target;
+      rest += '\0';
+      PutBigEndian64(&rest, id);
+      p->Add(rest, "");
+    }
+  });
+  emit('w', [&](Prefix* p) { AddKeys(p, waits_); });
 }
 
 }  // namespace dirledger
