@@ -68,6 +68,7 @@ int RunRollback(CliContext& ctx, const RollbackOptions& o) {
                      &start, [&](const Event& e, const std::string_view*) {
                        resume();
                        appearances.Visit(e, nullptr);
+                       return true;
                      });
   if (!s.ok()) return ctx.Fail(s);
   resume();

@@ -1,6 +1,7 @@
 #include "tools/dirledger/replay_log.h"
 
 #include <iostream>
+#include <string>
 
 #include "codecs/event_codec.h"
 #include "storage/record_read_ahead.h"
@@ -16,19 +17,22 @@ Status ReplayLog(const EventLog& log, Replayer* replayer, std::uint64_t until,
   // decisions are compared as stored, decoded only when they differ.
   Event event;
   Status fed;
-  Status s = ScanRecordsAhead(log, replayer->last_seq() + 1, until,
-                              [&](std::uint64_t seq, std::string_view bytes,
-                                  const std::string_view* recorded) {
-                                fed = DecodeEvent(bytes, seq, &event);
-                                if (!fed.ok()) return false;
-                                if (before) before(event, recorded);
-                                fed = replayer->FeedStored(event, recorded);
-                                if (!fed.ok()) return false;
-                                if (progress && seq % 100000 == 0)
-                                  std::cerr << "replay: " << seq << " of "
-                                            << until << " events\n";
-                                return true;
-                              });
+  Status s = ScanRecordsAhead(
+      log, replayer->last_seq() + 1, until,
+      [&](std::uint64_t seq, std::string_view bytes,
+          const std::string_view* recorded) {
+        fed = DecodeEvent(bytes, seq, &event);
+        if (!fed.ok()) return false;
+        if (before && !before(event, recorded)) return false;
+        fed = replayer->FeedStored(event, recorded);
+        if (!fed.ok()) return false;
+        // One write per line: `verify` reports beside it from another
+        // thread.
+        if (progress && seq % 100000 == 0)
+          std::cerr << "replay: " + std::to_string(seq) + " of " +
+                           std::to_string(until) + " events\n";
+        return true;
+      });
   DIRLEDGER_RETURN_IF_ERROR(s);
   return fed;
 }

@@ -18,9 +18,9 @@ namespace dirledger::cli {
 // thread of its own (storage/record_read_ahead.h). Reports progress on
 // stderr every 100,000 events when `progress`. `before`, when set, sees
 // each event, and its recorded decision as stored (nullptr: none), before
-// it is fed.
+// it is fed; it returns false to stop the replay there (OK is returned).
 using BeforeFeedFn =
-    std::function<void(const Event&, const std::string_view* recorded)>;
+    std::function<bool(const Event&, const std::string_view* recorded)>;
 Status ReplayLog(const EventLog& log, Replayer* replayer, std::uint64_t until,
                  bool progress, const BeforeFeedFn& before = {});
 
