@@ -523,8 +523,8 @@ TEST_CASE(
     // Any other bytes: verify compares records as it compares index
     // entries, by their stored bytes, and names the record by its key.
     REQUIRE(PutRaw(dir, "state", "o10" + address, "forged record").ok());
-    expected = "state key o10" + address + " (object: mail account " +
-               address + ") differs from what the log derives";
+    expected = "state key o10" + address + " (object: mail account " + address +
+               ") differs from what the log derives";
   }
   SECTION("a pending intent record added") {
     REQUIRE(PutRaw(dir, "state", "p" + BigEndian64(99), "forged").ok());
