@@ -6,21 +6,7 @@
 namespace dirledger {
 namespace {
 
-// Key prefixes, docs/event-format.md "Projection".
-constexpr char kObject = 'o';
-constexpr char kDnIndex = 'd';
-constexpr char kAddressIndex = 'a';
-constexpr char kAliasIndex = 'i';
-constexpr char kSourceIndex = 's';
-constexpr char kPending = 'p';
-constexpr char kPendingByTarget = 't';
-constexpr char kConflict = 'c';
-constexpr char kHold = 'h';
-constexpr char kDrift = 'r';
-constexpr char kLinkByLdap = 'l';
-constexpr char kLinkByMail = 'm';
-constexpr char kWait = 'w';
-constexpr char kFailure = 'f';
+using namespace projection_key;  // NOLINT: the key prefixes, throughout
 static_assert(ProjectionStore::kScannedIndexBytes.find(kPendingByTarget) !=
                       std::string_view::npos &&
                   ProjectionStore::kScannedIndexBytes.find(kWait) !=

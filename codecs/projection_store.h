@@ -21,6 +21,25 @@
 
 namespace dirledger {
 
+// The first byte of each kind of key of the `state` and `links` families
+// (docs/event-format.md, "Projection").
+namespace projection_key {
+inline constexpr char kObject = 'o';
+inline constexpr char kDnIndex = 'd';
+inline constexpr char kAddressIndex = 'a';
+inline constexpr char kAliasIndex = 'i';
+inline constexpr char kSourceIndex = 's';
+inline constexpr char kPending = 'p';
+inline constexpr char kPendingByTarget = 't';
+inline constexpr char kConflict = 'c';
+inline constexpr char kHold = 'h';
+inline constexpr char kDrift = 'r';
+inline constexpr char kLinkByLdap = 'l';  // links family
+inline constexpr char kLinkByMail = 'm';  // links family
+inline constexpr char kWait = 'w';
+inline constexpr char kFailure = 'f';
+}  // namespace projection_key
+
 // A readable form of a key of the `state` (`links` when `links`) family:
 // the key with its bytes escaped, then what it is, e.g.
 // `a10user1@example.com (address index: mail account user1@example.com)`.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "codecs/kv_store.h"
+#include "codecs/projection_store.h"
 #include "replay/in_memory_projection.h"
 
 namespace dirledger {
@@ -55,30 +56,41 @@ void AddKeys(Prefix* p, const std::set<std::string, std::less<>>& keys) {
 }  // namespace
 
 void InMemoryProjection::ForEachStored(bool links, const StoredFn& fn) const {
+  using namespace projection_key;  // NOLINT: the key prefixes
   // Prefixes in byte order, each sorted: the whole family in key order.
+  static_assert(kLinkByLdap < kLinkByMail);
+  static_assert(kAddressIndex < kConflict && kConflict < kDnIndex &&
+                kDnIndex < kFailure && kFailure < kHold &&
+                kHold < kAliasIndex && kAliasIndex < kObject &&
+                kObject < kPending && kPending < kDrift &&
+                kDrift < kSourceIndex && kSourceIndex < kPendingByTarget &&
+                kPendingByTarget < kWait);
   const auto emit = [&fn](char byte, const auto& fill) {
     Prefix p(byte, fn);
     fill(&p);
     p.Emit();
   };
   if (links) {
-    emit('l', [&](Prefix* p) { AddRecords(p, links_, EncodeLinkState); });
-    emit('m', [&](Prefix* p) { AddPairs(p, links_by_mail_); });
+    emit(kLinkByLdap,
+         [&](Prefix* p) { AddRecords(p, links_, EncodeLinkState); });
+    emit(kLinkByMail, [&](Prefix* p) { AddPairs(p, links_by_mail_); });
     return;
   }
-  emit('a', [&](Prefix* p) { AddPairs(p, address_index_); });
-  emit('c', [&](Prefix* p) { AddRecords(p, conflicts_, EncodeConflictState); });
-  emit('d', [&](Prefix* p) { AddPairs(p, dn_index_); });
-  emit('f', [&](Prefix* p) { AddRecords(p, failures_, EncodeFailureState); });
-  emit('h', [&](Prefix* p) { AddRecords(p, holds_, EncodeHoldState); });
-  emit('i', [&](Prefix* p) { AddKeys(p, alias_index_); });
-  emit('o', [&](Prefix* p) { AddRecords(p, objects_, EncodeObjectState); });
-  emit('p', [&](Prefix* p) {
+  emit(kAddressIndex, [&](Prefix* p) { AddPairs(p, address_index_); });
+  emit(kConflict,
+       [&](Prefix* p) { AddRecords(p, conflicts_, EncodeConflictState); });
+  emit(kDnIndex, [&](Prefix* p) { AddPairs(p, dn_index_); });
+  emit(kFailure,
+       [&](Prefix* p) { AddRecords(p, failures_, EncodeFailureState); });
+  emit(kHold, [&](Prefix* p) { AddRecords(p, holds_, EncodeHoldState); });
+  emit(kAliasIndex, [&](Prefix* p) { AddKeys(p, alias_index_); });
+  emit(kObject, [&](Prefix* p) { AddRecords(p, objects_, EncodeObjectState); });
+  emit(kPending, [&](Prefix* p) {
     for (const auto& [id, pending] : pending_)
       p->Add(BigEndian64(id), EncodePendingIntent(pending));
   });
-  emit('r', [&](Prefix* p) { AddRecords(p, drifts_, EncodeDriftState); });
-  emit('s', [&](Prefix* p) {
+  emit(kDrift, [&](Prefix* p) { AddRecords(p, drifts_, EncodeDriftState); });
+  emit(kSourceIndex, [&](Prefix* p) {
     for (const auto& [key, object] : objects_) {
       if (object.source.empty()) continue;
       std::string rest = object.source;
@@ -87,7 +99,7 @@ void InMemoryProjection::ForEachStored(bool links, const StoredFn& fn) const {
       p->Add(rest, "");
     }
   });
-  emit('t', [&](Prefix* p) {
+  emit(kPendingByTarget, [&](Prefix* p) {
     for (const auto& [target, id] : pending_index_) {
       std::string rest = target;
       rest += '\0';
@@ -95,7 +107,7 @@ void InMemoryProjection::ForEachStored(bool links, const StoredFn& fn) const {
       p->Add(rest, "");
     }
   });
-  emit('w', [&](Prefix* p) { AddKeys(p, waits_); });
+  emit(kWait, [&](Prefix* p) { AddKeys(p, waits_); });
 }
 
 }  // namespace dirledger
