@@ -1,6 +1,7 @@
 #include "replay/in_memory_projection.h"
 
 #include <algorithm>
+#include <memory>
 #include <type_traits>
 #include <utility>
 
@@ -57,7 +58,7 @@ std::string AliasIndexKey(Side side, ObjectKind kind, std::string_view alias,
   return k;
 }
 
-// Visits the values of `table` in key order.
+// Visits the rows of `table` in key order.
 template <typename Table, typename Fn>
 void InKeyOrder(const Table& table, std::string_view prefix, Fn&& fn) {
   std::vector<const typename Table::value_type*> rows;
@@ -68,7 +69,42 @@ void InKeyOrder(const Table& table, std::string_view prefix, Fn&& fn) {
   std::sort(rows.begin(), rows.end(),
             [](const auto* a, const auto* b) { return a->first < b->first; });
   for (const auto* row : rows)
-    if (!fn(row->second)) return;
+    if (!fn(*row)) return;
+}
+
+// InKeyOrder for tables of plain records.
+template <typename Table, typename Fn>
+void ValuesInKeyOrder(const Table& table, Fn&& fn) {
+  InKeyOrder(table, "", [&fn](const auto& row) { return fn(row.second); });
+}
+
+// Packs the records of `table` whose keys `keys` holds, oldest first, until
+// at most `keep` remain decoded. Packed into `buffer` first, so that each
+// record's bytes take one allocation of their size.
+template <typename Table, typename Pack>
+void PackBeyond(std::size_t keep, Table* table, std::deque<std::string>* keys,
+                std::string* buffer, Pack pack) {
+  while (keys->size() > keep) {
+    auto it = table->find(keys->front());
+    if (it != table->end() && it->second.hot) {
+      if (it->second.packed.empty()) {
+        buffer->clear();
+        pack(*it->second.hot, buffer);
+        if (it->second.packed.capacity() < buffer->size() ||
+            it->second.packed.capacity() > 2 * buffer->size())
+          it->second.packed = std::string(*buffer);
+        else
+          it->second.packed.assign(*buffer);
+      }
+      it->second.hot.reset();
+    }
+    keys->pop_front();
+  }
+}
+
+Side SideOfKey(std::string_view key) { return static_cast<Side>(key[0] - '0'); }
+ObjectKind KindOfKey(std::string_view key, std::size_t at) {
+  return static_cast<ObjectKind>(key[at] - '0');
 }
 
 template <typename T>
@@ -87,6 +123,82 @@ InMemoryProjection& InMemoryProjection::operator=(const InMemoryProjection&) =
 InMemoryProjection::InMemoryProjection(InMemoryProjection&&) noexcept = default;
 InMemoryProjection& InMemoryProjection::operator=(
     InMemoryProjection&&) noexcept = default;
+
+const ObjectState& InMemoryProjection::Decoded(const ObjectRow& row) const {
+  const PackedCell<ObjectState>& cell = row.second;
+  if (!cell.hot) {
+    cell.hot = std::make_unique<ObjectState>();
+    UnpackObject(cell.packed, SideOfKey(row.first), KindOfKey(row.first, 1),
+                 std::string_view(row.first).substr(2), names_, cell.hot.get());
+    decoded_objects_.push_back(row.first);
+  }
+  return *cell.hot;
+}
+
+const LinkState& InMemoryProjection::Decoded(const LinkRow& row) const {
+  const PackedCell<LinkState>& cell = row.second;
+  if (!cell.hot) {
+    cell.hot = std::make_unique<LinkState>();
+    UnpackLink(cell.packed, KindOfKey(row.first, 0),
+               std::string_view(row.first).substr(1), names_, cell.hot.get());
+    decoded_links_.push_back(row.first);
+  }
+  return *cell.hot;
+}
+
+const ObjectState& InMemoryProjection::Read(const ObjectRow& row,
+                                            ObjectState* scratch) const {
+  if (row.second.hot) return *row.second.hot;
+  UnpackObject(row.second.packed, SideOfKey(row.first), KindOfKey(row.first, 1),
+               std::string_view(row.first).substr(2), names_, scratch);
+  return *scratch;
+}
+
+const LinkState& InMemoryProjection::Read(const LinkRow& row,
+                                          LinkState* scratch) const {
+  if (row.second.hot) return *row.second.hot;
+  UnpackLink(row.second.packed, KindOfKey(row.first, 0),
+             std::string_view(row.first).substr(1), names_, scratch);
+  return *scratch;
+}
+
+const std::string& InMemoryProjection::SourceOf(const ObjectRow& row) const {
+  if (row.second.hot) return row.second.hot->source;
+  return PackedObjectSource(row.second.packed, names_);
+}
+
+void InMemoryProjection::Store(ObjectRow* row, ObjectState&& record) {
+  PackedCell<ObjectState>& cell = row->second;
+  if (cell.hot) {
+    *cell.hot = std::move(record);
+  } else {
+    cell.hot = std::make_unique<ObjectState>(std::move(record));
+    decoded_objects_.push_back(row->first);
+  }
+  cell.packed.clear();
+}
+
+void InMemoryProjection::Store(LinkRow* row, LinkState&& record) {
+  PackedCell<LinkState>& cell = row->second;
+  if (cell.hot) {
+    *cell.hot = std::move(record);
+  } else {
+    cell.hot = std::make_unique<LinkState>(std::move(record));
+    decoded_links_.push_back(row->first);
+  }
+  cell.packed.clear();
+}
+
+void InMemoryProjection::PackOldest() {
+  PackBeyond(keep_decoded_, &objects_, &decoded_objects_, &pack_buffer_,
+             [this](const ObjectState& o, std::string* out) {
+               PackObject(o, &names_, out);
+             });
+  PackBeyond(keep_decoded_, &links_, &decoded_links_, &pack_buffer_,
+             [this](const LinkState& l, std::string* out) {
+               PackLink(l, &names_, out);
+             });
+}
 
 const std::string& InMemoryProjection::Key(char a, char b,
                                            std::string_view id) const {
@@ -107,7 +219,7 @@ const std::string& InMemoryProjection::Key(char a, std::string_view id) const {
 const ObjectState* InMemoryProjection::FindObject(Side side, ObjectKind kind,
                                                   std::string_view id) const {
   auto it = objects_.find(Key(SideByte(side), KindByte(kind), id));
-  return it == objects_.end() ? nullptr : &it->second;
+  return it == objects_.end() ? nullptr : &Decoded(*it);
 }
 
 const std::string* InMemoryProjection::FindIdByDnRef(
@@ -132,7 +244,7 @@ const std::string* InMemoryProjection::FindIdByAddressRef(
 const LinkState* InMemoryProjection::FindLinkByLdap(ObjectKind kind,
                                                     std::string_view id) const {
   auto it = links_.find(Key(KindByte(kind), id));
-  return it == links_.end() ? nullptr : &it->second;
+  return it == links_.end() ? nullptr : &Decoded(*it);
 }
 
 const LinkState* InMemoryProjection::FindLinkByMail(ObjectKind kind,
@@ -281,7 +393,7 @@ void InMemoryProjection::PutObjectRecord(ObjectState&& o) {
   if (o.side == Side::kMail) {
     const std::vector<std::string> aliases = IndexedAliases(o);
     std::vector<std::string> old_aliases;
-    if (it != objects_.end()) old_aliases = IndexedAliases(it->second);
+    if (it != objects_.end()) old_aliases = IndexedAliases(Decoded(*it));
     if (aliases != old_aliases) {
       for (const std::string& a : old_aliases)
         alias_index_.erase(AliasIndexKey(o.side, o.kind, a, o.id));
@@ -290,7 +402,7 @@ void InMemoryProjection::PutObjectRecord(ObjectState&& o) {
     }
   }
   if (it != objects_.end()) {
-    const ObjectState& old = it->second;
+    const ObjectState& old = Decoded(*it);
     if (!EqualsIgnoreCase(old.dn, o.dn) && !old.dn.empty())
       dn_index_.erase(DnIndexKey(o.side, old.dn));
     if (!EqualsIgnoreCase(old.address, o.address) && !old.address.empty())
@@ -307,19 +419,17 @@ void InMemoryProjection::PutObjectRecord(ObjectState&& o) {
     if (!id || *id != o.id)
       address_index_[AddressIndexKey(o.side, o.kind, o.address)] = o.id;
   }
-  if (it != objects_.end()) {
-    it->second = std::move(o);
-  } else {
-    std::string key = ObjectKey(o.side, o.kind, o.id);
-    objects_.emplace(std::move(key), std::move(o));
-  }
+  if (it == objects_.end())
+    it = objects_.try_emplace(ObjectKey(o.side, o.kind, o.id)).first;
+  Store(it, std::move(o));
 }
 
 void InMemoryProjection::EraseObjectRecord(Side side, ObjectKind kind,
                                            const std::string& id) {
   auto it = objects_.find(ObjectKey(side, kind, id));
   if (it == objects_.end()) return;
-  const ObjectState& old = it->second;
+  ObjectState scratch;
+  const ObjectState& old = Read(*it, &scratch);
   if (!old.dn.empty()) {
     auto d = dn_index_.find(DnIndexKey(side, old.dn));
     if (d != dn_index_.end() && d->second == id) dn_index_.erase(d);
@@ -345,10 +455,17 @@ void InMemoryProjection::Apply(StateMutation&& mutation) {
           LinkState& l = m.link;
           std::string key = KindKey(l.kind, l.ldap_id);
           auto old = links_.find(key);
-          if (old != links_.end() && old->second.mail_id != l.mail_id)
-            links_by_mail_.erase(KindKey(l.kind, old->second.mail_id));
+          if (old != links_.end()) {
+            const std::string_view old_mail_id =
+                old->second.hot ? std::string_view(old->second.hot->mail_id)
+                                : PackedLinkMailId(old->second.packed);
+            if (old_mail_id != l.mail_id)
+              links_by_mail_.erase(KindKey(l.kind, old_mail_id));
+          }
           links_by_mail_[KindKey(l.kind, l.mail_id)] = l.ldap_id;
-          links_[std::move(key)] = std::move(l);
+          if (old == links_.end())
+            old = links_.try_emplace(std::move(key)).first;
+          Store(old, std::move(l));
         } else if constexpr (std::is_same_v<M, EraseLink>) {
           links_by_mail_.erase(KindKey(m.kind, m.mail_id));
           links_.erase(KindKey(m.kind, m.ldap_id));
@@ -396,6 +513,7 @@ void InMemoryProjection::Apply(StateMutation&& mutation) {
         }
       },
       std::move(mutation));
+  PackOldest();
 }
 
 void InMemoryProjection::Apply(StateDelta&& delta) {
@@ -409,7 +527,9 @@ void InMemoryProjection::Apply(const StateDelta& delta) {
 
 Status InMemoryProjection::ForEachObject(
     Side side, const std::function<bool(const ObjectState&)>& fn) const {
-  InKeyOrder(objects_, std::string(1, SideByte(side)), fn);
+  ObjectState scratch;
+  InKeyOrder(objects_, std::string(1, SideByte(side)),
+             [&](const ObjectRow& row) { return fn(Read(row, &scratch)); });
   return Status::Ok();
 }
 
@@ -417,16 +537,19 @@ Status InMemoryProjection::ForEachObjectOfSource(
     std::string_view source,
     const std::function<bool(Side, ObjectKind, std::string_view)>& fn) const {
   if (source.empty()) return Status::Ok();
-  InKeyOrder(objects_, "", [&](const ObjectState& o) {
-    if (o.source != source) return true;
-    return fn(o.side, o.kind, o.id);
+  InKeyOrder(objects_, "", [&](const ObjectRow& row) {
+    if (SourceOf(row) != source) return true;
+    return fn(SideOfKey(row.first), KindOfKey(row.first, 1),
+              std::string_view(row.first).substr(2));
   });
   return Status::Ok();
 }
 
 Status InMemoryProjection::ForEachLink(
     const std::function<bool(const LinkState&)>& fn) const {
-  InKeyOrder(links_, "", fn);
+  LinkState scratch;
+  InKeyOrder(links_, "",
+             [&](const LinkRow& row) { return fn(Read(row, &scratch)); });
   return Status::Ok();
 }
 
@@ -439,19 +562,19 @@ Status InMemoryProjection::ForEachPending(
 
 Status InMemoryProjection::ForEachConflict(
     const std::function<bool(const ConflictState&)>& fn) const {
-  InKeyOrder(conflicts_, "", fn);
+  ValuesInKeyOrder(conflicts_, fn);
   return Status::Ok();
 }
 
 Status InMemoryProjection::ForEachHold(
     const std::function<bool(const HoldState&)>& fn) const {
-  InKeyOrder(holds_, "", fn);
+  ValuesInKeyOrder(holds_, fn);
   return Status::Ok();
 }
 
 Status InMemoryProjection::ForEachDrift(
     const std::function<bool(const DriftState&)>& fn) const {
-  InKeyOrder(drifts_, "", fn);
+  ValuesInKeyOrder(drifts_, fn);
   return Status::Ok();
 }
 

@@ -1,7 +1,7 @@
 // The keys of InMemoryProjection's record tables (replay/
 // in_memory_projection.h): side and kind as one byte each, then the id.
-// Internal to in_memory_projection.cc and in_memory_projection_tables.cc,
-// which key a record read from a checkpoint exactly as Apply keys it.
+// Internal to the in_memory_projection*.cc files: a record read from a
+// checkpoint is keyed exactly as Apply keys it.
 #ifndef DIRLEDGER_REPLAY_IN_MEMORY_PROJECTION_KEYS_H_
 #define DIRLEDGER_REPLAY_IN_MEMORY_PROJECTION_KEYS_H_
 
@@ -38,6 +38,13 @@ inline std::string KindKey(ObjectKind kind, std::string_view id) {
   std::string k(1, KindByte(kind));
   k.append(id);
   return k;
+}
+
+// For the code that writes a table's rows out: a row's record encoded with
+// `encode` (one of codecs/projection.h's Encode* functions).
+template <typename T>
+auto RowEncoder(std::string (*encode)(const T&)) {
+  return [encode](const auto& row) { return encode(row.second); };
 }
 
 // ProjectionStore's failure key without its prefix byte: kind side object.

@@ -6,6 +6,10 @@
 // ProjectionStore keeps as keys but this projection derives when asked, is
 // built from the objects (its keys are exactly the objects with a source).
 // A test compares the result with a store given the same deltas.
+//
+// Each table is handed on in key order through pointers to its rows sorted,
+// each record encoded only as its turn comes: the whole projection encoded at
+// once would double what `verify` holds.
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -13,44 +17,57 @@
 #include "codecs/kv_store.h"
 #include "codecs/projection_store.h"
 #include "replay/in_memory_projection.h"
+#include "replay/in_memory_projection_keys.h"
 
 namespace dirledger {
 namespace {
 
-// One key prefix's entries, sorted by key, handed on.
-class Prefix {
- public:
-  Prefix(char byte, const InMemoryProjection::StoredFn& fn)
-      : byte_(byte), fn_(fn) {}
-  void Add(std::string_view rest, std::string value) {
-    std::string key(1, byte_);
-    key.append(rest);
-    rows_.emplace_back(std::move(key), std::move(value));
-  }
-  void Emit() {
-    std::sort(rows_.begin(), rows_.end());
-    for (const auto& [k, v] : rows_) fn_(k, v);
-    rows_.clear();
-  }
+using projection_keys::RowEncoder;
 
- private:
-  char byte_;
-  const InMemoryProjection::StoredFn& fn_;
-  std::vector<std::pair<std::string, std::string>> rows_;
-};
-
-template <typename Map, typename Encode>
-void AddRecords(Prefix* p, const Map& table, Encode encode) {
-  for (const auto& [key, record] : table) p->Add(key, encode(record));
+// Hands on the rows of `table` in key order, each key after `byte`, each
+// value `value_of(row)`.
+template <typename Map, typename ValueOf>
+void EmitRows(char byte, const Map& table, ValueOf value_of,
+              const InMemoryProjection::StoredFn& fn) {
+  std::vector<const typename Map::value_type*> rows;
+  rows.reserve(table.size());
+  for (const auto& row : table) rows.push_back(&row);
+  std::sort(rows.begin(), rows.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::string key;
+  for (const auto* row : rows) {
+    key.assign(1, byte);
+    key += row->first;
+    fn(key, value_of(*row));
+  }
 }
 
-template <typename Map>
-void AddPairs(Prefix* p, const Map& table) {
-  for (const auto& [key, value] : table) p->Add(key, value);
+// The values of an index table, as they are.
+const std::string& IndexValue(const std::pair<std::string, std::string>& row) {
+  return row.second;
 }
 
-void AddKeys(Prefix* p, const std::set<std::string, std::less<>>& keys) {
-  for (const std::string& k : keys) p->Add(k, "");
+// A set of keys (already in order) with empty values.
+void EmitKeys(char byte, const std::set<std::string, std::less<>>& keys,
+              const InMemoryProjection::StoredFn& fn) {
+  std::string key;
+  for (const std::string& k : keys) {
+    key.assign(1, byte);
+    key += k;
+    fn(key, "");
+  }
+}
+
+// Keys built from records, sorted, with empty values.
+void EmitBuiltKeys(char byte, std::vector<std::string> rests,
+                   const InMemoryProjection::StoredFn& fn) {
+  std::sort(rests.begin(), rests.end());
+  std::string key;
+  for (const std::string& rest : rests) {
+    key.assign(1, byte);
+    key += rest;
+    fn(key, "");
+  }
 }
 
 }  // namespace
@@ -65,49 +82,53 @@ void InMemoryProjection::ForEachStored(bool links, const StoredFn& fn) const {
                 kObject < kPending && kPending < kDrift &&
                 kDrift < kSourceIndex && kSourceIndex < kPendingByTarget &&
                 kPendingByTarget < kWait);
-  const auto emit = [&fn](char byte, const auto& fill) {
-    Prefix p(byte, fn);
-    fill(&p);
-    p.Emit();
-  };
   if (links) {
-    emit(kLinkByLdap,
-         [&](Prefix* p) { AddRecords(p, links_, EncodeLinkState); });
-    emit(kLinkByMail, [&](Prefix* p) { AddPairs(p, links_by_mail_); });
+    LinkState link;
+    EmitRows(
+        kLinkByLdap, links_,
+        [&](const LinkRow& row) { return EncodeLinkState(Read(row, &link)); },
+        fn);
+    EmitRows(kLinkByMail, links_by_mail_, IndexValue, fn);
     return;
   }
-  emit(kAddressIndex, [&](Prefix* p) { AddPairs(p, address_index_); });
-  emit(kConflict,
-       [&](Prefix* p) { AddRecords(p, conflicts_, EncodeConflictState); });
-  emit(kDnIndex, [&](Prefix* p) { AddPairs(p, dn_index_); });
-  emit(kFailure,
-       [&](Prefix* p) { AddRecords(p, failures_, EncodeFailureState); });
-  emit(kHold, [&](Prefix* p) { AddRecords(p, holds_, EncodeHoldState); });
-  emit(kAliasIndex, [&](Prefix* p) { AddKeys(p, alias_index_); });
-  emit(kObject, [&](Prefix* p) { AddRecords(p, objects_, EncodeObjectState); });
-  emit(kPending, [&](Prefix* p) {
-    for (const auto& [id, pending] : pending_)
-      p->Add(BigEndian64(id), EncodePendingIntent(pending));
-  });
-  emit(kDrift, [&](Prefix* p) { AddRecords(p, drifts_, EncodeDriftState); });
-  emit(kSourceIndex, [&](Prefix* p) {
-    for (const auto& [key, object] : objects_) {
-      if (object.source.empty()) continue;
-      std::string rest = object.source;
-      rest += '\0';
-      rest += key;  // side kind id
-      p->Add(rest, "");
-    }
-  });
-  emit(kPendingByTarget, [&](Prefix* p) {
-    for (const auto& [target, id] : pending_index_) {
-      std::string rest = target;
-      rest += '\0';
-      PutBigEndian64(&rest, id);
-      p->Add(rest, "");
-    }
-  });
-  emit(kWait, [&](Prefix* p) { AddKeys(p, waits_); });
+  EmitRows(kAddressIndex, address_index_, IndexValue, fn);
+  EmitRows(kConflict, conflicts_, RowEncoder(EncodeConflictState), fn);
+  EmitRows(kDnIndex, dn_index_, IndexValue, fn);
+  // Failures: a std::map already in key order.
+  for (const auto& [key, failure] : failures_)
+    fn(std::string(1, kFailure) + key, EncodeFailureState(failure));
+  EmitRows(kHold, holds_, RowEncoder(EncodeHoldState), fn);
+  EmitKeys(kAliasIndex, alias_index_, fn);
+  ObjectState object;
+  EmitRows(
+      kObject, objects_,
+      [&](const ObjectRow& row) {
+        return EncodeObjectState(Read(row, &object));
+      },
+      fn);
+  for (const auto& [id, pending] : pending_)  // in id order
+    fn(std::string(1, kPending) + BigEndian64(id),
+       EncodePendingIntent(pending));
+  EmitRows(kDrift, drifts_, RowEncoder(EncodeDriftState), fn);
+  std::vector<std::string> sources;
+  for (const ObjectRow& row : objects_) {
+    const std::string& source = SourceOf(row);
+    if (source.empty()) continue;
+    std::string rest = source;
+    rest += '\0';
+    rest += row.first;  // side kind id
+    sources.push_back(std::move(rest));
+  }
+  EmitBuiltKeys(kSourceIndex, std::move(sources), fn);
+  std::vector<std::string> targets;
+  for (const auto& [target, id] : pending_index_) {
+    std::string rest = target;
+    rest += '\0';
+    PutBigEndian64(&rest, id);
+    targets.push_back(std::move(rest));
+  }
+  EmitBuiltKeys(kPendingByTarget, std::move(targets), fn);
+  EmitKeys(kWait, waits_, fn);
 }
 
 }  // namespace dirledger

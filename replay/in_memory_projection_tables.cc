@@ -19,6 +19,7 @@ using checkpoint_bytes::Reader;
 using projection_keys::FailureTableKey;
 using projection_keys::KindKey;
 using projection_keys::ObjectKey;
+using projection_keys::RowEncoder;
 
 // A StringMap's entries sorted by key.
 template <typename Map>
@@ -31,11 +32,12 @@ std::vector<const typename Map::value_type*> Sorted(const Map& m) {
   return rows;
 }
 
+// `encode` takes a row (key and record).
 template <typename Map, typename Encode>
 void PutRecords(std::string* out, const Map& m, Encode encode) {
   const auto rows = Sorted(m);
   PutU64(out, rows.size());
-  for (const auto* row : rows) PutString(out, encode(row->second));
+  for (const auto* row : rows) PutString(out, encode(*row));
 }
 
 template <typename Map>
@@ -108,13 +110,19 @@ Status ReadKeys(Reader* in, const char* what,
 }  // namespace
 
 void InMemoryProjection::AppendTables(std::string* out) const {
-  PutRecords(out, objects_, EncodeObjectState);
-  PutRecords(out, links_, EncodeLinkState);
+  ObjectState object;
+  PutRecords(out, objects_, [&](const ObjectRow& row) {
+    return EncodeObjectState(Read(row, &object));
+  });
+  LinkState link;
+  PutRecords(out, links_, [&](const LinkRow& row) {
+    return EncodeLinkState(Read(row, &link));
+  });
   PutU64(out, pending_.size());
   for (const auto& [id, p] : pending_) PutString(out, EncodePendingIntent(p));
-  PutRecords(out, conflicts_, EncodeConflictState);
-  PutRecords(out, holds_, EncodeHoldState);
-  PutRecords(out, drifts_, EncodeDriftState);
+  PutRecords(out, conflicts_, RowEncoder(EncodeConflictState));
+  PutRecords(out, holds_, RowEncoder(EncodeHoldState));
+  PutRecords(out, drifts_, RowEncoder(EncodeDriftState));
   PutU64(out, failures_.size());
   for (const auto& [key, f] : failures_) PutString(out, EncodeFailureState(f));
   PutPairs(out, dn_index_);
@@ -137,13 +145,17 @@ Status InMemoryProjection::ReadTables(std::string_view bytes) {
         &in, "object", DecodeObjectState,
         [](const ObjectState& o) { return ObjectKey(o.side, o.kind, o.id); },
         [&](std::string k, ObjectState o) {
-          return p.objects_.emplace(std::move(k), std::move(o)).second;
+          auto [row, added] = p.objects_.try_emplace(std::move(k));
+          if (added) PackObject(o, &p.names_, &row->second.packed);
+          return added;
         }));
     DIRLEDGER_RETURN_IF_ERROR(ReadRecords<LinkState>(
         &in, "link", DecodeLinkState,
         [](const LinkState& l) { return KindKey(l.kind, l.ldap_id); },
         [&](std::string k, LinkState l) {
-          return p.links_.emplace(std::move(k), std::move(l)).second;
+          auto [row, added] = p.links_.try_emplace(std::move(k));
+          if (added) PackLink(l, &p.names_, &row->second.packed);
+          return added;
         }));
     DIRLEDGER_RETURN_IF_ERROR(ReadRecords<PendingIntent>(
         &in, "pending intent", DecodePendingIntent,

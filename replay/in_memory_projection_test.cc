@@ -136,6 +136,9 @@ TEST_CASE("in-memory projection keeps ProjectionStore's index rules",
   MemKvStore state, links;
   ProjectionStore store(&state, &links);
   InMemoryProjection mem;
+  // Records kept decoded, and every record packed at every Apply.
+  const std::size_t keep_decoded = GENERATE(4096, 0);
+  mem.KeepDecoded(keep_decoded);
   // Two objects with one DN: the last put wins the index; erasing the
   // first leaves the second's entry.
   ApplyBoth(&store, &mem,
@@ -231,12 +234,16 @@ TEST_CASE("in-memory projection keeps ProjectionStore's index rules",
 
 TEST_CASE("replayed in memory, simulated histories give the log's projection",
           "[projection]") {
+  // Records kept decoded, and every record packed at every Apply: the
+  // decisions and the projection are the same either way.
+  const std::size_t keep_decoded = GENERATE(4096, 0);
   for (std::uint64_t seed = 1; seed <= 40; ++seed) {
     testing::SimOptions o;
     o.resolution = seed % 2 ? "ldap_wins" : "axigen_wins";
     testing::SimWorld w(seed, o);
     REQUIRE(w.Run());
     Replayer r;
+    r.mutable_projection().KeepDecoded(keep_decoded);
     std::vector<std::string> keys;
     for (size_t i = 0; i < w.events().size(); ++i) {
       REQUIRE(r.Feed(w.events()[i], &w.decisions()[i]).ok());
@@ -247,7 +254,7 @@ TEST_CASE("replayed in memory, simulated histories give the log's projection",
           keys.push_back(a);
       }
     }
-    INFO("seed " << seed);
+    INFO("seed " << seed << ", keeping " << keep_decoded << " decoded");
     CHECK(r.differences() == 0);
     CHECK(Dump(r.projection()) == Dump(w.projection()));
     CHECK(Lookups(r.projection(), keys) == Lookups(w.projection(), keys));
