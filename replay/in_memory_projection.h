@@ -38,6 +38,9 @@
 #include "replay/packed_record.h"
 
 namespace dirledger {
+namespace checkpoint_bytes {
+class Reader;
+}
 
 class InMemoryProjection : public ProjectionView {
  public:
@@ -140,6 +143,10 @@ class InMemoryProjection : public ProjectionView {
   // projection checkpoints (replay/projection_checkpoint.h); the code is in
   // in_memory_projection_tables.cc.
   void AppendTables(std::string* out) const;
+  // The same bytes, handed to `fn` in pieces (of about 1 MiB), so that they
+  // can be compressed or compared without being held whole.
+  using TablesFn = std::function<void(std::string_view piece)>;
+  void WriteTables(const TablesFn& fn) const;
   // The projection as ProjectionStore stores it (docs/event-format.md,
   // "Projection"): every key and value of the `state` family (`links`:
   // false) or of the `links` family (true), index entries included, in key
@@ -154,10 +161,17 @@ class InMemoryProjection : public ProjectionView {
   // and this projection left empty, when they do not parse, a record does
   // not decode, a key repeats or bytes are left over.
   Status ReadTables(std::string_view bytes);
+  // The same from `size` bytes `fill` gives as they come (a checkpoint's
+  // tables as they are decompressed), never holding them whole. `fill`
+  // puts up to n of the next bytes at dst and says how many (0: no more).
+  using TablesFill = std::function<std::size_t(char* dst, std::size_t n)>;
+  Status ReadTables(std::uint64_t size, const TablesFill& fill);
 
  private:
   template <typename V>
   using Table = StringMap<V>;
+
+  Status ReadTablesFrom(checkpoint_bytes::Reader* in);
   using ObjectRow = Table<PackedCell<ObjectState>>::value_type;
   using LinkRow = Table<PackedCell<LinkState>>::value_type;
 

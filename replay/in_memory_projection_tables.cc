@@ -32,27 +32,58 @@ std::vector<const typename Map::value_type*> Sorted(const Map& m) {
   return rows;
 }
 
+// The tables' bytes, handed on in pieces of about kPiece bytes: a
+// checkpoint is compressed, or compared, as the tables are written, never
+// holding them whole.
+class Pieces {
+ public:
+  explicit Pieces(const InMemoryProjection::TablesFn& fn) : fn_(fn) {}
+  ~Pieces() { Flush(); }
+  std::string* out() { return &buffer_; }
+  // After each whole row.
+  void Row() {
+    if (buffer_.size() >= kPiece) Flush();
+  }
+
+ private:
+  static constexpr std::size_t kPiece = std::size_t{1} << 20;
+  void Flush() {
+    if (buffer_.empty()) return;
+    fn_(buffer_);
+    buffer_.clear();
+  }
+  const InMemoryProjection::TablesFn& fn_;
+  std::string buffer_;
+};
+
 // `encode` takes a row (key and record).
 template <typename Map, typename Encode>
-void PutRecords(std::string* out, const Map& m, Encode encode) {
+void PutRecords(Pieces* out, const Map& m, Encode encode) {
   const auto rows = Sorted(m);
-  PutU64(out, rows.size());
-  for (const auto* row : rows) PutString(out, encode(*row));
-}
-
-template <typename Map>
-void PutPairs(std::string* out, const Map& m) {
-  const auto rows = Sorted(m);
-  PutU64(out, rows.size());
+  PutU64(out->out(), rows.size());
   for (const auto* row : rows) {
-    PutString(out, row->first);
-    PutString(out, row->second);
+    PutString(out->out(), encode(*row));
+    out->Row();
   }
 }
 
-void PutKeys(std::string* out, const std::set<std::string, std::less<>>& s) {
-  PutU64(out, s.size());
-  for (const std::string& k : s) PutString(out, k);
+template <typename Map>
+void PutPairs(Pieces* out, const Map& m) {
+  const auto rows = Sorted(m);
+  PutU64(out->out(), rows.size());
+  for (const auto* row : rows) {
+    PutString(out->out(), row->first);
+    PutString(out->out(), row->second);
+    out->Row();
+  }
+}
+
+void PutKeys(Pieces* out, const std::set<std::string, std::less<>>& s) {
+  PutU64(out->out(), s.size());
+  for (const std::string& k : s) {
+    PutString(out->out(), k);
+    out->Row();
+  }
 }
 
 // Reads a table of records: each decoded with `decode`, keyed by `key_of`,
@@ -85,8 +116,9 @@ Status ReadPairs(Reader* in, const char* what, Map* m) {
   for (std::uint64_t i = 0; i < n; ++i) {
     std::string_view k, v;
     DIRLEDGER_RETURN_IF_ERROR(in->String(&k));
+    std::string key(k);  // the next read may move what k points into
     DIRLEDGER_RETURN_IF_ERROR(in->String(&v));
-    if (!m->emplace(std::string(k), std::string(v)).second)
+    if (!m->emplace(std::move(key), std::string(v)).second)
       return Status::Corruption(std::string(what) + " entry " +
                                 std::to_string(i) + " repeats a key");
   }
@@ -110,36 +142,59 @@ Status ReadKeys(Reader* in, const char* what,
 }  // namespace
 
 void InMemoryProjection::AppendTables(std::string* out) const {
+  WriteTables([out](std::string_view piece) { out->append(piece); });
+}
+
+void InMemoryProjection::WriteTables(const TablesFn& fn) const {
+  Pieces out(fn);
   ObjectState object;
-  PutRecords(out, objects_, [&](const ObjectRow& row) {
+  PutRecords(&out, objects_, [&](const ObjectRow& row) {
     return EncodeObjectState(Read(row, &object));
   });
   LinkState link;
-  PutRecords(out, links_, [&](const LinkRow& row) {
+  PutRecords(&out, links_, [&](const LinkRow& row) {
     return EncodeLinkState(Read(row, &link));
   });
-  PutU64(out, pending_.size());
-  for (const auto& [id, p] : pending_) PutString(out, EncodePendingIntent(p));
-  PutRecords(out, conflicts_, RowEncoder(EncodeConflictState));
-  PutRecords(out, holds_, RowEncoder(EncodeHoldState));
-  PutRecords(out, drifts_, RowEncoder(EncodeDriftState));
-  PutU64(out, failures_.size());
-  for (const auto& [key, f] : failures_) PutString(out, EncodeFailureState(f));
-  PutPairs(out, dn_index_);
-  PutPairs(out, address_index_);
-  PutKeys(out, alias_index_);
-  PutPairs(out, links_by_mail_);
-  PutU64(out, pending_index_.size());
-  for (const auto& [target, id] : pending_index_) {
-    PutString(out, target);
-    PutU64(out, id);
+  PutU64(out.out(), pending_.size());
+  for (const auto& [id, p] : pending_) {
+    PutString(out.out(), EncodePendingIntent(p));
+    out.Row();
   }
-  PutKeys(out, waits_);
+  PutRecords(&out, conflicts_, RowEncoder(EncodeConflictState));
+  PutRecords(&out, holds_, RowEncoder(EncodeHoldState));
+  PutRecords(&out, drifts_, RowEncoder(EncodeDriftState));
+  PutU64(out.out(), failures_.size());
+  for (const auto& [key, f] : failures_) {
+    PutString(out.out(), EncodeFailureState(f));
+    out.Row();
+  }
+  PutPairs(&out, dn_index_);
+  PutPairs(&out, address_index_);
+  PutKeys(&out, alias_index_);
+  PutPairs(&out, links_by_mail_);
+  PutU64(out.out(), pending_index_.size());
+  for (const auto& [target, id] : pending_index_) {
+    PutString(out.out(), target);
+    PutU64(out.out(), id);
+    out.Row();
+  }
+  PutKeys(&out, waits_);
 }
 
 Status InMemoryProjection::ReadTables(std::string_view bytes) {
-  InMemoryProjection p;
   Reader in(bytes);
+  return ReadTablesFrom(&in);
+}
+
+Status InMemoryProjection::ReadTables(std::uint64_t size,
+                                      const TablesFill& fill) {
+  Reader in(size, fill);
+  return ReadTablesFrom(&in);
+}
+
+Status InMemoryProjection::ReadTablesFrom(Reader* reader) {
+  InMemoryProjection p;
+  Reader& in = *reader;
   Status s = [&]() -> Status {
     DIRLEDGER_RETURN_IF_ERROR(ReadRecords<ObjectState>(
         &in, "object", DecodeObjectState,
@@ -201,8 +256,9 @@ Status InMemoryProjection::ReadTables(std::string_view bytes) {
       std::string_view target;
       std::uint64_t id = 0;
       DIRLEDGER_RETURN_IF_ERROR(in.String(&target));
+      std::string key(target);  // the next read may move what it points into
       DIRLEDGER_RETURN_IF_ERROR(in.U64(&id));
-      if (!p.pending_index_.emplace(std::string(target), id).second)
+      if (!p.pending_index_.emplace(std::move(key), id).second)
         return Status::Corruption("pending-by-target entry " +
                                   std::to_string(i) + " repeats a key");
     }

@@ -2,6 +2,8 @@
 
 #include <zstd.h>
 
+#include <memory>
+
 #include "codecs/sha256.h"
 #include "replay/checkpoint_bytes.h"
 
@@ -24,8 +26,6 @@ constexpr std::uint64_t kMaxTables = std::uint64_t{1} << 40;
 
 std::string EncodeCheckpoint(const CheckpointHeader& header,
                              const InMemoryProjection& projection) {
-  std::string tables;
-  projection.AppendTables(&tables);
   std::string out(kMagic);
   PutU64(&out, kCheckpointFormat);
   PutU64(&out, header.seq);
@@ -37,27 +37,53 @@ std::string EncodeCheckpoint(const CheckpointHeader& header,
     PutU64(&out, names->size());
     for (const std::string& n : *names) PutString(&out, n);
   }
-  PutU64(&out, tables.size());
-  // The compressed tables as a string (its length, then its bytes),
-  // compressed in place: the tables and one bound's worth, no more copies.
-  const std::size_t length_at = out.size();
+  // The tables' size, then the compressed tables as a string (its length,
+  // then its bytes): both known only at the end, written in place then.
+  // The tables are compressed piece by piece as the projection writes them,
+  // never held whole.
+  const std::size_t size_at = out.size();
+  PutU64(&out, 0);
   PutU64(&out, 0);
   const std::size_t start = out.size();
-  out.resize(start + ZSTD_compressBound(tables.size()));
-  std::size_t n = ZSTD_compress(out.data() + start, out.size() - start,
-                                tables.data(), tables.size(), kZstdLevel);
-  if (ZSTD_isError(n)) n = 0;  // cannot fail with ZSTD_compressBound's room
-  out.resize(start + n);
-  std::string().swap(tables);
-  std::string length;
-  PutU64(&length, n);
-  out.replace(length_at, length.size(), length);
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, kZstdLevel);
+  bool failed = cctx == nullptr;
+  const auto compress = [&](std::string_view in, ZSTD_EndDirective mode) {
+    ZSTD_inBuffer from{in.data(), in.size(), 0};
+    while (!failed) {
+      const std::size_t at = out.size();
+      out.resize(at + ZSTD_CStreamOutSize());
+      ZSTD_outBuffer to{out.data() + at, out.size() - at, 0};
+      const std::size_t left = ZSTD_compressStream2(cctx, &to, &from, mode);
+      out.resize(at + to.pos);
+      failed = ZSTD_isError(left);
+      if (mode == ZSTD_e_end ? left == 0 : from.pos == from.size) break;
+    }
+  };
+  std::uint64_t size = 0;
+  projection.WriteTables([&](std::string_view piece) {
+    size += piece.size();
+    compress(piece, ZSTD_e_continue);
+  });
+  compress({}, ZSTD_e_end);
+  ZSTD_freeCCtx(cctx);
+  // zstd fails only without memory; a checkpoint without its tables is
+  // then refused by every reader, and costs a full replay, nothing else.
+  if (failed) out.resize(start);
+  std::string sizes;
+  PutU64(&sizes, size);
+  PutU64(&sizes, out.size() - start);
+  out.replace(size_at, sizes.size(), sizes);
   out += Sha256(out);
   return out;
 }
 
-Status ReadCheckpoint(std::string_view file, CheckpointHeader* header,
-                      std::string* tables) {
+namespace {
+
+// The header of checkpoint `file`, its compressed tables (`frame`) and
+// their size: every check but decompressing.
+Status ReadHeader(std::string_view file, CheckpointHeader* header,
+                  std::string_view* frame, std::uint64_t* size) {
   if (file.size() < kMagic.size() + kSha256Size)
     return Status::Corruption("too short for a checkpoint (" +
                               std::to_string(file.size()) + " bytes)");
@@ -74,8 +100,7 @@ Status ReadCheckpoint(std::string_view file, CheckpointHeader* header,
     return Status::Corruption("checkpoint format " + std::to_string(format) +
                               ", this program reads " +
                               std::to_string(kCheckpointFormat));
-  std::string_view hash, writer, packed;
-  std::uint64_t size = 0;
+  std::string_view hash, writer;
   DIRLEDGER_RETURN_IF_ERROR(in.U64(&header->seq));
   DIRLEDGER_RETURN_IF_ERROR(in.String(&hash));
   DIRLEDGER_RETURN_IF_ERROR(in.U64(&header->config_seq));
@@ -91,8 +116,8 @@ Status ReadCheckpoint(std::string_view file, CheckpointHeader* header,
       names->emplace(name);
     }
   }
-  DIRLEDGER_RETURN_IF_ERROR(in.U64(&size));
-  DIRLEDGER_RETURN_IF_ERROR(in.String(&packed));
+  DIRLEDGER_RETURN_IF_ERROR(in.U64(size));
+  DIRLEDGER_RETURN_IF_ERROR(in.String(frame));
   if (in.left() != 0)
     return Status::Corruption(std::to_string(in.left()) +
                               " bytes follow the tables");
@@ -105,27 +130,140 @@ Status ReadCheckpoint(std::string_view file, CheckpointHeader* header,
         " follows its record " + std::to_string(header->seq));
   header->record_hash = std::string(hash);
   header->writer = std::string(writer);
+  // A frame written in one piece says its content's size; one written as
+  // the tables came does not, and is checked as it is decompressed.
   const unsigned long long framed =
-      ZSTD_getFrameContentSize(packed.data(), packed.size());
-  if (size > kMaxTables || framed != size)
-    return Status::Corruption("its tables are " + std::to_string(size) +
+      ZSTD_getFrameContentSize(frame->data(), frame->size());
+  if (*size > kMaxTables ||
+      (framed != ZSTD_CONTENTSIZE_UNKNOWN && framed != *size))
+    return Status::Corruption("its tables are " + std::to_string(*size) +
                               " bytes, their compressed frame says otherwise");
-  tables->resize(size);
-  const std::size_t n =
-      ZSTD_decompress(tables->data(), size, packed.data(), packed.size());
-  if (ZSTD_isError(n) || n != size)
-    return Status::Corruption(
-        std::string("its tables do not decompress: ") +
-        (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short"));
   return Status::Ok();
 }
 
+Status Undecompressed(const char* why) {
+  return Status::Corruption(std::string("its tables do not decompress: ") +
+                            why);
+}
+
+}  // namespace
+
+Status ReadCheckpoint(std::string_view file, CheckpointHeader* header,
+                      std::string* tables) {
+  std::string_view frame;
+  std::uint64_t size = 0;
+  DIRLEDGER_RETURN_IF_ERROR(ReadHeader(file, header, &frame, &size));
+  tables->resize(size);
+  const std::size_t n =
+      ZSTD_decompress(tables->data(), size, frame.data(), frame.size());
+  if (ZSTD_isError(n)) return Undecompressed(ZSTD_getErrorName(n));
+  if (n != size) return Undecompressed("short");
+  return Status::Ok();
+}
+
+Status ReadCheckpointHeader(std::string_view file, CheckpointHeader* header) {
+  std::string_view frame;
+  std::uint64_t size = 0;
+  return ReadHeader(file, header, &frame, &size);
+}
+
+Status CompareCheckpointTables(std::string_view file,
+                               const InMemoryProjection& projection,
+                               bool* same) {
+  CheckpointHeader header;
+  std::string_view frame;
+  std::uint64_t size = 0;
+  DIRLEDGER_RETURN_IF_ERROR(ReadHeader(file, &header, &frame, &size));
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  if (!dctx) return Undecompressed("no memory");
+  ZSTD_inBuffer from{frame.data(), frame.size(), 0};
+  Status s;
+  std::uint64_t written = 0;
+  bool done = false;  // the frame has ended
+  std::string stored;
+  // Decompresses `n` more bytes into `stored`: fewer when the frame ends
+  // (or is damaged: s says so).
+  const auto next = [&](std::size_t n) {
+    stored.resize(n);
+    ZSTD_outBuffer to{stored.data(), n, 0};
+    while (s.ok() && !done && to.pos < n) {
+      const std::size_t in_before = from.pos, out_before = to.pos;
+      const std::size_t hint = ZSTD_decompressStream(dctx, &to, &from);
+      if (ZSTD_isError(hint))
+        s = Undecompressed(ZSTD_getErrorName(hint));
+      else if (hint == 0)
+        done = true;
+      else if (from.pos == in_before && to.pos == out_before)
+        s = Undecompressed("the frame is cut short");
+    }
+    stored.resize(to.pos);
+  };
+  *same = true;
+  projection.WriteTables([&](std::string_view piece) {
+    written += piece.size();
+    if (!*same || !s.ok()) return;
+    next(piece.size());
+    if (stored != piece) *same = false;
+  });
+  if (s.ok() && *same) {
+    // The frame must end here, and nothing follow it.
+    next(1);
+    if (s.ok() && (!stored.empty() || !done || from.pos != from.size))
+      *same = false;
+  }
+  ZSTD_freeDCtx(dctx);
+  if (written != size) *same = false;
+  return s;
+}
 Status DecodeCheckpoint(std::string_view file, CheckpointHeader* header,
                         InMemoryProjection* projection) {
   *projection = InMemoryProjection();
-  std::string tables;
-  DIRLEDGER_RETURN_IF_ERROR(ReadCheckpoint(file, header, &tables));
-  return projection->ReadTables(tables);
+  std::string_view frame;
+  std::uint64_t size = 0;
+  DIRLEDGER_RETURN_IF_ERROR(ReadHeader(file, header, &frame, &size));
+  // The tables are read as they are decompressed, never held whole.
+  std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(),
+                                                            ZSTD_freeDCtx);
+  if (!dctx) return Undecompressed("no memory");
+  ZSTD_inBuffer from{frame.data(), frame.size(), 0};
+  Status z;           // what decompressing met
+  bool done = false;  // the frame has ended
+  Status s = projection->ReadTables(size, [&](char* dst, std::size_t n) {
+    ZSTD_outBuffer to{dst, n, 0};
+    while (z.ok() && !done && to.pos < n) {
+      const std::size_t in_before = from.pos, out_before = to.pos;
+      const std::size_t hint = ZSTD_decompressStream(dctx.get(), &to, &from);
+      if (ZSTD_isError(hint))
+        z = Undecompressed(ZSTD_getErrorName(hint));
+      else if (hint == 0)
+        done = true;
+      else if (from.pos == in_before && to.pos == out_before)
+        z = Undecompressed("the frame is cut short");
+    }
+    return z.ok() ? to.pos : 0;
+  });
+  // A decompression error surfaces in ReadTables as tables ending early;
+  // the cause is the better message.
+  if (!z.ok()) s = z;
+  Status tail;
+  if (s.ok() && !done) {
+    char extra;
+    ZSTD_outBuffer to{&extra, 1, 0};
+    const std::size_t hint = ZSTD_decompressStream(dctx.get(), &to, &from);
+    if (ZSTD_isError(hint))
+      tail = Undecompressed(ZSTD_getErrorName(hint));
+    else if (to.pos != 0)
+      tail = Undecompressed("more than the header says");
+    else if (hint != 0)
+      tail = Undecompressed("the frame is cut short");
+  }
+  if (s.ok() && tail.ok() && from.pos != frame.size())
+    tail = Undecompressed("bytes follow the frame");
+  if (!s.ok() || !tail.ok()) {
+    *projection = InMemoryProjection();
+    return !s.ok() ? s : tail;
+  }
+  return Status::Ok();
 }
 
 }  // namespace dirledger

@@ -15,9 +15,10 @@
 //
 // The file: "DLPCKPT\n", the format (kCheckpointFormat), the header (the
 // source positions as two lists of names), the size of the tables, the tables
-// (InMemoryProjection::AppendTables) compressed with zstd, and the SHA-256 of
-// all that; integers are 8 bytes, little-endian, strings length-prefixed
-// (replay/checkpoint_bytes.h).
+// (InMemoryProjection::WriteTables) as one zstd frame, compressed as they
+// are written (so the frame need not state its content size), and the
+// SHA-256 of all that; integers are 8 bytes, little-endian, strings
+// length-prefixed (replay/checkpoint_bytes.h).
 //
 // Thread safety: plain functions.
 #ifndef DIRLEDGER_REPLAY_PROJECTION_CHECKPOINT_H_
@@ -60,6 +61,19 @@ std::string EncodeCheckpoint(const CheckpointHeader& header,
 // header says.
 Status ReadCheckpoint(std::string_view file, CheckpointHeader* header,
                       std::string* tables);
+
+// ReadCheckpoint's checks of everything but the tables, which are left
+// compressed.
+Status ReadCheckpointHeader(std::string_view file, CheckpointHeader* header);
+
+// Whether the tables of checkpoint `file` are those `projection` writes
+// (InMemoryProjection::WriteTables), byte for byte, compared as they are
+// decompressed: neither is ever held whole. *same is false for other bytes
+// or a size other than the header's; Corruption for what ReadCheckpoint
+// refuses or a frame that does not decompress.
+Status CompareCheckpointTables(std::string_view file,
+                               const InMemoryProjection& projection,
+                               bool* same);
 
 // ReadCheckpoint, then the tables into `projection` (left empty on error).
 Status DecodeCheckpoint(std::string_view file, CheckpointHeader* header,

@@ -6,6 +6,8 @@
 // leaves nothing behind.
 #include "replay/projection_checkpoint.h"
 
+#include <zstd.h>
+
 #include <catch2/catch.hpp>
 #include <set>
 
@@ -254,6 +256,141 @@ TEST_CASE("a damaged or altered checkpoint is refused, naming the damage",
     CHECK(Contains(s.message(), "1 bytes follow the last table"));
     REQUIRE(p.ReadTables(real).ok());
     CHECK(Tables(p) == real);
+  }
+}
+
+TEST_CASE("a checkpoint's tables are compared as they are decompressed",
+          "[checkpoint]") {
+  // Tables of several pieces (WriteTables hands on about 1 MiB at a time).
+  InMemoryProjection p;
+  p.KeepDecoded(0);
+  for (int i = 0; i < 6000; ++i) {
+    ObjectState o;
+    o.side = Side::kLdap;
+    o.id = "id-" + std::to_string(i);
+    o.dn = "uid=" + std::to_string(i) + ",dc=example,dc=com";
+    o.attrs = {
+        {"description", {std::string(300, static_cast<char>('a' + i % 26))}}};
+    p.Apply(StateMutation(PutObject{o}));
+  }
+  std::string tables;
+  p.AppendTables(&tables);
+  REQUIRE(tables.size() > (std::size_t{3} << 20));
+  CheckpointHeader h;
+  h.seq = 7;
+  h.record_hash = std::string(32, 'h');
+  h.writer = "dirledger test";
+  const std::string file = EncodeCheckpoint(h, p);
+  CHECK(file.size() < tables.size() / 10);  // compressed, not stored
+
+  bool same = false;
+  REQUIRE(CompareCheckpointTables(file, p, &same).ok());
+  CHECK(same);
+  // Read back whole, it is the same projection.
+  CheckpointHeader back;
+  InMemoryProjection q;
+  REQUIRE(DecodeCheckpoint(file, &back, &q).ok());
+  CHECK(back.seq == 7);
+  CHECK(Tables(q) == tables);
+  REQUIRE(CompareCheckpointTables(file, q, &same).ok());
+  CHECK(same);
+
+  SECTION("one value changed, late in the tables") {
+    ObjectState o = *q.FindObject(Side::kLdap, ObjectKind::kAccount, "id-5999");
+    o.attrs[0].values[0][150] = '!';
+    q.Apply(StateMutation(PutObject{o}));
+    REQUIRE(CompareCheckpointTables(file, q, &same).ok());
+    CHECK_FALSE(same);
+  }
+  SECTION("one more record, or none") {
+    ObjectState o;
+    o.side = Side::kMail;
+    o.id = "extra@example.com";
+    q.Apply(StateMutation(PutObject{o}));
+    REQUIRE(CompareCheckpointTables(file, q, &same).ok());
+    CHECK_FALSE(same);
+    REQUIRE(CompareCheckpointTables(file, InMemoryProjection(), &same).ok());
+    CHECK_FALSE(same);
+  }
+  SECTION("frames written in one piece, cut, or followed by more") {
+    // The file as kCheckpointFormat 1 lays it out, around a given frame.
+    const auto file_with = [&](std::uint64_t size, const std::string& frame) {
+      using checkpoint_bytes::PutString;
+      using checkpoint_bytes::PutU64;
+      std::string body = "DLPCKPT\n";
+      PutU64(&body, 1);
+      PutU64(&body, h.seq);
+      PutString(&body, h.record_hash);
+      PutU64(&body, 0);
+      PutString(&body, h.writer);
+      PutU64(&body, 0);
+      PutU64(&body, 0);
+      PutU64(&body, size);
+      PutString(&body, frame);
+      return body + Sha256(body);
+    };
+    std::string whole(ZSTD_compressBound(tables.size()), '\0');
+    whole.resize(ZSTD_compress(whole.data(), whole.size(), tables.data(),
+                               tables.size(), 1));
+    // One piece, its content size stated: read as before.
+    CheckpointHeader h2;
+    InMemoryProjection r;
+    REQUIRE(DecodeCheckpoint(file_with(tables.size(), whole), &h2, &r).ok());
+    CHECK(Tables(r) == tables);
+    REQUIRE(CompareCheckpointTables(file_with(tables.size(), whole), p, &same)
+                .ok());
+    CHECK(same);
+    // Its stated size is not the header's.
+    Status s = Decode(file_with(tables.size() - 1, whole));
+    CHECK(Contains(s.message(), "their compressed frame says otherwise"));
+    // Cut short, or followed by another frame.
+    s = Decode(file_with(tables.size(), whole.substr(0, whole.size() - 9)));
+    CHECK(s.code() == StatusCode::kCorruption);
+    s = Decode(file_with(tables.size(), whole + whole));
+    CHECK(Contains(s.message(), "bytes follow the frame"));
+    REQUIRE(CompareCheckpointTables(file_with(tables.size(), whole + whole), p,
+                                    &same)
+                .ok());
+    CHECK_FALSE(same);
+    // A frame that does not state its size (as EncodeCheckpoint writes it)
+    // holding more, or fewer, bytes than the header says.
+    std::string streamed(ZSTD_compressBound(tables.size()) + 64, '\0');
+    {
+      ZSTD_CCtx* c = ZSTD_createCCtx();
+      ZSTD_inBuffer in{tables.data(), tables.size(), 0};
+      ZSTD_outBuffer out{streamed.data(), streamed.size(), 0};
+      // Given piece by piece, the frame cannot state its size.
+      while (in.pos < in.size)
+        REQUIRE(
+            !ZSTD_isError(ZSTD_compressStream2(c, &out, &in, ZSTD_e_continue)));
+      ZSTD_inBuffer none{nullptr, 0, 0};
+      REQUIRE(ZSTD_compressStream2(c, &out, &none, ZSTD_e_end) == 0);
+      streamed.resize(out.pos);
+      ZSTD_freeCCtx(c);
+    }
+    REQUIRE(ZSTD_getFrameContentSize(streamed.data(), streamed.size()) ==
+            ZSTD_CONTENTSIZE_UNKNOWN);
+    REQUIRE(Decode(file_with(tables.size(), streamed)).ok());
+    s = Decode(file_with(tables.size() - 1, streamed));
+    CHECK(s.code() == StatusCode::kCorruption);
+    s = Decode(file_with(tables.size() + 1, streamed));
+    CHECK(s.code() == StatusCode::kCorruption);
+    REQUIRE(CompareCheckpointTables(file_with(tables.size() + 1, streamed), p,
+                                    &same)
+                .ok());
+    CHECK_FALSE(same);
+  }
+  SECTION("a damaged file is refused before anything is compared") {
+    std::string bad = file;
+    bad[bad.size() / 2] ^= 1;
+    Status s = CompareCheckpointTables(bad, q, &same);
+    CHECK(s.code() == StatusCode::kCorruption);
+    CHECK(Contains(s.message(), "torn or altered"));
+    CheckpointHeader ignored;
+    CHECK(ReadCheckpointHeader(bad, &ignored).code() ==
+          StatusCode::kCorruption);
+    REQUIRE(ReadCheckpointHeader(file, &ignored).ok());
+    CHECK(ignored.seq == 7);
   }
 }
 

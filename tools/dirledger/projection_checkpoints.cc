@@ -192,11 +192,10 @@ Result<std::uint64_t> ResumeFromCheckpoint(
 Status CheckCheckpoint(const EventLog& log, const CheckpointFile& file,
                        const InMemoryProjection& projection,
                        const SourcePositions& positions) {
-  std::string tables;
   CheckpointHeader h;
   Result<std::string> bytes = LoadFileFromDisk(file.path);
   Status s = bytes.status();
-  if (s.ok()) s = ReadCheckpoint(*bytes, &h, &tables);
+  if (s.ok()) s = ReadCheckpointHeader(*bytes, &h);
   if (s.ok() && h.seq != file.seq)
     s = Status::Corruption("its header is of record " + std::to_string(h.seq));
   // Damage a reader refuses: not used, so nothing rests on it.
@@ -210,9 +209,13 @@ Status CheckCheckpoint(const EventLog& log, const CheckpointFile& file,
   if (h.writer != CheckpointWriter())
     return Status::Unavailable("written by " + h.writer +
                                ", not checked nor used by this program");
-  std::string derived;
-  projection.AppendTables(&derived);
-  if (derived != tables || h.positions != positions)
+  // The tables are compared as they are decompressed and derived: neither
+  // is held whole.
+  bool same = false;
+  s = CompareCheckpointTables(*bytes, projection, &same);
+  if (!s.ok())
+    return Status::Unavailable("unreadable, not used: " + s.message());
+  if (!same || h.positions != positions)
     return Status::Corruption(
         "its projection is not the one the log derives at record " +
         std::to_string(h.seq));
