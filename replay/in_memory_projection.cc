@@ -102,6 +102,20 @@ void PackBeyond(std::size_t keep, Table* table, std::deque<std::string>* keys,
   }
 }
 
+// Puts `record` decoded in `row`, its packed bytes now stale; a row not
+// decoded yet joins the decoded ones (`decoded`, oldest first).
+template <typename Row, typename T>
+void StoreDecoded(Row* row, T&& record, std::deque<std::string>* decoded) {
+  auto& cell = row->second;
+  if (cell.hot) {
+    *cell.hot = std::move(record);
+  } else {
+    cell.hot = std::make_unique<std::decay_t<T>>(std::move(record));
+    decoded->push_back(row->first);
+  }
+  cell.packed.clear();
+}
+
 Side SideOfKey(std::string_view key) { return static_cast<Side>(key[0] - '0'); }
 ObjectKind KindOfKey(std::string_view key, std::size_t at) {
   return static_cast<ObjectKind>(key[at] - '0');
@@ -168,25 +182,11 @@ const std::string& InMemoryProjection::SourceOf(const ObjectRow& row) const {
 }
 
 void InMemoryProjection::Store(ObjectRow* row, ObjectState&& record) {
-  PackedCell<ObjectState>& cell = row->second;
-  if (cell.hot) {
-    *cell.hot = std::move(record);
-  } else {
-    cell.hot = std::make_unique<ObjectState>(std::move(record));
-    decoded_objects_.push_back(row->first);
-  }
-  cell.packed.clear();
+  StoreDecoded(row, std::move(record), &decoded_objects_);
 }
 
 void InMemoryProjection::Store(LinkRow* row, LinkState&& record) {
-  PackedCell<LinkState>& cell = row->second;
-  if (cell.hot) {
-    *cell.hot = std::move(record);
-  } else {
-    cell.hot = std::make_unique<LinkState>(std::move(record));
-    decoded_links_.push_back(row->first);
-  }
-  cell.packed.clear();
+  StoreDecoded(row, std::move(record), &decoded_links_);
 }
 
 void InMemoryProjection::PackOldest() {

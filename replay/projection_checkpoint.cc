@@ -146,6 +146,53 @@ Status Undecompressed(const char* why) {
                             why);
 }
 
+// One zstd frame, decompressed as it is read.
+class FrameReader {
+ public:
+  explicit FrameReader(std::string_view frame)
+      : dctx_(ZSTD_createDCtx(), ZSTD_freeDCtx),
+        from_{frame.data(), frame.size(), 0} {
+    if (!dctx_) status_ = Undecompressed("no memory");
+  }
+
+  // Puts up to `n` of the next bytes at `dst` and says how many: fewer
+  // only where the frame ends, or is damaged (status() says so).
+  std::size_t Read(char* dst, std::size_t n) {
+    ZSTD_outBuffer to{dst, n, 0};
+    while (status_.ok() && !done_ && to.pos < n) {
+      const std::size_t in_before = from_.pos, out_before = to.pos;
+      const std::size_t hint = ZSTD_decompressStream(dctx_.get(), &to, &from_);
+      if (ZSTD_isError(hint))
+        status_ = Undecompressed(ZSTD_getErrorName(hint));
+      else if (hint == 0)
+        done_ = true;
+      else if (from_.pos == in_before && to.pos == out_before)
+        status_ = Undecompressed("the frame is cut short");
+    }
+    return to.pos;
+  }
+
+  // After the last byte wanted: OK when the frame ends there and nothing
+  // follows it.
+  Status Finish() {
+    char extra;
+    if (Read(&extra, 1) != 0)
+      return Undecompressed("more than the header says");
+    if (!status_.ok()) return status_;
+    if (from_.pos != from_.size)
+      return Undecompressed("bytes follow the frame");
+    return Status::Ok();
+  }
+
+  const Status& status() const { return status_; }
+
+ private:
+  std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx_;
+  ZSTD_inBuffer from_;
+  Status status_;
+  bool done_ = false;  // the frame has ended
+};
+
 }  // namespace
 
 Status ReadCheckpoint(std::string_view file, CheckpointHeader* header,
@@ -174,47 +221,23 @@ Status CompareCheckpointTables(std::string_view file,
   std::string_view frame;
   std::uint64_t size = 0;
   DIRLEDGER_RETURN_IF_ERROR(ReadHeader(file, &header, &frame, &size));
-  ZSTD_DCtx* dctx = ZSTD_createDCtx();
-  if (!dctx) return Undecompressed("no memory");
-  ZSTD_inBuffer from{frame.data(), frame.size(), 0};
-  Status s;
+  FrameReader stored(frame);
   std::uint64_t written = 0;
-  bool done = false;  // the frame has ended
-  std::string stored;
-  // Decompresses `n` more bytes into `stored`: fewer when the frame ends
-  // (or is damaged: s says so).
-  const auto next = [&](std::size_t n) {
-    stored.resize(n);
-    ZSTD_outBuffer to{stored.data(), n, 0};
-    while (s.ok() && !done && to.pos < n) {
-      const std::size_t in_before = from.pos, out_before = to.pos;
-      const std::size_t hint = ZSTD_decompressStream(dctx, &to, &from);
-      if (ZSTD_isError(hint))
-        s = Undecompressed(ZSTD_getErrorName(hint));
-      else if (hint == 0)
-        done = true;
-      else if (from.pos == in_before && to.pos == out_before)
-        s = Undecompressed("the frame is cut short");
-    }
-    stored.resize(to.pos);
-  };
+  std::string piece_stored;
   *same = true;
   projection.WriteTables([&](std::string_view piece) {
     written += piece.size();
-    if (!*same || !s.ok()) return;
-    next(piece.size());
-    if (stored != piece) *same = false;
+    if (!*same || !stored.status().ok()) return;
+    piece_stored.resize(piece.size());
+    piece_stored.resize(stored.Read(piece_stored.data(), piece.size()));
+    if (piece_stored != piece) *same = false;
   });
-  if (s.ok() && *same) {
-    // The frame must end here, and nothing follow it.
-    next(1);
-    if (s.ok() && (!stored.empty() || !done || from.pos != from.size))
-      *same = false;
-  }
-  ZSTD_freeDCtx(dctx);
-  if (written != size) *same = false;
-  return s;
+  if (!stored.status().ok()) return stored.status();
+  // The stored tables must end where the derived ones do.
+  if (written != size || (*same && !stored.Finish().ok())) *same = false;
+  return Status::Ok();
 }
+
 Status DecodeCheckpoint(std::string_view file, CheckpointHeader* header,
                         InMemoryProjection* projection) {
   *projection = InMemoryProjection();
@@ -222,48 +245,15 @@ Status DecodeCheckpoint(std::string_view file, CheckpointHeader* header,
   std::uint64_t size = 0;
   DIRLEDGER_RETURN_IF_ERROR(ReadHeader(file, header, &frame, &size));
   // The tables are read as they are decompressed, never held whole.
-  std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(),
-                                                            ZSTD_freeDCtx);
-  if (!dctx) return Undecompressed("no memory");
-  ZSTD_inBuffer from{frame.data(), frame.size(), 0};
-  Status z;           // what decompressing met
-  bool done = false;  // the frame has ended
-  Status s = projection->ReadTables(size, [&](char* dst, std::size_t n) {
-    ZSTD_outBuffer to{dst, n, 0};
-    while (z.ok() && !done && to.pos < n) {
-      const std::size_t in_before = from.pos, out_before = to.pos;
-      const std::size_t hint = ZSTD_decompressStream(dctx.get(), &to, &from);
-      if (ZSTD_isError(hint))
-        z = Undecompressed(ZSTD_getErrorName(hint));
-      else if (hint == 0)
-        done = true;
-      else if (from.pos == in_before && to.pos == out_before)
-        z = Undecompressed("the frame is cut short");
-    }
-    return z.ok() ? to.pos : 0;
-  });
-  // A decompression error surfaces in ReadTables as tables ending early;
-  // the cause is the better message.
-  if (!z.ok()) s = z;
-  Status tail;
-  if (s.ok() && !done) {
-    char extra;
-    ZSTD_outBuffer to{&extra, 1, 0};
-    const std::size_t hint = ZSTD_decompressStream(dctx.get(), &to, &from);
-    if (ZSTD_isError(hint))
-      tail = Undecompressed(ZSTD_getErrorName(hint));
-    else if (to.pos != 0)
-      tail = Undecompressed("more than the header says");
-    else if (hint != 0)
-      tail = Undecompressed("the frame is cut short");
-  }
-  if (s.ok() && tail.ok() && from.pos != frame.size())
-    tail = Undecompressed("bytes follow the frame");
-  if (!s.ok() || !tail.ok()) {
-    *projection = InMemoryProjection();
-    return !s.ok() ? s : tail;
-  }
-  return Status::Ok();
+  FrameReader tables(frame);
+  Status s = projection->ReadTables(
+      size, [&](char* dst, std::size_t n) { return tables.Read(dst, n); });
+  // A damaged frame shows in ReadTables as tables ending early; the
+  // damage is the better message.
+  if (!tables.status().ok()) s = tables.status();
+  if (s.ok()) s = tables.Finish();
+  if (!s.ok()) *projection = InMemoryProjection();
+  return s;
 }
 
 }  // namespace dirledger
