@@ -192,10 +192,6 @@ Result<RollbackPlan> PlanRollback(const ObjectLister& then,
     std::map<Key, ObjectState> a, b;
     DIRLEDGER_RETURN_IF_ERROR(Collect(then, side, filter, &a));
     DIRLEDGER_RETURN_IF_ERROR(Collect(now, side, filter, &b));
-    if (side == Side::kMail) {
-      mail_then = a;
-      mail_now = b;
-    }
     auto ia = a.begin();
     auto ib = b.begin();
     while (ia != a.end() || ib != b.end()) {
@@ -230,6 +226,11 @@ Result<RollbackPlan> PlanRollback(const ObjectLister& then,
         ++plan.modifies;
       }
       plan.objects.push_back(std::move(p));
+    }
+    // Kept for PairRenamed: moved, not copied (a whole side's objects).
+    if (side == Side::kMail) {
+      mail_then = std::move(a);
+      mail_now = std::move(b);
     }
   }
   PairSameDn(&plan);
