@@ -58,17 +58,10 @@ std::string AliasIndexKey(Side side, ObjectKind kind, std::string_view alias,
   return k;
 }
 
-// Visits the rows of `table` in key order.
+// Visits the rows of `table` whose keys start with `prefix`, in key order.
 template <typename Table, typename Fn>
 void InKeyOrder(const Table& table, std::string_view prefix, Fn&& fn) {
-  std::vector<const typename Table::value_type*> rows;
-  rows.reserve(table.size());
-  for (const auto& row : table)
-    if (std::string_view(row.first).substr(0, prefix.size()) == prefix)
-      rows.push_back(&row);
-  std::sort(rows.begin(), rows.end(),
-            [](const auto* a, const auto* b) { return a->first < b->first; });
-  for (const auto* row : rows)
+  for (const auto* row : projection_keys::SortedRows(table, prefix))
     if (!fn(*row)) return;
 }
 

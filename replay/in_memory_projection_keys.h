@@ -5,8 +5,10 @@
 #ifndef DIRLEDGER_REPLAY_IN_MEMORY_PROJECTION_KEYS_H_
 #define DIRLEDGER_REPLAY_IN_MEMORY_PROJECTION_KEYS_H_
 
+#include <algorithm>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "codecs/projection.h"
 
@@ -38,6 +40,22 @@ inline std::string KindKey(ObjectKind kind, std::string_view id) {
   std::string k(1, KindByte(kind));
   k.append(id);
   return k;
+}
+
+// Pointers to the rows of a hash table (codecs/string_map.h) whose keys
+// start with `prefix`, sorted by key: every listing and every write of a
+// table goes in key order, never in hash order.
+template <typename Map>
+std::vector<const typename Map::value_type*> SortedRows(
+    const Map& m, std::string_view prefix = {}) {
+  std::vector<const typename Map::value_type*> rows;
+  rows.reserve(m.size());
+  for (const auto& row : m)
+    if (std::string_view(row.first).substr(0, prefix.size()) == prefix)
+      rows.push_back(&row);
+  std::sort(rows.begin(), rows.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  return rows;
 }
 
 // For the code that writes a table's rows out: a row's record encoded with

@@ -23,19 +23,15 @@ namespace dirledger {
 namespace {
 
 using projection_keys::RowEncoder;
+using projection_keys::SortedRows;
 
 // Hands on the rows of `table` in key order, each key after `byte`, each
 // value `value_of(row)`.
 template <typename Map, typename ValueOf>
 void EmitRows(char byte, const Map& table, ValueOf value_of,
               const InMemoryProjection::StoredFn& fn) {
-  std::vector<const typename Map::value_type*> rows;
-  rows.reserve(table.size());
-  for (const auto& row : table) rows.push_back(&row);
-  std::sort(rows.begin(), rows.end(),
-            [](const auto* a, const auto* b) { return a->first < b->first; });
   std::string key;
-  for (const auto* row : rows) {
+  for (const auto* row : SortedRows(table)) {
     key.assign(1, byte);
     key += row->first;
     fn(key, value_of(*row));
@@ -47,8 +43,9 @@ const std::string& IndexValue(const std::pair<std::string, std::string>& row) {
   return row.second;
 }
 
-// A set of keys (already in order) with empty values.
-void EmitKeys(char byte, const std::set<std::string, std::less<>>& keys,
+// Keys already in order (a set, or a sorted vector), with empty values.
+template <typename Keys>
+void EmitKeys(char byte, const Keys& keys,
               const InMemoryProjection::StoredFn& fn) {
   std::string key;
   for (const std::string& k : keys) {
@@ -62,12 +59,7 @@ void EmitKeys(char byte, const std::set<std::string, std::less<>>& keys,
 void EmitBuiltKeys(char byte, std::vector<std::string> rests,
                    const InMemoryProjection::StoredFn& fn) {
   std::sort(rests.begin(), rests.end());
-  std::string key;
-  for (const std::string& rest : rests) {
-    key.assign(1, byte);
-    key += rest;
-    fn(key, "");
-  }
+  EmitKeys(byte, rests, fn);
 }
 
 }  // namespace

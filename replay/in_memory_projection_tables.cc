@@ -20,17 +20,7 @@ using projection_keys::FailureTableKey;
 using projection_keys::KindKey;
 using projection_keys::ObjectKey;
 using projection_keys::RowEncoder;
-
-// A StringMap's entries sorted by key.
-template <typename Map>
-std::vector<const typename Map::value_type*> Sorted(const Map& m) {
-  std::vector<const typename Map::value_type*> rows;
-  rows.reserve(m.size());
-  for (const auto& row : m) rows.push_back(&row);
-  std::sort(rows.begin(), rows.end(),
-            [](const auto* a, const auto* b) { return a->first < b->first; });
-  return rows;
-}
+using projection_keys::SortedRows;
 
 // The tables' bytes, handed on in pieces of about kPiece bytes: a
 // checkpoint is compressed, or compared, as the tables are written, never
@@ -59,7 +49,7 @@ class Pieces {
 // `encode` takes a row (key and record).
 template <typename Map, typename Encode>
 void PutRecords(Pieces* out, const Map& m, Encode encode) {
-  const auto rows = Sorted(m);
+  const auto rows = SortedRows(m);
   PutU64(out->out(), rows.size());
   for (const auto* row : rows) {
     PutString(out->out(), encode(*row));
@@ -69,7 +59,7 @@ void PutRecords(Pieces* out, const Map& m, Encode encode) {
 
 template <typename Map>
 void PutPairs(Pieces* out, const Map& m) {
-  const auto rows = Sorted(m);
+  const auto rows = SortedRows(m);
   PutU64(out->out(), rows.size());
   for (const auto* row : rows) {
     PutString(out->out(), row->first);
