@@ -12,12 +12,18 @@ constexpr std::uint64_t kDnIsId = 1;
 constexpr std::uint64_t kAddressIsId = 2;
 constexpr std::uint64_t kAddressIsDn = 4;
 
-void PutVarint(std::string* out, std::uint64_t v) {
+char* WriteVarint(char* p, std::uint64_t v) {
   while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
+    *p++ = static_cast<char>(v | 0x80);
     v >>= 7;
   }
-  out->push_back(static_cast<char>(v));
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+void PutVarint(std::string* out, std::uint64_t v) {
+  char bytes[10];
+  out->append(bytes, WriteVarint(bytes, v));
 }
 
 void PutBytes(std::string* out, std::string_view s) {
@@ -60,15 +66,6 @@ std::size_t VarintSize(std::uint64_t v) {
     ++n;
   }
   return n;
-}
-
-char* WriteVarint(char* p, std::uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<char>(v);
-  return p;
 }
 
 // Sized first, then written in place: packing runs once for every record a

@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "codecs/sha256.h"
@@ -45,16 +46,18 @@ std::string EncodeCheckpoint(const CheckpointHeader& header,
   PutU64(&out, 0);
   PutU64(&out, 0);
   const std::size_t start = out.size();
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, kZstdLevel);
-  bool failed = cctx == nullptr;
+  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(),
+                                                            ZSTD_freeCCtx);
+  bool failed = !cctx || ZSTD_isError(ZSTD_CCtx_setParameter(
+                             cctx.get(), ZSTD_c_compressionLevel, kZstdLevel));
   const auto compress = [&](std::string_view in, ZSTD_EndDirective mode) {
     ZSTD_inBuffer from{in.data(), in.size(), 0};
     while (!failed) {
       const std::size_t at = out.size();
       out.resize(at + ZSTD_CStreamOutSize());
       ZSTD_outBuffer to{out.data() + at, out.size() - at, 0};
-      const std::size_t left = ZSTD_compressStream2(cctx, &to, &from, mode);
+      const std::size_t left =
+          ZSTD_compressStream2(cctx.get(), &to, &from, mode);
       out.resize(at + to.pos);
       failed = ZSTD_isError(left);
       if (mode == ZSTD_e_end ? left == 0 : from.pos == from.size) break;
@@ -66,7 +69,6 @@ std::string EncodeCheckpoint(const CheckpointHeader& header,
     compress(piece, ZSTD_e_continue);
   });
   compress({}, ZSTD_e_end);
-  ZSTD_freeCCtx(cctx);
   // zstd fails only without memory; a checkpoint without its tables is
   // then refused by every reader, and costs a full replay, nothing else.
   if (failed) out.resize(start);
@@ -200,12 +202,18 @@ Status ReadCheckpoint(std::string_view file, CheckpointHeader* header,
   std::string_view frame;
   std::uint64_t size = 0;
   DIRLEDGER_RETURN_IF_ERROR(ReadHeader(file, header, &frame, &size));
-  tables->resize(size);
-  const std::size_t n =
-      ZSTD_decompress(tables->data(), size, frame.data(), frame.size());
-  if (ZSTD_isError(n)) return Undecompressed(ZSTD_getErrorName(n));
-  if (n != size) return Undecompressed("short");
-  return Status::Ok();
+  // Grown as bytes come, not to the size the header claims.
+  FrameReader in(frame);
+  tables->clear();
+  while (tables->size() < size && in.status().ok()) {
+    const std::size_t at = tables->size();
+    tables->resize(at + std::min<std::uint64_t>(size - at, 1 << 20));
+    tables->resize(at + in.Read(tables->data() + at, tables->size() - at));
+    if (tables->size() == at) break;
+  }
+  if (!in.status().ok()) return in.status();
+  if (tables->size() != size) return Undecompressed("short");
+  return in.Finish();
 }
 
 Status ReadCheckpointHeader(std::string_view file, CheckpointHeader* header) {
