@@ -5,11 +5,14 @@
 // and reads the entry only when the slice matches: where std::unordered_map
 // walks a bucket's chain of separately allocated nodes, each a cache miss.
 // Entries are kept densely in insertion-and-erase order (an erase moves the
-// last entry into the hole), so iteration visits no empty slots.
+// last entry into the hole), so iteration visits no empty slots. The keys'
+// bytes are kept in a StringArena (codecs/string_arena.h): an entry holds a
+// view of its key, 16 bytes, where a std::string took 32 and an allocation.
 //
-// The subset of std::unordered_map it offers has the same meaning, with one
-// difference: every insert and erase may move entries, so pointers and
-// iterators into the map are valid only until the map changes.
+// The subset of std::unordered_map it offers has the same meaning, with two
+// differences: every insert and erase may move entries, so pointers and
+// iterators into the map, and views of its keys, are valid only until the
+// map changes; and a key is a std::string_view.
 //
 // Thread safety: none (like the standard containers).
 #ifndef DIRLEDGER_CODECS_STRING_MAP_H_
@@ -23,14 +26,30 @@
 #include <utility>
 #include <vector>
 
+#include "codecs/string_arena.h"
+
 namespace dirledger {
 
 template <typename V>
 class StringMap {
  public:
-  using value_type = std::pair<std::string, V>;
+  using value_type = std::pair<std::string_view, V>;
   using iterator = value_type*;
   using const_iterator = const value_type*;
+
+  StringMap() = default;
+  // A copy has arena of its own.
+  StringMap(const StringMap& other)
+      : slots_(other.slots_), entries_(other.entries_), used_(other.used_) {
+    for (value_type& e : entries_) e.first = keys_.Add(e.first);
+  }
+  StringMap& operator=(const StringMap& other) {
+    if (this != &other) *this = StringMap(other);
+    return *this;
+  }
+  // The keys' bytes stay where they are: the views move along.
+  StringMap(StringMap&&) noexcept = default;
+  StringMap& operator=(StringMap&&) noexcept = default;
 
   std::size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
@@ -49,21 +68,19 @@ class StringMap {
 
   // Inserts (key, V()) unless the key is present; the entry and whether it
   // was inserted.
-  std::pair<iterator, bool> try_emplace(std::string key) {
+  std::pair<iterator, bool> try_emplace(std::string_view key) {
     const std::uint64_t hash = HashOf(key);
     if (const std::size_t slot = FindSlot(key, hash); slot != kNone)
       return {&entries_[slots_[slot].entry], false};
-    return {Insert(std::move(key), V(), hash), true};
+    return {Insert(key, V(), hash), true};
   }
-  std::pair<iterator, bool> emplace(std::string key, V value) {
+  std::pair<iterator, bool> emplace(std::string_view key, V value) {
     const std::uint64_t hash = HashOf(key);
     if (const std::size_t slot = FindSlot(key, hash); slot != kNone)
       return {&entries_[slots_[slot].entry], false};
-    return {Insert(std::move(key), std::move(value), hash), true};
+    return {Insert(key, std::move(value), hash), true};
   }
-  V& operator[](std::string key) {
-    return try_emplace(std::move(key)).first->second;
-  }
+  V& operator[](std::string_view key) { return try_emplace(key).first->second; }
 
   // Removes the entry with `key`; the number removed (0 or 1).
   std::size_t erase(std::string_view key) {
@@ -72,7 +89,7 @@ class StringMap {
     EraseAt(slot);
     return 1;
   }
-  void erase(const_iterator it) { erase(std::string_view(it->first)); }
+  void erase(const_iterator it) { erase(it->first); }
 
  private:
   // A slot: the entry's position (kEmpty / kErased: none) and the high half
@@ -84,6 +101,7 @@ class StringMap {
   static constexpr std::uint32_t kEmpty = 0xffffffffu;
   static constexpr std::uint32_t kErased = 0xfffffffeu;
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  static constexpr std::size_t kCompactAfterDeadBytes = 1 << 20;
 
   static std::uint64_t HashOf(std::string_view key) {
     return std::hash<std::string_view>()(key);
@@ -113,7 +131,7 @@ class StringMap {
     return i;
   }
 
-  iterator Insert(std::string&& key, V&& value, std::uint64_t hash) {
+  iterator Insert(std::string_view key, V&& value, std::uint64_t hash) {
     // At most 3/4 of the slots hold an entry or an erased mark: every probe
     // ends at an empty slot, and linear probing's runs stay short.
     if ((used_ + 1) * 4 > slots_.size() * 3) Rehash();
@@ -121,26 +139,34 @@ class StringMap {
     if (slots_[slot].entry == kEmpty) ++used_;
     slots_[slot] =
         Slot{static_cast<std::uint32_t>(entries_.size()), TagOf(hash)};
-    entries_.emplace_back(std::move(key), std::move(value));
-    hashes_.push_back(hash);
+    entries_.emplace_back(keys_.Add(key), std::move(value));
     return &entries_.back();
   }
 
   void EraseAt(std::size_t slot) {
     const std::uint32_t hole = slots_[slot].entry;
     slots_[slot].entry = kErased;
+    keys_.Release(entries_[hole].first);
     const std::uint32_t last = static_cast<std::uint32_t>(entries_.size() - 1);
     if (hole != last) {
       // The last entry moves into the hole; its slot follows it.
       const std::size_t mask = slots_.size() - 1;
-      std::size_t i = hashes_[last] & mask;
+      std::size_t i = HashOf(entries_[last].first) & mask;
       while (slots_[i].entry != last) i = (i + 1) & mask;
       slots_[i].entry = hole;
       entries_[hole] = std::move(entries_[last]);
-      hashes_[hole] = hashes_[last];
     }
     entries_.pop_back();
-    hashes_.pop_back();
+    if (keys_.dead_bytes() > kCompactAfterDeadBytes &&
+        keys_.dead_bytes() > keys_.live_bytes())
+      CompactKeys();
+  }
+
+  // Copies the keys alive into a new arena and drops the old one.
+  void CompactKeys() {
+    StringArena fresh;
+    for (value_type& e : entries_) e.first = fresh.Add(e.first);
+    keys_ = std::move(fresh);
   }
 
   // Rebuilds the slots, twice as many when more than half would hold an
@@ -150,15 +176,18 @@ class StringMap {
     while ((entries_.size() + 1) * 2 > n) n *= 2;
     slots_.assign(n, Slot{kEmpty, 0});
     used_ = entries_.size();
-    for (std::size_t e = 0; e < entries_.size(); ++e)
-      slots_[FreeSlot(hashes_[e])] =
-          Slot{static_cast<std::uint32_t>(e), TagOf(hashes_[e])};
+    // The hashes are computed again rather than kept (8 bytes an entry):
+    // a rehash is rare beside the lookups.
+    for (std::size_t e = 0; e < entries_.size(); ++e) {
+      const std::uint64_t hash = HashOf(entries_[e].first);
+      slots_[FreeSlot(hash)] = Slot{static_cast<std::uint32_t>(e), TagOf(hash)};
+    }
   }
 
+  StringArena keys_;         // the bytes of entries_[i].first
   std::vector<Slot> slots_;  // a power of two of them
   std::vector<value_type> entries_;
-  std::vector<std::uint64_t> hashes_;  // of entries_[i].first
-  std::size_t used_ = 0;               // slots holding an entry or kErased
+  std::size_t used_ = 0;  // slots holding an entry or kErased
 };
 
 }  // namespace dirledger

@@ -71,5 +71,47 @@ TEST_CASE("string map: agrees with std::map over random inserts and erases") {
   CHECK(m.begin() == m.end());
 }
 
+TEST_CASE("string map: keys survive the compaction of their arena") {
+  // Long keys, most of them erased: the arena holding their bytes is
+  // rebuilt several times (each time more of it is dead than alive).
+  StringMap<int> m;
+  std::map<std::string, int> model;
+  const std::string pad(200, 'x');
+  for (int round = 0; round < 40; ++round) {
+    for (int i = 0; i < 1000; ++i) {
+      const std::string key = "k" + std::to_string(round * 1000 + i) + pad;
+      m[key] = i;
+      model[key] = i;
+    }
+    for (int i = 0; i < 1000; ++i) {
+      if (i % 10 == 0) continue;  // one in ten stays
+      const std::string key = "k" + std::to_string(round * 1000 + i) + pad;
+      REQUIRE(m.erase(key) == 1);
+      model.erase(key);
+    }
+  }
+  REQUIRE(m.size() == 4000);
+  CHECK(Contents(m) == model);
+  for (const auto& [key, value] : model) REQUIRE(m.find(key)->second == value);
+}
+
+TEST_CASE("string map: a copy owns its keys") {
+  StringMap<int> a;
+  for (int i = 0; i < 100; ++i) a["key number " + std::to_string(i)] = i;
+  StringMap<int> b = a;
+  StringMap<int> c;
+  c = b;
+  // Erasing and overwriting in `a` (and dropping it) leaves the copies whole.
+  for (int i = 0; i < 100; i += 2) a.erase("key number " + std::to_string(i));
+  a = StringMap<int>();
+  std::map<std::string, int> want;
+  for (int i = 0; i < 100; ++i) want["key number " + std::to_string(i)] = i;
+  CHECK(Contents(b) == want);
+  CHECK(Contents(c) == want);
+  // A moved map keeps its keys where they were.
+  StringMap<int> d = std::move(b);
+  CHECK(Contents(d) == want);
+}
+
 }  // namespace
 }  // namespace dirledger

@@ -55,7 +55,7 @@ std::string AliasRefusal(const AddressOwnership& ownership, StateReader* state,
                  holder;
   }
   for (ObjectKind kind : kKinds) {
-    const std::string* id = state->IdByAddress(Side::kLdap, kind, alias);
+    const std::string_view* id = state->IdByAddress(Side::kLdap, kind, alias);
     if (!id) continue;
     if (!own_id.empty() && *id == own_id) continue;
     const ObjectState* o = state->Object(Side::kLdap, kind, *id);

@@ -264,9 +264,9 @@ std::string KeptGoneMember(std::string_view dn, std::string_view group_id,
 }  // namespace
 
 std::string MemberAddressOfDn(std::string_view dn, StateReader* state) {
-  const std::string* found = state->IdByDn(Side::kLdap, dn);
+  const std::string_view* found = state->IdByDn(Side::kLdap, dn);
   if (!found) return "";
-  const std::string id = *found;
+  const std::string id(*found);
   for (ObjectKind kind : {ObjectKind::kAccount, ObjectKind::kGroup}) {
     const LinkState* link = state->LinkByLdap(kind, id);
     if (!link) continue;
@@ -290,7 +290,7 @@ std::string MemberDnOfAddress(std::string_view address, StateReader* state,
     }
   }
   for (ObjectKind kind : {ObjectKind::kAccount, ObjectKind::kGroup}) {
-    if (const std::string* id =
+    if (const std::string_view* id =
             state->IdByAddress(Side::kLdap, kind, address)) {
       const LinkState* link =
           linked_only ? state->LinkByLdap(kind, *id) : nullptr;

@@ -83,11 +83,7 @@ void PackBeyond(std::size_t keep, Table* table, std::deque<std::string>* keys,
       if (it->second.packed.empty()) {
         buffer->clear();
         pack(*it->second.hot, buffer);
-        if (it->second.packed.capacity() < buffer->size() ||
-            it->second.packed.capacity() > 2 * buffer->size())
-          it->second.packed = std::string(*buffer);
-        else
-          it->second.packed.assign(*buffer);
+        table->SetPacked(it, *buffer);
       }
       it->second.hot.reset();
     }
@@ -95,18 +91,19 @@ void PackBeyond(std::size_t keep, Table* table, std::deque<std::string>* keys,
   }
 }
 
-// Puts `record` decoded in `row`, its packed bytes now stale; a row not
-// decoded yet joins the decoded ones (`decoded`, oldest first).
-template <typename Row, typename T>
-void StoreDecoded(Row* row, T&& record, std::deque<std::string>* decoded) {
+// Puts `record` decoded in `row` of `table`, its packed bytes now stale; a
+// row not decoded yet joins the decoded ones (`decoded`, oldest first).
+template <typename Table, typename T>
+void StoreDecoded(Table* table, typename Table::value_type* row, T&& record,
+                  std::deque<std::string>* decoded) {
   auto& cell = row->second;
   if (cell.hot) {
     *cell.hot = std::move(record);
   } else {
     cell.hot = std::make_unique<std::decay_t<T>>(std::move(record));
-    decoded->push_back(row->first);
+    decoded->emplace_back(row->first);
   }
-  cell.packed.clear();
+  table->ClearPacked(row);
 }
 
 Side SideOfKey(std::string_view key) { return static_cast<Side>(key[0] - '0'); }
@@ -137,7 +134,7 @@ const ObjectState& InMemoryProjection::Decoded(const ObjectRow& row) const {
     cell.hot = std::make_unique<ObjectState>();
     UnpackObject(cell.packed, SideOfKey(row.first), KindOfKey(row.first, 1),
                  std::string_view(row.first).substr(2), names_, cell.hot.get());
-    decoded_objects_.push_back(row.first);
+    decoded_objects_.emplace_back(row.first);
   }
   return *cell.hot;
 }
@@ -148,7 +145,7 @@ const LinkState& InMemoryProjection::Decoded(const LinkRow& row) const {
     cell.hot = std::make_unique<LinkState>();
     UnpackLink(cell.packed, KindOfKey(row.first, 0),
                std::string_view(row.first).substr(1), names_, cell.hot.get());
-    decoded_links_.push_back(row.first);
+    decoded_links_.emplace_back(row.first);
   }
   return *cell.hot;
 }
@@ -175,11 +172,11 @@ const std::string& InMemoryProjection::SourceOf(const ObjectRow& row) const {
 }
 
 void InMemoryProjection::Store(ObjectRow* row, ObjectState&& record) {
-  StoreDecoded(row, std::move(record), &decoded_objects_);
+  StoreDecoded(&objects_, row, std::move(record), &decoded_objects_);
 }
 
 void InMemoryProjection::Store(LinkRow* row, LinkState&& record) {
-  StoreDecoded(row, std::move(record), &decoded_links_);
+  StoreDecoded(&links_, row, std::move(record), &decoded_links_);
 }
 
 void InMemoryProjection::PackOldest() {
@@ -215,7 +212,7 @@ const ObjectState* InMemoryProjection::FindObject(Side side, ObjectKind kind,
   return it == objects_.end() ? nullptr : &Decoded(*it);
 }
 
-const std::string* InMemoryProjection::FindIdByDnRef(
+const std::string_view* InMemoryProjection::FindIdByDnRef(
     Side side, std::string_view dn) const {
   key_.clear();
   key_.push_back(SideByte(side));
@@ -224,7 +221,7 @@ const std::string* InMemoryProjection::FindIdByDnRef(
   return it == dn_index_.end() ? nullptr : &it->second;
 }
 
-const std::string* InMemoryProjection::FindIdByAddressRef(
+const std::string_view* InMemoryProjection::FindIdByAddressRef(
     Side side, ObjectKind kind, std::string_view address) const {
   key_.clear();
   key_.push_back(SideByte(side));
@@ -320,12 +317,14 @@ std::optional<ObjectState> InMemoryProjection::GetObject(
 
 std::optional<std::string> InMemoryProjection::FindIdByDn(
     Side side, std::string_view dn) const {
-  return Copy(FindIdByDnRef(side, dn));
+  const std::string_view* id = FindIdByDnRef(side, dn);
+  return id ? std::optional<std::string>(*id) : std::nullopt;
 }
 
 std::optional<std::string> InMemoryProjection::FindIdByAddress(
     Side side, ObjectKind kind, std::string_view address) const {
-  return Copy(FindIdByAddressRef(side, kind, address));
+  const std::string_view* id = FindIdByAddressRef(side, kind, address);
+  return id ? std::optional<std::string>(*id) : std::nullopt;
 }
 
 std::vector<std::string> InMemoryProjection::FindIdsByAlias(
@@ -404,13 +403,13 @@ void InMemoryProjection::PutObjectRecord(ObjectState&& o) {
   // Index entries are written only when they change (the same result as
   // ProjectionStore's unconditional put, without the allocations).
   if (!o.dn.empty()) {
-    const std::string* id = FindIdByDnRef(o.side, o.dn);
-    if (!id || *id != o.id) dn_index_[DnIndexKey(o.side, o.dn)] = o.id;
+    const std::string_view* id = FindIdByDnRef(o.side, o.dn);
+    if (!id || *id != o.id) dn_index_.Set(DnIndexKey(o.side, o.dn), o.id);
   }
   if (!o.address.empty()) {
-    const std::string* id = FindIdByAddressRef(o.side, o.kind, o.address);
+    const std::string_view* id = FindIdByAddressRef(o.side, o.kind, o.address);
     if (!id || *id != o.id)
-      address_index_[AddressIndexKey(o.side, o.kind, o.address)] = o.id;
+      address_index_.Set(AddressIndexKey(o.side, o.kind, o.address), o.id);
   }
   if (it == objects_.end())
     it = objects_.try_emplace(ObjectKey(o.side, o.kind, o.id)).first;
@@ -455,7 +454,7 @@ void InMemoryProjection::Apply(StateMutation&& mutation) {
             if (old_mail_id != l.mail_id)
               links_by_mail_.erase(KindKey(l.kind, old_mail_id));
           }
-          links_by_mail_[KindKey(l.kind, l.mail_id)] = l.ldap_id;
+          links_by_mail_.Set(KindKey(l.kind, l.mail_id), l.ldap_id);
           if (old == links_.end())
             old = links_.try_emplace(std::move(key)).first;
           Store(old, std::move(l));

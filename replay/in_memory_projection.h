@@ -34,8 +34,10 @@
 
 #include "codecs/projection.h"
 #include "codecs/projection_store.h"
+#include "codecs/string_index.h"
 #include "codecs/string_map.h"
 #include "replay/packed_record.h"
+#include "replay/packed_table.h"
 
 namespace dirledger {
 namespace checkpoint_bytes {
@@ -83,9 +85,9 @@ class InMemoryProjection : public ProjectionView {
   // The same lookups without copies; nullptr when absent.
   const ObjectState* FindObject(Side side, ObjectKind kind,
                                 std::string_view id) const;
-  const std::string* FindIdByDnRef(Side side, std::string_view dn) const;
-  const std::string* FindIdByAddressRef(Side side, ObjectKind kind,
-                                        std::string_view address) const;
+  const std::string_view* FindIdByDnRef(Side side, std::string_view dn) const;
+  const std::string_view* FindIdByAddressRef(Side side, ObjectKind kind,
+                                             std::string_view address) const;
   const LinkState* FindLinkByLdap(ObjectKind kind, std::string_view id) const;
   const LinkState* FindLinkByMail(ObjectKind kind, std::string_view id) const;
   const PendingIntent* FindPending(std::uint64_t intent_id) const;
@@ -172,8 +174,8 @@ class InMemoryProjection : public ProjectionView {
   using Table = StringMap<V>;
 
   Status ReadTablesFrom(checkpoint_bytes::Reader* in);
-  using ObjectRow = Table<PackedCell<ObjectState>>::value_type;
-  using LinkRow = Table<PackedCell<LinkState>>::value_type;
+  using ObjectRow = PackedTable<ObjectState>::value_type;
+  using LinkRow = PackedTable<LinkState>::value_type;
 
   // The record of `row`, decoded and kept so until an Apply packs it again.
   const ObjectState& Decoded(const ObjectRow& row) const;
@@ -197,15 +199,15 @@ class InMemoryProjection : public ProjectionView {
   void PutObjectRecord(ObjectState&& o);
   void EraseObjectRecord(Side side, ObjectKind kind, const std::string& id);
 
-  NameTable names_;                         // of the packed records
-  Table<PackedCell<ObjectState>> objects_;  // side kind id
-  Table<std::string> dn_index_;             // side lower(dn) -> id
-  Table<std::string> address_index_;        // side kind lower(address) -> id
+  NameTable names_;                   // of the packed records
+  PackedTable<ObjectState> objects_;  // side kind id
+  StringIndex dn_index_;              // side lower(dn) -> id
+  StringIndex address_index_;         // side kind lower(address) -> id
   // side kind lower(alias) \0 holder id: ProjectionStore's alias index
   // keys (ordered, for its key order).
   std::set<std::string, std::less<>> alias_index_;
-  Table<PackedCell<LinkState>> links_;  // kind ldap_id
-  Table<std::string> links_by_mail_;    // kind mail_id -> ldap_id
+  PackedTable<LinkState> links_;  // kind ldap_id
+  StringIndex links_by_mail_;     // kind mail_id -> ldap_id
   std::map<std::uint64_t, PendingIntent> pending_;
   // (side kind target_id, intent id): ProjectionStore's pending-by-target
   // index, kept with the same rules.

@@ -39,7 +39,7 @@ void EmitRows(char byte, const Map& table, ValueOf value_of,
 }
 
 // The values of an index table, as they are.
-const std::string& IndexValue(const std::pair<std::string, std::string>& row) {
+std::string_view IndexValue(const StringIndex::value_type& row) {
   return row.second;
 }
 

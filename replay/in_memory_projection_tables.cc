@@ -108,7 +108,7 @@ Status ReadPairs(Reader* in, const char* what, Map* m) {
     DIRLEDGER_RETURN_IF_ERROR(in->String(&k));
     std::string key(k);  // the next read may move what k points into
     DIRLEDGER_RETURN_IF_ERROR(in->String(&v));
-    if (!m->emplace(std::move(key), std::string(v)).second)
+    if (!m->Set(key, v))
       return Status::Corruption(std::string(what) + " entry " +
                                 std::to_string(i) + " repeats a key");
   }
@@ -190,16 +190,24 @@ Status InMemoryProjection::ReadTablesFrom(Reader* reader) {
         &in, "object", DecodeObjectState,
         [](const ObjectState& o) { return ObjectKey(o.side, o.kind, o.id); },
         [&](std::string k, ObjectState o) {
-          auto [row, added] = p.objects_.try_emplace(std::move(k));
-          if (added) PackObject(o, &p.names_, &row->second.packed);
+          auto [row, added] = p.objects_.try_emplace(k);
+          if (added) {
+            p.pack_buffer_.clear();
+            PackObject(o, &p.names_, &p.pack_buffer_);
+            p.objects_.SetPacked(row, p.pack_buffer_);
+          }
           return added;
         }));
     DIRLEDGER_RETURN_IF_ERROR(ReadRecords<LinkState>(
         &in, "link", DecodeLinkState,
         [](const LinkState& l) { return KindKey(l.kind, l.ldap_id); },
         [&](std::string k, LinkState l) {
-          auto [row, added] = p.links_.try_emplace(std::move(k));
-          if (added) PackLink(l, &p.names_, &row->second.packed);
+          auto [row, added] = p.links_.try_emplace(k);
+          if (added) {
+            p.pack_buffer_.clear();
+            PackLink(l, &p.names_, &p.pack_buffer_);
+            p.links_.SetPacked(row, p.pack_buffer_);
+          }
           return added;
         }));
     DIRLEDGER_RETURN_IF_ERROR(ReadRecords<PendingIntent>(

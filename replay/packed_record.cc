@@ -119,7 +119,7 @@ std::uint32_t NameTable::Intern(std::string_view s) {
   if (const std::uint32_t n = recent_[slot];
       n < names_.size() && names_[n] == s)
     return n;
-  auto [it, added] = numbers_.try_emplace(std::string(s));
+  auto [it, added] = numbers_.try_emplace(s);
   if (added) {
     it->second = static_cast<std::uint32_t>(names_.size());
     names_.emplace_back(s);

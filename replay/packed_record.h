@@ -74,6 +74,7 @@ std::string_view PackedLinkMailId(std::string_view packed);
 
 // A record as a projection table holds it: packed, or decoded while it is
 // in use (then `packed` is empty if the decoded record has changed since).
+// The packed bytes belong to the table (replay/packed_table.h).
 template <typename T>
 struct PackedCell {
   PackedCell() = default;
@@ -86,7 +87,7 @@ struct PackedCell {
   PackedCell(PackedCell&&) noexcept = default;
   PackedCell& operator=(PackedCell&&) noexcept = default;
 
-  std::string packed;
+  std::string_view packed;
   // Decoding on a lookup is not a change of the projection.
   mutable std::unique_ptr<T> hot;
 };

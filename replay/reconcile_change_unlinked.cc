@@ -38,14 +38,14 @@ Verdict ChangeDecider::Unlinked() {
                        "there is nothing to propagate"};
   }
   // Does the other side have an object with this address?
-  const std::string* pid =
+  const std::string_view* pid =
       side_ == Side::kLdap
           ? (next_->address.empty() ? nullptr
                                     : builder_.state.IdByAddress(
                                           Side::kMail, kind_, next_->address))
           : builder_.state.IdByAddress(Side::kLdap, kind_, change_.id);
   if (pid) {
-    const std::string partner_id = *pid;
+    const std::string partner_id(*pid);
     const ObjectState* p = builder_.state.Object(other_, kind_, partner_id);
     if (p) {
       const LinkState* other =

@@ -185,7 +185,7 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
     // names the old id, which the server may not have taken.
     if (!o.assigned_id.empty()) target_id = o.assigned_id;
   } else if (target_id.empty() && i.target == Side::kLdap) {
-    if (const std::string* id = b.state.IdByDn(Side::kLdap, i.dn))
+    if (const std::string_view* id = b.state.IdByDn(Side::kLdap, i.dn))
       target_id = *id;
   }
   const ObjectState* target =
@@ -230,7 +230,7 @@ Verdict DecideOutcome(DecisionBuilder& b, const WriteOutcome& o) {
       } else if (after && !after->address.empty()) {
         if (i.target == Side::kLdap) {
           partner = b.state.Object(Side::kMail, i.kind, after->address);
-        } else if (const std::string* pid = b.state.IdByAddress(
+        } else if (const std::string_view* pid = b.state.IdByAddress(
                        Side::kLdap, i.kind, after->address)) {
           partner = b.state.Object(Side::kLdap, i.kind, *pid);
         }

@@ -826,7 +826,7 @@ void ReleaseAliasWaits(DecisionBuilder& b, const StateDelta& delta) {
           ReleaseAddressWaits(b, k, a, nullptr, nullptr, key);
       if (dn.empty()) continue;
       // Its record no longer says it waits (what it lists besides stays).
-      const std::string* id = b.state.IdByDn(Side::kLdap, dn);
+      const std::string_view* id = b.state.IdByDn(Side::kLdap, dn);
       const FailureState* f =
           id ? b.state.Failure(FailureKind::kRefusedAddress, Side::kLdap, *id)
              : nullptr;
@@ -834,7 +834,8 @@ void ReleaseAliasWaits(DecisionBuilder& b, const StateDelta& delta) {
       std::string rest = WithoutAddressWait(f->message);
       if (rest == f->message) continue;
       if (rest.empty()) {
-        b.Put(EraseFailure{FailureKind::kRefusedAddress, Side::kLdap, *id});
+        b.Put(EraseFailure{FailureKind::kRefusedAddress, Side::kLdap,
+                           std::string(*id)});
       } else {
         FailureState g = *f;
         g.message = std::move(rest);

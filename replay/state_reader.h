@@ -35,16 +35,17 @@ class StateReader {
     return Remember(&objects_, Key(side, kind, id),
                     [&] { return view_.GetObject(side, kind, id); });
   }
-  const std::string* IdByDn(Side side, std::string_view dn) {
+  const std::string_view* IdByDn(Side side, std::string_view dn) {
     if (fast_) return fast_->FindIdByDnRef(side, dn);
-    return Remember(&ids_by_dn_, Key(side, ObjectKind::kAccount, dn),
-                    [&] { return view_.FindIdByDn(side, dn); });
+    return RememberId(&ids_by_dn_, Key(side, ObjectKind::kAccount, dn),
+                      [&] { return view_.FindIdByDn(side, dn); });
   }
-  const std::string* IdByAddress(Side side, ObjectKind kind,
-                                 std::string_view address) {
+  const std::string_view* IdByAddress(Side side, ObjectKind kind,
+                                      std::string_view address) {
     if (fast_) return fast_->FindIdByAddressRef(side, kind, address);
-    return Remember(&ids_by_address_, Key(side, kind, address),
-                    [&] { return view_.FindIdByAddress(side, kind, address); });
+    return RememberId(&ids_by_address_, Key(side, kind, address), [&] {
+      return view_.FindIdByAddress(side, kind, address);
+    });
   }
   // The mail objects of `kind` holding `address` as an alias, in id order.
   std::vector<std::string> IdsByAlias(ObjectKind kind,
@@ -157,11 +158,35 @@ class StateReader {
     return v;
   }
 
+  // An id read, and a view of it (what the lookups by DN and address
+  // return, as the in-memory projection's do).
+  struct OwnedId {
+    explicit OwnedId(std::string id) : id(std::move(id)), view(this->id) {}
+    OwnedId(const OwnedId&) = delete;
+    OwnedId& operator=(const OwnedId&) = delete;
+    std::string id;
+    std::string_view view;
+  };
+  template <typename Load>
+  static const std::string_view* RememberId(Memo<OwnedId>* memo,
+                                            std::string key, const Load& load) {
+    for (const auto& [k, v] : memo->seen)
+      if (k == key) return v ? &v->view : nullptr;
+    std::optional<std::string> got = load();
+    const OwnedId* v = nullptr;
+    if (got) {
+      memo->values.push_back(std::make_unique<OwnedId>(std::move(*got)));
+      v = memo->values.back().get();
+    }
+    memo->seen.emplace_back(std::move(key), v);
+    return v ? &v->view : nullptr;
+  }
+
   const ProjectionView& view_;
   const InMemoryProjection* fast_;
   Memo<ObjectState> objects_;
-  Memo<std::string> ids_by_dn_;
-  Memo<std::string> ids_by_address_;
+  Memo<OwnedId> ids_by_dn_;
+  Memo<OwnedId> ids_by_address_;
   Memo<LinkState> links_by_ldap_;
   Memo<LinkState> links_by_mail_;
   Memo<PendingIntent> pending_;

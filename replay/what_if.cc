@@ -61,7 +61,7 @@ std::vector<ObjectState> Foreseen(const InMemoryProjection& projection,
     if (p.applied || i.target != side) return true;
     std::string id = i.target_id;
     if (id.empty()) {
-      if (const std::string* found = projection.FindIdByDnRef(side, i.dn))
+      if (const std::string_view* found = projection.FindIdByDnRef(side, i.dn))
         id = *found;
       else
         id = "(new) " + i.dn;

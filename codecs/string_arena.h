@@ -1,0 +1,79 @@
+// StringArena: bytes of many small strings kept in large blocks, for tables
+// that hold hundreds of thousands of short keys (the in-memory projection's
+// ids, DNs and addresses). A std::string costs 32 bytes plus, past 15
+// characters, an allocation of its own rounded up to the allocator's size
+// class (48 bytes for a 36-character id); a string here costs its length.
+//
+// Add() copies a string in and returns a view of the copy, valid until the
+// arena is cleared or destroyed; moving the arena keeps views valid (the
+// blocks stay where they are). Nothing is freed one string at a time:
+// Release() only counts the bytes as dead, and the owner rebuilds the arena
+// (StringMap does, when more of it is dead than alive).
+//
+// Thread safety: none.
+#ifndef DIRLEDGER_CODECS_STRING_ARENA_H_
+#define DIRLEDGER_CODECS_STRING_ARENA_H_
+
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dirledger {
+
+class StringArena {
+ public:
+  StringArena() = default;
+  StringArena(const StringArena&) = delete;
+  StringArena& operator=(const StringArena&) = delete;
+  StringArena(StringArena&&) noexcept = default;
+  StringArena& operator=(StringArena&&) noexcept = default;
+
+  std::string_view Add(std::string_view s) {
+    if (s.empty()) return {};
+    live_ += s.size();
+    if (s.size() > kBlockSize / 4) {
+      // A long string gets a block of its own; the free space of the
+      // current block stays in use.
+      blocks_.emplace_back(new char[s.size()]);
+      std::memcpy(blocks_.back().get(), s.data(), s.size());
+      return {blocks_.back().get(), s.size()};
+    }
+    if (s.size() > free_) {
+      blocks_.emplace_back(new char[kBlockSize]);
+      next_ = blocks_.back().get();
+      free_ = kBlockSize;
+    }
+    char* at = next_;
+    std::memcpy(at, s.data(), s.size());
+    next_ += s.size();
+    free_ -= s.size();
+    return {at, s.size()};
+  }
+
+  // Counts the bytes of `s` (a view Add returned) as no longer used.
+  void Release(std::string_view s) {
+    live_ -= s.size();
+    dead_ += s.size();
+  }
+
+  std::size_t live_bytes() const { return live_; }
+  std::size_t dead_bytes() const { return dead_; }
+
+  void Clear() { *this = StringArena(); }
+
+ private:
+  static constexpr std::size_t kBlockSize = 64 * 1024;
+
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* next_ = nullptr;  // the free space of the block filled now
+  std::size_t free_ = 0;
+  std::size_t live_ = 0;
+  std::size_t dead_ = 0;
+};
+
+}  // namespace dirledger
+
+#endif  // DIRLEDGER_CODECS_STRING_ARENA_H_
