@@ -7,8 +7,8 @@
 // Add() copies a string in and returns a view of the copy, valid until the
 // arena is cleared or destroyed; moving the arena keeps views valid (the
 // blocks stay where they are). Nothing is freed one string at a time:
-// Release() only counts the bytes as dead, and the owner rebuilds the arena
-// (StringMap does, when more of it is dead than alive).
+// Release() only counts the bytes as dead, and the owner has the arena
+// rebuilt (CompactIfMostlyDead) when more of it is dead than alive.
 //
 // Thread safety: none.
 #ifndef DIRLEDGER_CODECS_STRING_ARENA_H_
@@ -62,10 +62,24 @@ class StringArena {
   std::size_t live_bytes() const { return live_; }
   std::size_t dead_bytes() const { return dead_; }
 
+  // When more of the arena is dead than alive (and more than a megabyte):
+  // copies the strings alive into new blocks and drops the old ones.
+  // `for_each_view(fn)` calls fn(std::string_view&) on every view of this
+  // arena its owner holds, which fn points at the copy. Whether it did.
+  template <typename ForEachView>
+  bool CompactIfMostlyDead(ForEachView for_each_view) {
+    if (dead_ <= kCompactAfterDeadBytes || dead_ <= live_) return false;
+    StringArena fresh;
+    for_each_view([&fresh](std::string_view& v) { v = fresh.Add(v); });
+    *this = std::move(fresh);
+    return true;
+  }
+
   void Clear() { *this = StringArena(); }
 
  private:
   static constexpr std::size_t kBlockSize = 64 * 1024;
+  static constexpr std::size_t kCompactAfterDeadBytes = 1 << 20;
 
   std::vector<std::unique_ptr<char[]>> blocks_;
   char* next_ = nullptr;  // the free space of the block filled now

@@ -72,16 +72,10 @@ class StringIndex {
   }
 
  private:
-  static constexpr std::size_t kCompactAfterDeadBytes = 1 << 20;
-
-  // Copies the values alive into a new arena when more are dead than alive.
   void MaybeCompact() {
-    if (values_.dead_bytes() <= kCompactAfterDeadBytes ||
-        values_.dead_bytes() <= values_.live_bytes())
-      return;
-    StringArena fresh;
-    for (value_type& e : map_) e.second = fresh.Add(e.second);
-    values_ = std::move(fresh);
+    values_.CompactIfMostlyDead([this](auto&& move_view) {
+      for (value_type& e : map_) move_view(e.second);
+    });
   }
 
   Map map_;

@@ -101,7 +101,6 @@ class StringMap {
   static constexpr std::uint32_t kEmpty = 0xffffffffu;
   static constexpr std::uint32_t kErased = 0xfffffffeu;
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
-  static constexpr std::size_t kCompactAfterDeadBytes = 1 << 20;
 
   static std::uint64_t HashOf(std::string_view key) {
     return std::hash<std::string_view>()(key);
@@ -157,16 +156,9 @@ class StringMap {
       entries_[hole] = std::move(entries_[last]);
     }
     entries_.pop_back();
-    if (keys_.dead_bytes() > kCompactAfterDeadBytes &&
-        keys_.dead_bytes() > keys_.live_bytes())
-      CompactKeys();
-  }
-
-  // Copies the keys alive into a new arena and drops the old one.
-  void CompactKeys() {
-    StringArena fresh;
-    for (value_type& e : entries_) e.first = fresh.Add(e.first);
-    keys_ = std::move(fresh);
+    keys_.CompactIfMostlyDead([this](auto&& move_view) {
+      for (value_type& e : entries_) move_view(e.first);
+    });
   }
 
   // Rebuilds the slots, twice as many when more than half would hold an

@@ -4,6 +4,9 @@
 #include <map>
 #include <random>
 #include <string>
+#include <vector>
+
+#include "codecs/string_arena.h"
 
 namespace dirledger {
 namespace {
@@ -69,6 +72,56 @@ TEST_CASE("string map: agrees with std::map over random inserts and erases") {
   }
   CHECK(m.empty());
   CHECK(m.begin() == m.end());
+}
+
+TEST_CASE("string arena: compacts only when mostly dead, keeping what lives") {
+  StringArena arena;
+  std::vector<std::string_view> views;
+  std::vector<std::string> want;
+  const auto each = [&views](auto&& move_view) {
+    for (std::string_view& v : views) move_view(v);
+  };
+  // 3 MiB in strings of 300 bytes, and one longer than a quarter block.
+  for (int i = 0; i < 10000; ++i) {
+    want.push_back(std::to_string(i) + std::string(300, 'a' + i % 26));
+    views.push_back(arena.Add(want.back()));
+  }
+  want.push_back(std::string(40000, 'L'));
+  views.push_back(arena.Add(want.back()));
+  CHECK(arena.Add("").empty());
+  CHECK_FALSE(arena.CompactIfMostlyDead(each));  // nothing dead
+  // Half released: not more dead than alive yet.
+  std::vector<std::string_view> kept;
+  std::vector<std::string> kept_want;
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    if (i % 2 == 0 && i + 1 < views.size()) {
+      arena.Release(views[i]);
+    } else {
+      kept.push_back(views[i]);
+      kept_want.push_back(want[i]);
+    }
+  }
+  views = kept;
+  CHECK_FALSE(arena.CompactIfMostlyDead(each));
+  // Most released: compacted, the views moved to copies of the same bytes.
+  kept.clear();
+  kept_want.clear();
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    if (i % 4 != 0 && i + 1 < views.size()) {
+      arena.Release(views[i]);
+    } else {
+      kept.push_back(views[i]);
+      kept_want.push_back(std::string(views[i]));
+    }
+  }
+  views = kept;
+  const char* before = views.front().data();
+  CHECK(arena.CompactIfMostlyDead(each));
+  CHECK(views.front().data() != before);
+  CHECK(arena.dead_bytes() == 0);
+  REQUIRE(views.size() == kept_want.size());
+  for (std::size_t i = 0; i < views.size(); ++i)
+    CHECK(views[i] == kept_want[i]);
 }
 
 TEST_CASE("string map: keys survive the compaction of their arena") {

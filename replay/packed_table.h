@@ -82,16 +82,10 @@ class PackedTable {
   }
 
  private:
-  static constexpr std::size_t kCompactAfterDeadBytes = 1 << 20;
-
   void MaybeCompact() {
-    if (bytes_.dead_bytes() <= kCompactAfterDeadBytes ||
-        bytes_.dead_bytes() <= bytes_.live_bytes())
-      return;
-    StringArena fresh;
-    for (value_type& row : map_)
-      row.second.packed = fresh.Add(row.second.packed);
-    bytes_ = std::move(fresh);
+    bytes_.CompactIfMostlyDead([this](auto&& move_view) {
+      for (value_type& row : map_) move_view(row.second.packed);
+    });
   }
 
   Map map_;
