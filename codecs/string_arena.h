@@ -5,7 +5,7 @@
 // class (48 bytes for a 36-character id); a string here costs its length.
 //
 // Add() copies a string in and returns a view of the copy, valid until the
-// arena is cleared or destroyed; moving the arena keeps views valid (the
+// arena is compacted or destroyed; moving the arena keeps views valid (the
 // blocks stay where they are). Nothing is freed one string at a time:
 // Release() only counts the bytes as dead, and the owner has the arena
 // rebuilt (CompactIfMostlyDead) when more of it is dead than alive.
@@ -28,8 +28,20 @@ class StringArena {
   StringArena() = default;
   StringArena(const StringArena&) = delete;
   StringArena& operator=(const StringArena&) = delete;
-  StringArena(StringArena&&) noexcept = default;
-  StringArena& operator=(StringArena&&) noexcept = default;
+  // The blocks move, so views stay valid; the arena moved from is empty
+  // (it must not go on filling a block it no longer owns).
+  StringArena(StringArena&& other) noexcept { *this = std::move(other); }
+  StringArena& operator=(StringArena&& other) noexcept {
+    if (this != &other) {
+      blocks_ = std::move(other.blocks_);
+      other.blocks_.clear();
+      next_ = std::exchange(other.next_, nullptr);
+      free_ = std::exchange(other.free_, 0);
+      live_ = std::exchange(other.live_, 0);
+      dead_ = std::exchange(other.dead_, 0);
+    }
+    return *this;
+  }
 
   std::string_view Add(std::string_view s) {
     if (s.empty()) return {};
@@ -74,8 +86,6 @@ class StringArena {
     *this = std::move(fresh);
     return true;
   }
-
-  void Clear() { *this = StringArena(); }
 
  private:
   static constexpr std::size_t kBlockSize = 64 * 1024;

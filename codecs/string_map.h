@@ -38,7 +38,7 @@ class StringMap {
   using const_iterator = const value_type*;
 
   StringMap() = default;
-  // A copy has arena of its own.
+  // A copy has an arena of its own.
   StringMap(const StringMap& other)
       : slots_(other.slots_), entries_(other.entries_), used_(other.used_) {
     for (value_type& e : entries_) e.first = keys_.Add(e.first);

@@ -119,6 +119,12 @@ TEST_CASE("string arena: compacts only when mostly dead, keeping what lives") {
   CHECK(arena.CompactIfMostlyDead(each));
   CHECK(views.front().data() != before);
   CHECK(arena.dead_bytes() == 0);
+  // An arena moved from starts over; the one moved to keeps the views.
+  StringArena moved = std::move(arena);
+  CHECK(arena.live_bytes() == 0);
+  CHECK(arena.Add("after the move") == "after the move");
+  CHECK(views.front() == kept_want.front());
+  CHECK(moved.live_bytes() > 0);
   REQUIRE(views.size() == kept_want.size());
   for (std::size_t i = 0; i < views.size(); ++i)
     CHECK(views[i] == kept_want[i]);
