@@ -37,15 +37,15 @@ class StateReader {
   }
   const std::string_view* IdByDn(Side side, std::string_view dn) {
     if (fast_) return fast_->FindIdByDnRef(side, dn);
-    return RememberId(&ids_by_dn_, Key(side, ObjectKind::kAccount, dn),
-                      [&] { return view_.FindIdByDn(side, dn); });
+    return ViewOf(Remember(&ids_by_dn_, Key(side, ObjectKind::kAccount, dn),
+                           [&] { return Owned(view_.FindIdByDn(side, dn)); }));
   }
   const std::string_view* IdByAddress(Side side, ObjectKind kind,
                                       std::string_view address) {
     if (fast_) return fast_->FindIdByAddressRef(side, kind, address);
-    return RememberId(&ids_by_address_, Key(side, kind, address), [&] {
-      return view_.FindIdByAddress(side, kind, address);
-    });
+    return ViewOf(Remember(&ids_by_address_, Key(side, kind, address), [&] {
+      return Owned(view_.FindIdByAddress(side, kind, address));
+    }));
   }
   // The mail objects of `kind` holding `address` as an alias, in id order.
   std::vector<std::string> IdsByAlias(ObjectKind kind,
@@ -162,24 +162,18 @@ class StateReader {
   // return, as the in-memory projection's do).
   struct OwnedId {
     explicit OwnedId(std::string id) : id(std::move(id)), view(this->id) {}
+    OwnedId(OwnedId&& other) noexcept : id(std::move(other.id)), view(id) {}
     OwnedId(const OwnedId&) = delete;
     OwnedId& operator=(const OwnedId&) = delete;
     std::string id;
     std::string_view view;
   };
-  template <typename Load>
-  static const std::string_view* RememberId(Memo<OwnedId>* memo,
-                                            std::string key, const Load& load) {
-    for (const auto& [k, v] : memo->seen)
-      if (k == key) return v ? &v->view : nullptr;
-    std::optional<std::string> got = load();
-    const OwnedId* v = nullptr;
-    if (got) {
-      memo->values.push_back(std::make_unique<OwnedId>(std::move(*got)));
-      v = memo->values.back().get();
-    }
-    memo->seen.emplace_back(std::move(key), v);
-    return v ? &v->view : nullptr;
+  static std::optional<OwnedId> Owned(std::optional<std::string> id) {
+    if (!id) return std::nullopt;
+    return OwnedId(std::move(*id));
+  }
+  static const std::string_view* ViewOf(const OwnedId* id) {
+    return id ? &id->view : nullptr;
   }
 
   const ProjectionView& view_;
