@@ -74,15 +74,25 @@ class StringArena {
   std::size_t live_bytes() const { return live_; }
   std::size_t dead_bytes() const { return dead_; }
 
+  // Points the view view_of(x) of every x in `owners` (a view of this
+  // arena's or another's) at a copy of its bytes here: a copied owner takes
+  // copies of its strings.
+  template <typename Range, typename ViewOf>
+  void TakeCopies(Range& owners, ViewOf view_of) {
+    for (auto& x : owners) {
+      std::string_view& v = view_of(x);
+      v = Add(v);
+    }
+  }
+
   // When more of the arena is dead than alive (and more than a megabyte):
-  // copies the strings alive into new blocks and drops the old ones.
-  // `for_each_view(fn)` calls fn(std::string_view&) on every view of this
-  // arena its owner holds, which fn points at the copy. Whether it did.
-  template <typename ForEachView>
-  bool CompactIfMostlyDead(ForEachView for_each_view) {
+  // copies the strings alive, the views view_of(x) of every x in `owners`,
+  // into new blocks (TakeCopies) and drops the old ones. Whether it did.
+  template <typename Range, typename ViewOf>
+  bool CompactIfMostlyDead(Range& owners, ViewOf view_of) {
     if (dead_ <= kCompactAfterDeadBytes || dead_ <= live_) return false;
     StringArena fresh;
-    for_each_view([&fresh](std::string_view& v) { v = fresh.Add(v); });
+    fresh.TakeCopies(owners, view_of);
     *this = std::move(fresh);
     return true;
   }

@@ -29,7 +29,7 @@ class StringIndex {
   StringIndex() = default;
   // A copy has arenas of its own.
   StringIndex(const StringIndex& other) : map_(other.map_) {
-    for (value_type& e : map_) e.second = values_.Add(e.second);
+    values_.TakeCopies(map_, ValueOf);
   }
   StringIndex& operator=(const StringIndex& other) {
     if (this != &other) *this = StringIndex(other);
@@ -58,11 +58,9 @@ class StringIndex {
 
   // Removes the entry with `key`; the number removed (0 or 1).
   std::size_t erase(std::string_view key) {
-    const auto it = map_.find(key);
+    const const_iterator it = map_.find(key);
     if (it == map_.end()) return 0;
-    values_.Release(it->second);
-    map_.erase(it);
-    MaybeCompact();
+    erase(it);
     return 1;
   }
   void erase(const_iterator it) {
@@ -72,11 +70,9 @@ class StringIndex {
   }
 
  private:
-  void MaybeCompact() {
-    values_.CompactIfMostlyDead([this](auto&& move_view) {
-      for (value_type& e : map_) move_view(e.second);
-    });
-  }
+  void MaybeCompact() { values_.CompactIfMostlyDead(map_, ValueOf); }
+  // The view of an entry's value, in values_.
+  static std::string_view& ValueOf(value_type& e) { return e.second; }
 
   Map map_;
   StringArena values_;  // the bytes of the values

@@ -41,7 +41,7 @@ class StringMap {
   // A copy has an arena of its own.
   StringMap(const StringMap& other)
       : slots_(other.slots_), entries_(other.entries_), used_(other.used_) {
-    for (value_type& e : entries_) e.first = keys_.Add(e.first);
+    keys_.TakeCopies(entries_, KeyOf);
   }
   StringMap& operator=(const StringMap& other) {
     if (this != &other) *this = StringMap(other);
@@ -156,10 +156,11 @@ class StringMap {
       entries_[hole] = std::move(entries_[last]);
     }
     entries_.pop_back();
-    keys_.CompactIfMostlyDead([this](auto&& move_view) {
-      for (value_type& e : entries_) move_view(e.first);
-    });
+    keys_.CompactIfMostlyDead(entries_, KeyOf);
   }
+
+  // The view of an entry's key, in keys_.
+  static std::string_view& KeyOf(value_type& e) { return e.first; }
 
   // Rebuilds the slots, twice as many when more than half would hold an
   // entry (erased marks are dropped either way).

@@ -34,8 +34,7 @@ class PackedTable {
   PackedTable() = default;
   // A copy has an arena of its own.
   PackedTable(const PackedTable& other) : map_(other.map_) {
-    for (value_type& row : map_)
-      row.second.packed = bytes_.Add(row.second.packed);
+    bytes_.TakeCopies(map_, PackedOf);
   }
   PackedTable& operator=(const PackedTable& other) {
     if (this != &other) *this = PackedTable(other);
@@ -82,10 +81,10 @@ class PackedTable {
   }
 
  private:
-  void MaybeCompact() {
-    bytes_.CompactIfMostlyDead([this](auto&& move_view) {
-      for (value_type& row : map_) move_view(row.second.packed);
-    });
+  void MaybeCompact() { bytes_.CompactIfMostlyDead(map_, PackedOf); }
+  // The view of a row's packed record, in bytes_.
+  static std::string_view& PackedOf(value_type& row) {
+    return row.second.packed;
   }
 
   Map map_;
