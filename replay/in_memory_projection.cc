@@ -72,19 +72,15 @@ void ValuesInKeyOrder(const Table& table, Fn&& fn) {
 }
 
 // Packs the records of `table` whose keys `keys` holds, oldest first, until
-// at most `keep` remain decoded. Packed into `buffer` first, so that each
-// record's bytes take one allocation of their size.
-template <typename Table, typename Pack>
+// at most `keep` remain decoded; store_packed(row, record) packs a record
+// whose packed bytes are stale.
+template <typename Table, typename StorePacked>
 void PackBeyond(std::size_t keep, Table* table, std::deque<std::string>* keys,
-                std::string* buffer, Pack pack) {
+                StorePacked store_packed) {
   while (keys->size() > keep) {
     auto it = table->find(keys->front());
     if (it != table->end() && it->second.hot) {
-      if (it->second.packed.empty()) {
-        buffer->clear();
-        pack(*it->second.hot, buffer);
-        table->SetPacked(it, *buffer);
-      }
+      if (it->second.packed.empty()) store_packed(it, *it->second.hot);
       it->second.hot.reset();
     }
     keys->pop_front();
@@ -115,6 +111,10 @@ template <typename T>
 std::optional<T> Copy(const T* p) {
   if (!p) return std::nullopt;
   return *p;
+}
+std::optional<std::string> Copy(const std::string_view* id) {
+  if (!id) return std::nullopt;
+  return std::string(*id);
 }
 
 }  // namespace
@@ -179,15 +179,24 @@ void InMemoryProjection::Store(LinkRow* row, LinkState&& record) {
   StoreDecoded(&links_, row, std::move(record), &decoded_links_);
 }
 
+void InMemoryProjection::StorePacked(ObjectRow* row, const ObjectState& o) {
+  pack_buffer_.clear();
+  PackObject(o, &names_, &pack_buffer_);
+  objects_.SetPacked(row, pack_buffer_);
+}
+
+void InMemoryProjection::StorePacked(LinkRow* row, const LinkState& l) {
+  pack_buffer_.clear();
+  PackLink(l, &names_, &pack_buffer_);
+  links_.SetPacked(row, pack_buffer_);
+}
+
 void InMemoryProjection::PackOldest() {
-  PackBeyond(keep_decoded_, &objects_, &decoded_objects_, &pack_buffer_,
-             [this](const ObjectState& o, std::string* out) {
-               PackObject(o, &names_, out);
-             });
-  PackBeyond(keep_decoded_, &links_, &decoded_links_, &pack_buffer_,
-             [this](const LinkState& l, std::string* out) {
-               PackLink(l, &names_, out);
-             });
+  const auto store = [this](auto* row, const auto& record) {
+    StorePacked(row, record);
+  };
+  PackBeyond(keep_decoded_, &objects_, &decoded_objects_, store);
+  PackBeyond(keep_decoded_, &links_, &decoded_links_, store);
 }
 
 const std::string& InMemoryProjection::Key(char a, char b,
@@ -317,14 +326,12 @@ std::optional<ObjectState> InMemoryProjection::GetObject(
 
 std::optional<std::string> InMemoryProjection::FindIdByDn(
     Side side, std::string_view dn) const {
-  const std::string_view* id = FindIdByDnRef(side, dn);
-  return id ? std::optional<std::string>(*id) : std::nullopt;
+  return Copy(FindIdByDnRef(side, dn));
 }
 
 std::optional<std::string> InMemoryProjection::FindIdByAddress(
     Side side, ObjectKind kind, std::string_view address) const {
-  const std::string_view* id = FindIdByAddressRef(side, kind, address);
-  return id ? std::optional<std::string>(*id) : std::nullopt;
+  return Copy(FindIdByAddressRef(side, kind, address));
 }
 
 std::vector<std::string> InMemoryProjection::FindIdsByAlias(

@@ -188,6 +188,9 @@ class InMemoryProjection : public ProjectionView {
   // Stores `record` decoded in `row`.
   void Store(ObjectRow* row, ObjectState&& record);
   void Store(LinkRow* row, LinkState&& record);
+  // Packs `record` as the packed bytes of `row`.
+  void StorePacked(ObjectRow* row, const ObjectState& record);
+  void StorePacked(LinkRow* row, const LinkState& record);
   // Packs the records decoded longest ago beyond keep_decoded_.
   void PackOldest();
 

@@ -191,11 +191,7 @@ Status InMemoryProjection::ReadTablesFrom(Reader* reader) {
         [](const ObjectState& o) { return ObjectKey(o.side, o.kind, o.id); },
         [&](std::string k, ObjectState o) {
           auto [row, added] = p.objects_.try_emplace(k);
-          if (added) {
-            p.pack_buffer_.clear();
-            PackObject(o, &p.names_, &p.pack_buffer_);
-            p.objects_.SetPacked(row, p.pack_buffer_);
-          }
+          if (added) p.StorePacked(row, o);
           return added;
         }));
     DIRLEDGER_RETURN_IF_ERROR(ReadRecords<LinkState>(
@@ -203,11 +199,7 @@ Status InMemoryProjection::ReadTablesFrom(Reader* reader) {
         [](const LinkState& l) { return KindKey(l.kind, l.ldap_id); },
         [&](std::string k, LinkState l) {
           auto [row, added] = p.links_.try_emplace(k);
-          if (added) {
-            p.pack_buffer_.clear();
-            PackLink(l, &p.names_, &p.pack_buffer_);
-            p.links_.SetPacked(row, p.pack_buffer_);
-          }
+          if (added) p.StorePacked(row, l);
           return added;
         }));
     DIRLEDGER_RETURN_IF_ERROR(ReadRecords<PendingIntent>(
